@@ -1,0 +1,1 @@
+"""Admin pages and JSON API for team leads, compliance officers and admins."""

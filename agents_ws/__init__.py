@@ -1,0 +1,1 @@
+"""The agent panel: FastAPI websocket protocol and the page."""

@@ -1,0 +1,1 @@
+"""Campaigns, call lists and leads, list import, calling windows, retry policy, callbacks and eligibility."""

@@ -1,0 +1,56 @@
+"""The ``dialer`` console command: one composition root, subcommands discovered in ``dialer.commands``.
+
+Each module in ``dialer/commands/`` defines ``register(subparsers)`` that adds its subcommand(s)
+and sets ``func`` (a callable taking the parsed ``argparse.Namespace`` and returning an exit code).
+Settings are read once here and passed down; a bad setting exits with code 2 and one clear line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from dialer import commands
+from dialer.errors import DialerError, SettingsError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dialer", description="Predictive and progressive outbound dialer.")
+    parser.add_argument("--config", help="TOML settings file (default: $DIALER_CONFIG if set)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"dialer.commands.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        code = args.func(args)
+    except SettingsError as exc:
+        print(f"dialer: {exc}", file=sys.stderr)
+        return 2
+    except DialerError as exc:
+        print(f"dialer: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

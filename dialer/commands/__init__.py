@@ -1,0 +1,1 @@
+"""Subcommands of ``dialer``: one module each, with ``register(subparsers)``; found automatically."""

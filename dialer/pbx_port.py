@@ -1,0 +1,206 @@
+"""The engine's view of a PBX: requests it makes and domain events it receives, free of AMI field names.
+
+``dialer.ami`` implements ``PbxPort`` over the Asterisk Manager Interface (and so talks equally to a
+real Asterisk and to ``simulations.pbx``); the engine uses only what is here. Every originated leg is
+named by our own ``leg_id`` (it is also the Asterisk ChannelId/Uniqueid of the leg, never reused), and
+every event carries the ``leg_id`` it concerns, so the engine never sees a channel name it must parse.
+
+The dialplan contexts shipped in ``asterisk/extensions_dialer.conf`` and followed by the simulated PBX
+are named by the constants below.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# --- dialplan contexts (asterisk/extensions_dialer.conf; simulations.pbx follows the same) ---------
+CTX_CUSTOMER = "dialer-customer"        # answered customer leg lands here: optional AMD(), UserEvent, holds
+CTX_CONNECT = "dialer-connect"          # Redirect a customer here, exten = the agent's conference name
+CTX_SAFE_HARBOR = "dialer-safe-harbor"  # Redirect here: recorded message, then hang up (exten "s")
+CTX_MACHINE = "dialer-machine"          # Redirect here: wait for the beep, leave a message, hang up ("s")
+CTX_AGENT = "dialer-agent"              # agent's persistent leg: exten = conference name, loops in ConfBridge
+CTX_INBOUND = "dialer-inbound"          # DIDs enter here: UserEvent to the engine, music on hold
+
+# channel variables our dialplan and adapter use
+VAR_LEG_ID = "DIALER_LEG_ID"
+VAR_CALL_ID = "DIALER_CALL_ID"
+VAR_AMD = "DIALER_AMD"                  # "1" to run AMD() on answer
+VAR_AGENT_ID = "DIALER_AGENT_ID"
+VAR_SAFE_HARBOR = "DIALER_SAFE_HARBOR"  # sound file name for the safe-harbor message
+VAR_MACHINE_MSG = "DIALER_MACHINE_MSG"  # sound file to leave on a machine ("" to hang up)
+
+
+def new_leg_id() -> str:
+    """A fresh leg id, usable as an Asterisk ChannelId (never reused: a duplicate leaks a channel)."""
+    return "dl-" + uuid.uuid4().hex
+
+
+def conference_name(agent_id: int | str) -> str:
+    """The ConfBridge an agent's persistent leg waits in."""
+    return f"agent-{agent_id}"
+
+
+class FailReason(enum.Enum):
+    """Why an originated leg never answered, classified from OriginateResponse, DialEnd and Hangup cause."""
+
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    CONGESTION = "congestion"
+    INVALID_NUMBER = "invalid_number"
+    REJECTED = "rejected"       # the PBX refused the originate itself (bad channel, no such extension, ...)
+    OTHER = "other"
+
+
+class LegKind(enum.Enum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    INBOUND = "inbound"
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateRequest:
+    """Place one outbound leg. ``dial_string`` is the full Asterisk dial string (``PJSIP/...``, ``Local/...``)."""
+
+    leg_id: str
+    kind: LegKind
+    dial_string: str
+    context: str
+    exten: str
+    caller_id: str = ""
+    timeout_s: float = 30.0
+    variables: Mapping[str, str] = field(default_factory=dict)
+    server: str | None = None     # which PBX (None: the adapter picks one with free capacity)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveChannel:
+    """One channel the PBX reports alive (``CoreShowChannels``), for reconciliation after a reconnect."""
+
+    server: str
+    leg_id: str | None        # our leg id if the channel is one of ours
+    channel: str
+    state: str                # Asterisk ChannelStateDesc: Down, Ring, Ringing, Up, ...
+    context: str
+    exten: str
+    duration_s: float
+    bridge_id: str = ""
+
+
+# --- events -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PbxEvent:
+    server: str
+    at: float                 # clock.monotonic() when the adapter received it
+
+
+@dataclass(frozen=True, slots=True)
+class LegRinging(PbxEvent):
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LegAnswered(PbxEvent):
+    """The far end answered; for customer legs AMD (if asked) is still running."""
+
+    leg_id: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerReady(PbxEvent):
+    """An answered customer leg reached the holding point of ``dialer-customer`` (after AMD if asked).
+
+    ``amd_status`` is HUMAN, MACHINE, NOTSURE or HANGUP as AMD reported it, or "" without AMD.
+    """
+
+    leg_id: str
+    channel: str
+    amd_status: str = ""
+    amd_cause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LegFailed(PbxEvent):
+    """The leg never answered. ``cause`` is the Q.850 hangup cause when known (0 if not)."""
+
+    leg_id: str
+    reason: FailReason
+    cause: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LegHungUp(PbxEvent):
+    """An answered leg ended (either side hung up, or we did)."""
+
+    leg_id: str
+    cause: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceJoined(PbxEvent):
+    conference: str
+    leg_id: str | None
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceLeft(PbxEvent):
+    conference: str
+    leg_id: str | None
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundCall(PbxEvent):
+    """A caller entered ``dialer-inbound``; the adapter gave the channel a fresh ``leg_id``."""
+
+    leg_id: str
+    channel: str
+    caller: str
+    did: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDown(PbxEvent):
+    """The AMI link to ``server`` is lost; events may be missing until ``LinkUp``."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUp(PbxEvent):
+    """The link to ``server`` is (re)established and logged in; reconcile with ``channels()``."""
+
+
+class PbxError(Exception):
+    """A PBX action failed; the message says which action and what the PBX answered."""
+
+
+class PbxPort(Protocol):
+    """What the engine asks of the PBX. Every method has its own timeout and raises ``PbxError``."""
+
+    async def originate(self, request: OriginateRequest) -> None:
+        """Queue an async originate; its fate arrives as events. Never re-sent after a reconnect."""
+
+    async def redirect(self, leg_id: str, *, context: str, exten: str, priority: int = 1) -> None: ...
+
+    async def bridge(self, leg_a: str, leg_b: str) -> None: ...
+
+    async def hangup(self, leg_id: str, *, cause: int = 16) -> None: ...
+
+    async def set_var(self, leg_id: str, name: str, value: str) -> None: ...
+
+    async def get_var(self, leg_id: str, name: str) -> str | None: ...
+
+    async def start_recording(self, leg_id: str, filename: str) -> None: ...
+
+    async def channels(self) -> list[LiveChannel]:
+        """Every live channel on every connected server (``CoreShowChannels``)."""
+
+    def events(self) -> AsyncIterator[PbxEvent]:
+        """The stream of domain events from all servers, in arrival order."""

@@ -1,0 +1,1 @@
+"""Simulations on virtual time (pacing tuning) and the simulated PBX that speaks AMI."""

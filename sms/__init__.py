@@ -1,0 +1,1 @@
+"""SMS templates, providers and opt-outs (built by a later issue)."""
