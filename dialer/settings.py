@@ -1,0 +1,102 @@
+"""Settings, read once at start from ``DIALER_*`` environment variables and an optional TOML file.
+
+Environment variables win over the file. A bad value raises ``SettingsError`` with one line naming the
+setting, which the CLI prints before exiting with code 2. Outside development mode the session secret
+must be set explicitly: there is no built-in default to forget about.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dialer.errors import SettingsError
+
+
+class AmiServer(BaseModel):
+    """One Asterisk server reached over AMI."""
+
+    name: str = "asterisk"
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "dialer"
+    secret: str
+    max_channels: int = Field(200, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything the dialer reads from its environment. Paths are resolved at load time."""
+
+    model_config = SettingsConfigDict(env_prefix="DIALER_", extra="forbid", env_nested_delimiter="__")
+
+    mode: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None       # None: embedded PostgreSQL under data_dir/postgres
+    redis_url: str | None = None          # None: embedded Valkey under data_dir/valkey
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    secret_key: str | None = None         # signs session cookies; required in production
+    session_max_age_s: int = Field(8 * 3600, ge=60)
+    admin_password: str | None = None     # first start: the admin's password (random if unset)
+    login_attempts_per_15min: int = Field(10, ge=1)
+    ami_servers: list[AmiServer] = Field(default_factory=list)  # empty: the in-process simulated PBX
+    speed: float = Field(1.0, gt=0)       # clock speed for demos and tests (1 = real time)
+
+    @field_validator("database_url", "redis_url")
+    @classmethod
+    def _url_scheme(cls, value: str | None, info: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        allowed = ("postgres://", "postgresql://") if info.field_name == "database_url" else ("redis://", "rediss://", "unix://")
+        if not value.startswith(allowed):
+            raise ValueError(f"must start with one of {', '.join(allowed)}")
+        return value
+
+    @property
+    def development(self) -> bool:
+        return self.mode == "development"
+
+    def session_secret(self) -> str:
+        """The cookie-signing secret: explicit, or (development only) one kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        if not self.development:
+            raise SettingsError("DIALER_SECRET_KEY must be set in production mode")
+        path = self.data_dir / "dev-secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from the TOML file (``config_file`` or ``$DIALER_CONFIG``) and the environment."""
+    file_values: dict[str, Any] = {}
+    path = config_file or os.environ.get("DIALER_CONFIG")
+    if path:
+        try:
+            file_values = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise SettingsError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    env_keys = {k[len("DIALER_"):].lower() for k in os.environ if k.startswith("DIALER_")}
+    values = {k: v for k, v in file_values.items() if k not in env_keys}
+    values.update(overrides)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "DIALER_" + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else "settings"
+        raise SettingsError(f"{name}: {err['msg']}") from None
+    settings.data_dir = settings.data_dir.expanduser().resolve()
+    if not settings.development and not settings.secret_key:
+        raise SettingsError("DIALER_SECRET_KEY must be set in production mode")
+    return settings

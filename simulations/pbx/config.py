@@ -1,0 +1,103 @@
+"""Settings of the simulated PBX and the immutable records it keeps for tests and harnesses.
+
+Durations in ``PbxConfig`` are simulated seconds (divided by ``speed`` to get real seconds) unless
+the name ends in ``_real_s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from simulations.call_model import CustomerModel
+
+
+@dataclass(frozen=True, slots=True)
+class PbxConfig:
+    """How the simulated PBX behaves. ``speed`` is simulated seconds per real second."""
+
+    username: str = "dialer"
+    secret: str = "dialer-secret"
+    seed: int = 1
+    speed: float = 1.0
+    customer_model: CustomerModel = field(default_factory=CustomerModel)
+    hold_limit_s: float = 30.0            # dialer-customer holds this long before safe harbor (DIALER_HOLD_S)
+    inbound_hold_limit_s: float = 600.0
+    inbound_patience_s: float = 120.0     # an inbound caller waits this long, then hangs up
+    safe_harbor_s: float = 4.0            # length of the safe-harbor recording
+    machine_message_s: float = 12.0       # length of the message left on machines
+    machine_record_s: float = 120.0       # a machine hangs up this long after its greeting
+    agent_answer_s: float = 0.0           # virtual agent phones answer after this long
+    auth_fail_delay_real_s: float = 1.0   # Asterisk waits about 1 s before "Authentication failed"
+    auth_timeout_real_s: float = 30.0     # unauthenticated connections are closed after this
+    system_name: str = ""
+    max_calls: int = 0                    # CoreSettings CoreMaxCalls (0: no limit)
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise ValueError(f"speed must be > 0, got {self.speed}")
+        if not self.username:
+            raise ValueError("username must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateRecord:
+    """One Originate action as received (``at``: simulated seconds since start)."""
+
+    at: float
+    action_id: str | None
+    channel: str
+    channel_id: str | None
+    variables: Mapping[str, str]
+    context: str
+    exten: str
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonRecord:
+    """An answered caller who hung up while waiting for an agent (``waited_s`` since ready)."""
+
+    at: float
+    uniqueid: str
+    channel: str
+    waited_s: float
+    amd_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """How one customer or inbound leg ended."""
+
+    at: float
+    uniqueid: str
+    channel: str
+    outcome: str          # busy, no_answer, congestion, rejected, human, machine, failed ...
+    answered: bool
+    amd_status: str
+    met_agent: bool       # it joined an agent's conference or was bridged to an agent
+    safe_harbor: bool     # it heard the safe-harbor message
+    cause: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceUpdate:
+    """A leg joined or left an agent conference (passed to ``SimulatedPbx.on_conference`` hooks)."""
+
+    at: float
+    conference: str
+    channel: str
+    uniqueid: str
+    kind: str             # customer, agent, inbound
+    joined: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PbxStatistics:
+    """A snapshot of the simulated PBX's counters."""
+
+    channels: int
+    sessions: int
+    originates: int
+    events_sent: int
+    bytes_sent: int
+    conferences: int

@@ -1,0 +1,149 @@
+"""Shared fixtures: one real embedded PostgreSQL and one real embedded Valkey per test session.
+
+Each test that asks for ``database_url`` or ``db_pool`` gets its own fresh database, cloned from a
+template that has every migration applied (cloning takes a few tens of milliseconds).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from dialer import db
+from dialer.embedded import EmbeddedPostgres, EmbeddedRedis
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+TEMPLATE_DB = "dialer_template"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("valkey"))
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_server_url: str) -> str:
+    admin = await db.connect(pg_server_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}")
+        await admin.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    finally:
+        await admin.close()
+    conn = await db.connect(db.with_database(pg_server_url, TEMPLATE_DB))
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = await db.connect(pg_server_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    finally:
+        await admin.close()
+    yield db.with_database(pg_server_url, name)
+    admin = await db.connect(pg_server_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(database_url, min_size=1, max_size=5)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the checkout: AMI recordings and configs (present in CI as in development)."""
+    assert SHARED.is_dir(), f"expected the shared folder at {SHARED}"
+    return SHARED
+
+
+# --- web ---------------------------------------------------------------------------------------
+import httpx  # noqa: E402
+import redis as redis_lib  # noqa: E402
+
+from dialer import users as users_mod  # noqa: E402
+from dialer.clock import RealClock  # noqa: E402
+from dialer.services import Services  # noqa: E402
+from dialer.settings import load_settings  # noqa: E402
+from dialer.users import Role  # noqa: E402
+
+TEST_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def services(db_pool: asyncpg.Pool, redis_url: str, tmp_path: Path) -> Services:
+    settings = load_settings(None, mode="development", secret_key="test-secret-key-0123456789",
+                             data_dir=tmp_path / "data", database_url=None, redis_url=redis_url)
+    svc = Services(settings=settings, pool=db_pool, redis=redis_lib.Redis.from_url(redis_url), clock=RealClock())
+    return svc
+
+
+@pytest.fixture
+def app(services: Services):  # type: ignore[no-untyped-def]
+    from admin_ui.app import create_app
+
+    return create_app(services)
+
+
+@pytest.fixture
+async def make_user(services: Services):  # type: ignore[no-untyped-def]
+    """``await make_user(Role.AGENT, "ann")`` creates a user with TEST_PASSWORD."""
+
+    async def make(role: Role, username: str | None = None, **kwargs: object) -> users_mod.User:
+        name = username or f"{role.value}-{uuid.uuid4().hex[:6]}"
+        return await users_mod.create_user(services.pool, username=name, password=TEST_PASSWORD, role=role, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+async def api_client(app, services: Services, make_user):  # type: ignore[no-untyped-def]
+    """``async with api_client(Role.TEAM_LEAD) as client:`` an httpx client with that role's bearer token."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def make(role: Role, username: str | None = None):  # type: ignore[no-untyped-def]
+        user = await make_user(role, username)
+        token = await users_mod.create_api_token(services.pool, user_id=user.id, label="test")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                     headers={"Authorization": f"Bearer {token}"}) as client:
+            client.user = user  # type: ignore[attr-defined]
+            yield client
+
+    return make
+
+
+@pytest.fixture
+async def browser_client(app):  # type: ignore[no-untyped-def]
+    """An httpx client with cookies, as a browser would be (sign in with ``POST /login``)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers={"accept": "text/html"}) as client:
+        yield client

@@ -1,0 +1,113 @@
+"""The ``dialer`` command: settings errors, users, migrations, and recovery after a crash."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dialer import users
+from dialer.cli import main
+from dialer.embedded import EmbeddedPostgres, clean_stale_postgres_pid
+from dialer.errors import SettingsError
+from dialer.settings import load_settings
+
+DIALER = [sys.executable, "-m", "dialer.cli"]
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*DIALER, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_an_unreachable_database_url_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    result = run_cli("migrate", env={"DIALER_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x",
+                                     "DIALER_REDIS_URL": "redis://127.0.0.1:1/0",
+                                     "DIALER_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "DIALER_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_redis_url_is_one_line_naming_the_setting(tmp_path: Path, database_url: str) -> None:
+    result = run_cli("migrate", env={"DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": "redis://127.0.0.1:1/0",
+                                     "DIALER_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "DIALER_REDIS_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_malformed_setting_exits_2_with_its_name(tmp_path: Path) -> None:
+    result = run_cli("migrate", env={"DIALER_PORT": "eighty", "DIALER_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "DIALER_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_production_mode_refuses_to_start_without_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIALER_MODE", "production")
+    monkeypatch.delenv("DIALER_SECRET_KEY", raising=False)
+    with pytest.raises(SettingsError, match="DIALER_SECRET_KEY"):
+        load_settings(None)
+
+
+def test_settings_come_from_a_toml_file_and_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "dialer.toml"
+    config.write_text('port = 9001\nhost = "0.0.0.0"\n')
+    monkeypatch.setenv("DIALER_PORT", "9002")
+    settings = load_settings(config)
+    assert settings.host == "0.0.0.0"
+    assert settings.port == 9002
+
+
+async def test_user_add_creates_an_agent_who_can_sign_in(database_url: str, redis_url: str, db_pool,
+                                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = {"DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_DATA_DIR": str(tmp_path),
+           "DIALER_NEW_PASSWORD": "a-long-enough-password"}
+    result = run_cli("user", "add", "ann", "--role", "agent", "--phone", "PJSIP/ann", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "created agent ann" in result.stdout
+    user = await users.authenticate(db_pool, username="ann", password="a-long-enough-password")
+    assert user is not None and user.role.value == "agent" and user.phone_dial_string == "PJSIP/ann"
+    again = run_cli("user", "add", "ann", "--role", "agent", env=env)
+    assert again.returncode == 1 and "taken" in again.stderr
+
+
+def test_the_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("serve", "worker", "migrate", "user"):
+        assert command in out
+
+
+def test_a_stale_postmaster_pid_is_removed_and_postgres_starts(tmp_path: Path) -> None:
+    data = tmp_path / "pg"
+    server = EmbeddedPostgres(data)
+    server.start()
+    pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+    os.kill(pid, 9)  # the crash: postgres dies, its pid file stays
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        import time
+        time.sleep(0.1)
+    assert (data / "postmaster.pid").exists()
+    # a new process, as after a real crash (the wheel caches servers per process)
+    script = (
+        "import asyncio, sys; from pathlib import Path; from dialer.embedded import EmbeddedPostgres; from dialer import db\n"
+        "s = EmbeddedPostgres(Path(sys.argv[1])); url = s.start()\n"
+        "async def q():\n    c = await db.connect(url); print(await c.fetchval('select 42')); await c.close()\n"
+        "asyncio.run(q()); s.stop()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "42", out.stderr
+
+
+def test_a_pid_file_naming_a_live_process_that_is_not_postgres_counts_as_stale(tmp_path: Path) -> None:
+    (tmp_path / "postmaster.pid").write_text(f"{os.getpid()}\n")  # alive, but not a postgres
+    assert clean_stale_postgres_pid(tmp_path) is True
+    assert not (tmp_path / "postmaster.pid").exists()
