@@ -1,0 +1,138 @@
+"""Call records in PostgreSQL: one row per attempt, opened before the originate and closed at its outcome.
+
+Times in the engine are monotonic seconds; ``WallTime`` turns them into timestamps with the engine's
+one clock. Abandonment over 24 hours and 30 days per campaign is counted from these rows, so it
+survives restarts and feeds the pacer's budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from dialer.calls import Call, CallOutcome
+from dialer.clock import Clock
+
+LIVE_ANSWER_OUTCOMES = (CallOutcome.HANDLED.value, CallOutcome.ABANDONED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class WallTime:
+    """Converts the engine's monotonic seconds to aware datetimes, and back."""
+
+    clock: Clock
+
+    def at(self, mono: float | None) -> datetime | None:
+        if mono is None:
+            return None
+        return self.clock.now() - timedelta(seconds=self.clock.monotonic() - mono)
+
+    def mono(self, when: datetime) -> float:
+        return self.clock.monotonic() - (self.clock.now() - when).total_seconds()
+
+
+async def open_record(conn: asyncpg.Connection | asyncpg.Pool, *, campaign_id: int | None, lead_id: int | None,
+                      agent_id: int | None, engine_id: str, leg_id: str, direction: str, phone_e164: str,
+                      dial_string: str, caller_id: str, originated_at: datetime) -> int:
+    """Insert the in-flight row of an attempt about to be originated; returns its id (the call id)."""
+    return int(await conn.fetchval(
+        "INSERT INTO call_records (campaign_id, lead_id, agent_id, engine_id, leg_id, direction, phone_e164,"
+        " dial_string, caller_id, originated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
+        campaign_id, lead_id, agent_id, engine_id, leg_id, direction, phone_e164, dial_string, caller_id,
+        originated_at,
+    ))
+
+
+async def close_record(conn: asyncpg.Connection | asyncpg.Pool, call: Call, wall: WallTime, *,
+                       pbx_server: str = "", notes: str | None = None) -> None:
+    """Write the final outcome and every time of ``call`` (a terminal ``dialer.calls.Call``)."""
+    assert call.outcome is not None, "only a finished call has a record to close"
+    await conn.execute(
+        "UPDATE call_records SET outcome=$2, fail_reason=$3, hangup_cause=$4, amd_status=$5, amd_cause=$6,"
+        " disposition=$7, detail=$8, agent_id=COALESCE($9, agent_id), answered_at=$10, ready_at=$11,"
+        " connected_at=$12, ended_at=$13, wrap_end_at=$14, pbx_server=COALESCE(NULLIF($15, ''), pbx_server),"
+        " notes=COALESCE($16, notes)"
+        " WHERE id=$1",
+        call.call_id, call.outcome.value, call.fail_reason.value if call.fail_reason else None, call.hangup_cause,
+        call.amd_status, call.amd_cause, call.disposition, call.detail, call.agent_id, wall.at(call.answered_at),
+        wall.at(call.ready_at), wall.at(call.connected_at), wall.at(call.ended_at), wall.at(call.wrap_end_at),
+        pbx_server, notes,
+    )
+
+
+async def set_recording(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, filename: str) -> None:
+    await conn.execute("UPDATE call_records SET recording_file=$2 WHERE id=$1", call_id, filename)
+
+
+async def set_notes(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, notes: str) -> None:
+    await conn.execute("UPDATE call_records SET notes=$2 WHERE id=$1", call_id, notes)
+
+
+async def in_flight(conn: asyncpg.Connection | asyncpg.Pool, *, engine_id: str | None = None) -> list[asyncpg.Record]:
+    """Attempts with no outcome yet (of one engine, or all)."""
+    return await conn.fetch(
+        "SELECT * FROM call_records WHERE outcome IS NULL AND ($1::text IS NULL OR engine_id = $1) ORDER BY id",
+        engine_id,
+    )
+
+
+async def close_orphan(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, outcome: CallOutcome, detail: str,
+                       ended_at: datetime) -> None:
+    """Close an in-flight row the engine lost track of (crash), with the outcome reconciliation decided."""
+    await conn.execute(
+        "UPDATE call_records SET outcome=$2, detail=$3, ended_at=COALESCE(ended_at, $4),"
+        " fail_reason=CASE WHEN $2 = 'failed' THEN 'other' ELSE fail_reason END WHERE id=$1 AND outcome IS NULL",
+        call_id, outcome.value, detail, ended_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonmentFigures:
+    """Live answers and abandons of one campaign over a window; ``rate`` is abandons / live answers."""
+
+    answers: int
+    abandons: int
+
+    @property
+    def rate(self) -> float:
+        return self.abandons / self.answers if self.answers else 0.0
+
+
+async def abandonment(conn: asyncpg.Connection | asyncpg.Pool, *, campaign_id: int, now: datetime,
+                      window: timedelta) -> AbandonmentFigures:
+    """Abandonment of ``campaign_id`` over ``window`` before ``now`` (live answers = handled + abandoned)."""
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE outcome = ANY($4::text[])) AS answers,"
+        " count(*) FILTER (WHERE outcome = 'abandoned') AS abandons"
+        " FROM call_records WHERE campaign_id = $1 AND ready_at > $2 AND ready_at <= $3",
+        campaign_id, now - window, now, list(LIVE_ANSWER_OUTCOMES),
+    )
+    assert row is not None
+    return AbandonmentFigures(answers=int(row["answers"]), abandons=int(row["abandons"]))
+
+
+async def answer_history(conn: asyncpg.Connection | asyncpg.Pool, *, campaign_id: int, now: datetime,
+                         days: int = 30) -> tuple[list[datetime], list[datetime]]:
+    """Times of live answers and of abandons over the last ``days`` (to seed the pacer's windows)."""
+    rows = await conn.fetch(
+        "SELECT ready_at, outcome FROM call_records WHERE campaign_id=$1 AND ready_at > $2"
+        " AND outcome = ANY($3::text[]) ORDER BY ready_at",
+        campaign_id, now - timedelta(days=days), list(LIVE_ANSWER_OUTCOMES),
+    )
+    answers = [r["ready_at"] for r in rows]
+    abandons = [r["ready_at"] for r in rows if r["outcome"] == CallOutcome.ABANDONED.value]
+    return answers, abandons
+
+
+async def lead_history(conn: asyncpg.Connection | asyncpg.Pool, *, lead_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The lead's previous attempts, newest first, for the CRM pop."""
+    rows = await conn.fetch(
+        "SELECT r.id, r.originated_at, r.outcome, r.disposition, r.notes, u.display_name AS agent"
+        " FROM call_records r LEFT JOIN users u ON u.id = r.agent_id"
+        " WHERE r.lead_id = $1 AND r.outcome IS NOT NULL ORDER BY r.originated_at DESC LIMIT $2",
+        lead_id, limit,
+    )
+    return [dict(r) for r in rows]

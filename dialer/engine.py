@@ -1,0 +1,423 @@
+"""The engine: owns every live call and agent, feeds them PBX events, carries out their effects, routes.
+
+All state changes go through the pure machines (``dialer.calls.step``, ``dialer.agents.step``); this
+module is the shell around them. Effects that only touch memory (timers, messages between machines,
+routing) are applied at once, so state is consistent after every event; effects that do I/O (PBX
+actions, call records) run in order in a background task per batch. Campaign runners
+(``dialer.runner``) ask the engine to dial; the web layer uses the ``dialer.engine_api`` methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
+
+import asyncpg
+
+from dialer import agents as agents_mod
+from dialer import call_records, calls, routing
+from dialer.agents import Agent, AgentState
+from dialer.call_records import WallTime
+from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
+from dialer.campaign_view import CampaignView
+from dialer.clock import Clock
+from dialer.effects import (
+    AgentLost, CloseCall, Effect, Hangup, Originate, RecordOutcome, RedirectToAgent, RedirectToMachineMessage,
+    RedirectToSafeHarbor, ReleaseAgent, SeekAgent, StartAgentTimer, StartCallTimer,
+)
+from dialer.engine_api import DispositionInput, EngineError
+from dialer.live import LiveBoard
+from dialer.pbx_port import (
+    CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_MACHINE, CTX_SAFE_HARBOR, VAR_AGENT_ID, VAR_AMD, VAR_CALL_ID,
+    VAR_LEG_ID, VAR_MACHINE_MSG, VAR_SAFE_HARBOR, ConferenceJoined, ConferenceLeft, LegKind, LinkUp,
+    OriginateRequest, PbxError, PbxEvent, PbxPort, conference_name, new_leg_id,
+)
+
+log = logging.getLogger(__name__)
+KEEP_FINISHED_S = 120.0          # a finished call stays in memory this long, to absorb late PBX events
+
+OutcomeListener = Callable[[Call], Awaitable[None]]
+
+
+class Engine:
+    """Live calls and agents of one engine process, driven by PBX events, timers and API calls."""
+
+    def __init__(self, *, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock, engine_id: str,
+                 agent_ring_timeout_s: float = 30.0) -> None:
+        self.pool = pool
+        self.pbx = pbx
+        self.clock = clock
+        self.engine_id = engine_id
+        self.wall = WallTime(clock)
+        self.agent_ring_timeout_s = agent_ring_timeout_s
+        self.calls: dict[int, Call] = {}
+        self.finished_at: dict[int, float] = {}
+        self.call_of_leg: dict[str, int] = {}
+        self.agents: dict[int, Agent] = {}
+        self.agent_of_leg: dict[str, int] = {}
+        self.agent_campaign: dict[int, int] = {}
+        self.campaigns: dict[int, CampaignView] = {}
+        self.call_context: dict[int, dict[str, Any]] = {}   # per call: lead, campaign, number, for pops
+        self.outcome_listeners: list[OutcomeListener] = []
+        self.board = LiveBoard(self)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._agent_queues: dict[int, list[asyncio.Queue[dict[str, Any]]]] = {}
+        self.errors: list[BaseException] = []
+
+    # --- background work ------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
+        """Run ``coro`` in the background; its failure is logged and kept, never lost."""
+        task = asyncio.get_running_loop().create_task(coro, name=name or None)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            self.errors.append(exc)
+            log.error("engine task %s failed", task.get_name(), exc_info=exc)
+
+    async def consume_pbx_events(self) -> None:
+        """Feed every PBX event to the machines, until cancelled."""
+        async for event in self.pbx.events():
+            try:
+                self.on_pbx_event(event)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the engine
+                log.exception("engine could not apply %r", event)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- events into machines -------------------------------------------------------------------
+    def on_pbx_event(self, event: PbxEvent) -> None:
+        if isinstance(event, LinkUp):
+            self.spawn(self.reconcile_links(), name="reconcile")
+            return
+        leg = getattr(event, "leg_id", None)
+        if leg is None:
+            return
+        call_id = self.call_of_leg.get(leg)
+        if call_id is not None and call_id in self.calls:
+            call_event = calls.from_pbx(event, self.calls[call_id])
+            if call_event is not None:
+                self.apply_call(call_id, call_event)
+        # agents care about their own leg, and customers joining or leaving their conference
+        agent_id = self.agent_of_leg.get(leg)
+        if agent_id is None and isinstance(event, (ConferenceJoined, ConferenceLeft)):
+            agent_id = _agent_of_conference(event.conference)
+        if agent_id is not None and agent_id in self.agents:
+            agent_event = agents_mod.from_pbx(event, self.agents[agent_id], self.call_of_leg)
+            if agent_event is not None:
+                self.apply_agent(agent_id, agent_event)
+
+    def apply_call(self, call_id: int, event: calls.CallEvent) -> None:
+        call = self.calls.get(call_id)
+        if call is None:
+            return
+        now = self.clock.monotonic()
+        new, effects = calls.step(call, event, now)
+        self.calls[call_id] = new
+        if new.state is not call.state:
+            self.board.call_changed(call, new)
+            if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
+                self.apply_agent(new.agent_id, agents_mod.CustomerLeft(call_id))
+        self.run_effects(effects)
+
+    def apply_agent(self, agent_id: int, event: agents_mod.AgentEvent) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return
+        new, effects = agents_mod.step(agent, event, self.clock.monotonic())
+        self.agents[agent_id] = new
+        if new.leg_id and new.leg_id not in self.agent_of_leg:
+            self.agent_of_leg[new.leg_id] = agent_id
+        if new != agent:
+            self.board.agent_changed(agent, new)
+            self._publish_agent(agent_id)
+        self.run_effects(effects)
+        if new.state is AgentState.READY and agent.state is not AgentState.READY:
+            self.route()
+
+    # --- effects ---------------------------------------------------------------------------------
+    def run_effects(self, effects: tuple[Effect, ...]) -> None:
+        """Apply in-memory effects now; send the I/O ones, in order, to one background task."""
+        io: list[Effect] = []
+        for effect in effects:
+            if isinstance(effect, StartCallTimer):
+                self.spawn(self._call_timer(effect), name=f"timer-call-{effect.call_id}")
+            elif isinstance(effect, StartAgentTimer):
+                self.spawn(self._agent_timer(effect), name=f"timer-agent-{effect.agent_id}")
+            elif isinstance(effect, SeekAgent):
+                self.route()
+            elif isinstance(effect, ReleaseAgent):
+                self.apply_agent(effect.agent_id, agents_mod.Release(effect.call_id))
+            elif isinstance(effect, AgentLost):
+                self.apply_call(effect.call_id, calls.AgentGone(effect.agent_id))
+            elif isinstance(effect, CloseCall):
+                self.apply_call(effect.call_id, calls.WrapUpDone(effect.disposition))
+            elif isinstance(effect, RecordOutcome):
+                self.finished_at[effect.call.call_id] = self.clock.monotonic()
+                io.append(effect)
+            else:
+                io.append(effect)
+        if io:
+            self.spawn(self._carry_out(tuple(io)), name="effects")
+
+    async def _carry_out(self, effects: tuple[Effect, ...]) -> None:
+        for effect in effects:
+            if isinstance(effect, Originate):
+                await self._originate(effect.request)
+            elif isinstance(effect, RedirectToAgent):
+                await self._redirect_to_agent(effect)
+            elif isinstance(effect, RedirectToSafeHarbor):
+                await self._quietly(self.pbx.redirect(effect.leg_id, context=CTX_SAFE_HARBOR, exten="s"))
+            elif isinstance(effect, RedirectToMachineMessage):
+                await self._quietly(self.pbx.redirect(effect.leg_id, context=CTX_MACHINE, exten="s"))
+            elif isinstance(effect, Hangup):
+                await self._quietly(self.pbx.hangup(effect.leg_id, cause=effect.cause))
+            elif isinstance(effect, RecordOutcome):
+                await self._record(effect.call)
+
+    async def _quietly(self, action: Awaitable[None]) -> None:
+        """A PBX action whose failure only means the leg is already gone."""
+        try:
+            await action
+        except PbxError as exc:
+            log.info("PBX action skipped: %s", exc)
+
+    async def _originate(self, request: OriginateRequest) -> None:
+        try:
+            await self.pbx.originate(request)
+        except PbxError as exc:
+            from dialer.pbx_port import FailReason
+
+            log.warning("originate of %s refused: %s", request.leg_id, exc)
+            call_id = self.call_of_leg.get(request.leg_id)
+            if call_id is not None:
+                self.apply_call(call_id, calls.Failed(FailReason.REJECTED, 0, str(exc)))
+            agent_id = self.agent_of_leg.get(request.leg_id)
+            if agent_id is not None:
+                self.apply_agent(agent_id, agents_mod.LegDown())
+
+    async def _redirect_to_agent(self, effect: RedirectToAgent) -> None:
+        try:
+            await self.pbx.redirect(effect.leg_id, context=CTX_CONNECT, exten=conference_name(effect.agent_id))
+        except PbxError as exc:
+            log.warning("redirect of %s to agent %s failed: %s", effect.leg_id, effect.agent_id, exc)
+            call_id = self.call_of_leg.get(effect.leg_id)
+            if call_id is not None:
+                self.apply_call(call_id, calls.AgentGone(effect.agent_id))
+
+    async def _record(self, call: Call) -> None:
+        try:
+            await call_records.close_record(self.pool, call, self.wall)
+        finally:
+            for listener in self.outcome_listeners:
+                try:
+                    await listener(call)
+                except Exception:  # noqa: BLE001 - a listener's failure is logged, the record stands
+                    log.exception("outcome listener failed for call %s", call.call_id)
+
+    async def _call_timer(self, effect: StartCallTimer) -> None:
+        await self.clock.sleep_until(effect.at)
+        self.apply_call(effect.call_id, calls.TimerFired(effect.timer))
+
+    async def _agent_timer(self, effect: StartAgentTimer) -> None:
+        await self.clock.sleep_until(effect.at)
+        self.apply_agent(effect.agent_id, agents_mod.TimerFired(effect.timer))
+
+    # --- routing ---------------------------------------------------------------------------------
+    def route(self) -> None:
+        """Give waiting calls to ready agents (longest idle first), or send late ones to safe harbor."""
+        now = self.clock.monotonic()
+        waiting = [c for c in self.calls.values() if c.state is CallState.WAITING]
+        if not waiting:
+            return
+        for decision in routing.assign(waiting, self.agents.values(), now):
+            if decision.action is routing.RouteAction.CONNECT and decision.agent_id is not None:
+                self.apply_agent(decision.agent_id, agents_mod.Reserve(decision.call_id))
+                self.apply_call(decision.call_id, calls.AssignAgent(decision.agent_id))
+            elif decision.action is routing.RouteAction.SAFE_HARBOR:
+                from dialer.effects import Timer
+
+                self.apply_call(decision.call_id, calls.TimerFired(Timer.SAFE_HARBOR))
+
+    # --- dialling (used by runners and the agent API) ----------------------------------------------
+    async def dial(self, campaign: CampaignView, *, number_e164: str, lead_id: int | None,
+                   direction: str = "outbound", agent_id: int | None = None) -> int:
+        """Open the call record, then originate; returns the call id. The record comes first, so a crash
+        between the two leaves a row to reconcile, never an unrecorded call."""
+        leg_id = new_leg_id()
+        dial_string = campaign.dial_string(number_e164)
+        call_id = await call_records.open_record(
+            self.pool, campaign_id=campaign.id, lead_id=lead_id, agent_id=agent_id, engine_id=self.engine_id,
+            leg_id=leg_id, direction=direction, phone_e164=number_e164, dial_string=dial_string,
+            caller_id=campaign.caller_id, originated_at=self.clock.now(),
+        )
+        variables = {VAR_LEG_ID: leg_id, VAR_CALL_ID: str(call_id), VAR_AMD: "1" if campaign.amd else "0",
+                     VAR_SAFE_HARBOR: campaign.safe_harbor_sound, VAR_MACHINE_MSG: campaign.machine_message_sound}
+        request = OriginateRequest(leg_id=leg_id, kind=LegKind.CUSTOMER, dial_string=dial_string,
+                                   context=CTX_CUSTOMER, exten="s", caller_id=campaign.caller_id,
+                                   timeout_s=campaign.ring_timeout_s, variables=variables, server=campaign.server)
+        call = Call(call_id=call_id, leg_id=leg_id, pool=Pool(PoolKind.CAMPAIGN, campaign.id), policy=campaign.policy(),
+                    lead_id=lead_id)
+        self.calls[call_id] = call
+        self.call_of_leg[leg_id] = call_id
+        self.call_context[call_id] = {"campaign_id": campaign.id, "lead_id": lead_id, "number": number_e164,
+                                      "direction": direction, "record": campaign.record_calls}
+        self.board.call_changed(None, call)
+        self.apply_call(call_id, calls.Dial(request))
+        return call_id
+
+    def prune_finished(self) -> None:
+        """Forget finished calls after ``KEEP_FINISHED_S`` (late PBX events for them are ignored)."""
+        now = self.clock.monotonic()
+        for call_id, at in list(self.finished_at.items()):
+            if now - at > KEEP_FINISHED_S:
+                call = self.calls.pop(call_id, None)
+                self.finished_at.pop(call_id, None)
+                self.call_context.pop(call_id, None)
+                if call is not None:
+                    self.call_of_leg.pop(call.leg_id, None)
+
+    # --- links ---------------------------------------------------------------------------------
+    async def reconcile_links(self) -> None:
+        """After a reconnect: any live call or agent leg the PBX no longer has is ended."""
+        from dialer.recovery import vanished_legs
+
+        try:
+            live = await self.pbx.channels()
+        except PbxError as exc:
+            log.warning("cannot reconcile after reconnect: %s", exc)
+            return
+        alive = {c.leg_id for c in live if c.leg_id}
+        for kind, ident, event in vanished_legs(self.calls.values(), self.agents.values(), alive):
+            if kind == "call":
+                self.apply_call(ident, event)  # type: ignore[arg-type]
+            else:
+                self.apply_agent(ident, event)  # type: ignore[arg-type]
+
+    # --- the agent API (dialer.engine_api.EngineApi) -------------------------------------------------
+    def _agent(self, user_id: int) -> Agent:
+        agent = self.agents.get(user_id)
+        if agent is None or agent.state is AgentState.LOGGED_OUT:
+            raise EngineError("you are not signed in to a campaign")
+        return agent
+
+    async def agent_login(self, user_id: int, campaign_id: int, *, phone_dial_string: str | None = None) -> None:
+        if campaign_id not in self.campaigns:
+            raise EngineError("this campaign is not running")
+        current = self.agents.get(user_id)
+        if current is not None and current.state is not AgentState.LOGGED_OUT:
+            raise EngineError("you are already signed in")
+        phone = phone_dial_string or await self.pool.fetchval(
+            "SELECT phone_dial_string FROM users WHERE id = $1", user_id)
+        if not phone:
+            raise EngineError("no phone is set for you: ask an admin to set your phone's dial string")
+        leg_id = new_leg_id()
+        conf = conference_name(user_id)
+        request = OriginateRequest(leg_id=leg_id, kind=LegKind.AGENT, dial_string=phone, context=CTX_AGENT,
+                                   exten=conf, caller_id=f"Dialer <{conf}>", timeout_s=self.agent_ring_timeout_s,
+                                   variables={VAR_LEG_ID: leg_id, VAR_AGENT_ID: str(user_id)},
+                                   server=self.campaigns[campaign_id].server)
+        self.agents[user_id] = Agent(agent_id=user_id, pools=frozenset({Pool(PoolKind.CAMPAIGN, campaign_id)}),
+                                     state_since=self.clock.monotonic(),
+                                     calls_today=current.calls_today if current else 0,
+                                     talk_s=current.talk_s if current else 0.0)
+        self.agent_campaign[user_id] = campaign_id
+        self.agent_of_leg[leg_id] = user_id
+        await self.pool.execute(
+            "INSERT INTO agent_sessions (user_id, campaign_id, engine_id, leg_id) VALUES ($1,$2,$3,$4)"
+            " ON CONFLICT (user_id) DO UPDATE SET campaign_id=$2, engine_id=$3, leg_id=$4, logged_in_at=now()",
+            user_id, campaign_id, self.engine_id, leg_id)
+        self.apply_agent(user_id, agents_mod.Login(request))
+
+    async def agent_ready(self, user_id: int) -> None:
+        agent = self._agent(user_id)
+        if agent.state is AgentState.CONNECTING:
+            raise EngineError("your phone is not connected yet: answer it first")
+        if agent.state is AgentState.READY:
+            return
+        self.apply_agent(user_id, agents_mod.Resume())
+
+    async def agent_pause(self, user_id: int, reason: str) -> None:
+        self._agent(user_id)
+        self.apply_agent(user_id, agents_mod.Pause(reason.strip() or "break"))
+
+    async def agent_logout(self, user_id: int) -> None:
+        agent = self.agents.get(user_id)
+        if agent is None or agent.state is AgentState.LOGGED_OUT:
+            return
+        self.apply_agent(user_id, agents_mod.Logout())
+        if self.agents[user_id].state is AgentState.LOGGED_OUT:
+            await self.pool.execute("DELETE FROM agent_sessions WHERE user_id = $1", user_id)
+
+    async def hangup(self, user_id: int) -> None:
+        agent = self._agent(user_id)
+        call = self.calls.get(agent.call_id) if agent.call_id is not None else None
+        if call is None or call.state is not CallState.CONNECTED:
+            raise EngineError("you have no call to hang up")
+        await self._quietly(self.pbx.hangup(call.leg_id))
+
+    async def set_disposition(self, user_id: int, disposition: DispositionInput) -> None:
+        agent = self._agent(user_id)
+        if agent.state is not AgentState.WRAP_UP or agent.call_id != int(disposition.call_id):
+            raise EngineError("this call is not waiting for a disposition")
+        campaign = self.campaigns.get(self.agent_campaign.get(user_id, -1))
+        if campaign is not None and disposition.code not in campaign.dispositions:
+            raise EngineError(f"unknown disposition {disposition.code!r}; choose one of {', '.join(campaign.dispositions)}")
+        call_id = agent.call_id
+        if disposition.notes:
+            await call_records.set_notes(self.pool, call_id=call_id, notes=disposition.notes)
+        context = self.call_context.get(call_id, {})
+        context["callback"] = disposition if disposition.callback_at is not None else None
+        context["disposed_by"] = user_id
+        self.apply_agent(user_id, agents_mod.Dispose(disposition.code))
+
+    def agent_state(self, user_id: int) -> dict[str, Any]:
+        return self.board.agent_view(user_id)
+
+    async def subscribe_agent(self, user_id: int) -> AsyncIterator[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+        self._agent_queues.setdefault(user_id, []).append(queue)
+        try:
+            yield self.agent_state(user_id)
+            while True:
+                yield await queue.get()
+        finally:
+            self._agent_queues[user_id].remove(queue)
+
+    def _publish_agent(self, user_id: int) -> None:
+        queues = self._agent_queues.get(user_id)
+        if not queues:
+            return
+        view = self.agent_state(user_id)
+        for queue in queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(view)
+
+    def live_state(self) -> dict[str, Any]:
+        return self.board.snapshot()
+
+    async def subscribe_live(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            yield self.live_state()
+            await self.clock.sleep(1.0)
+
+
+def _agent_of_conference(conference: str) -> int | None:
+    prefix = conference_name("")
+    if conference.startswith(prefix):
+        try:
+            return int(conference[len(prefix):])
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,135 @@
+"""Reconciling the engine's memory with the PBX after a lost link, and with the records after a crash.
+
+``vanished_legs`` (pure) says which live calls and agents lost their leg while the link was down.
+``recover_after_crash`` runs at start: every attempt the records show in flight is matched against the
+PBX's live channels. Nothing is ever re-originated: a vanished attempt is closed as failed and its lead
+goes through the retry policy; a customer still holding for an agent gets the safe-harbor message and
+counts as abandoned; a conversation still going on is cut and recorded as handled (the engine that
+knew the agent's side is gone, and a leg nobody tracks must not stay up); agents start logged out and
+their phone legs are hung up, so none stays reserved; leads claimed by the dead engine go back to the
+hopper through ``finish_lead`` and the campaigns layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import asyncpg
+
+from dialer import agents as agents_mod
+from dialer import call_records, calls
+from dialer.agents import Agent, AgentState
+from dialer.calls import Call, CallOutcome, CallState
+from dialer.clock import Clock
+from dialer.pbx_port import CTX_CONNECT, CTX_SAFE_HARBOR, FailReason, LiveChannel, PbxError, PbxPort
+
+log = logging.getLogger(__name__)
+
+_PRE_ANSWER = (CallState.DIALING, CallState.RINGING)
+
+
+def vanished_legs(live_calls: Iterable[Call], live_agents: Iterable[Agent], alive: set[str]
+                  ) -> Iterator[tuple[str, int, object]]:
+    """``("call", id, event)`` / ``("agent", id, event)`` for each leg gone from the PBX."""
+    for call in live_calls:
+        if call.terminal or call.state is CallState.QUEUED or call.leg_id in alive:
+            continue
+        if call.state in _PRE_ANSWER:
+            yield "call", call.call_id, calls.Failed(FailReason.OTHER, 0, "leg vanished while the PBX link was down")
+        else:
+            yield "call", call.call_id, calls.CustomerHungUp(0)
+    for agent in live_agents:
+        if agent.state is not AgentState.LOGGED_OUT and agent.leg_id and agent.leg_id not in alive:
+            yield "agent", agent.agent_id, agents_mod.LegDown()
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanVerdict:
+    """What to do with one in-flight record found at start."""
+
+    call_id: int
+    outcome: CallOutcome
+    detail: str
+    hangup: bool = False            # hang the leg up
+    safe_harbor: bool = False       # play the message first
+
+
+def judge_orphan(record: dict[str, object], channel: LiveChannel | None) -> OrphanVerdict:
+    """The fate of an attempt the records show in flight, given its live channel (or None)."""
+    call_id = int(record["id"])  # type: ignore[call-overload]
+    answered = record.get("answered_at") is not None or record.get("ready_at") is not None
+    if channel is None:
+        if record.get("connected_at") is not None:
+            return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted; the call ended meanwhile")
+        if record.get("ready_at") is not None:
+            return OrphanVerdict(call_id, CallOutcome.ABANDONED, "engine restarted while the customer waited")
+        return OrphanVerdict(call_id, CallOutcome.FAILED, "engine restarted; the attempt ended meanwhile")
+    if channel.context == CTX_CONNECT or channel.bridge_id:
+        return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted during the conversation; cut",
+                             hangup=True)
+    if channel.context == CTX_SAFE_HARBOR:
+        return OrphanVerdict(call_id, CallOutcome.ABANDONED, "engine restarted during the safe-harbor message")
+    if channel.state == "Up" or answered:
+        return OrphanVerdict(call_id, CallOutcome.ABANDONED, "engine restarted while the customer waited",
+                             hangup=True, safe_harbor=True)
+    return OrphanVerdict(call_id, CallOutcome.FAILED, "engine restarted before the call was answered", hangup=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    closed: dict[str, int]
+    released_leads: int
+    agent_legs_hung_up: int
+
+
+async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
+                              finish_lead: object | None = None) -> tuple[RecoveryReport, list[OrphanVerdict]]:
+    """Close every in-flight record against the PBX's live channels; hang up stale agent legs.
+
+    ``finish_lead(record, verdict)`` (async) lets the campaigns layer apply its retry policy to the lead.
+    """
+    try:
+        channels = await pbx.channels()
+    except PbxError as exc:
+        raise PbxError(f"cannot recover: the PBX's channel list is unavailable ({exc})") from exc
+    by_leg = {c.leg_id: c for c in channels if c.leg_id}
+    verdicts: list[OrphanVerdict] = []
+    closed: dict[str, int] = {}
+    for record in await call_records.in_flight(pool):
+        verdict = judge_orphan(dict(record), by_leg.get(record["leg_id"]))
+        verdicts.append(verdict)
+        leg = record["leg_id"]
+        if verdict.safe_harbor:
+            try:
+                await pbx.redirect(leg, context=CTX_SAFE_HARBOR, exten="s")
+            except PbxError:
+                await _hangup(pbx, leg)
+        elif verdict.hangup:
+            await _hangup(pbx, leg)
+        await call_records.close_orphan(pool, call_id=verdict.call_id, outcome=verdict.outcome,
+                                        detail=verdict.detail, ended_at=clock.now())
+        if finish_lead is not None:
+            await finish_lead(dict(record), verdict)  # type: ignore[operator]
+        closed[verdict.outcome.value] = closed.get(verdict.outcome.value, 0) + 1
+    # agents: every session of before the crash ends and its phone leg is hung up
+    sessions = await pool.fetch("SELECT user_id, leg_id FROM agent_sessions")
+    hung = 0
+    for session in sessions:
+        channel = by_leg.get(session["leg_id"]) if session["leg_id"] else None
+        if channel is not None:
+            await _hangup(pbx, session["leg_id"])
+            hung += 1
+    await pool.execute("DELETE FROM agent_sessions")
+    report = RecoveryReport(closed=closed, released_leads=0, agent_legs_hung_up=hung)
+    if verdicts or hung:
+        log.warning("recovered after a crash: %s", report)
+    return report, verdicts
+
+
+async def _hangup(pbx: PbxPort, leg_id: str) -> None:
+    try:
+        await pbx.hangup(leg_id)
+    except PbxError as exc:
+        log.info("hang-up of %s during recovery skipped: %s", leg_id, exc)
