@@ -4,7 +4,8 @@ A ``Call`` is a frozen record of one attempt (or one inbound call): its state, t
 it (``CallPolicy``) and every timestamp needed to write its call record (monotonic seconds).
 
 Outbound path: QUEUED -Dial-> DIALING -Ringing-> RINGING -Answered-> ANSWERED -AmdDone-> WAITING
--AssignAgent-> CONNECTING -JoinedAgent-> CONNECTED -CustomerHungUp/AgentGone-> WRAP_UP -WrapUpDone-> DONE.
+-AssignAgent-> CONNECTING -JoinedAgent-> CONNECTED -CustomerHungUp/AgentGone-> WRAP_UP -WrapUpDone-> DONE (also
+straight from CONNECTED, hanging the customer up, if the agent closes the call first).
 A machine goes to MACHINE (leaving the campaign's message, DONE when the leg ends) or straight to DONE
 (hang-up rule). Inbound calls enter with ``Arrive``: QUEUED -> WAITING. Terminal states: DONE, FAILED,
 ABANDONED; reaching one emits exactly one ``RecordOutcome`` carrying the final ``Call``.
@@ -27,15 +28,35 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Union
+from typing import Any
 
 from dialer.effects import (
-    AgentId, CallId, Effect, Hangup, IllegalTransition, Originate, RecordOutcome, RedirectToAgent,
-    RedirectToMachineMessage, RedirectToSafeHarbor, ReleaseAgent, SeekAgent, StartCallTimer, Timer,
+    AgentId,
+    CallId,
+    Effect,
+    Hangup,
+    IllegalTransition,
+    Originate,
+    RecordOutcome,
+    RedirectToAgent,
+    RedirectToMachineMessage,
+    RedirectToSafeHarbor,
+    ReleaseAgent,
+    SeekAgent,
+    StartCallTimer,
+    Timer,
 )
 from dialer.pbx_port import (
-    ConferenceJoined, CustomerReady, FailReason, LegAnswered, LegFailed, LegHungUp, LegRinging,
-    OriginateRequest, PbxEvent,
+    ConferenceJoined,
+    CustomerReady,
+    FailReason,
+    LegAnswered,
+    LegFailed,
+    LegHungUp,
+    LegRinging,
+    OriginateRequest,
+    PbxEvent,
+    conference_name,
 )
 
 
@@ -112,6 +133,12 @@ class CallPolicy:
     amd_timeout_s: float = 10.0          # answered but no AMD result by then: treat as NOTSURE
     dial_grace_s: float = 10.0           # after the ring timeout, give up waiting for the PBX's answer
 
+    def __post_init__(self) -> None:
+        if self.safe_harbor_s is not None and self.safe_harbor_s <= 0:
+            raise ValueError(f"safe_harbor_s must be positive or None, got {self.safe_harbor_s}")
+        if self.amd_timeout_s <= 0 or self.dial_grace_s < 0:
+            raise ValueError(f"bad timeouts: amd_timeout_s={self.amd_timeout_s}, dial_grace_s={self.dial_grace_s}")
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
@@ -137,6 +164,7 @@ class Call:
     amd_status: str = ""
     amd_cause: str = ""
     agent_id: AgentId | None = None
+    agents_lost: frozenset[AgentId] = frozenset()   # agents this call failed to reach: not offered again
     fail_reason: FailReason | None = None
     hangup_cause: int = 0
     outcome: CallOutcome | None = None
@@ -155,7 +183,7 @@ class Call:
         return self.ready_at + self.policy.safe_harbor_s
 
 
-# --- events -----------------------------------------------------------------------------------------
+# --- events: commands (ours; illegal where the table has no entry) --------------------------------------
 @dataclass(frozen=True, slots=True)
 class Dial:
     request: OriginateRequest
@@ -181,14 +209,15 @@ class Cancel:
     """Stop this attempt: a queued call is dropped; a dialling one is hung up (its failure follows)."""
 
 
+# --- events: facts (stale ones are ignored) -----------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Ringing:
-    pass
+    """The far end is ringing."""
 
 
 @dataclass(frozen=True, slots=True)
 class Answered:
-    pass
+    """The far end picked up; AMD (if asked) starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +242,7 @@ class CustomerHungUp:
 
 @dataclass(frozen=True, slots=True)
 class JoinedAgent:
-    pass
+    """The customer leg entered the assigned agent's conference."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +257,8 @@ class TimerFired:
     timer: Timer
 
 
-CallEvent = Union[Dial, Arrive, AssignAgent, WrapUpDone, Cancel, Ringing, Answered, AmdDone, Failed,
-                  CustomerHungUp, JoinedAgent, AgentGone, TimerFired]
+CallEvent = (Dial | Arrive | AssignAgent | WrapUpDone | Cancel | Ringing | Answered | AmdDone | Failed
+             | CustomerHungUp | JoinedAgent | AgentGone | TimerFired)
 COMMANDS = (Dial, Arrive, AssignAgent, WrapUpDone, Cancel)
 Result = tuple[Call, tuple[Effect, ...]]
 
@@ -248,17 +277,18 @@ def from_pbx(event: PbxEvent, call: Call) -> CallEvent | None:
         return Failed(event.reason, event.cause, event.detail)
     if isinstance(event, LegHungUp):
         return CustomerHungUp(event.cause)
-    if isinstance(event, ConferenceJoined):
+    if isinstance(event, ConferenceJoined) and call.agent_id is not None \
+            and event.conference == conference_name(call.agent_id):
         return JoinedAgent()
     return None
 
 
 # --- transitions ------------------------------------------------------------------------------------
-def finish(call: Call, outcome: CallOutcome, now: float, *effects: Effect, **changes: object) -> Result:
+def finish(call: Call, outcome: CallOutcome, now: float, *effects: Effect, **changes: Any) -> Result:
     """End ``call`` with ``outcome``: the terminal state, ``ended_at``, and the one ``RecordOutcome``."""
     state = _STATE_OF_OUTCOME.get(outcome, CallState.FAILED)
     ended = call.ended_at if call.ended_at is not None else now
-    done = replace(call, state=state, outcome=outcome, ended_at=ended, **changes)  # type: ignore[arg-type]
+    done = replace(call, state=state, outcome=outcome, ended_at=ended, **changes)
     return done, (*effects, RecordOutcome(done))
 
 
@@ -266,7 +296,12 @@ def _safe_harbor(call: Call, now: float, detail: str, *effects: Effect) -> Resul
     return finish(call, CallOutcome.ABANDONED, now, RedirectToSafeHarbor(call.leg_id), *effects, detail=detail)
 
 
-def _wait_for_agent(call: Call, now: float, ready_at: float) -> Result:
+def _past_deadline(call: Call, now: float) -> bool:
+    deadline = call.deadline
+    return deadline is not None and now >= deadline
+
+
+def _wait_for_agent(call: Call, ready_at: float) -> Result:
     waiting = replace(call, state=CallState.WAITING, ready_at=ready_at, agent_id=None)
     effects: list[Effect] = [SeekAgent(call.call_id)]
     if waiting.deadline is not None:
@@ -283,12 +318,14 @@ def _dial(call: Call, ev: Dial, now: float) -> Result:
 
 
 def _arrive(call: Call, ev: Arrive, now: float) -> Result:
-    return _wait_for_agent(replace(call, answered_at=now), now, now)
+    return _wait_for_agent(replace(call, answered_at=now), now)
 
 
-def _cancel(call: Call, ev: Cancel, now: float) -> Result:
-    if call.state is CallState.QUEUED:
-        return finish(call, CallOutcome.CANCELLED, now, detail="cancelled before dialling")
+def _drop(call: Call, ev: Cancel, now: float) -> Result:
+    return finish(call, CallOutcome.CANCELLED, now, detail="cancelled before dialling")
+
+
+def _stop_dialling(call: Call, ev: Cancel, now: float) -> Result:
     return call, (Hangup(call.leg_id),)
 
 
@@ -307,9 +344,8 @@ def _amd_done(call: Call, ev: AmdDone, now: float) -> Result:
                    amd_status=status, amd_cause=ev.cause)
     if status == "HANGUP":
         return finish(call, CallOutcome.CUSTOMER_HUNG_UP, now, detail="hung up during AMD")
-    human = status in ("", "HUMAN") or (status != "MACHINE" and call.policy.notsure_is_human)
-    if human:
-        return _wait_for_agent(call, now, now)
+    if status in ("", "HUMAN") or (status != "MACHINE" and call.policy.notsure_is_human):
+        return _wait_for_agent(call, now)
     if call.policy.machine_action is MachineAction.MESSAGE:
         return replace(call, state=CallState.MACHINE), (RedirectToMachineMessage(call.leg_id),)
     return finish(call, CallOutcome.MACHINE, now, Hangup(call.leg_id))
@@ -320,23 +356,27 @@ def _failed(call: Call, ev: Failed, now: float) -> Result:
                   hangup_cause=ev.cause, detail=ev.detail)
 
 
-def _hung_up(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
-    cause = ev.cause
-    state = call.state
-    if state in (CallState.DIALING, CallState.RINGING):
-        return finish(call, CallOutcome.FAILED, now, fail_reason=FailReason.OTHER, hangup_cause=cause,
-                      detail="leg ended before answer")
-    if state is CallState.ANSWERED:
-        return finish(call, CallOutcome.CUSTOMER_HUNG_UP, now, hangup_cause=cause, detail="hung up during AMD")
-    if state is CallState.MACHINE:
-        return finish(call, CallOutcome.MACHINE, now, hangup_cause=cause)
-    if state is CallState.CONNECTED:
-        return replace(call, state=CallState.WRAP_UP, ended_at=now, hangup_cause=cause), ()
-    release: tuple[Effect, ...] = ()
-    if state is CallState.CONNECTING and call.agent_id is not None:
-        release = (ReleaseAgent(call.agent_id, call.call_id),)
-    return finish(call, CallOutcome.ABANDONED, now, *release, hangup_cause=cause,
+def _ended_unanswered(call: Call, ev: CustomerHungUp, now: float) -> Result:
+    return finish(call, CallOutcome.FAILED, now, fail_reason=FailReason.OTHER, hangup_cause=ev.cause,
+                  detail="leg ended before answer")
+
+
+def _hung_up_in_amd(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    return finish(call, CallOutcome.CUSTOMER_HUNG_UP, now, hangup_cause=ev.cause, detail="hung up during AMD")
+
+
+def _machine_done(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    return finish(call, CallOutcome.MACHINE, now, hangup_cause=ev.cause)
+
+
+def _gave_up_waiting(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    release = () if call.agent_id is None else (ReleaseAgent(call.agent_id, call.call_id),)
+    return finish(call, CallOutcome.ABANDONED, now, *release, hangup_cause=ev.cause,
                   detail="customer hung up waiting for an agent")
+
+
+def _talk_ended(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    return replace(call, state=CallState.WRAP_UP, ended_at=now, hangup_cause=ev.cause), ()
 
 
 def _joined(call: Call, ev: JoinedAgent, now: float) -> Result:
@@ -349,60 +389,82 @@ def _agent_gone(call: Call, ev: AgentGone, now: float) -> Result:
     if call.state is CallState.CONNECTED:
         return replace(call, state=CallState.WRAP_UP, ended_at=now), (Hangup(call.leg_id),)
     release = ReleaseAgent(ev.agent_id, call.call_id)
-    deadline = call.deadline
-    if deadline is not None and now >= deadline:
+    if _past_deadline(call, now):
         return _safe_harbor(call, now, "agent lost after the deadline", release)
     # back to waiting: the safe-harbor timer armed on the first wait still stands
-    return replace(call, state=CallState.WAITING, agent_id=None), (release, SeekAgent(call.call_id))
+    waiting = replace(call, state=CallState.WAITING, agent_id=None, agents_lost=call.agents_lost | {ev.agent_id})
+    return waiting, (release, SeekAgent(call.call_id))
 
 
 def _assign(call: Call, ev: AssignAgent, now: float) -> Result:
-    deadline = call.deadline
-    if deadline is not None and now >= deadline:
+    if _past_deadline(call, now):
         return _safe_harbor(call, now, "agent found after the deadline", ReleaseAgent(ev.agent_id, call.call_id))
-    return replace(call, state=CallState.CONNECTING, agent_id=ev.agent_id), \
-        (RedirectToAgent(call.leg_id, ev.agent_id),)
+    connecting = replace(call, state=CallState.CONNECTING, agent_id=ev.agent_id)
+    return connecting, (RedirectToAgent(call.leg_id, ev.agent_id),)
 
 
 def _wrap_done(call: Call, ev: WrapUpDone, now: float) -> Result:
-    return finish(call, CallOutcome.HANDLED, now, disposition=ev.disposition, wrap_end_at=now)
+    # from CONNECTED: the agent closed the call before the customer's hang-up reached us
+    hangup = (Hangup(call.leg_id),) if call.state is CallState.CONNECTED else ()
+    return finish(call, CallOutcome.HANDLED, now, *hangup, disposition=ev.disposition, wrap_end_at=now)
 
 
-def _timer(call: Call, ev: TimerFired, now: float) -> Result:
-    state = call.state
-    if ev.timer is Timer.DIAL and state in (CallState.DIALING, CallState.RINGING):
-        return finish(call, CallOutcome.FAILED, now, Hangup(call.leg_id), fail_reason=FailReason.OTHER,
-                      detail="no outcome from the PBX after the ring timeout")
-    if ev.timer is Timer.AMD and state is CallState.ANSWERED:
-        return _amd_done(call, AmdDone("NOTSURE", "ENGINE_TIMEOUT"), now)
-    deadline = call.deadline
-    if ev.timer is Timer.SAFE_HARBOR and state is CallState.WAITING and deadline is not None and now >= deadline:
-        return _safe_harbor(call, now, "no agent within the safe-harbor deadline")
-    return call, ()
+def _dial_timeout(call: Call, ev: TimerFired, now: float) -> Result:
+    if ev.timer is not Timer.DIAL:
+        return call, ()
+    return finish(call, CallOutcome.FAILED, now, Hangup(call.leg_id), fail_reason=FailReason.OTHER,
+                  detail="no outcome from the PBX after the ring timeout")
 
 
-Handler = Callable[[Call, object, float], Result]
+def _amd_timeout(call: Call, ev: TimerFired, now: float) -> Result:
+    return _amd_done(call, AmdDone("NOTSURE", "ENGINE_TIMEOUT"), now) if ev.timer is Timer.AMD else (call, ())
+
+
+def _deadline(call: Call, ev: TimerFired, now: float) -> Result:
+    if ev.timer is not Timer.SAFE_HARBOR or not _past_deadline(call, now):
+        return call, ()
+    return _safe_harbor(call, now, "no agent within the safe-harbor deadline")
+
+
+Handler = Callable[[Call, Any, float], Result]
 S = CallState
-_DIALLING = (S.DIALING, S.RINGING)
-_LIVE = (S.DIALING, S.RINGING, S.ANSWERED, S.MACHINE, S.WAITING, S.CONNECTING, S.CONNECTED, S.WRAP_UP)
 TRANSITIONS: dict[tuple[CallState, type], Handler] = {
     (S.QUEUED, Dial): _dial,
     (S.QUEUED, Arrive): _arrive,
-    (S.QUEUED, Cancel): _cancel,
-    **{(s, Cancel): _cancel for s in _DIALLING},
+    (S.QUEUED, Cancel): _drop,
+    (S.DIALING, Cancel): _stop_dialling,
+    (S.RINGING, Cancel): _stop_dialling,
     (S.DIALING, Ringing): _ringing,
-    **{(s, Answered): _answered for s in _DIALLING},
-    **{(s, AmdDone): _amd_done for s in (*_DIALLING, S.ANSWERED)},
-    **{(s, Failed): _failed for s in _DIALLING},
-    **{(s, Failed): _hung_up for s in (S.ANSWERED, S.MACHINE, S.WAITING, S.CONNECTING, S.CONNECTED)},
-    **{(s, CustomerHungUp): _hung_up for s in _LIVE if s is not S.WRAP_UP},
+    (S.DIALING, Answered): _answered,
+    (S.RINGING, Answered): _answered,
+    (S.DIALING, AmdDone): _amd_done,     # the answer event was missed
+    (S.RINGING, AmdDone): _amd_done,
+    (S.ANSWERED, AmdDone): _amd_done,
+    (S.DIALING, Failed): _failed,
+    (S.RINGING, Failed): _failed,
+    (S.DIALING, CustomerHungUp): _ended_unanswered,
+    (S.RINGING, CustomerHungUp): _ended_unanswered,
+    (S.DIALING, TimerFired): _dial_timeout,
+    (S.RINGING, TimerFired): _dial_timeout,
+    (S.ANSWERED, CustomerHungUp): _hung_up_in_amd,
+    (S.ANSWERED, Failed): _hung_up_in_amd,
+    (S.ANSWERED, TimerFired): _amd_timeout,
+    (S.MACHINE, CustomerHungUp): _machine_done,
+    (S.MACHINE, Failed): _machine_done,
+    (S.WAITING, AssignAgent): _assign,
+    (S.WAITING, CustomerHungUp): _gave_up_waiting,
+    (S.WAITING, Failed): _gave_up_waiting,
+    (S.WAITING, TimerFired): _deadline,
     (S.CONNECTING, JoinedAgent): _joined,
     (S.CONNECTING, AgentGone): _agent_gone,
+    (S.CONNECTING, CustomerHungUp): _gave_up_waiting,
+    (S.CONNECTING, Failed): _gave_up_waiting,
+    (S.CONNECTED, CustomerHungUp): _talk_ended,
+    (S.CONNECTED, Failed): _talk_ended,
     (S.CONNECTED, AgentGone): _agent_gone,
-    (S.WAITING, AssignAgent): _assign,
+    (S.CONNECTED, WrapUpDone): _wrap_done,
     (S.WRAP_UP, WrapUpDone): _wrap_done,
-    **{(s, TimerFired): _timer for s in (*_DIALLING, S.ANSWERED, S.WAITING)},
-}  # type: ignore[dict-item]
+}
 
 
 def step(call: Call, event: CallEvent, now: float) -> Result:

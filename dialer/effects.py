@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from dialer.errors import DialerError
 from dialer.pbx_port import OriginateRequest
@@ -20,7 +20,7 @@ from dialer.pbx_port import OriginateRequest
 if TYPE_CHECKING:
     from dialer.calls import Call
 
-CallId = int
+CallId = int   # the call record's id (the engine keys calls by it)
 AgentId = int
 
 
@@ -136,17 +136,5 @@ class RecordOutcome:
     call: Call
 
 
-Effect = Union[
-    Originate,
-    RedirectToAgent,
-    RedirectToSafeHarbor,
-    RedirectToMachineMessage,
-    Hangup,
-    StartCallTimer,
-    StartAgentTimer,
-    SeekAgent,
-    ReleaseAgent,
-    AgentLost,
-    CloseCall,
-    RecordOutcome,
-]
+Effect = (Originate | RedirectToAgent | RedirectToSafeHarbor | RedirectToMachineMessage | Hangup | StartCallTimer
+          | StartAgentTimer | SeekAgent | ReleaseAgent | AgentLost | CloseCall | RecordOutcome)

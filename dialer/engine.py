@@ -30,7 +30,7 @@ from dialer.effects import (
 from dialer.engine_api import DispositionInput, EngineError
 from dialer.live import LiveBoard
 from dialer.pbx_port import (
-    CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_MACHINE, CTX_SAFE_HARBOR, VAR_AGENT_ID, VAR_AMD, VAR_CALL_ID,
+    CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_MACHINE, CTX_SAFE_HARBOR, CTX_TRANSFER, VAR_AGENT_ID, VAR_TRANSFER_TO, VAR_AMD, VAR_CALL_ID,
     VAR_LEG_ID, VAR_MACHINE_MSG, VAR_SAFE_HARBOR, ConferenceJoined, ConferenceLeft, LegKind, LinkUp,
     OriginateRequest, PbxError, PbxEvent, PbxPort, conference_name, new_leg_id,
 )
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 KEEP_FINISHED_S = 120.0          # a finished call stays in memory this long, to absorb late PBX events
 
 OutcomeListener = Callable[[Call], Awaitable[None]]
+ChangeListener = Callable[[Call, Call], None]
 
 
 class Engine:
@@ -60,11 +61,14 @@ class Engine:
         self.agent_campaign: dict[int, int] = {}
         self.campaigns: dict[int, CampaignView] = {}
         self.call_context: dict[int, dict[str, Any]] = {}   # per call: lead, campaign, number, for pops
-        self.outcome_listeners: list[OutcomeListener] = []
+        self.reserved_for: dict[int, int] = {}              # manual/preview call -> the agent who placed it
+        self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
+        self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._agent_queues: dict[int, list[asyncio.Queue[dict[str, Any]]]] = {}
         self.errors: list[BaseException] = []
+        self.control: Any = None          # dialer.control.CampaignControl, set by the composition root
 
     # --- background work ------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
@@ -126,6 +130,13 @@ class Engine:
         self.calls[call_id] = new
         if new.state is not call.state:
             self.board.call_changed(call, new)
+            for listener in self.change_listeners:
+                listener(call, new)
+            owner = self.reserved_for.get(call_id)
+            if owner is not None and new.terminal:
+                del self.reserved_for[call_id]
+                if new.agent_id is None:   # never reached its agent: give the agent back
+                    self.apply_agent(owner, agents_mod.Release(call_id))
             if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
                 self.apply_agent(new.agent_id, agents_mod.CustomerLeft(call_id))
         self.run_effects(effects)
@@ -240,6 +251,10 @@ class Engine:
         waiting = [c for c in self.calls.values() if c.state is CallState.WAITING]
         if not waiting:
             return
+        for call in [c for c in waiting if c.call_id in self.reserved_for]:
+            owner = self.reserved_for[call.call_id]  # a manual or preview call goes to its own agent
+            self.apply_call(call.call_id, calls.AssignAgent(owner))
+        waiting = [c for c in waiting if c.call_id not in self.reserved_for]
         for decision in routing.assign(waiting, self.agents.values(), now):
             if decision.action is routing.RouteAction.CONNECT and decision.agent_id is not None:
                 self.apply_agent(decision.agent_id, agents_mod.Reserve(decision.call_id))
@@ -289,20 +304,26 @@ class Engine:
 
     # --- links ---------------------------------------------------------------------------------
     async def reconcile_links(self) -> None:
-        """After a reconnect: any live call or agent leg the PBX no longer has is ended."""
-        from dialer.recovery import vanished_legs
+        """After a reconnect: feed calls and agents what the PBX's live channels show they missed."""
+        from dialer.reconcile import reconcile
 
+        listed_at = self.clock.monotonic()
         try:
             live = await self.pbx.channels()
         except PbxError as exc:
             log.warning("cannot reconcile after reconnect: %s", exc)
             return
-        alive = {c.leg_id for c in live if c.leg_id}
-        for kind, ident, event in vanished_legs(self.calls.values(), self.agents.values(), alive):
-            if kind == "call":
-                self.apply_call(ident, event)  # type: ignore[arg-type]
-            else:
-                self.apply_agent(ident, event)  # type: ignore[arg-type]
+        result = reconcile(list(self.calls.values()), list(self.agents.values()), live,
+                           now=self.clock.monotonic(), listed_at=listed_at)
+        for call in result.calls:
+            if call != self.calls.get(call.call_id):
+                self.board.call_changed(self.calls[call.call_id], call)
+                self.calls[call.call_id] = call
+        for agent in result.agents:
+            if agent != self.agents.get(agent.agent_id):
+                self.agents[agent.agent_id] = agent
+                self._publish_agent(agent.agent_id)
+        self.run_effects(result.effects)
 
     # --- the agent API (dialer.engine_api.EngineApi) -------------------------------------------------
     def _agent(self, user_id: int) -> Agent:
@@ -381,6 +402,61 @@ class Engine:
         context["disposed_by"] = user_id
         self.apply_agent(user_id, agents_mod.Dispose(disposition.code))
 
+    async def transfer(self, user_id: int, *, to_agent_id: int | None = None, to_number: str | None = None) -> None:
+        """Blind transfer of the agent's customer to a ready agent or an external number.
+
+        The customer leaves this agent (whose call goes to wrap-up as usual); a receiving agent is paused
+        with the reason "transfer" while it talks, so the router gives it no other call meanwhile.
+        """
+        agent = self._agent(user_id)
+        call = self.calls.get(agent.call_id) if agent.call_id is not None else None
+        if call is None or call.state is not CallState.CONNECTED:
+            raise EngineError("you have no call to transfer")
+        if (to_agent_id is None) == (to_number is None):
+            raise EngineError("transfer to one agent or one number")
+        if to_agent_id is not None:
+            target = self.agents.get(to_agent_id)
+            if target is None or target.state is not AgentState.READY:
+                raise EngineError("that agent is not ready to take a call")
+            self.apply_agent(to_agent_id, agents_mod.Pause(f"transfer from agent {user_id}"))
+            context, exten = CTX_CONNECT, conference_name(to_agent_id)
+        else:
+            number = _e164(to_number or "")
+            campaign = self.campaigns.get(self.agent_campaign.get(user_id, -1))
+            dial = campaign.dial_string(number) if campaign else number
+            await self.pbx.set_var(call.leg_id, VAR_TRANSFER_TO, dial)
+            context, exten = CTX_TRANSFER, "s"
+        self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_agent_id or to_number
+        await self.pbx.redirect(call.leg_id, context=context, exten=exten)
+        self.apply_call(call.call_id, calls.CustomerHungUp(0))
+
+    # --- campaign control and preview/manual dialling (dialer.control) --------------------------------
+    def _control(self) -> Any:
+        if self.control is None:
+            raise EngineError("campaign control is not running in this process")
+        return self.control
+
+    async def campaign_start(self, campaign_id: int) -> None:
+        await self._control().campaign_start(campaign_id)
+
+    async def campaign_pause(self, campaign_id: int) -> None:
+        await self._control().campaign_pause(campaign_id)
+
+    async def campaign_stop(self, campaign_id: int) -> None:
+        await self._control().campaign_stop(campaign_id)
+
+    async def preview_next(self, user_id: int) -> dict[str, Any] | None:
+        return await self._control().preview_next(user_id)  # type: ignore[no-any-return]
+
+    async def preview_dial(self, user_id: int, lead_id: int) -> str:
+        return await self._control().preview_dial(user_id, lead_id)  # type: ignore[no-any-return]
+
+    async def preview_skip(self, user_id: int, lead_id: int) -> None:
+        await self._control().preview_skip(user_id, lead_id)
+
+    async def manual_dial(self, user_id: int, lead_id: int) -> str:
+        return await self._control().manual_dial(user_id, lead_id)  # type: ignore[no-any-return]
+
     def agent_state(self, user_id: int) -> dict[str, Any]:
         return self.board.agent_view(user_id)
 
@@ -411,6 +487,18 @@ class Engine:
         while True:
             yield self.live_state()
             await self.clock.sleep(1.0)
+
+
+def _e164(raw: str) -> str:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise EngineError(f"{raw!r} is not a phone number in international form (+33..., +1...): {exc}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise EngineError(f"{raw!r} is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _agent_of_conference(conference: str) -> int | None:

@@ -24,6 +24,7 @@ CTX_SAFE_HARBOR = "dialer-safe-harbor"  # Redirect here: recorded message, then 
 CTX_MACHINE = "dialer-machine"          # Redirect here: wait for the beep, leave a message, hang up ("s")
 CTX_AGENT = "dialer-agent"              # agent's persistent leg: exten = conference name, loops in ConfBridge
 CTX_INBOUND = "dialer-inbound"          # DIDs enter here: UserEvent to the engine, music on hold
+CTX_TRANSFER = "dialer-transfer"        # Redirect here (exten "s"): Dial(${DIALER_TRANSFER_TO}), blind transfer
 
 # channel variables our dialplan and adapter use
 VAR_LEG_ID = "DIALER_LEG_ID"
@@ -32,6 +33,7 @@ VAR_AMD = "DIALER_AMD"                  # "1" to run AMD() on answer
 VAR_AGENT_ID = "DIALER_AGENT_ID"
 VAR_SAFE_HARBOR = "DIALER_SAFE_HARBOR"  # sound file name for the safe-harbor message
 VAR_MACHINE_MSG = "DIALER_MACHINE_MSG"  # sound file to leave on a machine ("" to hang up)
+VAR_TRANSFER_TO = "DIALER_TRANSFER_TO"  # dial string a transferred customer is connected to
 
 
 def new_leg_id() -> str:

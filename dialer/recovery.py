@@ -1,7 +1,6 @@
 """Reconciling the engine's memory with the PBX after a lost link, and with the records after a crash.
 
-``vanished_legs`` (pure) says which live calls and agents lost their leg while the link was down.
-``recover_after_crash`` runs at start: every attempt the records show in flight is matched against the
+(A lost AMI link, where the process survived, is ``dialer.reconcile``'s.) ``recover_after_crash`` runs at start: every attempt the records show in flight is matched against the
 PBX's live channels. Nothing is ever re-originated: a vanished attempt is closed as failed and its lead
 goes through the retry policy; a customer still holding for an agent gets the safe-harbor message and
 counts as abandoned; a conversation still going on is cut and recorded as handled (the engine that
@@ -13,37 +12,16 @@ hopper through ``finish_lead`` and the campaigns layer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
 
-from dialer import agents as agents_mod
-from dialer import call_records, calls
-from dialer.agents import Agent, AgentState
-from dialer.calls import Call, CallOutcome, CallState
+from dialer import call_records
+from dialer.calls import CallOutcome
 from dialer.clock import Clock
-from dialer.pbx_port import CTX_CONNECT, CTX_SAFE_HARBOR, FailReason, LiveChannel, PbxError, PbxPort
+from dialer.pbx_port import CTX_CONNECT, CTX_SAFE_HARBOR, LiveChannel, PbxError, PbxPort
 
 log = logging.getLogger(__name__)
-
-_PRE_ANSWER = (CallState.DIALING, CallState.RINGING)
-
-
-def vanished_legs(live_calls: Iterable[Call], live_agents: Iterable[Agent], alive: set[str]
-                  ) -> Iterator[tuple[str, int, object]]:
-    """``("call", id, event)`` / ``("agent", id, event)`` for each leg gone from the PBX."""
-    for call in live_calls:
-        if call.terminal or call.state is CallState.QUEUED or call.leg_id in alive:
-            continue
-        if call.state in _PRE_ANSWER:
-            yield "call", call.call_id, calls.Failed(FailReason.OTHER, 0, "leg vanished while the PBX link was down")
-        else:
-            yield "call", call.call_id, calls.CustomerHungUp(0)
-    for agent in live_agents:
-        if agent.state is not AgentState.LOGGED_OUT and agent.leg_id and agent.leg_id not in alive:
-            yield "agent", agent.agent_id, agents_mod.LegDown()
-
 
 @dataclass(frozen=True, slots=True)
 class OrphanVerdict:

@@ -7,9 +7,9 @@ every message is ``Key: Value`` lines ended by CRLF, and an empty line ends the 
 Headers may repeat (``Variable``, ``Output``, ``ActionID`` in ``Status``): the first value is in
 ``fields``, every value in ``values()``.
 
-Why not ``panoramisk.message.Message``: it is a case-insensitive dict (about 10x slower to build and
-read, measured in ``benchmarks/bench_ami.py``), it decodes each TCP chunk separately with
-``errors='ignore'`` (a UTF-8 character split across two reads is lost), and its protocol glues the banner
+Why not ``panoramisk.message.Message``: it is a case-insensitive dict (every read lower-cases the key;
+``benchmarks/bench_ami.py`` compares the two parsers), it decodes each TCP chunk on its own
+with ``errors='ignore'`` (a UTF-8 character split across two reads is lost), and its protocol glues the banner
 to the first message. The splitting rule (``': '`` once per line, repeated keys collected) is the same.
 """
 

@@ -1,0 +1,309 @@
+"""``AmiAdapter``: the engine's ``PbxPort`` over one AMI link per Asterisk server.
+
+Each server has its own ``AmiConnection``, ``Translator`` and channel capacity; legs are placed on the
+connected server with the most free capacity unless the request names one. Events of every server
+reach one stream (``events()``), stamped with ``clock.monotonic()``.
+
+Originate contract (stronger than "fate arrives as events"): ``originate()`` either raises
+``PbxError`` and nothing was sent (no link, no capacity, reused leg id, bad variable), or returns and
+exactly one terminal event (``LegFailed`` or ``LegHungUp``) will follow for that leg. An originate is
+never re-sent: when the link drops the adapter reconnects, asks ``CoreShowChannels`` and settles the
+legs it can no longer see before it emits ``LinkUp`` (so the engine need not reconcile itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Self
+
+from dialer.ami.config import AmiServerConfig
+from dialer.ami.connection import AmiConnection
+from dialer.ami.errors import AmiError, AmiLinkError, AmiLoginError
+from dialer.ami.message import AmiMessage
+from dialer.ami.translate import Translator, other_channel_id
+from dialer.clock import Clock
+from dialer.pbx_port import (
+    VAR_LEG_ID,
+    LinkDown,
+    LinkUp,
+    LiveChannel,
+    OriginateRequest,
+    PbxError,
+    PbxEvent,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStats:
+    """One server as the adapter sees it now."""
+
+    name: str
+    up: bool
+    active_legs: int
+    max_channels: int
+    sessions: int          # logins so far (1 + reconnects)
+    last_error: str
+    messages_received: int  # AMI messages parsed on this server's links
+
+    @property
+    def lines_free(self) -> int:
+        return max(0, self.max_channels - self.active_legs) if self.up else 0
+
+
+def _duration_s(text: str) -> float:
+    """``HH:MM:SS`` (CoreShowChannel Duration) in seconds; 0 if unreadable."""
+    try:
+        hours, minutes, seconds = text.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return 0.0
+
+
+class _Server:
+    def __init__(self, adapter: AmiAdapter, config: AmiServerConfig) -> None:
+        self.adapter = adapter
+        self.config = config
+        self.translator = Translator(config.name)
+        self.ready = False
+        self.connection = AmiConnection(config, on_event=self.on_event, on_up=self.on_up, on_down=self.on_down)
+        self.task: asyncio.Task[None] | None = None
+
+    def on_event(self, message: AmiMessage) -> None:
+        events = self.translator.feed(message, self.adapter.clock.monotonic())
+        if events:
+            put = self.adapter._queue.put_nowait
+            for event in events:
+                put(event)
+
+    async def on_up(self) -> None:
+        self.translator.link_up()
+        live = await self.adapter._live_channels(self)
+        now = self.adapter.clock.monotonic()
+        for event in self.translator.reconcile({uid: channel for uid, channel in live}, now):
+            self.adapter._queue.put_nowait(event)
+        self.ready = True
+        self.adapter._queue.put_nowait(LinkUp(self.config.name, now))
+
+    def on_down(self, reason: str) -> None:
+        if self.ready:
+            self.ready = False
+            self.adapter._queue.put_nowait(LinkDown(self.config.name, self.adapter.clock.monotonic(), reason))
+
+    def stats(self) -> ServerStats:
+        conn = self.connection
+        return ServerStats(self.config.name, self.ready and conn.is_up, self.translator.active_count,
+                           self.config.max_channels, conn.sessions, conn.last_error, conn.messages_received)
+
+
+class AmiAdapter:
+    """``PbxPort`` over AMI to several Asterisk servers. Use ``async with`` or ``start()``/``close()``."""
+
+    def __init__(self, servers: Sequence[AmiServerConfig], *, clock: Clock) -> None:
+        if not servers:
+            raise ValueError("the AMI adapter needs at least one server")
+        names = [s.name for s in servers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"AMI server names must be unique, got {names}")
+        self.clock = clock
+        self._configs = tuple(servers)
+        self._servers: dict[str, _Server] = {}
+        self._queue: asyncio.Queue[PbxEvent] = asyncio.Queue()
+        self._used_leg_ids: set[str] = set()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect to every server and wait for each first attempt.
+
+        Raises ``AmiLoginError`` if a server refuses our login (a configuration error). A server that
+        cannot be reached is retried in the background; it joins with a ``LinkUp`` event.
+        """
+        for config in self._configs:
+            server = _Server(self, config)
+            self._servers[config.name] = server
+            server.task = asyncio.create_task(server.connection.run(), name=f"ami-{config.name}")
+        results = await asyncio.gather(*(s.connection.first_attempt for s in self._servers.values()),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, AmiLoginError):
+                await self.close()
+                raise result
+            if isinstance(result, BaseException):
+                log.warning("AMI adapter: %s (retrying in the background)", result)
+
+    async def close(self) -> None:
+        """Log off everywhere and stop the connection tasks."""
+        servers = list(self._servers.values())
+        await asyncio.gather(*(s.connection.close() for s in servers), return_exceptions=True)
+        for server in servers:
+            if server.task is not None:
+                server.task.cancel()
+        await asyncio.gather(*(s.task for s in servers if s.task is not None), return_exceptions=True)
+        for server in servers:
+            server.ready = False
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # --- PbxPort -----------------------------------------------------------------------------------
+    async def originate(self, request: OriginateRequest) -> None:
+        """Hand one async Originate to a PBX (see the module docstring for what raising means)."""
+        if request.leg_id in self._used_leg_ids:
+            raise PbxError(f"leg id {request.leg_id} was already used: a ChannelId is never reused")
+        server = self._pick(request.server)
+        headers = self._originate_headers(request)
+        self._used_leg_ids.add(request.leg_id)
+        action_id = "orig-" + request.leg_id
+        server.translator.expect(request, action_id)
+        try:
+            future = server.connection.submit("Originate", headers, action_id=action_id)
+        except AmiError as exc:
+            server.translator.forget(request.leg_id)
+            raise PbxError(f"originate {request.leg_id} not sent: {exc}") from exc
+        # attached before waiting, so a late reply (or our caller giving up) still settles the leg
+        future.add_done_callback(lambda f: self._originate_replied(server, request.leg_id, f))
+        done, _ = await asyncio.wait({future}, timeout=server.config.action_timeout_s)
+        if not done:
+            log.warning("AMI %s: no reply to Originate %s in %.1f s; its fate will come as events",
+                        server.config.name, request.leg_id, server.config.action_timeout_s)
+
+    def _originate_replied(self, server: _Server, leg_id: str, future: asyncio.Future[AmiMessage]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return              # link lost: reconciliation after the reconnect settles the leg
+        reply = future.result()
+        if reply.name == "Error":
+            for event in server.translator.originate_refused(leg_id, reply.get("Message"), self.clock.monotonic()):
+                self._queue.put_nowait(event)
+
+    async def redirect(self, leg_id: str, *, context: str, exten: str, priority: int = 1) -> None:
+        server, channel = self._channel(leg_id)
+        await self._act(server, "Redirect", [("Channel", channel), ("Context", context), ("Exten", exten),
+                                             ("Priority", str(priority))])
+
+    async def bridge(self, leg_a: str, leg_b: str) -> None:
+        server_a, channel_a = self._channel(leg_a)
+        server_b, channel_b = self._channel(leg_b)
+        if server_a is not server_b:
+            raise PbxError(f"cannot bridge {leg_a} on {server_a.config.name} with {leg_b} on "
+                           f"{server_b.config.name}: legs are on different servers")
+        await self._act(server_a, "Bridge", [("Channel1", channel_a), ("Channel2", channel_b), ("Tone", "no")])
+
+    async def hangup(self, leg_id: str, *, cause: int = 16) -> None:
+        server, channel = self._channel(leg_id)
+        await self._act(server, "Hangup", [("Channel", channel), ("Cause", str(cause))])
+
+    async def set_var(self, leg_id: str, name: str, value: str) -> None:
+        server, channel = self._channel(leg_id)
+        await self._act(server, "Setvar", [("Channel", channel), ("Variable", name), ("Value", value)])
+
+    async def get_var(self, leg_id: str, name: str) -> str | None:
+        """The variable's value, or None when it is unset (Asterisk answers an empty Value)."""
+        server, channel = self._channel(leg_id)
+        reply = await self._act(server, "Getvar", [("Channel", channel), ("Variable", name)])
+        value = reply.get("Value")
+        return value if value and value != "(null)" else None
+
+    async def start_recording(self, leg_id: str, filename: str) -> None:
+        server, channel = self._channel(leg_id)
+        await self._act(server, "MixMonitor", [("Channel", channel), ("File", filename)])
+
+    async def channels(self) -> list[LiveChannel]:
+        """Every live channel on every connected server; ``leg_id`` is set on each leg's primary channel."""
+        out: list[LiveChannel] = []
+        for server in self._servers.values():
+            if server.ready:
+                out.extend(channel for _, channel in await self._live_channels(server))
+        return out
+
+    async def events(self) -> AsyncIterator[PbxEvent]:
+        """Domain events from all servers in arrival order (one consumer)."""
+        while True:
+            yield await self._queue.get()
+
+    # --- beyond the port -------------------------------------------------------------------------------
+    def statistics(self) -> tuple[ServerStats, ...]:
+        """An immutable snapshot per server: link, legs in progress, capacity."""
+        return tuple(server.stats() for server in self._servers.values())
+
+    def lines_free(self) -> int:
+        """Channels left on all connected servers (the pacer's ``lines_free``)."""
+        return sum(stats.lines_free for stats in self.statistics())
+
+    def pending_events(self) -> int:
+        return self._queue.qsize()
+
+    # --- internals -------------------------------------------------------------------------------------
+    def _pick(self, name: str | None) -> _Server:
+        if name is not None:
+            server = self._servers.get(name)
+            if server is None:
+                raise PbxError(f"no AMI server named {name!r}")
+            stats = server.stats()
+            if not stats.up:
+                raise AmiLinkError(f"AMI server {name} is not connected ({stats.last_error or 'starting'})")
+            if stats.lines_free <= 0:
+                raise PbxError(f"AMI server {name} is at capacity ({stats.max_channels} channels)")
+            return server
+        best: _Server | None = None
+        best_free = 0
+        for server in self._servers.values():
+            free = server.stats().lines_free
+            if free > best_free:
+                best, best_free = server, free
+        if best is None:
+            raise PbxError("no connected AMI server has a free channel")
+        return best
+
+    @staticmethod
+    def _originate_headers(request: OriginateRequest) -> list[tuple[str, str]]:
+        headers = [("Channel", request.dial_string), ("Context", request.context), ("Exten", request.exten),
+                   ("Priority", "1"), ("Timeout", str(int(request.timeout_s * 1000)))]
+        if request.caller_id:
+            headers.append(("CallerID", request.caller_id))
+        headers += [("ChannelId", request.leg_id), ("OtherChannelId", other_channel_id(request.leg_id)),
+                    ("Async", "true"), ("Variable", f"{VAR_LEG_ID}={request.leg_id}")]
+        for name, value in request.variables.items():
+            # Asterisk splits a Variable header at commas; line breaks would inject headers
+            if any(c in name + value for c in ",\r\n") or "=" in name or not name:
+                raise PbxError(f"originate {request.leg_id}: channel variable {name}={value!r} cannot be sent")
+            headers.append(("Variable", f"{name}={value}"))
+        for _, value in headers:
+            if "\r" in value or "\n" in value:
+                raise PbxError(f"originate {request.leg_id}: a line break in {value!r}")
+        return headers
+
+    def _channel(self, leg_id: str) -> tuple[_Server, str]:
+        for server in self._servers.values():
+            if server.translator.is_active(leg_id):
+                channel = server.translator.channel_of(leg_id)
+                if channel is None:
+                    raise PbxError(f"leg {leg_id} has no channel yet on {server.config.name}")
+                return server, channel
+        raise PbxError(f"leg {leg_id} is not a live leg on any AMI server")
+
+    async def _act(self, server: _Server, action: str, headers: list[tuple[str, str]]) -> AmiMessage:
+        """One action with the server's timeout; raises ``AmiError`` (a ``PbxError``) naming it."""
+        return await server.connection.action(action, headers)
+
+    async def _live_channels(self, server: _Server) -> list[tuple[str, LiveChannel]]:
+        items = await server.connection.list_action("CoreShowChannels")
+        name = server.config.name
+        leg_of = server.translator.leg_of_channel
+        out: list[tuple[str, LiveChannel]] = []
+        for item in items:
+            fields = item.fields
+            uid = fields.get("Uniqueid", "")
+            out.append((uid, LiveChannel(
+                server=name, leg_id=leg_of(uid), channel=fields.get("Channel", ""),
+                state=fields.get("ChannelStateDesc", ""), context=fields.get("Context", ""),
+                exten=fields.get("Exten", ""), duration_s=_duration_s(fields.get("Duration", "")),
+                bridge_id=fields.get("BridgeId", ""))))
+        return out

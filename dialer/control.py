@@ -1,0 +1,165 @@
+"""Campaign control: a runner for every running campaign, start/pause/stop, preview and manual dialling.
+
+``CampaignControl.sync()`` (every few seconds, and at once after a state change) starts a runner for
+each campaign in state ``running`` and stops the runners of the others, returning their hopper's leads.
+Several engine processes split campaigns with PostgreSQL advisory locks: a runner runs only where
+its lock was taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from campaigns import repository as campaigns_repo
+from campaigns.eligibility import Reason
+from campaigns.errors import NotFound
+from campaigns.model import Campaign, CampaignState
+from dialer.engine import Engine
+from dialer.engine_api import EngineError
+from dialer.lead_store import PgLeadStore
+from dialer.runner import CampaignRunner, DncLookup, dial_time_check, view_of
+
+log = logging.getLogger(__name__)
+LOCK_SPACE = 7201100          # advisory lock key = LOCK_SPACE * 2**20 + campaign id
+
+
+class CampaignControl:
+    def __init__(self, engine: Engine, *, leads: PgLeadStore, dnc: DncLookup | None, lines: int | None = None,
+                 tick_s: float = 1.0, sync_s: float = 2.0) -> None:
+        self.engine = engine
+        self.leads = leads
+        self.dnc = dnc
+        self.lines = lines
+        self.tick_s = tick_s
+        self.sync_s = sync_s
+        self.runners: dict[int, tuple[CampaignRunner, asyncio.Task[None]]] = {}
+        self._lock_conn: Any = None
+        self._sync_lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        """Keep runners in line with campaign states until cancelled."""
+        self._lock_conn = await self.engine.pool.acquire()
+        try:
+            while True:
+                await self.sync()
+                await self.engine.clock.sleep(self.sync_s)
+        finally:
+            await self.stop_all()
+            await self.engine.pool.release(self._lock_conn)
+
+    async def sync(self) -> None:
+        async with self._sync_lock:
+            running = {c.id: c for c in await campaigns_repo.list_campaigns(self.engine.pool)  # type: ignore[arg-type]
+                       if c.state is CampaignState.RUNNING}
+            for campaign_id in list(self.runners):
+                if campaign_id not in running:
+                    await self._stop_runner(campaign_id)
+            for campaign_id, campaign in running.items():
+                if campaign_id in self.runners:
+                    runner, _ = self.runners[campaign_id]
+                    if campaign != runner.campaign:
+                        runner.set_campaign(campaign)
+                elif await self._lock(campaign_id):
+                    self._start_runner(campaign)
+
+    async def _lock(self, campaign_id: int) -> bool:
+        return bool(await self._lock_conn.fetchval("SELECT pg_try_advisory_lock($1)",
+                                                   LOCK_SPACE * 2**20 + campaign_id))
+
+    def _start_runner(self, campaign: Campaign) -> None:
+        runner = CampaignRunner(self.engine, campaign, leads=self.leads, dnc=self.dnc, lines=self.lines,
+                                tick_s=self.tick_s)
+        task = self.engine.spawn(runner.run(), name=f"runner-{campaign.id}")
+        self.runners[campaign.id] = (runner, task)
+        log.info("campaign %s (%s) started on engine %s", campaign.id, campaign.name, self.engine.engine_id)
+
+    async def _stop_runner(self, campaign_id: int) -> None:
+        runner, task = self.runners.pop(campaign_id)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        self.engine.campaigns.pop(campaign_id, None)
+        if self._lock_conn is not None:
+            await self._lock_conn.execute("SELECT pg_advisory_unlock($1)", LOCK_SPACE * 2**20 + campaign_id)
+        log.info("campaign %s stopped dialling", campaign_id)
+
+    async def stop_all(self) -> None:
+        for campaign_id in list(self.runners):
+            await self._stop_runner(campaign_id)
+
+    # --- EngineApi: campaigns ------------------------------------------------------------------------
+    async def _set_state(self, campaign_id: int, target: CampaignState) -> None:
+        from campaigns.errors import CampaignError
+
+        async with self.engine.pool.acquire() as conn:
+            try:
+                await campaigns_repo.set_campaign_state(conn, campaign_id=campaign_id, target=target)
+            except CampaignError as exc:
+                raise EngineError(str(exc)) from None
+        await self.sync()
+
+    async def campaign_start(self, campaign_id: int) -> None:
+        await self._set_state(campaign_id, CampaignState.RUNNING)
+
+    async def campaign_pause(self, campaign_id: int) -> None:
+        await self._set_state(campaign_id, CampaignState.PAUSED)
+
+    async def campaign_stop(self, campaign_id: int) -> None:
+        await self._set_state(campaign_id, CampaignState.FINISHED)
+
+    # --- EngineApi: preview and manual dialling ------------------------------------------------------
+    async def _campaign_of_agent(self, user_id: int) -> Campaign:
+        campaign_id = self.engine.agent_campaign.get(user_id)
+        if campaign_id is None:
+            raise EngineError("you are not signed in to a campaign")
+        try:
+            return await campaigns_repo.get_campaign(self.engine.pool, campaign_id=campaign_id)  # type: ignore[arg-type]
+        except NotFound:
+            raise EngineError("your campaign no longer exists") from None
+
+    async def preview_next(self, user_id: int) -> dict[str, Any] | None:
+        campaign = await self._campaign_of_agent(user_id)
+        claimed = await self.leads.claim(campaign_id=campaign.id, limit=1, now=self.engine.clock.now())
+        if not claimed:
+            return None
+        lead = claimed[0]
+        return {"lead_id": lead.id, "phone": lead.phone_e164, "first_name": lead.first_name,
+                "last_name": lead.last_name, "fields": dict(lead.fields), "attempts": lead.attempts}
+
+    async def preview_dial(self, user_id: int, lead_id: int) -> str:
+        return await self._dial_lead(user_id, lead_id, direction="preview")
+
+    async def preview_skip(self, user_id: int, lead_id: int) -> None:
+        await self._campaign_of_agent(user_id)
+        async with self.engine.pool.acquire() as conn:
+            await campaigns_repo.defer_lead(conn, lead_id=lead_id, next_attempt_at=None)
+
+    async def manual_dial(self, user_id: int, lead_id: int) -> str:
+        return await self._dial_lead(user_id, lead_id, direction="manual")
+
+    async def _dial_lead(self, user_id: int, lead_id: int, *, direction: str) -> str:
+        from dialer import agents as agents_mod
+        from dialer.agents import AgentState
+
+        campaign = await self._campaign_of_agent(user_id)
+        agent = self.engine.agents.get(user_id)
+        if agent is None or agent.state not in (AgentState.READY, AgentState.PAUSED):
+            raise EngineError("you can dial only when ready or paused, with no call")
+        try:
+            lead = await campaigns_repo.get_lead(self.engine.pool, lead_id=lead_id)  # type: ignore[arg-type]
+        except NotFound:
+            lead = None
+        if lead is None or lead.campaign_id != campaign.id:
+            raise EngineError("this lead is not in your campaign")
+        verdict = dial_time_check(lead, campaign, now=self.engine.clock.now(), dnc=self.dnc)
+        if not verdict.ok and verdict.reason not in (Reason.CAMPAIGN_STATE,):
+            raise EngineError(f"not allowed to dial this number now: {verdict.detail or verdict.reason.value}")
+        # the agent is reserved for this call before it is placed, so the router gives it nobody else
+        if agent.state is AgentState.PAUSED:
+            self.engine.apply_agent(user_id, agents_mod.Resume())
+        call_id = await self.engine.dial(view_of(campaign), number_e164=lead.phone_e164, lead_id=lead.id,
+                                         direction=direction, agent_id=user_id)
+        self.engine.reserved_for[call_id] = user_id
+        self.engine.apply_agent(user_id, agents_mod.Reserve(call_id))
+        return str(call_id)

@@ -1,0 +1,266 @@
+"""One runner per running campaign: each tick, snapshot -> pacer -> hopper -> dial-time check -> originate.
+
+The runner asks its pacer how many calls to place, takes that many leads from its hopper (claimed
+from PostgreSQL in batches, ``FOR UPDATE SKIP LOCKED``), checks each again at dial time against the
+DNC lists and the callee's calling window (failing closed: an error in the check means no dial), and
+asks the engine to dial. Outcomes come back through the engine's outcome listener: the pacer learns
+from them and the lead goes through the campaign's retry policy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from campaigns.eligibility import Eligibility, Reason, check_eligibility
+from campaigns.model import Campaign, Lead
+from dialer import call_records
+from dialer.agents import AgentState
+from dialer.calls import Call, CallOutcome, CallState, PoolKind
+from dialer.campaign_view import CampaignView
+from dialer.engine import Engine
+from dnc.errors import DncError
+from pacing import Abandoned, CallHandled, DialOutcome, Pacer, Snapshot, make_pacer
+
+log = logging.getLogger(__name__)
+BUSY_AGENT_STATES = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
+
+
+class DncLookup(Protocol):
+    def is_blocked(self, number_e164: str, *, campaign_id: int | None, now: datetime) -> Any: ...
+
+
+class LeadStore(Protocol):
+    """The hopper's storage (``campaigns.repository`` over PostgreSQL)."""
+
+    async def claim(self, *, campaign_id: int, limit: int, now: datetime) -> list[Lead]: ...
+
+    async def defer(self, lead: Lead, verdict: Eligibility, *, now: datetime) -> None: ...
+
+    async def release_all(self, *, campaign_id: int) -> None: ...
+
+    async def settle(self, call: Call, *, campaign: Campaign, callback: Any, agent_id: int | None,
+                     at: datetime) -> None:
+        """Apply the retry policy (or schedule the agent's callback) after the call's final outcome."""
+
+
+def dial_time_check(lead: Lead, campaign: Campaign, *, now: datetime, dnc: DncLookup | None) -> Eligibility:
+    """The last check before a number is dialled: DNC and window, failing closed on any error."""
+    try:
+        if dnc is None:
+            return check_eligibility(lead, campaign, now=now, dnc_blocked=None)
+        hit = dnc.is_blocked(lead.phone_e164, campaign_id=campaign.id, now=now)
+        label = getattr(hit, "label", "") if hit is not None else ""
+        return check_eligibility(lead, campaign, now=now, dnc_blocked=hit is not None, dnc_list=str(label))
+    except DncError as exc:
+        return Eligibility(False, Reason.DNC_UNKNOWN, str(exc))
+    except Exception as exc:  # noqa: BLE001 - compliance fails closed on anything unexpected
+        log.exception("dial-time check failed for lead %s", lead.id)
+        return Eligibility(False, Reason.DNC_UNKNOWN, f"check failed: {exc}")
+
+
+def view_of(campaign: Campaign, *, server: str | None = None) -> CampaignView:
+    """The engine's view of a campaign."""
+    from dialer.calls import MachineAction
+
+    options: dict[str, Any] = {}
+    mode = campaign.dial_mode.value
+    if mode == "predictive":
+        options["target_abandon"] = campaign.pacing.target_abandon
+    elif mode == "power":
+        options["ratio"] = campaign.pacing.ratio
+    return CampaignView(
+        id=campaign.id, name=campaign.name, dial_mode=mode, pacer_options=options, caller_id=campaign.caller_id,
+        trunk_template=campaign.trunk_template, amd=campaign.amd_enabled,
+        machine_action=MachineAction(campaign.machine_action.value),
+        safe_harbor_sound=campaign.safe_harbor_message or "dialer/safe-harbor", record_calls=campaign.record_calls,
+        dispositions=tuple(d.code for d in campaign.dispositions), crm_url_template=campaign.crm_url_template,
+        server=server,
+    )
+
+
+class CampaignRunner:
+    """Paces and dials one campaign on the engine."""
+
+    def __init__(self, engine: Engine, campaign: Campaign, *, leads: LeadStore, dnc: DncLookup | None,
+                 lines: int | None = None, tick_s: float = 1.0, hopper_size: int = 50) -> None:
+        self.engine = engine
+        self.campaign = campaign
+        self.view = view_of(campaign)
+        self.leads = leads
+        self.dnc = dnc
+        self.lines = lines
+        self.tick_s = tick_s
+        self.hopper_size = hopper_size
+        self.hopper: deque[Lead] = deque()
+        self.pacer: Pacer = make_pacer(self.view.pacer_name, **self.view.pacer_options)
+        self.dialled = 0
+        self.refused: dict[str, int] = {}
+        engine.campaigns[campaign.id] = self.view
+        engine.outcome_listeners.append(self.on_outcome)
+        engine.change_listeners.append(self.on_change)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    async def seed_pacer(self) -> None:
+        """Give the pacer this campaign's live answers and abandons of the last 30 days."""
+        seed = getattr(self.pacer, "seed_history", None)
+        if seed is None:
+            return
+        answers, abandons = await call_records.answer_history(self.engine.pool, campaign_id=self.campaign.id,
+                                                              now=self.engine.clock.now())
+        wall = self.engine.wall
+        seed(answers=[wall.mono(t) for t in answers], abandons=[wall.mono(t) for t in abandons])
+
+    async def run(self) -> None:
+        """Tick every ``tick_s`` until cancelled; the hopper's leads go back on the way out."""
+        await self.seed_pacer()
+        clock = self.engine.clock
+        next_tick = clock.monotonic()
+        next_figures = next_tick
+        try:
+            while True:
+                await self.tick()
+                if clock.monotonic() >= next_figures:
+                    await self.refresh_abandonment()
+                    next_figures = clock.monotonic() + 10.0
+                self.engine.prune_finished()
+                next_tick += self.tick_s
+                await clock.sleep_until(max(next_tick, clock.monotonic()))
+        finally:
+            self.engine.outcome_listeners.remove(self.on_outcome)
+            self.engine.change_listeners.remove(self.on_change)
+            self.hopper.clear()
+            await self.leads.release_all(campaign_id=self.campaign.id)
+
+    # --- one tick --------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        engine, cid, now = self.engine, self.campaign.id, self.engine.clock.monotonic()
+        ready = busy = 0
+        busy_s: list[float] = []
+        for agent in engine.agents.values():
+            if engine.agent_campaign.get(agent.agent_id) != cid:
+                continue
+            if agent.state is AgentState.READY:
+                ready += 1
+            elif agent.state in BUSY_AGENT_STATES:
+                busy += 1
+                busy_s.append(now - (agent.on_call_since or agent.state_since))
+        dialing: list[float] = []
+        waiting = 0
+        for call in engine.calls.values():
+            if call.pool.kind is not PoolKind.CAMPAIGN or call.pool.id != cid or call.terminal:
+                continue
+            if call.state in (CallState.DIALING, CallState.RINGING, CallState.ANSWERED):
+                dialing.append(now - (call.originated_at or now))
+            elif call.state is CallState.WAITING:
+                waiting += 1
+        lines_free = None
+        if self.lines is not None:
+            in_use = sum(1 for c in engine.calls.values() if not c.terminal and c.state is not CallState.QUEUED)
+            lines_free = max(0, self.lines - in_use)
+        return Snapshot(now=now, agents_ready=ready, agents_busy=tuple(busy_s), dialing=tuple(dialing),
+                        waiting=waiting, lines_free=lines_free)
+
+    async def tick(self) -> int:
+        """Decide and dial once; returns how many calls were placed."""
+        from dialer.live import PacerWord
+
+        snap = self.snapshot()
+        decision = self.pacer.decide(snap)
+        self.engine.board.pacer[self.campaign.id] = PacerWord(snap.now, decision.calls, decision.why)
+        placed = 0
+        for lead in await self.take(decision.calls):
+            now = self.engine.clock.now()
+            verdict = dial_time_check(lead, self.campaign, now=now, dnc=self.dnc)
+            if not verdict.ok:
+                self.refused[verdict.reason.value] = self.refused.get(verdict.reason.value, 0) + 1
+                await self.leads.defer(lead, verdict, now=now)
+                continue
+            await self.engine.dial(self.view, number_e164=lead.phone_e164, lead_id=lead.id)
+            placed += 1
+        self.dialled += placed
+        return placed
+
+    async def take(self, n: int) -> list[Lead]:
+        """Up to ``n`` leads from the hopper, refilled from PostgreSQL when it runs low."""
+        if n <= 0:
+            return []
+        if len(self.hopper) < n:
+            want = max(self.hopper_size, 2 * n) - len(self.hopper)
+            self.hopper.extend(await self.leads.claim(campaign_id=self.campaign.id, limit=want,
+                                                      now=self.engine.clock.now()))
+        return [self.hopper.popleft() for _ in range(min(n, len(self.hopper)))]
+
+    def set_campaign(self, campaign: Campaign) -> None:
+        """Take new settings (edited while running); the pacer keeps what it learned."""
+        self.campaign = campaign
+        self.view = replace(view_of(campaign), server=self.view.server)
+        self.engine.campaigns[campaign.id] = self.view
+
+    async def refresh_abandonment(self) -> None:
+        now = self.engine.clock.now()
+        day = await call_records.abandonment(self.engine.pool, campaign_id=self.campaign.id, now=now,
+                                             window=timedelta(hours=24))
+        month = await call_records.abandonment(self.engine.pool, campaign_id=self.campaign.id, now=now,
+                                               window=timedelta(days=30))
+        self.engine.board.abandonment[self.campaign.id] = {
+            "24h": {"answers": day.answers, "abandons": day.abandons, "rate": day.rate},
+            "30d": {"answers": month.answers, "abandons": month.abandons, "rate": month.rate},
+            "cap": self.campaign.pacing.target_abandon,
+        }
+
+    # --- outcomes --------------------------------------------------------------------------------
+    def mine(self, call: Call) -> bool:
+        return call.pool.kind is PoolKind.CAMPAIGN and call.pool.id == self.campaign.id
+
+    def on_change(self, before: Call, after: Call) -> None:
+        """The pacer learns of a connect (or of its absence) as soon as the dialling phase ends."""
+        if self.mine(after):
+            event = dial_outcome(before, after)
+            if event is not None:
+                self.pacer.observe(event)
+
+    async def on_outcome(self, call: Call) -> None:
+        """Teach the pacer the call's end and apply the retry policy to its lead."""
+        if not self.mine(call):
+            return
+        for event in final_events(call):
+            self.pacer.observe(event)
+        if call.lead_id is not None:
+            context = self.engine.call_context.get(call.call_id, {})
+            await self.leads.settle(call, campaign=self.campaign, callback=context.get("callback"),
+                                    agent_id=context.get("disposed_by"), at=self.engine.clock.now())
+
+
+_DIALLING = (CallState.DIALING, CallState.RINGING, CallState.ANSWERED)
+
+
+def dial_outcome(before: Call, after: Call) -> DialOutcome | None:
+    """The ``DialOutcome`` of a call leaving its dialling phase (answered and classified, or failed)."""
+    if before.state not in _DIALLING or after.state in _DIALLING or after.originated_at is None:
+        return None
+    if after.outcome in (CallOutcome.CANCELLED, CallOutcome.REJECTED):
+        return None
+    if after.answered_at is not None:
+        machine = after.state is CallState.MACHINE or after.outcome is CallOutcome.MACHINE
+        return DialOutcome(now=after.answered_at, connected=True, ring_s=after.answered_at - after.originated_at,
+                           machine=machine)
+    end = after.ended_at if after.ended_at is not None else after.originated_at
+    return DialOutcome(now=end, connected=False, ring_s=end - after.originated_at)
+
+
+def final_events(call: Call) -> Sequence[CallHandled | Abandoned]:
+    """What the pacer learns when a call ends: an abandon, or a handled call's talk plus wrap-up."""
+    end = call.ended_at if call.ended_at is not None else call.originated_at
+    if end is None:
+        return ()
+    if call.outcome is CallOutcome.ABANDONED and call.ready_at is not None:
+        return (Abandoned(now=end, waited_s=max(0.0, end - call.ready_at)),)
+    if call.outcome is CallOutcome.HANDLED and call.connected_at is not None:
+        finished = call.wrap_end_at if call.wrap_end_at is not None else end
+        return (CallHandled(now=finished, handle_s=max(0.0, finished - call.connected_at)),)
+    return ()

@@ -1,0 +1,133 @@
+"""The running dialer: PBX link (Asterisk, or the in-process simulated PBX), DNC checker, engine, runners.
+
+``run_system(services)`` is the composition root of the engine: it connects to the configured Asterisk
+servers over AMI (or starts ``simulations.pbx`` when none is configured), loads the DNC lists, recovers
+from a crash (in-flight attempts and claimed leads), and starts the campaign runners. The engine is
+then reachable as ``services.extras["engine"]`` for the web layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from campaigns import repository as campaigns_repo
+from campaigns.errors import NotFound
+from dialer import db
+from dialer.ami.adapter import AmiAdapter
+from dialer.ami.config import AmiServerConfig
+from dialer.control import CampaignControl
+from dialer.engine import Engine
+from dialer.lead_store import PgLeadStore
+from dialer.recovery import OrphanVerdict, recover_after_crash
+from dialer.services import Services
+from dnc.checker import DncChecker
+from simulations.pbx import PbxConfig, SimulatedPbx
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DialerSystem:
+    engine: Engine
+    control: CampaignControl
+    adapter: AmiAdapter
+    dnc: DncChecker
+    sim: SimulatedPbx | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def health(self) -> str:
+        stats = self.adapter.statistics()
+        up = [s.name for s in stats if s.up]
+        down = [s.name for s in stats if not s.up]
+        label = " (simulated)" if self.sim is not None else ""
+        if not down:
+            return f"ok{label}: {', '.join(up)}"
+        return f"down{label}: {', '.join(down)}" + (f"; up: {', '.join(up)}" if up else "")
+
+
+def default_engine_id() -> str:
+    return os.environ.get("DIALER_ENGINE_ID") or f"{socket.gethostname()}"
+
+
+@asynccontextmanager
+async def run_system(services: Services, *, sim_config: PbxConfig | None = None, engine_id: str | None = None,
+                     tick_s: float = 1.0, sim_lines: int = 500) -> AsyncIterator[DialerSystem]:
+    """Start the engine on ``services``; stops everything on exit."""
+    settings = services.settings
+    clock = services.clock
+    sim: SimulatedPbx | None = None
+    if settings.ami_servers:
+        configs = [AmiServerConfig(name=s.name, host=s.host, port=s.port, username=s.username, secret=s.secret,
+                                   max_channels=s.max_channels) for s in settings.ami_servers]
+    else:
+        sim = SimulatedPbx(sim_config or PbxConfig(speed=settings.speed))
+        await sim.start(host="127.0.0.1", port=0)
+        configs = [AmiServerConfig(name="simulated-pbx", host="127.0.0.1", port=sim.port,
+                                   username=sim.config.username, secret=sim.config.secret, max_channels=sim_lines)]
+    adapter = AmiAdapter(configs, clock=clock)
+    await adapter.start()
+    engine_id = engine_id or default_engine_id()
+    engine = Engine(pool=services.pool, pbx=adapter, clock=clock, engine_id=engine_id)
+    database_url = services.extras.get("database_url")
+    dnc = DncChecker(clock=clock)
+    async with services.pool.acquire() as conn:
+        await dnc.reload(conn)
+    leads = PgLeadStore(services.pool, engine_id=engine_id)
+    control = CampaignControl(engine, leads=leads, dnc=dnc, lines=sum(c.max_channels for c in configs),
+                              tick_s=tick_s)
+    engine.control = control
+    system = DialerSystem(engine=engine, control=control, adapter=adapter, dnc=dnc, sim=sim)
+    try:
+        await recover(system, leads)
+        if database_url:
+            system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
+        system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))
+        system.tasks.append(engine.spawn(control.run(), name="campaign-control"))
+        services.extras["engine"] = engine
+        services.extras["system"] = system
+        services.extras["pbx_health"] = system.health
+        yield system
+    finally:
+        services.extras.pop("engine", None)
+        services.extras.pop("pbx_health", None)
+        await control.stop_all()
+        await engine.close()
+        await adapter.close()
+        if sim is not None:
+            await sim.stop()
+
+
+async def recover(system: DialerSystem, leads: PgLeadStore) -> None:
+    """After a crash: close in-flight attempts against the PBX, return claimed leads to the hopper."""
+    engine = system.engine
+    campaigns: dict[int, Any] = {}
+
+    async def finish_lead(record: dict[str, Any], verdict: OrphanVerdict) -> None:
+        if record.get("lead_id") is None or record.get("campaign_id") is None:
+            return
+        cid = int(record["campaign_id"])
+        if cid not in campaigns:
+            try:
+                campaigns[cid] = await campaigns_repo.get_campaign(engine.pool, campaign_id=cid)  # type: ignore[arg-type]
+            except NotFound:
+                campaigns[cid] = None
+        if campaigns[cid] is None:
+            return
+        await leads.settle_outcome(lead_id=int(record["lead_id"]), campaign=campaigns[cid], outcome=verdict.outcome,
+                                   disposition_code="engine_restart", callback=None, agent_id=None,
+                                   at=engine.clock.now())
+
+    await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock, finish_lead=finish_lead)
+    released = 0
+    async with engine.pool.acquire() as conn:
+        for campaign in await campaigns_repo.list_campaigns(conn):
+            released += await campaigns_repo.release_leads(conn, campaign_id=campaign.id, engine_id=engine.engine_id)
+    if released:
+        log.warning("returned %s leads claimed before the restart to the hopper", released)

@@ -1,0 +1,108 @@
+"""Building blocks of the end-to-end engine tests: a campaign with generated leads and virtual agents.
+
+Time zones are picked at run time so that most leads are inside the US calling window (08:00-21:00
+local) right now and a known set is outside it, whatever the hour the tests run at.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from campaigns import repository as campaigns_repo
+from campaigns.model import Campaign, CampaignState, DialMode, Pacing
+from campaigns.retry_policy import RetryPolicy, RetryRule
+from dialer import users
+from dialer.users import Role
+
+ZONES = ["Pacific/Honolulu", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+         "Europe/London", "Europe/Paris", "Asia/Dubai", "Asia/Kolkata", "Asia/Bangkok", "Asia/Tokyo",
+         "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo", "Atlantic/Reykjavik"]
+
+
+def zones_by_window(now: datetime) -> tuple[list[str], list[str]]:
+    """Zones well inside 08:00-21:00 local now (an hour of margin each side), and zones well outside."""
+    inside, outside = [], []
+    for name in ZONES:
+        local = now.astimezone(ZoneInfo(name))
+        minute = local.hour * 60 + local.minute
+        if 9 * 60 <= minute <= 19 * 60:
+            inside.append(name)
+        elif minute >= 22 * 60 or minute <= 7 * 60:
+            outside.append(name)
+    return inside, outside
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    campaign: Campaign
+    lead_ids: list[int]
+    dnc_numbers: set[str]
+    outside_numbers: set[str]
+    agent_ids: list[int]
+
+
+async def build(pool: asyncpg.Pool, *, leads: int, agents: int, dnc_share: float = 0.05,
+                outside_share: float = 0.05, seed: int = 7, now: datetime,
+                mode: DialMode = DialMode.PREDICTIVE) -> Scenario:
+    """A running campaign with ``leads`` leads (some on DNC, some outside their window) and agent users."""
+    rng = random.Random(seed)
+    inside, outside = zones_by_window(now)
+    assert inside and outside, f"no zone split at {now}"
+    policy = RetryPolicy(rules={"busy": RetryRule(1800, 3), "no_answer": RetryRule(3600, 3),
+                                "machine": RetryRule(3600, 2), "abandoned": RetryRule(3600, 2),
+                                "failed": RetryRule(1800, 2)})
+    campaign = await campaigns_repo.create_campaign(pool, campaign=Campaign(
+        id=0, name=f"e2e-{seed}", trunk_template="Local/{digits}@carrier", dial_mode=mode,
+        pacing=Pacing(target_abandon=0.03), caller_id="+15550000000", window_profile="us", retry_policy=policy,
+        amd_enabled=False))
+    numbers: list[tuple[str, str]] = []
+    dnc: set[str] = set()
+    outside_numbers: set[str] = set()
+    for i in range(leads):
+        number = f"+1{rng.choice([212, 310, 415, 617, 702])}555{i:04d}"
+        u = rng.random()
+        if u < dnc_share:
+            dnc.add(number)
+            zone = rng.choice(inside)
+        elif u < dnc_share + outside_share:
+            outside_numbers.add(number)
+            zone = rng.choice(outside)
+        else:
+            zone = rng.choice(inside)
+        numbers.append((number, zone))
+    rows = await pool.fetch(
+        "INSERT INTO leads (campaign_id, phone_e164, first_name, timezones)"
+        " SELECT $1, n, 'Lead ' || ordinality, ARRAY[z] FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(n, z)"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        campaign.id, [n for n, _ in numbers], [z for _, z in numbers])
+    async with pool.acquire() as conn:
+        from dnc import repository as dnc_repo
+        from dnc.lists import ListKind
+
+        await dnc_repo.ensure_list(conn, name="internal", kind=ListKind.INTERNAL, actor="test", now=now)
+        for number in sorted(dnc):
+            await dnc_repo.add_entry(conn, list_name="internal", number=number, actor="test",
+                                     reason="asked not to be called", now=now)
+    agent_ids = []
+    for i in range(agents):
+        user = await users.create_user(pool, username=f"e2e-agent-{seed}-{i}", password="agent-password-1",
+                                       role=Role.AGENT)
+        agent_ids.append(user.id)
+    async with pool.acquire() as conn:
+        await campaigns_repo.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=agent_ids)
+        campaign = await campaigns_repo.set_campaign_state(conn, campaign_id=campaign.id, target=CampaignState.RUNNING)
+    return Scenario(campaign, [r["id"] for r in rows], dnc, outside_numbers, agent_ids)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def build_scenario():  # type: ignore[no-untyped-def]
+    """``await build_scenario(pool, leads=..., agents=..., now=...)``: see ``build``."""
+    return build

@@ -1,0 +1,441 @@
+"""The call state machine: paths to each outcome, the 2-second rule, stale events, and reconciliation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialer import calls as ca
+from dialer.agents import Agent, AgentState
+from dialer.calls import (
+    AgentGone,
+    AmdDone,
+    Answered,
+    Arrive,
+    AssignAgent,
+    Call,
+    CallOutcome,
+    CallPolicy,
+    CallState,
+    Cancel,
+    CustomerHungUp,
+    Dial,
+    Failed,
+    JoinedAgent,
+    MachineAction,
+    Pool,
+    PoolKind,
+    Ringing,
+    TimerFired,
+    WrapUpDone,
+)
+from dialer.effects import (
+    Effect,
+    Hangup,
+    IllegalTransition,
+    Originate,
+    RecordOutcome,
+    RedirectToAgent,
+    RedirectToMachineMessage,
+    RedirectToSafeHarbor,
+    ReleaseAgent,
+    SeekAgent,
+    StartCallTimer,
+    Timer,
+)
+from dialer.pbx_port import (
+    CTX_AGENT,
+    CTX_CONNECT,
+    CTX_CUSTOMER,
+    ConferenceJoined,
+    ConferenceLeft,
+    CustomerReady,
+    FailReason,
+    LegAnswered,
+    LegFailed,
+    LegHungUp,
+    LegKind,
+    LegRinging,
+    LiveChannel,
+    OriginateRequest,
+)
+from dialer.reconcile import reconcile
+
+POOL = Pool(PoolKind.CAMPAIGN, 7)
+
+
+def new_call(policy: CallPolicy | None = None, call_id: int = 1) -> Call:
+    return Call(call_id=call_id, leg_id=f"dl-{call_id}", pool=POOL, policy=policy or CallPolicy())
+
+
+def request(call: Call) -> OriginateRequest:
+    return OriginateRequest(leg_id=call.leg_id, kind=LegKind.CUSTOMER, dial_string="PJSIP/trunk/5551234",
+                            context=CTX_CUSTOMER, exten="s", timeout_s=30.0)
+
+
+def run(call: Call, *timed: tuple[float, ca.CallEvent]) -> tuple[Call, list[Effect]]:
+    effects: list[Effect] = []
+    for now, event in timed:
+        call, out = ca.step(call, event, now)
+        effects.extend(out)
+    return call, effects
+
+
+def waiting_call(policy: CallPolicy | None = None, call_id: int = 1) -> Call:
+    call = new_call(policy, call_id)
+    call, _ = run(call, (0.0, Dial(request(call))), (1.0, Ringing()), (9.0, Answered()), (12.0, AmdDone("HUMAN")))
+    return call
+
+
+def outcomes(effects: list[Effect]) -> list[CallOutcome | None]:
+    return [e.call.outcome for e in effects if isinstance(e, RecordOutcome)]
+
+
+def test_dial_originates_the_calls_own_leg_and_arms_a_watchdog_past_the_ring_timeout() -> None:
+    call = new_call()
+    dialing, effects = ca.step(call, Dial(request(call)), 100.0)
+    assert dialing.state is CallState.DIALING and dialing.originated_at == 100.0
+    assert effects == (Originate(request(call)), StartCallTimer(1, Timer.DIAL, 100.0 + 30.0 + 10.0))
+
+
+def test_dial_refuses_a_request_for_another_leg() -> None:
+    call = new_call()
+    other = OriginateRequest(leg_id="dl-other", kind=LegKind.CUSTOMER, dial_string="x", context=CTX_CUSTOMER, exten="s")
+    with pytest.raises(ValueError, match="dl-other"):
+        ca.step(call, Dial(other), 0.0)
+
+
+def test_a_human_call_connects_talks_wraps_up_and_is_recorded_once_as_handled() -> None:
+    call = waiting_call()
+    call, effects = run(call, (12.5, AssignAgent(3)), (12.6, JoinedAgent()), (100.0, CustomerHungUp()),
+                        (110.0, WrapUpDone("sale")))
+    assert call.state is CallState.DONE and call.outcome is CallOutcome.HANDLED
+    assert (call.originated_at, call.ringing_at, call.answered_at, call.ready_at) == (0.0, 1.0, 9.0, 12.0)
+    assert (call.connected_at, call.ended_at, call.wrap_end_at) == (12.6, 100.0, 110.0)
+    assert call.disposition == "sale" and call.agent_id == 3 and call.amd_status == "HUMAN"
+    assert effects[0] == RedirectToAgent(call.leg_id, 3)
+    assert outcomes(effects) == [CallOutcome.HANDLED]
+
+
+def test_a_call_ready_for_an_agent_asks_the_router_and_arms_the_two_second_deadline_from_readiness() -> None:
+    call = new_call()
+    call, _ = run(call, (0.0, Dial(request(call))), (9.0, Answered()))
+    call, effects = ca.step(call, AmdDone("HUMAN"), 12.0)
+    assert call.state is CallState.WAITING and call.deadline == 14.0
+    assert effects == (SeekAgent(1), StartCallTimer(1, Timer.SAFE_HARBOR, 14.0))
+
+
+@pytest.mark.parametrize(("reason", "outcome"), [
+    (FailReason.BUSY, CallOutcome.BUSY), (FailReason.NO_ANSWER, CallOutcome.NO_ANSWER),
+    (FailReason.CONGESTION, CallOutcome.CONGESTION), (FailReason.INVALID_NUMBER, CallOutcome.INVALID_NUMBER),
+    (FailReason.REJECTED, CallOutcome.REJECTED), (FailReason.OTHER, CallOutcome.FAILED),
+])
+def test_each_dial_failure_ends_in_its_own_outcome(reason: FailReason, outcome: CallOutcome) -> None:
+    call = new_call()
+    call, effects = run(call, (0.0, Dial(request(call))), (1.0, Ringing()), (25.0, Failed(reason, 17)))
+    assert call.state is CallState.FAILED and call.fail_reason is reason and call.hangup_cause == 17
+    assert outcomes(effects) == [outcome]
+
+
+def test_a_machine_is_hung_up_under_the_hangup_rule() -> None:
+    call = new_call(CallPolicy(machine_action=MachineAction.HANGUP))
+    call, effects = run(call, (0.0, Dial(request(call))), (5.0, Answered()), (8.0, AmdDone("MACHINE", "LONGGREETING")))
+    assert call.state is CallState.DONE and call.outcome is CallOutcome.MACHINE
+    assert Hangup(call.leg_id) in effects and outcomes(effects) == [CallOutcome.MACHINE]
+
+
+def test_a_machine_gets_the_message_under_the_message_rule_and_ends_when_the_leg_does() -> None:
+    call = new_call(CallPolicy(machine_action=MachineAction.MESSAGE))
+    call, effects = run(call, (0.0, Dial(request(call))), (5.0, Answered()), (8.0, AmdDone("MACHINE")))
+    assert call.state is CallState.MACHINE and effects[-1] == RedirectToMachineMessage(call.leg_id)
+    assert outcomes(effects) == []
+    call, effects = run(call, (40.0, CustomerHungUp()))
+    assert call.outcome is CallOutcome.MACHINE and call.ended_at == 40.0 and outcomes(effects) == [CallOutcome.MACHINE]
+
+
+def test_notsure_is_a_person_by_default_and_a_machine_when_the_campaign_says_so() -> None:
+    human = new_call()
+    human, _ = run(human, (0.0, Dial(request(human))), (5.0, Answered()), (10.0, AmdDone("NOTSURE", "TOOLONG")))
+    assert human.state is CallState.WAITING
+    strict = new_call(CallPolicy(notsure_is_human=False))
+    strict, _ = run(strict, (0.0, Dial(request(strict))), (5.0, Answered()), (10.0, AmdDone("NOTSURE")))
+    assert strict.outcome is CallOutcome.MACHINE
+
+
+def test_without_amd_an_answered_call_waits_for_an_agent_at_once() -> None:
+    call = new_call()
+    call, _ = run(call, (0.0, Dial(request(call))), (5.0, Answered()), (5.05, AmdDone("")))
+    assert call.state is CallState.WAITING and call.deadline == pytest.approx(7.05)
+
+
+@pytest.mark.parametrize("last", [AmdDone("HANGUP"), CustomerHungUp()])
+def test_a_customer_who_hangs_up_during_amd_is_recorded_as_hung_up_not_abandoned(last: ca.CallEvent) -> None:
+    call = new_call()
+    call, effects = run(call, (0.0, Dial(request(call))), (5.0, Answered()), (6.0, last))
+    assert call.state is CallState.DONE and outcomes(effects) == [CallOutcome.CUSTOMER_HUNG_UP]
+
+
+def test_a_person_who_hangs_up_while_waiting_for_an_agent_is_abandoned() -> None:
+    call, effects = run(waiting_call(), (13.0, CustomerHungUp()))
+    assert call.state is CallState.ABANDONED and outcomes(effects) == [CallOutcome.ABANDONED]
+
+
+def test_no_agent_within_two_seconds_plays_safe_harbor_and_records_an_abandon() -> None:
+    call, effects = run(waiting_call(), (14.0, TimerFired(Timer.SAFE_HARBOR)))
+    assert call.state is CallState.ABANDONED
+    assert effects[0] == RedirectToSafeHarbor(call.leg_id) and outcomes(effects) == [CallOutcome.ABANDONED]
+
+
+def test_an_agent_offered_after_the_deadline_is_released_and_the_call_goes_to_safe_harbor() -> None:
+    call, effects = run(waiting_call(), (14.01, AssignAgent(5)))
+    assert call.state is CallState.ABANDONED
+    assert RedirectToSafeHarbor(call.leg_id) in effects and ReleaseAgent(5, 1) in effects
+
+
+def test_the_safe_harbor_timer_is_ignored_once_an_agent_is_taking_the_call() -> None:
+    call, _ = run(waiting_call(), (13.0, AssignAgent(5)))
+    after, effects = ca.step(call, TimerFired(Timer.SAFE_HARBOR), 14.0)
+    assert after is call and effects == ()
+
+
+def test_a_customer_hanging_up_during_the_redirect_releases_the_agent() -> None:
+    call, effects = run(waiting_call(), (13.0, AssignAgent(5)), (13.2, CustomerHungUp()))
+    assert call.outcome is CallOutcome.ABANDONED and ReleaseAgent(5, 1) in effects
+
+
+def test_losing_the_agent_before_the_join_looks_for_another_within_the_same_deadline() -> None:
+    call, _ = run(waiting_call(), (12.5, AssignAgent(5)))
+    call, effects = ca.step(call, AgentGone(5), 13.0)
+    assert call.state is CallState.WAITING and call.agent_id is None and call.deadline == 14.0
+    assert effects == (ReleaseAgent(5, 1), SeekAgent(1)) and call.agents_lost == frozenset({5})
+    late, late_effects = run(waiting_call(), (12.5, AssignAgent(5)), (14.5, AgentGone(5)))
+    assert late.outcome is CallOutcome.ABANDONED and RedirectToSafeHarbor(late.leg_id) in late_effects
+
+
+def test_an_agent_hanging_up_hangs_up_the_customer_and_starts_wrap_up() -> None:
+    call, _ = run(waiting_call(), (12.5, AssignAgent(5)), (12.6, JoinedAgent()))
+    call, effects = ca.step(call, AgentGone(5), 50.0)
+    assert call.state is CallState.WRAP_UP and call.ended_at == 50.0 and effects == (Hangup(call.leg_id),)
+    assert ca.step(call, CustomerHungUp(), 50.1) == (call, ())
+
+
+def test_agent_gone_for_another_agent_changes_nothing() -> None:
+    call, _ = run(waiting_call(), (12.5, AssignAgent(5)), (12.6, JoinedAgent()))
+    assert ca.step(call, AgentGone(6), 20.0) == (call, ())
+
+
+def test_an_agent_closing_the_call_before_the_customer_hang_up_arrives_hangs_the_customer_up() -> None:
+    call, effects = run(waiting_call(), (12.5, AssignAgent(5)), (12.6, JoinedAgent()), (60.0, WrapUpDone("sale")))
+    assert call.outcome is CallOutcome.HANDLED and call.ended_at == 60.0 and Hangup(call.leg_id) in effects
+
+
+def test_a_policy_with_a_non_positive_safe_harbor_is_refused() -> None:
+    with pytest.raises(ValueError, match="safe_harbor_s"):
+        CallPolicy(safe_harbor_s=0.0)
+
+
+def test_the_dial_watchdog_fails_a_call_and_a_late_answer_is_hung_up() -> None:
+    call = new_call()
+    call, effects = run(call, (0.0, Dial(request(call))), (40.0, TimerFired(Timer.DIAL)))
+    assert call.state is CallState.FAILED and call.fail_reason is FailReason.OTHER
+    assert Hangup(call.leg_id) in effects and outcomes(effects) == [CallOutcome.FAILED]
+    after, late = ca.step(call, Answered(), 41.0)
+    assert after is call and late == (Hangup(call.leg_id),)
+
+
+def test_no_amd_result_in_time_is_treated_as_notsure() -> None:
+    call = new_call()
+    call, effects = run(call, (0.0, Dial(request(call))), (5.0, Answered()))
+    assert StartCallTimer(1, Timer.AMD, 15.0) in effects
+    call, _ = ca.step(call, TimerFired(Timer.AMD), 15.0)
+    assert call.state is CallState.WAITING and call.amd_status == "NOTSURE"
+
+
+def test_cancel_drops_a_queued_call_and_hangs_up_a_dialling_one() -> None:
+    queued, effects = ca.step(new_call(), Cancel(), 0.0)
+    assert queued.state is CallState.FAILED and outcomes(list(effects)) == [CallOutcome.CANCELLED]
+    call = new_call()
+    dialing, _ = ca.step(call, Dial(request(call)), 0.0)
+    after, effects = ca.step(dialing, Cancel(), 1.0)
+    assert after.state is CallState.DIALING and effects == (Hangup(call.leg_id),)
+
+
+def test_an_inbound_call_waits_for_an_agent_without_a_deadline_when_its_queue_has_none() -> None:
+    call = Call(31, "dl-31", Pool(PoolKind.QUEUE, 2), CallPolicy(safe_harbor_s=None), inbound=True, priority=5)
+    call, effects = ca.step(call, Arrive(), 3.0)
+    assert call.state is CallState.WAITING and call.deadline is None and effects == (SeekAgent(31),)
+
+
+def test_a_command_out_of_place_raises_naming_the_state_and_the_event() -> None:
+    with pytest.raises(IllegalTransition, match=r"AssignAgent in state DIALING"):
+        call = new_call()
+        ca.step(ca.step(call, Dial(request(call)), 0.0)[0], AssignAgent(1), 1.0)
+    done, _ = run(waiting_call(), (14.0, TimerFired(Timer.SAFE_HARBOR)))
+    with pytest.raises(IllegalTransition, match=r"WrapUpDone in state ABANDONED"):
+        ca.step(done, WrapUpDone("x"), 15.0)
+
+
+def test_stale_facts_are_ignored() -> None:
+    call, _ = run(waiting_call(), (12.5, AssignAgent(5)), (12.6, JoinedAgent()))
+    for event in (Ringing(), Answered(), AmdDone("HUMAN"), JoinedAgent(), TimerFired(Timer.DIAL)):
+        assert ca.step(call, event, 30.0) == (call, ())
+
+
+def test_a_late_hang_up_or_failure_after_a_failed_call_is_ignored_safely() -> None:
+    call = new_call()
+    failed, _ = run(call, (0.0, Dial(request(call))), (3.0, Failed(FailReason.BUSY, 17)))
+    for event in (CustomerHungUp(16), Failed(FailReason.OTHER), Ringing(), TimerFired(Timer.DIAL), AgentGone(1)):
+        assert ca.step(failed, event, 4.0) == (failed, ())
+
+
+def test_pbx_events_translate_to_call_events_for_the_calls_leg_only() -> None:
+    call = new_call()
+    leg = call.leg_id
+    assert ca.from_pbx(LegRinging("s", 1.0, leg), call) == Ringing()
+    assert ca.from_pbx(LegAnswered("s", 1.0, leg, "PJSIP/x"), call) == Answered()
+    assert ca.from_pbx(CustomerReady("s", 1.0, leg, "PJSIP/x", "MACHINE", "INITIALSILENCE"), call) == \
+        AmdDone("MACHINE", "INITIALSILENCE")
+    assert ca.from_pbx(LegFailed("s", 1.0, leg, FailReason.BUSY, 17), call) == Failed(FailReason.BUSY, 17)
+    assert ca.from_pbx(LegHungUp("s", 1.0, leg, 16), call) == CustomerHungUp(16)
+    assert ca.from_pbx(ConferenceJoined("s", 1.0, "agent-3", leg, "PJSIP/x"), call) is None   # not assigned yet
+    assigned = replace(call, agent_id=3)
+    assert ca.from_pbx(ConferenceJoined("s", 1.0, "agent-3", leg, "PJSIP/x"), assigned) == JoinedAgent()
+    assert ca.from_pbx(ConferenceJoined("s", 1.0, "agent-4", leg, "PJSIP/x"), assigned) is None
+    assert ca.from_pbx(ConferenceLeft("s", 1.0, "agent-3", leg, "PJSIP/x"), call) is None
+    assert ca.from_pbx(LegHungUp("s", 1.0, "dl-other"), call) is None
+
+
+# --- properties -------------------------------------------------------------------------------------
+FACTS = st.one_of(
+    st.just(Ringing()), st.just(Answered()), st.just(JoinedAgent()),
+    st.builds(AmdDone, st.sampled_from(["", "HUMAN", "MACHINE", "NOTSURE", "HANGUP"])),
+    st.builds(Failed, st.sampled_from(list(FailReason)), st.integers(0, 127)),
+    st.builds(CustomerHungUp, st.integers(0, 127)),
+    st.builds(AgentGone, st.integers(1, 3)),
+    st.builds(TimerFired, st.sampled_from(list(Timer))),
+)
+COMMANDS = st.one_of(st.builds(AssignAgent, st.integers(1, 3)), st.builds(WrapUpDone, st.text(max_size=3)),
+                     st.just(Cancel()))
+EVENTS = st.lists(st.tuples(st.floats(0.0, 5.0), st.one_of(FACTS, COMMANDS)), max_size=30)
+PREFIXES: list[list[tuple[float, ca.CallEvent]]] = [
+    [], [(1.0, Ringing())], [(1.0, Ringing()), (9.0, Answered())], [(9.0, Answered()), (12.0, AmdDone("HUMAN"))],
+    [(9.0, Answered()), (12.0, AmdDone("MACHINE"))], [(9.0, Answered()), (12.0, AmdDone()), (12.5, AssignAgent(1))],
+    [(9.0, Answered()), (12.0, AmdDone()), (12.5, AssignAgent(1)), (12.6, JoinedAgent())],
+    [(9.0, Answered()), (12.0, AmdDone()), (12.5, AssignAgent(1)), (12.6, JoinedAgent()), (50.0, CustomerHungUp())],
+]
+POLICIES = st.builds(CallPolicy, st.sampled_from(list(MachineAction)), st.booleans(),
+                     st.one_of(st.none(), st.floats(0.5, 5.0)))
+
+
+def drive(call: Call, events: list[tuple[float, ca.CallEvent]], start: float = 0.0
+          ) -> tuple[Call, list[Effect], list[ca.CallEvent]]:
+    """Apply events with increasing time, skipping commands the machine refuses; check terminal stability.
+
+    Returns the call, the effects, and the events the machine accepted.
+    """
+    now, effects, accepted = start, list[Effect](), list[ca.CallEvent]()
+    for dt, event in events:
+        now += dt
+        was_terminal = call.terminal
+        before = call
+        try:
+            call, out = ca.step(call, event, now)
+        except IllegalTransition as exc:
+            assert exc.state is call.state and exc.event is event
+            continue
+        if was_terminal:
+            assert call is before, f"{event!r} changed a terminal call"
+            assert not any(isinstance(e, RecordOutcome) for e in out)
+        effects.extend(out)
+        accepted.append(event)
+    return call, effects, accepted
+
+
+def close_out(call: Call, now: float) -> tuple[Call, list[Effect]]:
+    """What eventually happens to any call left running: its leg ends, every timer fires, the agent disposes."""
+    effects: list[Effect] = []
+    for event in (CustomerHungUp(), TimerFired(Timer.DIAL)):
+        call, out = ca.step(call, event, now)
+        effects.extend(out)
+    if call.state is CallState.WRAP_UP:
+        call, out = ca.step(call, WrapUpDone(None), now)
+        effects.extend(out)
+    return call, effects
+
+
+@settings(max_examples=300, deadline=None)
+@given(policy=POLICIES, prefix=st.sampled_from(PREFIXES), events=EVENTS)
+def test_random_events_never_leave_a_terminal_state_and_an_originated_call_ends_in_exactly_one_outcome(
+        policy: CallPolicy, prefix: list[tuple[float, ca.CallEvent]], events: list[tuple[float, ca.CallEvent]]) -> None:
+    call = new_call(policy)
+    call, first = run(call, (0.0, Dial(request(call))), *prefix)
+    call, effects, _ = drive(call, events, start=60.0)
+    call, last = close_out(call, 1000.0)
+    records = [e for e in [*first, *effects, *last] if isinstance(e, RecordOutcome)]
+    assert call.terminal and len(records) == 1
+    assert records[0].call == call and call.outcome is not None and call.ended_at is not None
+    assert (call.state is CallState.ABANDONED) == (call.outcome is CallOutcome.ABANDONED)
+
+
+@settings(max_examples=300, deadline=None)
+@given(events=EVENTS)
+def test_every_agent_reservation_is_either_used_or_released(events: list[tuple[float, ca.CallEvent]]) -> None:
+    call = waiting_call()
+    call, effects, accepted = drive(call, events, start=12.0)
+    call, last = close_out(call, 1000.0)
+    assigned = sorted(e.agent_id for e in accepted if isinstance(e, AssignAgent))
+    released = [e.agent_id for e in [*effects, *last] if isinstance(e, ReleaseAgent)]
+    kept = [call.agent_id] if call.connected_at is not None and call.agent_id is not None else []
+    assert sorted(released + kept) == assigned
+    assert all(RedirectToAgent(call.leg_id, agent) in effects for agent in kept)
+
+
+# --- reconciliation ---------------------------------------------------------------------------------
+def channel(leg: str, state: str = "Up", context: str = CTX_CUSTOMER, exten: str = "s") -> LiveChannel:
+    return LiveChannel(server="pbx1", leg_id=leg, channel=f"PJSIP/{leg}", state=state, context=context,
+                       exten=exten, duration_s=5.0)
+
+
+def test_reconcile_fails_a_dialling_call_whose_leg_vanished_and_hangs_up_a_waiting_one_gone_too() -> None:
+    call = new_call(call_id=11)
+    dialing, _ = ca.step(call, Dial(request(call)), 0.0)
+    waiting = waiting_call(call_id=12)
+    result = reconcile([dialing, waiting], [], [], now=13.0, listed_at=13.0)
+    assert [c.outcome for c in result.calls] == [CallOutcome.FAILED, CallOutcome.ABANDONED]
+    assert sum(isinstance(e, RecordOutcome) for e in result.effects) == 2
+
+
+def test_reconcile_sends_a_call_answered_unseen_to_safe_harbor() -> None:
+    call = new_call()
+    dialing, _ = ca.step(call, Dial(request(call)), 0.0)
+    result = reconcile([dialing], [], [channel(call.leg_id, "Up")], now=20.0, listed_at=20.0)
+    assert result.calls[0].outcome is CallOutcome.ABANDONED
+    assert RedirectToSafeHarbor(call.leg_id) in result.effects
+
+
+def test_reconcile_keeps_live_calls_and_completes_a_missed_join() -> None:
+    connecting, _ = run(waiting_call(call_id=11), (12.5, AssignAgent(5)))
+    ringing = new_call(call_id=12)
+    ringing, _ = run(ringing, (0.0, Dial(request(ringing))), (1.0, Ringing()))
+    live = [channel("dl-11", context=CTX_CONNECT, exten="agent-5"), channel("dl-12", "Ringing")]
+    result = reconcile([connecting, ringing], [], live, now=13.0, listed_at=13.0)
+    assert [c.state for c in result.calls] == [CallState.CONNECTED, CallState.RINGING]
+    assert result.effects == ()
+
+
+def test_reconcile_leaves_calls_originated_after_the_listing_alone() -> None:
+    call = new_call()
+    dialing, _ = ca.step(call, Dial(request(call)), 50.0)
+    assert reconcile([dialing], [], [], now=50.5, listed_at=49.0).calls == (dialing,)
+
+
+def test_reconcile_moves_an_agent_to_wrap_up_when_its_customer_vanished() -> None:
+    connected, _ = run(waiting_call(), (12.5, AssignAgent(5)), (12.6, JoinedAgent()))
+    agent = Agent(5, state=AgentState.ON_CALL, leg_id="dl-agent-5", call_id=1, on_call_since=12.6)
+    agent_leg = LiveChannel("pbx1", "dl-agent-5", "PJSIP/agent5-1", "Up", CTX_AGENT, "agent-5", 300.0)
+    result = reconcile([connected], [agent], [agent_leg], now=40.0, listed_at=40.0)
+    assert result.calls[0].state is CallState.WRAP_UP
+    assert result.agents[0].state is AgentState.WRAP_UP and result.agents[0].talk_s == pytest.approx(27.4)
