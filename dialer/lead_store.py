@@ -16,7 +16,7 @@ import asyncpg
 from campaigns import repository as leads_repo
 from campaigns.errors import NotFound
 from campaigns.eligibility import Eligibility, Reason
-from campaigns.model import Campaign, Lead
+from campaigns.model import Campaign, Lead, LeadStatus
 from campaigns.retry_policy import Outcome, decide_retry
 from dialer.calls import Call, CallOutcome
 
@@ -54,9 +54,7 @@ class PgLeadStore:
         """A claimed lead that may not be dialled now goes back, marked DNC or due when it may."""
         async with self.pool.acquire() as conn:
             if verdict.reason is Reason.DNC:
-                from dnc import repository as dnc_repo
-
-                await dnc_repo.mark_leads_dnc(conn, lead_ids=[lead.id])
+                await leads_repo.refuse_claimed_lead(conn, lead_id=lead.id, status=LeadStatus.DNC)
             else:
                 await leads_repo.defer_lead(conn, lead_id=lead.id, next_attempt_at=verdict.next_allowed_at)
 

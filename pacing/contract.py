@@ -42,18 +42,26 @@ class Snapshot:
 class DialOutcome:
     """One originated call resolved: answered (``connected``) after ``ring_s``, or not (censored ring time).
 
-    ``machine`` marks an answer by an answering machine (not a live answer).
+    ``machine`` marks an answer by an answering machine (not a live answer). ``routed`` tells whether the
+    call was offered to agents (None: routed exactly when live); without AMD a machine is routed too,
+    and it takes an agent like a person does.
     """
 
     now: float
     connected: bool
     ring_s: float
     machine: bool = False
+    routed: bool | None = None
 
     @property
     def live(self) -> bool:
         """A live answer: connected to a person."""
         return self.connected and not self.machine
+
+    @property
+    def offered(self) -> bool:
+        """Offered to agents: it needs an agent within the grace time."""
+        return self.live if self.routed is None else (self.connected and self.routed)
 
 
 @dataclass(frozen=True, slots=True)

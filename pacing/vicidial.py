@@ -110,7 +110,8 @@ class VicidialPacer:
         now = snap.now
         self._roll_day(now)
         if self._next_sample is None:
-            self._next_sample = self._next_adjust = self._next_place = now
+            self._next_sample = self._next_place = now
+            self._next_adjust = now + 15.0
         total = snap.agents_ready + len(snap.agents_busy)
         if now >= self._next_sample:   # type: ignore[operator]
             self._samples.append((snap.agents_ready, snap.waiting, total))

@@ -6,6 +6,8 @@ template that has every migration applied (cloning takes a few tens of milliseco
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,12 +22,20 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TEMPLATE_DB = "dialer_template"
 
 
+def pg_data_dir() -> Path:
+    """A fresh directory for a test PostgreSQL, outside pytest's private temp tree: the server runs as
+    its own system user, which must reach it even while another pytest session resets that tree's rights."""
+    return Path(tempfile.mkdtemp(prefix="dialer-test-pg-")) / "data"
+
+
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+def pg_server_url() -> Iterator[str]:
+    data = pg_data_dir()
+    server = EmbeddedPostgres(data)
     url = server.start()
     yield url
     server.stop()
+    shutil.rmtree(data.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""``dialer dnc add|remove|check|import|export|scrub|lists``: manage do-not-call lists from the command line."""
+"""``dialer dnc add|remove|check|import|export|scrub|lists``: manage do-not-call lists."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import csv
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TypeVar
 
@@ -97,7 +97,7 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def parse_expiry(text: str | None) -> datetime | None:
-    """An ISO date (end of that day excluded: midnight UTC) or date-time; naive values are UTC."""
+    """An ISO date (blocked through that day: 23:59:59 UTC, as on the DNC page) or date-time (naive: UTC)."""
     if not text:
         return None
     try:
@@ -105,8 +105,8 @@ def parse_expiry(text: str | None) -> datetime | None:
     except ValueError:
         raise DialerError(f"--expires {text!r} is not an ISO date or date-time (e.g. 2027-01-01)") from None
     if len(text) == 10:
-        value = datetime.combine(value.date(), time(0))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = datetime.combine(value.date(), time(23, 59, 59))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -115,8 +115,15 @@ def run_add(args: argparse.Namespace) -> int:
 
     async def work(s: Services) -> None:
         async with s.pool.acquire() as conn:
-            await repository.add_entry(conn, list_name=args.list_name, number=number, actor=_actor(args),
-                                       reason=args.reason, now=s.clock.now(), expires_at=expires)
+            await repository.add_entry(
+                conn,
+                list_name=args.list_name,
+                number=number,
+                actor=_actor(args),
+                reason=args.reason,
+                now=s.clock.now(),
+                expires_at=expires,
+            )
 
     _run(args, work)
     print(f"added {number} to {args.list_name}" + (f" until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""))
@@ -128,8 +135,14 @@ def run_remove(args: argparse.Namespace) -> int:
 
     async def work(s: Services) -> bool:
         async with s.pool.acquire() as conn:
-            return await repository.remove_entry(conn, list_name=args.list_name, number=number,
-                                                 actor=_actor(args), reason=args.reason, now=s.clock.now())
+            return await repository.remove_entry(
+                conn,
+                list_name=args.list_name,
+                number=number,
+                actor=_actor(args),
+                reason=args.reason,
+                now=s.clock.now(),
+            )
 
     if not _run(args, work):
         print(f"{number} was not on {args.list_name}", file=sys.stderr)
@@ -157,8 +170,14 @@ def run_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     async def work(s: Services) -> str:
-        bar = tqdm(total=args.file.stat().st_size, unit="B", unit_scale=True, desc="import", file=sys.stderr,
-                   disable=not sys.stderr.isatty())
+        bar = tqdm(
+            total=args.file.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc="import",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+        )
 
         def progress(done: int, total: int, message: str) -> None:
             bar.update(done - bar.n)
@@ -166,10 +185,19 @@ def run_import(args: argparse.Namespace) -> int:
 
         try:
             async with s.pool.acquire() as conn:
-                report = await import_file(conn, source=args.file, list_name=args.list_name,
-                                           kind=ListKind(args.kind), actor=_actor(args), now=s.clock.now(),
-                                           data_dir=s.settings.data_dir, default_region=args.region,
-                                           column=column, campaign_id=args.campaign, progress=progress)
+                report = await import_file(
+                    conn,
+                    source=args.file,
+                    list_name=args.list_name,
+                    kind=ListKind(args.kind),
+                    actor=_actor(args),
+                    now=s.clock.now(),
+                    data_dir=s.settings.data_dir,
+                    default_region=args.region,
+                    column=column,
+                    campaign_id=args.campaign,
+                    progress=progress,
+                )
         finally:
             bar.close()
         return "\n".join([report.summary(), *(f"  {e}" for e in report.examples)])
@@ -182,8 +210,16 @@ def run_export(args: argparse.Namespace) -> int:
     async def work(s: Services) -> list[list[str]]:
         async with s.pool.acquire() as conn:
             entries = await repository.export_entries(conn, list_name=args.list_name)
-        return [[e.number, e.added_by, e.added_at.isoformat(), e.reason,
-                 e.expires_at.isoformat() if e.expires_at else ""] for e in entries]
+        return [
+            [
+                e.number,
+                e.added_by,
+                e.added_at.isoformat(),
+                e.reason,
+                e.expires_at.isoformat() if e.expires_at else "",
+            ]
+            for e in entries
+        ]
 
     rows = _run(args, work)
     out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
@@ -202,8 +238,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_scrub(args: argparse.Namespace) -> int:
     async def work(s: Services) -> tuple[str, tuple[str, ...]]:
         async with s.pool.acquire() as conn:
-            report = await scrub_campaign(conn, campaign_id=args.campaign_id, actor=_actor(args),
-                                          now=s.clock.now())
+            report = await scrub_campaign(
+                conn, campaign_id=args.campaign_id, actor=_actor(args), now=s.clock.now()
+            )
         return report.summary(), report.removed_numbers
 
     summary, numbers = _run(args, work)
@@ -217,12 +254,20 @@ def run_lists(args: argparse.Namespace) -> int:
     async def work(s: Services) -> list[str]:
         async with s.pool.acquire() as conn:
             if args.create:
-                await repository.create_list(conn, name=args.create, kind=ListKind(args.kind), actor=_actor(args),
-                                             now=s.clock.now(), campaign_id=args.campaign)
-            return [f"{x.list.id:>4}  {x.list.name:<24} {x.list.kind.value:<10} "
-                    f"{'campaign ' + str(x.list.campaign_id) if x.list.campaign_id else '':<16}"
-                    f"{x.entries:>10} entries {x.registry_count:>12} in registry"
-                    for x in await repository.list_summaries(conn)]
+                await repository.create_list(
+                    conn,
+                    name=args.create,
+                    kind=ListKind(args.kind),
+                    actor=_actor(args),
+                    now=s.clock.now(),
+                    campaign_id=args.campaign,
+                )
+            return [
+                f"{x.list.id:>4}  {x.list.name:<24} {x.list.kind.value:<10} "
+                f"{'campaign ' + str(x.list.campaign_id) if x.list.campaign_id else '':<16}"
+                f"{x.entries:>10} entries {x.registry_count:>12} in registry"
+                for x in await repository.list_summaries(conn)
+            ]
 
     print("\n".join(_run(args, work)) or "no DNC lists")
     return 0

@@ -22,13 +22,20 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("pbx-sim", help="run the simulated PBX (speaks AMI like Asterisk 22)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5038, help="AMI port (default 5038, 0: any free port)")
-    parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the customers' behaviour (default 1)")
     parser.add_argument("--username", default="dialer", help="AMI user (default dialer)")
-    parser.add_argument("--secret", default=None,
-                        help="AMI secret (default: $DIALER_PBX_SIM_SECRET, else 'dialer-secret')")
-    parser.add_argument("--hold-limit", type=float, default=30.0,
-                        help="seconds an answered customer waits before the safe-harbor message (default 30)")
+    parser.add_argument(
+        "--secret", default=None, help="AMI secret (default: $DIALER_PBX_SIM_SECRET, else 'dialer-secret')"
+    )
+    parser.add_argument(
+        "--hold-limit",
+        type=float,
+        default=30.0,
+        help="seconds an answered customer waits before the safe-harbor message (default 30)",
+    )
     parser.add_argument("--connect-rate", type=float, default=None, help="share of attempts a person answers")
     parser.set_defaults(func=run)
 
@@ -44,8 +51,14 @@ def _config(args: argparse.Namespace) -> Any:
     try:
         if args.connect_rate is not None:
             model = replace(model, connect_rate=args.connect_rate)
-        return PbxConfig(username=args.username, secret=secret, seed=args.seed, speed=args.speed,
-                         customer_model=model, hold_limit_s=args.hold_limit)
+        return PbxConfig(
+            username=args.username,
+            secret=secret,
+            seed=args.seed,
+            speed=args.speed,
+            customer_model=model,
+            hold_limit_s=args.hold_limit,
+        )
     except ValueError as exc:
         raise SettingsError(f"pbx-sim: {exc}") from exc
 
@@ -65,8 +78,14 @@ async def _serve(config: Any, host: str, port: int) -> int:
         await pbx.start(host=host, port=port)
     except OSError as exc:
         raise SettingsError(f"pbx-sim: cannot listen on {host}:{port}: {exc}") from exc
-    log.info("simulated PBX listening on %s:%d (user %s, speed %g, seed %d); Ctrl-C to stop",
-             host, pbx.port, config.username, config.speed, config.seed)
+    log.info(
+        "simulated PBX listening on %s:%d (user %s, speed %g, seed %d); Ctrl-C to stop",
+        host,
+        pbx.port,
+        config.username,
+        config.speed,
+        config.seed,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

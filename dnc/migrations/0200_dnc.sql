@@ -45,3 +45,6 @@ CREATE TABLE dnc_audit (
 );
 CREATE INDEX dnc_audit_number ON dnc_audit (number, id DESC) WHERE number IS NOT NULL;
 CREATE INDEX dnc_audit_at ON dnc_audit (id DESC);
+
+-- The company-wide list and the SMS opt-out list exist from the start.
+INSERT INTO dnc_lists (name, kind) VALUES ('internal', 'internal'), ('sms_optout', 'sms_optout');

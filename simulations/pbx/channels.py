@@ -8,31 +8,43 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from simulations.pbx.fates import DialTarget, FarPlan
 
 STATE_DOWN, STATE_RING, STATE_RINGING, STATE_UP, STATE_BUSY = 0, 4, 5, 6, 7
 STATE_DESC = {0: "Down", 1: "Rsrvd", 2: "OffHook", 3: "Dialing", 4: "Ring", 5: "Ringing", 6: "Up", 7: "Busy"}
 
 CAUSE_TEXT = {
-    0: "Unknown", 1: "Unallocated (unassigned) number", 16: "Normal Clearing", 17: "User busy",
-    18: "No user responding", 19: "User alerting, no answer", 21: "Call Rejected",
-    27: "Destination out of order", 28: "Invalid number format (incomplete number)",
-    31: "Normal, unspecified", 34: "Circuit/channel congestion", 38: "Network out of order",
-    41: "Temporary failure", 42: "Switching equipment congestion",
+    0: "Unknown",
+    1: "Unallocated (unassigned) number",
+    16: "Normal Clearing",
+    17: "User busy",
+    18: "No user responding",
+    19: "User alerting, no answer",
+    21: "Call Rejected",
+    27: "Destination out of order",
+    28: "Invalid number format (incomplete number)",
+    31: "Normal, unspecified",
+    34: "Circuit/channel congestion",
+    38: "Network out of order",
+    41: "Temporary failure",
+    42: "Switching equipment congestion",
 }
 
 
 class Activity(enum.Enum):
     """Where a channel is in its dialplan: what an event about it must say and what comes next."""
 
-    DIALING = "dialing"     # ;1 half waiting for the far end (AppDial2)
-    FAR = "far"             # ;2 half or trunk side running the far end's dialplan
+    DIALING = "dialing"  # ;1 half waiting for the far end (AppDial2)
+    FAR = "far"  # ;2 half or trunk side running the far end's dialplan
     AMD = "amd"
-    HOLD = "hold"           # MusicOnHold in dialer-customer / dialer-inbound
+    HOLD = "hold"  # MusicOnHold in dialer-customer / dialer-inbound
     CONFERENCE = "conference"
-    BRIDGE = "bridge"       # in a bridge made by the Bridge action
-    PLAYBACK = "playback"   # safe harbor or machine message
-    APP = "app"             # Originate Application= (Wait ...)
+    BRIDGE = "bridge"  # in a bridge made by the Bridge action
+    PLAYBACK = "playback"  # safe harbor or machine message
+    APP = "app"  # Originate Application= (Wait ...)
     GONE = "gone"
 
 
@@ -47,7 +59,7 @@ class Channel:
     exten: str
     priority: int
     state: int
-    created_at: float                      # simulated seconds
+    created_at: float  # simulated seconds
     caller_num: str = "<unknown>"
     caller_name: str = "<unknown>"
     connected_num: str = "<unknown>"
@@ -56,12 +68,11 @@ class Channel:
     app_data: str = ""
     variables: dict[str, str] = field(default_factory=dict)
     peer: Channel | None = None
-    leg: object | None = None              # the Leg (simulations.pbx.switch) this channel belongs to
+    leg: Leg | None = None  # the call this channel belongs to
     activity: Activity = Activity.FAR
     bridge: Bridge | None = None
     moh: bool = False
     mixmonitor: bool = False
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     def block(self, prefix: str = "") -> str:
         """The channel snapshot fields (Channel .. Linkedid), optionally prefixed (Dest, LocalOne)."""
@@ -75,18 +86,13 @@ class Channel:
             f"{p}Uniqueid: {self.uniqueid}\r\n{p}Linkedid: {self.linkedid}\r\n"
         )
 
-    def cancel_timers(self) -> None:
-        for handle in self.timers:
-            handle.cancel()
-        self.timers.clear()
-
 
 @dataclass(slots=True, eq=False)
 class Bridge:
     """A bridge: a basic one made by the Bridge action, or a ConfBridge conference (softmix)."""
 
     uniqueid: str
-    conference: str = ""                   # "" for a basic bridge
+    conference: str = ""  # "" for a basic bridge
     members: list[Channel] = field(default_factory=list)
 
     def block(self) -> str:
@@ -99,6 +105,44 @@ class Bridge:
             f"BridgeCreator: {creator}\r\nBridgeName: {name}\r\nBridgeNumChannels: {len(self.members)}\r\n"
             "BridgeVideoSourceMode: none\r\n"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateSpec:
+    """An Originate as the switch plays it (or an inbound call, with ``dial`` the trunk channel)."""
+
+    target: DialTarget | None
+    dial: str  # the bare dial string (what a failed OriginateResponse shows)
+    context: str
+    exten: str
+    variables: dict[str, str] = field(default_factory=dict)
+    caller: tuple[str, str] = ("<unknown>", "<unknown>")
+    timeout_s: float = 30.0
+    action_id: str | None = None
+    channel_id: str | None = None
+    other_channel_id: str | None = None
+    application: str = ""
+    app_data: str = ""
+    on_sync_result: Callable[[bool], None] | None = None  # Async false: reply when answered or failed
+
+
+@dataclass(slots=True, eq=False)
+class Leg:
+    """One originated (or inbound) call: the channel our dialplan runs on and its far end."""
+
+    kind: str  # customer, agent, inbound
+    near: Channel
+    far: Channel | None  # the ;2 half of a Local pair (None for PJSIP/SIP/... legs)
+    plan: FarPlan
+    spec: OriginateSpec
+    answered_at: float = -1.0
+    ready_at: float = -1.0
+    amd_status: str = ""
+    met_agent: bool = False
+    safe_harbor: bool = False
+    talking: bool = False
+    done: bool = False
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 
 
 CALL = "Privilege: call,all\r\n"
@@ -128,8 +172,10 @@ def hangup_request(name: str, ch: Channel, cause: int) -> str:
 
 
 def local_bridge(one: Channel, two: Channel) -> str:
-    return (f"Event: LocalBridge\r\n{CALL}{one.block('LocalOne')}{two.block('LocalTwo')}"
-            f"Context: {two.context}\r\nExten: {two.exten}\r\nLocalOptimization: Yes\r\n\r\n")
+    return (
+        f"Event: LocalBridge\r\n{CALL}{one.block('LocalOne')}{two.block('LocalTwo')}"
+        f"Context: {two.context}\r\nExten: {two.exten}\r\nLocalOptimization: Yes\r\n\r\n"
+    )
 
 
 def dial_event(name: str, dest: Channel, tail: str) -> str:
@@ -155,6 +201,20 @@ def user_event(ch: Channel, name: str, fields: list[tuple[str, str]]) -> str:
     """A dialplan ``UserEvent(name,Key: Value,...)`` on channel ``ch``."""
     tail = "".join(f"{k}: {v}\r\n" for k, v in fields)
     return f"Event: UserEvent\r\n{USER}{ch.block()}UserEvent: {name}\r\n{tail}\r\n"
+
+
+def originate_response(spec: OriginateSpec, ok: bool, channel: str, reason: int, uniqueid: str) -> str:
+    """OriginateResponse: Context/Exten or Application/Data as the Originate had, then Reason and ids."""
+    aid = f"ActionID: {spec.action_id}\r\n" if spec.action_id is not None else ""
+    if spec.application:
+        where = f"Application: {spec.application}\r\nData: {spec.app_data}\r\n"
+    else:
+        where = f"Context: {spec.context}\r\nExten: {spec.exten}\r\n"
+    return (
+        f"Event: OriginateResponse\r\n{CALL}{aid}Response: {'Success' if ok else 'Failure'}\r\n"
+        f"Channel: {channel}\r\n{where}Reason: {reason}\r\nUniqueid: {uniqueid}\r\n"
+        f"CallerIDNum: {spec.caller[0]}\r\nCallerIDName: {spec.caller[1]}\r\n\r\n"
+    )
 
 
 def duration(seconds: float) -> str:

@@ -26,10 +26,10 @@ AMD_CAUSES = {"HUMAN": "HUMAN-800-800", "MACHINE": "LONGGREETING-1500-1500", "NO
 
 class FarOutcome(enum.Enum):
     ANSWER = "answer"
-    BUSY = "busy"                 # Busy() in the far dialplan / 486 on a trunk: Reason 5
-    CONGESTION = "congestion"     # Congestion() / 503: Reason 8
-    NO_ANSWER = "no_answer"       # rings until the Originate Timeout: Reason 3, cause 19
-    REJECT = "reject"             # hangs up before answer with ``cause``: Reason 0
+    BUSY = "busy"  # Busy() in the far dialplan / 486 on a trunk: Reason 5
+    CONGESTION = "congestion"  # Congestion() / 503: Reason 8
+    NO_ANSWER = "no_answer"  # rings until the Originate Timeout: Reason 3, cause 19
+    REJECT = "reject"  # hangs up before answer with ``cause``: Reason 0
     NO_EXTENSION = "no_extension"  # Local/<x>@<ctx> where <x> does not exist: Reason 0, cause 0
 
 
@@ -37,12 +37,12 @@ class FarOutcome(enum.Enum):
 class DialTarget:
     """A dial string split as Asterisk names its channels."""
 
-    tech: str          # Local, PJSIP, SIP, ...
-    resource: str      # what follows the tech: "1205@sim-customer", "+336...@carrier", "agent7"
+    tech: str  # Local, PJSIP, SIP, ...
+    resource: str  # what follows the tech: "1205@sim-customer", "+336...@carrier", "agent7"
     local: bool
-    number: str        # the extension (Local) or the dialled number/endpoint
-    context: str       # Local: the context after '@'; else ""
-    name_base: str     # channel name without the "-0000001a" suffix
+    number: str  # the extension (Local) or the dialled number/endpoint
+    context: str  # Local: the context after '@'; else ""
+    name_base: str  # channel name without the "-0000001a" suffix
 
     def channel_name(self, seq: int, half: int = 1) -> str:
         """The channel name Asterisk gives sequence number ``seq`` (``half`` 1 or 2 for Local)."""
@@ -58,12 +58,14 @@ def parse_dial_string(dial: str) -> DialTarget | None:
     resource = resource.split("/n", 1)[0] if tech == "Local" else resource
     if tech == "Local":
         number, _, context = resource.partition("@")
-        return DialTarget(tech, resource, True, number, context or "default", f"Local/{number}@{context or 'default'}")
+        return DialTarget(
+            tech, resource, True, number, context or "default", f"Local/{number}@{context or 'default'}"
+        )
     head, at, peer = resource.partition("@")
-    if at:                              # PJSIP/+3361234@carrier -> PJSIP/carrier-...
+    if at:  # PJSIP/+3361234@carrier -> PJSIP/carrier-...
         return DialTarget(tech, resource, False, head, "", f"{tech}/{peer}")
     first, slash, rest = resource.partition("/")
-    if slash:                           # SIP/carrier/+3361234 -> SIP/carrier-...
+    if slash:  # SIP/carrier/+3361234 -> SIP/carrier-...
         return DialTarget(tech, resource, False, rest, "", f"{tech}/{first}")
     return DialTarget(tech, resource, False, resource, "", f"{tech}/{resource}")
 
@@ -74,16 +76,16 @@ class FarPlan:
 
     outcome: FarOutcome
     ring_s: float = 0.0
-    cause: int = 0                # REJECT: the Q.850 cause
-    ringing: bool = True          # sends Ringing before answering/failing
+    cause: int = 0  # REJECT: the Q.850 cause
+    ringing: bool = True  # sends Ringing before answering/failing
     machine: bool = False
-    drop_s: float = NEVER         # after answer, hangs up this long later unless talking to an agent
-    talk_s: float = NEVER         # once with an agent, hangs up this long later
-    greeting_s: float = 0.0       # machines: the greeting before the beep
+    drop_s: float = NEVER  # after answer, hangs up this long later unless talking to an agent
+    talk_s: float = NEVER  # once with an agent, hangs up this long later
+    greeting_s: float = 0.0  # machines: the greeting before the beep
     amd_status: str = "HUMAN"
     amd_cause: str = "HUMAN-800-800"
     amd_s: float = 3.0
-    label: str = "human"          # what CallRecord.outcome says for an answered leg
+    label: str = "human"  # what CallRecord.outcome says for an answered leg
 
 
 def sim_customer_plan(number: str) -> FarPlan:
@@ -91,7 +93,7 @@ def sim_customer_plan(number: str) -> FarPlan:
     if len(number) != 4 or not number.isdigit() or number[0] == "0":
         return FarPlan(FarOutcome.NO_EXTENSION, ringing=False)
     kind, ring, tt = number[0], float(number[1]), float(number[2:])
-    on_line = 5.0 + tt                  # Playback of ~5 s, then Wait(TT), then Hangup
+    on_line = 5.0 + tt  # Playback of ~5 s, then Wait(TT), then Hangup
     if kind == "1":
         return FarPlan(FarOutcome.ANSWER, ring, drop_s=on_line, talk_s=tt or 1.0)
     if kind == "2":
@@ -101,17 +103,44 @@ def sim_customer_plan(number: str) -> FarPlan:
     if kind == "4":
         return FarPlan(FarOutcome.CONGESTION, ring)
     if kind == "5":
-        return FarPlan(FarOutcome.ANSWER, ring, machine=True, drop_s=on_line, talk_s=on_line, greeting_s=4.0,
-                       amd_status="MACHINE", amd_cause="LONGGREETING-1500-1500", amd_s=3.25, label="machine")
+        return FarPlan(
+            FarOutcome.ANSWER,
+            ring,
+            machine=True,
+            drop_s=on_line,
+            talk_s=on_line,
+            greeting_s=4.0,
+            amd_status="MACHINE",
+            amd_cause="LONGGREETING-1500-1500",
+            amd_s=3.25,
+            label="machine",
+        )
     if kind == "6":
-        return FarPlan(FarOutcome.ANSWER, ring, machine=True, drop_s=on_line, talk_s=on_line, greeting_s=0.0,
-                       amd_status="MACHINE", amd_cause="INITIALSILENCE-2500-2500", amd_s=3.0, label="machine")
+        return FarPlan(
+            FarOutcome.ANSWER,
+            ring,
+            machine=True,
+            drop_s=on_line,
+            talk_s=on_line,
+            greeting_s=0.0,
+            amd_status="MACHINE",
+            amd_cause="INITIALSILENCE-2500-2500",
+            amd_s=3.0,
+            label="machine",
+        )
     if kind == "7":
         return FarPlan(FarOutcome.ANSWER, ring, drop_s=0.5, talk_s=0.5, label="dropped")
     if kind == "8":
         return FarPlan(FarOutcome.REJECT, 1.0, cause=int(number[1:]))
-    return FarPlan(FarOutcome.ANSWER, ring, drop_s=tt, talk_s=tt or 1.0,
-                   amd_status="NOTSURE", amd_cause="TOOLONG-4900", amd_s=5.0)
+    return FarPlan(
+        FarOutcome.ANSWER,
+        ring,
+        drop_s=tt,
+        talk_s=tt or 1.0,
+        amd_status="NOTSURE",
+        amd_cause="TOOLONG-4900",
+        amd_s=5.0,
+    )
 
 
 def model_plan(fate: CustomerFate, model: CustomerModel, machine_record_s: float) -> FarPlan:
@@ -127,11 +156,27 @@ def model_plan(fate: CustomerFate, model: CustomerModel, machine_record_s: float
     amd_cause = AMD_CAUSES.get(fate.amd_result, "")
     if fate.outcome is Outcome.MACHINE:
         stay = fate.talk_s + machine_record_s
-        return FarPlan(FarOutcome.ANSWER, fate.ring_s, machine=True, drop_s=stay, talk_s=stay,
-                       greeting_s=fate.talk_s, amd_status=fate.amd_result, amd_cause=amd_cause,
-                       amd_s=fate.amd_s, label="machine")
-    return FarPlan(FarOutcome.ANSWER, fate.ring_s, drop_s=fate.patience_s, talk_s=fate.talk_s,
-                   amd_status=fate.amd_result, amd_cause=amd_cause, amd_s=fate.amd_s)
+        return FarPlan(
+            FarOutcome.ANSWER,
+            fate.ring_s,
+            machine=True,
+            drop_s=stay,
+            talk_s=stay,
+            greeting_s=fate.talk_s,
+            amd_status=fate.amd_result,
+            amd_cause=amd_cause,
+            amd_s=fate.amd_s,
+            label="machine",
+        )
+    return FarPlan(
+        FarOutcome.ANSWER,
+        fate.ring_s,
+        drop_s=fate.patience_s,
+        talk_s=fate.talk_s,
+        amd_status=fate.amd_result,
+        amd_cause=amd_cause,
+        amd_s=fate.amd_s,
+    )
 
 
 def agent_phone_plan(answer_s: float) -> FarPlan:
@@ -139,8 +184,16 @@ def agent_phone_plan(answer_s: float) -> FarPlan:
     return FarPlan(FarOutcome.ANSWER, answer_s, ringing=False, label="agent")
 
 
-def plan_for(target: DialTarget, *, agent_leg: bool, rng: random.Random, model: CustomerModel,
-             elapsed_s: float, agent_answer_s: float, machine_record_s: float) -> FarPlan:
+def plan_for(
+    target: DialTarget,
+    *,
+    agent_leg: bool,
+    rng: random.Random,
+    model: CustomerModel,
+    elapsed_s: float,
+    agent_answer_s: float,
+    machine_record_s: float,
+) -> FarPlan:
     """The far end's plan for ``target``; agent legs (landing in ``dialer-agent``) auto-answer."""
     if target.local and target.context == SIM_CUSTOMER:
         return sim_customer_plan(target.number)
@@ -155,6 +208,6 @@ def dial_status(outcome: FarOutcome, cause: int) -> str:
         return "BUSY"
     if outcome is FarOutcome.CONGESTION or (outcome is FarOutcome.REJECT and cause in (34, 38, 42)):
         return "CONGESTION"
-    if outcome is FarOutcome.NO_ANSWER:
-        return "NOANSWER"
-    return "CHANUNAVAIL"
+    if outcome is FarOutcome.NO_EXTENSION:
+        return "CHANUNAVAIL"
+    return "NOANSWER"  # recorded for cause 1 (c8: Local/8001) and for ring-outs

@@ -91,6 +91,11 @@ def event(name: str, body: str) -> str:
     return f"Event: {name}\r\n{body}\r\n"
 
 
+def action_id_line(action_id: str | None) -> str:
+    """``ActionID: ...`` line, or nothing when the request had no ActionID."""
+    return f"ActionID: {action_id}\r\n" if action_id is not None else ""
+
+
 def list_event(name: str, action_id: str | None, body: str) -> str:
     """An event that belongs to an action's list (ActionID right after the event name)."""
     aid = f"ActionID: {action_id}\r\n" if action_id is not None else ""

@@ -53,9 +53,10 @@ async def build(pool: asyncpg.Pool, *, leads: int, agents: int, dnc_share: float
     rng = random.Random(seed)
     inside, outside = zones_by_window(now)
     assert inside and outside, f"no zone split at {now}"
-    policy = RetryPolicy(rules={"busy": RetryRule(1800, 3), "no_answer": RetryRule(3600, 3),
-                                "machine": RetryRule(3600, 2), "abandoned": RetryRule(3600, 2),
-                                "failed": RetryRule(1800, 2)})
+    day = 86400  # retries fall due tomorrow: within a test run every lead ends final or scheduled
+    policy = RetryPolicy(rules={"busy": RetryRule(day, 3), "no_answer": RetryRule(day, 3),
+                                "machine": RetryRule(day, 2), "abandoned": RetryRule(day, 2),
+                                "failed": RetryRule(day, 2)}, fallback=RetryRule(day, 2))
     campaign = await campaigns_repo.create_campaign(pool, campaign=Campaign(
         id=0, name=f"e2e-{seed}", trunk_template="Local/{digits}@carrier", dial_mode=mode,
         pacing=Pacing(target_abandon=0.03), caller_id="+15550000000", window_profile="us", retry_policy=policy,

@@ -82,8 +82,11 @@ def test_the_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> N
         assert command in out
 
 
-def test_a_stale_postmaster_pid_is_removed_and_postgres_starts(tmp_path: Path) -> None:
-    data = tmp_path / "pg"
+def test_a_stale_postmaster_pid_is_removed_and_postgres_starts() -> None:
+    import shutil
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(prefix="dialer-test-stale-")) / "pg"
     server = EmbeddedPostgres(data)
     server.start()
     pid = int((data / "postmaster.pid").read_text().splitlines()[0])
@@ -104,6 +107,7 @@ def test_a_stale_postmaster_pid_is_removed_and_postgres_starts(tmp_path: Path) -
         "asyncio.run(q()); s.stop()\n"
     )
     out = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, timeout=60)
+    shutil.rmtree(data.parent, ignore_errors=True)
     assert out.stdout.strip().splitlines()[-1] == "42", out.stderr
 
 

@@ -1,0 +1,310 @@
+"""JSON API for campaigns under ``/api/campaigns``: settings, state, agents, list uploads, rejects, leads, callbacks.
+
+Roles: team leads (and admins) manage campaigns and lists; agents may read the leads and callbacks of
+the campaigns they are assigned to (for the CRM pop and click-to-call) and schedule callbacks there;
+compliance officers get 403 (they manage DNC under ``/api/dnc``). Errors: 404 unknown campaign/list/lead, 409 an illegal state change, 422 bad settings.
+Job progress of an upload is ``GET /api/jobs/{id}``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from admin_ui.auth import CurrentUser, TeamLead, require_roles, services_of
+from campaigns import jobs as list_jobs
+from campaigns import repository
+from campaigns.errors import CampaignError, IllegalTransition, ImportFailed, NotFound
+from campaigns.imports import ROLES, parse_map_option
+from campaigns.model import Callback, CallList, Campaign, CampaignState, Lead, LeadStatus, transition
+from campaigns.windows import local_time_to_utc
+from dialer import jobs
+from dialer.users import Role
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+LeadReader = Annotated[CurrentUser, Depends(require_roles(Role.TEAM_LEAD, Role.AGENT))]
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+ENGINE_ACTIONS = {CampaignState.RUNNING: "campaign_start", CampaignState.PAUSED: "campaign_pause",
+                  CampaignState.FINISHED: "campaign_stop"}
+
+
+class CampaignIn(BaseModel):
+    """Campaign settings; on update, only the fields sent change (see ``Campaign.as_dict`` for shapes)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    dial_mode: str | None = None
+    pacing: dict[str, float] | None = None
+    caller_id: str | None = None
+    trunk_template: str | None = None
+    default_region: str | None = Field(None, min_length=2, max_length=2)
+    timezone: str | None = None
+    schedule: dict[str, Any] | None = None
+    window_profile: str | None = None
+    custom_window: dict[str, Any] | None = None
+    retry_policy: dict[str, Any] | None = None
+    dispositions: list[dict[str, Any]] | None = None
+    record_calls: bool | None = None
+    amd_enabled: bool | None = None
+    machine_action: str | None = None
+    safe_harbor_message: str | None = None
+    crm_url_template: str | None = None
+
+
+class StateIn(BaseModel):
+    state: CampaignState
+
+
+class AgentsIn(BaseModel):
+    user_ids: list[int]
+
+
+class CallbackIn(BaseModel):
+    lead_id: int
+    local_time: datetime = Field(description="in the callee's zone when naive; an aware time is taken as is")
+    zone: str | None = Field(None, description="zone of local_time (default: the lead's first zone)")
+    personal: bool = True
+    note: str = Field("", max_length=2000)
+
+
+def _http(exc: CampaignError) -> HTTPException:
+    if isinstance(exc, NotFound):
+        return HTTPException(404, str(exc))
+    if isinstance(exc, IllegalTransition):
+        return HTTPException(409, str(exc))
+    return HTTPException(422, str(exc))
+
+
+def _list_json(lst: CallList) -> dict[str, Any]:
+    return {"id": lst.id, "campaign_id": lst.campaign_id, "name": lst.name, "source_filename": lst.source_filename,
+            "status": lst.status, "job_id": lst.job_id, "counts": dict(lst.counts), "error": lst.error,
+            "created_at": lst.created_at, "finished_at": lst.finished_at,
+            "rejects_url": f"/api/campaigns/{lst.campaign_id}/lists/{lst.id}/rejects.csv"}
+
+
+def _lead_json(lead: Lead, campaign: Campaign | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": lead.id, "campaign_id": lead.campaign_id, "list_id": lead.list_id, "phone": lead.phone_e164,
+        "alt_phones": list(lead.alt_phones), "first_name": lead.first_name, "last_name": lead.last_name,
+        "timezones": list(lead.timezones), "postal_code": lead.postal_code, "fields": dict(lead.fields),
+        "status": lead.status.value, "attempts": lead.attempts, "last_outcome": lead.last_outcome,
+        "last_attempt_at": lead.last_attempt_at, "next_attempt_at": lead.next_attempt_at, "priority": lead.priority,
+    }
+    if campaign is not None:
+        data["crm_url"] = campaign.crm_url(lead) if campaign.crm_url_template else ""
+    return data
+
+
+def _callback_json(cb: Callback) -> dict[str, Any]:
+    return {"id": cb.id, "lead_id": cb.lead_id, "campaign_id": cb.campaign_id, "due_at": cb.due_at,
+            "agent_id": cb.agent_id, "created_by": cb.created_by, "note": cb.note, "done_at": cb.done_at}
+
+
+async def _campaign(request: Request, campaign_id: int, user: CurrentUser | None = None) -> Campaign:
+    """The campaign; with ``user`` an agent, only one they are assigned to (else 403)."""
+    pool = services_of(request).pool
+    try:
+        campaign = await repository.get_campaign(pool, campaign_id=campaign_id)
+    except NotFound as exc:
+        raise _http(exc) from None
+    if (user is not None and user.role is Role.AGENT
+            and user.id not in await repository.campaign_agents(pool, campaign_id=campaign_id)):
+        raise HTTPException(403, f"you are not assigned to campaign {campaign_id}")
+    return campaign
+
+
+@router.get("")
+async def list_campaigns(request: Request, user: TeamLead) -> list[dict[str, Any]]:
+    return [c.as_dict() for c in await repository.list_campaigns(services_of(request).pool)]
+
+
+@router.post("", status_code=201)
+async def create_campaign(request: Request, user: TeamLead, body: CampaignIn) -> dict[str, Any]:
+    data = body.model_dump(exclude_none=True)
+    if not data.get("name") or not data.get("trunk_template"):
+        raise HTTPException(422, "a campaign needs a name and a trunk_template")
+    try:
+        campaign = Campaign(id=0, name=data["name"], trunk_template=data["trunk_template"]).with_settings(data)
+        created = await repository.create_campaign(services_of(request).pool, campaign=campaign)
+    except CampaignError as exc:
+        raise _http(exc) from None
+    return created.as_dict()
+
+
+@router.get("/{campaign_id}")
+async def get_campaign(request: Request, user: TeamLead, campaign_id: int) -> dict[str, Any]:
+    campaign = await _campaign(request, campaign_id)
+    pool = services_of(request).pool
+    return {**campaign.as_dict(), "leads": await repository.count_leads(pool, campaign_id=campaign_id),
+            "agents": await repository.campaign_agents(pool, campaign_id=campaign_id)}
+
+
+@router.patch("/{campaign_id}")
+async def update_campaign(request: Request, user: TeamLead, campaign_id: int, body: CampaignIn) -> dict[str, Any]:
+    campaign = await _campaign(request, campaign_id)
+    try:
+        changed = campaign.with_settings(body.model_dump(exclude_unset=True))
+        return (await repository.update_campaign(services_of(request).pool, campaign=changed)).as_dict()
+    except CampaignError as exc:
+        raise _http(exc) from None
+
+
+@router.post("/{campaign_id}/state")
+async def change_state(request: Request, user: TeamLead, campaign_id: int, body: StateIn) -> dict[str, Any]:
+    """Validate and store a state change; with a running engine, start/pause/stop go through it."""
+    services = services_of(request)
+    engine = services.extras.get("engine")
+    method = getattr(engine, ENGINE_ACTIONS.get(body.state, ""), None) if engine is not None else None
+    try:
+        if callable(method):
+            campaign = await _campaign(request, campaign_id)
+            transition(campaign.state, body.state)
+            await method(campaign_id)
+            return (await _campaign(request, campaign_id)).as_dict()
+        async with services.pool.acquire() as conn:
+            return (await repository.set_campaign_state(conn, campaign_id=campaign_id, target=body.state)).as_dict()
+    except CampaignError as exc:
+        raise _http(exc) from None
+
+
+@router.put("/{campaign_id}/agents")
+async def assign_agents(request: Request, user: TeamLead, campaign_id: int, body: AgentsIn) -> dict[str, Any]:
+    await _campaign(request, campaign_id)
+    pool = services_of(request).pool
+    known = {r["id"] for r in await pool.fetch("SELECT id FROM users WHERE id = ANY($1::bigint[])", body.user_ids)}
+    if missing := sorted(set(body.user_ids) - known):
+        raise HTTPException(422, f"no user(s) {missing}")
+    async with pool.acquire() as conn:
+        return {"user_ids": await repository.set_campaign_agents(conn, campaign_id=campaign_id,
+                                                                 user_ids=body.user_ids)}
+
+
+@router.get("/{campaign_id}/lists")
+async def lists(request: Request, user: TeamLead, campaign_id: int) -> list[dict[str, Any]]:
+    await _campaign(request, campaign_id)
+    return [_list_json(li) for li in await repository.list_lists(services_of(request).pool, campaign_id=campaign_id)]
+
+
+@router.post("/{campaign_id}/lists", status_code=202)
+async def upload_list(request: Request, user: TeamLead, campaign_id: int, file: Annotated[UploadFile, File()],
+                      name: Annotated[str, Form(max_length=200)] = "",
+                      mapping: Annotated[str, Form(description="FIELD=COLUMN,... e.g. phone=Tel")] = ""
+                      ) -> dict[str, Any]:
+    """Store the upload and start the import job; poll ``status_url`` for progress."""
+    campaign = await _campaign(request, campaign_id)
+    services = services_of(request)
+    try:
+        columns = parse_map_option(mapping) if mapping else None
+    except ImportFailed as exc:
+        raise HTTPException(422, f"{exc} (fields: {', '.join(ROLES)})") from None
+    database_url = services.settings.database_url or services.extras.get("database_url")
+    if not database_url:
+        raise HTTPException(503, "no database URL for the import worker")
+    upload_dir = services.settings.data_dir / "uploads"
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    filename = Path(file.filename or "upload.csv").name
+    target = upload_dir / f"list-{secrets.token_hex(8)}{Path(filename).suffix[:8]}"
+    size = 0
+    with target.open("wb") as out:
+        while chunk := await file.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise HTTPException(413, "the file is larger than 512 MB")
+            out.write(chunk)
+    created = await repository.create_list(services.pool, campaign_id=campaign_id, name=name or filename,
+                                           source_filename=filename, created_by=user.id)
+    job = jobs.enqueue(services.redis, list_jobs.import_list_job, database_url,
+                       description=f"import of {filename} into {campaign.name}", campaign_id=campaign_id,
+                       list_id=created.id, path=str(target), mapping=columns, remove_source=True)
+    await repository.set_list_job(services.pool, list_id=created.id, job_id=job.id)
+    return {"list_id": created.id, "job_id": job.id, "status_url": f"/api/jobs/{job.id}",
+            "list_url": f"/api/campaigns/{campaign_id}/lists/{created.id}"}
+
+
+async def _list_of(request: Request, campaign_id: int, list_id: int) -> CallList:
+    try:
+        lst = await repository.get_list(services_of(request).pool, list_id=list_id)
+    except NotFound as exc:
+        raise _http(exc) from None
+    if lst.campaign_id != campaign_id:
+        raise HTTPException(404, f"no list {list_id} in campaign {campaign_id}")
+    return lst
+
+
+@router.get("/{campaign_id}/lists/{list_id}")
+async def get_list(request: Request, user: TeamLead, campaign_id: int, list_id: int) -> dict[str, Any]:
+    return _list_json(await _list_of(request, campaign_id, list_id))
+
+
+@router.get("/{campaign_id}/lists/{list_id}/rejects.csv")
+async def rejects(request: Request, user: TeamLead, campaign_id: int, list_id: int) -> StreamingResponse:
+    await _list_of(request, campaign_id, list_id)
+    pool = services_of(request).pool
+
+    async def body() -> AsyncIterator[str]:
+        async with pool.acquire() as conn:
+            async for piece in list_jobs.rejects_csv(conn, list_id=list_id):
+                yield piece
+
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="rejects-list{list_id}.csv"'})
+
+
+@router.get("/{campaign_id}/leads")
+async def leads(request: Request, user: LeadReader, campaign_id: int, q: str = "",
+                status: LeadStatus | None = None, after_id: int = 0,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    campaign = await _campaign(request, campaign_id, user)
+    found = await repository.search_leads(services_of(request).pool, campaign_id=campaign_id, text=q,
+                                          status=status, limit=limit, after_id=after_id)
+    return {"leads": [_lead_json(lead, campaign) for lead in found],
+            "next_after_id": found[-1].id if len(found) == limit else None}
+
+
+@router.get("/{campaign_id}/leads/{lead_id}")
+async def lead(request: Request, user: LeadReader, campaign_id: int, lead_id: int) -> dict[str, Any]:
+    campaign = await _campaign(request, campaign_id, user)
+    try:
+        found = await repository.get_lead(services_of(request).pool, lead_id=lead_id)
+    except NotFound as exc:
+        raise _http(exc) from None
+    if found.campaign_id != campaign_id:
+        raise HTTPException(404, f"no lead {lead_id} in campaign {campaign_id}")
+    return _lead_json(found, campaign)
+
+
+@router.get("/{campaign_id}/callbacks")
+async def callbacks(request: Request, user: LeadReader, campaign_id: int, mine: bool = False,
+                    pending: bool = True) -> list[dict[str, Any]]:
+    await _campaign(request, campaign_id, user)
+    found = await repository.list_callbacks(services_of(request).pool, campaign_id=campaign_id,
+                                            agent_id=user.id if mine else None, pending_only=pending)
+    return [_callback_json(cb) for cb in found]
+
+
+@router.post("/{campaign_id}/callbacks", status_code=201)
+async def create_callback(request: Request, user: LeadReader, campaign_id: int, body: CallbackIn) -> dict[str, Any]:
+    """Schedule a callback at a time in the callee's zone, personal (the caller's own) or for the campaign."""
+    campaign = await _campaign(request, campaign_id, user)
+    pool = services_of(request).pool
+    try:
+        target = await repository.get_lead(pool, lead_id=body.lead_id)
+        if target.campaign_id != campaign_id:
+            raise NotFound(f"no lead {body.lead_id} in campaign {campaign_id}")
+        zone = body.zone or (target.timezones[0] if target.timezones else campaign.timezone)
+        due_at = local_time_to_utc(body.local_time, zone)
+        async with pool.acquire() as conn:
+            created = await repository.create_callback(conn, lead_id=body.lead_id, due_at=due_at,
+                                                       agent_id=user.id if body.personal else None,
+                                                       created_by=user.id, note=body.note)
+    except CampaignError as exc:
+        raise _http(exc) from None
+    return _callback_json(created)

@@ -1,0 +1,277 @@
+"""Team leads' campaign pages: list, create and edit (with the form's clear messages), start / pause / stop,
+assign agents, upload a call list with column mapping, follow its import, and download its rejects.
+
+Campaign data goes through ``campaigns.repository``; state changes go through the running engine
+when there is one (so runners start and stop at once), else straight to the repository.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from admin_ui.app import render
+from admin_ui.auth import CurrentUser, TeamLead, services_of
+from admin_ui.i18n import translator
+from admin_ui.routes.pages_campaign_form import NEW_CAMPAIGN, RETRY_OUTCOMES, campaign_from_form, form_values
+from agents_ws.engine_link import engine_method, running_engine
+from campaigns import jobs as list_jobs
+from campaigns import repository
+from campaigns.errors import CampaignError, NotFound
+from campaigns.imports import ROLES, build_column_map
+from campaigns.model import TRANSITIONS, Campaign, CampaignState, DialMode
+from campaigns.readers import Table, open_table, parse_lines
+from campaigns.windows import DAY_NAMES, PROFILES
+from dialer import jobs, users
+from dialer.engine_api import EngineError
+from dialer.users import Role
+
+router = APIRouter()
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+UPLOAD_NAME = re.compile(r"^list-[0-9a-f]{16}(\.[a-z0-9]{1,5})?$")
+NOTICES = ("campaign_created", "campaign_saved", "agents_saved", "state_changed", "import_started")
+ACTIONS = {"start": ("campaign_start", CampaignState.RUNNING), "pause": ("campaign_pause", CampaignState.PAUSED),
+           "stop": ("campaign_stop", CampaignState.FINISHED)}
+
+
+async def _campaign(request: Request, campaign_id: int) -> Campaign:
+    try:
+        return await repository.get_campaign(services_of(request).pool, campaign_id=campaign_id)
+    except NotFound:
+        raise HTTPException(404, "there is no such campaign") from None
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+async def campaigns_page(request: Request, user: TeamLead) -> HTMLResponse:
+    pool = services_of(request).pool
+    rows = []
+    for campaign in await repository.list_campaigns(pool):
+        counts = await repository.count_leads(pool, campaign_id=campaign.id)
+        agents = await repository.campaign_agents(pool, campaign_id=campaign.id)
+        rows.append({"c": campaign, "leads": sum(counts.values()),
+                     "dialable": sum(counts.get(s, 0) for s in ("new", "retry", "callback")), "agents": len(agents)})
+    return render(request, "campaigns.html", user, rows=rows)
+
+
+def _form_page(request: Request, user: CurrentUser, *, values: dict[str, Any], campaign: Campaign | None,
+               problem: str = "", status_code: int = 200) -> HTMLResponse:
+    return render(request, "campaign_form.html", user, status_code=status_code, v=values, campaign=campaign,
+                  problem=problem, modes=list(DialMode), profiles=[*PROFILES, "custom"], days=DAY_NAMES,
+                  outcomes=RETRY_OUTCOMES)
+
+
+@router.get("/campaigns/new", response_class=HTMLResponse)
+async def new_campaign_page(request: Request, user: TeamLead) -> HTMLResponse:
+    return _form_page(request, user, values=form_values(NEW_CAMPAIGN), campaign=None)
+
+
+@router.post("/campaigns/new")
+async def create_campaign(request: Request, user: TeamLead) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    t = translator(user.language)
+    try:
+        campaign = await repository.create_campaign(services_of(request).pool, campaign=campaign_from_form(form))
+    except CampaignError as exc:
+        return _form_page(request, user, values=form, campaign=None, problem=f"{t('not_saved')} {exc}",
+                          status_code=400)
+    return RedirectResponse(f"/campaigns/{campaign.id}?done=campaign_created", status_code=303)
+
+
+@router.get("/campaigns/{campaign_id}/edit", response_class=HTMLResponse)
+async def edit_campaign_page(request: Request, user: TeamLead, campaign_id: int) -> HTMLResponse:
+    campaign = await _campaign(request, campaign_id)
+    return _form_page(request, user, values=form_values(campaign), campaign=campaign)
+
+
+@router.post("/campaigns/{campaign_id}/edit")
+async def save_campaign(request: Request, user: TeamLead, campaign_id: int) -> Response:
+    campaign = await _campaign(request, campaign_id)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    t = translator(user.language)
+    try:
+        await repository.update_campaign(services_of(request).pool, campaign=campaign_from_form(form, campaign))
+    except CampaignError as exc:
+        return _form_page(request, user, values=form, campaign=campaign, problem=f"{t('not_saved')} {exc}",
+                          status_code=400)
+    return RedirectResponse(f"/campaigns/{campaign_id}?done=campaign_saved", status_code=303)
+
+
+async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, problem: str = "", notice: str = "",
+                  job: str = "", status_code: int = 200) -> HTMLResponse:
+    pool = services_of(request).pool
+    assigned = set(await repository.campaign_agents(pool, campaign_id=campaign.id))
+    agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT and (u.active or u.id in assigned)]
+    return render(request, "campaign.html", user, status_code=status_code, c=campaign, problem=problem,
+                  notice=notice, job_id=job, lists=await repository.list_lists(pool, campaign_id=campaign.id),
+                  counts=await repository.count_leads(pool, campaign_id=campaign.id), agents=agents,
+                  assigned=assigned, engine=running_engine(request) is not None,
+                  allowed={s.value for s in TRANSITIONS[campaign.state]})
+
+
+@router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
+async def campaign_page(request: Request, user: TeamLead, campaign_id: int, done: str = "",
+                        job: str = "") -> HTMLResponse:
+    t = translator(user.language)
+    campaign = await _campaign(request, campaign_id)
+    return await _detail(request, user, campaign, notice=t(done) if done in NOTICES else "", job=job)
+
+
+@router.post("/campaigns/{campaign_id}/state")
+async def change_state(request: Request, user: TeamLead, campaign_id: int,
+                       action: Annotated[str, Form()] = "") -> Response:
+    campaign = await _campaign(request, campaign_id)
+    if action not in ACTIONS:
+        raise HTTPException(422, f"unknown action {action!r}; use start, pause or stop")
+    method_name, target = ACTIONS[action]
+    engine = running_engine(request)
+    try:
+        if engine is not None:
+            await engine_method(engine, method_name)(campaign_id)
+        else:
+            async with services_of(request).pool.acquire() as conn:
+                await repository.set_campaign_state(conn, campaign_id=campaign_id, target=target)
+    except (CampaignError, EngineError) as exc:
+        t = translator(user.language)
+        return await _detail(request, user, campaign, problem=f"{t('not_done')} {exc}", status_code=409)
+    return RedirectResponse(f"/campaigns/{campaign_id}?done=state_changed", status_code=303)
+
+
+@router.post("/campaigns/{campaign_id}/agents")
+async def assign_agents(request: Request, user: TeamLead, campaign_id: int) -> Response:
+    await _campaign(request, campaign_id)
+    form = await request.form()
+    pool = services_of(request).pool
+    agent_ids = {u.id for u in await users.list_users(pool) if u.role is Role.AGENT}
+    try:
+        chosen = sorted({int(str(v)) for v in form.getlist("agent")})
+    except ValueError:
+        raise HTTPException(422, "agents must be given by their id") from None
+    if not set(chosen) <= agent_ids:
+        raise HTTPException(422, "only agents can be assigned to a campaign")
+    async with pool.acquire() as conn:
+        await repository.set_campaign_agents(conn, campaign_id=campaign_id, user_ids=chosen)
+    return RedirectResponse(f"/campaigns/{campaign_id}?done=agents_saved", status_code=303)
+
+
+# --- list upload: file -> column mapping -> import job with progress -> rejects report -----------------
+
+def _upload_dir(request: Request) -> Path:
+    folder = services_of(request).settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@router.post("/campaigns/{campaign_id}/upload")
+async def upload_list(request: Request, user: TeamLead, campaign_id: int,
+                      file: Annotated[UploadFile | None, File()] = None) -> Response:
+    campaign = await _campaign(request, campaign_id)
+    t = translator(user.language)
+    if file is None or not file.filename:
+        return await _detail(request, user, campaign, problem=t("choose_file"), status_code=400)
+    suffix = Path(file.filename).suffix.lower()[:6]
+    if suffix not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ""):
+        return await _detail(request, user, campaign, problem=t("bad_list_file"), status_code=400)
+    name = f"list-{secrets.token_hex(8)}{suffix}"
+    target = _upload_dir(request) / name
+    size = 0
+    with target.open("wb") as out:
+        while chunk := await file.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                break
+            out.write(chunk)
+    if size > MAX_UPLOAD_BYTES or size == 0:
+        target.unlink(missing_ok=True)
+        return await _detail(request, user, campaign, problem=t("file_too_big" if size else "file_empty"),
+                             status_code=400)
+    return _mapping_page(request, user, campaign, name, file.filename)
+
+
+def _mapping_page(request: Request, user: CurrentUser, campaign: Campaign, upload: str, filename: str, *,
+                  problem: str = "", status_code: int = 200) -> Response:
+    try:
+        table = open_table(_upload_dir(request) / upload)
+    except CampaignError as exc:
+        return render(request, "list_mapping.html", user, status_code=400, c=campaign, upload="",
+                      problem=str(exc), header=[], preview=[], guess={}, roles=ROLES, filename=filename)
+    try:
+        header = table.header
+        preview = _preview(table, 5)
+    except (CampaignError, UnicodeError, ValueError) as exc:
+        header, preview, problem = [], [], problem or f"{exc}"
+    finally:
+        table.close()
+    guess: dict[str, list[int]] = {}
+    try:
+        cmap = build_column_map(header)
+        guess = {"phone": [cmap.phone], "alt_phones": list(cmap.alt_phones),
+                 **{r: [getattr(cmap, r)] for r in ROLES[2:] if getattr(cmap, r) is not None}}
+    except CampaignError:
+        pass
+    if not header:
+        status_code, problem = 400, problem or translator(user.language)("no_header")
+    return render(request, "list_mapping.html", user, status_code=status_code, c=campaign, upload=upload,
+                  filename=filename, header=header, preview=preview, guess=guess, roles=ROLES, problem=problem)
+
+
+def _preview(table: Table, count: int) -> list[list[str]]:
+    """The cells of the file's first ``count`` records."""
+    for chunk in table.chunks(count):
+        rows = chunk.rows or list(parse_lines(chunk.lines, first_line=chunk.first_line, delimiter=table.delimiter))
+        return [cells for _, cells, _ in rows[:count]]
+    return []
+
+
+@router.post("/campaigns/{campaign_id}/import")
+async def start_import(request: Request, user: TeamLead, campaign_id: int) -> Response:
+    campaign = await _campaign(request, campaign_id)
+    form = await request.form()
+    t = translator(user.language)
+    upload, filename = str(form.get("upload", "")), str(form.get("filename", "")) or "list.csv"
+    if not UPLOAD_NAME.match(upload) or not (_upload_dir(request) / upload).exists():
+        return await _detail(request, user, campaign, problem=t("upload_again"), status_code=400)
+    mapping: dict[str, list[str]] = {}
+    for role in ROLES:
+        columns = [str(v) for v in form.getlist(f"map_{role}") if str(v)]
+        if columns:
+            mapping[role] = columns
+    if "phone" not in mapping:
+        return _mapping_page(request, user, campaign, upload, filename, problem=t("map_phone"), status_code=400)
+    services = services_of(request)
+    database_url = services.extras.get("database_url")
+    if not database_url:
+        return await _detail(request, user, campaign, problem=t("unavailable"), status_code=503)
+    name = str(form.get("list_name", "")).strip() or filename
+    created = await repository.create_list(services.pool, campaign_id=campaign_id, name=name[:200],
+                                           source_filename=filename, created_by=user.id)
+    job = jobs.enqueue(services.redis, list_jobs.import_list_job, database_url,
+                       description=f"import of {filename} into {campaign.name}", campaign_id=campaign_id,
+                       list_id=created.id, path=str(_upload_dir(request) / upload), mapping=mapping, workers=1)
+    await repository.set_list_job(services.pool, list_id=created.id, job_id=job.id)
+    return RedirectResponse(f"/campaigns/{campaign_id}?done=import_started&job={job.id}#lists", status_code=303)
+
+
+@router.get("/campaigns/{campaign_id}/lists/{list_id}/rejects.csv")
+async def rejects_report(request: Request, user: TeamLead, campaign_id: int, list_id: int) -> StreamingResponse:
+    pool = services_of(request).pool
+    try:
+        call_list = await repository.get_list(pool, list_id=list_id)
+    except NotFound:
+        raise HTTPException(404, "there is no such list") from None
+    if call_list.campaign_id != campaign_id:
+        raise HTTPException(404, "there is no such list in this campaign")
+
+    async def body():  # type: ignore[no-untyped-def]
+        async with pool.acquire() as conn:
+            async for piece in list_jobs.rejects_csv(conn, list_id=list_id):
+                yield piece
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="rejects-list{list_id}-{stamp}.csv"'})

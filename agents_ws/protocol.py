@@ -1,0 +1,137 @@
+"""The agent panel's websocket protocol: JSON messages with an explicit ``type``, validated at the edge.
+
+Client -> server messages are the Pydantic models below (``parse_message`` turns text into one, or
+raises ``ProtocolError`` with a message for the agent). Server -> client messages are plain dicts:
+
+* ``hello``  {user, campaigns, active, engine}: once, on connect
+* ``state``  the engine's ``agent_state`` (state, in_state_s, calls_today, talk_s, call, ...)
+* ``pop``    {call_id, lead, history, campaign, zone}: at once when a call reaches the agent
+* ``crm``    {call_id, ok, data | error}: the external CRM's answer, when it arrives
+* ``preview`` {lead}, ``leads`` {items}, ``callbacks`` {items}, ``tab`` {active, reason}, ``ok`` {request},
+  ``error`` {message, request}, ``expired`` {}, ``pong`` {}
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from dialer.errors import DialerError
+
+
+class ProtocolError(DialerError):
+    """A message the server cannot accept; the text is meant for the agent."""
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Login(_Msg):
+    type: Literal["login"]
+    campaign_id: int
+
+
+class Ready(_Msg):
+    type: Literal["ready"]
+
+
+class Pause(_Msg):
+    type: Literal["pause"]
+    reason: str = Field(min_length=1, max_length=100)
+
+
+class Logout(_Msg):
+    type: Literal["logout"]
+
+
+class Hangup(_Msg):
+    type: Literal["hangup"]
+
+
+class Dispose(_Msg):
+    type: Literal["dispose"]
+    call_id: str = Field(min_length=1, max_length=40)
+    code: str = Field(min_length=1, max_length=64)
+    notes: str = Field("", max_length=4000)
+    callback_at: str | None = Field(None, max_length=40)     # local "YYYY-MM-DDTHH:MM" in callback_zone
+    callback_zone: str | None = Field(None, max_length=64)
+    callback_personal: bool = True
+
+
+class Transfer(_Msg):
+    type: Literal["transfer"]
+    to_agent_id: int | None = None
+    to_number: str | None = Field(None, max_length=32)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Transfer:
+        if (self.to_agent_id is None) == (not self.to_number):
+            raise ValueError("give either an agent or a number to transfer to")
+        return self
+
+
+class PreviewNext(_Msg):
+    type: Literal["preview_next"]
+
+
+class PreviewDial(_Msg):
+    type: Literal["preview_dial"]
+    lead_id: int
+
+
+class PreviewSkip(_Msg):
+    type: Literal["preview_skip"]
+    lead_id: int
+
+
+class Dial(_Msg):
+    type: Literal["dial"]
+    lead_id: int
+
+
+class SearchLeads(_Msg):
+    type: Literal["search"]
+    text: str = Field("", max_length=100)
+
+
+class Callbacks(_Msg):
+    type: Literal["callbacks"]
+
+
+class TakeOver(_Msg):
+    type: Literal["take_over"]
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[
+    Login | Ready | Pause | Logout | Hangup | Dispose | Transfer | PreviewNext | PreviewDial | PreviewSkip | Dial
+    | SearchLeads | Callbacks | TakeOver | Ping,
+    Field(discriminator="type"),
+]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+
+# Messages a read-only tab (the agent's second tab) may still send.
+READ_ONLY_ALLOWED = frozenset({"take_over", "ping", "search", "callbacks"})
+
+
+def parse_message(text: str) -> Any:
+    """The message in ``text``; ``ProtocolError`` naming the problem when it is not a valid message."""
+    try:
+        return _ADAPTER.validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) if len(first["loc"]) > 1 else ""
+        raise ProtocolError(f"invalid message{' (' + where + ')' if where else ''}: {first['msg']}") from None
+
+
+def error(message: str, request: str | None = None) -> dict[str, Any]:
+    return {"type": "error", "message": message, "request": request}
+
+
+def ok(request: str) -> dict[str, Any]:
+    return {"type": "ok", "request": request}

@@ -1,0 +1,303 @@
+"""One agent panel connection: checks who is asking on every message, relays the engine's state, pops calls.
+
+``PanelSession.run()`` owns two loops in a task group: ``_read`` takes the agent's messages (each is
+re-authenticated, role-checked, validated, and checked against the campaigns the agent is assigned
+to before it reaches the engine) and ``_pump`` forwards every change of the agent's state. When a
+call reaches the agent, the pop (lead, history, dispositions) is sent at once and the external CRM
+is fetched in the background; its answer follows as a ``crm`` message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from admin_ui.auth import CurrentUser, authenticate_connection, services_of
+from agents_ws import leads, protocol
+from agents_ws.crm import fetch_crm
+from agents_ws.engine_link import engine_method, running_engine
+from agents_ws.protocol import ProtocolError
+from agents_ws.tabs import TabRegistry
+from campaigns.windows import is_zone, local_time_to_utc
+from dialer.engine_api import DispositionInput, EngineError
+from dialer.users import Role
+from dnc.errors import InvalidNumber
+from dnc.numbers import normalise
+
+log = logging.getLogger(__name__)
+CLOSE_EXPIRED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class SessionEnded(Exception):
+    """The agent's session expired or lost its role; the socket is closed."""
+
+
+class PanelSession:
+    def __init__(self, ws: WebSocket, user: CurrentUser, tabs: TabRegistry) -> None:
+        self.ws = ws
+        self.user = user
+        self.tabs = tabs
+        self.services = services_of(ws)
+        self.tab_id = secrets.token_hex(8)
+        self.popped: str | None = None                # call id of the pop on screen
+        self.campaign_id: int | None = None           # the campaign the agent is signed in to
+        self._send_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- transport ------------------------------------------------------------------------------
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self.ws.send_json(message)
+
+    async def run(self) -> None:
+        active = self.tabs.open(self.user.id, self.tab_id, self.send)
+        try:
+            async with self.services.pool.acquire() as conn:
+                campaigns = await leads.assigned_campaigns(conn, user_id=self.user.id, role=self.user.role)
+            await self.send({"type": "hello", "user": {"id": self.user.id, "name": self.user.display_name},
+                             "campaigns": [leads.campaign_view(c) for c in campaigns], "active": active,
+                             "engine": running_engine(self.ws) is not None})
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._read())
+                group.create_task(self._pump())
+        except* (WebSocketDisconnect, SessionEnded):
+            pass
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await self.tabs.close(self.user.id, self.tab_id)
+
+    # --- the agent's messages -------------------------------------------------------------------
+    async def _read(self) -> None:
+        while True:
+            text = await self.ws.receive_text()
+            await self._recheck_user()
+            try:
+                message = protocol.parse_message(text)
+            except ProtocolError as exc:
+                await self.send(protocol.error(str(exc)))
+                continue
+            kind = message.type
+            if kind not in protocol.READ_ONLY_ALLOWED and not self.tabs.is_active(self.user.id, self.tab_id):
+                await self.send(protocol.error("the panel is open in another tab; use that tab or take over here",
+                                               kind))
+                continue
+            try:
+                reply = await self._handle(message)
+            except (EngineError, ProtocolError) as exc:
+                await self.send(protocol.error(str(exc), kind))
+                continue
+            except Exception:
+                log.exception("panel message %s of user %s failed", kind, self.user.id)
+                await self.send(protocol.error("this could not be done; the problem has been logged", kind))
+                continue
+            if reply is not None:
+                await self.send(reply)
+
+    async def _recheck_user(self) -> None:
+        """Every message: the session must still be valid and the user still an agent (or admin)."""
+        user = await authenticate_connection(self.ws)
+        if user is None or user.id != self.user.id:
+            await self.send({"type": "expired"})
+            await self.ws.close(CLOSE_EXPIRED)
+            raise SessionEnded()
+        if not user.has_role(Role.AGENT):
+            await self.send(protocol.error("your role no longer allows the agent panel"))
+            await self.ws.close(CLOSE_FORBIDDEN)
+            raise SessionEnded()
+        self.user = user
+
+    async def _handle(self, message: Any) -> dict[str, Any] | None:
+        engine = running_engine(self.ws)
+        user_id = self.user.id
+        match message:
+            case protocol.Ping():
+                return {"type": "pong"}
+            case protocol.TakeOver():
+                await self.tabs.take_over(user_id, self.tab_id)
+                return None
+            case protocol.Login(campaign_id=campaign_id):
+                await self._assigned(campaign_id)
+                await engine_method(engine, "agent_login")(user_id, campaign_id)
+                self.campaign_id = campaign_id
+            case protocol.Ready():
+                await engine_method(engine, "agent_ready")(user_id)
+            case protocol.Pause(reason=reason):
+                await engine_method(engine, "agent_pause")(user_id, reason)
+            case protocol.Logout():
+                await engine_method(engine, "agent_logout")(user_id)
+            case protocol.Hangup():
+                await engine_method(engine, "hangup")(user_id)
+            case protocol.Dispose():
+                await engine_method(engine, "set_disposition")(user_id, await self._disposition(message))
+            case protocol.Transfer(to_agent_id=to_agent, to_number=to_number):
+                kwargs = await self._transfer_target(to_agent, to_number)
+                await engine_method(engine, "transfer")(user_id, **kwargs)
+            case protocol.PreviewNext():
+                await self._current_campaign()
+                lead = await engine_method(engine, "preview_next")(user_id)
+                return {"type": "preview", "lead": lead}
+            case protocol.PreviewDial(lead_id=lead_id):
+                await self._own_lead(lead_id)
+                call_id = await engine_method(engine, "preview_dial")(user_id, lead_id)
+                return {"type": "ok", "request": "preview_dial", "call_id": str(call_id)}
+            case protocol.PreviewSkip(lead_id=lead_id):
+                await self._own_lead(lead_id)
+                await engine_method(engine, "preview_skip")(user_id, lead_id)
+            case protocol.Dial(lead_id=lead_id):
+                await self._own_lead(lead_id)
+                call_id = await engine_method(engine, "manual_dial")(user_id, lead_id)
+                return {"type": "ok", "request": "dial", "call_id": str(call_id)}
+            case protocol.SearchLeads(text=text):
+                return await self._search(text)
+            case protocol.Callbacks():
+                return await self._callbacks()
+        return protocol.ok(message.type)
+
+    # --- checks ---------------------------------------------------------------------------------
+    async def _assigned(self, campaign_id: int) -> Any:
+        campaign = await leads.campaign_for(self.services.pool, user_id=self.user.id, role=self.user.role,
+                                            campaign_id=campaign_id)
+        if campaign is None:
+            raise ProtocolError("you are not assigned to this campaign")
+        return campaign
+
+    async def _current_campaign(self) -> Any:
+        engine = running_engine(self.ws)
+        campaign_id = engine.agent_state(self.user.id).get("campaign_id") if engine is not None else None
+        campaign_id = campaign_id or self.campaign_id
+        if campaign_id is None:
+            raise ProtocolError("sign in to a campaign first")
+        return await self._assigned(int(campaign_id))
+
+    async def _own_lead(self, lead_id: int) -> None:
+        campaign = await self._current_campaign()
+        found = await leads.lead_for(self.services.pool, user_id=self.user.id, role=self.user.role, lead_id=lead_id)
+        if found is None or found[0].campaign_id != campaign.id:
+            raise ProtocolError("this lead is not in your campaign")
+
+    async def _disposition(self, message: protocol.Dispose) -> DispositionInput:
+        callback_at: datetime | None = None
+        if message.callback_at:
+            zone = message.callback_zone or "UTC"
+            if not is_zone(zone):
+                raise ProtocolError(f"unknown time zone {zone!r}")
+            try:
+                local = datetime.fromisoformat(message.callback_at)
+            except ValueError:
+                raise ProtocolError("the callback time is not a date and time") from None
+            callback_at = local_time_to_utc(local.replace(tzinfo=None), zone)
+            if callback_at <= self.services.clock.now():
+                raise ProtocolError("the callback time is in the past")
+        return DispositionInput(call_id=message.call_id, code=message.code, notes=message.notes.strip(),
+                                callback_at=callback_at, callback_personal=message.callback_personal)
+
+    async def _transfer_target(self, to_agent: int | None, to_number: str | None) -> dict[str, Any]:
+        campaign = await self._current_campaign()
+        if to_agent is not None:
+            from campaigns import repository as campaigns_repo
+
+            if to_agent not in await campaigns_repo.campaign_agents(self.services.pool, campaign_id=campaign.id):
+                raise ProtocolError("that agent does not work in this campaign")
+            return {"to_agent_id": to_agent}
+        try:
+            return {"to_number": normalise(to_number or "", default_region=campaign.default_region)}
+        except InvalidNumber as exc:
+            raise ProtocolError(str(exc)) from None
+
+    async def _search(self, text: str) -> dict[str, Any]:
+        from campaigns import repository as campaigns_repo
+
+        campaign = await self._current_campaign()
+        found = await campaigns_repo.search_leads(self.services.pool, campaign_id=campaign.id, text=text, limit=20)
+        return {"type": "leads", "items": [leads.lead_view(lead) for lead in found]}
+
+    async def _callbacks(self) -> dict[str, Any]:
+        """The agent's own pending callbacks and the campaign's shared ones, by due time."""
+        from campaigns import repository as campaigns_repo
+
+        campaign = await self._current_campaign()
+        pool = self.services.pool
+        items = []
+        for callback in await campaigns_repo.list_callbacks(pool, campaign_id=campaign.id, agent_id=self.user.id):
+            found = await leads.lead_for(pool, user_id=self.user.id, role=self.user.role, lead_id=callback.lead_id)
+            if found is None:
+                continue
+            items.append({"id": callback.id, "due_at": callback.due_at.isoformat(), "note": callback.note,
+                          "personal": callback.agent_id is not None, "lead": leads.lead_view(found[0])})
+        return {"type": "callbacks", "items": items}
+
+    # --- the engine's state, and pops -------------------------------------------------------------
+    async def _pump(self) -> None:
+        engine = running_engine(self.ws)
+        if engine is None:
+            await self.send({"type": "state", "state": "logged_out", "engine": False, "call": None,
+                             "in_state_s": 0, "calls_today": 0, "talk_s": 0})
+        while engine is None:   # the engine starts after the web server: wait for it
+            await self.services.clock.sleep(2.0)
+            engine = running_engine(self.ws)
+        async for view in engine.subscribe_agent(self.user.id):
+            await self._on_state(dict(view))
+
+    async def _on_state(self, view: dict[str, Any]) -> None:
+        view["type"] = "state"
+        view["engine"] = True
+        if view.get("campaign_id") is not None:
+            self.campaign_id = int(view["campaign_id"])
+        call = view.get("call")
+        call_id = str(call["call_id"]) if call else None
+        if call is not None and call_id != self.popped:
+            self.popped = call_id
+            await self._pop(call)
+        elif call_id is None:
+            self.popped = None
+        await self.send(view)
+
+    async def _pop(self, call: dict[str, Any]) -> None:
+        pool = self.services.pool
+        lead_id = call.get("lead_id")
+        found = None
+        if lead_id is not None:
+            found = await leads.lead_for(pool, user_id=self.user.id, role=self.user.role, lead_id=int(lead_id))
+        campaign = found[1] if found else None
+        if campaign is None and call.get("campaign_id") is not None:
+            campaign = await leads.campaign_for(pool, user_id=self.user.id, role=self.user.role,
+                                                campaign_id=int(call["campaign_id"]))
+        lead = found[0] if found else None
+        await self.send({
+            "type": "pop", "call_id": str(call["call_id"]), "number": call.get("number"),
+            "lead": leads.lead_view(lead) if lead else None,
+            "history": await leads.history(pool, lead_id=lead.id) if lead else [],
+            "campaign": leads.campaign_view(campaign) if campaign else None,
+            "zone": (lead.zones_or(campaign.timezone)[0] if lead and campaign else "UTC"),
+        })
+        if lead is not None and campaign is not None and campaign.crm_url_template:
+            self._background(self._crm(str(call["call_id"]), campaign.crm_url(lead)))
+
+    async def _crm(self, call_id: str, url: str) -> None:
+        answer = await fetch_crm(url)
+        try:
+            await self.send({"type": "crm", "call_id": call_id, **answer})
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
+    def _background(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("panel background task of user %s failed", self.user.id, exc_info=t.exception())
+
+        task.add_done_callback(done)
+
+
+SessionFactory = Callable[[WebSocket, CurrentUser, TabRegistry], PanelSession]

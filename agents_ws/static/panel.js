@@ -1,0 +1,264 @@
+// The agent panel: one websocket to /agent/ws, reconnecting by itself; the server is the source of truth.
+(function () {
+  "use strict";
+  var T = window.PANEL_T || {};
+  function t(key) { return T[key] || key; }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  var ws = null, backoff = 500, campaigns = {}, state = {state: "logged_out"}, since = Date.now();
+  var pop = null, active = true, bannerTimer = null;
+
+  function fmt(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(s).padStart(2, "0");
+  }
+  function banner(text, kind) {
+    var b = $("banner");
+    b.textContent = text; b.className = "notice " + (kind || "error"); b.hidden = false;
+    clearTimeout(bannerTimer);
+    bannerTimer = setTimeout(function () { b.hidden = true; }, 8000);
+  }
+  function send(message) {
+    if (!ws || ws.readyState !== 1) { banner(t("ws_reconnecting")); return; }
+    ws.send(JSON.stringify(message));
+  }
+
+  // --- connection ---------------------------------------------------------------------------
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(scheme + location.host + "/agent/ws?csrf=" + encodeURIComponent(csrf));
+    ws.onopen = function () { backoff = 500; setConn(true); };
+    ws.onmessage = function (ev) { handle(JSON.parse(ev.data)); };
+    ws.onclose = function (ev) {
+      setConn(false);
+      if (ev.code === 4401) { sessionOver(); return; }
+      if (ev.code === 4403) { banner(t("session_over")); return; }
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 5000);
+    };
+  }
+  function setConn(up) {
+    var c = $("st-conn");
+    c.textContent = up ? t("ws_connected") : t("ws_reconnecting");
+    c.className = "conn " + (up ? "up" : "down");
+    document.body.setAttribute("data-ws", up ? "up" : "down");
+  }
+  function sessionOver() {
+    banner(t("session_over"));
+    setTimeout(function () { location.href = "/login?expired=1&next=/agent"; }, 1500);
+  }
+
+  // --- messages from the server ---------------------------------------------------------------
+  function handle(m) {
+    switch (m.type) {
+      case "hello":
+        campaigns = {};
+        (m.campaigns || []).forEach(function (c) { campaigns[c.id] = c; });
+        setActive(m.active);
+        break;
+      case "state": onState(m); break;
+      case "pop": onPop(m); break;
+      case "crm": onCrm(m); break;
+      case "preview": onPreview(m.lead); break;
+      case "leads": onLeads(m.items || []); break;
+      case "callbacks": onCallbacks(m.items || []); break;
+      case "tab": setActive(m.active); break;
+      case "expired": sessionOver(); break;
+      case "error": banner(m.message); break;
+      case "ok":
+        if (m.request === "dispose") { banner(t("dispo_saved"), "ok"); }
+        break;
+    }
+  }
+
+  function setActive(isActive) {
+    active = !!isActive;
+    $("tab-banner").hidden = active;
+    document.body.setAttribute("data-tab", active ? "active" : "read-only");
+    document.querySelectorAll("#panel button, #panel select, #panel input, #panel textarea").forEach(function (e) {
+      if (e.id !== "take-over") { e.disabled = !active || e.hasAttribute("data-off"); }
+    });
+    if (active) { render(); }
+  }
+
+  function onState(m) {
+    var was = state.state;
+    state = m;
+    if (m.state === "ready" && was !== "ready" && active) { send({type: "callbacks"}); }
+    since = Date.now() - (m.in_state_s || 0) * 1000;
+    if (m.engine === false) { $("idle-text").textContent = t("engine_down"); }
+    if (!m.call && pop && m.state !== "wrap_up") { pop = null; }
+    render();
+  }
+
+  function render() {
+    var s = state.state || "logged_out";
+    var badge = $("st-state");
+    badge.textContent = t("st_" + s) + (s === "paused" && state.pause_reason ? " · " + state.pause_reason : "");
+    badge.className = "state-badge badge " + s;
+    document.body.setAttribute("data-state", s);
+    $("st-calls").textContent = String(state.calls_today || 0);
+    $("st-talk").textContent = fmt(state.talk_s || 0);
+    var campaign = campaigns[state.campaign_id];
+    $("st-campaign").textContent = campaign ? campaign.name : "—";
+    var working = s !== "logged_out";
+    $("login-box").hidden = working;
+    $("work-box").hidden = !working;
+    $("search-box").hidden = !working || s === "connecting";
+    $("callbacks-box").hidden = !working || s === "connecting";
+    $("preview-box").hidden = !(working && campaign && campaign.dial_mode === "preview");
+    toggle("btn-hangup", s === "on_call");
+    toggle("btn-ready", s === "paused");
+    toggle("btn-pause", s === "ready" || s === "on_call" || s === "wrap_up" || s === "reserved");
+    toggle("btn-dispose", s === "wrap_up");
+    $("pop").hidden = !pop;
+    $("idle").hidden = !!pop;
+    if (pop && state.call) { $("pop-call-state").textContent = t("st_" + s); }
+  }
+  function toggle(id, on) {
+    var e = $(id);
+    if (on) { e.removeAttribute("data-off"); } else { e.setAttribute("data-off", ""); }
+    e.disabled = !on || !active;
+  }
+
+  function onPop(m) {
+    pop = m;
+    var lead = m.lead;
+    $("pop-name").textContent = lead ? ((lead.first_name + " " + lead.last_name).trim() || t("no_lead")) : t("no_lead");
+    $("pop-phone").textContent = lead ? lead.phone : (m.number || "");
+    var fields = $("pop-fields");
+    fields.textContent = "";
+    if (lead) {
+      var rows = [[t("attempts"), lead.attempts]];
+      if (lead.postal_code) rows.push(["postal_code", lead.postal_code]);
+      Object.keys(lead.fields || {}).forEach(function (k) { rows.push([k, lead.fields[k]]); });
+      rows.forEach(function (r) { var tr = el("tr"); tr.appendChild(el("th", r[0])); tr.appendChild(el("td", String(r[1]))); fields.appendChild(tr); });
+    }
+    var history = $("pop-history");
+    history.textContent = "";
+    if (!m.history || !m.history.length) {
+      var tr0 = el("tr"); tr0.appendChild(el("td", t("history_none"), "muted")); history.appendChild(tr0);
+    } else {
+      var head = el("tr");
+      [t("when"), t("outcome"), t("disposition"), t("notes"), t("agent")].forEach(function (h) { head.appendChild(el("th", h)); });
+      history.appendChild(head);
+      m.history.forEach(function (h) {
+        var tr = el("tr");
+        tr.appendChild(el("td", (h.originated_at || "").replace("T", " ").slice(0, 16)));
+        tr.appendChild(el("td", h.outcome || ""));
+        tr.appendChild(el("td", h.disposition || ""));
+        tr.appendChild(el("td", h.notes || ""));
+        tr.appendChild(el("td", h.agent || ""));
+        history.appendChild(tr);
+      });
+    }
+    var crm = $("pop-crm");
+    crm.textContent = m.campaign && m.campaign.crm ? t("crm_loading") : t("crm_none");
+    crm.className = "muted";
+    var codes = $("dispo-codes");
+    codes.textContent = "";
+    ((m.campaign && m.campaign.dispositions) || []).forEach(function (d) {
+      var label = el("label"); var input = el("input");
+      input.type = "radio"; input.name = "code"; input.value = d.code;
+      label.appendChild(input); label.appendChild(document.createTextNode(d.label));
+      codes.appendChild(label);
+    });
+    $("dispo-notes").value = "";
+    $("callback-at").value = "";
+    $("callback-zone").textContent = "(" + (m.zone || "UTC") + ")";
+    $("pop").setAttribute("data-call", m.call_id);
+    render();
+    setActive(active);
+  }
+
+  function onCrm(m) {
+    if (!pop || String(m.call_id) !== String(pop.call_id)) return;
+    var box = $("pop-crm");
+    box.textContent = "";
+    if (!m.ok) { box.textContent = t("crm_failed") + " " + (m.error || ""); box.className = "error"; return; }
+    box.className = "";
+    var table = el("table", null, "kv");
+    Object.keys(m.data || {}).forEach(function (k) {
+      var v = m.data[k]; var tr = el("tr");
+      tr.appendChild(el("th", k)); tr.appendChild(el("td", typeof v === "object" ? JSON.stringify(v) : String(v)));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+  }
+
+  function onPreview(lead) {
+    var box = $("preview-lead");
+    box.textContent = "";
+    if (!lead) { box.appendChild(el("p", t("no_preview"), "muted")); return; }
+    box.appendChild(el("p", ((lead.first_name || "") + " " + (lead.last_name || "")).trim() + " · " + lead.phone));
+    var dial = el("button", t("call"), "good small"); dial.type = "button";
+    dial.onclick = function () { send({type: "preview_dial", lead_id: lead.lead_id}); box.textContent = t("dialing"); };
+    var skip = el("button", t("skip"), "secondary small"); skip.type = "button";
+    skip.onclick = function () { send({type: "preview_skip", lead_id: lead.lead_id}); box.textContent = ""; };
+    var actions = el("div", null, "actions"); actions.appendChild(dial); actions.appendChild(skip);
+    box.appendChild(actions);
+  }
+
+  function onLeads(items) {
+    var list = $("search-results");
+    list.textContent = "";
+    if (!items.length) { list.appendChild(el("li", t("no_results"), "muted")); return; }
+    items.forEach(function (lead) {
+      var li = el("li");
+      li.appendChild(el("span", ((lead.first_name + " " + lead.last_name).trim() || "—") + " · " + lead.phone));
+      var b = el("button", t("call"), "small good"); b.type = "button";
+      b.onclick = function () { send({type: "dial", lead_id: lead.id}); };
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+  }
+
+  function onCallbacks(items) {
+    var list = $("callback-list");
+    list.textContent = "";
+    if (!items.length) { list.appendChild(el("li", t("no_callbacks"), "muted")); return; }
+    items.forEach(function (cb) {
+      var li = el("li"), lead = cb.lead, due = new Date(cb.due_at);
+      li.appendChild(el("span", due.toLocaleString([], {dateStyle: "short", timeStyle: "short"}) + " · " +
+        ((lead.first_name + " " + lead.last_name).trim() || lead.phone) + (cb.note ? " — " + cb.note : "")));
+      var b = el("button", t("call"), "small good"); b.type = "button";
+      b.onclick = function () { send({type: "dial", lead_id: lead.id}); };
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+  }
+
+  // --- the agent's actions ------------------------------------------------------------------
+  function on(id, fn) { var e = $(id); if (e) e.addEventListener("click", fn); }
+  on("btn-login", function () { send({type: "login", campaign_id: Number($("campaign").value)}); });
+  on("btn-ready", function () { send({type: "ready"}); });
+  on("btn-pause", function () { send({type: "pause", reason: $("pause-reason").value}); });
+  on("btn-logout", function () { send({type: "logout"}); });
+  on("btn-hangup", function () { send({type: "hangup"}); });
+  on("btn-next", function () { send({type: "preview_next"}); });
+  on("take-over", function () { send({type: "take_over"}); });
+  on("btn-callbacks", function () { send({type: "callbacks"}); });
+  on("btn-transfer", function () {
+    var number = $("transfer-number").value.trim(), agent = $("transfer-agent").value.trim();
+    send(agent ? {type: "transfer", to_agent_id: Number(agent)} : {type: "transfer", to_number: number});
+  });
+  $("search-form").addEventListener("submit", function (ev) {
+    ev.preventDefault(); send({type: "search", text: $("search-text").value});
+  });
+  $("dispo-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!pop) return;
+    var code = document.querySelector('#dispo-codes input[name="code"]:checked');
+    if (!code) { banner(t("pick_disposition")); return; }
+    var when = $("callback-at").value;
+    send({type: "dispose", call_id: String(pop.call_id), code: code.value, notes: $("dispo-notes").value,
+          callback_at: when || null, callback_zone: when ? (pop.zone || "UTC") : null,
+          callback_personal: $("callback-personal").checked});
+  });
+  setInterval(function () { $("st-time").textContent = fmt((Date.now() - since) / 1000); }, 1000);
+  setInterval(function () { if (ws && ws.readyState === 1) ws.send(JSON.stringify({type: "ping"})); }, 25000);
+  connect();
+})();

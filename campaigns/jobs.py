@@ -1,0 +1,227 @@
+"""The list-import job: stream a file, normalise in a process pool, dedupe, DNC-scrub, COPY into PostgreSQL.
+
+``import_list_job`` is the rq entry point (synchronous, opens its own connection, reports progress
+with ``dialer.jobs.report_progress``); the CLI runs ``run_import`` in-process with a tqdm callback.
+Chunks are normalised by up to ``workers`` processes while the main process deduplicates (within the
+file, then against the campaign via ``ON CONFLICT``), asks the DNC repository about each chunk and
+stores leads and rejects. One bad row never stops the import; a file that cannot be read at all, or a
+DNC check that fails, fails the whole import (compliance fails closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import multiprocessing
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import asyncpg
+
+from campaigns import repository
+from campaigns.errors import ImportFailed
+from campaigns.imports import ChunkResult, ColumnMap, build_column_map, normalise_chunk, normalise_lines
+from campaigns.readers import Chunk, Table, open_table
+
+CHUNK_ROWS = 20_000
+Progress = Callable[[int, int | None, str], None]
+DncLookup = Callable[..., Awaitable[Mapping[str, str]]]
+COUNT_KINDS = ("imported", "invalid", "unreadable", "malformed", "duplicate_file", "duplicate_campaign", "dnc")
+
+
+async def default_dnc_lookup(conn: asyncpg.Connection, numbers: Sequence[str], *, campaign_id: int | None,
+                             now: datetime) -> Mapping[str, str]:
+    """The DNC package's answer (number -> list); without a DNC package the import fails closed."""
+    try:
+        from dnc.repository import numbers_on_dnc
+    except ImportError:
+        raise ImportFailed("the DNC scrub is not available, so nothing was imported") from None
+    return await numbers_on_dnc(conn, numbers, campaign_id=campaign_id, now=now)
+
+
+async def run_import(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, path: str | Path,
+                     mapping: Mapping[str, str | Sequence[str]] | None = None, now: datetime,
+                     progress: Progress | None = None, workers: int = 2, chunk_rows: int = CHUNK_ROWS,
+                     dnc_lookup: DncLookup = default_dnc_lookup) -> dict[str, int]:
+    """Import ``path`` into list ``list_id`` of the campaign; returns counts by outcome (and ``rows``)."""
+    campaign = await repository.get_campaign(conn, campaign_id=campaign_id)
+    try:
+        counts = await _import(conn, campaign_id=campaign_id, region=campaign.default_region, list_id=list_id,
+                               path=Path(path), mapping=mapping, now=now, progress=progress or _no_progress,
+                               workers=workers, chunk_rows=chunk_rows, dnc_lookup=dnc_lookup)
+    except Exception as exc:
+        await repository.finish_list(conn, list_id=list_id, status="failed", counts={}, error=str(exc),
+                                     at=datetime.now(UTC))
+        raise
+    await repository.finish_list(conn, list_id=list_id, status="ready", counts=counts, error="",
+                                 at=datetime.now(UTC))
+    return counts
+
+
+def _no_progress(done: int, total: int | None, message: str) -> None:
+    return None
+
+
+async def _import(conn: asyncpg.Connection, *, campaign_id: int, region: str, list_id: int, path: Path,
+                  mapping: Mapping[str, str | Sequence[str]] | None, now: datetime, progress: Progress,
+                  workers: int, chunk_rows: int, dnc_lookup: DncLookup) -> dict[str, int]:
+    table = open_table(path)
+    try:
+        return await _import_table(conn, table=table, campaign_id=campaign_id, region=region, list_id=list_id,
+                                   name=path.name, mapping=mapping, now=now, progress=progress, workers=workers,
+                                   chunk_rows=chunk_rows, dnc_lookup=dnc_lookup)
+    finally:
+        table.close()
+
+
+async def _import_table(conn: asyncpg.Connection, *, table: Table, campaign_id: int, region: str, list_id: int,
+                        name: str, mapping: Mapping[str, str | Sequence[str]] | None, now: datetime,
+                        progress: Progress, workers: int, chunk_rows: int, dnc_lookup: DncLookup) -> dict[str, int]:
+    columns = build_column_map(table.header, mapping)
+    counts = dict.fromkeys(COUNT_KINDS, 0)
+    counts["rows"] = 0
+    seen: dict[str, int] = {}        # number -> first line, for duplicates within the file
+    progress(0, table.estimated_rows, f"reading {name}")
+    await repository.create_staging(conn)
+    executor: Executor | None = None
+    if workers > 1 and table.estimated_rows > chunk_rows:
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    queue: asyncio.Queue[tuple[Chunk, ChunkResult] | None] = asyncio.Queue(maxsize=2)
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_produce(table, queue, executor=executor, columns=columns, region=region,
+                                       workers=workers, chunk_rows=chunk_rows))
+            while (item := await queue.get()) is not None:
+                chunk, result = item
+                await _store(conn, campaign_id=campaign_id, list_id=list_id, chunk=chunk, result=result,
+                             counts=counts, now=now, delimiter=table.delimiter, dnc_lookup=dnc_lookup,
+                             seen=seen)
+                total = max(table.estimated_rows, counts["rows"])
+                progress(counts["rows"], total, f"{counts['rows']} rows read, {counts['imported']} leads imported")
+    except BaseExceptionGroup as group_error:
+        raise group_error.exceptions[0] from None
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    counts["rejected"] = counts["rows"] - counts["imported"]
+    if counts["imported"] > 10_000:
+        await repository.analyze_leads(conn)
+    progress(counts["rows"], counts["rows"], f"done: {counts['imported']} imported, {counts['rejected']} rejected")
+    return counts
+
+
+async def _produce(table: Table, queue: asyncio.Queue[tuple[Chunk, ChunkResult] | None], *,
+                   executor: Executor | None, columns: ColumnMap, region: str, workers: int,
+                   chunk_rows: int) -> None:
+    """Read chunks, normalise them (in the pool when there is one) and queue the results in file order."""
+    def work(chunk: Chunk) -> Callable[[], ChunkResult]:
+        if chunk.lines:
+            return partial(normalise_lines, chunk.lines, first_line=chunk.first_line, columns=columns,
+                           region=region, delimiter=table.delimiter)
+        return partial(normalise_chunk, chunk.rows, columns=columns, region=region, delimiter=table.delimiter)
+
+    pending: deque[tuple[Chunk, Future[ChunkResult]]] = deque()
+    for chunk in table.chunks(chunk_rows):
+        if executor is None:
+            await queue.put((chunk, work(chunk)()))
+            continue
+        pending.append((chunk, executor.submit(work(chunk))))
+        if len(pending) > workers:
+            done_chunk, future = pending.popleft()
+            await queue.put((done_chunk, await asyncio.wrap_future(future)))
+    while pending:
+        done_chunk, future = pending.popleft()
+        await queue.put((done_chunk, await asyncio.wrap_future(future)))
+    await queue.put(None)
+
+
+async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, chunk: Chunk, result: ChunkResult,
+                 seen: dict[str, int], counts: dict[str, int], now: datetime, delimiter: str,
+                 dnc_lookup: DncLookup) -> None:
+    """Dedupe within the file, scrub against DNC, insert (dedupe against the campaign), store rejects."""
+    rejects = list(result.rejects)
+    unique: list[int] = []          # indexes into result.keys
+    for index, (line, e164) in enumerate(result.keys):
+        first = seen.setdefault(e164, line)
+        if first != line:
+            rejects.append((line, "duplicate_file", f"{e164} already on line {first}", chunk.raw(line, delimiter)))
+        else:
+            unique.append(index)
+    blocked = await dnc_lookup(conn, [result.keys[i][1] for i in unique], campaign_id=campaign_id, now=now)
+    if blocked:
+        kept = []
+        for index in unique:
+            line, e164 = result.keys[index]
+            where = blocked.get(e164)
+            if where is None:
+                kept.append(index)
+            else:
+                rejects.append((line, "dnc", f"{e164} is on the do-not-call list {where}", chunk.raw(line, delimiter)))
+        unique = kept
+    inserted: set[str] = set()
+    if unique:
+        payload = "".join([result.copy_lines[i] for i in unique]).encode("utf-8", "replace")
+        inserted = await repository.store_chunk(conn, campaign_id=campaign_id, list_id=list_id, staging_csv=payload)
+    if len(inserted) < len(unique):
+        for index in unique:
+            line, e164 = result.keys[index]
+            if e164 not in inserted:
+                rejects.append((line, "duplicate_campaign", f"{e164} is already in the campaign",
+                                chunk.raw(line, delimiter)))
+    counts["imported"] += len(inserted)
+    counts["rows"] += result.rows
+    for reject in rejects:
+        counts[reject[1]] = counts.get(reject[1], 0) + 1
+    await repository.store_rejects(conn, list_id=list_id, rejects=rejects)
+
+
+async def rejects_csv(conn: asyncpg.Connection, *, list_id: int) -> AsyncIterator[str]:
+    """The rejects report as CSV text pieces: line, kind, reason, raw row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "kind", "reason", "raw"])
+    async with conn.transaction():
+        async for row in repository.iter_rejects(conn, list_id=list_id):
+            writer.writerow([row["line_no"], row["kind"], row["reason"], row["raw"]])
+            if out.tell() > 64 * 1024:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+    yield out.getvalue()
+
+
+async def write_rejects_file(conn: asyncpg.Connection, *, list_id: int, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        async for piece in rejects_csv(conn, list_id=list_id):
+            out.write(piece)
+    return path
+
+
+def import_list_job(database_url: str, *, campaign_id: int, list_id: int, path: str,
+                    mapping: Mapping[str, Sequence[str]] | None = None, workers: int = 2,
+                    remove_source: bool = False) -> dict[str, int]:
+    """rq entry point: import a stored upload, reporting progress to the job's meta (``remove_source``
+    deletes the upload afterwards, whatever the outcome)."""
+    from dialer import db
+    from dialer.jobs import report_progress
+
+    async def go() -> dict[str, int]:
+        conn = await db.connect(database_url)
+        try:
+            return await run_import(conn, campaign_id=campaign_id, list_id=list_id, path=path, mapping=mapping,
+                                    now=datetime.now(UTC), progress=report_progress, workers=workers)
+        finally:
+            await conn.close()
+            if remove_source:
+                Path(path).unlink(missing_ok=True)
+
+    return asyncio.run(go())
+
+
+__all__ = ["ColumnMap", "import_list_job", "rejects_csv", "run_import", "write_rejects_file"]

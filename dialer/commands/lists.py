@@ -1,0 +1,90 @@
+"""``dialer list import|rejects``: import call lists (CSV/XLSX) into a campaign with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from tqdm import tqdm
+
+from campaigns import jobs, repository
+from campaigns.errors import ImportFailed
+from campaigns.imports import ROLES, parse_map_option
+from dialer.commands._common import settings_from
+from dialer.runtime import open_services
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("list", help="import call lists into campaigns")
+    lsub = p.add_subparsers(dest="list_command", metavar="ACTION", required=True)
+    imp = lsub.add_parser("import", help="import a CSV or XLSX file into a campaign")
+    imp.add_argument("campaign", help="campaign id or name")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--map", default="", metavar="FIELD=COLUMN,...",
+                     help=f"column mapping, e.g. phone=Tel,first_name=Prénom,alt_phones=Mobile|Bureau "
+                          f"(fields: {', '.join(ROLES)}); unmapped columns are kept as lead fields")
+    imp.add_argument("--list-name", help="name of the list (default: the file name)")
+    imp.add_argument("--workers", type=int, default=2, help="processes normalising numbers (default 2)")
+    imp.set_defaults(func=run_import)
+    rej = lsub.add_parser("rejects", help="write a list's rejects report as CSV")
+    rej.add_argument("list_id", type=int)
+    rej.add_argument("--out", type=Path, help="output file (default: in the data directory)")
+    rej.set_defaults(func=run_rejects)
+
+
+def rejects_path(data_dir: Path, list_id: int) -> Path:
+    return data_dir / "rejects" / f"list-{list_id}-rejects.csv"
+
+
+def run_import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise ImportFailed(f"no file {args.file}")
+    mapping = parse_map_option(args.map) if args.map else None
+    settings = settings_from(args)
+
+    async def go() -> tuple[int, dict[str, int], Path]:
+        async with open_services(settings) as services:
+            campaign = await repository.find_campaign(services.pool, ref=args.campaign)
+            async with services.pool.acquire() as conn:
+                lst = await repository.create_list(conn, campaign_id=campaign.id, source_filename=args.file.name,
+                                                   name=args.list_name or args.file.name)
+                bar = tqdm(desc=f"import into {campaign.name}", unit="row", unit_scale=True, total=None)
+
+                def progress(done: int, total: int | None, message: str) -> None:
+                    bar.total = total
+                    bar.n = done
+                    bar.set_postfix_str(message, refresh=False)
+                    bar.refresh()
+
+                try:
+                    counts = await jobs.run_import(conn, campaign_id=campaign.id, list_id=lst.id, path=args.file,
+                                                   mapping=mapping, now=services.clock.now(), progress=progress,
+                                                   workers=args.workers)
+                finally:
+                    bar.close()
+                path = await jobs.write_rejects_file(conn, list_id=lst.id,
+                                                     path=rejects_path(settings.data_dir, lst.id))
+        return lst.id, counts, path
+
+    list_id, counts, path = asyncio.run(go())
+    print(f"list {list_id}: {counts['rows']} rows, {counts['imported']} leads imported, {counts['rejected']} rejected")
+    for kind in ("invalid", "unreadable", "malformed", "duplicate_file", "duplicate_campaign", "dnc"):
+        if counts.get(kind):
+            print(f"  {kind.replace('_', ' ')}: {counts[kind]}")
+    print(f"rejects report: {path}")
+    return 0
+
+
+def run_rejects(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+
+    async def go() -> Path:
+        async with open_services(settings) as services:
+            await repository.get_list(services.pool, list_id=args.list_id)
+            async with services.pool.acquire() as conn:
+                return await jobs.write_rejects_file(
+                    conn, list_id=args.list_id, path=args.out or rejects_path(settings.data_dir, args.list_id))
+
+    print(asyncio.run(go()))
+    return 0

@@ -1,0 +1,226 @@
+"""Importing a file of numbers into a DNC list, in-process or as an rq job with progress.
+
+A ``national`` list becomes a sorted int64 registry file under ``<data_dir>/dnc/`` registered in
+``dnc_registry_files`` (the newest file replaces the list's previous contents); other kinds get rows
+(added to what the list holds). Either way one ``import`` audit row and a reload notification follow.
+Lines that are not valid numbers are counted and a few are quoted in the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from dialer import db, jobs
+from dialer.settings import load_settings
+from dnc import registry_files, repository
+from dnc.errors import DncError
+from dnc.lists import ListKind
+from dnc.numbers import from_key
+
+_ROWS_BATCH = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    list_name: str
+    kind: str
+    lines: int
+    invalid: int
+    numbers: int  # distinct valid numbers in the file
+    added: int  # new rows (row lists) or numbers in the registry file (national)
+    path: str  # the registry file ("" for row lists)
+    sha256: str
+    examples: tuple[str, ...]
+
+    def summary(self) -> str:
+        text = (
+            f"imported {self.numbers} numbers into {self.list_name} ({self.kind}) from {self.lines} lines, "
+            f"{self.invalid} invalid"
+        )
+        return text + (f"; {self.added} new" if not self.path else f"; registry file {self.path}")
+
+
+Progress = Callable[[int, int, str], None]  # (bytes read, bytes total, message)
+
+
+async def import_file(
+    conn: asyncpg.Connection,
+    *,
+    source: Path,
+    list_name: str,
+    kind: ListKind,
+    actor: str,
+    now: datetime,
+    data_dir: Path,
+    default_region: str | None = None,
+    column: str | int | None = None,
+    campaign_id: int | None = None,
+    progress: Progress | None = None,
+    progress_every: int = 100_000,
+) -> ImportReport:
+    """Read ``source`` (one number per line, or a CSV ``column``) into the list, creating it if missing.
+
+    ``progress(bytes_read, bytes_total, message)`` is called every ``progress_every`` lines, always in
+    the caller's thread (the event loop's), though the file is parsed in a worker thread.
+    """
+    lst = await repository.ensure_list(
+        conn, name=list_name, kind=kind, actor=actor, now=now, campaign_id=campaign_id
+    )
+    total = os.path.getsize(source)
+    loop = asyncio.get_running_loop()
+    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
+
+        def tick(lines: int, invalid: int) -> None:  # in the parsing thread
+            if progress is not None:
+                loop.call_soon_threadsafe(
+                    progress, _tell(fh), total, f"{lines} lines read, {invalid} invalid"
+                )
+
+        fields = registry_files.number_fields(fh, column=column)
+        parsed = await asyncio.to_thread(
+            registry_files.parse_numbers,
+            fields,
+            default_region=default_region,
+            progress=tick,
+            every=progress_every,
+        )
+    details = {
+        "source": source.name,
+        "lines": parsed.lines,
+        "invalid": parsed.invalid,
+        "numbers": len(parsed.keys),
+    }
+    if kind is ListKind.NATIONAL:
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+        path = (data_dir / "dnc" / f"{lst.name}-{stamp}.npy").resolve()
+        sha = await asyncio.to_thread(registry_files.write_keys, parsed.keys, path)
+        await repository.register_registry_file(
+            conn,
+            list_id=lst.id,
+            path=str(path),
+            count=len(parsed.keys),
+            sha256=sha,
+            actor=actor,
+            now=now,
+            details=details,
+        )
+        added, path_text = len(parsed.keys), str(path)
+    else:
+        sha, path_text, added = "", "", 0
+        async with conn.transaction():
+            keys = parsed.keys.tolist()
+            for start in range(0, len(keys), _ROWS_BATCH):
+                batch = [from_key(k) for k in keys[start : start + _ROWS_BATCH]]
+                added += await repository.bulk_add(
+                    conn,
+                    list_id=lst.id,
+                    numbers=batch,
+                    actor=actor,
+                    reason=f"import of {source.name}",
+                    now=now,
+                )
+            await repository.audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="import",
+                list_id=lst.id,
+                number=None,
+                reason=f"import of {source.name}",
+                details={**details, "added": added},
+            )
+            await repository.notify(conn, {"op": "reload"})
+    if progress is not None:
+        progress(total, total, f"{parsed.lines} lines read, {parsed.invalid} invalid")
+    return ImportReport(
+        lst.name,
+        kind.value,
+        parsed.lines,
+        parsed.invalid,
+        len(parsed.keys),
+        added,
+        path_text,
+        sha,
+        parsed.examples,
+    )
+
+
+def _tell(fh: object) -> int:
+    try:
+        return int(fh.buffer.tell())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def import_job(
+    *,
+    database_url: str | None = None,
+    source: str,
+    list_name: str,
+    kind: str,
+    actor: str,
+    data_dir: str,
+    default_region: str | None = None,
+    column: str | int | None = None,
+    campaign_id: int | None = None,
+    remove_source: bool = False,
+) -> dict[str, object]:
+    """rq job: ``import_file`` on its own connection, reporting progress; returns the report as a dict.
+
+    Without ``database_url`` the job uses the worker's settings (``dialer worker`` exports its URLs).
+    A ``column`` of digits is a 0-based index, any other text a header name.
+    """
+    url = database_url or load_settings().database_url
+    if not url:
+        raise DncError("the DNC import job has no database URL (set DIALER_DATABASE_URL for the worker)")
+    if isinstance(column, str):
+        column = int(column) if column.isdigit() else (column or None)
+
+    def progress(done: int, total: int, message: str) -> None:
+        jobs.report_progress(done, total, message)
+
+    async def work() -> ImportReport:
+        conn = await db.connect(url)
+        try:
+            return await import_file(
+                conn,
+                source=Path(source),
+                list_name=list_name,
+                kind=ListKind(kind),
+                actor=actor,
+                now=datetime.now(UTC),
+                data_dir=Path(data_dir),
+                default_region=default_region,
+                column=column,
+                campaign_id=campaign_id,
+                progress=progress,
+            )
+        finally:
+            await conn.close()
+
+    try:
+        report = asyncio.run(work())
+    except ValueError as exc:
+        raise DncError(str(exc)) from None
+    finally:
+        if remove_source:
+            Path(source).unlink(missing_ok=True)
+    return {
+        "list": report.list_name,
+        "kind": report.kind,
+        "lines": report.lines,
+        "invalid": report.invalid,
+        "numbers": report.numbers,
+        "added": report.added,
+        "path": report.path,
+        "sha256": report.sha256,
+        "examples": list(report.examples),
+        "summary": report.summary(),
+    }

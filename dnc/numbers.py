@@ -1,0 +1,68 @@
+"""Phone numbers for DNC: normalise any input to E.164 and convert E.164 to the int64 key of the index.
+
+E.164 numbers have at most 15 digits, so the digits without '+' always fit in an int64 (< 2**63) and
+keep their order; the key of ``+33612345678`` is ``33612345678``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from dnc.errors import InvalidNumber
+
+_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code (write it as +CC... or give a region)",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+def normalise(raw: str, *, default_region: str | None = None) -> str:
+    """``raw`` as E.164 (``+33612345678``); raises ``InvalidNumber`` with the reason when it is not valid."""
+    text = raw.strip()
+    if not text:
+        raise InvalidNumber(raw, "empty")
+    try:
+        parsed = phonenumbers.parse(text, default_region)
+    except NumberParseException as exc:
+        raise InvalidNumber(raw, _REASONS.get(exc.error_type, str(exc))) from None
+    if not phonenumbers.is_valid_number(parsed):
+        reason = phonenumbers.is_possible_number_with_reason(parsed)
+        detail = {
+            phonenumbers.ValidationResult.TOO_SHORT: "too short",
+            phonenumbers.ValidationResult.TOO_LONG: "too long",
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+            phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length for its country",
+        }.get(reason, "no such number range in its country")
+        raise InvalidNumber(raw, detail)
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+def to_key(e164: str) -> int:
+    """The int64 index key of an E.164 number (its digits); raises ``InvalidNumber`` if not E.164."""
+    digits = e164[1:]
+    if (
+        e164[:1] == "+"
+        and 6 <= len(digits) <= 15
+        and digits.isdigit()
+        and digits.isascii()
+        and digits[0] != "0"
+    ):
+        return int(digits)
+    raise InvalidNumber(e164, "not in E.164 form (+ and 6 to 15 digits)")
+
+
+def from_key(key: int) -> str:
+    """The E.164 text of an index key."""
+    return f"+{key}"
+
+
+def to_keys(numbers: Iterable[str]) -> np.ndarray:
+    """int64 keys of E.164 numbers, in order (``InvalidNumber`` on the first that is not E.164)."""
+    return np.fromiter((to_key(n) for n in numbers), dtype=np.int64)

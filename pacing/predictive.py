@@ -1,0 +1,249 @@
+"""The model-based predictive pacer: dial ahead of agents freeing up, within a hard abandonment budget.
+
+Each decision looks at a grid of moments t_k (1 to 28 s ahead, seconds):
+- supply: K = ready - waiting agents now, plus F_k = sum of Bernoulli(f_ik), f_ik the chance busy agent i
+  (``e_i`` seconds into its call) is free by ``supply_trust`` * t_k + the 2 s grace, from the handle-time
+  survival (S(e) - S(e+h)) / S(e) (Kaplan-Meier, calls in progress censored);
+- demand: C_k = sum of Bernoulli(c_jk), c_jk the chance ringing call j (``e_j`` seconds old) is answered
+  by t_k and offered to agents (all answers without AMD), plus N_k(n) ~ Binomial(n, p G(t_k)) for n new
+  calls at the learnt offered-connect rate p with ring-time distribution G.
+Calls finding no agent by t are sup_{s <= t} (D(s) - S(s))^+, so the expected abandons of placing n calls
+are bounded below by E_n = max_k E[(C_k + N_k(n) - F_k - K)^+], computed exactly (dynamic programming
+over the Bernoulli sums) for small teams and with a normal approximation for large ones. The pacer
+multiplies E_n by a calibration kappa >= 1, realized abandons over the abandons it predicted for the
+calls it placed, and places the largest n such that every call beyond the risk-free progressive ones
+(one per free agent) keeps (1) kappa E_n within the remaining budget, the least over 24 h and 30 d of
+spend * 3% * live answers - abandons (and spend * 4% over the last hour), and (2) the marginal abandon
+chance per offered connect, kappa (E_n - E_{n-1}) / p, under ``marginal_limit`` (scaled by remaining
+budget / ``slack_reserve``, between 1/4 and ``slack_max``, so unspent budget is spent smoothly and a
+thin budget makes the pacer careful). Until the estimators hold evidence (``warmup_*``) it stays
+progressive; with no answers yet the budget is zero, so the first overdialled call waits for answers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from pacing.contract import Abandoned, CallHandled, Decision, DialOutcome, Event, Snapshot, cap_to_lines
+from pacing.estimators import DiscountedRate, HandleTimeModel, RingTimeModel
+from pacing.windows import DAY_S, HOUR_S, MONTH_S, AbandonmentWindows
+
+FloatArray = NDArray[np.float64]
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@dataclass(frozen=True, slots=True)
+class PredictiveSettings:
+    """Tuning of the predictive pacer; the defaults are the ones benchmarked in ``benchmarks/``."""
+
+    target_abandon: float = 0.03      # legal cap: abandons per live answer (24 h and 30 d)
+    spend: float = 0.8                # share of the legal budget the pacer plans to use
+    hour_cap: float = 0.04            # cap over the last rolling hour
+    marginal_limit: float = 0.025     # max chance a marginal call's live connect is abandoned
+    initial_allowance: float = 0.0    # abandons allowed before any answer
+    grace_s: float = 2.0              # an answered call may wait this long for an agent
+    supply_trust: float = 0.5         # scales how far ahead agents are counted as freeing (1: fully)
+    grid_s: tuple[float, ...] = (1.0, 3.0, 6.0, 9.0, 13.0, 18.0, 26.0)  # look-aheads, seconds
+    warmup_attempts: int = 20         # progressive until this many dial outcomes ...
+    warmup_handled: int = 10          # ... and this many handled calls
+    max_ratio: float = 4.0            # never more calls in flight than this per logged-in agent
+    exact_limit: int = 16             # exact distribution up to this many busy + ringing items
+    prior_connect: float = 0.15       # live answers per attempt, before data
+    connect_half_life: float = 200.0  # attempts
+    prior_machine: float = 0.15       # machine share of answers, before data
+    prior_handle_s: float = 150.0
+    prior_ring_s: float = 9.0
+    calibration_prior: float = 2.5    # realized abandons per predicted one, before evidence
+    calibration_weight: float = 5.0   # how many predicted abandons the prior is worth
+    slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
+    slack_max: float = 6.0            # ... up to this factor (and down to a quarter)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.target_abandon < 1 or not 0 < self.spend <= 1 or not 0 < self.marginal_limit <= 1:
+            raise ValueError("target_abandon, spend and marginal_limit must lie in (0, 1]")
+
+
+def _excess_normal(
+    mu0: FloatArray, var0: FloatArray, g: FloatArray, n_max: int,
+    stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0, chunk: int = 12,
+) -> FloatArray:
+    """max over the grid rows of E[(X_k + N_k(n))^+] for n = 0..n_max, X_k ~ N(mu0_k, var0_k) integer-valued,
+    N_k(n) ~ Binomial(n, g_k); normal: sum_{j>=1} P(X >= j) ~ int_0^inf P(Z > z) dz = mu Phi(mu/s) + s phi(mu/s).
+    Evaluated ``chunk`` columns at a time, stopping (not before ``min_n``) as ``_excess_exact`` does."""
+    parts: list[FloatArray] = []
+    prev = -math.inf
+    start = 0
+    while start <= n_max:
+        stop = min(n_max, max(start + chunk, min_n)) + 1
+        ns = np.arange(start, stop, dtype=np.float64)
+        mu = mu0[:, None] + g[:, None] * ns[None, :]
+        var = var0[:, None] + (g * (1.0 - g))[:, None] * ns[None, :]
+        sd = np.sqrt(np.maximum(var, 1e-12))
+        z = mu / sd
+        part = np.maximum(mu * special.ndtr(z) + sd * _INV_SQRT_2PI * np.exp(-0.5 * z * z), 0.0).max(axis=0)
+        parts.append(part)
+        steps = part.copy()
+        steps[0] -= prev
+        steps[1:] -= part[:-1]
+        late = ns >= min_n
+        if np.any(late & ((part > stop_above) | (steps > stop_step))):
+            break
+        prev = float(part[-1])
+        start = stop
+    return np.concatenate(parts)
+
+
+def _excess_exact(
+    supply: FloatArray, demand: FloatArray, ready: int, g: FloatArray, n_max: int,
+    stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0,
+) -> FloatArray:
+    """Exact E[(C_k + N_k(n) - F_k - ready)^+] by dynamic programming over the Bernoulli sums, all grid rows
+    at once. ``supply`` is (busy, grid), ``demand`` (ringing, grid), ``g`` (grid,)."""
+    rows = len(g)
+    items = np.concatenate((1.0 - supply, demand), axis=0)
+    width = len(items) + n_max + 2
+    pmf = np.zeros((rows, width))
+    pmf[:, 0] = 1.0
+    # X' = (busy - F) + C + N counts "agent still busy" as +1, so X = X' - busy - ready.
+    for k, q in enumerate(items):
+        moved = pmf[:, : k + 1] * q[:, None]
+        pmf[:, : k + 1] *= (1.0 - q)[:, None]
+        pmf[:, 1 : k + 2] += moved
+    offset = len(supply) + ready
+    values = np.maximum(np.arange(width, dtype=np.float64) - offset, 0.0)
+    out = np.empty((rows, n_max + 1))
+    prev = -math.inf
+    top = len(items)
+    g_col, stay_col = g[:, None], (1.0 - g)[:, None]
+    for n in range(n_max + 1):
+        out[:, n] = pmf @ values
+        worst = float(out[:, n].max())
+        if n >= min_n and (worst > stop_above or (n > 0 and worst - prev > stop_step)):
+            return out[:, : n + 1]
+        prev = worst
+        moved = pmf[:, : top + 1] * g_col
+        pmf[:, : top + 1] *= stay_col
+        pmf[:, 1 : top + 2] += moved
+        top += 1
+    return out
+
+
+def expected_abandons(
+    supply: FloatArray, demand: FloatArray, ready: int, g: FloatArray, n_max: int, *, exact_limit: int = 16,
+    stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0,
+) -> FloatArray:
+    """Expected live answers finding no agent when placing n = 0..n_max calls now (a lower bound).
+
+    For each look-ahead t_k (grid rows): F_k agents free by t_k + grace (``supply``, busy x grid),
+    C_k ringing calls answered live by t_k (``demand``, ringing x grid), N_k(n) ~ Binomial(n, g_k) new
+    calls answered live by t_k. Calls lost by t are sup_{s <= t} (D(s) - S(s))^+ (each answer needs an
+    agent already free); its expectation is bounded below by max_k E[(C_k + N_k - F_k - ready)^+].
+    Both paths may stop (not before ``min_n``) once the value passes ``stop_above`` or grows by more than
+    ``stop_step``, so the result may be shorter than n_max + 1.
+    """
+    if supply.shape[0] + demand.shape[0] <= exact_limit:
+        return _excess_exact(supply, demand, ready, g, n_max, stop_above, stop_step, min_n).max(axis=0)
+    mu0 = demand.sum(axis=0) - supply.sum(axis=0) - ready
+    var0 = (demand * (1 - demand)).sum(axis=0) + (supply * (1 - supply)).sum(axis=0)
+    return _excess_normal(mu0, var0, g, n_max, stop_above, stop_step, min_n)
+
+
+class PredictivePacer:
+    """Model-based pacing with the abandonment cap as a budget it never overspends."""
+
+    name = "predictive"
+
+    def __init__(self, settings: PredictiveSettings | None = None, **overrides: float) -> None:
+        self.settings = replace(settings or PredictiveSettings(), **overrides)
+        s = self.settings
+        self.connect = DiscountedRate(s.prior_connect, prior_weight=20.0, half_life=s.connect_half_life)
+        self.machine = DiscountedRate(s.prior_machine, prior_weight=20.0, half_life=500.0)
+        self.ring = RingTimeModel(prior_mean_s=s.prior_ring_s, prior_answer_share=s.prior_connect + 0.1)
+        self.handle = HandleTimeModel(prior_mean_s=s.prior_handle_s)
+        rate = s.target_abandon * s.spend
+        self.windows = AbandonmentWindows(
+            {DAY_S: rate, MONTH_S: rate, HOUR_S: min(s.hour_cap * s.spend, 1.0)},
+            initial_allowance=s.initial_allowance,
+        )
+        self.handled = 0
+        self.predicted_added = 0.0        # model's expected abandons of the calls placed so far
+        self.abandons_seen = 0
+        self._grid = np.array(s.grid_s, dtype=np.float64)
+
+    def seed_history(self, *, answers: Iterable[float] = (), abandons: Iterable[float] = ()) -> None:
+        """Load the campaign's past live answers and abandons (times on the pacer's clock) at start."""
+        self.windows.seed(answers=answers, abandons=abandons)
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, DialOutcome):
+            self.connect.observe(event.offered)
+            self.ring.observe(event.ring_s, event.connected)
+            if event.connected:
+                self.machine.observe(not event.offered)
+            if event.live:
+                self.windows.answer(event.now)
+        elif isinstance(event, CallHandled):
+            self.handle.observe(event.handle_s)
+            self.handled += 1
+        elif isinstance(event, Abandoned):
+            self.windows.abandon(event.now)
+            self.abandons_seen += 1
+
+    @property
+    def calibration(self) -> float:
+        """Realized abandons per abandon the model predicted, learnt from this campaign; never below 1."""
+        s = self.settings
+        w = s.calibration_weight
+        return max(1.0, (self.abandons_seen + s.calibration_prior * w) / (self.predicted_added + w))
+
+    def decide(self, snap: Snapshot) -> Decision:
+        s = self.settings
+        logged = snap.agents_logged_in
+        if logged == 0:
+            return Decision(0, "predictive: no agent logged in")
+        free = snap.agents_ready - snap.waiting
+        ringing = len(snap.dialing)
+        safe = max(0, free - ringing)
+        cap = cap_to_lines(math.floor(s.max_ratio * logged) - ringing, snap)
+        if self.connect.trials < s.warmup_attempts or self.handled < s.warmup_handled:
+            calls = min(safe, cap)
+            return Decision(calls, f"predictive (warming up, progressive): {free} free agents, "
+                                   f"{ringing} ringing -> {calls}")
+        if cap <= safe:
+            return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}")
+        p = self.connect.rate
+        grid = self._grid
+        busy = np.fromiter(snap.agents_busy, dtype=np.float64, count=len(snap.agents_busy))
+        dialing = np.fromiter(snap.dialing, dtype=np.float64, count=ringing)
+        supply = self.handle.p_end_within(busy[:, None], s.supply_trust * grid[None, :] + s.grace_s, busy)
+        offered_share = 1.0 - self.machine.rate
+        demand = self.ring.p_answer_within(dialing[:, None], grid[None, :]) * offered_share
+        g = p * self.ring.answered_cdf(grid)
+        n_max = min(cap, safe + max(10, logged))
+        kappa = self.calibration
+        budget = self.windows.remaining(snap.now)
+        limit = s.marginal_limit * p
+        if s.slack_reserve > 0:
+            limit *= min(max(budget / s.slack_reserve, 0.25), s.slack_max)
+        raw = expected_abandons(supply, demand, snap.agents_ready - snap.waiting, g, n_max,
+                                exact_limit=s.exact_limit, stop_above=budget / kappa, stop_step=limit / kappa,
+                                min_n=safe)
+        excess = kappa * raw
+        steps = excess.copy()
+        steps[1:] -= excess[:-1]
+        ok = (excess <= budget) & (steps <= limit)
+        ok[: safe + 1] = True
+        bad = np.nonzero(~ok)[0]
+        calls = int(bad[0] - 1) if bad.size else len(excess) - 1
+        self.predicted_added += float(raw[calls] - raw[0])
+        why = (f"predictive: {snap.agents_ready} ready, {len(busy)} busy (~{supply[:, -1].sum():.1f} free in "
+               f"{grid[-1] + s.grace_s:.0f}s), {ringing} ringing (~{demand[:, -1].sum():.1f} live), "
+               f"connect {p:.1%}; {calls} calls risk {excess[calls]:.2f} abandons (model x{kappa:.2f}) "
+               f"of budget {budget:.2f}")
+        return Decision(calls, why)

@@ -1,0 +1,274 @@
+"""AMI actions that act on calls (Originate, Redirect, Bridge, Hangup, Getvar/Setvar, MixMonitor) and the
+dispatch of every action; Asterisk 22's replies and error messages, as recorded.
+
+Each handler takes the PBX, the session and the request, answers with ``session.reply`` and asks the
+``Switch`` to act. Reporting actions live in ``queries``; login and the MD5 challenge in ``session``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from dialer.pbx_port import CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_INBOUND, CTX_MACHINE, CTX_SAFE_HARBOR
+from simulations.pbx import queries, wire
+from simulations.pbx.channels import OriginateSpec, var_set
+from simulations.pbx.config import OriginateRecord
+from simulations.pbx.fates import parse_dial_string
+from simulations.pbx.queries import channel_value
+
+if TYPE_CHECKING:
+    from simulations.pbx.server import SimulatedPbx
+    from simulations.pbx.session import AmiSession
+
+Handler = Callable[["SimulatedPbx", "AmiSession", wire.Request], None]
+_PATTERN = re.compile(r"^[a-z0-9].+$")  # _[a-z0-9]. in extensions_dialer.conf
+
+
+def landing_exists(context: str, exten: str) -> bool:
+    """Whether extensions_dialer.conf has ``exten`` in ``context`` (Originate checks it up front)."""
+    if context in (CTX_SAFE_HARBOR, CTX_MACHINE):
+        return exten == "s"
+    if context == CTX_CUSTOMER:
+        return exten == "s" or bool(_PATTERN.match(exten))
+    if context in (CTX_CONNECT, CTX_AGENT):
+        return bool(_PATTERN.match(exten))
+    if context == CTX_INBOUND:
+        digits = exten[1:] if exten.startswith("+") else exten
+        return exten == "s" or (len(digits) >= 2 and digits.isdigit())
+    return False
+
+
+def parse_caller_id(raw: str | None) -> tuple[str, str]:
+    """``"Name" <num>`` or ``num`` -> (num, name), with Asterisk's ``<unknown>`` for missing parts."""
+    if not raw:
+        return "<unknown>", "<unknown>"
+    m = re.match(r'\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$', raw)
+    if m:
+        return m.group(2) or "<unknown>", m.group(1) or "<unknown>"
+    return raw.strip(), "<unknown>"
+
+
+def parse_variables(values: list[str]) -> dict[str, str]:
+    """Originate's ``Variable`` headers: repeated, each possibly ``a=1,b=2``."""
+    out: dict[str, str] = {}
+    for value in values:
+        for item in value.split(","):
+            name, sep, val = item.partition("=")
+            if sep and name.strip():
+                out[name.strip()] = val
+    return out
+
+
+def originate(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid = req.action_id
+    channel = (req.get("Channel") or "").strip()
+    if not channel:
+        return s.reply(wire.error(aid, "Channel not specified"))
+    exten, context = req.get("Exten") or "", req.get("Context") or ""
+    priority, application = req.get("Priority") or "", req.get("Application") or ""
+    if not application and (not exten or not context or not priority):
+        return s.reply(wire.error(aid, "Originate with 'Exten' requires 'Context' and 'Priority'"))
+    if not application and not priority.strip().isdigit():
+        return s.reply(wire.error(aid, "Invalid priority"))
+    target = parse_dial_string(channel)
+    if target is None:
+        return s.reply(wire.error(aid, "Invalid channel"))
+    if not application and not landing_exists(context, exten):
+        return s.reply(wire.error(aid, "Extension does not exist."))
+    variables = parse_variables(req.get_all("Variable"))
+    timeout_ms = req.get("Timeout") or "30000"
+    timeout_s = int(timeout_ms) / 1000.0 if timeout_ms.strip().isdigit() else 30.0
+    channel_id = req.get("ChannelId") or None
+    sw = pbx.switch
+    pbx.originate_log.append(
+        OriginateRecord(sw.now(), aid, channel, channel_id, dict(variables), context, exten)
+    )
+    pbx.log_originate(channel, context, exten, aid)
+    synchronous = (req.get("Async") or "false").strip().lower() not in ("true", "yes", "1", "on")
+
+    def sync_result(ok: bool) -> None:
+        s.unblock(
+            wire.success(aid, "Originate successfully queued") if ok else wire.error(aid, "Originate failed")
+        )
+
+    if synchronous:  # Asterisk answers only when the call is answered or failed, and holds events
+        s.block()
+    else:
+        s.reply(wire.success(aid, "Originate successfully queued"))
+    spec = OriginateSpec(
+        target=target,
+        dial=channel,
+        context=context,
+        exten=exten,
+        variables=variables,
+        caller=parse_caller_id(req.get("CallerID")),
+        timeout_s=timeout_s,
+        action_id=aid,
+        channel_id=channel_id,
+        other_channel_id=req.get("OtherChannelId") or None,
+        application=application,
+        app_data=req.get("Data") or "",
+        on_sync_result=sync_result if synchronous else None,
+    )
+    sw.originate(spec)
+
+
+def redirect(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, name = req.action_id, (req.get("Channel") or "")
+    if not name:
+        return s.reply(wire.error(aid, "Channel not specified"))
+    ch = pbx.switch.find(name)
+    if ch is None:
+        return s.reply(wire.error(aid, f"Channel does not exist: {name}"))
+    context, exten = req.get("Context") or ch.context, req.get("Exten") or ""
+    if not landing_exists(context, exten):
+        return s.reply(wire.error(aid, "Extension does not exist."))
+    s.reply(wire.success(aid, "Redirect successful"))
+    pbx.switch.dialplan.redirect(ch, context, exten)
+
+
+def bridge(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, one, two = req.action_id, req.get("Channel1") or "", req.get("Channel2") or ""
+    if not one or not two:
+        return s.reply(wire.error(aid, "Missing channel parameter in request"))
+    ch1 = pbx.switch.find(one, prefix=True)
+    if ch1 is None:
+        return s.reply(wire.error(aid, f"Channel1 does not exist: {one}"))
+    ch2 = pbx.switch.find(two, prefix=True)
+    if ch2 is None:
+        return s.reply(wire.error(aid, f"Channel2 does not exist: {two}"))
+    s.reply(wire.success(aid, "Channels have been bridged"))
+    pbx.switch.dialplan.bridge(ch1, ch2)
+
+
+def hangup(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, name = req.action_id, req.get("Channel") or ""
+    cause_raw = (req.get("Cause") or "16").strip()
+    cause = int(cause_raw) if cause_raw.isdigit() else 16
+    if not name:
+        return s.reply(wire.error(aid, "No channel specified"))
+    sw = pbx.switch
+    if len(name) > 1 and name.startswith("/") and name.endswith("/"):
+        try:
+            regex = re.compile(name[1:-1])
+        except re.error:
+            return s.reply(wire.error(aid, "Invalid regex"))
+        hits = [ch for n, ch in sw.channels.items() if regex.search(n)]
+        parts = [
+            wire.response(
+                "Success", aid, [("EventList", "start"), ("Message", "Channels hung up will follow")]
+            )
+        ]
+        aid_line = wire.action_id_line(aid)
+        parts += [wire.list_event("ChannelHungup", None, f"Channel: {ch.name}\r\n{aid_line}") for ch in hits]
+        parts.append(
+            wire.list_event(
+                "ChannelsHungupListComplete", aid, f"EventList: Complete\r\nListItems: {len(hits)}\r\n"
+            )
+        )
+        s.reply("".join(parts))
+        for hit in hits:
+            if hit.name in sw.channels:
+                sw.hangup(hit, cause)
+        return
+    ch = sw.find(name)
+    if ch is None:
+        return s.reply(wire.error(aid, "No such channel"))
+    s.reply(wire.success(aid, "Channel Hungup"))
+    sw.hangup(ch, cause)
+
+
+def getvar(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, name, var = req.action_id, req.get("Channel") or "", req.get("Variable") or ""
+    if not var:
+        return s.reply(wire.error(aid, "No variable specified"))
+    if not name:
+        bare = var[7:-1] if var.startswith("GLOBAL(") and var.endswith(")") else var
+        value = pbx.switch.global_vars.get(bare, "")
+    else:
+        ch = pbx.switch.find(name)
+        if ch is None:
+            return s.reply(wire.error(aid, "No such channel"))
+        value = channel_value(ch, var, pbx.switch.now())
+    s.reply(wire.response("Success", aid, [("Variable", var), ("Value", value)]))
+
+
+def setvar(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, name, var = req.action_id, req.get("Channel") or "", req.get("Variable") or ""
+    value = req.get("Value") or ""
+    if not var:
+        return s.reply(wire.error(aid, "No variable specified"))
+    if not name:
+        pbx.switch.global_vars[var[7:-1] if var.startswith("GLOBAL(") else var] = value
+        return s.reply(wire.success(aid, "Variable Set"))
+    ch = pbx.switch.find(name)
+    if ch is None:
+        return s.reply(wire.error(aid, "No such channel"))
+    s.reply(wire.success(aid, "Variable Set"))
+    ch.variables[var] = value
+
+    pbx.emit(var_set(ch, var, value), "dialplan")
+
+
+def mixmonitor(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, name = req.action_id, req.get("Channel") or ""
+    if not name:
+        return s.reply(wire.error(aid, "No channel specified"))
+    ch = pbx.switch.find(name)
+    if ch is None:
+        return s.reply(wire.error(aid, "No such channel"))
+    options = req.get("Options") or ""
+    fields = [("MixMonitorID", f"0x{id(ch) & 0xFFFFFFFFFFFF:x}")] if "i(" in options else []
+    s.reply(wire.response("Success", aid, fields))
+    pbx.recordings.append((ch.uniqueid, req.get("File") or ""))
+    pbx.switch.dialplan.start_mixmonitor(ch)
+
+
+def stop_mixmonitor(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, name = req.action_id, req.get("Channel") or ""
+    ch = pbx.switch.find(name) if name else None
+    if ch is None:
+        return s.reply(wire.error(aid, "No such channel"))
+    if not pbx.switch.dialplan.stop_mixmonitor(ch):
+        return s.reply(wire.error(aid, "Could not stop monitoring channel"))
+    s.reply(wire.response("Success", aid))
+
+
+HANDLERS: dict[str, Handler] = {
+    "originate": originate,
+    "redirect": redirect,
+    "bridge": bridge,
+    "hangup": hangup,
+    "getvar": getvar,
+    "setvar": setvar,
+    "mixmonitor": mixmonitor,
+    "stopmixmonitor": stop_mixmonitor,
+    "coreshowchannels": queries.core_show_channels,
+    "status": queries.status,
+    "ping": queries.ping,
+    "coresettings": queries.core_settings,
+    "corestatus": queries.core_status,
+    "events": queries.events,
+    "filter": queries.filter_,
+    "userevent": queries.user_event,
+    "command": queries.command,
+    "logoff": queries.logoff,
+}
+
+
+def dispatch(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    """Answer one request of a logged-in session."""
+    name = req.action
+    if not name:
+        return s.reply(wire.error(req.action_id, "Missing action in request"))
+    handler = HANDLERS.get(name.lower())
+    if handler is None:
+        return s.reply(
+            wire.error(
+                req.action_id,
+                f"Invalid/unknown command: {name}. Use Action: ListCommands to show available " "commands.",
+            )
+        )
+    handler(pbx, s, req)

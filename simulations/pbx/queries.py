@@ -1,0 +1,204 @@
+"""AMI actions that report or configure the session, not calls: Ping, CoreSettings, CoreStatus,
+CoreShowChannels, Status, Events, Filter, UserEvent, Command, Logoff; replies as Asterisk 22 sends them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING
+
+from simulations.pbx import wire
+from simulations.pbx.channels import STATE_DESC, Channel, duration
+
+if TYPE_CHECKING:
+    from simulations.pbx.server import SimulatedPbx
+    from simulations.pbx.session import AmiSession
+
+
+def channel_value(ch: Channel, var: str, now: float) -> str:
+    """A channel variable or one of the few functions the engine may read."""
+    if var == "CHANNEL(state)":
+        return STATE_DESC[ch.state]
+    if var == "CHANNEL(name)":
+        return ch.name
+    if var in ("UNIQUEID", "CHANNEL(uniqueid)"):
+        return ch.uniqueid
+    if var == "CDR(duration)":
+        return str(int(now - ch.created_at))
+    if var.startswith("GLOBAL("):
+        return ""
+    return ch.variables.get(var, "")
+
+
+def core_show_channels(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, now = req.action_id, pbx.switch.now()
+    chans = list(reversed(pbx.switch.channels.values()))
+    parts = [wire.response("Success", aid, [("EventList", "start"), ("Message", "Channels will follow")])]
+    for ch in chans:
+        bridge_id = ch.bridge.uniqueid if ch.bridge is not None else ""
+        parts.append(
+            wire.list_event(
+                "CoreShowChannel",
+                aid,
+                ch.block() + f"Application: {ch.application}\r\nApplicationData: {ch.app_data}\r\n"
+                f"Duration: {duration(now - ch.created_at)}\r\nBridgeId: {bridge_id}\r\n",
+            )
+        )
+    parts.append(
+        wire.list_event(
+            "CoreShowChannelsComplete", aid, f"EventList: Complete\r\nListItems: {len(chans)}\r\n"
+        )
+    )
+    s.reply("".join(parts))
+
+
+def status(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    aid, name, now = req.action_id, req.get("Channel") or "", pbx.switch.now()
+    if name:
+        ch = pbx.switch.find(name)
+        if ch is None:
+            return s.reply(wire.error(aid, "No such channel"))
+        chans = [ch]
+    else:
+        chans = list(reversed(pbx.switch.channels.values()))
+    wanted = [v.strip() for v in (req.get("Variables") or "").split(",") if v.strip()]
+    parts = [
+        wire.response("Success", aid, [("EventList", "start"), ("Message", "Channel status will follow")])
+    ]
+    for ch in chans:
+        variables = "".join(f"Variable: {v}={channel_value(ch, v, now) or '(null)'}\r\n" for v in wanted)
+        bridge_id = ch.bridge.uniqueid if ch.bridge is not None else ""
+        tech = ch.name.split("/", 1)[0]
+        parts.append(
+            f"Event: Status\r\nPrivilege: Call\r\n{ch.block()}Type: {tech}\r\nDNID: \r\n"
+            f"EffectiveConnectedLineNum: {ch.connected_num}\r\n"
+            f"EffectiveConnectedLineName: {ch.connected_name}\r\nTimeToHangup: 0\r\nBridgeID: {bridge_id}\r\n"
+            f"Application: {ch.application}\r\nData: {ch.app_data}\r\nNativeformats: (slin)\r\n"
+            "Readformat: slin\r\nReadtrans: \r\nWriteformat: slin\r\nWritetrans: \r\n"
+            f"Callgroup: 0\r\nPickupgroup: 0\r\nSeconds: {int(now - ch.created_at)}\r\n{variables}"
+            f"{wire.action_id_line(aid)}\r\n"
+        )
+    parts.append(
+        wire.list_event(
+            "StatusComplete",
+            aid,
+            f"EventList: Complete\r\nListItems: {len(chans)}\r\n" f"Items: {len(chans)}\r\n",
+        )
+    )
+    s.reply("".join(parts))
+
+
+def ping(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    s.reply(wire.response("Success", req.action_id, [("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")]))
+
+
+def core_settings(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    c = pbx.config
+    s.reply(
+        wire.response(
+            "Success",
+            req.action_id,
+            [
+                ("AMIversion", wire.AMI_VERSION),
+                ("AsteriskVersion", wire.ASTERISK_VERSION),
+                ("SystemName", c.system_name),
+                ("CoreMaxCalls", str(c.max_calls)),
+                ("CoreMaxLoadAvg", "0.000000"),
+                ("CoreRunUser", ""),
+                ("CoreRunGroup", ""),
+                ("CoreMaxFilehandles", "0"),
+                ("CoreRealTimeEnabled", "No"),
+                ("CoreCDRenabled", "Yes"),
+                ("CoreHTTPenabled", "No"),
+                ("SoundsSearchCustomDir", "No"),
+            ],
+        )
+    )
+
+
+def core_status(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    started = time.localtime(pbx.switch.started_wall)
+    day, clock = time.strftime("%Y-%m-%d", started), time.strftime("%H:%M:%S", started)
+    calls = sum(1 for ch in pbx.switch.channels.values() if not ch.name.endswith(";2"))
+    s.reply(
+        wire.response(
+            "Success",
+            req.action_id,
+            [
+                ("CoreStartupDate", day),
+                ("CoreStartupTime", clock),
+                ("CoreReloadDate", day),
+                ("CoreReloadTime", clock),
+                ("CoreCurrentCalls", str(calls)),
+                ("CoreProcessedCalls", str(pbx.switch.processed_calls)),
+            ],
+        )
+    )
+
+
+def events(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    s.set_event_mask(req.get("EventMask") or "off")
+    s.reply(wire.response("Success", req.action_id, [("Events", "On" if s.events_on else "Off")]))
+
+
+def filter_(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    raw = req.get("Filter") or ""
+    if (req.get("Operation") or "Add").lower() != "add" or not raw:
+        return s.reply(wire.error(req.action_id, "Unknown operation"))
+    try:
+        s.add_filter(raw)
+    except re.error:
+        return s.reply(wire.error(req.action_id, "Filter Not Added"))
+    s.reply(wire.success(req.action_id, "Success"))
+
+
+def user_event(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    name = req.get("UserEvent") or ""
+    s.reply(wire.success(req.action_id, "Event Sent"))
+    rest = "".join(
+        f"{k}: {v}\r\n" for k, v in req.headers if k.lower() not in ("action", "actionid", "userevent")
+    )
+    pbx.emit(
+        f"Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: {name}\r\n"
+        f"{wire.action_id_line(req.action_id)}{rest}\r\n",
+        "user",
+    )
+
+
+def command(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    cmd, aid = (req.get("Command") or "").strip(), req.action_id
+    if cmd == "core show version":
+        lines = [f"Asterisk {wire.ASTERISK_VERSION} (simulations.pbx)"]
+    elif cmd == "core show channels concise":
+        lines = [
+            f"{c.name}!{c.context}!{c.exten}!{c.priority}!{STATE_DESC[c.state]}!{c.application}!"
+            f"{c.app_data}!{c.caller_num}!!!3!{int(pbx.switch.now() - c.created_at)}!!{c.uniqueid}"
+            for c in pbx.switch.channels.values()
+        ]
+    else:
+        first = " ".join(cmd.split()[:2])
+        return s.reply(
+            wire.response(
+                "Error",
+                aid,
+                [
+                    ("Message", "Command output follows"),
+                    (
+                        "Output",
+                        f"No such command '{cmd}' "
+                        f"(type 'core show help {first}' for other possible commands)",
+                    ),
+                ],
+            )
+        )
+    s.reply(
+        wire.response(
+            "Success", aid, [("Message", "Command output follows")] + [("Output", ln) for ln in lines]
+        )
+    )
+
+
+def logoff(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    s.reply(wire.response("Goodbye", req.action_id, [("Message", "Thanks for all the fish.")]))
+    s.close_after_flush()

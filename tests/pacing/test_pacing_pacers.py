@@ -1,0 +1,175 @@
+"""Pacers behind the contract: simple rules, VICIdial's controller, and the predictive pacer's guarantees."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pacing import (
+    Abandoned,
+    CallHandled,
+    DialOutcome,
+    PredictivePacer,
+    Snapshot,
+    make_pacer,
+)
+from pacing.predictive import expected_abandons
+
+snapshots = st.builds(
+    Snapshot,
+    now=st.floats(0, 1e6),
+    agents_ready=st.integers(0, 30),
+    agents_busy=st.lists(st.floats(0, 2000), max_size=40).map(tuple),
+    dialing=st.lists(st.floats(0, 60), max_size=80).map(tuple),
+    waiting=st.integers(0, 5),
+    lines_free=st.one_of(st.none(), st.integers(0, 50)),
+)
+
+
+def _trained(**options: float) -> PredictivePacer:
+    rng = random.Random(7)
+    pacer = PredictivePacer(**options)
+    for i in range(500):
+        live = rng.random() < 0.3
+        pacer.observe(DialOutcome(now=i, connected=live, ring_s=rng.uniform(3, 15) if live else 25.0))
+        pacer.observe(CallHandled(now=i, handle_s=rng.expovariate(1 / 140)))
+    return pacer
+
+
+def test_make_pacer_builds_each_named_pacer_and_rejects_unknown_names() -> None:
+    for name in ("progressive", "power", "predictive", "vicidial", "preview"):
+        assert make_pacer(name, target_abandon=0.03).name == name
+    with pytest.raises(ValueError, match="unknown pacer"):
+        make_pacer("psychic")
+
+
+def test_progressive_keeps_one_call_in_flight_per_free_agent() -> None:
+    pacer = make_pacer("progressive")
+    snap = Snapshot(now=0, agents_ready=5, agents_busy=(3.0,), dialing=(1.0, 2.0), waiting=1)
+    assert pacer.decide(snap).calls == 5 - 1 - 2
+
+
+def test_power_keeps_its_ratio_of_calls_per_free_agent() -> None:
+    pacer = make_pacer("power", ratio=2.0)
+    assert pacer.decide(Snapshot(now=0, agents_ready=3, dialing=(1.0,))).calls == 5
+
+
+def test_preview_never_places_calls() -> None:
+    assert make_pacer("preview").decide(Snapshot(now=0, agents_ready=10)).calls == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(snap=snapshots, name=st.sampled_from(["progressive", "power", "vicidial", "preview", "predictive"]))
+def test_every_pacer_places_a_non_negative_number_within_the_free_lines(snap: Snapshot, name: str) -> None:
+    pacer = _trained() if name == "predictive" else make_pacer(name)
+    decision = pacer.decide(snap)
+    assert decision.calls >= 0
+    if snap.lines_free is not None:
+        assert decision.calls <= snap.lines_free
+    assert decision.why and "\n" not in decision.why
+
+
+@settings(max_examples=150, deadline=None)
+@given(snap=snapshots)
+def test_predictive_with_its_budget_spent_never_dials_beyond_the_free_agents(snap: Snapshot) -> None:
+    pacer = _trained()
+    for i in range(30):
+        pacer.observe(Abandoned(now=snap.now - i, waited_s=2.0))
+    assert pacer.windows.remaining(snap.now) < 0
+    free_without_a_call = max(0, snap.agents_ready - snap.waiting - len(snap.dialing))
+    assert pacer.decide(snap).calls <= free_without_a_call
+
+
+def test_predictive_is_progressive_at_the_start_of_a_campaign() -> None:
+    pacer = make_pacer("predictive")
+    snap = Snapshot(now=0, agents_ready=4, agents_busy=(10.0,), dialing=(1.0,))
+    decision = pacer.decide(snap)
+    assert decision.calls == 3
+    assert "warming up" in decision.why
+
+
+def test_predictive_places_nothing_when_no_agent_is_free_and_the_budget_is_empty() -> None:
+    pacer = _trained()
+    for i in range(5):
+        pacer.observe(Abandoned(now=600.0 + i, waited_s=2.0))
+    snap = Snapshot(now=700.0, agents_ready=0, agents_busy=(100.0,) * 5, dialing=())
+    assert pacer.decide(snap).calls == 0
+
+
+def test_predictive_dials_ahead_of_a_large_team_but_not_of_a_single_agent() -> None:
+    big = _trained()
+    big.seed_history(answers=[float(t) for t in range(1000)])
+    snap = Snapshot(now=1000.0, agents_ready=5, agents_busy=tuple(float(e) for e in range(0, 950, 10)), dialing=())
+    assert big.decide(snap).calls > 5
+    one = _trained()
+    one.seed_history(answers=[float(t) for t in range(1000)])
+    assert one.decide(Snapshot(now=1000.0, agents_ready=1)).calls <= 2
+
+
+def test_seeded_history_from_the_records_limits_the_budget_after_a_restart() -> None:
+    pacer = _trained()
+    pacer.seed_history(answers=[-100.0] * 100, abandons=[-50.0] * 10)
+    assert pacer.windows.remaining(0.0) < 0
+    snap = Snapshot(now=0.0, agents_ready=2, agents_busy=(50.0,) * 30, dialing=(1.0, 2.0))
+    assert pacer.decide(snap).calls == 0
+
+
+def test_expected_abandons_matches_the_binomial_by_hand() -> None:
+    g = np.full(3, 0.4)
+    exact = expected_abandons(np.zeros((0, 3)), np.zeros((0, 3)), 1, g, 3)
+    by_hand = [0.0, 0.0, 0.4 * 0.4, 3 * 0.4**2 * 0.6 + 2 * 0.4**3]
+    assert np.allclose(exact, by_hand)
+
+
+def test_the_normal_approximation_tracks_the_exact_expected_abandons() -> None:
+    rng = np.random.default_rng(1)
+    supply = rng.uniform(0, 0.3, (30, 4))
+    demand = rng.uniform(0, 0.5, (30, 4))
+    g = np.array([0.1, 0.2, 0.3, 0.35])
+    exact = expected_abandons(supply, demand, 3, g, 20, exact_limit=1000)
+    normal = expected_abandons(supply, demand, 3, g, 20, exact_limit=0)
+    assert np.allclose(normal, exact, atol=0.08 + 0.05 * exact)
+
+
+def test_vicidial_raises_its_level_while_agents_sit_idle_and_places_every_2_5_seconds() -> None:
+    pacer = make_pacer("vicidial", max_level=3.0)
+    placed = []
+    for t in range(0, 31):
+        placed.append(pacer.decide(Snapshot(now=float(t), agents_ready=4, agents_busy=(5.0,) * 6)).calls)
+    assert pacer.level > 1.0
+    assert placed[0] == 4 and placed[1] == 0          # one placing cycle, then a pause
+    assert max(placed) > 4                            # after an adjustment the level multiplies the agents
+
+
+def test_vicidial_hard_limit_drops_to_level_one_once_the_day_is_over_target() -> None:
+    pacer = make_pacer("vicidial", max_level=3.0, drop_method="HARD_LIMIT")
+    for t in range(0, 60):
+        pacer.decide(Snapshot(now=float(t), agents_ready=5, agents_busy=(5.0,) * 5))
+    assert pacer.level > 1.0
+    for i in range(60):
+        pacer.observe(DialOutcome(now=100.0, connected=True, ring_s=5.0))
+    for i in range(5):
+        pacer.observe(Abandoned(now=100.0, waited_s=2.0))
+    for t in range(100, 130):
+        pacer.decide(Snapshot(now=float(t), agents_ready=5, agents_busy=(5.0,) * 5))
+    assert pacer.level == 1.0
+
+
+def test_predictive_decides_in_under_a_millisecond_at_100_agents_and_300_calls() -> None:
+    pacer = _trained()
+    rng = random.Random(9)
+    snap = Snapshot(now=600.0, agents_ready=3, agents_busy=tuple(rng.uniform(0, 300) for _ in range(97)),
+                    dialing=tuple(rng.uniform(0, 25) for _ in range(300)))
+    timings = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        for _ in range(50):
+            pacer.decide(snap)
+        timings.append((time.perf_counter() - t0) / 50)
+    assert statistics.median(timings) < 1e-3
