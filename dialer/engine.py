@@ -29,6 +29,7 @@ from dialer.effects import (
 )
 from dialer.engine_api import DispositionInput, EngineError
 from dialer.live import LiveBoard
+from dialer.metrics import ANSWER_TO_AGENT_SECONDS
 from dialer.pbx_port import (
     CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_MACHINE, CTX_SAFE_HARBOR, CTX_TRANSFER, VAR_AGENT_ID, VAR_TRANSFER_TO, VAR_AMD, VAR_CALL_ID,
     VAR_LEG_ID, VAR_MACHINE_MSG, VAR_SAFE_HARBOR, ConferenceJoined, ConferenceLeft, LegKind, LinkUp,
@@ -137,6 +138,12 @@ class Engine:
                 del self.reserved_for[call_id]
                 if new.agent_id is None:   # never reached its agent: give the agent back
                     self.apply_agent(owner, agents_mod.Release(call_id))
+            if new.state is CallState.CONNECTED and new.ready_at is not None and new.connected_at is not None:
+                wait_s = (new.connected_at - new.ready_at) / getattr(self.clock, "speed", 1.0)
+                ANSWER_TO_AGENT_SECONDS.observe(wait_s)
+                self.board.answer_to_agent_s.append(wait_s)
+                if self.call_context.get(call_id, {}).get("record"):
+                    self.spawn(self._record_call(new), name=f"record-{call_id}")
             if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
                 self.apply_agent(new.agent_id, agents_mod.CustomerLeft(call_id))
         self.run_effects(effects)
@@ -235,6 +242,16 @@ class Engine:
                     await listener(call)
                 except Exception:  # noqa: BLE001 - a listener's failure is logged, the record stands
                     log.exception("outcome listener failed for call %s", call.call_id)
+
+    async def _record_call(self, call: Call) -> None:
+        """MixMonitor the customer leg (both sides of the conference) for a campaign that records."""
+        filename = f"dialer/{self.clock.now():%Y/%m/%d}/call-{call.call_id}.wav"
+        try:
+            await self.pbx.start_recording(call.leg_id, filename)
+        except PbxError as exc:
+            log.warning("recording of call %s could not start: %s", call.call_id, exc)
+            return
+        await call_records.set_recording(self.pool, call_id=call.call_id, filename=filename)
 
     async def _call_timer(self, effect: StartCallTimer) -> None:
         await self.clock.sleep_until(effect.at)

@@ -35,6 +35,7 @@ class LiveBoard:
         self.outcomes: Counter[str] = Counter()      # since start
         self.pacer: dict[int, PacerWord] = {}
         self.abandonment: dict[int, dict[str, Any]] = {}
+        self.answer_to_agent_s: deque[float] = deque(maxlen=100_000)   # real seconds, newest last
 
     def call_changed(self, before: Call | None, after: Call) -> None:
         now = self.engine.clock.monotonic()

@@ -10,6 +10,7 @@ from them and the lead goes through the campaign's retry policy.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
@@ -23,6 +24,7 @@ from dialer.agents import AgentState
 from dialer.calls import Call, CallOutcome, CallState, PoolKind
 from dialer.campaign_view import CampaignView
 from dialer.engine import Engine
+from dialer.metrics import PACER_DECISION_SECONDS
 from dnc.errors import DncError
 from pacing import Abandoned, CallHandled, DialOutcome, Pacer, Snapshot, make_pacer
 
@@ -170,7 +172,9 @@ class CampaignRunner:
         from dialer.live import PacerWord
 
         snap = self.snapshot()
+        started = time.perf_counter()
         decision = self.pacer.decide(snap)
+        PACER_DECISION_SECONDS.observe(time.perf_counter() - started)
         self.engine.board.pacer[self.campaign.id] = PacerWord(snap.now, decision.calls, decision.why)
         placed = 0
         for lead in await self.take(decision.calls):

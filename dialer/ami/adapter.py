@@ -49,6 +49,7 @@ class ServerStats:
     sessions: int          # logins so far (1 + reconnects)
     last_error: str
     messages_received: int  # AMI messages parsed on this server's links
+    ping_rtt_s: float | None = None  # round trip of the last answered Ping
 
     @property
     def lines_free(self) -> int:
@@ -97,7 +98,8 @@ class _Server:
     def stats(self) -> ServerStats:
         conn = self.connection
         return ServerStats(self.config.name, self.ready and conn.is_up, self.translator.active_count,
-                           self.config.max_channels, conn.sessions, conn.last_error, conn.messages_received)
+                           self.config.max_channels, conn.sessions, conn.last_error, conn.messages_received,
+                           conn.ping_rtt_s)
 
 
 class AmiAdapter:

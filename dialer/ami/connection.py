@@ -14,6 +14,7 @@ owns the session and its ping task.
 from __future__ import annotations
 
 import asyncio
+import time
 import hashlib
 import itertools
 import logging
@@ -98,6 +99,7 @@ class AmiConnection:
         self.first_attempt: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.last_error = ""
         self.sessions = 0
+        self.ping_rtt_s: float | None = None     # round trip of the last answered Ping
         self.messages_received = 0
 
     @property
@@ -282,8 +284,10 @@ class AmiConnection:
         cfg = self.config
         while not proto.lost.done():
             await asyncio.sleep(cfg.ping_interval_s)
+            sent = time.perf_counter()
             try:
                 await self.action("Ping", timeout_s=cfg.ping_timeout_s)
+                self.ping_rtt_s = time.perf_counter() - sent
             except AmiTimeout:
                 log.warning("AMI %s: no reply to Ping in %.1f s, dropping the link", cfg.name, cfg.ping_timeout_s)
                 proto.drop(f"no reply to Ping in {cfg.ping_timeout_s:g} s")

@@ -11,7 +11,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dialer.pbx_port import CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_INBOUND, CTX_MACHINE, CTX_SAFE_HARBOR
+from dialer.pbx_port import (
+    CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_INBOUND, CTX_MACHINE, CTX_SAFE_HARBOR, CTX_TRANSFER,
+)
 from simulations.pbx import queries, wire
 from simulations.pbx.channels import OriginateSpec, var_set
 from simulations.pbx.config import OriginateRecord
@@ -28,7 +30,7 @@ _PATTERN = re.compile(r"^[a-z0-9].+$")  # _[a-z0-9]. in extensions_dialer.conf
 
 def landing_exists(context: str, exten: str) -> bool:
     """Whether extensions_dialer.conf has ``exten`` in ``context`` (Originate checks it up front)."""
-    if context in (CTX_SAFE_HARBOR, CTX_MACHINE):
+    if context in (CTX_SAFE_HARBOR, CTX_MACHINE, CTX_TRANSFER):
         return exten == "s"
     if context == CTX_CUSTOMER:
         return exten == "s" or bool(_PATTERN.match(exten))

@@ -19,11 +19,13 @@ from dialer.pbx_port import (
     CTX_INBOUND,
     CTX_MACHINE,
     CTX_SAFE_HARBOR,
+    CTX_TRANSFER,
     VAR_AGENT_ID,
     VAR_AMD,
     VAR_CALL_ID,
     VAR_LEG_ID,
     VAR_MACHINE_MSG,
+    VAR_TRANSFER_TO,
 )
 from simulations.pbx import channels as ev
 from simulations.pbx.channels import Activity, Bridge, Channel, Leg
@@ -64,6 +66,11 @@ class Dialplan:
             self._machine(leg)
         elif context == CTX_INBOUND:
             self._inbound_ready(leg)
+        elif context == CTX_TRANSFER:
+            # Dial(${DIALER_TRANSFER_TO}): the far party talks with the customer, then the call ends
+            ch.activity, ch.application, ch.app_data = Activity.HOLD, "Dial", ch.variables.get(VAR_TRANSFER_TO, "")
+            self.sw.after(leg, "flow", max(leg.plan.talk_s, 1.0) if leg.plan.talk_s != float("inf") else 60.0,
+                          lambda l: self.sw.near_hangup(l, 16))
         else:
             self.sw.near_hangup(leg, 16)
 

@@ -8,7 +8,12 @@ no DNC number and no number outside its window; the call records agree with the 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import sys
 import time
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,7 +24,7 @@ from dialer.services import Services
 from dialer.settings import load_settings
 from dialer.system import run_system
 from simulations.call_model import CustomerModel, LogNormal
-from simulations.pbx import PbxConfig
+from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.virtual_agents import VirtualAgents
 
 SPEED = 50.0
@@ -87,7 +92,9 @@ async def test_a_predictive_campaign_works_its_list_within_the_rules(db_pool, da
     assert sum(states.values()) == 2000 and states.get("claimed", 0) == 0, states
     assert states.get("dnc", 0) == len(scenario.dnc_numbers)
     # the PBX never saw a DNC number or a number outside its window
-    dialled = {o.channel.split("/", 1)[1].split("@", 1)[0] for o in originates if "@carrier" in o.channel}
+    dialled_list = [o.channel.split("/", 1)[1].split("@", 1)[0] for o in originates if "@carrier" in o.channel]
+    dialled = set(dialled_list)
+    assert len(dialled_list) == len(dialled), "a number was originated twice"
     assert not {n.lstrip("+") for n in scenario.dnc_numbers} & dialled
     assert not {n.lstrip("+") for n in scenario.outside_numbers} & dialled
     # the records agree with the PBX call by call: one record per customer originate, same leg ids
@@ -101,3 +108,65 @@ async def test_a_predictive_campaign_works_its_list_within_the_rules(db_pool, da
     abandons = sum(1 for r in records if r["outcome"] == "abandoned")
     assert answers > 300
     assert abandons / answers <= 0.03, f"{abandons} abandons of {answers} live answers"
+
+
+async def start_engine_process(env: dict[str, str], campaign_id: int, agent_ids: list[int]) -> asyncio.subprocess.Process:
+    script = Path(__file__).with_name("engine_process.py")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(campaign_id), *map(str, agent_ids), env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+    assert b"engine up" in line, line
+    return process
+
+
+@pytest.mark.slow
+async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_pool, database_url, redis_url,
+                                                                          tmp_path, build_scenario) -> None:
+    clock = RealClock(speed=SPEED)
+    scenario = await build_scenario(db_pool, leads=2000, agents=10, now=clock.now(), seed=8)
+    sim = SimulatedPbx(PbxConfig(speed=SPEED, seed=4, customer_model=MODEL))
+    await sim.start(host="127.0.0.1", port=0)
+    servers = [{"name": "sim", "host": "127.0.0.1", "port": sim.port, "username": sim.config.username,
+                "secret": sim.config.secret, "max_channels": 500}]
+    env = {"DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_DATA_DIR": str(tmp_path),
+           "DIALER_SPEED": str(SPEED), "DIALER_AMI_SERVERS": json.dumps(servers), "DIALER_ENGINE_ID": "crash-e2e"}
+    try:
+        first = await start_engine_process(env, scenario.campaign.id, scenario.agent_ids)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # about half the list worked
+            done = await db_pool.fetchval("SELECT count(*) FROM call_records WHERE campaign_id = $1 AND outcome IS NOT NULL",
+                                          scenario.campaign.id)
+            if done >= 900:
+                break
+            await asyncio.sleep(0.2)
+        first.kill()  # SIGKILL: no clean-up of any kind
+        await first.wait()
+        in_flight_at_crash = await db_pool.fetchval("SELECT count(*) FROM call_records WHERE outcome IS NULL")
+        old_agent_legs = {r["leg_id"] for r in await db_pool.fetch("SELECT leg_id FROM agent_sessions")}
+        second = await start_engine_process(env, scenario.campaign.id, scenario.agent_ids)
+        try:
+            left = await wait_until_worked(db_pool, scenario.campaign.id, clock=clock, timeout_s=240, errors=[])
+        finally:
+            second.send_signal(signal.SIGINT)
+            await asyncio.wait_for(second.wait(), timeout=30)
+        originates = list(sim.originate_log)
+        live_legs = {ch.uniqueid for ch in sim.channels()}
+    finally:
+        await sim.stop()
+    assert in_flight_at_crash > 0, "the crash should catch calls in flight"
+    assert left == 0
+    states = await lead_states(db_pool, scenario.campaign.id)
+    assert sum(states.values()) == 2000 and states.get("claimed", 0) == 0, states
+    customer = [o for o in originates if "@carrier" in o.channel]
+    dialled = [o.channel.split("/", 1)[1].split("@", 1)[0] for o in customer]
+    assert len(dialled) == len(set(dialled)), "a number was originated twice"
+    assert not {n.lstrip("+") for n in scenario.dnc_numbers} & set(dialled)
+    assert not {n.lstrip("+") for n in scenario.outside_numbers} & set(dialled)
+    records = await db_pool.fetch("SELECT leg_id, outcome FROM call_records WHERE campaign_id=$1", scenario.campaign.id)
+    assert {r["leg_id"] for r in records} == {o.channel_id for o in customer}
+    assert all(r["outcome"] is not None for r in records)
+    # the dead engine's agents were signed out and their phone legs hung up: none stays reserved or connected
+    assert len(old_agent_legs) == 10
+    assert not old_agent_legs & live_legs

@@ -1,0 +1,46 @@
+"""``dialer demo``: the whole system on embedded defaults with a sample campaign and virtual agents."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from dialer.commands._common import settings_from
+from dialer.commands.serve import serve
+from dialer.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("demo", help="run everything with a sample campaign, a simulated PBX and virtual agents")
+    p.add_argument("--host", help="listen address (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, help="listen port (default: 8000)")
+    p.add_argument("--agents", type=int, default=8, help="virtual agents (default: 8)")
+    p.add_argument("--leads", type=int, default=600, help="leads in the generated list (default: 600)")
+    p.set_defaults(func=run, no_engine=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dialer.demo import seed_demo
+    from simulations.virtual_agents import VirtualAgents
+
+    settings = settings_from(args)
+
+    async def start_demo(services: Services) -> None:
+        setup = await seed_demo(services.pool, now=services.clock.now(), leads=args.leads,
+                                virtual_agents=args.agents)
+        engine = services.extras["engine"]
+        agents = VirtualAgents(engine, setup.virtual_agent_ids, setup.campaign_id)
+        engine.spawn(agents.run(), name="virtual-agents")
+        host, port = args.host or settings.host, args.port or settings.port
+        lines = [f"Demo running at http://{host}:{port}  ({len(setup.virtual_agent_ids)} virtual agents taking calls)"]
+        for username, password in setup.accounts.items():
+            lines.append(f"  sign in as {username!r} with password {password!r}")
+        if not setup.accounts:
+            lines.append("  demo accounts: lead, compliance, agent (passwords were shown on the first demo start)")
+        print("\n".join(lines), flush=True)
+
+    asyncio.run(serve(args, before=start_demo, tick_s=1.0))
+    return 0

@@ -1,0 +1,122 @@
+"""The demo: a sample campaign with a generated list, users for each role, and virtual agents.
+
+``seed_demo`` is idempotent: a second start reuses what the first created. Leads get time zones where it
+is daytime now, so calls flow at any hour while the US calling window (08:00-21:00 local) is enforced;
+a few leads sit outside their window and a few are on the DNC list, so the refusals show too.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from campaigns import repository as campaigns_repo
+from campaigns.errors import NotFound
+from campaigns.model import Campaign, CampaignState, DialMode, Pacing
+from dialer import users
+from dialer.users import Role
+from dnc import repository as dnc_repo
+from dnc.lists import ListKind
+from simulations.virtual_agents import virtual_phone
+
+DEMO_CAMPAIGN = "Demo campaign"
+ZONES = ["Pacific/Honolulu", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+         "Europe/London", "Europe/Paris", "Asia/Dubai", "Asia/Kolkata", "Asia/Ho_Chi_Minh", "Asia/Tokyo",
+         "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSetup:
+    campaign_id: int
+    virtual_agent_ids: list[int]
+    accounts: dict[str, str]        # username -> password, for the people trying the demo
+
+
+def daytime_zones(now: datetime) -> tuple[list[str], list[str]]:
+    """Zones where it is 09:00-19:00 now, and zones where it is night (22:00-07:00)."""
+    day, night = [], []
+    for name in ZONES:
+        local = now.astimezone(ZoneInfo(name))
+        minute = local.hour * 60 + local.minute
+        if 9 * 60 <= minute <= 19 * 60:
+            day.append(name)
+        elif minute >= 22 * 60 or minute <= 7 * 60:
+            night.append(name)
+    return day, night
+
+
+async def _user(pool: asyncpg.Pool, username: str, role: Role, password: str, **extra: str) -> users.User:
+    row = await pool.fetchrow("SELECT id FROM users WHERE username = $1", username)
+    if row is not None:
+        user = await users.get_user(pool, row["id"])
+        assert user is not None
+        return user
+    return await users.create_user(pool, username=username, password=password, role=role, **extra)  # type: ignore[arg-type]
+
+
+async def seed_demo(pool: asyncpg.Pool, *, now: datetime, leads: int = 600, virtual_agents: int = 8,
+                    seed: int = 1) -> DemoSetup:
+    """Create (or find) the demo campaign, its list, its users; returns what the demo needs to run."""
+    rng = random.Random(seed)
+    password = "demo-" + secrets.token_hex(4)
+    accounts: dict[str, str] = {}
+    people = [("lead", Role.TEAM_LEAD, "Team Lead"), ("compliance", Role.COMPLIANCE, "Compliance Officer")]
+    for name, role, display in people:
+        if await pool.fetchval("SELECT 1 FROM users WHERE username = $1", name) is None:
+            accounts[name] = password
+        await _user(pool, name, role, password, display_name=display)
+    if await pool.fetchval("SELECT 1 FROM users WHERE username = 'agent'") is None:
+        accounts["agent"] = password
+    human = await _user(pool, "agent", Role.AGENT, password, display_name="Demo Agent")
+    await users.update_user(pool, user_id=human.id, phone_dial_string=virtual_phone(human.id))
+    bots = []
+    for i in range(1, virtual_agents + 1):
+        bot = await _user(pool, f"virtual-{i}", Role.AGENT, secrets.token_urlsafe(16),
+                          display_name=f"Virtual agent {i}")
+        bots.append(bot.id)
+    try:
+        campaign = await campaigns_repo.find_campaign(pool, ref=DEMO_CAMPAIGN)
+    except NotFound:
+        campaign = await campaigns_repo.create_campaign(pool, campaign=Campaign(
+            id=0, name=DEMO_CAMPAIGN, trunk_template="Local/{digits}@carrier", dial_mode=DialMode.PREDICTIVE,
+            pacing=Pacing(target_abandon=0.03), caller_id="+15550100000", default_region="US",
+            window_profile="us", crm_url_template=""))
+        await _generate_list(pool, campaign.id, leads=leads, now=now, rng=rng)
+    async with pool.acquire() as conn:
+        await campaigns_repo.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=[human.id, *bots])
+        if campaign.state is not CampaignState.RUNNING:
+            target = CampaignState.RUNNING if campaign.state is not CampaignState.FINISHED else None
+            if target is not None:
+                await campaigns_repo.set_campaign_state(conn, campaign_id=campaign.id, target=target)
+    return DemoSetup(campaign.id, bots, accounts)
+
+
+async def _generate_list(pool: asyncpg.Pool, campaign_id: int, *, leads: int, now: datetime,
+                         rng: random.Random) -> None:
+    day, night = daytime_zones(now)
+    day = day or ZONES
+    first = ["Anh", "Bao", "Chi", "Dung", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Linh", "Minh"]
+    last = ["Nguyen", "Tran", "Smith", "Garcia", "Martin", "Le", "Pham", "Dubois", "Kim", "Silva"]
+    rows = []
+    dnc_numbers = []
+    for i in range(leads):
+        number = f"+1{rng.choice([212, 310, 415, 617, 702, 305])}555{i:04d}"
+        zone = rng.choice(night) if night and rng.random() < 0.03 else rng.choice(day)
+        if rng.random() < 0.03:
+            dnc_numbers.append(number)
+        rows.append((number, rng.choice(first), rng.choice(last), zone,
+                     {"customer_id": f"C{10000 + i}", "plan": rng.choice(["basic", "plus", "pro"])}))
+    await pool.executemany(
+        "INSERT INTO leads (campaign_id, phone_e164, first_name, last_name, timezones, fields)"
+        " VALUES ($1, $2, $3, $4, ARRAY[$5], $6) ON CONFLICT DO NOTHING",
+        [(campaign_id, n, f, la, z, fields) for n, f, la, z, fields in rows])
+    async with pool.acquire() as conn:
+        await dnc_repo.ensure_list(conn, name="internal", kind=ListKind.INTERNAL, actor="demo", now=now)
+        for number in dnc_numbers:
+            await dnc_repo.add_entry(conn, list_name="internal", number=number, actor="demo",
+                                     reason="demo: asked not to be called", now=now)

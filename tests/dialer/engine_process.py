@@ -1,0 +1,30 @@
+"""An engine process for the crash test: the engine and virtual agents, on the PBX named in the settings.
+
+Run as ``python engine_process.py CAMPAIGN_ID AGENT_ID...`` with ``DIALER_*`` variables; the test kills
+it with SIGKILL to see that a restart loses no lead and dials none twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from dialer.runtime import open_services
+from dialer.settings import load_settings
+from dialer.system import run_system
+from simulations.call_model import LogNormal
+from simulations.virtual_agents import VirtualAgents
+
+
+async def main(campaign_id: int, agent_ids: list[int]) -> None:
+    settings = load_settings(None)
+    async with open_services(settings, bootstrap_admin=False) as services:
+        async with run_system(services) as system:
+            print("engine up", flush=True)
+            await VirtualAgents(system.engine, agent_ids, campaign_id, seed=11, wrap=LogNormal(3.0, 0.3)).run()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(main(int(sys.argv[1]), [int(a) for a in sys.argv[2:]]))
