@@ -36,9 +36,12 @@ VAR_MACHINE_MSG = "DIALER_MACHINE_MSG"  # sound file to leave on a machine ("" t
 VAR_TRANSFER_TO = "DIALER_TRANSFER_TO"  # dial string a transferred customer is connected to
 
 
+LEG_ID_PREFIX = "dl-"
+
+
 def new_leg_id() -> str:
     """A fresh leg id, usable as an Asterisk ChannelId (never reused: a duplicate leaks a channel)."""
-    return "dl-" + uuid.uuid4().hex
+    return LEG_ID_PREFIX + uuid.uuid4().hex
 
 
 def conference_name(agent_id: int | str) -> str:

@@ -26,6 +26,7 @@ from dialer.ami.message import AmiMessage
 from dialer.ami.translate import Translator, other_channel_id
 from dialer.clock import Clock
 from dialer.pbx_port import (
+    LEG_ID_PREFIX,
     VAR_LEG_ID,
     LinkDown,
     LinkUp,
@@ -186,7 +187,7 @@ class AmiAdapter:
                 self._queue.put_nowait(event)
 
     async def redirect(self, leg_id: str, *, context: str, exten: str, priority: int = 1) -> None:
-        server, channel = self._channel(leg_id)
+        server, channel = await self._channel_anywhere(leg_id)
         await self._act(server, "Redirect", [("Channel", channel), ("Context", context), ("Exten", exten),
                                              ("Priority", str(priority))])
 
@@ -199,7 +200,7 @@ class AmiAdapter:
         await self._act(server_a, "Bridge", [("Channel1", channel_a), ("Channel2", channel_b), ("Tone", "no")])
 
     async def hangup(self, leg_id: str, *, cause: int = 16) -> None:
-        server, channel = self._channel(leg_id)
+        server, channel = await self._channel_anywhere(leg_id)
         await self._act(server, "Hangup", [("Channel", channel), ("Cause", str(cause))])
 
     async def set_var(self, leg_id: str, name: str, value: str) -> None:
@@ -291,6 +292,21 @@ class AmiAdapter:
                 return server, channel
         raise PbxError(f"leg {leg_id} is not a live leg on any AMI server")
 
+    async def _channel_anywhere(self, leg_id: str) -> tuple[_Server, str]:
+        """Like ``_channel``, and for a leg of ours placed before a restart (recovery after a crash), its
+        channel found by Uniqueid among the live channels."""
+        try:
+            return self._channel(leg_id)
+        except PbxError:
+            if not leg_id.startswith(LEG_ID_PREFIX):
+                raise
+        for server in self._servers.values():
+            if server.ready:
+                for uid, live in await self._live_channels(server):
+                    if uid == leg_id:
+                        return server, live.channel
+        raise PbxError(f"leg {leg_id} is not a live leg on any AMI server")
+
     async def _act(self, server: _Server, action: str, headers: list[tuple[str, str]]) -> AmiMessage:
         """One action with the server's timeout; raises ``AmiError`` (a ``PbxError``) naming it."""
         return await server.connection.action(action, headers)
@@ -298,7 +314,16 @@ class AmiAdapter:
     async def _live_channels(self, server: _Server) -> list[tuple[str, LiveChannel]]:
         items = await server.connection.list_action("CoreShowChannels")
         name = server.config.name
-        leg_of = server.translator.leg_of_channel
+        known = server.translator.leg_of_channel
+
+        def leg_of(uid: str) -> str | None:
+            # a leg this process placed, or one placed by an engine before a restart: our ChannelIds
+            # are the leg ids themselves (never the ";2" half, which gets other_channel_id)
+            leg = known(uid)
+            if leg is None and uid.startswith(LEG_ID_PREFIX) and not uid.endswith("-2"):
+                return uid
+            return leg
+
         out: list[tuple[str, LiveChannel]] = []
         for item in items:
             fields = item.fields

@@ -116,9 +116,20 @@ async def start_engine_process(env: dict[str, str], campaign_id: int, agent_ids:
         sys.executable, str(script), str(campaign_id), *map(str, agent_ids), env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
-    assert b"engine up" in line, line
+    seen = []
+    while True:  # log lines (a recovery report, say) may come first
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        seen.append(line)
+        assert line, b"".join(seen)
+        if b"engine up" in line:
+            break
+    asyncio.get_running_loop().create_task(_drain(process.stdout))
     return process
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass
 
 
 @pytest.mark.slow
