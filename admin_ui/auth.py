@@ -135,9 +135,9 @@ def role_capabilities(role: Role) -> list[dict[str, Any]]:
     """What the home page offers each role: (key for translation, link)."""
     by_role: dict[Role, list[tuple[str, str]]] = {
         Role.ADMIN: [("users", "/admin/users"), ("campaigns", "/campaigns"), ("dnc", "/dnc"),
-                     ("wallboard", "/wallboard"), ("reports", "/reports")],
+                     ("wallboard", "/wallboard"), ("reports", "/reports"), ("abandonment", "/compliance")],
         Role.TEAM_LEAD: [("campaigns", "/campaigns"), ("lists", "/campaigns"), ("wallboard", "/wallboard"),
-                         ("reports", "/reports"), ("simulate", "/simulate")],
+                         ("reports", "/reports")],
         Role.AGENT: [("panel", "/agent")],
         Role.COMPLIANCE: [("dnc", "/dnc"), ("audit", "/dnc/audit"), ("abandonment", "/compliance")],
     }

@@ -1,6 +1,7 @@
-"""Reconciling the engine's memory with the PBX after a lost link, and with the records after a crash.
+"""Recovery after a crash: reconciling the call records with the PBX's live channels at start.
 
-(A lost AMI link, where the process survived, is ``dialer.reconcile``'s.) ``recover_after_crash`` runs at start: every attempt the records show in flight is matched against the
+(A lost AMI link, where the process survived, is ``dialer.reconcile``'s.) ``recover_after_crash`` runs
+at start: every attempt the records show in flight is matched against the
 PBX's live channels. Nothing is ever re-originated: a vanished attempt is closed as failed and its lead
 goes through the retry policy; a customer still holding for an agent gets the safe-harbor message and
 counts as abandoned; a conversation still going on is cut and recorded as handled (the engine that

@@ -1,7 +1,7 @@
 """Building blocks of the end-to-end engine tests: a campaign with generated leads and virtual agents.
 
-Time zones are picked at run time so that most leads are inside the US calling window (08:00-21:00
-local) right now and a known set is outside it, whatever the hour the tests run at.
+Time zones are picked at run time (``dialer.demo.daytime_zones``) so that most leads are inside the US
+calling window (08:00-21:00 local) right now and a known set is outside it, whatever the hour.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -17,25 +16,8 @@ from campaigns import repository as campaigns_repo
 from campaigns.model import Campaign, CampaignState, DialMode, Pacing
 from campaigns.retry_policy import RetryPolicy, RetryRule
 from dialer import users
+from dialer.demo import daytime_zones
 from dialer.users import Role
-
-ZONES = ["Pacific/Honolulu", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
-         "Europe/London", "Europe/Paris", "Asia/Dubai", "Asia/Kolkata", "Asia/Bangkok", "Asia/Tokyo",
-         "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo", "Atlantic/Reykjavik"]
-
-
-def zones_by_window(now: datetime) -> tuple[list[str], list[str]]:
-    """Zones well inside 08:00-21:00 local now (an hour of margin each side), and zones well outside."""
-    inside, outside = [], []
-    for name in ZONES:
-        local = now.astimezone(ZoneInfo(name))
-        minute = local.hour * 60 + local.minute
-        if 9 * 60 <= minute <= 19 * 60:
-            inside.append(name)
-        elif minute >= 22 * 60 or minute <= 7 * 60:
-            outside.append(name)
-    return inside, outside
-
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
@@ -51,7 +33,7 @@ async def build(pool: asyncpg.Pool, *, leads: int, agents: int, dnc_share: float
                 mode: DialMode = DialMode.PREDICTIVE) -> Scenario:
     """A running campaign with ``leads`` leads (some on DNC, some outside their window) and agent users."""
     rng = random.Random(seed)
-    inside, outside = zones_by_window(now)
+    inside, outside = daytime_zones(now)
     assert inside and outside, f"no zone split at {now}"
     day = 86400  # retries fall due tomorrow: within a test run every lead ends final or scheduled
     policy = RetryPolicy(rules={"busy": RetryRule(day, 3), "no_answer": RetryRule(day, 3),
