@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from campaigns import repository as campaigns_repo
@@ -23,6 +24,7 @@ from dialer.runner import CampaignRunner, DncLookup, dial_time_check, view_of
 
 log = logging.getLogger(__name__)
 LOCK_SPACE = 7201100          # advisory lock key = LOCK_SPACE * 2**20 + campaign id
+SKIP_DELAY = timedelta(hours=1)   # a lead skipped in preview comes back this much later
 
 
 class CampaignControl:
@@ -131,9 +133,10 @@ class CampaignControl:
         return await self._dial_lead(user_id, lead_id, direction="preview")
 
     async def preview_skip(self, user_id: int, lead_id: int) -> None:
+        """Put a previewed lead back, not to be offered again for ``SKIP_DELAY`` (no attempt is counted)."""
         await self._campaign_of_agent(user_id)
         async with self.engine.pool.acquire() as conn:
-            await campaigns_repo.defer_lead(conn, lead_id=lead_id, next_attempt_at=None)
+            await campaigns_repo.defer_lead(conn, lead_id=lead_id, next_attempt_at=self.engine.clock.now() + SKIP_DELAY)
 
     async def manual_dial(self, user_id: int, lead_id: int) -> str:
         return await self._dial_lead(user_id, lead_id, direction="manual")

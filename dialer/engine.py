@@ -95,7 +95,15 @@ class Engine:
             except Exception:  # noqa: BLE001 - one bad event must not stop the engine
                 log.exception("engine could not apply %r", event)
 
+    async def drain(self, *, timeout_s: float = 10.0) -> None:
+        """Wait for effects in progress (PBX actions, call records, lead outcomes) to finish."""
+        pending = [t for t in self._tasks if t.get_name() == "effects"]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
+
     async def close(self) -> None:
+        """Let effects in progress finish, then stop every task."""
+        await self.drain()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

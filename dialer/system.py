@@ -97,6 +97,7 @@ async def run_system(services: Services, *, sim_config: PbxConfig | None = None,
     finally:
         services.extras.pop("engine", None)
         services.extras.pop("pbx_health", None)
+        await engine.drain()   # outcomes in progress reach their records and leads before runners stop
         await control.stop_all()
         await engine.close()
         await adapter.close()
