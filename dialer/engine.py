@@ -20,7 +20,7 @@ from dialer import agents as agents_mod
 from dialer import call_records, calls, routing
 from dialer.agents import Agent, AgentState
 from dialer.call_records import WallTime
-from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
+from dialer.calls import Call, CallState, Pool, PoolKind
 from dialer.campaign_view import CampaignView
 from dialer.clock import Clock
 from dialer.effects import (

@@ -12,14 +12,14 @@ died, goes to safe harbor and is recorded as abandoned rather than risk a long s
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from dialer import agents as ag
 from dialer import calls as ca
 from dialer.agents import Agent, AgentState
 from dialer.calls import Call, CallOutcome, CallState
-from dialer.effects import AgentId, CallId, Effect, Hangup, RedirectToSafeHarbor, StartCallTimer, Timer
+from dialer.effects import CallId, Effect, RedirectToSafeHarbor, Timer
 from dialer.pbx_port import CTX_AGENT, CTX_CONNECT, FailReason, LiveChannel, conference_name
 
 _DIALLING = (CallState.DIALING, CallState.RINGING)
