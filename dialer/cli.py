@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _terminate_like_interrupt()
     try:
         code = args.func(args)
     except SettingsError as exc:
@@ -52,6 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return int(code or 0)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _terminate_like_interrupt() -> None:
+    """SIGTERM (``kill``, systemd, a supervisor) stops a command the way Ctrl-C does, so its clean-up runs:
+    the worker child is stopped, calls are drained and the embedded servers are shut down. uvicorn re-raises
+    the signals it caught once it has stopped serving; with the default SIGTERM action that would end the
+    process before any of that."""
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _terminate)
 
 
 if __name__ == "__main__":

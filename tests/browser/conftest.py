@@ -58,7 +58,9 @@ def start_server(database_url: str, redis_url: str, data_dir: Path, *, extra_env
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
     log_file = log_path.open("wb")
-    process = subprocess.Popen(command or [sys.executable, "-m", "dialer.cli", "serve"], cwd=ROOT, env=env,
+    # The tests start their own ``dialer worker`` (fixture ``worker``) and stop it before the next test, so
+    # no job of a later test (they share one Redis) is ever taken by a worker left over from this one.
+    process = subprocess.Popen(command or [sys.executable, "-m", "dialer.cli", "serve", "--no-worker"], cwd=ROOT, env=env,
                                stdout=log_file, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path, log_file)
     deadline = time.monotonic() + timeout_s

@@ -146,3 +146,42 @@ def test_a_command_run_beside_a_running_server_leaves_its_embedded_servers_up() 
         rd.stop()
         pg.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_sigterm_stops_serve_and_its_worker_child(tmp_path: Path, database_url: str, redis_url: str) -> None:
+    import re
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url,
+           "DIALER_DATA_DIR": str(tmp_path), "DIALER_PORT": str(port), "DIALER_ADMIN_PASSWORD": "sigterm test pw"}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([*DIALER, "serve", "--no-engine"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            worker_pid = None
+            while time.monotonic() < deadline and worker_pid is None:
+                found = re.search(r"background job worker started \(pid (\d+)\)", log.read_text())
+                up = False
+                try:
+                    up = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    pass
+                worker_pid = int(found.group(1)) if found and up else None
+                time.sleep(0.2)
+            assert worker_pid is not None, log.read_text()
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(30) == 130, log.read_text()   # stopped as by Ctrl-C, after its clean-up
+        finally:
+            if server.poll() is None:
+                server.kill()
+    time.sleep(0.2)
+    assert not Path(f"/proc/{worker_pid}").exists() or "zombie" in Path(f"/proc/{worker_pid}/status").read_text(), \
+        "the worker child outlived dialer serve"
