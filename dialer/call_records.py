@@ -79,6 +79,14 @@ async def in_flight(conn: asyncpg.Connection | asyncpg.Pool, *, engine_id: str |
     )
 
 
+async def unsettled(conn: asyncpg.Connection | asyncpg.Pool, *, engine_id: str) -> list[asyncpg.Record]:
+    """Closed attempts of ``engine_id`` whose lead is still claimed by it and was never given its next step."""
+    return await conn.fetch(
+        "SELECT r.* FROM call_records r JOIN leads l ON l.id = r.lead_id"
+        " WHERE r.engine_id = $1 AND r.outcome IS NOT NULL AND NOT r.lead_settled"
+        " AND l.status = 'claimed' AND l.claimed_by = $1 ORDER BY r.id", engine_id)
+
+
 async def close_orphan(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, outcome: CallOutcome, detail: str,
                        ended_at: datetime) -> None:
     """Close an in-flight row the engine lost track of (crash), with the outcome reconciliation decided."""

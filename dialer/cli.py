@@ -13,6 +13,7 @@ import logging
 import pkgutil
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from dialer import commands
@@ -65,7 +66,7 @@ def _terminate_like_interrupt() -> None:
     the worker child is stopped, calls are drained and the embedded servers are shut down. uvicorn re-raises
     the signals it caught once it has stopped serving; with the default SIGTERM action that would end the
     process before any of that."""
-    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
 
 

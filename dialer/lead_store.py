@@ -66,13 +66,17 @@ class PgLeadStore:
                      at: datetime) -> None:
         assert call.lead_id is not None and call.outcome is not None
         await self.settle_outcome(lead_id=call.lead_id, campaign=campaign, outcome=call.outcome,
-                                  disposition_code=call.disposition, callback=callback, agent_id=agent_id, at=at)
+                                  disposition_code=call.disposition, callback=callback, agent_id=agent_id, at=at,
+                                  call_id=call.call_id)
 
     async def settle_outcome(self, *, lead_id: int, campaign: Campaign, outcome: CallOutcome,
                              disposition_code: str | None, callback: Any, agent_id: int | None,
-                             at: datetime) -> None:
-        """The lead's next step after one attempt with ``outcome``."""
+                             at: datetime, call_id: int | None = None) -> None:
+        """The lead's next step after one attempt with ``outcome``; marks the attempt's record (``call_id``)
+        settled in the same transaction, so a restart knows which leads still need this step."""
         async with self.pool.acquire() as conn, conn.transaction():
+            if call_id is not None:
+                await conn.execute("UPDATE call_records SET lead_settled = true WHERE id = $1", call_id)
             try:
                 lead = await leads_repo.get_lead(conn, lead_id=lead_id)
             except NotFound:

@@ -19,7 +19,8 @@ from typing import Any
 
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
-from dialer import db
+from dialer import call_records, db
+from dialer.calls import CallOutcome
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
 from dialer.control import CampaignControl
@@ -122,10 +123,19 @@ async def recover(system: DialerSystem, leads: PgLeadStore) -> None:
         if campaigns[cid] is None:
             return
         await leads.settle_outcome(lead_id=int(record["lead_id"]), campaign=campaigns[cid], outcome=verdict.outcome,
-                                   disposition_code="engine_restart", callback=None, agent_id=None,
-                                   at=engine.clock.now())
+                                   disposition_code=record.get("disposition") or "engine_restart", callback=None,
+                                   agent_id=None, at=engine.clock.now(), call_id=int(record["id"]))
 
     await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock, finish_lead=finish_lead)
+    # attempts whose record was closed but whose lead the crash caught before its next step: settle them
+    # from the record (a lead handed back as new would be dialled a second time)
+    settled = 0
+    for record in await call_records.unsettled(engine.pool, engine_id=engine.engine_id):
+        await finish_lead(dict(record), OrphanVerdict(int(record["id"]), CallOutcome(record["outcome"]),
+                                                      "settled from its record after a restart"))
+        settled += 1
+    if settled:
+        log.warning("settled %s leads from attempts that ended just before the restart", settled)
     released = 0
     async with engine.pool.acquire() as conn:
         for campaign in await campaigns_repo.list_campaigns(conn):
