@@ -13,7 +13,7 @@ over the Bernoulli sums) for small teams and with a normal approximation for lar
 multiplies E_n by a calibration kappa >= 1, realized abandons over the abandons it predicted for the
 calls it placed, and places the largest n such that every call beyond the risk-free progressive ones
 (one per free agent) keeps (1) kappa E_n within the remaining budget, the least over 24 h and 30 d of
-spend * 3% * live answers - abandons (and spend * 4% over the last hour), and (2) the marginal abandon
+spend * 3% * live answers - abandons (and spend * 4.5% over the last hour), and (2) the marginal abandon
 chance per offered connect, kappa (E_n - E_{n-1}) / p, under ``marginal_limit`` (scaled by remaining
 budget / ``slack_reserve``, between 1/4 and ``slack_max``, so unspent budget is spent smoothly and a
 thin budget makes the pacer careful). Until the estimators hold evidence (``warmup_*``) it stays
@@ -43,8 +43,8 @@ class PredictiveSettings:
     """Tuning of the predictive pacer; the defaults are the ones benchmarked in ``benchmarks/``."""
 
     target_abandon: float = 0.03      # legal cap: abandons per live answer (24 h and 30 d)
-    spend: float = 0.8                # share of the legal budget the pacer plans to use
-    hour_cap: float = 0.04            # cap over the last rolling hour
+    spend: float = 0.95               # share of the legal budget the pacer plans to use
+    hour_cap: float = 0.045           # cap over the last rolling hour
     marginal_limit: float = 0.025     # max chance a marginal call's live connect is abandoned
     initial_allowance: float = 0.0    # abandons allowed before any answer
     grace_s: float = 2.0              # an answered call may wait this long for an agent
@@ -59,7 +59,7 @@ class PredictiveSettings:
     prior_machine: float = 0.15       # machine share of answers, before data
     prior_handle_s: float = 150.0
     prior_ring_s: float = 9.0
-    calibration_prior: float = 2.5    # realized abandons per predicted one, before evidence
+    calibration_prior: float = 1.2    # realized abandons per predicted one, before evidence
     calibration_weight: float = 5.0   # how many predicted abandons the prior is worth
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor (and down to a quarter)
