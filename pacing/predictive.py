@@ -61,7 +61,6 @@ class PredictiveSettings:
     prior_ring_s: float = 9.0
     calibration_prior: float = 1.2    # realized abandons per predicted one, before evidence
     calibration_weight: float = 5.0   # how many predicted abandons the prior is worth
-    calibration_floor: float = 1.0    # kappa never below this
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor (and down to a quarter)
 
@@ -198,11 +197,10 @@ class PredictivePacer:
 
     @property
     def calibration(self) -> float:
-        """Realized abandons per abandon the model predicted, learnt from this campaign; never below
-        ``calibration_floor``."""
+        """Realized abandons per abandon the model predicted, learnt from this campaign; never below 1."""
         s = self.settings
         w = s.calibration_weight
-        return max(s.calibration_floor, (self.abandons_seen + s.calibration_prior * w) / (self.predicted_added + w))
+        return max(1.0, (self.abandons_seen + s.calibration_prior * w) / (self.predicted_added + w))
 
     def decide(self, snap: Snapshot) -> Decision:
         s = self.settings
