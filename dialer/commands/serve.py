@@ -54,7 +54,8 @@ def worker_process(services: Services, *, enabled: bool) -> Iterator[subprocess.
         return
     env = {**os.environ, "DIALER_DATABASE_URL": services.extras["database_url"],
            "DIALER_REDIS_URL": services.extras["redis_url"]}
-    process = subprocess.Popen([sys.executable, "-m", "dialer.cli", "worker"], env=env)
+    process = subprocess.Popen([sys.executable, "-m", "dialer.cli", "worker", "--parent-pid", str(os.getpid())],
+                               env=env)
     log.info("background job worker started (pid %s)", process.pid)
     try:
         yield process

@@ -148,9 +148,9 @@ def test_a_command_run_beside_a_running_server_leaves_its_embedded_servers_up() 
         shutil.rmtree(data, ignore_errors=True)
 
 
-def test_sigterm_stops_serve_and_its_worker_child(tmp_path: Path, database_url: str, redis_url: str) -> None:
+def _serve_with_worker(tmp_path: Path, database_url: str, redis_url: str, out) -> tuple[subprocess.Popen[bytes], int]:  # type: ignore[no-untyped-def]
+    """``dialer serve --no-engine`` on a free port; returns it and its worker child's pid once it answers."""
     import re
-    import signal
     import socket
     import time
 
@@ -160,28 +160,57 @@ def test_sigterm_stops_serve_and_its_worker_child(tmp_path: Path, database_url: 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url,
-           "DIALER_DATA_DIR": str(tmp_path), "DIALER_PORT": str(port), "DIALER_ADMIN_PASSWORD": "sigterm test pw"}
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen([*DIALER, "serve", "--no-engine"], env=env, stdout=out, stderr=subprocess.STDOUT)
+           "DIALER_DATA_DIR": str(tmp_path), "DIALER_PORT": str(port), "DIALER_ADMIN_PASSWORD": "serve test pw"}
+    server = subprocess.Popen([*DIALER, "serve", "--no-engine"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    log = Path(out.name)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = re.search(r"background job worker started \(pid (\d+)\)", log.read_text())
         try:
-            deadline = time.monotonic() + 60
-            worker_pid = None
-            while time.monotonic() < deadline and worker_pid is None:
-                found = re.search(r"background job worker started \(pid (\d+)\)", log.read_text())
-                up = False
-                try:
-                    up = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-                except httpx.HTTPError:
-                    pass
-                worker_pid = int(found.group(1)) if found and up else None
-                time.sleep(0.2)
-            assert worker_pid is not None, log.read_text()
+            up = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            up = False
+        if found and up:
+            return server, int(found.group(1))
+        time.sleep(0.2)
+    server.kill()
+    raise AssertionError(log.read_text())
+
+
+def _gone(pid: int, within_s: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status")
+        if not status.exists() or "zombie" in status.read_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_sigterm_stops_serve_and_its_worker_child(tmp_path: Path, database_url: str, redis_url: str) -> None:
+    import signal
+
+    with (tmp_path / "serve.log").open("wb") as out:
+        server, worker_pid = _serve_with_worker(tmp_path, database_url, redis_url, out)
+        try:
             server.send_signal(signal.SIGTERM)
-            assert server.wait(30) == 130, log.read_text()   # stopped as by Ctrl-C, after its clean-up
+            assert server.wait(30) == 130, Path(out.name).read_text()  # stopped as by Ctrl-C, after clean-up
         finally:
             if server.poll() is None:
                 server.kill()
-    time.sleep(0.2)
-    assert not Path(f"/proc/{worker_pid}").exists() or "zombie" in Path(f"/proc/{worker_pid}/status").read_text(), \
-        "the worker child outlived dialer serve"
+    assert _gone(worker_pid, 1.0), "the worker child outlived dialer serve"
+
+
+def test_a_worker_whose_serve_was_killed_with_sigkill_stops_by_itself(tmp_path: Path, database_url: str,
+                                                                       redis_url: str) -> None:
+    with (tmp_path / "serve.log").open("wb") as out:
+        server, worker_pid = _serve_with_worker(tmp_path, database_url, redis_url, out)
+        server.kill()           # no clean-up of any kind in serve
+        server.wait(10)
+    try:
+        assert _gone(worker_pid, 10.0), "the worker child outlived a kill -9 of dialer serve"
+    finally:
+        if not _gone(worker_pid, 0):
+            os.kill(worker_pid, 9)
