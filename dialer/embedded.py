@@ -39,6 +39,27 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def adopt_if_orphaned(owner_file: Path) -> bool:
+    """Take charge of a server found running: True (and ``owner_file`` now names us) when the dialer
+    process that started it is gone (a ``kill -9``), so this process stops it on exit; False when its
+    starter still runs (a command beside ``dialer serve``), which then stays in charge."""
+    try:
+        pid = int(owner_file.read_text().strip())
+    except (OSError, ValueError):
+        pid = 0
+    if pid and pid != os.getpid() and _pid_alive(pid) and "python" in _cmdline(pid) + _exe(pid):
+        return False
+    owner_file.write_text(str(os.getpid()))
+    return True
+
+
+def _exe(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
+
+
 def clean_stale_postgres_pid(pgdata: Path) -> bool:
     """Remove ``postmaster.pid`` if no live postgres owns it (after a crash). Returns True if removed."""
     pidfile = pgdata / "postmaster.pid"
@@ -68,8 +89,9 @@ def _postgres_running(pgdata: Path) -> bool:
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in ``data_dir``; ``url`` is ready for asyncpg.
 
-    A server already running on that directory (another dialer process, or one left by a crash) is used
-    as it is and left running on ``stop()``: only the process that started a server stops it.
+    A server already running on that directory is used as it is. ``stop()`` stops the server this process
+    started, or one whose starter died (``kill -9``: this process adopts it); a server another live
+    dialer process started is left running. ``data_dir.parent / "postgres.owner"`` names the owner.
     """
 
     data_dir: Path
@@ -90,6 +112,13 @@ class EmbeddedPostgres:
         except Exception as exc:  # the wheel raises assorted errors; one line for the user
             raise ServiceUnavailable(f"embedded PostgreSQL in {self.data_dir} failed to start: {exc}") from exc
         self._server = server
+        owner = self.data_dir.parent / "postgres.owner"
+        if self._owned:
+            owner.write_text(str(os.getpid()))
+        else:
+            self._owned = adopt_if_orphaned(owner)
+            if self._owned:
+                log.info("adopted the embedded PostgreSQL left running by a process that is gone")
         self.url = server.get_uri()
         return self.url
 
@@ -124,7 +153,8 @@ def _redis_answers(port: int) -> bool:
 class EmbeddedRedis:
     """A Valkey server with its data in ``data_dir`` on a loopback port remembered in ``data_dir/port``.
 
-    As with PostgreSQL, a Valkey already running there is used and left running on ``stop()``.
+    As with PostgreSQL, a Valkey already running there is used; ``stop()`` stops it only when this process
+    started it or adopted it from a dead starter (``data_dir/owner``).
     """
 
     data_dir: Path
@@ -141,7 +171,9 @@ class EmbeddedRedis:
             pid, port = int(pidfile.read_text() or 0), int(portfile.read_text() or 0)
             if pid and _pid_alive(pid) and "valkey" in _cmdline(pid) and _redis_answers(port):
                 log.info("reusing embedded Valkey left running (pid %s, port %s)", pid, port)
-                self._adopted_pid, self.url = pid, f"redis://127.0.0.1:{port}/0"
+                self.url = f"redis://127.0.0.1:{port}/0"
+                if adopt_if_orphaned(self.data_dir / "owner"):
+                    self._adopted_pid = pid
                 return self.url
             if pid and _pid_alive(pid) and "valkey" in _cmdline(pid):
                 os.kill(pid, signal.SIGKILL)
@@ -162,6 +194,7 @@ class EmbeddedRedis:
         if proc is not None:
             pidfile.write_text(str(proc.pid))
         portfile.write_text(str(server.port))
+        (self.data_dir / "owner").write_text(str(os.getpid()))
         self.url = f"redis://127.0.0.1:{server.port}/0"
         return self.url
 
@@ -172,6 +205,13 @@ class EmbeddedRedis:
             except Exception as exc:  # noqa: BLE001
                 log.warning("embedded Valkey did not stop cleanly: %s", exc)
             self._server = None
+            (self.data_dir / "server.pid").unlink(missing_ok=True)
+        elif self._adopted_pid is not None:
+            pid, self._adopted_pid = self._adopted_pid, None
+            os.kill(pid, signal.SIGTERM)        # Valkey saves its append-only file and exits
+            deadline = time.monotonic() + 10
+            while _pid_alive(pid) and "valkey" in _cmdline(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
             (self.data_dir / "server.pid").unlink(missing_ok=True)
 
 

@@ -214,3 +214,43 @@ def test_a_worker_whose_serve_was_killed_with_sigkill_stops_by_itself(tmp_path: 
     finally:
         if not _gone(worker_pid, 0):
             os.kill(worker_pid, 9)
+
+
+def test_servers_left_by_a_killed_dialer_are_adopted_and_stopped_by_the_next_one() -> None:
+    import shutil
+    import tempfile
+    import time
+
+    from dialer.embedded import EmbeddedRedis, _postgres_running
+
+    data = Path(tempfile.mkdtemp(prefix="dialer-test-adopt-"))
+    starter = ("import sys, time; from pathlib import Path\n"
+               "from dialer.embedded import EmbeddedPostgres, EmbeddedRedis\n"
+               "d = Path(sys.argv[1]); EmbeddedPostgres(d / 'postgres').start(); EmbeddedRedis(d / 'valkey').start()\n"
+               "print('up', flush=True); time.sleep(600)\n")
+    crashed = subprocess.Popen([sys.executable, "-c", starter, str(data)], stdout=subprocess.PIPE)
+    try:
+        assert crashed.stdout is not None and crashed.stdout.readline().strip() == b"up"
+        crashed.kill()          # kill -9: its servers stay up, with no one in charge of them
+        crashed.wait(10)
+        valkey_pid = int((data / "valkey" / "server.pid").read_text())
+        pg, rd = EmbeddedPostgres(data / "postgres"), EmbeddedRedis(data / "valkey")
+        pg.start()
+        rd.start()
+        assert _postgres_running(data / "postgres")
+        assert (data / "postgres.owner").read_text() == str(os.getpid())
+        rd.stop()
+        pg.stop()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _postgres_running(data / "postgres"):
+            time.sleep(0.1)
+        assert not _postgres_running(data / "postgres")
+        status = Path(f"/proc/{valkey_pid}/status")
+        assert not status.exists() or "zombie" in status.read_text()
+    finally:
+        if crashed.poll() is None:
+            crashed.kill()
+            crashed.wait(10)
+        assert crashed.stdout is not None
+        crashed.stdout.close()
+        shutil.rmtree(data, ignore_errors=True)
