@@ -48,8 +48,11 @@ class CampaignControl:
                 await self.sync()
                 await self.engine.clock.sleep(self.sync_s)
         finally:
-            await self.stop_all()
-            await self.engine.pool.release(self._lock_conn)
+            try:
+                await self.stop_all()
+            finally:
+                conn, self._lock_conn = self._lock_conn, None
+                await self.engine.pool.release(conn)
 
     async def sync(self) -> None:
         async with self._sync_lock:
@@ -78,6 +81,8 @@ class CampaignControl:
         log.info("campaign %s (%s) started on engine %s", campaign.id, campaign.name, self.engine.engine_id)
 
     async def _stop_runner(self, campaign_id: int) -> None:
+        if campaign_id not in self.runners:
+            return          # stopped meanwhile by another path (a sync, or the shutdown)
         runner, task = self.runners.pop(campaign_id)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -7,6 +7,8 @@ configured URL raises ``SettingsError`` naming the setting (the CLI prints it an
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -90,6 +92,10 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, migra
                           "It is shown only this once.", flush=True)
             yield services
         finally:
-            await pool.close()
+            try:  # a connection still held by a task that failed to let go must not hang the exit
+                await asyncio.wait_for(pool.close(), timeout=15)
+            except TimeoutError:
+                log.warning("database connections still in use after 15 s; closing them")
+                pool.terminate()
     finally:
         backends.stop()

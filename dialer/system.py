@@ -99,6 +99,12 @@ async def run_system(services: Services, *, sim_config: PbxConfig | None = None,
         services.extras.pop("engine", None)
         services.extras.pop("pbx_health", None)
         await engine.drain()   # outcomes in progress reach their records and leads before runners stop
+        control_task = next((t for t in system.tasks if t.get_name() == "campaign-control"), None)
+        if control_task is not None:
+            # the control loop stops its runners and gives back its connection itself; cancelling it first
+            # keeps a last sync from running beside the shutdown on the same connection
+            control_task.cancel()
+            await asyncio.gather(control_task, return_exceptions=True)
         await control.stop_all()
         await engine.close()
         await adapter.close()

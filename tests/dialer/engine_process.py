@@ -7,7 +7,9 @@ it with SIGKILL to see that a restart loses no lead and dials none twice.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
+import signal
 import sys
 
 from dialer.runtime import open_services
@@ -17,7 +19,15 @@ from simulations.call_model import LogNormal
 from simulations.virtual_agents import VirtualAgents
 
 
+def dump_tasks() -> None:
+    """SIGUSR2: print every asyncio task's stack (the test asks for it when a shutdown hangs)."""
+    for task in asyncio.all_tasks():
+        task.print_stack(file=sys.stdout)
+    sys.stdout.flush()
+
+
 async def main(campaign_id: int, agent_ids: list[int]) -> None:
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, dump_tasks)
     settings = load_settings(None)
     async with open_services(settings, bootstrap_admin=False) as services:
         async with run_system(services) as system:
@@ -26,5 +36,6 @@ async def main(campaign_id: int, agent_ids: list[int]) -> None:
 
 
 if __name__ == "__main__":
+    faulthandler.register(signal.SIGUSR1, all_threads=True)   # SIGUSR1: every thread's stack
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(main(int(sys.argv[1]), [int(a) for a in sys.argv[2:]]))

@@ -123,13 +123,30 @@ async def start_engine_process(env: dict[str, str], campaign_id: int, agent_ids:
         assert line, b"".join(seen)
         if b"engine up" in line:
             break
-    asyncio.get_running_loop().create_task(_drain(process.stdout))
+    output = bytearray(b"".join(seen))
+    asyncio.get_running_loop().create_task(_drain(process.stdout, output))
+    process.output = output  # type: ignore[attr-defined]
     return process
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+async def _drain(stream: asyncio.StreamReader, into: bytearray) -> None:
+    while line := await stream.readline():
+        into += line
+
+
+async def stop_engine_process(process: asyncio.subprocess.Process, timeout_s: float = 30.0) -> None:
+    """SIGINT, as Ctrl-C; if it has not exited in time, ask it for its stacks and fail with its output."""
+    process.send_signal(signal.SIGINT)
+    try:
+        await asyncio.wait_for(process.wait(), timeout=timeout_s)
+    except TimeoutError:
+        process.send_signal(signal.SIGUSR2)   # asyncio tasks
+        process.send_signal(signal.SIGUSR1)   # threads
+        await asyncio.sleep(2)
+        process.kill()
+        await process.wait()
+        tail = bytes(process.output[-20000:]).decode(errors="replace")  # type: ignore[attr-defined]
+        raise AssertionError(f"the engine did not stop within {timeout_s}s of SIGINT:\n{tail}") from None
 
 
 @pytest.mark.slow
@@ -160,8 +177,7 @@ async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_po
         try:
             left = await wait_until_worked(db_pool, scenario.campaign.id, clock=clock, timeout_s=240, errors=[])
         finally:
-            second.send_signal(signal.SIGINT)
-            await asyncio.wait_for(second.wait(), timeout=30)
+            await stop_engine_process(second)
         originates = list(sim.originate_log)
         live_legs = {ch.uniqueid for ch in sim.channels()}
     finally:
