@@ -63,9 +63,10 @@ class RecoveryReport:
     agent_legs_hung_up: int
 
 
-async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
+async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock, engine_id: str,
                               finish_lead: object | None = None) -> tuple[RecoveryReport, list[OrphanVerdict]]:
-    """Close every in-flight record against the PBX's live channels; hang up stale agent legs.
+    """Close every in-flight record of ``engine_id`` against the PBX's live channels; hang up its agents'
+    legs. Other engines' calls and agents are not touched.
 
     ``finish_lead(record, verdict)`` (async) lets the campaigns layer apply its retry policy to the lead.
     """
@@ -76,7 +77,7 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
     by_leg = {c.leg_id: c for c in channels if c.leg_id}
     verdicts: list[OrphanVerdict] = []
     closed: dict[str, int] = {}
-    for record in await call_records.in_flight(pool):
+    for record in await call_records.in_flight(pool, engine_id=engine_id):
         verdict = judge_orphan(dict(record), by_leg.get(record["leg_id"]))
         verdicts.append(verdict)
         leg = record["leg_id"]
@@ -93,14 +94,14 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
             await finish_lead(dict(record), verdict)  # type: ignore[operator]
         closed[verdict.outcome.value] = closed.get(verdict.outcome.value, 0) + 1
     # agents: every session of before the crash ends and its phone leg is hung up
-    sessions = await pool.fetch("SELECT user_id, leg_id FROM agent_sessions")
+    sessions = await pool.fetch("SELECT user_id, leg_id FROM agent_sessions WHERE engine_id = $1", engine_id)
     hung = 0
     for session in sessions:
         channel = by_leg.get(session["leg_id"]) if session["leg_id"] else None
         if channel is not None:
             await _hangup(pbx, session["leg_id"])
             hung += 1
-    await pool.execute("DELETE FROM agent_sessions")
+    await pool.execute("DELETE FROM agent_sessions WHERE engine_id = $1", engine_id)
     report = RecoveryReport(closed=closed, released_leads=0, agent_legs_hung_up=hung)
     if verdicts or hung:
         log.warning("recovered after a crash: %s", report)

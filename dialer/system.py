@@ -17,15 +17,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
-from dialer import call_records, db
+from dialer import call_records, db, takeover
 from dialer.calls import CallOutcome
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
 from dialer.control import CampaignControl
 from dialer.engine import Engine
 from dialer.lead_store import PgLeadStore
+from dialer.pbx_port import PbxError
 from dialer.recovery import OrphanVerdict, recover_after_crash
 from dialer.services import Services
 from dnc.checker import DncChecker
@@ -59,7 +62,8 @@ def default_engine_id() -> str:
 
 @asynccontextmanager
 async def run_system(services: Services, *, sim_config: PbxConfig | None = None, engine_id: str | None = None,
-                     tick_s: float = 1.0, sim_lines: int = 500) -> AsyncIterator[DialerSystem]:
+                     tick_s: float = 1.0, sim_lines: int = 500,
+                     takeover_every_s: float = 30.0) -> AsyncIterator[DialerSystem]:
     """Start the engine on ``services``; stops everything on exit."""
     settings = services.settings
     clock = services.clock
@@ -86,11 +90,19 @@ async def run_system(services: Services, *, sim_config: PbxConfig | None = None,
     engine.control = control
     system = DialerSystem(engine=engine, control=control, adapter=adapter, dnc=dnc, sim=sim)
     try:
-        await recover(system, leads)
+        engine_lock = await takeover.hold_engine_lock(services.pool, engine_id)
+    except BaseException:
+        await adapter.close()
+        if sim is not None:
+            await sim.stop()
+        raise
+    try:
+        await recover(system, engine_id=engine_id)
         if database_url:
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
         system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))
         system.tasks.append(engine.spawn(control.run(), name="campaign-control"))
+        system.tasks.append(engine.spawn(watch_other_engines(system, every_s=takeover_every_s), name="engine-watch"))
         services.extras["engine"] = engine
         services.extras["system"] = system
         services.extras["pbx_health"] = system.health
@@ -110,11 +122,33 @@ async def run_system(services: Services, *, sim_config: PbxConfig | None = None,
         await adapter.close()
         if sim is not None:
             await sim.stop()
+        await services.pool.release(engine_lock)   # the lock goes with the connection's session reset
 
 
-async def recover(system: DialerSystem, leads: PgLeadStore) -> None:
-    """After a crash: close in-flight attempts against the PBX, return claimed leads to the hopper."""
+async def watch_other_engines(system: DialerSystem, *, every_s: float) -> None:
+    """Every ``every_s`` (on the engine's clock), recover the work of engines that died for good."""
     engine = system.engine
+    while True:
+        await engine.clock.sleep(every_s)
+        try:
+            for other in await takeover.engines_with_work(engine.pool, besides=engine.engine_id):
+                async with engine.pool.acquire() as conn:
+                    if not await takeover.try_lock(conn, other):
+                        continue          # alive
+                    try:
+                        log.warning("engine %r is gone; recovering its leads, calls and agents", other)
+                        await recover(system, engine_id=other)
+                    finally:
+                        await takeover.unlock(conn, other)
+        except (OSError, asyncpg.PostgresError, PbxError) as exc:
+            log.warning("could not look after other engines' work this time: %s", exc)
+
+
+async def recover(system: DialerSystem, *, engine_id: str) -> None:
+    """After a crash of ``engine_id`` (this engine before its restart, or another that died): close its
+    in-flight attempts against the PBX, settle or return its claimed leads, sign its agents out."""
+    engine = system.engine
+    leads = PgLeadStore(engine.pool, engine_id=engine_id)
     campaigns: dict[int, Any] = {}
 
     async def finish_lead(record: dict[str, Any], verdict: OrphanVerdict) -> None:
@@ -132,11 +166,12 @@ async def recover(system: DialerSystem, leads: PgLeadStore) -> None:
                                    disposition_code=record.get("disposition") or "engine_restart", callback=None,
                                    agent_id=None, at=engine.clock.now(), call_id=int(record["id"]))
 
-    await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock, finish_lead=finish_lead)
+    await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock, engine_id=engine_id,
+                              finish_lead=finish_lead)
     # attempts whose record was closed but whose lead the crash caught before its next step: settle them
     # from the record (a lead handed back as new would be dialled a second time)
     settled = 0
-    for record in await call_records.unsettled(engine.pool, engine_id=engine.engine_id):
+    for record in await call_records.unsettled(engine.pool, engine_id=engine_id):
         await finish_lead(dict(record), OrphanVerdict(int(record["id"]), CallOutcome(record["outcome"]),
                                                       "settled from its record after a restart"))
         settled += 1
@@ -145,6 +180,6 @@ async def recover(system: DialerSystem, leads: PgLeadStore) -> None:
     released = 0
     async with engine.pool.acquire() as conn:
         for campaign in await campaigns_repo.list_campaigns(conn):
-            released += await campaigns_repo.release_leads(conn, campaign_id=campaign.id, engine_id=engine.engine_id)
+            released += await campaigns_repo.release_leads(conn, campaign_id=campaign.id, engine_id=engine_id)
     if released:
         log.warning("returned %s leads claimed before the restart to the hopper", released)
