@@ -53,7 +53,7 @@ class PredictiveSettings:
     warmup_attempts: int = 20         # progressive until this many dial outcomes ...
     warmup_handled: int = 10          # ... and this many handled calls
     max_ratio: float = 4.0            # never more calls in flight than this per logged-in agent
-    exact_limit: int = 16             # exact distribution up to this many busy + ringing items
+    exact_limit: int = 60             # exact distribution up to this many busy + ringing items
     prior_connect: float = 0.15       # live answers per attempt, before data
     connect_half_life: float = 200.0  # attempts
     prior_machine: float = 0.15       # machine share of answers, before data
