@@ -135,7 +135,7 @@ def _excess_exact(
 
 
 def expected_abandons(
-    supply: FloatArray, demand: FloatArray, ready: int, g: FloatArray, n_max: int, *, exact_limit: int = 16,
+    supply: FloatArray, demand: FloatArray, ready: int, g: FloatArray, n_max: int, *, exact_limit: int = 60,
     stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0,
 ) -> FloatArray:
     """Expected live answers finding no agent when placing n = 0..n_max calls now (a lower bound).
