@@ -8,7 +8,6 @@ configured URL raises ``SettingsError`` naming the setting (the CLI prints it an
 from __future__ import annotations
 
 import asyncio
-
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

@@ -22,9 +22,9 @@ import asyncpg
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
 from dialer import call_records, db, takeover
-from dialer.calls import CallOutcome
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
+from dialer.calls import CallOutcome
 from dialer.control import CampaignControl
 from dialer.engine import Engine
 from dialer.lead_store import PgLeadStore
@@ -64,7 +64,17 @@ def default_engine_id() -> str:
 async def run_system(services: Services, *, sim_config: PbxConfig | None = None, engine_id: str | None = None,
                      tick_s: float = 1.0, sim_lines: int = 500,
                      takeover_every_s: float = 30.0) -> AsyncIterator[DialerSystem]:
-    """Start the engine on ``services``; stops everything on exit."""
+    """Start the engine on ``services`` under its engine id's lock; stops everything on exit."""
+    engine_id = engine_id or default_engine_id()
+    async with takeover.holding_engine_lock(services.pool, engine_id):
+        async with _start_system(services, sim_config=sim_config, engine_id=engine_id, tick_s=tick_s,
+                                 sim_lines=sim_lines, takeover_every_s=takeover_every_s) as system:
+            yield system
+
+
+@asynccontextmanager
+async def _start_system(services: Services, *, sim_config: PbxConfig | None, engine_id: str, tick_s: float,
+                        sim_lines: int, takeover_every_s: float) -> AsyncIterator[DialerSystem]:
     settings = services.settings
     clock = services.clock
     sim: SimulatedPbx | None = None
@@ -78,7 +88,6 @@ async def run_system(services: Services, *, sim_config: PbxConfig | None = None,
                                    username=sim.config.username, secret=sim.config.secret, max_channels=sim_lines)]
     adapter = AmiAdapter(configs, clock=clock)
     await adapter.start()
-    engine_id = engine_id or default_engine_id()
     engine = Engine(pool=services.pool, pbx=adapter, clock=clock, engine_id=engine_id)
     database_url = services.extras.get("database_url")
     dnc = DncChecker(clock=clock)
@@ -89,13 +98,6 @@ async def run_system(services: Services, *, sim_config: PbxConfig | None = None,
                               tick_s=tick_s)
     engine.control = control
     system = DialerSystem(engine=engine, control=control, adapter=adapter, dnc=dnc, sim=sim)
-    try:
-        engine_lock = await takeover.hold_engine_lock(services.pool, engine_id)
-    except BaseException:
-        await adapter.close()
-        if sim is not None:
-            await sim.stop()
-        raise
     try:
         await recover(system, engine_id=engine_id)
         if database_url:
@@ -117,12 +119,10 @@ async def run_system(services: Services, *, sim_config: PbxConfig | None = None,
             # keeps a last sync from running beside the shutdown on the same connection
             control_task.cancel()
             await asyncio.gather(control_task, return_exceptions=True)
-        await control.stop_all()
         await engine.close()
         await adapter.close()
         if sim is not None:
             await sim.stop()
-        await services.pool.release(engine_lock)   # the lock goes with the connection's session reset
 
 
 async def watch_other_engines(system: DialerSystem, *, every_s: float) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -26,6 +28,16 @@ async def try_lock(conn: asyncpg.Connection, engine_id: str) -> bool:
 
 async def unlock(conn: asyncpg.Connection, engine_id: str) -> None:
     await conn.execute("SELECT pg_advisory_unlock($1::int4, hashtext($2))", LOCK_SPACE, engine_id)
+
+
+@asynccontextmanager
+async def holding_engine_lock(pool: asyncpg.Pool, engine_id: str) -> AsyncIterator[None]:
+    """This engine's lock for the life of the block (it goes with the connection's reset on release)."""
+    conn = await hold_engine_lock(pool, engine_id)
+    try:
+        yield
+    finally:
+        await pool.release(conn)
 
 
 async def hold_engine_lock(pool: asyncpg.Pool, engine_id: str, *, wait_s: float = 15.0) -> asyncpg.Connection:
