@@ -12,12 +12,15 @@ are bounded below by E_n = max_k E[(C_k + N_k(n) - F_k - K)^+], computed exactly
 over the Bernoulli sums) for small teams and with a normal approximation for large ones. The pacer
 multiplies E_n by a calibration kappa >= 1, realized abandons over the abandons it predicted for the
 calls it placed, and places the largest n such that every call beyond the risk-free progressive ones
-(one per free agent) keeps (1) kappa E_n within the remaining budget, the least over 24 h and 30 d of
-spend * 3% * live answers - abandons (and spend * 4.5% over the last hour), and (2) the marginal abandon
-chance per offered connect, kappa (E_n - E_{n-1}) / p, under ``marginal_limit`` (scaled by remaining
-budget / ``slack_reserve``, between 1/4 and ``slack_max``, so unspent budget is spent smoothly and a
-thin budget makes the pacer careful). Until the estimators hold evidence (``warmup_*``) it stays
-progressive; with no answers yet the budget is zero, so the first overdialled call waits for answers.
+(one per free agent) keeps (1) kappa E_n within the budget: what is left of it now, the least over
+24 h and 30 d of spend * 3% * live answers - abandons (and spend * 4.5% over the last hour), plus
+spend * 3% of the live answers expected from the calls in flight and the n new ones (each live answer
+widens the budget). When chance has overspent the budget, the calls may still risk ``recover`` (a half)
+of what their own answers pay for: the rate then comes down, where stalling on progressive dialling
+would cut the answers it is measured on and leave agents idle for the rest of the day; and (2) the
+marginal abandon chance per offered connect, kappa (E_n - E_{n-1}) / p, under ``marginal_limit``
+(scaled up by remaining budget / ``slack_reserve``, up to ``slack_max``, so unspent budget is spent
+smoothly). Until the estimators hold evidence (``warmup_*``) it stays progressive.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class PredictiveSettings:
     target_abandon: float = 0.03      # legal cap: abandons per live answer (24 h and 30 d)
     spend: float = 0.95               # share of the legal budget the pacer plans to use
     hour_cap: float = 0.045           # cap over the last rolling hour
-    marginal_limit: float = 0.025     # max chance a marginal call's live connect is abandoned
+    marginal_limit: float = 0.03      # max chance a marginal call's live connect is abandoned
     initial_allowance: float = 0.0    # abandons allowed before any answer
     grace_s: float = 2.0              # an answered call may wait this long for an agent
     supply_trust: float = 0.5         # scales how far ahead agents are counted as freeing (1: fully)
@@ -62,7 +65,8 @@ class PredictiveSettings:
     calibration_prior: float = 1.2    # realized abandons per predicted one, before evidence
     calibration_weight: float = 5.0   # how many predicted abandons the prior is worth
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
-    slack_max: float = 6.0            # ... up to this factor (and down to a quarter)
+    slack_max: float = 6.0            # ... up to this factor
+    recover: float = 0.5              # overspent: calls may risk this share of what their answers pay
 
     def __post_init__(self) -> None:
         if not 0 < self.target_abandon < 1 or not 0 < self.spend <= 1 or not 0 < self.marginal_limit <= 1:
@@ -228,16 +232,20 @@ class PredictivePacer:
         n_max = min(cap, safe + max(10, logged))
         kappa = self.calibration
         budget = self.windows.remaining(snap.now)
+        # Calls in flight and new calls bring live answers, each widening the budget (module docstring).
+        live = float(self.ring.p_answer_within(dialing, 1e6).sum()) * offered_share
+        pay = s.target_abandon * s.spend * (live + p * np.arange(n_max + 1))
+        allowed = budget + pay if budget >= 0 else s.recover * pay
         limit = s.marginal_limit * p
         if s.slack_reserve > 0:
-            limit *= min(max(budget / s.slack_reserve, 0.25), s.slack_max)
+            limit *= min(max(budget / s.slack_reserve, 1.0), s.slack_max)
         raw = expected_abandons(supply, demand, snap.agents_ready - snap.waiting, g, n_max,
-                                exact_limit=s.exact_limit, stop_above=budget / kappa, stop_step=limit / kappa,
+                                exact_limit=s.exact_limit, stop_above=allowed[-1] / kappa, stop_step=limit / kappa,
                                 min_n=safe)
         excess = kappa * raw
         steps = excess.copy()
         steps[1:] -= excess[:-1]
-        ok = (excess <= budget) & (steps <= limit)
+        ok = (excess <= allowed[: len(excess)]) & (steps <= limit)
         ok[: safe + 1] = True
         bad = np.nonzero(~ok)[0]
         calls = int(bad[0] - 1) if bad.size else len(excess) - 1
@@ -245,5 +253,5 @@ class PredictivePacer:
         why = (f"predictive: {snap.agents_ready} ready, {len(busy)} busy (~{supply[:, -1].sum():.1f} free in "
                f"{grid[-1] + s.grace_s:.0f}s), {ringing} ringing (~{demand[:, -1].sum():.1f} live), "
                f"connect {p:.1%}; {calls} calls risk {excess[calls]:.2f} abandons (model x{kappa:.2f}) "
-               f"of budget {budget:.2f}")
+               f"allowed {allowed[calls]:.2f} (budget left {budget:.2f})")
         return Decision(calls, why)

@@ -77,13 +77,26 @@ def test_every_pacer_places_a_non_negative_number_within_the_free_lines(snap: Sn
 
 @settings(max_examples=150, deadline=None)
 @given(snap=snapshots)
-def test_predictive_with_its_budget_spent_never_dials_beyond_the_free_agents(snap: Snapshot) -> None:
-    pacer = _trained()
+def test_predictive_with_its_budget_spent_never_dials_more_than_with_budget_left(snap: Snapshot) -> None:
+    healthy, spent = _trained(), _trained()
+    for pacer in (healthy, spent):
+        pacer.seed_history(answers=[snap.now - 1000.0 + i for i in range(400)])
     for i in range(30):
-        pacer.observe(Abandoned(now=snap.now - i, waited_s=2.0))
-    assert pacer.windows.remaining(snap.now) < 0
-    free_without_a_call = max(0, snap.agents_ready - snap.waiting - len(snap.dialing))
-    assert pacer.decide(snap).calls <= free_without_a_call
+        spent.observe(Abandoned(now=snap.now - i, waited_s=2.0))
+    assert spent.windows.remaining(snap.now) < 0 < healthy.windows.remaining(snap.now)
+    assert spent.decide(snap).calls <= healthy.decide(snap).calls
+
+
+def test_predictive_with_its_budget_overspent_still_dials_calls_their_own_answers_pay_for() -> None:
+    # 15 abandons in 200 answers: 7.5%, over the cap. Stalling on one call per free agent would cut the
+    # answers the rate is measured on; calls whose abandon chance is far under 3% bring the rate down.
+    spent = _trained()
+    spent.seed_history(answers=[300.0 + i for i in range(200)], abandons=[400.0 + i for i in range(15)])
+    assert spent.windows.remaining(700.0) < 0
+    snap = Snapshot(now=700.0, agents_ready=3, agents_busy=tuple(float(e) for e in range(100, 1100, 50)))
+    decision = spent.decide(snap)
+    assert decision.calls > 3
+    assert "allowed" in decision.why
 
 
 def test_predictive_is_progressive_at_the_start_of_a_campaign() -> None:
@@ -113,11 +126,12 @@ def test_predictive_dials_ahead_of_a_large_team_but_not_of_a_single_agent() -> N
 
 
 def test_seeded_history_from_the_records_limits_the_budget_after_a_restart() -> None:
-    pacer = _trained()
-    pacer.seed_history(answers=[-100.0] * 100, abandons=[-50.0] * 10)
-    assert pacer.windows.remaining(0.0) < 0
+    fresh, restarted = _trained(), _trained()
+    fresh.seed_history(answers=[-100.0] * 100)
+    restarted.seed_history(answers=[-100.0] * 100, abandons=[-50.0] * 10)
+    assert restarted.windows.remaining(0.0) < 0 < fresh.windows.remaining(0.0)
     snap = Snapshot(now=0.0, agents_ready=2, agents_busy=(50.0,) * 30, dialing=(1.0, 2.0))
-    assert pacer.decide(snap).calls == 0
+    assert restarted.decide(snap).calls < fresh.decide(snap).calls
 
 
 def test_expected_abandons_matches_the_binomial_by_hand() -> None:
