@@ -159,7 +159,8 @@ def expected_abandons(
 
 
 class PredictivePacer:
-    """Model-based pacing with the abandonment cap as a budget it never overspends."""
+    """Model-based pacing with the abandonment cap as a budget: it risks only what is left and what its calls
+    will bring."""
 
     name = "predictive"
 

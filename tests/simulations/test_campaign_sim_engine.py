@@ -89,6 +89,20 @@ def test_predictive_keeps_abandonment_under_the_cap_for_small_and_mid_teams(
     assert s.abandon_rate <= 0.03
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_predictive_brings_an_overspent_rate_down_without_leaving_its_agents_idle(seed: int) -> None:
+    # The hour before the run ended with 8 abandons in 100 live answers (8%). The pacer must pull the
+    # 24-hour rate back toward the cap, and keep dialling ahead of its agents meanwhile.
+    scen = _scenario(agents=5, hours=2.0, customers=CustomerModel(connect_rate=0.12))
+    pacer = make_pacer("predictive")
+    pacer.seed_history(answers=[-3600.0 + 36 * i for i in range(100)], abandons=[-1800.0 + 200 * i for i in range(8)])
+    assert pacer.windows.remaining(0.0) < 0
+    s = summarize(simulate(scen, pacer, seed))
+    progressive = summarize(simulate(scen, make_pacer("progressive"), seed))
+    assert (8 + s.abandons) / (100 + s.live_answers) < 0.055
+    assert s.occupancy > progressive.occupancy + 0.10
+
+
 def test_predictive_stays_under_the_cap_while_the_team_grows_and_shrinks() -> None:
     schedule = ramp_schedule(2, 12, 1200.0) + ((2400.0, 4), (3000.0, 10))
     scen = Scenario(name="churn", duration_s=3600.0, agents=schedule,
