@@ -141,4 +141,4 @@ def role_capabilities(role: Role) -> list[dict[str, Any]]:
         Role.AGENT: [("panel", "/agent")],
         Role.COMPLIANCE: [("dnc", "/dnc"), ("audit", "/dnc/audit"), ("abandonment", "/compliance")],
     }
-    return [{"key": key, "href": href} for key, href in by_role[role]]
+    return [{"key": key, "href": href} for key, href in (*by_role[role], ("simulations", "/simulations"))]

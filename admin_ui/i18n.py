@@ -371,6 +371,38 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "vi": "Nhập tệp danh bạ quốc gia; hệ thống kiểm tra trước mỗi cuộc gọi."},
     "start_compliance_3": {"en": "Watch each campaign's abandonment over 24 hours and 30 days against its cap.",
                            "vi": "Theo dõi tỷ lệ bỏ cuộc gọi của từng chiến dịch trong 24 giờ và 30 ngày so với mức trần."},
+    "nav_simulations": {"en": "Simulations", "vi": "Mô phỏng"},
+    "cap_simulations": {"en": "Simulate a campaign to tune pacing before going live",
+                        "vi": "Mô phỏng chiến dịch để chỉnh nhịp quay số trước khi chạy thật"},
+    "sim_help": {"en": "Compare pacers on simulated campaign days: pick a scenario, change the team, connect rate or "
+                       "talk time to match yours, and run. Nothing is dialled.",
+                 "vi": "So sánh các bộ điều nhịp trên những ngày chiến dịch mô phỏng: chọn kịch bản, đổi số nhân viên, "
+                       "tỷ lệ kết nối hoặc thời gian nói cho giống của bạn, rồi chạy. Không có cuộc gọi thật nào."},
+    "sim_scenario": {"en": "Scenario", "vi": "Kịch bản"},
+    "sim_pacers": {"en": "Pacers to compare", "vi": "Bộ điều nhịp cần so sánh"},
+    "sim_agents": {"en": "Agents", "vi": "Số nhân viên"},
+    "sim_connect": {"en": "Connect rate, %", "vi": "Tỷ lệ kết nối, %"},
+    "sim_talk": {"en": "Mean talk time, seconds", "vi": "Thời gian nói trung bình, giây"},
+    "sim_from_scenario": {"en": "as in the scenario", "vi": "theo kịch bản"},
+    "sim_hours": {"en": "Hours in the day", "vi": "Số giờ trong ngày"},
+    "sim_seeds": {"en": "Days per pacer (seeds)", "vi": "Số ngày cho mỗi bộ điều nhịp"},
+    "sim_toml": {"en": "Or your own scenario (TOML)", "vi": "Hoặc kịch bản riêng (TOML)"},
+    "sim_run": {"en": "Run the simulation", "vi": "Chạy mô phỏng"},
+    "sim_pacer": {"en": "Pacer", "vi": "Bộ điều nhịp"},
+    "sim_abandoned": {"en": "Abandoned", "vi": "Bị bỏ"},
+    "sim_worst_day": {"en": "Worst day", "vi": "Ngày tệ nhất"},
+    "sim_worst_hour": {"en": "Worst hour", "vi": "Giờ tệ nhất"},
+    "sim_occupancy": {"en": "Occupancy", "vi": "Tỷ lệ bận"},
+    "sim_talk_per_hour": {"en": "Talk min per agent hour", "vi": "Phút nói mỗi giờ nhân viên"},
+    "sim_connects_per_hour": {"en": "Connects per hour", "vi": "Kết nối mỗi giờ"},
+    "sim_table_help": {"en": "Abandoned: share of live answers with no agent within 2 seconds (the cap is 3%). "
+                             "Occupancy: time agents spend on calls over their logged-in time.",
+                       "vi": "Bị bỏ: tỷ lệ cuộc gọi có người nghe mà không có nhân viên trong 2 giây (mức trần 3%). "
+                             "Tỷ lệ bận: thời gian nhân viên ở trong cuộc gọi trên thời gian đăng nhập."},
+    "sim_plot_alt": {"en": "Abandonment and occupancy per hour of the simulated day, per pacer",
+                     "vi": "Tỷ lệ bỏ và tỷ lệ bận theo từng giờ của ngày mô phỏng, cho mỗi bộ điều nhịp"},
+    "sim_download_calls": {"en": "Download every simulated call (CSV)", "vi": "Tải mọi cuộc gọi mô phỏng (CSV)"},
+    "sim_another": {"en": "Run another", "vi": "Chạy mô phỏng khác"},
 }
 
 

@@ -7,7 +7,6 @@ writes one PNG per scenario (abandonment and occupancy over the day per pacer) a
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from simulations.campaign_sim.compare import aggregate, format_table, plot_day, run_one, write_csv
+    from simulations.campaign_sim.batch import days_of, run_days, write_csv, write_outputs
+    from simulations.campaign_sim.compare import aggregate, format_table
     from simulations.campaign_sim.metrics import summarize
     from simulations.campaign_sim.scenario import PacerSpec, load_scenario
 
@@ -47,18 +47,18 @@ def run(args: argparse.Namespace) -> int:
         scenarios = [replace(s, seeds=tuple(range(1, args.seeds + 1))) for s in scenarios]
     if args.hours:
         scenarios = [replace(s, duration_s=args.hours * 3600.0) for s in scenarios]
-    total = sum(len(s.pacers) * len(s.seeds) for s in scenarios)
     results = []
-    with tqdm(total=total, desc="simulating", unit="day", disable=args.no_progress) as bar:
+    with tqdm(total=sum(days_of(s) for s in scenarios), desc="simulating", unit="day",
+              disable=args.no_progress) as bar:
         for scen in scenarios:
-            scen_results = []
-            for spec in scen.pacers:
-                for seed in scen.seeds:
-                    bar.set_postfix_str(f"{scen.name[:20]} / {spec.label} / seed {seed}")
-                    scen_results.append(run_one(scen, spec, seed))
+            def day(done: int, spec: PacerSpec, seed: int, name: str = scen.name) -> None:
+                if done:
                     bar.update(1)
-            slug = re.sub(r"[^a-z0-9]+", "-", scen.name.lower()).strip("-") or "scenario"
-            plot_day(scen_results, out / f"{slug}.png", scen.name)
+                bar.set_postfix_str(f"{name[:20]} / {spec.label} / seed {seed}")
+
+            scen_results = run_days(scen, day)
+            bar.update(1)
+            write_outputs(scen, scen_results, out)
             results.extend(scen_results)
     print(format_table(aggregate([summarize(r) for r in results])))
     write_csv(results, out / "calls.csv")

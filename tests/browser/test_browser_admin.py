@@ -129,3 +129,28 @@ async def test_a_compliance_officer_manages_dnc_and_imports_a_registry_with_a_pr
     assert await page.locator(".progress > div").evaluate("e => e.style.width") == "100%"
     await ui.shot(page, "dnc-import-finished")
     assert page.errors == []
+
+
+async def test_a_team_lead_simulates_a_campaign_and_reads_the_table_and_the_plot(
+        new_page, ui, make_user, worker) -> None:
+    await make_user(Role.TEAM_LEAD, "lan", display_name="Lan")
+    page = await new_page()
+    await ui.sign_in(page, "lan", PASSWORD)
+    await page.click("nav.main-nav >> text=Simulations")
+    await page.select_option("#sim-form select[name=scenario]", "agents5_connect12")
+    await page.fill("#sim-form input[name=agents]", "6")
+    await page.fill("#sim-form input[name=connect]", "zero")
+    await page.click("#sim-form button[type=submit]")
+    await page.wait_for_selector("text=the connect rate must be a number, got 'zero'")
+    assert await page.locator("#sim-form input[name=agents]").input_value() == "6"
+    await page.fill("#sim-form input[name=connect]", "15")
+    await page.fill("#sim-form input[name=hours]", "2")
+    await page.click("#sim-form button[type=submit]")
+    await page.wait_for_selector("#sim-table", timeout=60_000)
+    assert await page.locator("#sim-run h1").inner_text() == (
+        "Simulation: 5 agents, 12% connect, changed to 6 agents, 15% connect")
+    pacers = await page.locator("#sim-table tbody tr td:first-child").all_inner_texts()
+    assert pacers == ["predictive", "progressive", "vicidial"]
+    await page.wait_for_function("document.querySelector('#sim-plot').naturalWidth > 0")
+    await ui.shot(page, "simulation-result")
+    assert page.errors == []
