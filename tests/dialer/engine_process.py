@@ -1,7 +1,8 @@
 """An engine process for the crash test: the engine and virtual agents, on the PBX named in the settings.
 
 Run as ``python engine_process.py CAMPAIGN_ID AGENT_ID...`` with ``DIALER_*`` variables; the test kills
-it with SIGKILL to see that a restart loses no lead and dials none twice.
+it with SIGKILL to see that a restart loses no lead and dials none twice, and stops the restarted one
+with SIGTERM.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ def dump_tasks() -> None:
 
 
 async def main(campaign_id: int, agent_ids: list[int]) -> None:
-    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, dump_tasks)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR2, dump_tasks)
+    # SIGTERM stops it as a supervisor would: the system's clean-up runs. (Not SIGINT: a process started
+    # from a background shell inherits SIGINT ignored, and then Ctrl-C handling never starts.)
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
     settings = load_settings(None)
     async with open_services(settings, bootstrap_admin=False) as services:
         async with run_system(services) as system:
@@ -38,4 +45,7 @@ async def main(campaign_id: int, agent_ids: list[int]) -> None:
 if __name__ == "__main__":
     faulthandler.register(signal.SIGUSR1, all_threads=True)   # SIGUSR1: every thread's stack
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(main(int(sys.argv[1]), [int(a) for a in sys.argv[2:]]))
+    try:
+        asyncio.run(main(int(sys.argv[1]), [int(a) for a in sys.argv[2:]]))
+    except asyncio.CancelledError:
+        print("engine stopped", flush=True)

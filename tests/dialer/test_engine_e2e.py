@@ -135,8 +135,8 @@ async def _drain(stream: asyncio.StreamReader, into: bytearray) -> None:
 
 
 async def stop_engine_process(process: asyncio.subprocess.Process, timeout_s: float = 30.0) -> None:
-    """SIGINT, as Ctrl-C; if it has not exited in time, ask it for its stacks and fail with its output."""
-    process.send_signal(signal.SIGINT)
+    """SIGTERM, as a supervisor; if it has not exited in time, ask it for its stacks and fail with its output."""
+    process.send_signal(signal.SIGTERM)
     try:
         await asyncio.wait_for(process.wait(), timeout=timeout_s)
     except TimeoutError:
@@ -146,7 +146,7 @@ async def stop_engine_process(process: asyncio.subprocess.Process, timeout_s: fl
         process.kill()
         await process.wait()
         tail = bytes(process.output[-20000:]).decode(errors="replace")  # type: ignore[attr-defined]
-        raise AssertionError(f"the engine did not stop within {timeout_s}s of SIGINT:\n{tail}") from None
+        raise AssertionError(f"the engine did not stop within {timeout_s}s of SIGTERM:\n{tail}") from None
 
 
 @pytest.mark.slow
