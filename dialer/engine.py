@@ -24,16 +24,47 @@ from dialer.calls import Call, CallState, Pool, PoolKind
 from dialer.campaign_view import CampaignView
 from dialer.clock import Clock
 from dialer.effects import (
-    AgentLost, CloseCall, Effect, Hangup, Originate, RecordOutcome, RedirectToAgent, RedirectToMachineMessage,
-    RedirectToSafeHarbor, ReleaseAgent, SeekAgent, StartAgentTimer, StartCallTimer,
+    AgentLost,
+    CloseCall,
+    Effect,
+    Hangup,
+    Originate,
+    RecordOutcome,
+    RedirectToAgent,
+    RedirectToMachineMessage,
+    RedirectToSafeHarbor,
+    ReleaseAgent,
+    SeekAgent,
+    StartAgentTimer,
+    StartCallTimer,
 )
 from dialer.engine_api import DispositionInput, EngineError
 from dialer.live import LiveBoard
 from dialer.metrics import ANSWER_TO_AGENT_SECONDS
 from dialer.pbx_port import (
-    CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_MACHINE, CTX_SAFE_HARBOR, CTX_TRANSFER, VAR_AGENT_ID, VAR_TRANSFER_TO, VAR_AMD, VAR_CALL_ID,
-    VAR_LEG_ID, VAR_MACHINE_MSG, VAR_SAFE_HARBOR, ConferenceJoined, ConferenceLeft, LegKind, LinkUp,
-    OriginateRequest, PbxError, PbxEvent, PbxPort, conference_name, new_leg_id,
+    CTX_AGENT,
+    CTX_CONNECT,
+    CTX_CUSTOMER,
+    CTX_MACHINE,
+    CTX_SAFE_HARBOR,
+    CTX_TRANSFER,
+    VAR_AGENT_ID,
+    VAR_AMD,
+    VAR_CALL_ID,
+    VAR_LEG_ID,
+    VAR_MACHINE_MSG,
+    VAR_SAFE_HARBOR,
+    VAR_TRANSFER_TO,
+    ConferenceJoined,
+    ConferenceLeft,
+    LegKind,
+    LinkUp,
+    OriginateRequest,
+    PbxError,
+    PbxEvent,
+    PbxPort,
+    conference_name,
+    new_leg_id,
 )
 
 log = logging.getLogger(__name__)

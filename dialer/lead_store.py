@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 
 from campaigns import repository as leads_repo
-from campaigns.errors import NotFound
 from campaigns.eligibility import Eligibility, Reason
+from campaigns.errors import NotFound
 from campaigns.model import Campaign, Lead, LeadStatus
 from campaigns.retry_policy import Outcome, decide_retry
 from dialer.calls import Call, CallOutcome

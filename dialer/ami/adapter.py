@@ -106,7 +106,7 @@ class _Server:
 class AmiAdapter:
     """``PbxPort`` over AMI to several Asterisk servers. Use ``async with`` or ``start()``/``close()``."""
 
-    def __init__(self, servers: Sequence[AmiServerConfig], *, clock: Clock) -> None:
+    def __init__(self, servers: Sequence[AmiServerConfig], *, clock: Clock, leg_id_memory: int = 500_000) -> None:
         if not servers:
             raise ValueError("the AMI adapter needs at least one server")
         names = [s.name for s in servers]
@@ -116,7 +116,10 @@ class AmiAdapter:
         self._configs = tuple(servers)
         self._servers: dict[str, _Server] = {}
         self._queue: asyncio.Queue[PbxEvent] = asyncio.Queue()
-        self._used_leg_ids: set[str] = set()
+        # The last ``leg_id_memory`` leg ids sent (oldest first), so memory stays bounded on an engine that
+        # runs for months; older ones are guarded by call_records.leg_id being UNIQUE.
+        self._used_leg_ids: dict[str, None] = {}
+        self._leg_id_memory = leg_id_memory
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -156,6 +159,11 @@ class AmiAdapter:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    @property
+    def remembered_leg_ids(self) -> int:
+        """How many recent leg ids the adapter refuses to send again (at most ``leg_id_memory``)."""
+        return len(self._used_leg_ids)
+
     # --- PbxPort -----------------------------------------------------------------------------------
     async def originate(self, request: OriginateRequest) -> None:
         """Hand one async Originate to a PBX (see the module docstring for what raising means)."""
@@ -163,7 +171,9 @@ class AmiAdapter:
             raise PbxError(f"leg id {request.leg_id} was already used: a ChannelId is never reused")
         server = self._pick(request.server)
         headers = self._originate_headers(request)
-        self._used_leg_ids.add(request.leg_id)
+        self._used_leg_ids[request.leg_id] = None
+        if len(self._used_leg_ids) > self._leg_id_memory:
+            del self._used_leg_ids[next(iter(self._used_leg_ids))]
         action_id = "orig-" + request.leg_id
         server.translator.expect(request, action_id)
         try:

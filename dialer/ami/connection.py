@@ -14,10 +14,10 @@ owns the session and its ping task.
 from __future__ import annotations
 
 import asyncio
-import time
 import hashlib
 import itertools
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field

@@ -302,6 +302,18 @@ async def test_legs_spread_over_servers_by_free_capacity_and_stop_when_full() ->
         await second.stop()
 
 
+async def test_the_adapter_remembers_a_bounded_number_of_recent_leg_ids(pbx: SimulatedPbx) -> None:
+    async with AmiAdapter([_config(pbx)], clock=RealClock(), leg_id_memory=3) as ami:
+        calls = [customer("3000", timeout_s=60.0) for _ in range(5)]
+        for call in calls:
+            await ami.originate(call)
+        assert ami.remembered_leg_ids == 3
+        with pytest.raises(PbxError, match="already used"):
+            await ami.originate(calls[-1])
+        for call in calls:
+            await ami.hangup(call.leg_id)
+
+
 async def test_an_originate_the_pbx_refuses_ends_as_rejected_and_a_bad_variable_is_never_sent(
         adapter: AmiAdapter, rec: Recorder, pbx: SimulatedPbx) -> None:
     refused = replace(customer("1190"), context="no-such-context")
