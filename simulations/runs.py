@@ -9,6 +9,8 @@ progress, writes the plot and the calls CSV into its folder and returns the comp
 
 from __future__ import annotations
 
+import shutil
+import time
 import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,6 +26,7 @@ PACERS = ("predictive", "progressive", "power", "vicidial")
 MAX_SEEDS = 5
 MAX_HOURS = 12.0
 MAX_AGENTS = 500
+KEEP_S = 7 * 86_400.0            # as long as rq keeps the job's result
 PLOT_NAME = "day.png"
 CSV_NAME = "calls.csv"
 
@@ -125,3 +128,14 @@ def simulate_job(*, out_dir: str, **fields: Any) -> dict[str, Any]:
         "scenario": scenario.name,
         "rows": [asdict(r) for r in rows],
     }
+
+
+def prune(folder: Path, *, keep_s: float = KEEP_S, now: float | None = None) -> int:
+    """Delete run folders under ``folder`` last written more than ``keep_s`` ago; returns how many."""
+    now = time.time() if now is None else now
+    removed = 0
+    for run in folder.glob("*") if folder.is_dir() else ():
+        if run.is_dir() and now - run.stat().st_mtime > keep_s:
+            shutil.rmtree(run, ignore_errors=True)
+            removed += 1
+    return removed

@@ -82,6 +82,7 @@ async def start_simulation(
         return _page(request, user, status_code=400, problem=str(exc), form=form)
     services = services_of(request)
     run_id = secrets.token_hex(8)
+    runs.prune(services.settings.data_dir / "simulations")   # their jobs' results are gone too
     out_dir = services.settings.data_dir / "simulations" / run_id
     jobs.enqueue(services.redis, runs.simulate_job, description=f"Simulation: {scen.name}", job_id=f"sim-{run_id}",
                  out_dir=str(out_dir), scenario_toml=request_.scenario_toml, pacers=list(request_.pacers),

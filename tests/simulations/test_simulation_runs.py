@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,16 @@ def test_the_job_writes_the_plot_and_every_call_and_returns_the_table(tmp_path: 
         calls = list(csv.DictReader(fh))
     assert {c["pacer"] for c in calls} == {"predictive", "progressive"}
     assert result["summary"] == "2 simulated days of 5 agents, 30% connect"
+
+
+def test_run_folders_older_than_a_week_are_pruned_and_newer_ones_kept(tmp_path: Path) -> None:
+    old, new = tmp_path / "a", tmp_path / "b"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "day.png").write_bytes(b"x")
+    now = 10_000_000.0
+    os.utime(old, (now - 8 * 86_400, now - 8 * 86_400))
+    os.utime(new, (now - 86_400, now - 86_400))
+    assert runs.prune(tmp_path, now=now) == 1
+    assert not old.exists() and new.exists()
+    assert runs.prune(tmp_path / "missing", now=now) == 0
