@@ -12,7 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dialer.pbx_port import (
-    CTX_AGENT, CTX_CONNECT, CTX_CUSTOMER, CTX_INBOUND, CTX_MACHINE, CTX_SAFE_HARBOR, CTX_TRANSFER,
+    CTX_AGENT,
+    CTX_CONNECT,
+    CTX_CUSTOMER,
+    CTX_INBOUND,
+    CTX_MACHINE,
+    CTX_SAFE_HARBOR,
+    CTX_TRANSFER,
 )
 from simulations.pbx import queries, wire
 from simulations.pbx.channels import OriginateSpec, var_set

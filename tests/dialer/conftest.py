@@ -20,6 +20,7 @@ from dialer import users
 from dialer.demo import daytime_zones
 from dialer.users import Role
 
+
 def deep_night_zones(now: datetime) -> list[str]:
     """IANA zones where it is 21:15-01:30 now: outside the US window (08:00-21:00) for over six hours,
     however far accelerated time runs during a test."""
