@@ -57,6 +57,8 @@ from dialer.pbx_port import (
     VAR_TRANSFER_TO,
     ConferenceJoined,
     ConferenceLeft,
+    LegFailed,
+    LegHungUp,
     LegKind,
     LinkUp,
     OriginateRequest,
@@ -94,6 +96,7 @@ class Engine:
         self.campaigns: dict[int, CampaignView] = {}
         self.call_context: dict[int, dict[str, Any]] = {}   # per call: lead, campaign, number, for pops
         self.reserved_for: dict[int, int] = {}              # manual/preview call -> the agent who placed it
+        self.transferred_to: dict[str, int] = {}             # customer leg -> the agent it was transferred to
         self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
@@ -147,6 +150,11 @@ class Engine:
         leg = getattr(event, "leg_id", None)
         if leg is None:
             return
+        if leg in self.transferred_to and (
+                isinstance(event, (LegHungUp, LegFailed))
+                or (isinstance(event, ConferenceLeft)
+                    and event.conference == conference_name(self.transferred_to[leg]))):
+            self._end_transfer(leg)
         call_id = self.call_of_leg.get(leg)
         if call_id is not None and call_id in self.calls:
             call_event = calls.from_pbx(event, self.calls[call_id])
@@ -462,7 +470,8 @@ class Engine:
         """Blind transfer of the agent's customer to a ready agent or an external number.
 
         The customer leaves this agent (whose call goes to wrap-up as usual); a receiving agent is paused
-        with the reason "transfer" while it talks, so the router gives it no other call meanwhile.
+        with the reason "transfer" while it talks, so the router gives it no other call meanwhile, and is
+        ready again as soon as the customer leaves its conference or hangs up.
         """
         agent = self._agent(user_id)
         call = self.calls.get(agent.call_id) if agent.call_id is not None else None
@@ -475,6 +484,7 @@ class Engine:
             if target is None or target.state is not AgentState.READY:
                 raise EngineError("that agent is not ready to take a call")
             self.apply_agent(to_agent_id, agents_mod.Pause(f"transfer from agent {user_id}"))
+            self.transferred_to[call.leg_id] = to_agent_id
             context, exten = CTX_CONNECT, conference_name(to_agent_id)
         else:
             number = _e164(to_number or "")
@@ -485,6 +495,13 @@ class Engine:
         self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_agent_id or to_number
         await self.pbx.redirect(call.leg_id, context=context, exten=exten)
         self.apply_call(call.call_id, calls.CustomerHungUp(0))
+
+    def _end_transfer(self, leg_id: str) -> None:
+        """The transferred customer is gone: its receiving agent, still paused for it, is ready again."""
+        agent_id = self.transferred_to.pop(leg_id)
+        agent = self.agents.get(agent_id)
+        if agent is not None and agent.state is AgentState.PAUSED and (agent.pause_reason or "").startswith("transfer"):
+            self.apply_agent(agent_id, agents_mod.Resume())
 
     # --- campaign control and preview/manual dialling (dialer.control) --------------------------------
     def _control(self) -> Any:

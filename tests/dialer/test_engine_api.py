@@ -91,6 +91,36 @@ async def test_an_agent_calls_a_lead_transfers_it_and_schedules_a_callback(servi
     assert skipped["next_attempt_at"] > services.clock.now()       # and not offered again at once
 
 
+async def test_a_call_transferred_to_another_agent_pauses_it_until_the_customer_leaves(
+        services, preview_campaign) -> None:
+    scenario = preview_campaign
+    first, second = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=ALWAYS_ANSWERS),
+                          engine_id="api-transfer", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (first, second):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        lead = await engine.preview_next(first)
+        assert lead is not None
+        call_id = await engine.preview_dial(first, lead["lead_id"])
+        await until(lambda: engine.agent_state(first)["state"] == "on_call")
+        leg = engine.calls[int(call_id)].leg_id
+        with pytest.raises(EngineError, match="not ready"):
+            await engine.transfer(first, to_agent_id=first)
+        await engine.transfer(first, to_agent_id=second)
+        assert engine.agent_state(second)["state"] == "paused"
+        await until(lambda: engine.agent_state(first)["state"] == "wrap_up")
+        assert system.sim is not None
+        await until(lambda: any(ch.uniqueid == leg and ch.bridge is not None and ch.bridge.conference == f"agent-{second}"
+                                for ch in system.sim.channels()))
+        assert engine.agent_state(second)["state"] == "paused"      # talking with the customer
+        await engine.pbx.hangup(leg)                                 # the customer is done
+        await until(lambda: engine.agent_state(second)["state"] == "ready")
+        assert engine.transferred_to == {}
+
+
 async def test_an_agent_without_a_running_campaign_is_told_so(services, preview_campaign) -> None:
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=2), engine_id="api-test-2") as system:
         async with services.pool.acquire() as conn:
