@@ -97,6 +97,7 @@ class Engine:
         self.call_context: dict[int, dict[str, Any]] = {}   # per call: lead, campaign, number, for pops
         self.reserved_for: dict[int, int] = {}              # manual/preview call -> the agent who placed it
         self.transferred_to: dict[str, int] = {}             # customer leg -> the agent it was transferred to
+        self.transfer_pops: dict[int, dict[str, Any]] = {}   # receiving agent -> the call it shows meanwhile
         self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
@@ -470,8 +471,9 @@ class Engine:
         """Blind transfer of the agent's customer to a ready agent or an external number.
 
         The customer leaves this agent (whose call goes to wrap-up as usual); a receiving agent is paused
-        with the reason "transfer" while it talks, so the router gives it no other call meanwhile, and is
-        ready again as soon as the customer leaves its conference or hangs up.
+        with the reason "transfer" while it talks, so the router gives it no other call meanwhile; its panel
+        shows the call (the lead's pop) meanwhile, and it is ready again as soon as the customer leaves its
+        conference or hangs up.
         """
         agent = self._agent(user_id)
         call = self.calls.get(agent.call_id) if agent.call_id is not None else None
@@ -483,8 +485,12 @@ class Engine:
             target = self.agents.get(to_agent_id)
             if target is None or target.state is not AgentState.READY:
                 raise EngineError("that agent is not ready to take a call")
-            self.apply_agent(to_agent_id, agents_mod.Pause(f"transfer from agent {user_id}"))
+            context = self.call_context.get(call.call_id, {})
+            self.transfer_pops[to_agent_id] = {
+                "call_id": str(call.call_id), "state": "transferred", "lead_id": context.get("lead_id"),
+                "number": context.get("number"), "campaign_id": context.get("campaign_id"), "connected_s": None}
             self.transferred_to[call.leg_id] = to_agent_id
+            self.apply_agent(to_agent_id, agents_mod.Pause(f"transfer from agent {user_id}"))
             context, exten = CTX_CONNECT, conference_name(to_agent_id)
         else:
             number = _e164(to_number or "")
@@ -499,9 +505,12 @@ class Engine:
     def _end_transfer(self, leg_id: str) -> None:
         """The transferred customer is gone: its receiving agent, still paused for it, is ready again."""
         agent_id = self.transferred_to.pop(leg_id)
+        self.transfer_pops.pop(agent_id, None)
         agent = self.agents.get(agent_id)
         if agent is not None and agent.state is AgentState.PAUSED and (agent.pause_reason or "").startswith("transfer"):
             self.apply_agent(agent_id, agents_mod.Resume())
+        else:
+            self._publish_agent(agent_id)
 
     # --- campaign control and preview/manual dialling (dialer.control) --------------------------------
     def _control(self) -> Any:

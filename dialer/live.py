@@ -70,6 +70,8 @@ class LiveBoard:
             call_view = {"call_id": str(call.call_id), "state": call.state.value, "lead_id": context.get("lead_id"),
                          "number": context.get("number"), "campaign_id": context.get("campaign_id"),
                          "connected_s": round(now - call.connected_at, 1) if call.connected_at else None}
+        elif user_id in engine.transfer_pops:
+            call_view = dict(engine.transfer_pops[user_id])
         return {"type": "state", "state": agent.state.value, "in_state_s": round(now - agent.state_since, 1),
                 "calls_today": agent.calls_today, "talk_s": round(agent.talk_s), "pause_reason": agent.pause_reason,
                 "pending_pause": agent.pending_pause, "campaign_id": self.engine.agent_campaign.get(user_id),

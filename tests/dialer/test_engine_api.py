@@ -115,9 +115,12 @@ async def test_a_call_transferred_to_another_agent_pauses_it_until_the_customer_
         assert system.sim is not None
         await until(lambda: any(ch.uniqueid == leg and ch.bridge is not None and ch.bridge.conference == f"agent-{second}"
                                 for ch in system.sim.channels()))
-        assert engine.agent_state(second)["state"] == "paused"      # talking with the customer
+        receiving = engine.agent_state(second)
+        assert receiving["state"] == "paused"                       # talking with the customer,
+        assert receiving["call"]["lead_id"] == lead["lead_id"]      # whose lead its panel shows
         await engine.pbx.hangup(leg)                                 # the customer is done
         await until(lambda: engine.agent_state(second)["state"] == "ready")
+        assert engine.agent_state(second)["call"] is None
         assert engine.transferred_to == {}
 
 
