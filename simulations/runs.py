@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from simulations.campaign_sim.batch import days_of, run_days, write_csv, write_outputs
-from simulations.campaign_sim.compare import aggregate
+from simulations.campaign_sim.batch import days_of, run_days, write_outputs
+from simulations.campaign_sim.compare import aggregate, write_csv
 from simulations.campaign_sim.metrics import summarize
 from simulations.campaign_sim.scenario import PacerSpec, Scenario, scenario_from_dict
 
@@ -105,11 +105,10 @@ def build(request: RunRequest) -> Scenario:
                    duration_s=request.hours * 3600.0)
 
 
-def simulate_job(*, out_dir: str, **fields: Any) -> dict[str, Any]:
+def simulate_job(*, out_dir: str, request: RunRequest) -> dict[str, Any]:
     """Background job: run the request, write ``day.png`` and ``calls.csv`` into ``out_dir``."""
     from dialer.jobs import report_progress
 
-    request = RunRequest(**{**fields, "pacers": tuple(fields.get("pacers", ()))})
     scenario = build(request)
     total = days_of(scenario)
 
@@ -118,8 +117,7 @@ def simulate_job(*, out_dir: str, **fields: Any) -> dict[str, Any]:
 
     results = run_days(scenario, day)
     out = Path(out_dir)
-    plot = write_outputs(scenario, results, out)
-    plot.replace(out / PLOT_NAME)
+    write_outputs(scenario, results, out, PLOT_NAME)
     write_csv(results, out / CSV_NAME)
     rows = aggregate([summarize(r) for r in results])
     report_progress(total, total, "done")

@@ -22,7 +22,7 @@ from simulations import runs
 
 router = APIRouter()
 _RUN_ID = re.compile(r"^[0-9a-f]{16}$")
-_FILES = {"day.png": "image/png", "calls.csv": "text/csv"}
+_FILES = {runs.PLOT_NAME: "image/png", runs.CSV_NAME: "text/csv"}
 
 
 def _number(value: str, kind: type, label: str) -> Any:
@@ -51,8 +51,8 @@ def _page(request: Request, user: CurrentUser, *, status_code: int = 200, proble
                 "seeds": "1", "hours": "8", "agents": "", "connect": "", "talk": "", "toml": ""}
     return render(request, "simulations.html", user, status_code=status_code, problem=problem,
                   form={**defaults, **(form or {})}, scenarios=runs.shipped(), pacers=runs.PACERS,
-                  max_seeds=runs.MAX_SEEDS, job_id=job if status else "", status=status, result=result,
-                  run_id=run_id)
+                  max_seeds=runs.MAX_SEEDS, job_id=job, status=status, result=result, run_id=run_id,
+                  plot_name=runs.PLOT_NAME, csv_name=runs.CSV_NAME)
 
 
 @router.get("/simulations", response_class=HTMLResponse)
@@ -85,9 +85,7 @@ async def start_simulation(
     runs.prune(services.settings.data_dir / "simulations")   # their jobs' results are gone too
     out_dir = services.settings.data_dir / "simulations" / run_id
     jobs.enqueue(services.redis, runs.simulate_job, description=f"Simulation: {scen.name}", job_id=f"sim-{run_id}",
-                 out_dir=str(out_dir), scenario_toml=request_.scenario_toml, pacers=list(request_.pacers),
-                 seeds=request_.seeds, hours=request_.hours, agents=request_.agents,
-                 connect_pct=request_.connect_pct, talk_s=request_.talk_s)
+                 out_dir=str(out_dir), request=request_)
     return RedirectResponse(f"/simulations?job=sim-{run_id}", status_code=303)
 
 

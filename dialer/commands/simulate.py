@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from simulations.campaign_sim.batch import days_of, run_days, write_csv, write_outputs
-    from simulations.campaign_sim.compare import aggregate, format_table
+    from simulations.campaign_sim.batch import days_of, run_days, write_outputs
+    from simulations.campaign_sim.compare import aggregate, format_table, write_csv
     from simulations.campaign_sim.metrics import summarize
     from simulations.campaign_sim.scenario import PacerSpec, load_scenario
 

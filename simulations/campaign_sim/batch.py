@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from simulations.campaign_sim.compare import plot_day, run_one, write_csv
+from simulations.campaign_sim.compare import plot_day, run_one
 from simulations.campaign_sim.records import SimResult
 from simulations.campaign_sim.scenario import PacerSpec, Scenario
 
@@ -36,12 +36,11 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "scenario"
 
 
-def write_outputs(scenario: Scenario, results: Sequence[SimResult], out: Path) -> Path:
-    """The scenario's PNG (abandonment and occupancy per hour, per pacer); returns its path."""
+def write_outputs(scenario: Scenario, results: Sequence[SimResult], out: Path,
+                  file_name: str | None = None) -> Path:
+    """The scenario's PNG (abandonment and occupancy per hour, per pacer), named after the scenario unless
+    ``file_name`` is given; returns its path."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{slug(scenario.name)}.png"
+    path = out / (file_name or f"{slug(scenario.name)}.png")
     plot_day(results, path, scenario.name)
     return path
-
-
-__all__ = ["days_of", "run_days", "slug", "write_csv", "write_outputs"]

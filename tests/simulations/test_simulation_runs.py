@@ -63,8 +63,8 @@ def test_an_unknown_shipped_scenario_is_refused() -> None:
 
 
 def test_the_job_writes_the_plot_and_every_call_and_returns_the_table(tmp_path: Path) -> None:
-    result = runs.simulate_job(out_dir=str(tmp_path), scenario_toml=runs.shipped_toml("agents5_connect30"),
-                               pacers=["predictive", "progressive"], seeds=1, hours=0.5)
+    result = runs.simulate_job(out_dir=str(tmp_path), request=_request(
+        scenario_toml=runs.shipped_toml("agents5_connect30"), seeds=1, hours=0.5))
     assert [r["pacer"] for r in result["rows"]] == ["predictive", "progressive"]
     progressive = result["rows"][1]
     assert progressive["abandon_max"] == 0.0 and 0 < progressive["occupancy"] <= 1
