@@ -39,7 +39,7 @@ from dialer.effects import (
     StartCallTimer,
 )
 from dialer.engine_api import DispositionInput, EngineError
-from dialer.live import LiveBoard
+from dialer.live import LiveBoard, call_view_of
 from dialer.metrics import ANSWER_TO_AGENT_SECONDS
 from dialer.pbx_port import (
     CTX_AGENT,
@@ -485,10 +485,8 @@ class Engine:
             target = self.agents.get(to_agent_id)
             if target is None or target.state is not AgentState.READY:
                 raise EngineError("that agent is not ready to take a call")
-            context = self.call_context.get(call.call_id, {})
-            self.transfer_pops[to_agent_id] = {
-                "call_id": str(call.call_id), "state": "transferred", "lead_id": context.get("lead_id"),
-                "number": context.get("number"), "campaign_id": context.get("campaign_id"), "connected_s": None}
+            self.transfer_pops[to_agent_id] = call_view_of(call.call_id, "transferred",
+                                                           self.call_context.get(call.call_id, {}), None)
             self.transferred_to[call.leg_id] = to_agent_id
             self.apply_agent(to_agent_id, agents_mod.Pause(f"transfer from agent {user_id}"))
             context, exten = CTX_CONNECT, conference_name(to_agent_id)

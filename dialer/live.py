@@ -27,6 +27,12 @@ class PacerWord:
     why: str
 
 
+def call_view_of(call_id: int, state: str, context: dict[str, Any], connected_s: float | None) -> dict[str, Any]:
+    """What an agent's panel gets of a call: enough to pop the lead."""
+    return {"call_id": str(call_id), "state": state, "lead_id": context.get("lead_id"),
+            "number": context.get("number"), "campaign_id": context.get("campaign_id"), "connected_s": connected_s}
+
+
 class LiveBoard:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -66,10 +72,8 @@ class LiveBoard:
         call_view = None
         if agent.call_id is not None and agent.call_id in engine.calls:
             call = engine.calls[agent.call_id]
-            context = engine.call_context.get(call.call_id, {})
-            call_view = {"call_id": str(call.call_id), "state": call.state.value, "lead_id": context.get("lead_id"),
-                         "number": context.get("number"), "campaign_id": context.get("campaign_id"),
-                         "connected_s": round(now - call.connected_at, 1) if call.connected_at else None}
+            call_view = call_view_of(call.call_id, call.state.value, engine.call_context.get(call.call_id, {}),
+                                     round(now - call.connected_at, 1) if call.connected_at else None)
         elif user_id in engine.transfer_pops:
             call_view = dict(engine.transfer_pops[user_id])
         return {"type": "state", "state": agent.state.value, "in_state_s": round(now - agent.state_since, 1),
