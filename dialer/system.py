@@ -98,12 +98,14 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
                               tick_s=tick_s)
     engine.control = control
     system = DialerSystem(engine=engine, control=control, adapter=adapter, dnc=dnc, sim=sim)
+    control_task: asyncio.Task[Any] | None = None
     try:
         await recover(system, engine_id=engine_id)
         if database_url:
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
         system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))
-        system.tasks.append(engine.spawn(control.run(), name="campaign-control"))
+        control_task = engine.spawn(control.run(), name="campaign-control")
+        system.tasks.append(control_task)
         system.tasks.append(engine.spawn(watch_other_engines(system, every_s=takeover_every_s), name="engine-watch"))
         services.extras["engine"] = engine
         services.extras["system"] = system
@@ -113,7 +115,6 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
         services.extras.pop("engine", None)
         services.extras.pop("pbx_health", None)
         await engine.drain()   # outcomes in progress reach their records and leads before runners stop
-        control_task = next((t for t in system.tasks if t.get_name() == "campaign-control"), None)
         if control_task is not None:
             # the control loop stops its runners and gives back its connection itself; cancelling it first
             # keeps a last sync from running beside the shutdown on the same connection
