@@ -171,9 +171,9 @@ class PredictivePacer:
         self.machine = DiscountedRate(s.prior_machine, prior_weight=20.0, half_life=500.0)
         self.ring = RingTimeModel(prior_mean_s=s.prior_ring_s, prior_answer_share=s.prior_connect + 0.1)
         self.handle = HandleTimeModel(prior_mean_s=s.prior_handle_s)
-        rate = s.target_abandon * s.spend
+        self.rate = s.target_abandon * s.spend   # abandons per live answer the pacer plans to spend
         self.windows = AbandonmentWindows(
-            {DAY_S: rate, MONTH_S: rate, HOUR_S: min(s.hour_cap * s.spend, 1.0)},
+            {DAY_S: self.rate, MONTH_S: self.rate, HOUR_S: min(s.hour_cap * s.spend, 1.0)},
             initial_allowance=s.initial_allowance,
         )
         self.handled = 0
@@ -235,7 +235,7 @@ class PredictivePacer:
         budget = self.windows.remaining(snap.now)
         # Calls in flight and new calls bring live answers, each widening the budget (module docstring).
         live = float(self.ring.p_answer_within(dialing, 1e6).sum()) * offered_share
-        pay = s.target_abandon * s.spend * (live + p * np.arange(n_max + 1))
+        pay = self.rate * (live + p * np.arange(n_max + 1))
         allowed = budget + pay if budget >= 0 else s.recover * pay
         limit = s.marginal_limit * p
         if s.slack_reserve > 0:
