@@ -1,4 +1,5 @@
-"""``dialer campaign create|list|show|state``: manage campaigns from the command line."""
+"""``dialer campaign create|list|show|state|agents|assign-agents|unassign-agents``: manage campaigns from the
+command line."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from campaigns import repository
 from campaigns.holidays import CALENDARS
 from campaigns.model import Campaign, CampaignState, DialMode, MachineAction
 from campaigns.windows import DAY_NAMES, PROFILES
+from dialer.commands._campaign_agents import register_agent_actions
 from dialer.commands._common import settings_from
 from dialer.errors import DialerError
 from dialer.runtime import open_services
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("campaign", help="create, list and show campaigns")
+    p = sub.add_parser("campaign", help="create, list and show campaigns; assign agents")
     csub = p.add_subparsers(dest="campaign_command", metavar="ACTION", required=True)
     create = csub.add_parser("create", help="create a campaign (in the draft state)")
     create.add_argument("name")
@@ -53,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     state.add_argument("campaign", help="id or name")
     state.add_argument("state", choices=[s.value for s in CampaignState])
     state.set_defaults(func=run_state)
+    register_agent_actions(csub)
 
 
 def parse_hours(specs: list[str]) -> dict[str, list[str]]:

@@ -254,3 +254,36 @@ def test_servers_left_by_a_killed_dialer_are_adopted_and_stopped_by_the_next_one
         assert crashed.stdout is not None
         crashed.stdout.close()
         shutil.rmtree(data, ignore_errors=True)
+
+
+async def test_campaign_agents_are_assigned_listed_and_unassigned_from_the_command_line(
+        database_url: str, redis_url: str, db_pool, tmp_path: Path) -> None:
+    from campaigns import repository as campaigns_repo
+    from campaigns.model import Campaign
+    from dialer.users import Role
+
+    env = {"DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_DATA_DIR": str(tmp_path)}
+    campaign = await campaigns_repo.create_campaign(db_pool, campaign=Campaign(
+        id=0, name="Spring sale", trunk_template="PJSIP/{number}@carrier"))
+    ann = await users.create_user(db_pool, username="ann", password="a-long-password", role=Role.AGENT,
+                                  phone_dial_string="PJSIP/ann")
+    bob = await users.create_user(db_pool, username="bob", password="a-long-password", role=Role.AGENT)
+    await users.create_user(db_pool, username="lea", password="a-long-password", role=Role.TEAM_LEAD)
+
+    added = run_cli("campaign", "assign-agents", "Spring sale", "ann", str(bob.id), env=env)
+    assert added.returncode == 0, added.stderr
+    assert "2 agents" in added.stdout and "PJSIP/ann" in added.stdout
+    again = run_cli("campaign", "assign-agents", str(campaign.id), "ann", env=env)   # adds, never duplicates
+    assert again.returncode == 0 and "2 agents" in again.stdout
+    assert await campaigns_repo.campaign_agents(db_pool, campaign_id=campaign.id) == [ann.id, bob.id]
+
+    not_agent = run_cli("campaign", "assign-agents", "Spring sale", "lea", env=env)
+    assert not_agent.returncode == 1 and "lea is not an agent" in not_agent.stderr
+    unknown = run_cli("campaign", "assign-agents", "Spring sale", "zoe", env=env)
+    assert unknown.returncode == 1 and "no user named 'zoe'" in unknown.stderr
+
+    removed = run_cli("campaign", "unassign-agents", "Spring sale", "ann", env=env)
+    assert removed.returncode == 0 and "1 agent" in removed.stdout
+    listed = run_cli("campaign", "agents", "Spring sale", env=env)
+    assert listed.returncode == 0 and "bob" in listed.stdout and "ann" not in listed.stdout
+    assert await campaigns_repo.campaign_agents(db_pool, campaign_id=campaign.id) == [bob.id]
