@@ -3,13 +3,20 @@
 ``seed_demo`` is idempotent: a second start reuses what the first created. Leads get time zones where it
 is daytime now, so calls flow at any hour while the US calling window (08:00-21:00 local) is enforced;
 a few leads sit outside their window and a few are on the DNC list, so the refusals show too.
+
+Dial strings: on the in-process simulated PBX the demo uses its own (``Local/{digits}@carrier``, virtual
+phones that answer at once). On a real Asterisk (``DIALER_AMI_SERVERS`` set) they come from the settings
+``trunk_template`` and ``agent_phone_template`` (``asterisk/extensions_test_network.conf`` is a network to
+point them at), and the demo refuses to start without them. The last four digits of every generated number
+follow that test network's rule (kind, ring seconds, seconds on the line), so a real Asterisk gives the
+same mix of people, machines, busy lines and rejects.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,15 +26,61 @@ from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
 from campaigns.model import Campaign, CampaignState, DialMode, Pacing
 from dialer import users
+from dialer.errors import SettingsError
+from dialer.settings import Settings
 from dialer.users import Role
 from dnc import repository as dnc_repo
 from dnc.lists import ListKind
 from simulations.virtual_agents import virtual_phone
 
 DEMO_CAMPAIGN = "Demo campaign"
+SIMULATED_TRUNK = "Local/{digits}@carrier"   # the simulated PBX draws each customer from its own model
+# (kind digit, weight, ring seconds, seconds on the line) of asterisk/extensions_test_network.conf
+OUTCOME_MIX = [("1", 60, (1, 6), (25, 99)), ("2", 6, (1, 4), (0, 0)), ("3", 8, (0, 0), (0, 0)),
+               ("4", 2, (1, 3), (0, 0)), ("5", 12, (2, 6), (10, 30)), ("6", 3, (1, 4), (0, 0)),
+               ("7", 3, (0, 0), (0, 0)), ("8", 2, (0, 0), (0, 0)), ("9", 4, (1, 5), (10, 30))]
+AREAS = [212, 310, 415, 617, 702, 305]
 ZONES = ["Pacific/Honolulu", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
          "Europe/London", "Europe/Paris", "Asia/Dubai", "Asia/Kolkata", "Asia/Ho_Chi_Minh", "Asia/Tokyo",
          "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPhones:
+    """The demo's dial strings: the campaign's trunk, and each agent's phone."""
+
+    trunk_template: str
+    agent_phone_template: str | None    # None: the simulated PBX's virtual phones
+
+    def agent_phone(self, user_id: int) -> str:
+        if self.agent_phone_template is None:
+            return virtual_phone(user_id)
+        return self.agent_phone_template.format(agent_id=user_id)
+
+
+def demo_phones(settings: Settings) -> DemoPhones:
+    """The dial strings the demo uses; ``SettingsError`` on a real Asterisk without them."""
+    if settings.ami_servers:
+        missing = [name for name, value in (("DIALER_TRUNK_TEMPLATE", settings.trunk_template),
+                                            ("DIALER_AGENT_PHONE_TEMPLATE", settings.agent_phone_template))
+                   if not value]
+        if missing:
+            raise SettingsError(
+                f"dialer demo on a real Asterisk (DIALER_AMI_SERVERS is set) needs {' and '.join(missing)}: "
+                "numbers your Asterisk can call for the customers and the virtual agents' phones, e.g. "
+                "Local/{digits}@dialer-test-network and Local/agent-{agent_id}@dialer-test-network "
+                "(asterisk/README.md, 'A test network for demos and the live suite')")
+        assert settings.trunk_template is not None
+        return DemoPhones(settings.trunk_template, settings.agent_phone_template)
+    return DemoPhones(settings.trunk_template or SIMULATED_TRUNK, settings.agent_phone_template)
+
+
+def demo_number(i: int, rng: random.Random) -> str:
+    """The ``i``-th demo number (distinct for i < 4,800): +1, an area code, an exchange, then four digits
+    that tell the test network what the callee does."""
+    kind, _, ring, stay = rng.choices(OUTCOME_MIX, weights=[w for _, w, _, _ in OUTCOME_MIX])[0]
+    code = f"{kind}{rng.randint(*ring)}{rng.randint(*stay):02d}"
+    return f"+1{AREAS[(i // 800) % len(AREAS)]}{200 + i % 800}{code}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +113,12 @@ async def _user(pool: asyncpg.Pool, username: str, role: Role, password: str, **
 
 
 async def seed_demo(pool: asyncpg.Pool, *, now: datetime, leads: int = 600, virtual_agents: int = 8,
-                    seed: int = 1) -> DemoSetup:
-    """Create (or find) the demo campaign, its list, its users; returns what the demo needs to run."""
+                    seed: int = 1, phones: DemoPhones | None = None) -> DemoSetup:
+    """Create (or find) the demo campaign, its list, its users; returns what the demo needs to run.
+
+    ``phones`` (default: the simulated PBX's) sets the campaign's trunk and the demo agent's phone, also
+    on a demo created by an earlier start."""
+    phones = phones or DemoPhones(SIMULATED_TRUNK, None)
     rng = random.Random(seed)
     password = "demo-" + secrets.token_hex(4)
     accounts: dict[str, str] = {}
@@ -73,7 +130,7 @@ async def seed_demo(pool: asyncpg.Pool, *, now: datetime, leads: int = 600, virt
     if await pool.fetchval("SELECT 1 FROM users WHERE username = 'agent'") is None:
         accounts["agent"] = password
     human = await _user(pool, "agent", Role.AGENT, password, display_name="Demo Agent")
-    await users.update_user(pool, user_id=human.id, phone_dial_string=virtual_phone(human.id))
+    await users.update_user(pool, user_id=human.id, phone_dial_string=phones.agent_phone(human.id))
     bots = []
     for i in range(1, virtual_agents + 1):
         bot = await _user(pool, f"virtual-{i}", Role.AGENT, secrets.token_urlsafe(16),
@@ -83,11 +140,14 @@ async def seed_demo(pool: asyncpg.Pool, *, now: datetime, leads: int = 600, virt
         campaign = await campaigns_repo.find_campaign(pool, ref=DEMO_CAMPAIGN)
     except NotFound:
         campaign = await campaigns_repo.create_campaign(pool, campaign=Campaign(
-            id=0, name=DEMO_CAMPAIGN, trunk_template="Local/{digits}@carrier", dial_mode=DialMode.PREDICTIVE,
+            id=0, name=DEMO_CAMPAIGN, trunk_template=phones.trunk_template, dial_mode=DialMode.PREDICTIVE,
             pacing=Pacing(target_abandon=0.03), caller_id="+15550100000", default_region="US",
             window_profile="us", crm_url_template=""))
         await _generate_list(pool, campaign.id, leads=leads, now=now, rng=rng)
     async with pool.acquire() as conn:
+        if campaign.trunk_template != phones.trunk_template:
+            campaign = await campaigns_repo.update_campaign(
+                conn, campaign=replace(campaign, trunk_template=phones.trunk_template))
         await campaigns_repo.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=[human.id, *bots])
         if campaign.state is not CampaignState.RUNNING:
             target = CampaignState.RUNNING if campaign.state is not CampaignState.FINISHED else None
@@ -105,7 +165,7 @@ async def _generate_list(pool: asyncpg.Pool, campaign_id: int, *, leads: int, no
     rows = []
     dnc_numbers = []
     for i in range(leads):
-        number = f"+1{rng.choice([212, 310, 415, 617, 702, 305])}555{i:04d}"
+        number = demo_number(i, rng)
         zone = rng.choice(night) if night and rng.random() < 0.03 else rng.choice(day)
         if rng.random() < 0.03:
             dnc_numbers.append(number)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,17 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dialer.errors import SettingsError
+
+# The placeholders each dial-string template setting may use.
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "trunk_template": ("number", "digits"),
+    "agent_phone_template": ("agent_id",),
+}
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{name}`` placeholders in ``template`` (``ValueError`` if its braces do not pair up)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
 class AmiServer(BaseModel):
@@ -47,6 +59,25 @@ class Settings(BaseSettings):
     login_attempts_per_15min: int = Field(10, ge=1)
     ami_servers: list[AmiServer] = Field(default_factory=list)  # empty: the in-process simulated PBX
     speed: float = Field(1.0, gt=0)       # clock speed for demos and tests (1 = real time)
+    # Dial strings on a real Asterisk (asterisk/README.md). A campaign has its own trunk; this one is the demo
+    # campaign's: {number} is E.164 with '+', {digits} without it.
+    trunk_template: str | None = None
+    # An agent's phone when the user has no dial string of their own (and the demo's virtual agents):
+    # {agent_id} is the user's id.
+    agent_phone_template: str | None = None
+
+    @field_validator("trunk_template", "agent_phone_template")
+    @classmethod
+    def _placeholders(cls, value: str | None, info: Any) -> str | None:
+        if value in (None, ""):
+            return None
+        allowed = PLACEHOLDERS[info.field_name]
+        used = placeholders(value)
+        if unknown := used - set(allowed):
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join('{' + a + '}' for a in allowed)}")
+        if not used:
+            raise ValueError(f"must contain {' or '.join('{' + a + '}' for a in allowed)}")
+        return value
 
     @field_validator("database_url", "redis_url")
     @classmethod

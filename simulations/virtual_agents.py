@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dialer.engine_api import DispositionInput, EngineError
@@ -34,6 +34,7 @@ class VirtualAgents:
     wrap: LogNormal = field(default_factory=lambda: LogNormal(8.0, 0.4))
     dispositions: Sequence[str] = ("sale", "not_interested", "not_interested", "wrong_number")
     dispositions_done: int = 0
+    phone: Callable[[int], str] = virtual_phone    # each agent's phone dial string (a real Asterisk: from settings)
 
     async def run(self) -> None:
         rng = random.Random(self.seed)
@@ -51,7 +52,9 @@ class VirtualAgents:
         clock = engine.clock  # type: ignore[attr-defined]
         while True:
             try:
-                await engine.agent_login(user_id, self.campaign_id, phone_dial_string=virtual_phone(user_id))  # type: ignore[attr-defined]
+                # signed in already: an engine restart adopted this agent with the call it is on
+                if engine.agent_state(user_id)["state"] == "logged_out":  # type: ignore[attr-defined]
+                    await engine.agent_login(user_id, self.campaign_id, phone_dial_string=self.phone(user_id))  # type: ignore[attr-defined]
             except EngineError as exc:
                 log.info("virtual agent %s cannot sign in yet: %s", user_id, exc)
                 await clock.sleep(2.0)

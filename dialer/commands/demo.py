@@ -1,4 +1,9 @@
-"""``dialer demo``: the whole system on embedded defaults with a sample campaign and virtual agents."""
+"""``dialer demo``: the whole system on embedded defaults with a sample campaign and virtual agents.
+
+Without ``DIALER_AMI_SERVERS`` it runs on the in-process simulated PBX; with it, on that Asterisk, and then
+``DIALER_TRUNK_TEMPLATE`` and ``DIALER_AGENT_PHONE_TEMPLATE`` must say where the customers and the virtual
+agents' phones are (``dialer.demo.demo_phones`` refuses to start otherwise).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("demo", help="run everything with a sample campaign, a simulated PBX and virtual agents")
+    p = sub.add_parser("demo", help="run everything with a sample campaign, a simulated PBX (or your Asterisk) and "
+                                    "virtual agents")
     p.add_argument("--host", help="listen address (default: 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default: 8000)")
     p.add_argument("--agents", type=int, default=8, help="virtual agents (default: 8)")
@@ -23,16 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from dialer.demo import seed_demo
+    from dialer.demo import demo_phones, seed_demo
     from simulations.virtual_agents import VirtualAgents
 
     settings = settings_from(args)
+    phones = demo_phones(settings)   # refuses a real Asterisk without dial strings, before anything starts
 
     async def start_demo(services: Services) -> None:
         setup = await seed_demo(services.pool, now=services.clock.now(), leads=args.leads,
-                                virtual_agents=args.agents)
+                                virtual_agents=args.agents, phones=phones)
         engine = services.extras["engine"]
-        agents = VirtualAgents(engine, setup.virtual_agent_ids, setup.campaign_id)
+        agents = VirtualAgents(engine, setup.virtual_agent_ids, setup.campaign_id, phone=phones.agent_phone)
         engine.spawn(agents.run(), name="virtual-agents")
         host, port = args.host or settings.host, args.port or settings.port
         lines = [f"Demo running at http://{host}:{port}  ({len(setup.virtual_agent_ids)} virtual agents taking calls)"]

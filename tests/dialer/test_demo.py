@@ -1,0 +1,93 @@
+"""``dialer demo`` on a real Asterisk: its dial strings come from the settings, or it refuses to start."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from campaigns import repository as campaigns_repo
+from dialer.demo import DEMO_CAMPAIGN, DemoPhones, demo_phones, seed_demo
+from dialer.errors import SettingsError
+from dialer.settings import load_settings
+from dialer.system import run_system
+from simulations.pbx import PbxConfig
+from simulations.virtual_agents import VirtualAgents
+
+TEST_NETWORK = DemoPhones("Local/{digits}@dialer-test-network", "Local/agent-{agent_id}@dialer-test-network")
+ASTERISK = json.dumps([{"name": "pbx1", "host": "127.0.0.1", "port": 1, "secret": "s"}])
+
+
+def test_on_a_real_asterisk_the_demo_needs_both_dial_string_templates() -> None:
+    real = load_settings(None, ami_servers=json.loads(ASTERISK))
+    with pytest.raises(SettingsError, match="DIALER_TRUNK_TEMPLATE and DIALER_AGENT_PHONE_TEMPLATE"):
+        demo_phones(real)
+    with pytest.raises(SettingsError, match="needs DIALER_AGENT_PHONE_TEMPLATE:"):
+        demo_phones(load_settings(None, ami_servers=json.loads(ASTERISK), trunk_template=TEST_NETWORK.trunk_template))
+    phones = demo_phones(load_settings(None, ami_servers=json.loads(ASTERISK), trunk_template=TEST_NETWORK.trunk_template,
+                                       agent_phone_template=TEST_NETWORK.agent_phone_template))
+    assert phones == TEST_NETWORK and phones.agent_phone(7) == "Local/agent-7@dialer-test-network"
+    simulated = demo_phones(load_settings(None))
+    assert simulated.agent_phone(7) == "Local/agent-7@sim-agent-phone"
+
+
+def test_dialer_demo_refuses_a_real_asterisk_without_dial_strings_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "DIALER_AMI_SERVERS": ASTERISK, "DIALER_DATA_DIR": str(tmp_path)}
+    for name in ("DIALER_TRUNK_TEMPLATE", "DIALER_AGENT_PHONE_TEMPLATE", "DIALER_CONFIG"):
+        env.pop(name, None)
+    result = subprocess.run([sys.executable, "-m", "dialer.cli", "demo"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "DIALER_AGENT_PHONE_TEMPLATE" in result.stderr
+    assert not (tmp_path / "postgres").exists()      # refused before starting anything
+
+
+def test_a_template_with_a_placeholder_that_does_not_exist_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError, match=r"DIALER_AGENT_PHONE_TEMPLATE: .*unknown placeholder \{endpoint\}"):
+        load_settings(None, agent_phone_template="PJSIP/{endpoint}")
+    with pytest.raises(SettingsError, match="DIALER_TRUNK_TEMPLATE: .*must contain"):
+        load_settings(None, trunk_template="PJSIP/carrier")
+
+
+async def test_the_demo_campaign_and_its_agents_use_the_configured_dial_strings(services) -> None:  # type: ignore[no-untyped-def]
+    setup = await seed_demo(services.pool, now=services.clock.now(), leads=50, virtual_agents=2)
+    campaign = await campaigns_repo.find_campaign(services.pool, ref=DEMO_CAMPAIGN)
+    assert campaign.trunk_template == "Local/{digits}@carrier"
+    again = await seed_demo(services.pool, now=services.clock.now(), leads=50, virtual_agents=2, phones=TEST_NETWORK)
+    assert again.campaign_id == setup.campaign_id
+    campaign = await campaigns_repo.find_campaign(services.pool, ref=DEMO_CAMPAIGN)
+    assert campaign.trunk_template == TEST_NETWORK.trunk_template      # an earlier demo is brought along
+    human = await services.pool.fetchrow("SELECT id, phone_dial_string FROM users WHERE username = 'agent'")
+    assert human["phone_dial_string"] == f"Local/agent-{human['id']}@dialer-test-network"
+    # the last four digits say what the test network does: kinds 1-9 all appear, and numbers are distinct
+    numbers = [r["phone_e164"] for r in await services.pool.fetch(
+        "SELECT phone_e164 FROM leads WHERE campaign_id = $1", setup.campaign_id)]
+    assert len(numbers) == 50 and all(len(n) == 12 and n.startswith("+1") for n in numbers)
+    assert {n[-4] for n in numbers} >= {"1", "2", "3", "5"} and "0" not in {n[-4] for n in numbers}
+
+
+async def test_the_virtual_agents_call_the_phones_the_settings_name(services) -> None:  # type: ignore[no-untyped-def]
+    setup = await seed_demo(services.pool, now=services.clock.now(), leads=20, virtual_agents=2, phones=TEST_NETWORK)
+    async with run_system(services, sim_config=PbxConfig(speed=20.0, seed=4), engine_id="demo-test") as system:
+        engine = system.engine
+        deadline = time.monotonic() + 20
+        while setup.campaign_id not in engine.campaigns:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        agents = VirtualAgents(engine, setup.virtual_agent_ids, setup.campaign_id, phone=TEST_NETWORK.agent_phone)
+        task = asyncio.create_task(agents.run())
+        try:
+            while not all(engine.agent_state(a)["state"] != "logged_out" for a in setup.virtual_agent_ids):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        phones = {o.channel for o in system.sim.originate_log if o.context == "dialer-agent"}  # type: ignore[union-attr]
+    assert phones == {f"Local/agent-{a}@dialer-test-network" for a in setup.virtual_agent_ids}
