@@ -21,6 +21,7 @@ from dialer.pbx_port import (
     CTX_TRANSFER,
 )
 from simulations.pbx import queries, wire
+from simulations.pbx.asterisk_args import channel_variables, originate_variables
 from simulations.pbx.channels import OriginateSpec, var_set
 from simulations.pbx.config import OriginateRecord
 from simulations.pbx.fates import parse_dial_string
@@ -59,14 +60,8 @@ def parse_caller_id(raw: str | None) -> tuple[str, str]:
 
 
 def parse_variables(values: list[str]) -> dict[str, str]:
-    """Originate's ``Variable`` headers: repeated, each possibly ``a=1,b=2``."""
-    out: dict[str, str] = {}
-    for value in values:
-        for item in value.split(","):
-            name, sep, val = item.partition("=")
-            if sep and name.strip():
-                out[name.strip()] = val
-    return out
+    """Originate's ``Variable`` headers as the channel ends up holding them (``asterisk_args``)."""
+    return channel_variables(originate_variables(values))
 
 
 def originate(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:

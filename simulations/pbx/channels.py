@@ -11,6 +11,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simulations.pbx.asterisk_args import escape_c
 from simulations.pbx.fates import DialTarget, FarPlan
 
 STATE_DOWN, STATE_RING, STATE_RINGING, STATE_UP, STATE_BUSY = 0, 4, 5, 6, 7
@@ -158,7 +159,8 @@ def channel_event(name: str, ch: Channel, extra: str = "") -> str:
 
 
 def var_set(ch: Channel, variable: str, value: str) -> str:
-    return f"Event: VarSet\r\n{DIALPLAN}{ch.block()}Variable: {variable}\r\nValue: {value}\r\n\r\n"
+    """A VarSet event: Asterisk shows the value C-escaped (``"`` as ``\\"``), the channel keeps it raw."""
+    return f"Event: VarSet\r\n{DIALPLAN}{ch.block()}Variable: {variable}\r\nValue: {escape_c(value)}\r\n\r\n"
 
 
 def hangup(ch: Channel, cause: int) -> str:

@@ -83,6 +83,7 @@ class SimulatedPbx:
 
     async def stop(self) -> None:
         """Close the listener and every connection; forget every channel."""
+        self.faults.cancel()
         await self.close_listener()
         for session in list(self.sessions):
             session.abort()

@@ -65,7 +65,7 @@ class AmiSession(asyncio.Protocol):
         self.pbx = pbx
         self.loop = pbx.loop
         self.transport: asyncio.Transport | None = None
-        self.buffer = b""
+        self.reader = wire.MessageReader()
         self.out: list[str] = []
         self.flush_pending = False
         self.authenticated = False
@@ -98,8 +98,7 @@ class AmiSession(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return
-        requests, self.buffer = wire.split_messages(self.buffer + data)
-        self.waiting.extend(requests)
+        self.waiting.extend(self.reader.feed(data))
         self._drain()
 
     def _drain(self) -> None:
@@ -195,6 +194,15 @@ class AmiSession(asyncio.Protocol):
 
     # --- login ----------------------------------------------------------------------------------
     def _handle(self, req: wire.Request) -> None:
+        if req.error is not None:  # manager.c refuses it before reading the action
+            self.reply(wire.error(req.action_id, req.error))
+            return
+        if not req.action:
+            self.reply(wire.error(req.action_id, "Missing action in request"))
+            return
+        if self.pbx.faults.shutting_down:
+            self.reply(wire.error(req.action_id, "Asterisk is shutting down"))
+            return
         if self.authenticated:
             actions.dispatch(self.pbx, self, req)
             return
@@ -209,8 +217,6 @@ class AmiSession(asyncio.Protocol):
             self._login(req)
         elif action == "logoff":
             queries.logoff(self.pbx, self, req)
-        elif not action:
-            self.reply(wire.error(req.action_id, "Missing action in request"))
         else:
             self.reply(wire.error(req.action_id, "Permission denied"))
 
@@ -232,7 +238,7 @@ class AmiSession(asyncio.Protocol):
         self.mask = parse_mask(req.get("Events"))
         self.reply(wire.success(req.action_id, "Authentication accepted"))
         uptime = int(self.pbx.switch.now() / cfg.speed)
-        if "system" in self.mask:
+        if "system" in self.mask and not self.pbx.faults.booting:  # else FullyBooted comes when booted
             self.send(
                 f"Event: FullyBooted\r\n{SYSTEM}Uptime: {uptime}\r\nLastReload: {uptime}\r\n"
                 "Status: Fully Booted\r\n\r\n"

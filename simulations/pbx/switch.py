@@ -192,10 +192,12 @@ class Switch:
                 self.channels[ch.name] = ch
                 self.by_uniqueid[ch.uniqueid] = ch
                 emit(ev.channel_event("Newchannel", ch))
-        for name, value in spec.variables.items():
+        # Asterisk sets the Originate's variables on the ;1 half in reverse order (the first of a
+        # repeated name wins), then copies them to the ;2 half in header order (b, i1 recordings)
+        for name, value in reversed(spec.variables.items()):
             emit(ev.var_set(near, name, value), "dialplan")
         if far is not None:
-            for name, value in reversed(spec.variables.items()):
+            for name, value in spec.variables.items():
                 emit(ev.var_set(far, name, value), "dialplan")
             emit(ev.local_bridge(near, far))
         emit(ev.dial_event("DialBegin", near, f"DialString: {target.resource}\r\n"))
@@ -418,6 +420,99 @@ class Switch:
             emit(ev.hangup(far, cause))
         emit(ev.hangup(near, cause))
         self._finish(leg, leg.plan.label if leg.answered_at >= 0 else "cancelled", cause)
+
+    # --- shutdown -------------------------------------------------------------------------------
+    def hang_up_all(self) -> int:
+        """``core restart now`` / ``core stop now``: end every call as Asterisk 22 does; returns how many
+        channels there were.
+
+        As recorded in i4_core_restart_live_calls: every channel first gets ``SoftHangupRequest`` Cause 4
+        (the shutdown flag, not a Q.850 cause); then legs in a conference (or bridge) hang up with cause
+        16 and every other channel with cause 0; a ringing call also gets ``DialEnd`` NOANSWER and
+        ``OriginateResponse`` Failure Reason 0. Agents leave their conferences first (no music starts).
+        """
+        chans = list(self.channels.values())
+        legs: list[Leg] = []
+        seen: set[int] = set()
+        for ch in chans:
+            leg = ch.leg
+            if leg is not None and not leg.done and id(leg) not in seen:
+                seen.add(id(leg))
+                legs.append(leg)
+        legs.sort(key=lambda leg: leg.kind != "agent")
+        for leg in legs:
+            for handle in leg.timers.values():
+                handle.cancel()
+            leg.timers.clear()
+            for ch in (leg.far, leg.near):
+                if ch is not None:
+                    self.emit(ev.hangup_request("SoftHangupRequest", ch, 4))
+        for ch in chans:  # a channel outside any call (none today): flag, then gone
+            if ch.leg is None or ch.leg.done:
+                self.emit(ev.hangup_request("SoftHangupRequest", ch, 4))
+                self.emit(ev.hangup(ch, 0))
+                self._drop(ch)
+        for leg in legs:
+            self._shut_down_leg(leg)
+        return len(chans)
+
+    def _shut_down_leg(self, leg: Leg) -> None:
+        near, far, emit = leg.near, leg.far, self.emit
+        if near.activity is Activity.DIALING:
+            emit(ev.dial_event("DialEnd", near, "DialStatus: NOANSWER\r\n"))
+            if far is not None:
+                emit(ev.hangup_request("SoftHangupRequest", far, 16))
+                emit(ev.hangup_request("HangupRequest", far, 0))
+            emit(ev.hangup(near, 0))
+            if far is not None:
+                emit(ev.hangup(far, 0))
+            # no `failed` extension: a shutting-down Asterisk allocates no OutgoingSpoolFailed channel
+            if leg.spec.on_sync_result is not None:
+                leg.spec.on_sync_result(False)
+            else:
+                emit(ev.originate_response(leg.spec, False, leg.spec.dial, 0, near.uniqueid))
+            self._finish(leg, "shutdown", 0)
+            return
+        if near.bridge is not None or near.activity in (Activity.CONFERENCE, Activity.BRIDGE):
+            conference = near.bridge is not None and bool(near.bridge.conference)
+            self.dialplan.leave(near, resume_other=False)
+            self._stop_recording_quietly(near)
+            if conference:
+                emit(ev.var_set(near, "CONFBRIDGE_RESULT", "HANGUP"), "dialplan")
+            if leg.kind == "agent":  # the agent's ;1 hangs up first
+                if far is not None:
+                    emit(ev.hangup_request("SoftHangupRequest", far, 16))
+                emit(ev.hangup_request("SoftHangupRequest", near, 16))
+                if far is not None:
+                    emit(ev.hangup_request("HangupRequest", far, 16))
+                emit(ev.hangup(near, 16))
+                if far is not None:
+                    emit(ev.hangup(far, 0))
+            else:  # the customer's ;2 hangs up first
+                if far is not None:
+                    emit(ev.hangup_request("SoftHangupRequest", far, 16))
+                    emit(ev.hangup(far, 0))
+                    emit(ev.hangup_request("HangupRequest", near, 0))
+                emit(ev.hangup_request("SoftHangupRequest", near, 16))
+                emit(ev.hangup(near, 16))
+            self._finish(leg, "shutdown", 16)
+            return
+        self.dialplan.stop_moh(near)
+        self._stop_recording_quietly(near)
+        if near.activity is Activity.AMD:
+            leg.amd_status = "HANGUP"
+            emit(ev.var_set(near, "AMDSTATUS", "HANGUP"), "dialplan")
+            emit(ev.var_set(near, "AMDCAUSE", ""), "dialplan")
+        elif near.application == "Playback":  # an interrupted Playback still reports SUCCESS (i4)
+            emit(ev.var_set(near, "PLAYBACKSTATUS", "SUCCESS"), "dialplan")
+        emit(ev.hangup_request("SoftHangupRequest", near, 16))
+        if far is not None:
+            emit(ev.hangup_request("HangupRequest", far, 0))
+        emit(ev.hangup(near, 0))
+        if far is not None:
+            emit(ev.hangup_request("SoftHangupRequest", far, 16))
+            emit(ev.hangup(far, 0))
+        self._finish(leg, "shutdown", 0)
 
     def _stop_recording_quietly(self, ch: Channel) -> None:
         ch.mixmonitor = False

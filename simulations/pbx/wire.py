@@ -3,6 +3,11 @@
 An AMI message is ``Key: Value`` lines ended by CRLF and closed by an empty line. Header names are
 case-insensitive on input (``action: ping`` works); a header may repeat (``Variable``). Replies keep
 Asterisk's field order, ``ActionID`` second and only when the request carried one.
+
+``MessageReader`` reads lines as manager.c does (``get_input``, ``do_message``): a 1024-byte input
+buffer, so a line that does not fit (1023 bytes or more before its CRLF) is discarded and the whole
+message is answered ``Failed to parse message: line too long``; more than 128 lines in one message
+give ``Too many lines in message or allocation failure``. Neither message is acted on.
 """
 
 from __future__ import annotations
@@ -15,11 +20,21 @@ AMI_VERSION = "11.0.0"
 ASTERISK_VERSION = "22.10.1"
 
 
+INPUT_BUFFER = 1024  # manager.c: char inbuf[1025], one byte kept for the terminating NUL
+MAX_HEADERS = 128  # AST_MAX_MANHEADERS
+LINE_TOO_LONG = "Failed to parse message: line too long"
+TOO_MANY_LINES = "Too many lines in message or allocation failure"
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One message received from a client; ``headers`` keeps order and repeats."""
+    """One message received from a client; ``headers`` keeps order and repeats.
+
+    ``error`` is set when Asterisk would refuse the message before looking at its action.
+    """
 
     headers: tuple[tuple[str, str], ...]
+    error: str | None = None
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``default``."""
@@ -43,26 +58,72 @@ class Request:
         return self.get("ActionID")
 
 
+def parse_header(line: str) -> tuple[str, str] | None:
+    """``Key: value`` -> (key, value with its leading blanks skipped, as ``astman_get_header`` does)."""
+    key, sep, value = line.partition(":")
+    if not sep:
+        return None
+    i = 0
+    while i < len(value) and ord(value[i]) < 33:
+        i += 1
+    return key.strip(), value[i:]
+
+
 def parse_request(block: str) -> Request:
     """Parse one message (without its closing empty line) into a ``Request``."""
-    headers: list[tuple[str, str]] = []
-    for line in block.split("\n"):
-        line = line.rstrip("\r")
-        if not line:
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        headers.append((key.strip(), value[1:] if value.startswith(" ") else value))
+    headers = [h for line in block.split("\n") if (h := parse_header(line.rstrip("\r"))) is not None]
     return Request(tuple(headers))
 
 
+class MessageReader:
+    """Cut a client's byte stream into requests the way Asterisk's manager reads it, line by line."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.lines: list[str] = []
+        self.too_long = False
+        self.too_many = False
+
+    def feed(self, data: bytes) -> list[Request]:
+        """Every message completed by ``data``, in order (with ``error`` set on a refused one)."""
+        self.buffer += data
+        out: list[Request] = []
+        while True:
+            end = self.buffer.find(b"\n", 0, INPUT_BUFFER)
+            if end < 0:
+                if len(self.buffer) < INPUT_BUFFER:
+                    return out
+                # no line end in a full buffer: discard it, keeping its last byte (maybe half a CRLF)
+                self.buffer = self.buffer[INPUT_BUFFER - 1 :]
+                self.too_long = True
+                continue
+            raw = self.buffer[: end - 1] if end and self.buffer[end - 1] == 13 else self.buffer[:end]
+            self.buffer = self.buffer[end + 1 :]
+            if raw:
+                if len(self.lines) < MAX_HEADERS:
+                    self.lines.append(raw.decode("utf-8", "replace"))
+                else:
+                    self.too_many = True
+                continue
+            request = self._end_of_message()
+            if request is not None:
+                out.append(request)
+
+    def _end_of_message(self) -> Request | None:
+        headers = tuple(h for line in self.lines if (h := parse_header(line)) is not None)
+        error = TOO_MANY_LINES if self.too_many else LINE_TOO_LONG if self.too_long else None
+        had_lines = bool(self.lines)
+        self.lines, self.too_long, self.too_many = [], False, False
+        if not had_lines and error is None:
+            return None  # a blank line between messages
+        return Request(headers, error)
+
+
 def split_messages(buffer: bytes) -> tuple[list[Request], bytes]:
-    """Cut every complete message out of ``buffer``; return them and the unfinished rest."""
-    text = buffer.replace(b"\r\n", b"\n")
-    parts = text.split(b"\n\n")
-    rest = parts.pop()
-    requests = [parse_request(p.decode("utf-8", "replace")) for p in parts if p.strip()]
+    """Every complete message in ``buffer`` (one-shot ``MessageReader``) and the unread rest."""
+    reader = MessageReader()
+    requests = reader.feed(buffer)
+    rest = "".join(f"{line}\r\n" for line in reader.lines).encode() + reader.buffer
     return requests, rest
 
 
