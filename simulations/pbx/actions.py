@@ -11,15 +11,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dialer.pbx_port import (
-    CTX_AGENT,
-    CTX_CONNECT,
-    CTX_CUSTOMER,
-    CTX_INBOUND,
-    CTX_MACHINE,
-    CTX_SAFE_HARBOR,
-    CTX_TRANSFER,
-)
 from simulations.pbx import queries, wire
 from simulations.pbx.asterisk_args import channel_variables, originate_variables
 from simulations.pbx.channels import OriginateSpec, var_set
@@ -32,21 +23,6 @@ if TYPE_CHECKING:
     from simulations.pbx.session import AmiSession
 
 Handler = Callable[["SimulatedPbx", "AmiSession", wire.Request], None]
-_PATTERN = re.compile(r"^[a-z0-9].+$")  # _[a-z0-9]. in extensions_dialer.conf
-
-
-def landing_exists(context: str, exten: str) -> bool:
-    """Whether extensions_dialer.conf has ``exten`` in ``context`` (Originate checks it up front)."""
-    if context in (CTX_SAFE_HARBOR, CTX_MACHINE, CTX_TRANSFER):
-        return exten == "s"
-    if context == CTX_CUSTOMER:
-        return exten == "s" or bool(_PATTERN.match(exten))
-    if context in (CTX_CONNECT, CTX_AGENT):
-        return bool(_PATTERN.match(exten))
-    if context == CTX_INBOUND:
-        digits = exten[1:] if exten.startswith("+") else exten
-        return exten == "s" or (len(digits) >= 2 and digits.isdigit())
-    return False
 
 
 def parse_caller_id(raw: str | None) -> tuple[str, str]:
@@ -78,7 +54,7 @@ def originate(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
     target = parse_dial_string(channel)
     if target is None:
         return s.reply(wire.error(aid, "Invalid channel"))
-    if not application and not landing_exists(context, exten):
+    if not application and not pbx.switch.dialplan.exists(context, exten):
         return s.reply(wire.error(aid, "Extension does not exist."))
     variables = parse_variables(req.get_all("Variable"))
     timeout_ms = req.get("Timeout") or "30000"
@@ -126,7 +102,7 @@ def redirect(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
     if ch is None:
         return s.reply(wire.error(aid, f"Channel does not exist: {name}"))
     context, exten = req.get("Context") or ch.context, req.get("Exten") or ""
-    if not landing_exists(context, exten):
+    if not pbx.switch.dialplan.exists(context, exten):
         return s.reply(wire.error(aid, "Extension does not exist."))
     s.reply(wire.success(aid, "Redirect successful"))
     pbx.switch.dialplan.redirect(ch, context, exten)

@@ -41,11 +41,12 @@ class Activity(enum.Enum):
     DIALING = "dialing"  # ;1 half waiting for the far end (AppDial2)
     FAR = "far"  # ;2 half or trunk side running the far end's dialplan
     AMD = "amd"
-    HOLD = "hold"  # MusicOnHold in dialer-customer / dialer-inbound
+    HOLD = "hold"  # waiting for the engine: Wait in dialer-customer, MusicOnHold in dialer-inbound
     CONFERENCE = "conference"
     BRIDGE = "bridge"  # in a bridge made by the Bridge action
     PLAYBACK = "playback"  # safe harbor or machine message
     APP = "app"  # Originate Application= (Wait ...)
+    DIALPLAN = "dialplan"  # running dialplan applications that take no time, or in Dial()
     GONE = "gone"
 
 
@@ -74,6 +75,9 @@ class Channel:
     bridge: Bridge | None = None
     moh: bool = False
     mixmonitor: bool = False
+    extension: str = ""  # the dialplan extension running, as written ("s", "_[a-z0-9].")
+    executed: int = 0  # dialplan priorities run so far (PbxConfig.max_priorities bounds it)
+    dummy: bool = False  # OutgoingSpoolFailed: no media, no technology
 
     def block(self, prefix: str = "") -> str:
         """The channel snapshot fields (Channel .. Linkedid), optionally prefixed (Dest, LocalOne)."""
@@ -131,7 +135,7 @@ class OriginateSpec:
 class Leg:
     """One originated (or inbound) call: the channel our dialplan runs on and its far end."""
 
-    kind: str  # customer, agent, inbound
+    kind: str  # customer, agent, inbound, failed (the OutgoingSpoolFailed dummy channel)
     near: Channel
     far: Channel | None  # the ;2 half of a Local pair (None for PJSIP/SIP/... legs)
     plan: FarPlan
@@ -144,6 +148,8 @@ class Leg:
     talking: bool = False
     done: bool = False
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    failed_reason: int | None = None  # failed: its OriginateResponse waits for the `failed` extension
+    on_done: Callable[[], None] | None = None  # called once the leg has ended
 
 
 CALL = "Privilege: call,all\r\n"

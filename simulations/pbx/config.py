@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from simulations.call_model import CustomerModel
+from simulations.pbx.conf_parser import SHIPPED_DIALPLAN
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +23,14 @@ class PbxConfig:
     seed: int = 1
     speed: float = 1.0
     customer_model: CustomerModel = field(default_factory=CustomerModel)
-    hold_limit_s: float = 30.0  # dialer-customer holds this long before safe harbor (DIALER_HOLD_S)
-    inbound_hold_limit_s: float = 600.0
+    dialplan_path: Path | str = SHIPPED_DIALPLAN  # the extensions.conf the PBX parses and runs
+    # a [globals] DIALER_HOLD_S: used by a leg whose Originate does not set it; None: the dialplan's
+    # own default (1.8 s for customers, 600 s for inbound callers in extensions_dialer.conf)
+    hold_limit_s: float | None = None
+    # Playback lengths (seconds) of sounds besides Asterisk's core sounds, e.g. a campaign's message
+    extra_sounds: Mapping[str, float] = field(default_factory=dict)
+    max_priorities: int = 5000  # a channel that runs more dialplan priorities is hung up (a loop)
     inbound_patience_s: float = 120.0  # an inbound caller waits this long, then hangs up
-    safe_harbor_s: float = 4.0  # length of the safe-harbor recording
-    machine_message_s: float = 12.0  # length of the message left on machines
     machine_record_s: float = 120.0  # a machine hangs up this long after its greeting
     agent_answer_s: float = 0.0  # virtual agent phones answer after this long
     auth_fail_delay_real_s: float = 1.0  # Asterisk waits about 1 s before "Authentication failed"
@@ -41,6 +46,8 @@ class PbxConfig:
             raise ValueError(f"speed must be > 0, got {self.speed}")
         if not self.username:
             raise ValueError("username must not be empty")
+        if self.max_priorities < 1:
+            raise ValueError(f"max_priorities must be >= 1, got {self.max_priorities}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,20 @@ class OriginateRecord:
     variables: Mapping[str, str]
     context: str
     exten: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialplanFault:
+    """A channel the PBX hung up because its dialplan went wrong (a loop, an unknown application...)."""
+
+    at: float
+    channel: str
+    uniqueid: str
+    context: str
+    exten: str
+    priority: int
+    executed: int  # priorities the channel had run
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

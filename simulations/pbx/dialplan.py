@@ -1,8 +1,8 @@
-"""Our dialplan after answer, as ``asterisk/extensions_dialer.conf`` runs it: AMD, the ready UserEvent, hold,
-safe harbor, machines, inbound, agent conferences (ConfBridge) and the Bridge action.
+"""Our dialplan on the simulated PBX: the parsed ``asterisk/extensions_dialer.conf`` (``PbxConfig.dialplan_path``)
+run by ``Interpreter``, and the conferences (ConfBridge) and basic bridges (the Bridge action) channels meet in.
 
-``Dialplan`` emits the events Asterisk 22 emits for these steps (see the recordings d1, d2, e, g) and
-asks the ``Switch`` for timers and hang-ups.
+``Dialplan`` emits the events Asterisk 22 emits for conferences and bridges (see the recordings d1, d2,
+g, i3) and asks the ``Switch`` for timers and hang-ups.
 """
 
 from __future__ import annotations
@@ -12,24 +12,12 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dialer.pbx_port import (
-    CTX_AGENT,
-    CTX_CONNECT,
-    CTX_CUSTOMER,
-    CTX_INBOUND,
-    CTX_MACHINE,
-    CTX_SAFE_HARBOR,
-    CTX_TRANSFER,
-    VAR_AGENT_ID,
-    VAR_AMD,
-    VAR_CALL_ID,
-    VAR_LEG_ID,
-    VAR_MACHINE_MSG,
-    VAR_TRANSFER_TO,
-)
+from dialer.pbx_port import CTX_AGENT
 from simulations.pbx import channels as ev
-from simulations.pbx.channels import Activity, Bridge, Channel, Leg
-from simulations.pbx.config import ConferenceUpdate
+from simulations.pbx.channels import Activity, Bridge, Channel, Leg, OriginateSpec
+from simulations.pbx.conf_parser import Conf
+from simulations.pbx.config import ConferenceUpdate, DialplanFault
+from simulations.pbx.interpreter import Interpreter
 
 if TYPE_CHECKING:
     from simulations.pbx.switch import Switch
@@ -38,114 +26,41 @@ log = logging.getLogger(__name__)
 
 
 class Dialplan:
-    """The contexts of extensions_dialer.conf, and the conferences and bridges channels meet in."""
+    """The dialplan file run on channels, and the conferences and bridges channels meet in."""
 
     def __init__(self, switch: Switch) -> None:
         self.sw = switch
+        self.conf = Conf.load(switch.config.dialplan_path)
+        self.interpreter = Interpreter(switch, self, self.conf)
         self.conferences: dict[str, Bridge] = {}
         self.hooks: list[Callable[[ConferenceUpdate], None]] = []
 
+    @property
+    def faults(self) -> list[DialplanFault]:
+        """Channels hung up because their dialplan looped or called an unknown application."""
+        return self.interpreter.faults
+
+    def exists(self, context: str, exten: str, priority: int = 1) -> bool:
+        """Whether the dialplan has ``context``/``exten`` (Originate and Redirect refuse otherwise)."""
+        return self.conf.exists(context, exten, priority)
+
     # --- our dialplan ---------------------------------------------------------------------------
     def run_context(self, ch: Channel, context: str, exten: str) -> None:
-        """Run ``context``/``exten`` of extensions_dialer.conf on ``ch`` from priority 1."""
-        leg = ch.leg
-        assert leg is not None
-        ch.context, ch.exten, ch.priority = context, exten, 1
-        if context == CTX_CUSTOMER:
-            if ch.variables.get(VAR_AMD) == "1":
-                ch.activity, ch.priority, ch.application, ch.app_data = Activity.AMD, 4, "AMD", ""
-                self.sw.after(leg, "flow", leg.plan.amd_s, self._amd_done)
-            else:
-                self._ready(leg)
-        elif context in (CTX_AGENT, CTX_CONNECT):
-            ch.priority = 3
-            self.join_conference(ch, exten)
-        elif context == CTX_SAFE_HARBOR:
-            self._safe_harbor(leg)
-        elif context == CTX_MACHINE:
-            self._machine(leg)
-        elif context == CTX_INBOUND:
-            self._inbound_ready(leg)
-        elif context == CTX_TRANSFER:
-            # Dial(${DIALER_TRANSFER_TO}): the far party talks with the customer, then the call ends
-            ch.activity, ch.application, ch.app_data = Activity.HOLD, "Dial", ch.variables.get(VAR_TRANSFER_TO, "")
-            self.sw.after(leg, "flow", max(leg.plan.talk_s, 1.0) if leg.plan.talk_s != float("inf") else 60.0,
-                          lambda l: self.sw.near_hangup(l, 16))
-        else:
-            self.sw.near_hangup(leg, 16)
+        """Run ``context``/``exten`` of the dialplan on ``ch`` from priority 1."""
+        self.interpreter.start(ch, context, exten)
 
-    def _amd_done(self, leg: Leg) -> None:
-        near, plan = leg.near, leg.plan
-        leg.amd_status = plan.amd_status
-        near.variables["AMDSTATUS"], near.variables["AMDCAUSE"] = plan.amd_status, plan.amd_cause
-        self.sw.emit(ev.var_set(near, "AMDSTATUS", plan.amd_status), "dialplan")
-        self.sw.emit(ev.var_set(near, "AMDCAUSE", plan.amd_cause), "dialplan")
-        self._ready(leg)
+    def has_failed_extension(self, spec: OriginateSpec) -> bool:
+        """Whether a failure of ``spec`` runs a ``failed`` extension (its landing context has one)."""
+        return self.interpreter.has_failed_extension(spec)
 
-    def _ready(self, leg: Leg) -> None:
-        near = leg.near
-        near.priority = 6
-        fields = [
-            ("LegId", near.variables.get(VAR_LEG_ID, "")),
-            ("CallId", near.variables.get(VAR_CALL_ID, "")),
-            ("AMDStatus", near.variables.get("AMDSTATUS", "")),
-            ("AMDCause", near.variables.get("AMDCAUSE", "")),
-        ]
-        self.sw.emit(ev.user_event(near, "DialerCustomerReady", fields), "user")
-        self._hold(leg, self._hold_limit(near, self.sw.config.hold_limit_s))
-
-    def _hold(self, leg: Leg, limit_s: float) -> None:
-        near = leg.near
-        leg.ready_at = self.sw.now()
-        near.priority += 1
-        near.activity, near.application, near.app_data = Activity.HOLD, "MusicOnHold", f",{limit_s:g}"
-        near.moh = True
-        self.sw.emit(ev.channel_event("MusicOnHoldStart", near, "Class: default\r\n"))
-        self.sw.after(leg, "flow", limit_s, self._hold_expired)
-
-    def _hold_limit(self, ch: Channel, default: float) -> float:
-        raw = ch.variables.get("DIALER_HOLD_S", "")
-        return float(raw) if _is_number(raw) else default
-
-    def _hold_expired(self, leg: Leg) -> None:
-        self.stop_moh(leg.near)
-        self.run_context(leg.near, CTX_SAFE_HARBOR, "s")
+    def run_failed(self, spec: OriginateSpec, reason: int, respond: Callable[[], None]) -> None:
+        """Run ``failed`` on an OutgoingSpoolFailed channel; ``respond`` sends the held OriginateResponse."""
+        self.interpreter.run_failed(spec, reason, respond)
 
     def stop_moh(self, ch: Channel) -> None:
         if ch.moh:
             ch.moh = False
             self.sw.emit(ev.channel_event("MusicOnHoldStop", ch))
-
-    def _safe_harbor(self, leg: Leg) -> None:
-        near = leg.near
-        leg.safe_harbor = True
-        near.priority = 2
-        fields = [
-            ("LegId", near.variables.get(VAR_LEG_ID, "")),
-            ("CallId", near.variables.get(VAR_CALL_ID, "")),
-        ]
-        self.sw.emit(ev.user_event(near, "DialerSafeHarbor", fields), "user")
-        near.priority, near.activity, near.application = 4, Activity.PLAYBACK, "Playback"
-        self.sw.after(leg, "flow", self.sw.config.safe_harbor_s, self.sw.near_hangup, 16)
-
-    def _machine(self, leg: Leg) -> None:
-        near = leg.near
-        if not near.variables.get(VAR_MACHINE_MSG, ""):
-            near.priority = 5
-            self.sw.near_hangup(leg, 16)
-            return
-        near.priority, near.activity, near.application = 3, Activity.PLAYBACK, "WaitForSilence"
-        beep_at = leg.answered_at + leg.plan.greeting_s + 1.5 if leg.plan.machine else self.sw.now() + 1.5
-        wait = max(beep_at - self.sw.now(), 0.0)
-        self.sw.after(leg, "flow", wait + self.sw.config.machine_message_s, self.sw.near_hangup, 16)
-
-    def _inbound_ready(self, leg: Leg) -> None:
-        near = leg.near
-        near.priority = 3
-        self.sw.emit(
-            ev.user_event(near, "DialerInbound", [("Caller", near.caller_num), ("DID", near.exten)]), "user"
-        )
-        self._hold(leg, self._hold_limit(near, self.sw.config.inbound_hold_limit_s))
 
     # --- conferences and bridges ----------------------------------------------------------------
     def join_conference(self, ch: Channel, name: str) -> None:
@@ -168,8 +83,6 @@ class Dialplan:
             emit(ev.channel_event("MusicOnHoldStart", ch, "Class: default\r\n"))
         emit(ev.bridge_member_event("BridgeEnter", conf, ch))
         emit(ev.conference_event("ConfbridgeJoin", conf, ch, "Admin: No\r\nMuted: No\r\n"))
-        if ch.variables.get("DIALER_RECORDING") and not ch.mixmonitor:
-            self.start_mixmonitor(ch)
         self.notify(ch, name, True)
         if leg.kind != "agent":
             self.start_talk(leg, any(_leg_kind(m) == "agent" for m in conf.members))
@@ -217,16 +130,8 @@ class Dialplan:
                 self._after_bridge(other)
 
     def _after_bridge(self, ch: Channel) -> None:
-        """A bridge ended under ``ch``: it resumes at the next priority of its dialplan."""
-        leg = ch.leg
-        assert leg is not None
-        if ch.context == CTX_AGENT:
-            self.join_conference(ch, ch.exten)
-        elif ch.context in (CTX_CUSTOMER, CTX_INBOUND) and not ch.variables.get(VAR_AGENT_ID):
-            self.run_context(ch, CTX_SAFE_HARBOR, "s")
-        else:
-            ch.priority += 1
-            self.sw.near_hangup(leg, 16)
+        """A bridge ended under ``ch``: it resumes at the priority after the one it was taken from."""
+        self.interpreter.run(ch)
 
     def bridge(self, one: Channel, two: Channel) -> None:
         """The Bridge action: both channels leave what they were in and meet in a basic bridge."""
@@ -296,11 +201,3 @@ def _conference_of(ch: Channel, members: list[Channel]) -> str:
         if m.context == CTX_AGENT:
             return m.exten
     return ""
-
-
-def _is_number(raw: str) -> bool:
-    try:
-        float(raw)
-    except ValueError:
-        return False
-    return True

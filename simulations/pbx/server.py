@@ -16,6 +16,7 @@ from simulations.pbx.config import (
     AbandonRecord,
     CallRecord,
     ConferenceUpdate,
+    DialplanFault,
     OriginateRecord,
     PbxConfig,
     PbxStatistics,
@@ -126,6 +127,11 @@ class SimulatedPbx:
     def call_records(self) -> list[CallRecord]:
         """How every finished customer and inbound leg ended."""
         return self.switch.records
+
+    @property
+    def dialplan_faults(self) -> list[DialplanFault]:
+        """Channels hung up because their dialplan looped (``PbxConfig.max_priorities``) or went wrong."""
+        return self.switch.dialplan.faults
 
     def channels(self) -> list[Channel]:
         """The live channels (a copy of the list; the channels themselves are live state)."""

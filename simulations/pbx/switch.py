@@ -52,7 +52,9 @@ class Switch:
         self.abandons: list[AbandonRecord] = []
         self.records: list[CallRecord] = []
         self.dialplan = Dialplan(self)
-        self.global_vars: dict[str, str] = {"DIALER_HOLD_S": f"{config.hold_limit_s:g}"}
+        self.global_vars: dict[str, str] = (
+            {} if config.hold_limit_s is None else {"DIALER_HOLD_S": f"{config.hold_limit_s:g}"}
+        )
         self.processed_calls = 0
         self.reset()
 
@@ -137,7 +139,8 @@ class Switch:
     def _drop(self, ch: Channel | None) -> None:
         if ch is not None:
             ch.activity = Activity.GONE
-            self.channels.pop(ch.name, None)
+            if self.channels.get(ch.name) is ch:
+                del self.channels[ch.name]
             if self.by_uniqueid.get(ch.uniqueid) is ch:
                 del self.by_uniqueid[ch.uniqueid]
 
@@ -182,6 +185,10 @@ class Switch:
             emit(ev.channel_event("Newchannel", near))
             emit(ev.channel_event("Newchannel", far))
             emit(ev.hangup(far, 0))
+            if self.dialplan.has_failed_extension(spec):  # i3: both halves go, then `failed` runs
+                emit(ev.hangup(near, 0))
+                self.dialplan.run_failed(spec, 0, lambda: self._refuse(spec, uid1))
+                return
             self._refuse(spec, uid1)
             emit(ev.hangup(near, 0))
             return
@@ -247,12 +254,22 @@ class Switch:
 
     def _respond(self, leg: Leg, ok: bool, reason: int) -> None:
         near = leg.near
+        if not ok and leg.failed_reason is None and self.dialplan.has_failed_extension(leg.spec):
+            leg.failed_reason = reason  # held back: the `failed` extension runs first (see _finish)
+            return
         if leg.spec.on_sync_result is not None:  # synchronous Originate: a reply, no OriginateResponse
             leg.spec.on_sync_result(ok)
             return
         self.emit(
             ev.originate_response(leg.spec, ok, near.name if ok else leg.spec.dial, reason, near.uniqueid)
         )
+
+    def _send_failure(self, leg: Leg, reason: int) -> None:
+        """The OriginateResponse of a failed leg, once its `failed` extension has run."""
+        if leg.spec.on_sync_result is not None:
+            leg.spec.on_sync_result(False)
+        else:
+            self.emit(ev.originate_response(leg.spec, False, leg.spec.dial, reason, leg.near.uniqueid))
 
     def _ring_timeout(self, leg: Leg) -> None:
         near, far, emit = leg.near, leg.far, self.emit
@@ -525,7 +542,7 @@ class Switch:
         self._drop(leg.near)
         self._drop(leg.far)
         self.processed_calls += 1
-        if leg.kind != "agent":
+        if leg.kind in ("customer", "inbound"):
             self.records.append(
                 CallRecord(
                     self.now(),
@@ -539,6 +556,14 @@ class Switch:
                     cause,
                 )
             )
+        if leg.failed_reason is not None:
+            reason = leg.failed_reason
+            if outcome == "shutdown":  # no new channel during a shutdown: the response goes at once
+                self._send_failure(leg, reason)
+            else:
+                self.dialplan.run_failed(leg.spec, reason, lambda: self._send_failure(leg, reason))
+        if leg.on_done is not None:
+            leg.on_done()
 
 
 def _is_number(raw: str) -> bool:

@@ -1,21 +1,30 @@
 """The shipped Asterisk configuration parses, uses only Asterisk 20/22 applications and functions, and
 names the contexts, variables and profiles the engine and the simulated PBX rely on.
 
-A small parser of ``extensions.conf`` syntax (contexts, ``exten =>``/``same =>`` with priorities and
-labels, ``include =>``); it is checked first on the real configuration recorded from Asterisk 22.
+The parser is the simulated PBX's own (``simulations.pbx.conf_parser``: contexts, ``exten =>``/``same =>``
+with priorities and labels, ``include =>``); it is checked first on the real configuration recorded from
+Asterisk 22. The rules the shipped file keeps against the defects of issue 12 are checked here too: every
+context with a pattern has an explicit ``failed`` extension, and every loop is bounded by a counter.
 """
 
 from __future__ import annotations
 
 import configparser
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from dialer import pbx_port
-from simulations.pbx.actions import landing_exists
+from simulations.pbx.conf_parser import (
+    Conf,
+    DialplanError,
+    Step,
+    applications_used,
+    functions_used,
+    parse_extensions,
+    pattern_matches,
+)
 
 ASTERISK_DIR = Path(__file__).resolve().parents[2] / "asterisk"
 RECORDED_CONFIG = Path("/work/shared/asterisk-ami/config")
@@ -166,146 +175,6 @@ FUNCTIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One priority of one extension."""
-
-    context: str
-    exten: str
-    priority: int
-    label: str
-    app: str
-    args: str
-    line: int
-
-
-class DialplanError(ValueError):
-    pass
-
-
-_EXTEN = re.compile(r"^(exten|same)\s*=>\s*(.*)$")
-_PRIORITY = re.compile(r"^(\d+|n|hint)(?:\(([A-Za-z0-9_-]+)\))?$")
-_APP = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)(?:\((.*)\))?$")
-
-
-def _split_top(text: str, sep: str = ",", limit: int = -1) -> list[str]:
-    """Split on ``sep`` outside (), [], {}; raise on unbalanced brackets."""
-    parts, depth, start, pairs = [], [], 0, {"(": ")", "[": "]", "{": "}"}
-    for i, ch in enumerate(text):
-        if ch in pairs:
-            depth.append(pairs[ch])
-        elif ch in pairs.values():
-            if not depth or depth.pop() != ch:
-                raise DialplanError(f"unbalanced {ch!r} in {text!r}")
-        elif ch == sep and not depth and limit != 0:
-            parts.append(text[start:i])
-            start = i + 1
-            limit -= 1
-    if depth:
-        raise DialplanError(f"unclosed bracket in {text!r}")
-    parts.append(text[start:])
-    return parts
-
-
-def parse_extensions(text: str) -> tuple[list[Step], dict[str, list[str]]]:
-    """Every step of the dialplan and each context's includes; raise ``DialplanError`` on bad syntax."""
-    steps: list[Step] = []
-    includes: dict[str, list[str]] = {}
-    context, exten, last = "", "", 0
-    labels: set[tuple[str, str, str]] = set()
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = re.sub(r"(?<!\\);.*$", "", raw).strip()
-        if not line or line.startswith("#include"):
-            continue
-        if line.startswith("["):
-            if not re.fullmatch(r"\[[A-Za-z0-9_-]+\](\(.*\))?", line):
-                raise DialplanError(f"line {number}: bad context header {line!r}")
-            context = line[1 : line.index("]")]
-            includes.setdefault(context, [])
-            exten, last = "", 0
-            continue
-        if not context:
-            raise DialplanError(f"line {number}: statement outside a context")
-        if context in ("general", "globals"):
-            if "=" not in line:
-                raise DialplanError(f"line {number}: expected name = value in [{context}]")
-            continue
-        if line.startswith("include"):
-            includes[context].append(line.split("=>", 1)[1].strip())
-            continue
-        m = _EXTEN.match(line)
-        if not m:
-            raise DialplanError(f"line {number}: not an exten/same/include line: {line!r}")
-        kind, rest = m.groups()
-        if kind == "exten":
-            fields = _split_top(rest, ",", 2)
-            if len(fields) != 3:
-                raise DialplanError(f"line {number}: exten needs name,priority,application")
-            exten, prio, app = (f.strip() for f in fields)
-            if not exten or (exten.startswith("_") and len(exten) < 2):
-                raise DialplanError(f"line {number}: bad extension {exten!r}")
-        else:
-            if not exten:
-                raise DialplanError(f"line {number}: 'same' before any 'exten'")
-            fields = _split_top(rest, ",", 1)
-            if len(fields) != 2:
-                raise DialplanError(f"line {number}: same needs priority,application")
-            prio, app = (f.strip() for f in fields)
-        pm = _PRIORITY.match(prio)
-        if not pm:
-            raise DialplanError(f"line {number}: bad priority {prio!r}")
-        if pm.group(1) == "hint":
-            continue
-        value = last + 1 if pm.group(1) == "n" else int(pm.group(1))
-        if pm.group(1) == "n" and last == 0:
-            raise DialplanError(f"line {number}: priority n without a priority 1 before it")
-        label = pm.group(2) or ""
-        if label:
-            if (context, exten, label) in labels:
-                raise DialplanError(f"line {number}: duplicate label {label!r}")
-            labels.add((context, exten, label))
-        am = _APP.match(app)
-        if not am:
-            raise DialplanError(f"line {number}: bad application call {app!r}")
-        _split_top(am.group(2) or "")  # balanced brackets in the arguments
-        last = value
-        steps.append(Step(context, exten, value, label, am.group(1), am.group(2) or "", number))
-    return steps, includes
-
-
-def applications_used(steps: list[Step]) -> set[str]:
-    """Applications called directly and through ExecIf(cond?App(args):App(args))."""
-    apps = {s.app for s in steps}
-    for s in steps:
-        if s.app == "ExecIf":
-            for branch in s.args.split("?", 1)[1].split(":"):
-                apps.add(branch.split("(", 1)[0].strip())
-    return apps
-
-
-def functions_used(steps: list[Step]) -> set[str]:
-    return {name for s in steps for name in re.findall(r"\$\{([A-Z_]+)\(", s.args)}
-
-
-def pattern_matches(pattern: str, exten: str) -> bool:
-    """Asterisk extension matching: literal names, or ``_`` patterns with X Z N [..] . !"""
-    if not pattern.startswith("_"):
-        return pattern == exten
-    regex, i, body = "", 0, pattern[1:]
-    while i < len(body):
-        ch = body[i]
-        if ch == "[":
-            end = body.index("]", i)
-            regex += "[" + body[i + 1 : end] + "]"
-            i = end + 1
-            continue
-        regex += {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": ".+", "!": ".*"}.get(
-            ch.upper(), re.escape(ch)
-        )
-        i += 1
-    return re.fullmatch(regex, exten) is not None
-
-
 def _exists(steps: list[Step], context: str, exten: str) -> bool:
     return any(s.context == context and s.priority == 1 and pattern_matches(s.exten, exten) for s in steps)
 
@@ -391,6 +260,7 @@ def test_gotos_land_on_existing_labels_and_extensions(shipped):
 
 
 def test_the_simulated_pbx_accepts_exactly_the_landings_the_dialplan_has(shipped):
+    conf = Conf.load(ASTERISK_DIR / "extensions_dialer.conf")
     cases = [
         (pbx_port.CTX_CUSTOMER, "s"),
         (pbx_port.CTX_CUSTOMER, "dl-4f2a"),
@@ -406,7 +276,88 @@ def test_the_simulated_pbx_accepts_exactly_the_landings_the_dialplan_has(shipped
         (pbx_port.CTX_MACHINE, "agent-1"),
     ]
     for context, exten in cases:
-        assert landing_exists(context, exten) == _exists(shipped, context, exten), (context, exten)
+        assert conf.exists(context, exten) == _exists(shipped, context, exten), (context, exten)
+
+
+def test_an_exact_extension_beats_a_pattern_and_the_narrower_pattern_wins():
+    conf = Conf.parse(
+        "[ctx]\nexten => _[a-z0-9].,1,NoOp(pattern)\nexten => failed,1,Hangup()\n"
+        "exten => _X.,1,NoOp(digits)\nexten => _5XXX,1,NoOp(four)\nexten => _+X.,1,NoOp(plus)\n"
+    )
+    assert conf.match("ctx", "failed").name == "failed"  # as Asterisk: not the pattern written first
+    assert conf.match("ctx", "agent-7").name == "_[a-z0-9]."
+    assert conf.match("ctx", "5000").name == "_5XXX"
+    assert conf.match("ctx", "50001").name == "_X."
+    assert conf.match("ctx", "+3361").name == "_+X."
+    assert conf.match("ctx", "A") is None
+
+
+# --- the rules of issue 12 -------------------------------------------------------------------------
+# What the dialer shipped before (git 7356366^): the agent's pattern caught `failed`, and the loop had
+# no bound; a failed agent Originate spun ~330 conferences a second on an OutgoingSpoolFailed channel.
+OLD_AGENT_CONTEXT = """
+[dialer-agent]
+exten => _[a-z0-9].,1,NoOp(agent ${DIALER_AGENT_ID} waits in conference ${EXTEN})
+ same => n,Answer()
+ same => n(loop),ConfBridge(${EXTEN},dialer_bridge,dialer_agent)
+ same => n,GotoIf($["${CONFBRIDGE_RESULT}" = "KICKED"]?end)
+ same => n,Goto(loop)
+ same => n(end),Hangup(16)
+"""
+
+
+def contexts_without_failed(steps: list[Step]) -> list[str]:
+    """Contexts with a pattern that matches `failed` but no explicit `failed` extension."""
+    with_pattern = {s.context for s in steps if s.exten.startswith("_") and pattern_matches(s.exten, "failed")}
+    with_failed = {s.context for s in steps if s.exten == "failed"}
+    return sorted(with_pattern - with_failed)
+
+
+def unguarded_loops(steps: list[Step]) -> list[str]:
+    """Backward jumps (Goto/GotoIf to a priority at or before their own, in the same extension) that no
+    counter bounds: a bounded one is a GotoIf on ``$[${N} < limit]`` with ``Set(N=$[${N} + 1])`` in the loop."""
+    by_ext: dict[tuple[str, str], list[Step]] = {}
+    for s in steps:
+        by_ext.setdefault((s.context, s.exten), []).append(s)
+    found = []
+    for (context, exten), ext_steps in by_ext.items():
+        labels = {s.label: s.priority for s in ext_steps if s.label}
+        for step in ext_steps:
+            if step.app not in ("Goto", "GotoIf"):
+                continue
+            cond, _, branches = step.args.partition("?") if step.app == "GotoIf" else ("", "", step.args)
+            for target in branches.split(":"):
+                parts = [p.strip() for p in target.split(",")]
+                if len(parts) == 3 and parts[0] != context or len(parts) >= 2 and parts[-2] != exten:
+                    continue  # another extension
+                where = parts[-1]
+                back_to = int(where) if where.isdigit() else labels.get(where)
+                if back_to is None or back_to > step.priority:
+                    continue
+                counters = re.findall(r"\$\{(\w+)\}\s*<\s*\d+", cond)
+                bumped = {
+                    name
+                    for s in ext_steps
+                    if back_to <= s.priority <= step.priority and s.app == "Set"
+                    for name in counters
+                    if re.fullmatch(rf"{name}=\$\[\$\{{{name}\}} \+ 1\]", s.args.replace(" ", "").replace("+", " + "))
+                }
+                if not bumped:
+                    found.append(f"line {step.line}: {step.app}({step.args}) in {context},{exten}")
+    return found
+
+
+def test_every_context_with_a_pattern_has_an_explicit_failed_extension(shipped):
+    assert contexts_without_failed(shipped) == []
+    originated_into = {pbx_port.CTX_CUSTOMER, pbx_port.CTX_AGENT}
+    assert originated_into <= {s.context for s in shipped if s.exten == "failed"}
+    assert contexts_without_failed(parse_extensions(OLD_AGENT_CONTEXT)[0]) == ["dialer-agent"]
+
+
+def test_every_backward_goto_is_guarded_by_a_counter(shipped):
+    assert unguarded_loops(shipped) == []
+    old = unguarded_loops(parse_extensions(OLD_AGENT_CONTEXT)[0])
+    assert len(old) == 1 and "Goto(loop)" in old[0]
 
 
 def test_the_customer_ready_user_event_carries_what_the_adapter_reads(shipped):

@@ -64,14 +64,16 @@ async def _customer(probe: AmiProbe, number: str, uid: str, *, amd: bool = False
 
 
 async def test_an_unclaimed_customer_hears_the_safe_harbor_message_after_the_hold_limit():
-    pbx, probe = await _start(hold_limit_s=2.0, safe_harbor_s=3.0)
+    pbx, probe = await _start(hold_limit_s=2.0)
     await _customer(probe, "Local/1190@sim-customer", "sh-1")
     ready = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady")
     assert (ready.get("LegId"), ready.get("CallId"), ready.get("AMDStatus")) == ("sh-1", "c-sh-1", "")
     harbor = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerSafeHarbor")
     await probe.wait_for(_hung_up("sh-1"))
     names = [m.event for m in probe.events if m.get("Uniqueid") == "sh-1"]
-    assert names.index("MusicOnHoldStop") < names.index("UserEvent", names.index("MusicOnHoldStop"))
+    assert "MusicOnHoldStart" not in names  # Wait(${DIALER_HOLD_S}) holds in silence
+    playback = next(m for m in probe.events if m.get("Uniqueid") == "sh-1" and m.get("Variable") == "PLAYBACKSTATUS")
+    assert playback.get("Value") == "SUCCESS"  # the default please-try-call-later exists
     assert harbor.get("Context") == "dialer-safe-harbor"
     assert pbx.call_records[-1].safe_harbor and not pbx.call_records[-1].met_agent
     await _stop(pbx, probe)
@@ -87,7 +89,7 @@ async def test_a_customer_who_loses_patience_while_held_is_recorded_as_an_abando
         ring=LogNormal(1.0, 0.0),
         patience=LogNormal(2.0, 0.0),
     )
-    pbx, probe = await _start(customer_model=model)
+    pbx, probe = await _start(customer_model=model, hold_limit_s=30.0)  # held longer than its patience
     await _customer(probe, "PJSIP/+15551230001@carrier", "ab-1")
     await probe.wait_for(_hung_up("ab-1"))
     assert len(pbx.abandons) == 1
@@ -161,7 +163,7 @@ async def test_bridge_action_then_customer_hangup_sends_the_agent_back_to_its_co
 
 
 async def test_machine_redirected_to_the_machine_context_gets_its_message_after_the_greeting():
-    pbx, probe = await _start(machine_message_s=4.0)
+    pbx, probe = await _start(extra_sounds={"custom/msg": 4.0})
     await _customer(
         probe, "Local/5190@sim-customer", "mc-1", amd=True, extra=",DIALER_MACHINE_MSG=custom/msg"
     )
@@ -202,7 +204,7 @@ async def test_the_speed_factor_divides_every_simulated_duration():
 
 
 async def _model_outcomes(seed: int, calls: int) -> list[str]:
-    pbx, probe = await _start(seed=seed, speed=2000.0, hold_limit_s=1.0, safe_harbor_s=0.5)
+    pbx, probe = await _start(seed=seed, speed=2000.0, hold_limit_s=1.0)
     for i in range(calls):
         await _customer(probe, f"PJSIP/+1555{i:07d}@carrier", f"m-{seed}-{i}", amd=True)
     deadline = time.monotonic() + 10
@@ -267,7 +269,7 @@ async def test_an_application_originate_reports_application_and_data_and_runs_it
 
 
 async def test_every_originate_gets_one_response_and_every_channel_one_hangup_whatever_the_engine_does():
-    pbx, probe = await _start(seed=9, speed=500.0, hold_limit_s=4.0, safe_harbor_s=1.0)
+    pbx, probe = await _start(seed=9, speed=500.0, hold_limit_s=4.0)
     await _agent(probe, "agent-1")
     rng = random.Random(9)
     for i in range(150):

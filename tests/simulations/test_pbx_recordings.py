@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from simulations.pbx import PbxConfig, SimulatedPbx
+from simulations.pbx.conf_parser import SHIPPED_DIALPLAN
 from simulations.pbx.probe import AmiProbe
 from simulations.pbx.transcripts import Message, label, load_transcript, per_channel
 
@@ -198,9 +199,26 @@ def compare(
     return got
 
 
+def lab_dialplan(folder: Path) -> Path:
+    """The shipped dialplan made to act like the lab's [dialer-answered] these recordings ran: it held the
+    customer with MusicOnHold (ours waits in silence), and had no ``failed`` extension and no pattern that
+    could match one (ours has, so a failed Originate's response would wait for it)."""
+    text = SHIPPED_DIALPLAN.read_text()
+    hold = " same => n(hold),Wait(${DIALER_HOLD_S})\n"
+    failed = text[text.index("exten => failed,1,UserEvent(DialerOriginateFailed"):]
+    failed = failed[: failed.index(" same => n,Hangup()\n") + len(" same => n,Hangup()\n")]
+    pattern = "exten => _[a-z0-9].,1,Goto(s,1)\n"
+    assert hold in text and pattern in text
+    text = text.replace(hold, " same => n(hold),MusicOnHold(,${DIALER_HOLD_S})\n")
+    path = folder / "extensions_lab.conf"
+    path.write_text(text.replace(failed, "").replace(pattern, ""))
+    return path
+
+
 @pytest.fixture
-async def pbx():
-    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED, hold_limit_s=60.0))
+async def pbx(tmp_path):
+    config = PbxConfig(seed=1, speed=SPEED, hold_limit_s=60.0, dialplan_path=lab_dialplan(tmp_path))
+    server = SimulatedPbx(config)
     await server.start(host="127.0.0.1", port=0)
     yield server
     while _OPEN_PROBES:

@@ -1,0 +1,439 @@
+"""Runs the parsed dialplan (``asterisk/extensions_dialer.conf``) on the simulated PBX's channels.
+
+``Interpreter.start`` puts a channel at context/extension/priority and executes priorities one after the
+other, as Asterisk's pbx loop does: it substitutes the arguments, runs the application, goes on at the
+next priority (or where a Goto sends it). Applications that take time (AMD, Wait, MusicOnHold,
+Playback, WaitForSilence, Dial) schedule a timer on the leg's ``flow`` slot and resume when it fires;
+ConfBridge waits until the channel leaves the conference. Times come from the far end's plan (AMD
+duration, machine greeting, talk time) and from ``sounds`` (Playback lengths).
+
+As Asterisk 22 does: an unknown application ends the channel; falling off the end of an extension
+hangs up; Playback of a missing sound fails in about 2 ms with ``PLAYBACKSTATUS=FAILED``. A channel
+that runs more than ``PbxConfig.max_priorities`` priorities is looping: it is hung up and the fault
+is recorded in ``faults`` and logged as an error. A failed Originate whose landing context has a
+``failed`` extension (a pattern may match it) runs it on a dummy ``OutgoingSpoolFailed`` channel;
+the OriginateResponse waits for that channel to end (see i3_failed_extension_pattern_match).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from dialer.pbx_port import CTX_SAFE_HARBOR
+from simulations.pbx import channels as ev
+from simulations.pbx.channels import STATE_DOWN, STATE_UP, Activity, Bridge, Channel, Leg, OriginateSpec
+from simulations.pbx.conf_parser import Conf, Extension
+from simulations.pbx.config import DialplanFault
+from simulations.pbx.expressions import function_value, is_true, split_args, split_condition, substitute
+from simulations.pbx.fates import NEVER, FarOutcome, FarPlan
+from simulations.pbx.sounds import sound_length
+
+if TYPE_CHECKING:
+    from simulations.pbx.dialplan import Dialplan
+    from simulations.pbx.switch import Switch
+
+log = logging.getLogger(__name__)
+
+MISSING_SOUND_S = 0.002  # Playback of a file that does not exist fails this fast (i2)
+DUMMY_CONFBRIDGE_S = 0.003  # ConfBridge on a channel without media returns at once: ~330 turns/s (i3)
+SPOOL_FAILED = "OutgoingSpoolFailed"
+
+
+class Next(enum.Enum):
+    NEXT = "next"  # go on at the next priority
+    JUMP = "jump"  # a Goto placed the channel: run from there
+    WAIT = "wait"  # the application takes time; a timer or an event resumes the channel
+    GONE = "gone"  # the channel hung up
+
+
+class _Scope:
+    """Variables and functions as one channel sees them."""
+
+    def __init__(self, ch: Channel, globals_: dict[str, str]) -> None:
+        self.ch, self.globals = ch, globals_
+
+    def variable(self, name: str) -> str:
+        ch = self.ch
+        special = {
+            "EXTEN": ch.exten,
+            "CONTEXT": ch.context,
+            "PRIORITY": str(ch.priority),
+            "CHANNEL": ch.name,
+            "UNIQUEID": ch.uniqueid,
+        }
+        if name in special:
+            return special[name]
+        if name in ch.variables:
+            return ch.variables[name]
+        return self.globals.get(name, "")
+
+    def function(self, name: str, args: str) -> str:
+        if name == "CALLERID":
+            num = "" if self.ch.caller_num == "<unknown>" else self.ch.caller_num
+            cid_name = "" if self.ch.caller_name == "<unknown>" else self.ch.caller_name
+            what = args.strip().lower()
+            if what in ("num", "number"):
+                return num
+            if what == "name":
+                return cid_name
+            return f'"{cid_name}" <{num}>' if cid_name else num
+        return function_value(name, args, self)
+
+
+class Interpreter:
+    """Executes ``conf`` on channels of ``switch``; conferences and bridges are ``dialplan``'s."""
+
+    def __init__(self, switch: Switch, dialplan: Dialplan, conf: Conf) -> None:
+        self.sw = switch
+        self.dp = dialplan
+        self.conf = conf
+        self.faults: list[DialplanFault] = []
+        self.apps: dict[str, Callable[[Channel, str], Next]] = {
+            "noop": self._noop,
+            "set": self._set,
+            "answer": self._answer,
+            "amd": self._amd,
+            "userevent": self._user_event,
+            "wait": self._wait,
+            "musiconhold": self._music_on_hold,
+            "confbridge": self._confbridge,
+            "goto": self._goto,
+            "gotoif": self._goto_if,
+            "execif": self._exec_if,
+            "mixmonitor": self._mixmonitor,
+            "playback": self._playback,
+            "waitforsilence": self._wait_for_silence,
+            "dial": self._dial,
+            "hangup": self._hangup,
+        }
+
+    # --- running --------------------------------------------------------------------------------
+    def start(self, ch: Channel, context: str, exten: str, priority: int = 1) -> None:
+        """Run ``context``/``exten`` from ``priority`` on ``ch`` (Originate landing, Redirect)."""
+        ch.context, ch.exten, ch.priority = context, exten, priority
+        ext = self.conf.match(context, exten)
+        if ext is None:
+            log.error("no extension %s in context %s for %s: hanging up", exten, context, ch.name)
+            self._hangup_now(ch, 16)
+            return
+        ch.extension = ext.name
+        self.run(ch)
+
+    def resume(self, ch: Channel) -> None:
+        """The application ``ch`` was in has returned: go on at the next priority."""
+        ch.priority += 1
+        self.run(ch)
+
+    def run(self, ch: Channel) -> None:
+        """Execute priorities from ``ch.priority`` until an application waits or the channel ends."""
+        leg = ch.leg
+        assert leg is not None
+        limit = self.sw.config.max_priorities
+        while not leg.done:
+            ch.activity = Activity.DIALPLAN
+            ext = self._extension(ch)
+            step = ext.steps.get(ch.priority) if ext is not None else None
+            if step is None:  # autofallthrough: nothing left to run
+                self._hangup_now(ch, 16)
+                return
+            ch.executed += 1
+            if ch.executed > limit:
+                self._fault(ch, f"ran more than {limit} dialplan priorities: a loop")
+                self._hangup_now(ch, 16)
+                return
+            data = substitute(step.args, _Scope(ch, self.sw.global_vars))
+            result = self.execute(ch, step.app, data)
+            if result is Next.NEXT:
+                ch.priority += 1
+            elif result is not Next.JUMP:
+                return
+
+    def execute(self, ch: Channel, app: str, data: str) -> Next:
+        """Run one application with its substituted ``data``."""
+        ch.application, ch.app_data = app, data
+        handler = self.apps.get(app.lower())
+        if handler is None:
+            self._fault(ch, f"no application {app!r}")
+            self._hangup_now(ch, 16)
+            return Next.GONE
+        return handler(ch, data)
+
+    def _extension(self, ch: Channel) -> Extension | None:
+        ext = self.conf.contexts.get(ch.context, {}).get(ch.extension)
+        return ext if ext is not None else self.conf.match(ch.context, ch.exten)
+
+    def _fault(self, ch: Channel, reason: str) -> None:
+        fault = DialplanFault(
+            self.sw.now(), ch.name, ch.uniqueid, ch.context, ch.exten, ch.priority, ch.executed, reason
+        )
+        self.faults.append(fault)
+        log.error(
+            "dialplan fault on %s (%s) at %s,%s,%d after %d priorities: %s; hanging it up",
+            ch.name, ch.uniqueid, ch.context, ch.exten, ch.priority, ch.executed, reason,
+        )
+
+    def _hangup_now(self, ch: Channel, cause: int) -> None:
+        leg = ch.leg
+        assert leg is not None
+        if not leg.done:
+            self.sw.hangup(ch, cause, by_ami=False)
+
+    def _later(self, ch: Channel, seconds: float, then: Callable[[Channel], None] | None = None) -> Next:
+        """Resume ``ch`` at the next priority ``seconds`` from now, after ``then`` (if any)."""
+        leg = ch.leg
+        assert leg is not None
+        self.sw.after(leg, "flow", seconds, self._timer_done, then)
+        return Next.WAIT
+
+    def _timer_done(self, leg: Leg, then: Callable[[Channel], None] | None) -> None:
+        leg.timers.pop("flow", None)
+        if leg.done:
+            return
+        if then is not None:
+            then(leg.near)
+        if not leg.done:
+            self.resume(leg.near)
+
+    def set_variable(self, ch: Channel, name: str, value: str) -> None:
+        ch.variables[name] = value
+        self.sw.emit(ev.var_set(ch, name, value), "dialplan")
+
+    # --- a failed Originate -----------------------------------------------------------------------
+    def has_failed_extension(self, spec: OriginateSpec) -> bool:
+        return not spec.application and self.conf.match(spec.context, "failed") is not None
+
+    def run_failed(self, spec: OriginateSpec, reason: int, respond: Callable[[], None]) -> None:
+        """Run the landing context's ``failed`` extension on a dummy channel; ``respond`` when it ends."""
+        sw = self.sw
+        uid = sw._uid()
+        ch = Channel(
+            name=SPOOL_FAILED,
+            uniqueid=uid,
+            linkedid=uid,
+            context=spec.context,
+            exten="failed",
+            priority=1,
+            state=STATE_DOWN,
+            created_at=sw.now(),
+            caller_num=spec.caller[0],
+            caller_name=spec.caller[1],
+            dummy=True,
+        )
+        plan = FarPlan(FarOutcome.ANSWER, ringing=False, label="failed")
+        leg = Leg(kind="failed", near=ch, far=None, plan=plan, spec=spec, on_done=respond)
+        ch.leg = leg
+        sw.channels.setdefault(ch.name, ch)  # several at once share the name: lookups find the first
+        sw.by_uniqueid[uid] = ch
+        sw.emit(ev.channel_event("Newchannel", ch))
+        self.set_variable(ch, "REASON", str(reason))
+        for name, value in spec.variables.items():
+            self.set_variable(ch, name, value)
+        self.start(ch, spec.context, "failed")
+
+    # --- applications ---------------------------------------------------------------------------
+    def _noop(self, ch: Channel, data: str) -> Next:
+        return Next.NEXT
+
+    def _set(self, ch: Channel, data: str) -> Next:
+        name, sep, value = data.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            log.warning("Set(%s) on %s: expected name=value", data, ch.name)
+            return Next.NEXT
+        if name.upper().startswith("GLOBAL(") and name.endswith(")"):
+            self.sw.global_vars[name[7:-1]] = value
+            return Next.NEXT
+        self.set_variable(ch, name, value)
+        return Next.NEXT
+
+    def _answer(self, ch: Channel, data: str) -> Next:
+        if ch.state != STATE_UP and not ch.dummy:
+            ch.state = STATE_UP
+            self.sw.emit(ev.channel_event("Newstate", ch))
+        return Next.NEXT
+
+    def _amd(self, ch: Channel, data: str) -> Next:
+        leg = ch.leg
+        assert leg is not None
+        if ch.dummy:  # nothing to read: AMD sees a hang-up
+            self._amd_result(ch, "HANGUP", "")
+            return Next.NEXT
+        ch.activity = Activity.AMD
+        plan = leg.plan
+        return self._later(ch, plan.amd_s, lambda c: self._amd_result(c, plan.amd_status, plan.amd_cause))
+
+    def _amd_result(self, ch: Channel, status: str, cause: str) -> None:
+        leg = ch.leg
+        assert leg is not None
+        leg.amd_status = status
+        self.set_variable(ch, "AMDSTATUS", status)
+        self.set_variable(ch, "AMDCAUSE", cause)
+
+    def _user_event(self, ch: Channel, data: str) -> Next:
+        args = split_args(data)
+        fields = []
+        for arg in args[1:]:
+            key, _, value = arg.partition(":")
+            fields.append((key.strip(), value.strip()))
+        self.sw.emit(ev.user_event(ch, args[0].strip(), fields), "user")
+        return Next.NEXT
+
+    def _hold(self, ch: Channel) -> None:
+        leg = ch.leg
+        assert leg is not None
+        if leg.kind in ("customer", "inbound"):
+            ch.activity = Activity.HOLD
+            leg.ready_at = self.sw.now()
+
+    def _wait(self, ch: Channel, data: str) -> Next:
+        self._hold(ch)
+        return self._later(ch, _seconds(data))
+
+    def _music_on_hold(self, ch: Channel, data: str) -> Next:
+        args = split_args(data)
+        duration = _seconds(args[1]) if len(args) > 1 else 0.0
+        ch.moh = True
+        self.sw.emit(ev.channel_event("MusicOnHoldStart", ch, f"Class: {args[0].strip() or 'default'}\r\n"))
+        self._hold(ch)
+        return self._later(ch, duration if duration > 0 else NEVER, self.dp.stop_moh)
+
+    def _confbridge(self, ch: Channel, data: str) -> Next:
+        name = split_args(data)[0].strip()
+        if ch.dummy:  # no media: the conference is made and torn down at once, without a join
+            self._flash_conference(ch, name)
+            return self._later(ch, DUMMY_CONFBRIDGE_S)
+        self.dp.join_conference(ch, name)
+        return Next.WAIT
+
+    def _flash_conference(self, ch: Channel, name: str) -> None:
+        emit, room = self.sw.emit, Bridge(str(uuid.uuid4()), conference=name)
+        emit(ev.bridge_event("BridgeCreate", room))
+        emit(ev.conference_event("ConfbridgeStart", room))
+        emit(ev.channel_event("MusicOnHoldStart", ch, "Class: default\r\n"))
+        room.members.append(ch)
+        emit(ev.bridge_member_event("BridgeEnter", room, ch))
+        room.members.clear()
+        emit(ev.bridge_member_event("BridgeLeave", room, ch))
+        emit(ev.channel_event("MusicOnHoldStop", ch))
+        emit(ev.conference_event("ConfbridgeEnd", room))
+        emit(ev.bridge_event("BridgeDestroy", room))
+
+    def _goto(self, ch: Channel, data: str) -> Next:
+        return self._jump(ch, data)
+
+    def _goto_if(self, ch: Channel, data: str) -> Next:
+        cond, yes, no = split_condition(data)
+        target = yes if is_true(cond) else no
+        return self._jump(ch, target) if target.strip() else Next.NEXT
+
+    def _jump(self, ch: Channel, target: str) -> Next:
+        parts = [p.strip() for p in split_args(target)]
+        context, exten = ch.context, ch.exten
+        if len(parts) == 3:
+            context, exten, where = parts
+        elif len(parts) == 2:
+            exten, where = parts
+        else:
+            where = parts[0]
+        ext = self.conf.match(context, exten) if (context, exten) != (ch.context, ch.exten) else self._extension(ch)
+        priority = None
+        if ext is not None:
+            priority = int(where) if where.isdigit() else ext.labels.get(where)
+        if ext is None or priority is None or priority not in ext.steps:
+            self._fault(ch, f"Goto({target}): no such place")
+            self._hangup_now(ch, 16)
+            return Next.GONE
+        ch.context, ch.exten, ch.extension, ch.priority = context, exten, ext.name, priority
+        return Next.JUMP
+
+    def _exec_if(self, ch: Channel, data: str) -> Next:
+        cond, _, branches = data.partition("?")
+        yes, no = _split_branches(branches)
+        chosen = (yes if is_true(cond) else no).strip()
+        if not chosen:
+            return Next.NEXT
+        m = re.match(r"^([A-Za-z][A-Za-z0-9_]*)(?:\((.*)\))?$", chosen, re.DOTALL)
+        if m is None:
+            self._fault(ch, f"ExecIf: bad application {chosen!r}")
+            self._hangup_now(ch, 16)
+            return Next.GONE
+        return self.execute(ch, m.group(1), m.group(2) or "")
+
+    def _mixmonitor(self, ch: Channel, data: str) -> Next:
+        if not ch.mixmonitor and not ch.dummy:
+            self.dp.start_mixmonitor(ch)
+        return Next.NEXT
+
+    def _playback(self, ch: Channel, data: str) -> Next:
+        leg = ch.leg
+        assert leg is not None
+        names = [n.strip() for n in split_args(data)[0].split("&") if n.strip()]
+        extra = self.sw.config.extra_sounds
+        total, failed = 0.0, not names
+        for name in names:
+            length = None if ch.dummy else sound_length(name, extra)
+            if length is None:
+                log.warning("Playback on %s: file %s does not exist in any format", ch.name, name)
+                failed = True
+                total += MISSING_SOUND_S
+            else:
+                total += length
+        ch.activity = Activity.PLAYBACK
+        if ch.context == CTX_SAFE_HARBOR:
+            leg.safe_harbor = True
+        status = "FAILED" if failed else "SUCCESS"
+        return self._later(ch, max(total, MISSING_SOUND_S), lambda c: self.set_variable(c, "PLAYBACKSTATUS", status))
+
+    def _wait_for_silence(self, ch: Channel, data: str) -> Next:
+        leg = ch.leg
+        assert leg is not None
+        args = split_args(data)
+        silence_s = _seconds(args[0]) / 1000.0 if args and args[0].strip() else 0.0
+        timeout_s = _seconds(args[2]) if len(args) > 2 and args[2].strip() else NEVER
+        now, plan = self.sw.now(), leg.plan
+        quiet_at = leg.answered_at + plan.greeting_s + silence_s if plan.machine else now + silence_s
+        wait = max(quiet_at - now, 0.0)
+        status = "SILENCE" if wait <= timeout_s else "TIMEOUT"
+        ch.activity = Activity.PLAYBACK
+        return self._later(ch, min(wait, timeout_s), lambda c: self.set_variable(c, "WAITSTATUS", status))
+
+    def _dial(self, ch: Channel, data: str) -> Next:
+        """Dial(dest,timeout): the far party talks with the caller for the leg's talk time, then hangs up."""
+        leg = ch.leg
+        assert leg is not None
+        talk = leg.plan.talk_s
+        ch.activity = Activity.DIALPLAN
+        return self._later(
+            ch, max(talk, 1.0) if talk != NEVER else 60.0, lambda c: self.set_variable(c, "DIALSTATUS", "ANSWER")
+        )
+
+    def _hangup(self, ch: Channel, data: str) -> Next:
+        raw = data.strip()
+        cause = int(raw) if raw.isdigit() and int(raw) > 0 else 16
+        self._hangup_now(ch, cause)
+        return Next.GONE
+
+
+def _seconds(raw: str) -> float:
+    try:
+        return max(float(raw.strip()), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def _split_branches(text: str) -> tuple[str, str]:
+    """``App(a:b):Other(c)`` -> the two applications, splitting at the first ':' outside parentheses."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            return text[:i], text[i + 1 :]
+    return text, ""
