@@ -230,8 +230,10 @@ async def test_a_pbx_restart_ends_the_calls_it_lost_and_the_adapter_dials_again(
     lost_ringing = [e for e in rec.of(ringing.leg_id) if isinstance(e, LegFailed)]
     assert len(lost_talking) == 1 and len(lost_ringing) == 1
     kinds = [type(e) for e in rec.events]
-    assert kinds.index(LinkDown) < kinds.index(LegHungUp) < len(kinds) - 1 - kinds[::-1].index(LinkUp)
-    assert adapter.statistics()[0].sessions == 2
+    # as Asterisk 22 does it (i4_core_restart_live_calls): the calls hang up first, then the link goes down
+    assert kinds.index(LegHungUp) < kinds.index(LinkDown) < len(kinds) - 1 - kinds[::-1].index(LinkUp)
+    # a Ping in the ~1.1 s before Shutdown is refused ('Asterisk is shutting down'), and so is a login then
+    assert adapter.statistics()[0].sessions >= 2
     again = customer("2100")
     await adapter.originate(again)
     await rec.until(rec.ended(again.leg_id))
