@@ -1,5 +1,6 @@
 """AMI actions that report or configure the session, not calls: Ping, CoreSettings, CoreStatus,
-CoreShowChannels, Status, Events, Filter, UserEvent, Command, Logoff; replies as Asterisk 22 sends them.
+CoreShowChannels, Status, Events, Filter, UserEvent, Command (``core show sound``, ``core restart now``,
+...), Logoff; replies as Asterisk 22 sends them.
 """
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from simulations.pbx import wire
+from simulations.pbx import faults, wire
+from simulations.pbx.asterisk_args import cli_args
 from simulations.pbx.channels import STATE_DESC, Channel, duration
+from simulations.pbx.sounds import sound_exists
 
 if TYPE_CHECKING:
     from simulations.pbx.server import SimulatedPbx
@@ -166,37 +169,68 @@ def user_event(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
     )
 
 
+# Languages and format ``core show sound`` lists for a core sound, as the real Asterisk 22.10.1 on our build
+# machine answers (Debian's asterisk-core-sounds-en: en and en_US link to en_US_f_Allison, .wav = slin)
+CORE_SOUND_LANGUAGES = ("en_US_f_Allison", "en_US", "en")
+SOUND_FORMAT = "slin"
+SHOW_SOUND_USAGE = [
+    "Usage: core show sound [soundid]",
+    "       Shows information about the specified sound.",
+]
+_SHUTDOWN_MODES = {("now",): faults.NOW, ("gracefully",): faults.GRACEFULLY}
+_SHUTDOWN_MODES[("when", "convenient")] = faults.WHEN_CONVENIENT
+
+
 def command(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
-    cmd, aid = (req.get("Command") or "").strip(), req.action_id
-    if cmd == "core show version":
+    """The ``Command`` action: the CLI commands the engine and the tests use, answered as manager.c
+    ``action_command`` does (``Success`` or ``Error`` by the CLI result, then ``Output`` lines)."""
+    cmd, aid = req.get("Command") or "", req.action_id
+    if not cmd:
+        return s.reply(wire.error(aid, "No command provided"))
+    words = cli_args(cmd)
+    if words[:2] in (["core", "restart"], ["core", "stop"]) and tuple(words[2:]) in _SHUTDOWN_MODES:
+        # the session's thread runs the shutdown: no reply, no event on this session any more
+        mode = _SHUTDOWN_MODES[tuple(words[2:])]
+        pbx.faults.start_shutdown(restart=words[1] == "restart", mode=mode, issuer=s)
+        return None
+    ok, lines = True, []
+    if words == ["core", "show", "version"]:
         lines = [f"Asterisk {wire.ASTERISK_VERSION} (simulations.pbx)"]
-    elif cmd == "core show channels concise":
+    elif words == ["core", "show", "channels", "concise"]:
         lines = [
             f"{c.name}!{c.context}!{c.exten}!{c.priority}!{STATE_DESC[c.state]}!{c.application}!"
             f"{c.app_data}!{c.caller_num}!!!3!{int(pbx.switch.now() - c.created_at)}!!{c.uniqueid}"
             for c in pbx.switch.channels.values()
         ]
+    elif words[:3] == ["core", "show", "sound"]:
+        ok, lines = show_sound(pbx, cmd, words)
     else:
         first = " ".join(cmd.split()[:2])
-        return s.reply(
-            wire.response(
-                "Error",
-                aid,
-                [
-                    ("Message", "Command output follows"),
-                    (
-                        "Output",
-                        f"No such command '{cmd}' "
-                        f"(type 'core show help {first}' for other possible commands)",
-                    ),
-                ],
-            )
-        )
+        help_hint = f"(type 'core show help {first}' for other possible commands)"
+        ok, lines = False, [f"No such command '{cmd}' {help_hint}"]
     s.reply(
         wire.response(
-            "Success", aid, [("Message", "Command output follows")] + [("Output", ln) for ln in lines]
+            "Success" if ok else "Error",
+            aid,
+            [("Message", "Command output follows")] + [("Output", ln) for ln in lines],
         )
     )
+    return None
+
+
+def show_sound(pbx: SimulatedPbx, cmd: str, words: list[str]) -> tuple[bool, list[str]]:
+    """``core show sound NAME`` (main/sounds.c): the CLI result and its output lines."""
+    if len(words) != 4:
+        return False, SHOW_SOUND_USAGE
+    name = words[3]
+    extra = getattr(pbx.config, "extra_sounds", None)
+    if not sound_exists(name, extra):
+        return False, [f"ERROR: File {name} not found in index", f"Command '{cmd}' failed."]
+    languages = ("en",) if extra and name in extra else CORE_SOUND_LANGUAGES
+    lines = [f"Indexed Information for {name}:"]
+    for language in languages:
+        lines += [f"  Language {language}:", f"    Format: {SOUND_FORMAT}"]
+    return True, lines
 
 
 def logoff(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
