@@ -63,6 +63,24 @@ async def close_record(conn: asyncpg.Connection | asyncpg.Pool, call: Call, wall
     )
 
 
+async def record_milestone(conn: asyncpg.Connection | asyncpg.Pool, call: Call, wall: WallTime) -> None:
+    """Write what ``call`` has reached so far (answered, known to be a person, connected with an agent) to
+    its in-flight record, so a restarted engine can tell a served call from a failed one.
+
+    One UPDATE; times already written are kept, and a closed record is never touched.
+    """
+    connected = call.connected_at is not None
+    await conn.execute(
+        "UPDATE call_records SET answered_at=COALESCE(answered_at, $2), ready_at=COALESCE(ready_at, $3),"
+        " connected_at=COALESCE(connected_at, $4), agent_id=CASE WHEN $5::bigint IS NULL THEN agent_id ELSE $5 END,"
+        " amd_status=CASE WHEN $6 = '' THEN amd_status ELSE $6 END,"
+        " amd_cause=CASE WHEN $7 = '' THEN amd_cause ELSE $7 END"
+        " WHERE id=$1 AND outcome IS NULL",
+        call.call_id, wall.at(call.answered_at), wall.at(call.ready_at), wall.at(call.connected_at),
+        call.agent_id if connected else None, call.amd_status, call.amd_cause,
+    )
+
+
 async def set_recording(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, filename: str) -> None:
     await conn.execute("UPDATE call_records SET recording_file=$2 WHERE id=$1", call_id, filename)
 
@@ -88,13 +106,26 @@ async def unsettled(conn: asyncpg.Connection | asyncpg.Pool, *, engine_id: str) 
 
 
 async def close_orphan(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, outcome: CallOutcome, detail: str,
-                       ended_at: datetime) -> None:
-    """Close an in-flight row the engine lost track of (crash), with the outcome reconciliation decided."""
+                       ended_at: datetime, agent_id: int | None = None) -> None:
+    """Close an in-flight row the engine lost track of (crash), with the outcome reconciliation decided.
+
+    A live answer (handled or abandoned) is a call known to be a person: if the record never got its
+    ``ready_at`` (the engine died before writing it), the best time known stands in for it, so the
+    abandonment figures count the call.
+    """
     await conn.execute(
         "UPDATE call_records SET outcome=$2, detail=$3, ended_at=COALESCE(ended_at, $4),"
+        " agent_id=COALESCE(agent_id, $5),"
+        " ready_at=CASE WHEN $2 = ANY($6::text[]) THEN COALESCE(ready_at, connected_at, answered_at, $4)"
+        " ELSE ready_at END,"
         " fail_reason=CASE WHEN $2 = 'failed' THEN 'other' ELSE fail_reason END WHERE id=$1 AND outcome IS NULL",
-        call_id, outcome.value, detail, ended_at,
+        call_id, outcome.value, detail, ended_at, agent_id, list(LIVE_ANSWER_OUTCOMES),
     )
+
+
+async def adopt(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, engine_id: str) -> None:
+    """The in-flight record of a call still live on the PBX now belongs to ``engine_id`` (which adopted it)."""
+    await conn.execute("UPDATE call_records SET engine_id=$2 WHERE id=$1 AND outcome IS NULL", call_id, engine_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +142,10 @@ class AbandonmentFigures:
 
 async def abandonment(conn: asyncpg.Connection | asyncpg.Pool, *, campaign_id: int, now: datetime,
                       window: timedelta) -> AbandonmentFigures:
-    """Abandonment of ``campaign_id`` over ``window`` before ``now`` (live answers = handled + abandoned)."""
+    """Abandonment of ``campaign_id`` over ``window`` before ``now`` (live answers = handled + abandoned).
+
+    Every call known to be a person has ``ready_at`` (written when it happens, or by crash recovery when
+    it settles the call), so records closed by a restart are counted like the others."""
     row = await conn.fetchrow(
         "SELECT count(*) FILTER (WHERE outcome = ANY($4::text[])) AS answers,"
         " count(*) FILTER (WHERE outcome = 'abandoned') AS abandons"

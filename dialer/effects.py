@@ -136,5 +136,13 @@ class RecordOutcome:
     call: Call
 
 
+@dataclass(frozen=True, slots=True)
+class RecordMilestone:
+    """The call was answered, became known to be a person, or met its agent: write that much to its
+    in-flight record now (the shell adds it; a restarted engine reads it to tell served calls from failed)."""
+
+    call: Call
+
+
 Effect = (Originate | RedirectToAgent | RedirectToSafeHarbor | RedirectToMachineMessage | Hangup | StartCallTimer
-          | StartAgentTimer | SeekAgent | ReleaseAgent | AgentLost | CloseCall | RecordOutcome)
+          | StartAgentTimer | SeekAgent | ReleaseAgent | AgentLost | CloseCall | RecordOutcome | RecordMilestone)

@@ -29,6 +29,7 @@ from dialer.effects import (
     Effect,
     Hangup,
     Originate,
+    RecordMilestone,
     RecordOutcome,
     RedirectToAgent,
     RedirectToMachineMessage,
@@ -194,6 +195,8 @@ class Engine:
                     self.spawn(self._record_call(new), name=f"record-{call_id}")
             if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
                 self.apply_agent(new.agent_id, agents_mod.CustomerLeft(call_id))
+        if not new.terminal and _milestone(call, new):
+            effects = (*effects, RecordMilestone(new))   # after this batch's PBX actions: never delays them
         self.run_effects(effects)
 
     def apply_agent(self, agent_id: int, event: agents_mod.AgentEvent) -> None:
@@ -250,6 +253,8 @@ class Engine:
                 await self._quietly(self.pbx.hangup(effect.leg_id, cause=effect.cause))
             elif isinstance(effect, RecordOutcome):
                 await self._record(effect.call)
+            elif isinstance(effect, RecordMilestone):
+                await self._record_milestone(effect.call)
 
     async def _quietly(self, action: Awaitable[None]) -> None:
         """A PBX action whose failure only means the leg is already gone."""
@@ -290,6 +295,12 @@ class Engine:
                     await listener(call)
                 except Exception:  # noqa: BLE001 - a listener's failure is logged, the record stands
                     log.exception("outcome listener failed for call %s", call.call_id)
+
+    async def _record_milestone(self, call: Call) -> None:
+        try:
+            await call_records.record_milestone(self.pool, call, self.wall)
+        except (OSError, asyncpg.PostgresError) as exc:   # the outcome still writes every time at the end
+            log.warning("milestone of call %s not written: %s", call.call_id, exc)
 
     async def _record_call(self, call: Call) -> None:
         """MixMonitor the customer leg (both sides of the conference) for a campaign that records."""
@@ -355,6 +366,19 @@ class Engine:
         self.board.call_changed(None, call)
         self.apply_call(call_id, calls.Dial(request))
         return call_id
+
+    def adopt(self, call: Call, agent: Agent, *, campaign_id: int, context: dict[str, Any]) -> None:
+        """Take over a conversation crash recovery found still live on the PBX (``dialer.recovery``): the
+        call (CONNECTED) and its agent (ON_CALL, its panel shows the call and the pop again)."""
+        assert agent.leg_id is not None and call.state is CallState.CONNECTED
+        self.calls[call.call_id] = call
+        self.call_of_leg[call.leg_id] = call.call_id
+        self.call_context[call.call_id] = context
+        self.agents[agent.agent_id] = agent
+        self.agent_of_leg[agent.leg_id] = agent.agent_id
+        self.agent_campaign[agent.agent_id] = campaign_id
+        self.board.call_changed(None, call)
+        self._publish_agent(agent.agent_id)
 
     def prune_finished(self) -> None:
         """Forget finished calls after ``KEEP_FINISHED_S`` (late PBX events for them are ignored)."""
@@ -579,6 +603,14 @@ def _e164(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise EngineError(f"{raw!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _milestone(before: Call, after: Call) -> bool:
+    """Whether ``after`` reached a milestone its record must show at once: answered, known to be a person,
+    connected with its agent."""
+    return ((after.answered_at is not None and before.answered_at is None)
+            or (after.ready_at is not None and before.ready_at is None)
+            or (after.connected_at is not None and before.connected_at is None))
 
 
 def _agent_of_conference(conference: str) -> int | None:

@@ -76,7 +76,10 @@ class PgLeadStore:
         settled in the same transaction, so a restart knows which leads still need this step."""
         async with self.pool.acquire() as conn, conn.transaction():
             if call_id is not None:
-                await conn.execute("UPDATE call_records SET lead_settled = true WHERE id = $1", call_id)
+                marked = await conn.execute(
+                    "UPDATE call_records SET lead_settled = true WHERE id = $1 AND NOT lead_settled", call_id)
+                if marked.endswith(" 0"):
+                    return      # this attempt already gave its lead the next step (an adopted call's, say)
             try:
                 lead = await leads_repo.get_lead(conn, lead_id=lead_id)
             except NotFound:
@@ -115,6 +118,21 @@ class PgLeadStore:
                 abandoned=outcome is CallOutcome.ABANDONED)
             if disposition is not None and disposition.code == "do_not_call":
                 await _add_to_internal_dnc(conn, lead.phone_e164, agent_id=agent_id, campaign=campaign, now=at)
+
+
+async def keep_claim(conn: asyncpg.Connection | asyncpg.Pool, *, lead_id: int, engine_id: str) -> None:
+    """The lead of a call crash recovery adopted stays claimed, now by ``engine_id``, until the call ends."""
+    await conn.execute("UPDATE leads SET claimed_by = $2 WHERE id = $1 AND status = 'claimed'", lead_id, engine_id)
+
+
+async def release_claims(conn: asyncpg.Connection | asyncpg.Pool, *, engine_id: str, keep: list[int]) -> int:
+    """Give back every lead ``engine_id`` holds (after its crash) except ``keep`` (leads of calls still going
+    on); returns how many went back to the hopper."""
+    result = await conn.execute(
+        "UPDATE leads SET status = COALESCE(prev_status, 'new'), prev_status = NULL, claimed_by = NULL,"
+        " claimed_at = NULL WHERE claimed_by = $1 AND status = 'claimed' AND NOT (id = ANY($2::bigint[]))",
+        engine_id, keep)
+    return int(result.split()[-1])
 
 
 async def _add_to_internal_dnc(conn: asyncpg.Connection, number: str, *, agent_id: int | None,

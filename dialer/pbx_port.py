@@ -207,5 +207,8 @@ class PbxPort(Protocol):
     async def channels(self) -> list[LiveChannel]:
         """Every live channel on every connected server (``CoreShowChannels``)."""
 
+    def adopt(self, channel: LiveChannel, kind: LegKind) -> None:
+        """Follow a leg of ours placed before a restart (crash recovery keeps it): its events flow again."""
+
     def events(self) -> AsyncIterator[PbxEvent]:
         """The stream of domain events from all servers, in arrival order."""

@@ -1,59 +1,160 @@
 """Recovery after a crash: reconciling the call records with the PBX's live channels at start.
 
 (A lost AMI link, where the process survived, is ``dialer.reconcile``'s.) ``recover_after_crash`` runs
-at start: every attempt the records show in flight is matched against the
-PBX's live channels. Nothing is ever re-originated: a vanished attempt is closed as failed and its lead
-goes through the retry policy; a customer still holding for an agent gets the safe-harbor message and
-counts as abandoned; a conversation still going on is cut and recorded as handled (the engine that
-knew the agent's side is gone, and a leg nobody tracks must not stay up); agents start logged out and
-their phone legs are hung up, so none stays reserved; leads claimed by the dead engine go back to the
-hopper through ``finish_lead`` and the campaigns layer.
+at start: every attempt the records show in flight is matched against the PBX's live channels
+(``CoreShowChannels``). Nothing is ever re-originated. The record says how far the call got, because
+each milestone is written when it happens (``answered_at``, ``ready_at``, ``connected_at`` with
+``agent_id``); the channel says whether it is still going on:
+
+- a customer still in an agent's conference (``dialer-connect``, exten ``agent-<id>``) whose agent's
+  phone leg still waits there is *adopted*: the engine takes the call and the agent back (agent on a
+  call, its panel gets the call and the pop) and the call ends normally, disposition by the agent;
+- a conversation whose agent's leg is gone is cut and recorded as handled by that agent;
+- a customer waiting for an agent (answered, in ``dialer-customer``) gets the safe-harbor message at
+  once and counts as abandoned; one already in ``dialer-safe-harbor`` (the dialplan sent it there by
+  itself) is left to hear it and counts as abandoned; one hearing the machine message is a machine;
+- a call whose leg is gone is settled from its record: connected → handled by its agent (never
+  re-dialled), known to be a person → abandoned (it counts in the abandonment rate and the no-re-call
+  rule applies), answered only → hung up before AMD could tell, never answered → failed.
+
+Agents whose leg holds no adopted call start logged out and their phone legs are hung up, so none stays
+reserved; leads claimed by the dead engine go back to the hopper through ``finish_lead`` and the
+campaigns layer (those of adopted calls stay claimed until their call ends).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from dialer import call_records
-from dialer.calls import CallOutcome
+from dialer.agents import Agent, AgentState
+from dialer.call_records import WallTime
+from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
 from dialer.clock import Clock
-from dialer.pbx_port import CTX_CONNECT, CTX_SAFE_HARBOR, LiveChannel, PbxError, PbxPort
+from dialer.pbx_port import (
+    CTX_AGENT,
+    CTX_CONNECT,
+    CTX_MACHINE,
+    CTX_SAFE_HARBOR,
+    CTX_TRANSFER,
+    LiveChannel,
+    PbxError,
+    PbxPort,
+    conference_name,
+)
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class OrphanVerdict:
-    """What to do with one in-flight record found at start."""
+    """What to do with one in-flight record found at start. ``outcome`` None: the call goes on (adopted)."""
 
     call_id: int
-    outcome: CallOutcome
+    outcome: CallOutcome | None
     detail: str
     hangup: bool = False            # hang the leg up
     safe_harbor: bool = False       # play the message first
+    agent_id: int | None = None     # handled: the agent who talked; adopted: the agent who keeps the call
+
+    @property
+    def adopted(self) -> bool:
+        return self.outcome is None
 
 
-def judge_orphan(record: dict[str, object], channel: LiveChannel | None) -> OrphanVerdict:
-    """The fate of an attempt the records show in flight, given its live channel (or None)."""
-    call_id = int(record["id"])  # type: ignore[call-overload]
-    answered = record.get("answered_at") is not None or record.get("ready_at") is not None
+def agent_of_channel(channel: LiveChannel) -> int | None:
+    """The agent whose conference a customer channel is in (``dialer-connect``, exten ``agent-<id>``)."""
+    prefix = conference_name("")
+    if channel.context != CTX_CONNECT or not channel.exten.startswith(prefix):
+        return None
+    try:
+        return int(channel.exten[len(prefix):])
+    except ValueError:
+        return None
+
+
+def judge_orphan(record: Mapping[str, Any], channel: LiveChannel | None,
+                 agent_legs: Mapping[int, LiveChannel] | None = None) -> OrphanVerdict:
+    """The fate of an attempt the records show in flight, given its live channel (or None) and the live
+    phone legs of the agents that may keep a call (``agent_legs``, by agent id)."""
+    call_id = int(record["id"])
+    connected = record.get("connected_at") is not None
+    ready = record.get("ready_at") is not None
+    answered = ready or record.get("answered_at") is not None
     if channel is None:
-        if record.get("connected_at") is not None:
-            return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted; the call ended meanwhile")
-        if record.get("ready_at") is not None:
-            return OrphanVerdict(call_id, CallOutcome.ABANDONED, "engine restarted while the customer waited")
+        if connected:
+            return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted; the conversation ended meanwhile",
+                                 agent_id=record.get("agent_id"))
+        if ready:
+            return OrphanVerdict(call_id, CallOutcome.ABANDONED,
+                                 "engine restarted; the customer left before an agent took the call")
+        if answered:
+            return OrphanVerdict(call_id, CallOutcome.CUSTOMER_HUNG_UP,
+                                 "engine restarted; hung up after answer, before AMD could tell")
         return OrphanVerdict(call_id, CallOutcome.FAILED, "engine restarted; the attempt ended meanwhile")
-    if channel.context == CTX_CONNECT or channel.bridge_id:
-        return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted during the conversation; cut",
-                             hangup=True)
+    agent_id = agent_of_channel(channel)
+    if agent_id is not None:
+        if agent_legs is not None and agent_id in agent_legs:
+            return OrphanVerdict(call_id, None, "engine restarted during the conversation; adopted",
+                                 agent_id=agent_id)
+        return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted during the conversation; the "
+                             "agent's phone is gone, cut", hangup=True, agent_id=agent_id)
+    if channel.context == CTX_TRANSFER:
+        return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted after a transfer",
+                             agent_id=record.get("agent_id"))
     if channel.context == CTX_SAFE_HARBOR:
         return OrphanVerdict(call_id, CallOutcome.ABANDONED, "engine restarted during the safe-harbor message")
+    if channel.context == CTX_MACHINE:
+        return OrphanVerdict(call_id, CallOutcome.MACHINE, "engine restarted during the machine message")
+    if channel.bridge_id:
+        return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted during the conversation; cut",
+                             hangup=True, agent_id=record.get("agent_id") if connected else None)
     if channel.state == "Up" or answered:
         return OrphanVerdict(call_id, CallOutcome.ABANDONED, "engine restarted while the customer waited",
                              hangup=True, safe_harbor=True)
     return OrphanVerdict(call_id, CallOutcome.FAILED, "engine restarted before the call was answered", hangup=True)
+
+
+def _mono(wall: WallTime, at: datetime | None) -> float | None:
+    return wall.mono(at) if at is not None else None
+
+
+def adopted_call(record: Mapping[str, Any], agent_id: int, wall: WallTime, now: float) -> Call:
+    """The engine's ``Call`` for an adopted conversation, rebuilt from its record (times on ``wall``)."""
+    connected = _mono(wall, record.get("connected_at")) or now
+    ready = _mono(wall, record.get("ready_at")) or connected
+    return Call(call_id=int(record["id"]), leg_id=str(record["leg_id"]),
+                pool=Pool(PoolKind.CAMPAIGN, int(record["campaign_id"] or 0)), state=CallState.CONNECTED,
+                lead_id=record.get("lead_id"), originated_at=_mono(wall, record.get("originated_at")),
+                answered_at=_mono(wall, record.get("answered_at")) or ready, ready_at=ready,
+                connected_at=connected, amd_status=record.get("amd_status") or "",
+                amd_cause=record.get("amd_cause") or "", agent_id=agent_id,
+                detail="adopted after an engine restart during the conversation")
+
+
+def adopted_agent(call: Call, agent_id: int, *, leg_id: str, campaign_id: int, now: float) -> Agent:
+    """The agent who keeps an adopted call: on that call, with its phone leg still in its conference."""
+    since = call.connected_at if call.connected_at is not None else now
+    return Agent(agent_id=agent_id, pools=frozenset({Pool(PoolKind.CAMPAIGN, campaign_id)}),
+                 state=AgentState.ON_CALL, state_since=since, leg_id=leg_id, call_id=call.call_id,
+                 on_call_since=since)
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """A conversation recovery keeps: its record, the customer's channel, the agent's leg and campaign."""
+
+    record: Mapping[str, Any]
+    customer: LiveChannel
+    agent_leg: LiveChannel
+    agent_id: int
+    campaign_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,26 +162,50 @@ class RecoveryReport:
     closed: dict[str, int]
     released_leads: int
     agent_legs_hung_up: int
+    adopted: int = 0
 
 
 async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock, engine_id: str,
-                              finish_lead: object | None = None) -> tuple[RecoveryReport, list[OrphanVerdict]]:
-    """Close every in-flight record of ``engine_id`` against the PBX's live channels; hang up its agents'
-    legs. Other engines' calls and agents are not touched.
+                              finish_lead: Callable[[dict[str, Any], OrphanVerdict], Awaitable[None]] | None = None,
+                              adopt: Callable[[Adoption], Awaitable[None]] | None = None,
+                              ) -> tuple[RecoveryReport, list[OrphanVerdict]]:
+    """Settle every in-flight record of ``engine_id`` against the PBX's live channels; hang up the legs of
+    its agents that keep no call. Other engines' calls and agents are not touched.
 
-    ``finish_lead(record, verdict)`` (async) lets the campaigns layer apply its retry policy to the lead.
+    ``finish_lead(record, verdict)`` lets the campaigns layer apply its retry policy to the lead of a
+    settled call; ``adopt(adoption)`` takes a live conversation over (without it, conversations are cut).
     """
     try:
         channels = await pbx.channels()
     except PbxError as exc:
         raise PbxError(f"cannot recover: the PBX's channel list is unavailable ({exc})") from exc
     by_leg = {c.leg_id: c for c in channels if c.leg_id}
+    sessions = await pool.fetch("SELECT user_id, campaign_id, leg_id FROM agent_sessions WHERE engine_id = $1",
+                                engine_id)
+    # agents whose phone leg still waits in their own conference can keep a conversation
+    agent_legs: dict[int, LiveChannel] = {}
+    campaign_of: dict[int, int] = {}
+    for session in sessions:
+        leg = by_leg.get(session["leg_id"]) if session["leg_id"] else None
+        if leg is not None and leg.context == CTX_AGENT and leg.exten == conference_name(session["user_id"]):
+            agent_legs[int(session["user_id"])] = leg
+            campaign_of[int(session["user_id"])] = int(session["campaign_id"])
+    kept: set[int] = set()
     verdicts: list[OrphanVerdict] = []
     closed: dict[str, int] = {}
     for record in await call_records.in_flight(pool, engine_id=engine_id):
-        verdict = judge_orphan(dict(record), by_leg.get(record["leg_id"]))
+        row = dict(record)
+        channel = by_leg.get(row["leg_id"])
+        free_legs = {a: leg for a, leg in agent_legs.items() if a not in kept} if adopt is not None else None
+        verdict = judge_orphan(row, channel, free_legs)
         verdicts.append(verdict)
-        leg = record["leg_id"]
+        if verdict.adopted and channel is not None and verdict.agent_id is not None and adopt is not None:
+            kept.add(verdict.agent_id)
+            await adopt(Adoption(row, channel, agent_legs[verdict.agent_id], verdict.agent_id,
+                                 campaign_of[verdict.agent_id]))
+            continue
+        assert verdict.outcome is not None
+        leg = row["leg_id"]
         if verdict.safe_harbor:
             try:
                 await pbx.redirect(leg, context=CTX_SAFE_HARBOR, exten="s")
@@ -89,20 +214,21 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
         elif verdict.hangup:
             await _hangup(pbx, leg)
         await call_records.close_orphan(pool, call_id=verdict.call_id, outcome=verdict.outcome,
-                                        detail=verdict.detail, ended_at=clock.now())
+                                        detail=verdict.detail, ended_at=clock.now(), agent_id=verdict.agent_id)
         if finish_lead is not None:
-            await finish_lead(dict(record), verdict)  # type: ignore[operator]
+            await finish_lead(row, verdict)
         closed[verdict.outcome.value] = closed.get(verdict.outcome.value, 0) + 1
-    # agents: every session of before the crash ends and its phone leg is hung up
-    sessions = await pool.fetch("SELECT user_id, leg_id FROM agent_sessions WHERE engine_id = $1", engine_id)
+    # agents: every other session of before the crash ends and its phone leg is hung up
     hung = 0
     for session in sessions:
-        channel = by_leg.get(session["leg_id"]) if session["leg_id"] else None
-        if channel is not None:
+        if int(session["user_id"]) in kept:
+            continue
+        if session["leg_id"] and session["leg_id"] in by_leg:
             await _hangup(pbx, session["leg_id"])
             hung += 1
-    await pool.execute("DELETE FROM agent_sessions WHERE engine_id = $1", engine_id)
-    report = RecoveryReport(closed=closed, released_leads=0, agent_legs_hung_up=hung)
+        await pool.execute("DELETE FROM agent_sessions WHERE user_id = $1 AND engine_id = $2",
+                           session["user_id"], engine_id)
+    report = RecoveryReport(closed=closed, released_leads=0, agent_legs_hung_up=hung, adopted=len(kept))
     if verdicts or hung:
         log.warning("recovered after a crash: %s", report)
     return report, verdicts

@@ -21,15 +21,15 @@ import asyncpg
 
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
-from dialer import call_records, db, takeover
+from dialer import call_records, db, lead_store, takeover
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
 from dialer.calls import CallOutcome
 from dialer.control import CampaignControl
 from dialer.engine import Engine
 from dialer.lead_store import PgLeadStore
-from dialer.pbx_port import PbxError
-from dialer.recovery import OrphanVerdict, recover_after_crash
+from dialer.pbx_port import LegKind, PbxError
+from dialer.recovery import Adoption, OrphanVerdict, adopted_agent, adopted_call, recover_after_crash
 from dialer.services import Services
 from dnc.checker import DncChecker
 from simulations.pbx import PbxConfig, SimulatedPbx
@@ -45,6 +45,7 @@ class DialerSystem:
     dnc: DncChecker
     sim: SimulatedPbx | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    adopted: set[int] = field(default_factory=set)   # calls crash recovery took over, until they end
 
     def health(self) -> str:
         stats = self.adapter.statistics()
@@ -98,6 +99,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
                               tick_s=tick_s)
     engine.control = control
     system = DialerSystem(engine=engine, control=control, adapter=adapter, dnc=dnc, sim=sim)
+    engine.outcome_listeners.append(lambda call: settle_adopted(system, call))
     control_task: asyncio.Task[Any] | None = None
     try:
         await recover(system, engine_id=engine_id)
@@ -146,41 +148,90 @@ async def watch_other_engines(system: DialerSystem, *, every_s: float) -> None:
 
 
 async def recover(system: DialerSystem, *, engine_id: str) -> None:
-    """After a crash of ``engine_id`` (this engine before its restart, or another that died): close its
-    in-flight attempts against the PBX, settle or return its claimed leads, sign its agents out."""
+    """After a crash of ``engine_id`` (this engine before its restart, or another that died): settle its
+    in-flight attempts against the PBX, adopt its conversations still going on, settle or return its
+    claimed leads, sign out its agents that keep no call."""
     engine = system.engine
     leads = PgLeadStore(engine.pool, engine_id=engine_id)
     campaigns: dict[int, Any] = {}
 
-    async def finish_lead(record: dict[str, Any], verdict: OrphanVerdict) -> None:
-        if record.get("lead_id") is None or record.get("campaign_id") is None:
-            return
-        cid = int(record["campaign_id"])
+    async def campaign(cid: int) -> Any:
         if cid not in campaigns:
             try:
                 campaigns[cid] = await campaigns_repo.get_campaign(engine.pool, campaign_id=cid)  # type: ignore[arg-type]
             except NotFound:
                 campaigns[cid] = None
-        if campaigns[cid] is None:
-            return
-        await leads.settle_outcome(lead_id=int(record["lead_id"]), campaign=campaigns[cid], outcome=verdict.outcome,
-                                   disposition_code=record.get("disposition") or "engine_restart", callback=None,
-                                   agent_id=None, at=engine.clock.now(), call_id=int(record["id"]))
+        return campaigns[cid]
 
-    await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock, engine_id=engine_id,
-                              finish_lead=finish_lead)
+    async def finish_lead(record: dict[str, Any], verdict: OrphanVerdict) -> None:
+        if record.get("lead_id") is None or record.get("campaign_id") is None or verdict.outcome is None:
+            return
+        found = await campaign(int(record["campaign_id"]))
+        if found is None:
+            return
+        # a handled call settled here had no disposition: the lead gets what such a call gets
+        await leads.settle_outcome(lead_id=int(record["lead_id"]), campaign=found, outcome=verdict.outcome,
+                                   disposition_code=record.get("disposition"), callback=None,
+                                   agent_id=verdict.agent_id, at=engine.clock.now(), call_id=int(record["id"]))
+
+    async def adopt(adoption: Adoption) -> None:
+        record = adoption.record
+        now = engine.clock.monotonic()
+        call = adopted_call(record, adoption.agent_id, engine.wall, now)
+        agent = adopted_agent(call, adoption.agent_id, leg_id=str(adoption.agent_leg.leg_id),
+                              campaign_id=adoption.campaign_id, now=now)
+        engine.pbx.adopt(adoption.customer, LegKind.CUSTOMER)  # type: ignore[attr-defined]
+        engine.pbx.adopt(adoption.agent_leg, LegKind.AGENT)  # type: ignore[attr-defined]
+        found = await campaign(adoption.campaign_id)
+        engine.adopt(call, agent, campaign_id=adoption.campaign_id, context={
+            "campaign_id": record.get("campaign_id"), "lead_id": record.get("lead_id"),
+            "number": record.get("phone_e164"), "direction": record.get("direction"),
+            "record": bool(found.record_calls) if found is not None else False})
+        system.adopted.add(call.call_id)
+        await call_records.adopt(engine.pool, call_id=call.call_id, engine_id=engine.engine_id)
+        await engine.pool.execute("UPDATE agent_sessions SET engine_id = $2 WHERE user_id = $1",
+                                  adoption.agent_id, engine.engine_id)
+        if call.lead_id is not None:
+            await lead_store.keep_claim(engine.pool, lead_id=call.lead_id, engine_id=engine.engine_id)
+        log.warning("adopted call %s: agent %s is still talking with the customer", call.call_id,
+                    adoption.agent_id)
+
+    report, verdicts = await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock,
+                                                 engine_id=engine_id, finish_lead=finish_lead, adopt=adopt)
     # attempts whose record was closed but whose lead the crash caught before its next step: settle them
     # from the record (a lead handed back as new would be dialled a second time)
     settled = 0
     for record in await call_records.unsettled(engine.pool, engine_id=engine_id):
         await finish_lead(dict(record), OrphanVerdict(int(record["id"]), CallOutcome(record["outcome"]),
-                                                      "settled from its record after a restart"))
+                                                      "settled from its record after a restart",
+                                                      agent_id=record["agent_id"]))
         settled += 1
     if settled:
         log.warning("settled %s leads from attempts that ended just before the restart", settled)
-    released = 0
-    async with engine.pool.acquire() as conn:
-        for campaign in await campaigns_repo.list_campaigns(conn):
-            released += await campaigns_repo.release_leads(conn, campaign_id=campaign.id, engine_id=engine_id)
+    kept = [int(r["lead_id"]) for r in await engine.pool.fetch(
+        "SELECT lead_id FROM call_records WHERE outcome IS NULL AND lead_id IS NOT NULL AND id = ANY($1::bigint[])",
+        sorted(system.adopted))]
+    released = await lead_store.release_claims(engine.pool, engine_id=engine_id, keep=kept)
     if released:
         log.warning("returned %s leads claimed before the restart to the hopper", released)
+    if report.adopted:
+        await engine.reconcile_links()   # a conversation that ended while being adopted is settled now
+
+
+async def settle_adopted(system: DialerSystem, call: Any) -> None:
+    """An adopted call ended: its lead gets its next step here (a runner, if one dials the campaign in this
+    process, finds it already settled)."""
+    if call.call_id not in system.adopted:
+        return
+    system.adopted.discard(call.call_id)
+    engine = system.engine
+    if call.lead_id is None:
+        return
+    try:
+        campaign = await campaigns_repo.get_campaign(engine.pool, campaign_id=call.pool.id)  # type: ignore[arg-type]
+    except NotFound:
+        return
+    context = engine.call_context.get(call.call_id, {})
+    await PgLeadStore(engine.pool, engine_id=engine.engine_id).settle(
+        call, campaign=campaign, callback=context.get("callback"), agent_id=context.get("disposed_by"),
+        at=engine.clock.now())

@@ -28,6 +28,7 @@ from dialer.clock import Clock
 from dialer.pbx_port import (
     LEG_ID_PREFIX,
     VAR_LEG_ID,
+    LegKind,
     LinkDown,
     LinkUp,
     LiveChannel,
@@ -235,6 +236,13 @@ class AmiAdapter:
             if server.ready:
                 out.extend(channel for _, channel in await self._live_channels(server))
         return out
+
+    def adopt(self, channel: LiveChannel, kind: LegKind) -> None:
+        """Follow ``channel`` (one of ours, listed by ``channels()``, placed before a restart) as a live leg."""
+        server = self._servers.get(channel.server)
+        if server is None or channel.leg_id is None:
+            raise PbxError(f"cannot adopt {channel.channel}: not a leg of ours on a known server")
+        server.translator.adopt(channel.leg_id, kind, channel.channel)
 
     async def events(self) -> AsyncIterator[PbxEvent]:
         """Domain events from all servers in arrival order (one consumer)."""

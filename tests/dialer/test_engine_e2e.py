@@ -172,6 +172,9 @@ async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_po
         first.kill()  # SIGKILL: no clean-up of any kind
         await first.wait()
         in_flight_at_crash = await db_pool.fetchval("SELECT count(*) FROM call_records WHERE outcome IS NULL")
+        # each milestone is on the record when it happens: the conversations going on are known
+        talking_at_crash = await db_pool.fetchval(
+            "SELECT count(*) FROM call_records WHERE outcome IS NULL AND connected_at IS NOT NULL")
         old_agent_legs = {r["leg_id"] for r in await db_pool.fetch("SELECT leg_id FROM agent_sessions")}
         second = await start_engine_process(env, scenario.campaign.id, scenario.agent_ids)
         try:
@@ -192,9 +195,13 @@ async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_po
     assert not twice, f"originated twice: {twice}"
     assert not {n.lstrip("+") for n in scenario.dnc_numbers} & set(dialled)
     assert not {n.lstrip("+") for n in scenario.outside_numbers} & set(dialled)
-    records = await db_pool.fetch("SELECT leg_id, outcome, detail FROM call_records WHERE campaign_id=$1",
-                                  scenario.campaign.id)
+    records = await db_pool.fetch("SELECT leg_id, outcome, detail, agent_id, connected_at, ready_at"
+                                  " FROM call_records WHERE campaign_id=$1", scenario.campaign.id)
     assert all(r["outcome"] is not None for r in records)
+    # a customer who talked with an agent is recorded as handled by that agent, never as failed (re-dialled)
+    assert all(r["agent_id"] is not None for r in records if r["outcome"] == "handled")
+    assert not [r for r in records if r["connected_at"] is not None and r["outcome"] != "handled"]
+    assert all(r["ready_at"] is not None for r in records if r["outcome"] in ("handled", "abandoned"))
     # every call placed has its record; a record whose originate the crash cut off (it is written first)
     # was one of those in flight at the crash, and is closed as failed by the restart
     originated = {o.channel_id for o in customer}
@@ -202,6 +209,10 @@ async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_po
     never_sent = [r for r in records if r["leg_id"] not in originated]
     assert len(never_sent) <= in_flight_at_crash
     assert all(r["outcome"] == "failed" and "restarted" in r["detail"] for r in never_sent), never_sent
-    # the dead engine's agents were signed out and their phone legs hung up: none stays reserved or connected
+    # the dead engine's agents were signed out and their phone legs hung up, except those still talking with
+    # a customer: the restarted engine adopted them with their call (the conversation was never cut)
     assert len(old_agent_legs) == 10
-    assert not old_agent_legs & live_legs
+    assert len(old_agent_legs & live_legs) <= talking_at_crash
+    adopted = [r for r in records if "adopted" in r["detail"]]
+    assert len(adopted) <= talking_at_crash
+    assert all(r["outcome"] == "handled" and r["agent_id"] is not None for r in adopted)

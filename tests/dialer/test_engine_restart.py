@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from campaigns import repository as campaigns_repo
 from campaigns.model import DialMode
 from dialer import call_records
+from dialer.ami.adapter import AmiAdapter
+from dialer.ami.config import AmiServerConfig
+from dialer.clock import RealClock
+from dialer.engine import Engine
+from dialer.engine_api import DispositionInput
 from dialer.errors import DialerError
+from dialer.runner import view_of
+from dialer.settings import AmiServer
 from dialer.system import run_system
-from simulations.pbx import PbxConfig
+from simulations.pbx import PbxConfig, SimulatedPbx
+from simulations.virtual_agents import virtual_phone
 
 ENGINE = "restart-test"
 
@@ -99,3 +112,240 @@ async def test_a_live_engine_recovers_the_work_of_an_engine_that_died_for_good(s
     assert leads[dialled]["status"] == "retry" and leads[dialled]["attempts"] == 1   # never dialled twice
     assert leads[waiting]["status"] == "new" and leads[waiting]["attempts"] == 0     # back in the hopper
     assert await services.pool.fetchval("SELECT count(*) FROM agent_sessions WHERE engine_id = 'dead-engine'") == 0
+
+
+# --- kill -9 in the middle of calls: the PBX outlives the engine ---------------------------------------
+# The first engine is the real Engine on its own AMI link to a simulated PBX that this test owns. It is
+# killed as SIGKILL would: its tasks stop where they are (no drain, no hang-up, no record closed) and its
+# AMI link goes away; the channels stay on the PBX. The second engine is the whole system (run_system)
+# with the same engine id, on the same PBX and database, as after a restart.
+
+PBX_NAME = "pbx1"
+
+
+@asynccontextmanager
+async def outliving_pbx(services, *, speed: float, hold_limit_s: float = 30.0) -> AsyncIterator[SimulatedPbx]:  # type: ignore[no-untyped-def]
+    """A simulated PBX that outlives the engines; ``services`` is pointed at it (and at its speed)."""
+    sim = SimulatedPbx(PbxConfig(speed=speed, seed=5, hold_limit_s=hold_limit_s))
+    await sim.start(host="127.0.0.1", port=0)
+    services.clock = RealClock(speed=speed)
+    services.settings.speed = speed
+    services.settings.ami_servers = [AmiServer(name=PBX_NAME, port=sim.port, username=sim.config.username,
+                                               secret=sim.config.secret, max_channels=50)]
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+class DoomedEngine:
+    """The engine before the crash: a real ``Engine`` on its own AMI link, killed without any clean-up."""
+
+    def __init__(self, services, sim: SimulatedPbx, campaign) -> None:  # type: ignore[no-untyped-def]
+        self.services = services
+        self.adapter = AmiAdapter([AmiServerConfig(name=PBX_NAME, host="127.0.0.1", port=sim.port,
+                                                   username=sim.config.username, secret=sim.config.secret,
+                                                   max_channels=50)], clock=services.clock)
+        self.engine = Engine(pool=services.pool, pbx=self.adapter, clock=services.clock, engine_id=ENGINE)
+        # dialled numbers follow the simulated network's first-digit rules: 1RTT answers after R seconds
+        # and talks TT seconds with an agent
+        self.view = replace(view_of(campaign), trunk_template="Local/1190@sim-customer")
+        self.engine.campaigns[campaign.id] = self.view
+
+    async def start(self) -> None:
+        await self.adapter.start()
+        self.engine.spawn(self.engine.consume_pbx_events(), name="pbx-events")
+
+    async def dial(self, lead) -> int:  # type: ignore[no-untyped-def]
+        return await self.engine.dial(self.view, number_e164=lead.phone_e164, lead_id=lead.id)
+
+    async def kill(self) -> None:
+        """As SIGKILL: whatever it was doing stops here; its AMI link goes; the PBX keeps every channel."""
+        tasks = list(self.engine._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.adapter.close()
+
+
+async def until(predicate, timeout_s: float = 20.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not await _value(predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def _value(result):  # type: ignore[no-untyped-def]
+    return await result if asyncio.iscoroutine(result) else result
+
+
+def in_conference(sim: SimulatedPbx, leg_id: str, agent_id: int) -> bool:
+    return any(ch.uniqueid == leg_id and ch.bridge is not None and ch.bridge.conference == f"agent-{agent_id}"
+               for ch in sim.channels())
+
+
+def live(sim: SimulatedPbx, leg_id: str) -> bool:
+    return any(ch.uniqueid == leg_id for ch in sim.channels())
+
+
+async def _claim(services, scenario, n: int):  # type: ignore[no-untyped-def]
+    async with services.pool.acquire() as conn:
+        return await campaigns_repo.claim_leads(conn, campaign_id=scenario.campaign.id, limit=n, engine_id=ENGINE,
+                                                now=services.clock.now())
+
+
+async def test_each_milestone_is_on_the_record_while_the_call_is_in_progress(services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=20.0) as sim:
+        scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        agent = scenario.agent_ids[0]
+        (lead,) = await _claim(services, scenario, 1)
+        first = DoomedEngine(services, sim, scenario.campaign)
+        await first.start()
+        try:
+            await first.engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+            await until(lambda: first.engine.agent_state(agent)["state"] == "ready", what="the agent ready")
+            call_id = await first.dial(lead)
+            leg = first.engine.calls[call_id].leg_id
+            await until(lambda: in_conference(sim, leg, agent), what="the customer with the agent")
+            record = "SELECT answered_at, ready_at, connected_at, agent_id, outcome FROM call_records WHERE id = $1"
+            await until(lambda: services.pool.fetchval("SELECT connected_at IS NOT NULL FROM call_records"
+                                                       " WHERE id = $1", call_id), timeout_s=5,
+                        what="connected_at on the record while the call goes on")
+            row = await services.pool.fetchrow(record, call_id)
+            assert row["outcome"] is None                               # still in progress
+            assert row["answered_at"] <= row["ready_at"] <= row["connected_at"]
+            assert row["agent_id"] == agent
+        finally:
+            await first.kill()
+
+
+async def test_a_customer_talking_when_the_engine_dies_keeps_talking_and_is_never_redialled(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=20.0) as sim:
+        scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        agent = scenario.agent_ids[0]
+        (lead,) = await _claim(services, scenario, 1)
+        first = DoomedEngine(services, sim, scenario.campaign)
+        await first.start()
+        await first.engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: first.engine.agent_state(agent)["state"] == "ready", what="the agent ready")
+        call_id = await first.dial(lead)
+        leg = first.engine.calls[call_id].leg_id
+        agent_leg = first.engine.agents[agent].leg_id
+        await until(lambda: in_conference(sim, leg, agent), what="the customer with the agent")
+        await asyncio.sleep(0.2)
+        await first.kill()
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2) as system:
+            engine = system.engine
+            # the conversation goes on: the customer is still with the agent, nobody hung up
+            assert in_conference(sim, leg, agent) and live(sim, agent_leg)
+            # the agent is back on that call, and its panel gets the call and the lead's pop
+            view = engine.agent_state(agent)
+            assert view["state"] == "on_call" and view["campaign_id"] == scenario.campaign.id
+            assert view["call"]["call_id"] == str(call_id) and view["call"]["lead_id"] == lead.id
+            assert view["call"]["number"] == lead.phone_e164
+            assert await services.pool.fetchval("SELECT outcome FROM call_records WHERE id = $1", call_id) is None
+            # the customer hangs up when done; the agent sets the disposition as after any call
+            await until(lambda: engine.agent_state(agent)["state"] == "wrap_up", timeout_s=30,
+                        what="the customer to finish talking")
+            await engine.set_disposition(agent, DispositionInput(str(call_id), "sale"))
+            await until(lambda: engine.agent_state(agent)["state"] == "ready", what="the agent ready again")
+            await until(lambda: services.pool.fetchval("SELECT lead_settled FROM call_records WHERE id = $1",
+                                                       call_id), what="the lead settled")
+            assert live(sim, agent_leg)                     # the agent's phone was never hung up either
+        record = await services.pool.fetchrow(
+            "SELECT outcome, disposition, agent_id, detail FROM call_records WHERE id = $1", call_id)
+        assert dict(record) == {"outcome": "handled", "disposition": "sale", "agent_id": agent,
+                                "detail": "adopted after an engine restart during the conversation"}
+        settled = await services.pool.fetchrow("SELECT status, attempts FROM leads WHERE id = $1", lead.id)
+        assert settled["status"] == "done" and settled["attempts"] == 1
+        dialled = [o for o in sim.originate_log if "sim-customer" in o.channel]
+        assert len(dialled) == 1                             # called once, never again
+        hangups = [r for r in sim.call_records if r.uniqueid == leg]
+        assert hangups and hangups[0].met_agent and not hangups[0].safe_harbor
+
+
+async def test_calls_that_ended_while_the_engine_was_down_are_settled_from_what_their_records_say(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    """Each milestone was written when it happened; the legs are gone when the engine comes back."""
+    now = services.clock.now()
+    scenario = await build_scenario(services.pool, leads=5, agents=1, now=now, mode=DialMode.PREVIEW,
+                                    dnc_share=0.0, outside_share=0.0)
+    agent = scenario.agent_ids[0]
+    talked, left_waiting, hung_up_in_amd, never_answered = await _claim(services, scenario, 4)
+    at = now - timedelta(seconds=20)
+    calls = {}
+    for lead, milestones in ((talked, ("answered_at", "ready_at", "connected_at")),
+                             (left_waiting, ("answered_at", "ready_at")), (hung_up_in_amd, ("answered_at",)),
+                             (never_answered, ())):
+        call_id = await call_records.open_record(
+            services.pool, campaign_id=scenario.campaign.id, lead_id=lead.id, agent_id=None, engine_id=ENGINE,
+            leg_id=f"dl-gone-{lead.id}", direction="outbound", phone_e164=lead.phone_e164, dial_string="x",
+            caller_id="", originated_at=at)
+        for column in milestones:
+            await services.pool.execute(f"UPDATE call_records SET {column} = $2 WHERE id = $1", call_id, at)
+        calls[lead.id] = call_id
+    await services.pool.execute("UPDATE call_records SET agent_id = $2 WHERE id = $1", calls[talked.id], agent)
+    async with run_system(services, sim_config=PbxConfig(seed=1), engine_id=ENGINE, tick_s=0.2):
+        pass
+    rows = {r["id"]: r for r in await services.pool.fetch(
+        "SELECT id, outcome, agent_id, lead_settled FROM call_records WHERE id = ANY($1)", list(calls.values()))}
+    leads = {r["id"]: r for r in await services.pool.fetch(
+        "SELECT id, status, attempts, last_outcome, next_attempt_at, last_abandoned_at FROM leads WHERE id = ANY($1)",
+        list(calls))}
+    assert all(r["lead_settled"] for r in rows.values())
+    # the customer who talked with the agent: handled by that agent, and never called again
+    assert rows[calls[talked.id]]["outcome"] == "handled" and rows[calls[talked.id]]["agent_id"] == agent
+    assert leads[talked.id]["status"] == "done" and leads[talked.id]["last_outcome"] == "no_disposition"
+    # the customer known to be a person who got no agent: abandoned, with the no-re-call rule
+    assert rows[calls[left_waiting.id]]["outcome"] == "abandoned"
+    assert leads[left_waiting.id]["last_abandoned_at"] is not None
+    assert leads[left_waiting.id]["next_attempt_at"] >= now + timedelta(hours=72) - timedelta(minutes=1)
+    # answered, hung up before AMD could tell; never answered: failed, retried later
+    assert rows[calls[hung_up_in_amd.id]]["outcome"] == "customer_hung_up"
+    assert rows[calls[never_answered.id]]["outcome"] == "failed"
+    assert all(leads[lead.id]["attempts"] == 1 for lead in (talked, left_waiting, hung_up_in_amd, never_answered))
+    # and the abandonment figures count both live answers
+    day = await call_records.abandonment(services.pool, campaign_id=scenario.campaign.id,
+                                         now=services.clock.now(), window=timedelta(hours=24))
+    assert (day.answers, day.abandons) == (2, 1)
+
+
+async def test_a_customer_waiting_for_an_agent_when_the_engine_dies_hears_safe_harbor_at_once_and_counts_as_abandoned(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=1.0, hold_limit_s=30.0) as sim:
+        scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        (lead,) = await _claim(services, scenario, 1)
+        first = DoomedEngine(services, sim, scenario.campaign)   # nobody signed in: the customer waits
+        first.view = replace(first.view, trunk_template="Local/1060@sim-customer")
+        await first.start()
+        call_id = await first.dial(lead)
+        leg = first.engine.calls[call_id].leg_id
+
+        def holding() -> bool:
+            return any(ch.uniqueid == leg and ch.context == "dialer-customer" and ch.application in ("Wait", "MusicOnHold")
+                       for ch in sim.channels())
+
+        await until(holding, what="the customer holding for an agent")
+        await first.kill()                       # within the 2 seconds: the dead engine never sent it anywhere
+        started = time.monotonic()
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2) as system:
+            took_s = time.monotonic() - started
+            await until(lambda: any(r.uniqueid == leg and r.safe_harbor for r in sim.call_records)
+                        or any(ch.uniqueid == leg and ch.context == "dialer-safe-harbor" for ch in sim.channels()),
+                        timeout_s=5, what="the safe-harbor message")
+            assert system.engine.errors == []
+        assert took_s < 5.0      # the message started as soon as the engine was up, not after a long hold
+        row = await services.pool.fetchrow("SELECT outcome, ready_at FROM call_records WHERE id = $1", call_id)
+        assert row["outcome"] == "abandoned" and row["ready_at"] is not None
+        figures = await call_records.abandonment(services.pool, campaign_id=scenario.campaign.id,
+                                                 now=services.clock.now(), window=timedelta(days=30))
+        assert (figures.answers, figures.abandons) == (1, 1)
+        answers, abandons = await call_records.answer_history(services.pool, campaign_id=scenario.campaign.id,
+                                                              now=services.clock.now())
+        assert len(answers) == 1 and len(abandons) == 1            # the pacer's seed counts it too
+        settled = await services.pool.fetchrow("SELECT last_abandoned_at FROM leads WHERE id = $1", lead.id)
+        assert settled["last_abandoned_at"] is not None
