@@ -1,5 +1,6 @@
-"""AMI actions that act on calls (Originate, Redirect, Bridge, Hangup, Getvar/Setvar, MixMonitor) and the
-dispatch of every action; Asterisk 22's replies and error messages, as recorded.
+"""AMI actions that act on calls (Originate, Redirect, Bridge, Hangup, Getvar/Setvar, MixMonitor,
+ConfbridgeKick, ConfbridgeMute/Unmute) and the dispatch of every action; Asterisk 22's replies and error
+messages, as recorded.
 
 Each handler takes the PBX, the session and the request, answers with ``session.reply`` and asks the
 ``Switch`` to act. Reporting actions live in ``queries``; login and the MD5 challenge in ``session``.
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from simulations.pbx import queries, wire
 from simulations.pbx.asterisk_args import channel_variables, originate_variables
-from simulations.pbx.channels import OriginateSpec, var_set
+from simulations.pbx.channels import OriginateSpec, channel_event, conference_event, var_set
 from simulations.pbx.config import OriginateRecord
 from simulations.pbx.fates import parse_dial_string
 from simulations.pbx.queries import channel_value
@@ -215,6 +216,57 @@ def stop_mixmonitor(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None
     s.reply(wire.response("Success", aid))
 
 
+def confbridge_kick(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    """ConfbridgeKick (app_confbridge.c): CONFBRIDGE_RESULT=KICKED, the member leaves and its dialplan goes
+    on (``[dialer-connect]`` hangs up, ``[dialer-agent]`` ends); an agent left alone keeps its music (i5)."""
+    aid, name = req.action_id, req.get("Channel") or ""
+    room, error = queries.find_conference(pbx, req.get("Conference") or "")
+    if room is None:
+        return s.reply(wire.error(aid, error))
+    everyone = name.lower() == "all"
+    targets = [ch for ch in room.members if everyone or ch.name.lower() == name.lower()]
+    if not targets:
+        return s.reply(wire.error(aid, "No Channel by that name found in Conference."))
+    s.reply(wire.success(aid, "All participants kicked" if name == "all" else "User kicked"))
+    dialplan = pbx.switch.dialplan
+    for ch in targets if everyone else targets[:1]:
+        if ch.leg is None or ch.leg.done or ch.bridge is not room:
+            continue
+        pbx.conference_muted.discard(ch.uniqueid)
+        dialplan.interpreter.set_variable(ch, "CONFBRIDGE_RESULT", "KICKED")
+        music, ch.moh = ch.moh, False
+        dialplan.leave(ch, resume_other=False)
+        if music:  # Asterisk stops a lone agent's music after it has left the bridge
+            pbx.emit(channel_event("MusicOnHoldStop", ch))
+        dialplan.interpreter.resume(ch)
+
+
+def confbridge_mute(pbx: SimulatedPbx, s: AmiSession, req: wire.Request, *, mute: bool = True) -> None:
+    """ConfbridgeMute / ConfbridgeUnmute: the member whose name starts with ``Channel``."""
+    aid, name = req.action_id, req.get("Channel") or ""
+    if not req.get("Conference"):
+        return s.reply(wire.error(aid, "No Conference name provided."))
+    if not name:
+        return s.reply(wire.error(aid, "No channel name provided."))
+    room, error = queries.find_conference(pbx, req.get("Conference") or "")
+    if room is None:
+        return s.reply(wire.error(aid, error))
+    target = next((ch for ch in room.members if ch.name.lower().startswith(name.lower())), None)
+    if target is None:
+        return s.reply(wire.error(aid, "No Channel by that name found in Conference."))
+    s.reply(wire.success(aid, "User muted" if mute else "User unmuted"))
+    if mute:
+        pbx.conference_muted.add(target.uniqueid)
+    else:
+        pbx.conference_muted.discard(target.uniqueid)
+    event = "ConfbridgeMute" if mute else "ConfbridgeUnmute"
+    pbx.emit(conference_event(event, room, target, "Admin: No\r\n"))
+
+
+def confbridge_unmute(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    confbridge_mute(pbx, s, req, mute=False)
+
+
 HANDLERS: dict[str, Handler] = {
     "originate": originate,
     "redirect": redirect,
@@ -234,6 +286,11 @@ HANDLERS: dict[str, Handler] = {
     "userevent": queries.user_event,
     "command": queries.command,
     "logoff": queries.logoff,
+    "confbridgelistrooms": queries.confbridge_list_rooms,
+    "confbridgelist": queries.confbridge_list,
+    "confbridgekick": confbridge_kick,
+    "confbridgemute": confbridge_mute,
+    "confbridgeunmute": confbridge_unmute,
 }
 
 

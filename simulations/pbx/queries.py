@@ -1,6 +1,6 @@
 """AMI actions that report or configure the session, not calls: Ping, CoreSettings, CoreStatus,
 CoreShowChannels, Status, Events, Filter, UserEvent, Command (``core show sound``, ``core restart now``,
-...), Logoff; replies as Asterisk 22 sends them.
+...), ConfbridgeListRooms, ConfbridgeList, Logoff; replies as Asterisk 22 sends them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from simulations.pbx import faults, wire
 from simulations.pbx.asterisk_args import cli_args
-from simulations.pbx.channels import STATE_DESC, Channel, duration
+from simulations.pbx.channels import STATE_DESC, Bridge, Channel, duration
 from simulations.pbx.sounds import sound_exists
 
 if TYPE_CHECKING:
@@ -231,6 +231,69 @@ def show_sound(pbx: SimulatedPbx, cmd: str, words: list[str]) -> tuple[bool, lis
     for language in languages:
         lines += [f"  Language {language}:", f"    Format: {SOUND_FORMAT}"]
     return True, lines
+
+
+def confbridge_list_rooms(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    """ConfbridgeListRooms (app_confbridge.c): no conference at all is an Error, not an empty list (i5)."""
+    aid, rooms = req.action_id, list(pbx.switch.dialplan.conferences.values())
+    if not rooms:
+        return s.reply(wire.error(aid, "No active conferences."))
+    parts = [_list_start(aid, "Confbridge conferences will follow")]
+    for room in rooms:
+        parts.append(
+            wire.list_event(
+                "ConfbridgeListRooms",
+                aid,
+                f"Conference: {room.conference}\r\nParties: {len(room.members)}\r\nMarked: 0\r\n"
+                "Locked: No\r\nMuted: No\r\n",
+            )
+        )
+    complete = f"EventList: Complete\r\nListItems: {len(rooms)}\r\n"
+    parts.append(wire.list_event("ConfbridgeListRoomsComplete", aid, complete))
+    s.reply("".join(parts))
+    return None
+
+
+def confbridge_list(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    """ConfbridgeList: one event per member (the customer by its ;1 half), as recorded in i5."""
+    aid, name = req.action_id, req.get("Conference") or ""
+    room, error = find_conference(pbx, name)
+    if room is None:
+        return s.reply(wire.error(aid, error))
+    now = pbx.switch.now()
+    parts = [_list_start(aid, "Confbridge user list will follow")]
+    for ch in room.members:
+        leg = ch.leg
+        up = int(now - leg.answered_at) if leg is not None and leg.answered_at >= 0 else 0
+        muted = "Yes" if ch.uniqueid in pbx.conference_muted else "No"
+        parts.append(
+            wire.list_event(
+                "ConfbridgeList",
+                aid,
+                f"Conference: {room.conference}\r\nAdmin: No\r\nMarkedUser: No\r\nWaitMarked: No\r\n"
+                f"EndMarked: No\r\nEndMarkedAny: No\r\nWaiting: No\r\nMuted: {muted}\r\nTalking: No\r\n"
+                f"AnsweredTime: {up}\r\n{ch.block()}",
+            )
+        )
+    complete = f"EventList: Complete\r\nListItems: {len(room.members)}\r\n"
+    parts.append(wire.list_event("ConfbridgeListComplete", aid, complete))
+    s.reply("".join(parts))
+    return None
+
+
+def _list_start(action_id: str | None, message: str) -> str:
+    return wire.response("Success", action_id, [("EventList", "start"), ("Message", message)])
+
+
+def find_conference(pbx: SimulatedPbx, name: str) -> tuple[Bridge | None, str]:
+    """The live conference ``name``, or None and app_confbridge's error message."""
+    if not name:
+        return None, "No Conference name provided."
+    rooms = pbx.switch.dialplan.conferences
+    if not rooms:
+        return None, "No active conferences."
+    room = rooms.get(name)
+    return (room, "") if room is not None else (None, "No Conference by that name found.")
 
 
 def logoff(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:

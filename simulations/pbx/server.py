@@ -42,6 +42,7 @@ class SimulatedPbx:
         self.sessions: set[AmiSession] = set()
         self.originate_log: list[OriginateRecord] = []
         self.recordings: list[tuple[str, str]] = []  # (uniqueid, file) of every MixMonitor action
+        self.conference_muted: set[str] = set()  # Uniqueids muted by ConfbridgeMute
         self.events_sent = 0
         self.bytes_sent = 0
         self.host = "127.0.0.1"

@@ -484,3 +484,130 @@ async def test_core_show_sound_knows_the_sounds_a_deployment_added(pbx):
     ]
     await probe.close()
     await server.stop()
+
+
+# --- ConfBridge actions (i5) ----------------------------------------------------------------------------
+
+I5 = RECORDINGS / "i5_confbridge_kick_and_list.txt"
+KICK_EVENTS = {
+    "ConfbridgeLeave",
+    "BridgeLeave",
+    "MusicOnHoldStart",
+    "MusicOnHoldStop",
+    "ConfbridgeEnd",
+    *RESTART_EVENTS,
+}
+
+
+def _after(messages: list[Message], action_id: str) -> list[Message]:
+    """The events that follow the reply to ``action_id`` (up to the next client action)."""
+    out: list[Message] = []
+    started = False
+    for m in messages:
+        if not started:
+            started = not m.sent_by_client and not m.event and m.get("ActionID") == action_id
+            continue
+        if m.sent_by_client:
+            break
+        if m.event:
+            out.append(m)
+    return out
+
+
+def _kick_sequences(events: list[Message]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in events:
+        if m.event == "VarSet" and m.get("Variable") == "CONFBRIDGE_RESULT":
+            out.setdefault(m.get("Uniqueid"), []).append(f"CONFBRIDGE_RESULT={m.get('Value')}")
+        elif m.event in KICK_EVENTS:
+            key = m.get("Uniqueid") or m.get("Conference")
+            out.setdefault(key, []).append(f"{m.event}:{m.get('Cause')}" if m.get("Cause") else m.event)
+    return out
+
+
+@recorded
+async def test_confbridge_list_mute_and_kick_answer_as_recorded_and_the_agent_stays_alone_with_music(pbx):
+    rec = [m for m in load_transcript(I5) if m.conn == "c1"]
+
+    def reply_of(action_id: str) -> Message:
+        return next(m for m in rec if not m.sent_by_client and not m.event and m.get("ActionID") == action_id)
+
+    probe = await _login(pbx)
+    none = await probe.action("ConfbridgeListRooms")
+    assert (none.get("Response"), none.get("Message")) == ("Error", "No active conferences.")
+    await probe.action(
+        "Originate", Channel="Local/1005@sim-agent-phone", Context="dialer-agent", Exten="agent-1005",
+        Priority="1", CallerID='"Agent 1005" <1005>', ChannelId="i5-ag-a", OtherChannelId="i5-ag-b",
+        Variable="DIALER_AGENT_ID=1005", Async="true",
+    )  # fmt: skip
+    await probe.action(
+        "Originate", Channel="Local/1199@sim-customer", Context="dialer-customer", Exten="s", Priority="1",
+        CallerID='"Campaign 5" <5550105>', ChannelId="i5-cu-a", OtherChannelId="i5-cu-b",
+        Variable=["DIALER_LEG_ID=i5-cu-a", "DIALER_CALL_ID=501", "DIALER_HOLD_S=60"], Async="true",
+    )  # fmt: skip
+    await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady")
+    await probe.action("Setvar", Channel="i5-cu-a", Variable="DIALER_AGENT_ID", Value="1005")
+    await probe.action(
+        "Redirect", Channel="i5-cu-a", Context="dialer-connect", Exten="agent-1005", Priority="1"
+    )
+    await probe.wait_for(lambda m: m.event == "ConfbridgeJoin" and m.get("Uniqueid") == "i5-cu-a")
+    customer = pbx.switch.find("i5-cu-a").name
+    agent = pbx.switch.find("i5-ag-a").name
+
+    rooms = await probe.action_list("ConfbridgeListRooms")
+    recorded_rooms = [reply_of("i5-rooms-1"), *_list_events(rec, "i5-rooms-1")]
+    assert [m.keys for m in rooms] == [m.keys for m in recorded_rooms]
+    assert [m.get("Parties") or m.get("ListItems") for m in rooms[1:]] == ["2", "1"]
+    members = await probe.action_list("ConfbridgeList", Conference="agent-1005")
+    recorded_members = [reply_of("i5-list-1"), *_list_events(rec, "i5-list-1")]
+    assert [m.keys for m in members] == [m.keys for m in recorded_members]
+    assert [m.get("Uniqueid") for m in members[1:3]] == ["i5-ag-a", "i5-cu-a"]
+
+    muted = await probe.action("ConfbridgeMute", Conference="agent-1005", Channel=customer)
+    assert muted.get("Message") == "User muted"
+    event = await probe.wait_for(lambda m: m.event == "ConfbridgeMute")
+    assert event.keys == next(m for m in rec if m.event == "ConfbridgeMute").keys
+    listed = await probe.action_list("ConfbridgeList", Conference="agent-1005")
+    assert [m.get("Muted") for m in listed[1:3]] == ["No", "Yes"]
+    assert (await probe.action("ConfbridgeUnmute", Conference="agent-1005", Channel=customer)).get(
+        "Message"
+    ) == "User unmuted"
+    for action, fields, recorded_id in (
+        (
+            "ConfbridgeMute",
+            {"Conference": "agent-1005", "Channel": "Local/nobody@x-00000000;1"},
+            "i5-mute-bad",
+        ),
+        (
+            "ConfbridgeKick",
+            {"Conference": "agent-1005", "Channel": "Local/nobody@x-00000000;1"},
+            "i5-kick-bad",
+        ),
+        ("ConfbridgeList", {"Conference": "agent-nope"}, "i5-list-bad"),
+    ):
+        got = await probe.action(action, **fields)
+        assert (got.get("Response"), got.get("Message")) == (
+            reply_of(recorded_id).get("Response"),
+            reply_of(recorded_id).get("Message"),
+        )
+
+    start = len(probe.events)
+    kicked = await probe.action("ConfbridgeKick", Conference="agent-1005", Channel=customer)
+    assert kicked.get("Message") == "User kicked"
+    await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == "i5-cu-b", start=start)
+    assert _kick_sequences(probe.events[start:]) == _kick_sequences(_after(rec, "i5-kick-cust"))
+    alone = await probe.action_list("ConfbridgeList", Conference="agent-1005")
+    assert alone[-1].get("ListItems") == "1" and alone[1].get("Uniqueid") == "i5-ag-a"
+    assert pbx.switch.find("i5-ag-a").moh  # the agent waits with music, not hung up
+
+    start = len(probe.events)
+    await probe.action("ConfbridgeKick", Conference="agent-1005", Channel=agent)
+    await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == "i5-ag-b", start=start)
+    assert _kick_sequences(probe.events[start:]) == _kick_sequences(_after(rec, "i5-kick-agent"))
+    gone = await probe.action("ConfbridgeListRooms")
+    assert (gone.get("Response"), gone.get("Message")) == ("Error", "No active conferences.")
+    await probe.close()
+
+
+def _list_events(messages: list[Message], action_id: str) -> list[Message]:
+    return [m for m in messages if m.event and m.get("ActionID") == action_id]
