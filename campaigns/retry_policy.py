@@ -1,7 +1,9 @@
 """Retry policy, pure: an attempt's outcome and the lead's attempt count -> when to call again, or never.
 
-Each outcome (busy, no answer, answering machine, abandoned, failed, and each disposition code) has a
-``RetryRule`` (delay and maximum attempts). With ``no_recall_after_abandon_h`` set (72 by default), a lead
+Each outcome (busy, no answer, answering machine, abandoned, failed, cut by the PBX, and each disposition
+code) has a ``RetryRule`` (delay and maximum attempts). A call the PBX cut by shutting down or restarting
+(``pbx_cut``) is retried soon under a rule of its own: it says nothing about the callee, so it is never
+taken for a no-answer. With ``no_recall_after_abandon_h`` set (72 by default), a lead
 whose call was abandoned is not re-called before that many hours have passed. A disposition marked
 final ends the lead whatever its rule says.
 """
@@ -25,6 +27,7 @@ class Outcome(str, enum.Enum):
     MACHINE = "machine"
     ABANDONED = "abandoned"
     FAILED = "failed"
+    PBX_CUT = "pbx_cut"        # the PBX shut down or restarted under the call: not the callee's doing
     ANSWERED = "answered"      # connected to an agent; the disposition decides what follows
 
 
@@ -67,6 +70,7 @@ DEFAULT_RULES: dict[str, RetryRule] = {
     Outcome.MACHINE.value: RetryRule(delay_s=4 * 3600, max_attempts=4),
     Outcome.ABANDONED.value: RetryRule(delay_s=3600, max_attempts=5),
     Outcome.FAILED.value: RetryRule(delay_s=30 * 60, max_attempts=3),
+    Outcome.PBX_CUT.value: RetryRule(delay_s=5 * 60, max_attempts=8),
 }
 
 DEFAULT_DISPOSITIONS: tuple[Disposition, ...] = (

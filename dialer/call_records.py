@@ -85,6 +85,12 @@ async def set_recording(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int
     await conn.execute("UPDATE call_records SET recording_file=$2 WHERE id=$1", call_id, filename)
 
 
+async def set_safe_harbor_playback(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, status: str) -> None:
+    """Keep how the safe-harbor message played (Asterisk's PLAYBACKSTATUS: SUCCESS or FAILED)."""
+    await conn.execute("UPDATE call_records SET safe_harbor_playback=$2 WHERE id=$1", call_id,
+                       status if status in ("SUCCESS", "FAILED") else "FAILED")
+
+
 async def set_notes(conn: asyncpg.Connection | asyncpg.Pool, *, call_id: int, notes: str) -> None:
     await conn.execute("UPDATE call_records SET notes=$2 WHERE id=$1", call_id, notes)
 

@@ -11,8 +11,18 @@ A machine goes to MACHINE (leaving the campaign's message, DONE when the leg end
 ABANDONED; reaching one emits exactly one ``RecordOutcome`` carrying the final ``Call``.
 
 The 2-second rule counts from ``ready_at``: the moment the customer is known to be a person (AMD said
-HUMAN/NOTSURE, or at once without AMD), which is the end of the greeting regulators count from. An
-agent assigned after the deadline is released and the call goes to safe harbor (fails closed).
+HUMAN/NOTSURE, or at once without AMD), which is the end of the greeting regulators count from. The
+message must *start* within ``TWO_SECOND_RULE_S`` as Asterisk measures it, so the engine's deadline
+(``CallPolicy.safe_harbor_s``, ``SAFE_HARBOR_S`` = 1.5 s by default) leaves ``REDIRECT_MARGIN_S`` for the
+UserEvent to reach us, the Redirect to reach Asterisk and Playback to begin; it is refused at or past
+2.0 − that margin. Each customer leg also carries ``DIALPLAN_HOLD_S`` (1.8 s) in ``DIALER_HOLD_S``: the
+dialplan plays the message itself by then if the engine has not moved the call (engine late or gone).
+An agent assigned after the deadline is released and the call goes to safe harbor (fails closed).
+
+A call the PBX cut by shutting down or restarting (``FailReason.PBX_CUT``, ``CustomerHungUp(pbx_cut=True)``)
+never passes for a no-answer, a hang-up during AMD or a machine: it ends as ``PBX_CUT`` (a short retry of
+its own). Once the customer is known to be a person it is still an abandon if no agent had it (the rule
+counts it), and a conversation cut short goes to wrap-up as usual; both records say it was cut.
 
 Two kinds of events, two rules:
 - *facts* (``Ringing``, ``Answered``, ``AmdDone``, ``Failed``, ``CustomerHungUp``, ``JoinedAgent``,
@@ -90,6 +100,7 @@ class CallOutcome(enum.Enum):
     CONGESTION = "congestion"
     INVALID_NUMBER = "invalid_number"
     REJECTED = "rejected"                  # the PBX refused the originate
+    PBX_CUT = "pbx_cut"                    # the PBX shut down or restarted before a person was known to be there
     FAILED = "failed"                      # any other failure, including a leg lost with the PBX link
     CANCELLED = "cancelled"                # never dialled (campaign stopped, engine restarted)
 
@@ -102,7 +113,16 @@ _OUTCOME_OF_FAILURE = {
     FailReason.BUSY: CallOutcome.BUSY, FailReason.NO_ANSWER: CallOutcome.NO_ANSWER,
     FailReason.CONGESTION: CallOutcome.CONGESTION, FailReason.INVALID_NUMBER: CallOutcome.INVALID_NUMBER,
     FailReason.REJECTED: CallOutcome.REJECTED, FailReason.OTHER: CallOutcome.FAILED,
+    FailReason.PBX_CUT: CallOutcome.PBX_CUT,
 }
+
+# The 2-second rule, as Asterisk measures it: the safe-harbor message starts within TWO_SECOND_RULE_S of the
+# customer being known to be a person. Real Asterisk 22 (recordings i2, j3): the UserEvent reaches us and a
+# Redirect starts Playback in a few milliseconds; the margin leaves room for a loaded engine or network.
+TWO_SECOND_RULE_S = 2.0
+REDIRECT_MARGIN_S = 0.2      # AMI round trip + Redirect + dialplan up to Playback, at most
+SAFE_HARBOR_S = 1.5          # the engine's default deadline: an agent by then, else safe harbor
+DIALPLAN_HOLD_S = TWO_SECOND_RULE_S - REDIRECT_MARGIN_S   # DIALER_HOLD_S: the dialplan's own safe harbor (1.8)
 
 
 class MachineAction(enum.Enum):
@@ -129,13 +149,16 @@ class CallPolicy:
 
     machine_action: MachineAction = MachineAction.HANGUP
     notsure_is_human: bool = True
-    safe_harbor_s: float | None = 2.0    # None: wait for an agent without limit (inbound with no max wait)
+    safe_harbor_s: float | None = SAFE_HARBOR_S   # None: no limit (inbound); else < TWO_SECOND_RULE_S - margin
     amd_timeout_s: float = 10.0          # answered but no AMD result by then: treat as NOTSURE
     dial_grace_s: float = 10.0           # after the ring timeout, give up waiting for the PBX's answer
 
     def __post_init__(self) -> None:
         if self.safe_harbor_s is not None and self.safe_harbor_s <= 0:
             raise ValueError(f"safe_harbor_s must be positive or None, got {self.safe_harbor_s}")
+        if self.safe_harbor_s is not None and self.safe_harbor_s >= DIALPLAN_HOLD_S:
+            raise ValueError(f"safe_harbor_s must be under {DIALPLAN_HOLD_S:g} s (the {TWO_SECOND_RULE_S:g}-second rule"
+                             f" less {REDIRECT_MARGIN_S:g} s for the Redirect), got {self.safe_harbor_s}")
         if self.amd_timeout_s <= 0 or self.dial_grace_s < 0:
             raise ValueError(f"bad timeouts: amd_timeout_s={self.amd_timeout_s}, dial_grace_s={self.dial_grace_s}")
 
@@ -238,6 +261,7 @@ class Failed:
 @dataclass(frozen=True, slots=True)
 class CustomerHungUp:
     cause: int = 16
+    pbx_cut: bool = False        # the PBX shut down or restarted under the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +300,7 @@ def from_pbx(event: PbxEvent, call: Call) -> CallEvent | None:
     if isinstance(event, LegFailed):
         return Failed(event.reason, event.cause, event.detail)
     if isinstance(event, LegHungUp):
-        return CustomerHungUp(event.cause)
+        return CustomerHungUp(event.cause, event.pbx_cut)
     if isinstance(event, ConferenceJoined) and call.agent_id is not None \
             and event.conference == conference_name(call.agent_id):
         return JoinedAgent()
@@ -356,26 +380,51 @@ def _failed(call: Call, ev: Failed, now: float) -> Result:
                   hangup_cause=ev.cause, detail=ev.detail)
 
 
+def _cut(ev: CustomerHungUp | Failed) -> bool:
+    """Whether the PBX ended the call by shutting down or restarting (nobody hung up, nothing failed)."""
+    return ev.pbx_cut if isinstance(ev, CustomerHungUp) else ev.reason is FailReason.PBX_CUT
+
+
+CUT = "cut by the PBX shutting down or restarting"
+
+
+def _pbx_cut(call: Call, ev: CustomerHungUp | Failed, now: float, when: str) -> Result:
+    return finish(call, CallOutcome.PBX_CUT, now, fail_reason=FailReason.PBX_CUT, hangup_cause=ev.cause,
+                  detail=f"{CUT} {when}")
+
+
 def _ended_unanswered(call: Call, ev: CustomerHungUp, now: float) -> Result:
+    if _cut(ev):
+        return _pbx_cut(call, ev, now, "before answer")
     return finish(call, CallOutcome.FAILED, now, fail_reason=FailReason.OTHER, hangup_cause=ev.cause,
                   detail="leg ended before answer")
 
 
 def _hung_up_in_amd(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    if _cut(ev):
+        return _pbx_cut(call, ev, now, "during AMD")
     return finish(call, CallOutcome.CUSTOMER_HUNG_UP, now, hangup_cause=ev.cause, detail="hung up during AMD")
 
 
 def _machine_done(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    if _cut(ev):
+        return _pbx_cut(call, ev, now, "while leaving the machine message")
     return finish(call, CallOutcome.MACHINE, now, hangup_cause=ev.cause)
 
 
 def _gave_up_waiting(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
     release = () if call.agent_id is None else (ReleaseAgent(call.agent_id, call.call_id),)
+    if _cut(ev):   # a person got no agent: an abandon all the same, and the record says why
+        return finish(call, CallOutcome.ABANDONED, now, *release, hangup_cause=ev.cause,
+                      fail_reason=FailReason.PBX_CUT, detail=f"{CUT} while the customer waited for an agent")
     return finish(call, CallOutcome.ABANDONED, now, *release, hangup_cause=ev.cause,
                   detail="customer hung up waiting for an agent")
 
 
 def _talk_ended(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    if _cut(ev):   # the agent still sets the disposition; the record keeps that the talk was cut short
+        return replace(call, state=CallState.WRAP_UP, ended_at=now, hangup_cause=ev.cause,
+                       fail_reason=FailReason.PBX_CUT, detail=f"conversation {CUT}"), ()
     return replace(call, state=CallState.WRAP_UP, ended_at=now, hangup_cause=ev.cause), ()
 
 

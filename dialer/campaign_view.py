@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.calls import CallPolicy, MachineAction
+from dialer.calls import DIALPLAN_HOLD_S, SAFE_HARBOR_S, TWO_SECOND_RULE_S, CallPolicy, MachineAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +22,17 @@ class CampaignView:
     machine_message_sound: str = ""
     record_calls: bool = False
     ring_timeout_s: float = 25.0
-    safe_harbor_s: float = 2.0
+    safe_harbor_s: float = SAFE_HARBOR_S       # the engine's deadline (see dialer.calls: the 2-second rule)
+    hold_s: float = DIALPLAN_HOLD_S            # DIALER_HOLD_S: the dialplan's own safe harbor after this
     dispositions: tuple[str, ...] = ("sale", "no_interest", "callback", "wrong_number", "do_not_call")
     crm_url_template: str = ""
     server: str | None = None                  # pin to one PBX, or None for any
+
+    def __post_init__(self) -> None:
+        self.policy()   # refuses a deadline at or past 2.0 s less the Redirect margin
+        if not self.safe_harbor_s < self.hold_s < TWO_SECOND_RULE_S:
+            raise ValueError(f"campaign {self.name!r}: hold_s must lie between the engine's deadline"
+                             f" ({self.safe_harbor_s:g} s) and {TWO_SECOND_RULE_S:g} s, got {self.hold_s:g}")
 
     @property
     def pacer_name(self) -> str:

@@ -53,6 +53,7 @@ from dialer.pbx_port import (
     VAR_AMD,
     VAR_CALL_ID,
     VAR_LEG_ID,
+    VAR_HOLD_S,
     VAR_MACHINE_MSG,
     VAR_SAFE_HARBOR,
     VAR_TRANSFER_TO,
@@ -67,6 +68,7 @@ from dialer.pbx_port import (
     PbxEvent,
     PbxPort,
     conference_name,
+    SafeHarborPlayed,
     new_leg_id,
 )
 
@@ -108,6 +110,7 @@ class Engine:
         self.control: Any = None          # dialer.control.CampaignControl, set by the composition root
 
     # --- background work ------------------------------------------------------------------------
+        self.agent_notices: dict[int, str] = {}           # agent -> i18n key of what its panel must say
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
         """Run ``coro`` in the background; its failure is logged and kept, never lost."""
         task = asyncio.get_running_loop().create_task(coro, name=name or None)
@@ -156,6 +159,9 @@ class Engine:
                 isinstance(event, (LegHungUp, LegFailed))
                 or (isinstance(event, ConferenceLeft)
                     and event.conference == conference_name(self.transferred_to[leg]))):
+        if isinstance(event, SafeHarborPlayed):
+            self._safe_harbor_played(event)
+            return
             self._end_transfer(leg)
         call_id = self.call_of_leg.get(leg)
         if call_id is not None and call_id in self.calls:
@@ -171,6 +177,10 @@ class Engine:
             if agent_event is not None:
                 self.apply_agent(agent_id, agent_event)
 
+            if isinstance(event, LegFailed) and event.leg_id == self.agents[agent_id].leg_id:
+                log.warning("phone of agent %s could not be reached: %s %s", agent_id, event.reason.value,
+                            event.detail)
+                self.agent_notices[agent_id] = "phone_unreachable"
     def apply_call(self, call_id: int, event: calls.CallEvent) -> None:
         call = self.calls.get(call_id)
         if call is None:
@@ -279,6 +289,7 @@ class Engine:
 
     async def _redirect_to_agent(self, effect: RedirectToAgent) -> None:
         try:
+                self.agent_notices[agent_id] = "phone_unreachable"
             await self.pbx.redirect(effect.leg_id, context=CTX_CONNECT, exten=conference_name(effect.agent_id))
         except PbxError as exc:
             log.warning("redirect of %s to agent %s failed: %s", effect.leg_id, effect.agent_id, exc)
@@ -306,6 +317,22 @@ class Engine:
         """MixMonitor the customer leg (both sides of the conference) for a campaign that records."""
         filename = f"dialer/{self.clock.now():%Y/%m/%d}/call-{call.call_id}.wav"
         try:
+    def _safe_harbor_played(self, event: SafeHarborPlayed) -> None:
+        """Keep the safe-harbor message's PLAYBACKSTATUS on the call's record; a failed one is an error:
+        the customer heard nothing, which the law does not allow."""
+        call_id = self.call_of_leg.get(event.leg_id)
+        if call_id is None:
+            log.warning("safe-harbor playback %s for unknown leg %s", event.status, event.leg_id)
+            return
+        if event.status != "SUCCESS":
+            campaign = self.campaigns.get(self.call_context.get(call_id, {}).get("campaign_id", -1))
+            log.error("safe-harbor message of call %s in campaign %s did not play (PLAYBACKSTATUS %s): check"
+                      " that sound %r exists on PBX %s", call_id,
+                      repr(campaign.name) if campaign else "?", event.status or "-",
+                      campaign.safe_harbor_sound if campaign else "?", event.server)
+        self.spawn(call_records.set_safe_harbor_playback(self.pool, call_id=call_id, status=event.status),
+                   name=f"playback-{call_id}")
+
             await self.pbx.start_recording(call.leg_id, filename)
         except PbxError as exc:
             log.warning("recording of call %s could not start: %s", call.call_id, exc)
@@ -353,7 +380,8 @@ class Engine:
             caller_id=campaign.caller_id, originated_at=self.clock.now(),
         )
         variables = {VAR_LEG_ID: leg_id, VAR_CALL_ID: str(call_id), VAR_AMD: "1" if campaign.amd else "0",
-                     VAR_SAFE_HARBOR: campaign.safe_harbor_sound, VAR_MACHINE_MSG: campaign.machine_message_sound}
+                     VAR_SAFE_HARBOR: campaign.safe_harbor_sound, VAR_MACHINE_MSG: campaign.machine_message_sound,
+                     VAR_HOLD_S: f"{campaign.hold_s:g}"}
         request = OriginateRequest(leg_id=leg_id, kind=LegKind.CUSTOMER, dial_string=dial_string,
                                    context=CTX_CUSTOMER, exten="s", caller_id=campaign.caller_id,
                                    timeout_s=campaign.ring_timeout_s, variables=variables, server=campaign.server)
@@ -441,6 +469,7 @@ class Engine:
                                      state_since=self.clock.monotonic(),
                                      calls_today=current.calls_today if current else 0,
                                      talk_s=current.talk_s if current else 0.0)
+        self.agent_notices.pop(user_id, None)
         self.agent_campaign[user_id] = campaign_id
         self.agent_of_leg[leg_id] = user_id
         await self.pool.execute(
@@ -562,7 +591,14 @@ class Engine:
         return await self._control().manual_dial(user_id, lead_id)  # type: ignore[no-any-return]
 
     def agent_state(self, user_id: int) -> dict[str, Any]:
-        return self.board.agent_view(user_id)
+        """The panel's view of the agent. Its ``phone_notice`` (an ``admin_ui.i18n`` key the panel shows) is
+        ``phone_unreachable`` when the phone leg's Originate failed and the agent was signed out, unless the
+        leg keeper has something newer to say about that phone."""
+        view = self.board.agent_view(user_id)
+        notice = self.agent_notices.get(user_id)
+        if notice is not None and not view.get("phone_notice"):
+            view["phone_notice"] = notice
+        return view
 
     async def subscribe_agent(self, user_id: int) -> AsyncIterator[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)

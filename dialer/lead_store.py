@@ -33,6 +33,7 @@ RETRY_OUTCOME: dict[CallOutcome, Outcome | None] = {
     CallOutcome.CONGESTION: Outcome.FAILED,
     CallOutcome.REJECTED: Outcome.FAILED,
     CallOutcome.FAILED: Outcome.FAILED,
+    CallOutcome.PBX_CUT: Outcome.PBX_CUT,  # a short retry of its own, never a no-answer
     CallOutcome.INVALID_NUMBER: None,      # final: the number does not exist
     CallOutcome.CANCELLED: None,           # never dialled: the lead goes back as it was
 }

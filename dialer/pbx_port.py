@@ -34,6 +34,13 @@ VAR_AGENT_ID = "DIALER_AGENT_ID"
 VAR_SAFE_HARBOR = "DIALER_SAFE_HARBOR"  # sound file name for the safe-harbor message
 VAR_MACHINE_MSG = "DIALER_MACHINE_MSG"  # sound file to leave on a machine ("" to hang up)
 VAR_TRANSFER_TO = "DIALER_TRANSFER_TO"  # dial string a transferred customer is connected to
+VAR_HOLD_S = "DIALER_HOLD_S"            # seconds an answered customer holds before the dialplan's own safe harbor
+
+# UserEvents our dialplan sends (asterisk/extensions_dialer.conf)
+UE_CUSTOMER_READY = "DialerCustomerReady"        # LegId, CallId, AMDStatus, AMDCause
+UE_SAFE_HARBOR = "DialerSafeHarbor"              # LegId, CallId: the safe-harbor message starts
+UE_ORIGINATE_FAILED = "DialerOriginateFailed"    # LegId, CallId, Reason: `failed` of dialer-customer ran
+UE_AGENT_FAILED = "DialerAgentFailed"            # AgentId, LegId, Reason: `failed` of dialer-agent ran
 
 
 LEG_ID_PREFIX = "dl-"
@@ -57,6 +64,7 @@ class FailReason(enum.Enum):
     CONGESTION = "congestion"
     INVALID_NUMBER = "invalid_number"
     REJECTED = "rejected"       # the PBX refused the originate itself (bad channel, no such extension, ...)
+    PBX_CUT = "pbx_cut"         # the PBX shut down or restarted under the call (not the callee's doing)
     OTHER = "other"
 
 
@@ -140,10 +148,21 @@ class LegFailed(PbxEvent):
 
 @dataclass(frozen=True, slots=True)
 class LegHungUp(PbxEvent):
-    """An answered leg ended (either side hung up, or we did)."""
+    """An answered leg ended (either side hung up, or we did). ``pbx_cut``: the PBX shut down or restarted
+    under it (its channels got the shutdown soft hang-up first), so nobody chose to end the call."""
 
     leg_id: str
     cause: int = 16
+    pbx_cut: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SafeHarborPlayed(PbxEvent):
+    """The safe-harbor message of a leg ended: ``status`` is Asterisk's PLAYBACKSTATUS, SUCCESS or FAILED
+    (a missing sound fails in milliseconds and the call ends as if it had played: only this tells)."""
+
+    leg_id: str
+    status: str
 
 
 @dataclass(frozen=True, slots=True)

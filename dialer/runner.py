@@ -247,7 +247,7 @@ def dial_outcome(before: Call, after: Call) -> DialOutcome | None:
     """The ``DialOutcome`` of a call leaving its dialling phase (answered and classified, or failed)."""
     if before.state not in _DIALLING or after.state in _DIALLING or after.originated_at is None:
         return None
-    if after.outcome in (CallOutcome.CANCELLED, CallOutcome.REJECTED):
+    if after.outcome in (CallOutcome.CANCELLED, CallOutcome.REJECTED, CallOutcome.PBX_CUT):
         return None
     if after.answered_at is not None:
         machine = after.state is CallState.MACHINE or after.outcome is CallOutcome.MACHINE

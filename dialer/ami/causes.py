@@ -10,6 +10,10 @@ recordings in ``../shared/asterisk-ami`` (c1-c8, h1). Observed there:
 - With Busy()/Congestion() in the dialplan the ``;1`` Local leg shows cause 0 and ``;2`` carries 17/34.
 - cause 1 (unallocated number) comes with DialStatus NOANSWER (c8, 8001): a specific cause beats
   DialStatus.
+- A restart or shutdown of Asterisk (i4) first sends every channel ``SoftHangupRequest`` with ``Cause: 4``:
+  there ``Cause`` is the soft hang-up flag ``AST_SOFTHANGUP_SHUTDOWN`` (``include/asterisk/channel.h``), not a
+  Q.850 cause. The Hangups that follow carry 16 (legs in a ConfBridge) or 0, and a ringing call gets
+  ``DialEnd NOANSWER`` and ``OriginateResponse`` Reason 0: nothing else tells the cut from a real failure.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ CAUSE_UNKNOWN = 0
 CAUSE_NORMAL_CLEARING = 16
 CAUSE_USER_BUSY = 17
 CAUSE_NO_ANSWER = 19
+
+SOFTHANGUP_SHUTDOWN = 4  # SoftHangupRequest Cause when Asterisk shuts down or restarts (a flag, not Q.850)
 
 # Q.850 causes that name the failure on their own.
 _CAUSE_REASON: dict[int, FailReason] = {

@@ -10,6 +10,19 @@ that may be ``<unknown>`` or even a live channel's (duplicate ChannelId, ``h1``)
 Every leg handed to ``expect`` ends in exactly one terminal event, ``LegFailed`` (never answered) or
 ``LegHungUp`` (answered, then ended); ``reconcile`` supplies it for legs that vanished while the link
 was down.
+
+Three cases the recordings i2-i4 and j2 taught:
+- A failed Originate into a context with a ``failed`` extension runs it on a dummy ``OutgoingSpoolFailed``
+  channel with its own Uniqueid and a copy of our variables; our dialplan's ``DialerOriginateFailed`` /
+  ``DialerAgentFailed`` UserEvent there names our ``LegId``. That channel is never taken for a leg of ours
+  (legs are found by Uniqueid); its UserEvent only ends the leg it names, if nothing else ended it yet
+  (before or after ``OriginateResponse``: both orders happen), classified as always from DialEnd, Hangup
+  causes and the Reason.
+- A restart or shutdown of Asterisk first sends ``SoftHangupRequest`` with the shutdown flag (``Cause: 4``)
+  to every channel, then ``Event: Shutdown``: the legs it cuts end as ``FailReason.PBX_CUT`` or
+  ``LegHungUp(pbx_cut=True)``, never as a no-answer or a normal hang-up.
+- ``PLAYBACKSTATUS`` of a leg's own channel (not the ``;2`` half, which sets its own) after our
+  ``DialerSafeHarbor`` UserEvent is the fate of the safe-harbor message: ``SafeHarborPlayed``.
 """
 
 from __future__ import annotations
@@ -20,6 +33,9 @@ from dataclasses import dataclass, field
 from dialer.ami import causes
 from dialer.ami.message import AmiMessage
 from dialer.pbx_port import (
+    UE_AGENT_FAILED,
+    UE_ORIGINATE_FAILED,
+    UE_SAFE_HARBOR,
     ConferenceJoined,
     ConferenceLeft,
     CustomerReady,
@@ -33,12 +49,14 @@ from dialer.pbx_port import (
     LiveChannel,
     OriginateRequest,
     PbxEvent,
+    SafeHarborPlayed,
     new_leg_id,
 )
 
 # UserEvent names the dialplans send (recordings' [dialer-answered], asterisk/extensions_dialer.conf)
 READY_USER_EVENTS = frozenset({"CustomerWaiting", "CustomerReady", "DialerCustomerReady"})
 INBOUND_USER_EVENTS = frozenset({"InboundCall", "DialerInbound"})
+FAILED_USER_EVENTS = frozenset({UE_ORIGINATE_FAILED, UE_AGENT_FAILED})   # sent from a `failed` extension
 _NONE: tuple[PbxEvent, ...] = ()
 
 
@@ -66,6 +84,8 @@ class _Leg:
     dial_status: str = ""
     reason: int | None = None
     causes: list[int] = field(default_factory=list)
+    pbx_cut: bool = False         # the PBX is shutting down or restarting under this leg
+    safe_harbor: bool = False     # our safe-harbor message started on the leg's channel
 
 
 def _int(text: str, default: int = 0) -> int:
@@ -96,6 +116,8 @@ class Translator:
             "ConfbridgeJoin": self._on_conference,
             "ConfbridgeLeave": self._on_conference,
             "Rename": self._on_rename,
+            "SoftHangupRequest": self._on_soft_hangup_request,
+            "Shutdown": self._on_shutdown,
         }
 
     # --- what the shell tells us -------------------------------------------------------------
@@ -154,9 +176,9 @@ class Translator:
                         out.append(LegRinging(self.server, now, leg.leg_id))
                 continue
             if leg.answered:
-                out.append(LegHungUp(self.server, now, leg.leg_id, causes.best_cause(leg.causes)))
+                out.append(LegHungUp(self.server, now, leg.leg_id, causes.best_cause(leg.causes), leg.pbx_cut))
                 self._finish(leg)
-            elif leg.reason is None and not leg.seen:
+            elif leg.reason is None and not leg.seen and not leg.pbx_cut:
                 self._finish(leg)
                 out.append(LegFailed(self.server, now, leg.leg_id, FailReason.OTHER, 0,
                                      "lost with the AMI link: no channel on the PBX after reconnect"))
@@ -273,7 +295,8 @@ class Translator:
             if uid != leg.primary:
                 return _NONE
             self._finish(leg)
-            return (*answered, LegHungUp(self.server, now, leg.leg_id, cause or causes.best_cause(leg.causes)))
+            return (*answered, LegHungUp(self.server, now, leg.leg_id, cause or causes.best_cause(leg.causes),
+                                         leg.pbx_cut))
         if leg.alive:
             return _NONE
         return (self._fail(leg, now),)
@@ -281,6 +304,8 @@ class Translator:
     def _on_varset(self, msg: AmiMessage, now: float) -> Sequence[PbxEvent]:
         fields = msg.fields
         variable = fields.get("Variable")
+        if variable == "PLAYBACKSTATUS":
+            return self._playback_status(msg, now)
         if variable != "AMDSTATUS" and variable != "AMDCAUSE":
             return _NONE
         leg = self._by_uid.get(fields.get("Uniqueid", ""))
@@ -295,11 +320,17 @@ class Translator:
     def _on_user_event(self, msg: AmiMessage, now: float) -> Sequence[PbxEvent]:
         fields = msg.fields
         name = fields.get("UserEvent", "")
+        if name in FAILED_USER_EVENTS:
+            return self._failed_extension(msg, now)
         uid = fields.get("Uniqueid", "")
         leg = self._by_uid.get(uid)
         if leg is None:
             if name in INBOUND_USER_EVENTS and uid:
                 return self._inbound(msg, now)
+            return _NONE
+        if name == UE_SAFE_HARBOR:
+            if uid == leg.primary:
+                leg.safe_harbor = True
             return _NONE
         if leg.ready:
             return _NONE
@@ -321,6 +352,40 @@ class Translator:
         kind = ConferenceJoined if msg.name == "ConfbridgeJoin" else ConferenceLeft
         return (kind(self.server, now, fields.get("Conference", ""),
                      leg.leg_id if leg is not None else None, channel),)
+
+    def _failed_extension(self, msg: AmiMessage, now: float) -> Sequence[PbxEvent]:
+        """Our ``failed`` extension ran on the dummy channel of a failed Originate: end the leg it names."""
+        fields = msg.fields
+        leg = self._legs.get(fields.get("LegId", ""))
+        if leg is None or leg.answered or leg.kind is LegKind.INBOUND:
+            return _NONE          # already ended (its channels hung up first), or not ours
+        if leg.reason is None:
+            leg.reason = _int(fields.get("Reason", ""), 0)
+        if leg.alive:
+            return _NONE          # its own channels are still ending: their Hangup causes say most
+        return (self._fail(leg, now, f" (failed extension: {fields.get('UserEvent', '')})"),)
+
+    def _playback_status(self, msg: AmiMessage, now: float) -> Sequence[PbxEvent]:
+        fields = msg.fields
+        uid = fields.get("Uniqueid", "")
+        leg = self._by_uid.get(uid)
+        if leg is None or uid != leg.primary or not leg.safe_harbor:
+            return _NONE          # another Playback: the ;2 half's, a machine message, not ours
+        return (SafeHarborPlayed(self.server, now, leg.leg_id, fields.get("Value", "")),)
+
+    def _on_soft_hangup_request(self, msg: AmiMessage, now: float) -> Sequence[PbxEvent]:
+        fields = msg.fields
+        leg = self._by_uid.get(fields.get("Uniqueid", ""))
+        if leg is not None and _int(fields.get("Cause", ""), -1) == causes.SOFTHANGUP_SHUTDOWN:
+            leg.pbx_cut = True
+        return _NONE
+
+    def _on_shutdown(self, msg: AmiMessage, now: float) -> Sequence[PbxEvent]:
+        """Asterisk is stopping or restarting: whatever of ours is still up goes with it (the link drops next,
+        and ``reconcile`` settles these legs as cut)."""
+        for leg in self._legs.values():
+            leg.pbx_cut = True
+        return _NONE
 
     def _on_rename(self, msg: AmiMessage, now: float) -> Sequence[PbxEvent]:
         fields = msg.fields
@@ -344,6 +409,8 @@ class Translator:
     def _fail(self, leg: _Leg, now: float, note: str = "") -> LegFailed:
         why, cause = causes.classify_failure(reason=leg.reason, dial_status=leg.dial_status,
                                              causes=leg.causes, channel_seen=leg.seen)
+        if leg.pbx_cut:
+            why, note = FailReason.PBX_CUT, " (cut by the PBX shutting down or restarting)" + note
         self._finish(leg)
         detail = (f"Reason {leg.reason if leg.reason is not None else '-'}, "
                   f"DialStatus {leg.dial_status or '-'}, causes {leg.causes or '-'}{note}")

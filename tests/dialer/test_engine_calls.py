@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from admin_ui.i18n import translator
+from campaigns import repository as campaigns_repo
+from campaigns.model import DialMode
 from dialer import calls as ca
 from dialer.agents import Agent, AgentState
 from dialer.calls import (
@@ -32,6 +37,7 @@ from dialer.calls import (
     TimerFired,
     WrapUpDone,
 )
+from dialer.clock import RealClock
 from dialer.effects import (
     Effect,
     Hangup,
@@ -63,6 +69,10 @@ from dialer.pbx_port import (
     OriginateRequest,
 )
 from dialer.reconcile import reconcile
+from dialer.system import run_system
+from simulations.call_model import CustomerModel, LogNormal
+from simulations.pbx import PbxConfig
+from simulations.pbx.probe import AmiProbe
 
 POOL = Pool(PoolKind.CAMPAIGN, 7)
 
@@ -120,24 +130,66 @@ def test_a_human_call_connects_talks_wraps_up_and_is_recorded_once_as_handled() 
     assert outcomes(effects) == [CallOutcome.HANDLED]
 
 
-def test_a_call_ready_for_an_agent_asks_the_router_and_arms_the_two_second_deadline_from_readiness() -> None:
+def test_a_call_ready_for_an_agent_asks_the_router_and_arms_a_deadline_that_leaves_the_redirect_time_to_play() -> None:
     call = new_call()
     call, _ = run(call, (0.0, Dial(request(call))), (9.0, Answered()))
     call, effects = ca.step(call, AmdDone("HUMAN"), 12.0)
-    assert call.state is CallState.WAITING and call.deadline == 14.0
-    assert effects == (SeekAgent(1), StartCallTimer(1, Timer.SAFE_HARBOR, 14.0))
+    # the message must START within 2 s of readiness as Asterisk measures it: the engine acts at 1.5 s
+    assert call.state is CallState.WAITING and call.deadline == 13.5
+    assert effects == (SeekAgent(1), StartCallTimer(1, Timer.SAFE_HARBOR, 13.5))
+    assert ca.SAFE_HARBOR_S + ca.REDIRECT_MARGIN_S < ca.TWO_SECOND_RULE_S
 
 
 @pytest.mark.parametrize(("reason", "outcome"), [
     (FailReason.BUSY, CallOutcome.BUSY), (FailReason.NO_ANSWER, CallOutcome.NO_ANSWER),
     (FailReason.CONGESTION, CallOutcome.CONGESTION), (FailReason.INVALID_NUMBER, CallOutcome.INVALID_NUMBER),
     (FailReason.REJECTED, CallOutcome.REJECTED), (FailReason.OTHER, CallOutcome.FAILED),
+    (FailReason.PBX_CUT, CallOutcome.PBX_CUT),
 ])
 def test_each_dial_failure_ends_in_its_own_outcome(reason: FailReason, outcome: CallOutcome) -> None:
     call = new_call()
     call, effects = run(call, (0.0, Dial(request(call))), (1.0, Ringing()), (25.0, Failed(reason, 17)))
     assert call.state is CallState.FAILED and call.fail_reason is reason and call.hangup_cause == 17
     assert outcomes(effects) == [outcome]
+
+
+def test_a_ringing_call_cut_by_a_pbx_restart_is_recorded_as_cut_not_as_no_answer() -> None:
+    """i4: a ringing call cut by `core restart now` shows DialEnd NOANSWER and cause 0; the adapter reports
+    it as PBX_CUT, which is an outcome of its own (its own short retry), never NO_ANSWER."""
+    call = new_call()
+    cut, effects = run(call, (0.0, Dial(request(call))), (1.0, Ringing()), (9.0, Failed(FailReason.PBX_CUT, 0)))
+    assert cut.outcome is CallOutcome.PBX_CUT and cut.fail_reason is FailReason.PBX_CUT
+    assert outcomes(effects) == [CallOutcome.PBX_CUT]
+    gone, _ = run(new_call(), (0.0, Dial(request(call))), (5.0, CustomerHungUp(0, pbx_cut=True)))
+    assert gone.outcome is CallOutcome.PBX_CUT and "cut by the PBX" in gone.detail
+
+
+def test_an_answered_call_cut_by_the_pbx_during_amd_or_a_machine_message_is_cut_not_hung_up_or_a_machine() -> None:
+    call = new_call()
+    in_amd, _ = run(call, (0.0, Dial(request(call))), (9.0, Answered()), (10.0, CustomerHungUp(0, pbx_cut=True)))
+    assert in_amd.outcome is CallOutcome.PBX_CUT and "during AMD" in in_amd.detail
+    machine = new_call(CallPolicy(machine_action=MachineAction.MESSAGE))
+    machine, _ = run(machine, (0.0, Dial(request(machine))), (9.0, Answered()), (12.0, AmdDone("MACHINE")),
+                     (14.0, CustomerHungUp(16, pbx_cut=True)))
+    assert machine.outcome is CallOutcome.PBX_CUT
+
+
+def test_a_person_waiting_when_the_pbx_is_cut_is_still_an_abandon_whose_record_says_why() -> None:
+    call, effects = run(waiting_call(), (13.0, CustomerHungUp(0, pbx_cut=True)))
+    assert call.outcome is CallOutcome.ABANDONED and outcomes(effects) == [CallOutcome.ABANDONED]
+    assert call.fail_reason is FailReason.PBX_CUT and "waited for an agent" in call.detail
+
+
+def test_a_conversation_cut_by_the_pbx_goes_to_wrap_up_and_its_record_says_it_was_cut() -> None:
+    call, _ = run(waiting_call(), (12.5, AssignAgent(3)), (12.6, JoinedAgent()),
+                  (40.0, CustomerHungUp(16, pbx_cut=True)))
+    assert call.state is CallState.WRAP_UP
+    done, _ = ca.step(call, WrapUpDone("call_back"), 45.0)
+    assert done.outcome is CallOutcome.HANDLED and done.disposition == "call_back"
+    assert done.fail_reason is FailReason.PBX_CUT and "conversation cut by the PBX" in done.detail
+    normal, _ = run(waiting_call(), (12.5, AssignAgent(3)), (12.6, JoinedAgent()), (40.0, CustomerHungUp(16)),
+                    (45.0, WrapUpDone("sale")))
+    assert normal.fail_reason is None and normal.detail == ""
 
 
 def test_a_machine_is_hung_up_under_the_hangup_rule() -> None:
@@ -168,7 +220,7 @@ def test_notsure_is_a_person_by_default_and_a_machine_when_the_campaign_says_so(
 def test_without_amd_an_answered_call_waits_for_an_agent_at_once() -> None:
     call = new_call()
     call, _ = run(call, (0.0, Dial(request(call))), (5.0, Answered()), (5.05, AmdDone("")))
-    assert call.state is CallState.WAITING and call.deadline == pytest.approx(7.05)
+    assert call.state is CallState.WAITING and call.deadline == pytest.approx(6.55)
 
 
 @pytest.mark.parametrize("last", [AmdDone("HANGUP"), CustomerHungUp()])
@@ -209,7 +261,7 @@ def test_a_customer_hanging_up_during_the_redirect_releases_the_agent() -> None:
 def test_losing_the_agent_before_the_join_looks_for_another_within_the_same_deadline() -> None:
     call, _ = run(waiting_call(), (12.5, AssignAgent(5)))
     call, effects = ca.step(call, AgentGone(5), 13.0)
-    assert call.state is CallState.WAITING and call.agent_id is None and call.deadline == 14.0
+    assert call.state is CallState.WAITING and call.agent_id is None and call.deadline == 13.5
     assert effects == (ReleaseAgent(5, 1), SeekAgent(1)) and call.agents_lost == frozenset({5})
     late, late_effects = run(waiting_call(), (12.5, AssignAgent(5)), (14.5, AgentGone(5)))
     assert late.outcome is CallOutcome.ABANDONED and RedirectToSafeHarbor(late.leg_id) in late_effects
@@ -300,6 +352,7 @@ def test_pbx_events_translate_to_call_events_for_the_calls_leg_only() -> None:
         AmdDone("MACHINE", "INITIALSILENCE")
     assert ca.from_pbx(LegFailed("s", 1.0, leg, FailReason.BUSY, 17), call) == Failed(FailReason.BUSY, 17)
     assert ca.from_pbx(LegHungUp("s", 1.0, leg, 16), call) == CustomerHungUp(16)
+    assert ca.from_pbx(LegHungUp("s", 1.0, leg, 16, pbx_cut=True), call) == CustomerHungUp(16, pbx_cut=True)
     assert ca.from_pbx(ConferenceJoined("s", 1.0, "agent-3", leg, "PJSIP/x"), call) is None   # not assigned yet
     assigned = replace(call, agent_id=3)
     assert ca.from_pbx(ConferenceJoined("s", 1.0, "agent-3", leg, "PJSIP/x"), assigned) == JoinedAgent()
@@ -313,7 +366,7 @@ FACTS = st.one_of(
     st.just(Ringing()), st.just(Answered()), st.just(JoinedAgent()),
     st.builds(AmdDone, st.sampled_from(["", "HUMAN", "MACHINE", "NOTSURE", "HANGUP"])),
     st.builds(Failed, st.sampled_from(list(FailReason)), st.integers(0, 127)),
-    st.builds(CustomerHungUp, st.integers(0, 127)),
+    st.builds(CustomerHungUp, st.integers(0, 127), st.booleans()),
     st.builds(AgentGone, st.integers(1, 3)),
     st.builds(TimerFired, st.sampled_from(list(Timer))),
 )
@@ -327,7 +380,7 @@ PREFIXES: list[list[tuple[float, ca.CallEvent]]] = [
     [(9.0, Answered()), (12.0, AmdDone()), (12.5, AssignAgent(1)), (12.6, JoinedAgent()), (50.0, CustomerHungUp())],
 ]
 POLICIES = st.builds(CallPolicy, st.sampled_from(list(MachineAction)), st.booleans(),
-                     st.one_of(st.none(), st.floats(0.5, 5.0)))
+                     st.one_of(st.none(), st.floats(0.5, 1.79)))
 
 
 def drive(call: Call, events: list[tuple[float, ca.CallEvent]], start: float = 0.0
@@ -439,3 +492,142 @@ def test_reconcile_moves_an_agent_to_wrap_up_when_its_customer_vanished() -> Non
     result = reconcile([connected], [agent], [agent_leg], now=40.0, listed_at=40.0)
     assert result.calls[0].state is CallState.WRAP_UP
     assert result.agents[0].state is AgentState.WRAP_UP and result.agents[0].talk_s == pytest.approx(27.4)
+
+
+# --- on the simulated PBX over TCP: what Asterisk measures ---------------------------------------------------
+ALWAYS_ANSWERS = CustomerModel(connect_rate=1.0, machine_rate=0.0, busy_rate=0.0, congestion_rate=0.0,
+                               invalid_rate=0.0, ring=LogNormal(1.0, 0.1), talk=LogNormal(600.0, 0.05),
+                               patience=LogNormal(60.0, 0.1))
+
+
+async def until(predicate, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not await predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def _nobody_takes_calls(services, build_scenario, speed: float, *,  # type: ignore[no-untyped-def]
+                              sounds: tuple[str, ...] = ("please-try-call-later",)):
+    """Running preview campaigns (the runner places nothing by itself) with no agent signed in, one per
+    safe-harbor sound: every call the test places is answered by a person and abandoned."""
+    services.clock = RealClock(speed=speed)
+    services.settings.speed = speed
+    campaigns = []
+    for seed, sound in enumerate(sounds, start=40):
+        scenario = await build_scenario(services.pool, leads=1, agents=0, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0, seed=seed)
+        await services.pool.execute("UPDATE campaigns SET safe_harbor_message = $2 WHERE id = $1",
+                                    scenario.campaign.id, sound)
+        campaigns.append(scenario.campaign)
+    return campaigns
+
+
+async def test_on_the_simulated_pbx_safe_harbor_starts_within_two_seconds_of_the_customer_being_ready(
+        services, build_scenario) -> None:
+    """Defect 4 of issue 12: the engine acted at the 2-second deadline, so the message started after it.
+    Measured as Asterisk does, from DialerCustomerReady to DialerSafeHarbor on the customer's channel."""
+    speed = 2.0
+    (campaign,) = await _nobody_takes_calls(services, build_scenario, speed, sounds=("please-try-call-later",))
+    async with run_system(services, sim_config=PbxConfig(speed=speed, seed=5, customer_model=ALWAYS_ANSWERS),
+                          engine_id="safe-harbor-timing", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        probe = AmiProbe()
+        await probe.connect("127.0.0.1", sim.port)
+        await probe.login(sim.config.username, sim.config.secret)
+        try:
+            await until(lambda: _true(campaign.id in engine.campaigns))
+            call_ids = [await engine.dial(engine.campaigns[campaign.id], number_e164=f"+1212555{n:04d}", lead_id=None)
+                        for n in range(4)]
+            legs = {engine.calls[c].leg_id for c in call_ids}
+
+            async def all_in_safe_harbor() -> bool:
+                return {m.get("LegId") for m in probe.events if m.get("UserEvent") == "DialerSafeHarbor"} >= legs
+
+            await until(all_in_safe_harbor)
+
+            async def all_closed() -> bool:
+                return not await services.pool.fetchval("SELECT count(*) FROM call_records WHERE outcome IS NULL"
+                                                        " AND id = ANY($1::bigint[])", call_ids)
+
+            await until(all_closed)
+        finally:
+            await probe.close()
+    ready = {m.get("LegId"): m.at for m in probe.events if m.get("UserEvent") == "DialerCustomerReady"}
+    harbor: dict[str, float] = {}
+    for m in probe.events:
+        if m.get("UserEvent") == "DialerSafeHarbor":
+            harbor.setdefault(m.get("LegId"), m.at)
+    waited_s = {leg: (harbor[leg] - ready[leg]) * speed for leg in legs}
+    assert all(w < 2.0 for w in waited_s.values()), f"message started too late (simulated s): {waited_s}"
+    # the engine itself decided early enough to leave the Redirect its margin (it acted at 2.0 s before)...
+    rows = await services.pool.fetch("SELECT outcome, EXTRACT(EPOCH FROM ended_at - ready_at)::float8 AS decided_s"
+                                     " FROM call_records WHERE id = ANY($1::bigint[])", call_ids)
+    assert [r["outcome"] for r in rows] == ["abandoned"] * 4
+    assert all(r["decided_s"] < 2.0 - 0.2 for r in rows), [dict(r) for r in rows]
+    # ...and every customer leg told the dialplan to play the message itself by 1.8 s if the engine is late
+    customer = [o for o in sim.originate_log if o.channel_id in legs]
+    assert len(customer) == 4 and all(o.variables.get("DIALER_HOLD_S") == "1.8" for o in customer)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_on_the_simulated_pbx_each_safe_harbor_calls_playback_status_is_kept_and_a_failure_logged(
+        services, build_scenario, caplog) -> None:
+    speed = 10.0
+    good, missing = await _nobody_takes_calls(services, build_scenario, speed,
+                                              sounds=("please-try-call-later", "dialer/does-not-exist"))
+    async with run_system(services, sim_config=PbxConfig(speed=speed, seed=6, customer_model=ALWAYS_ANSWERS),
+                          engine_id="safe-harbor-playback", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: _true(good.id in engine.campaigns and missing.id in engine.campaigns))
+        call_ids = [await engine.dial(engine.campaigns[c.id], number_e164=f"+1310555{n:04d}", lead_id=None)
+                    for n, c in enumerate((good, good, missing))]
+
+        async def all_played() -> bool:
+            n = await services.pool.fetchval("SELECT count(*) FROM call_records WHERE id = ANY($1::bigint[])"
+                                             " AND safe_harbor_playback IS NOT NULL", call_ids)
+            return bool(n == len(call_ids))
+
+        await until(all_played)
+    rows = await services.pool.fetch("SELECT id, outcome, safe_harbor_playback FROM call_records"
+                                     " WHERE id = ANY($1::bigint[]) ORDER BY id", call_ids)
+    assert [(r["outcome"], r["safe_harbor_playback"]) for r in rows] == [
+        ("abandoned", "SUCCESS"), ("abandoned", "SUCCESS"), ("abandoned", "FAILED")]
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR" and "safe-harbor" in r.getMessage()]
+    assert len(errors) == 1 and missing.name in errors[0] and "dialer/does-not-exist" in errors[0]
+
+
+async def test_on_the_simulated_pbx_an_agent_whose_phone_cannot_be_reached_is_told_and_not_left_ready(
+        services, build_scenario) -> None:
+    """Defect 2 of issue 12: the agent's Originate fails, Asterisk runs dialer-agent's `failed` extension on
+    a dummy channel (DialerAgentFailed). The agent is signed out and its panel says why; nothing is left."""
+    speed = 10.0
+    (campaign,) = await _nobody_takes_calls(services, build_scenario, speed)
+    agent = (await build_scenario(services.pool, leads=1, agents=1, now=services.clock.now(), mode=DialMode.PREVIEW,
+                                  dnc_share=0.0, outside_share=0.0, seed=60)).agent_ids[0]
+    async with services.pool.acquire() as conn:
+        await campaigns_repo.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=[agent])
+    async with run_system(services, sim_config=PbxConfig(speed=speed, seed=7), engine_id="agent-unreachable",
+                          tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        seen: list[str] = []
+        await until(lambda: _true(campaign.id in engine.campaigns))
+        await engine.agent_login(agent, campaign.id, phone_dial_string="Local/0000@sim-customer")  # no such number
+        seen.append(engine.agent_state(agent)["state"])
+
+        async def signed_out() -> bool:
+            seen.append(engine.agent_state(agent)["state"])
+            return seen[-1] == "logged_out"
+
+        await until(signed_out)
+        view = engine.agent_state(agent)
+        await until(lambda: _true(not sim.channels()))     # the dummy channel ended too
+    assert "ready" not in seen
+    assert view["phone_notice"] == "phone_unreachable"
+    assert translator("en")(view["phone_notice"]).startswith("Your phone could not be reached")
+    assert translator("vi")(view["phone_notice"]).startswith("Không gọi được điện thoại của bạn")

@@ -13,6 +13,7 @@ from dialer import calls as ca
 from dialer import routing
 from dialer.agents import Agent, AgentState
 from dialer.calls import Call, CallPolicy, CallState, Pool, PoolKind
+from dialer.campaign_view import CampaignView
 from dialer.effects import (
     AgentLost,
     CloseCall,
@@ -36,7 +37,7 @@ def agent(agent_id: int, ready_since: float | None = 0.0, *, state: AgentState =
 
 
 def waiting(call_id: int, ready_at: float = 10.0, *, pool: Pool = SALES, priority: int = 0,
-            skills: frozenset[str] = frozenset(), safe_harbor_s: float | None = 2.0) -> Call:
+            skills: frozenset[str] = frozenset(), safe_harbor_s: float | None = 1.5) -> Call:
     return Call(call_id, f"dl-{call_id}", pool, CallPolicy(safe_harbor_s=safe_harbor_s), state=CallState.WAITING,
                 ready_at=ready_at, answered_at=ready_at, priority=priority, skills=skills)
 
@@ -81,12 +82,42 @@ def test_waiting_calls_are_served_by_priority_then_by_longest_wait() -> None:
 def test_decide_connects_waits_until_the_deadline_or_sends_to_safe_harbor() -> None:
     call = waiting(1, ready_at=10.0)
     connect = routing.decide(call, [agent(1, 3.0)], 11.0)
-    assert (connect.action, connect.agent_id, connect.until) == (RouteAction.CONNECT, 1, 12.0)
+    assert (connect.action, connect.agent_id, connect.until) == (RouteAction.CONNECT, 1, 11.5)
     assert "agent 1" in connect.why
     wait = routing.decide(call, [agent(1, 3.0, state=AgentState.ON_CALL)], 11.0)
-    assert (wait.action, wait.agent_id, wait.until) == (RouteAction.WAIT, None, 12.0)
-    late = routing.decide(call, [agent(1, 3.0)], 12.0)
+    assert (wait.action, wait.agent_id, wait.until) == (RouteAction.WAIT, None, 11.5)
+    late = routing.decide(call, [agent(1, 3.0)], 11.5)
     assert late.action is RouteAction.SAFE_HARBOR and late.agent_id is None
+
+
+def test_by_default_the_router_gives_up_early_enough_for_the_message_to_start_within_two_seconds() -> None:
+    """Asterisk measures the 2-second rule to the start of the message: the router's deadline leaves a margin
+    for the UserEvent to reach the engine, the Redirect to reach Asterisk and Playback to begin."""
+    call = Call(1, "dl-1", SALES, state=CallState.WAITING, ready_at=10.0, answered_at=10.0)
+    assert call.deadline == 10.0 + ca.SAFE_HARBOR_S == 11.5
+    assert routing.decide(call, [], 11.49).action is RouteAction.WAIT
+    assert routing.decide(call, [agent(1, 3.0)], 11.5).action is RouteAction.SAFE_HARBOR
+    assert ca.SAFE_HARBOR_S + ca.REDIRECT_MARGIN_S < ca.TWO_SECOND_RULE_S
+    # the dialplan's own safe harbor (DIALER_HOLD_S) comes after the engine's deadline, and within 2 s
+    assert ca.SAFE_HARBOR_S < ca.DIALPLAN_HOLD_S < ca.TWO_SECOND_RULE_S
+
+
+@pytest.mark.parametrize("late_s", [1.8, 1.9, 2.0, 2.5])
+def test_a_deadline_that_leaves_no_margin_for_the_redirect_is_refused(late_s: float) -> None:
+    with pytest.raises(ValueError, match="safe_harbor_s must be under 1.8"):
+        CallPolicy(safe_harbor_s=late_s)
+    with pytest.raises(ValueError, match="safe_harbor_s must be under 1.8"):
+        CampaignView(id=1, name="late", safe_harbor_s=late_s)
+
+
+def test_a_campaign_holds_customers_in_the_dialplan_between_the_engines_deadline_and_two_seconds() -> None:
+    view = CampaignView(id=1, name="sales")
+    assert (view.safe_harbor_s, view.hold_s) == (1.5, 1.8)
+    assert view.policy().safe_harbor_s == 1.5
+    with pytest.raises(ValueError, match="hold_s"):
+        CampaignView(id=1, name="sales", safe_harbor_s=1.5, hold_s=2.0)
+    with pytest.raises(ValueError, match="hold_s"):
+        CampaignView(id=1, name="sales", safe_harbor_s=1.5, hold_s=1.2)
 
 
 def test_an_inbound_call_without_a_limit_keeps_waiting() -> None:
@@ -101,7 +132,7 @@ def test_decide_refuses_a_call_that_is_not_waiting() -> None:
 
 def test_assign_gives_each_agent_to_at_most_one_call_in_service_order() -> None:
     calls = [waiting(1, 10.0), waiting(2, 10.5, priority=1), waiting(3, 11.0)]
-    decisions = routing.assign(calls, [agent(1, 5.0), agent(2, 1.0)], 11.5)
+    decisions = routing.assign(calls, [agent(1, 5.0), agent(2, 1.0)], 11.4)
     assert [(d.call_id, d.action, d.agent_id) for d in decisions] == [
         (2, RouteAction.CONNECT, 2), (1, RouteAction.CONNECT, 1), (3, RouteAction.WAIT, None)]
 
