@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from simulations.pbx import queries, wire
-from simulations.pbx.asterisk_args import channel_variables, originate_variables
-from simulations.pbx.channels import OriginateSpec, channel_event, conference_event, var_set
+from simulations.pbx.asterisk_args import channel_variables, escape_c, originate_variables
+from simulations.pbx.channels import DIALPLAN, OriginateSpec, channel_event, conference_event, var_set
 from simulations.pbx.config import OriginateRecord
 from simulations.pbx.fates import parse_dial_string
 from simulations.pbx.queries import channel_value
@@ -180,9 +180,15 @@ def setvar(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
     value = req.get("Value") or ""
     if not var:
         return s.reply(wire.error(aid, "No variable specified"))
-    if not name:
-        pbx.switch.global_vars[var[7:-1] if var.startswith("GLOBAL(") else var] = value
-        return s.reply(wire.success(aid, "Variable Set"))
+    if not name:  # a global variable: its VarSet names no channel (as after a restart in i4)
+        bare = var[7:-1] if var.startswith("GLOBAL(") and var.endswith(")") else var
+        pbx.switch.global_vars[bare] = value
+        s.reply(wire.success(aid, "Variable Set"))
+        return pbx.emit(
+            f"Event: VarSet\r\n{DIALPLAN}Channel: none\r\nUniqueid: none\r\nVariable: {bare}\r\n"
+            f"Value: {escape_c(value)}\r\n\r\n",
+            "dialplan",
+        )
     ch = pbx.switch.find(name)
     if ch is None:
         return s.reply(wire.error(aid, "No such channel"))

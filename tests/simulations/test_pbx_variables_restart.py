@@ -611,3 +611,19 @@ async def test_confbridge_list_mute_and_kick_answer_as_recorded_and_the_agent_st
 
 def _list_events(messages: list[Message], action_id: str) -> list[Message]:
     return [m for m in messages if m.event and m.get("ActionID") == action_id]
+
+
+async def test_a_global_setvar_gives_a_varset_that_names_no_channel(pbx):
+    probe = await _login(pbx)
+    await probe.action("Setvar", Variable="GLOBAL(DIALER_NOTE)", Value='say "hi"')
+    event = await probe.wait_for(lambda m: m.event == "VarSet" and m.get("Variable") == "DIALER_NOTE")
+    assert event.fields == (
+        ("Event", "VarSet"),
+        ("Privilege", "dialplan,all"),
+        ("Channel", "none"),
+        ("Uniqueid", "none"),
+        ("Variable", "DIALER_NOTE"),
+        ("Value", 'say \\"hi\\"'),
+    )
+    assert (await probe.action("Getvar", Variable="GLOBAL(DIALER_NOTE)")).get("Value") == 'say "hi"'
+    await probe.close()
