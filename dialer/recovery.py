@@ -200,10 +200,15 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
         verdict = judge_orphan(row, channel, free_legs)
         verdicts.append(verdict)
         if verdict.adopted and channel is not None and verdict.agent_id is not None and adopt is not None:
-            kept.add(verdict.agent_id)
-            await adopt(Adoption(row, channel, agent_legs[verdict.agent_id], verdict.agent_id,
-                                 campaign_of[verdict.agent_id]))
-            continue
+            try:
+                await adopt(Adoption(row, channel, agent_legs[verdict.agent_id], verdict.agent_id,
+                                     campaign_of[verdict.agent_id]))
+                kept.add(verdict.agent_id)
+                continue
+            except PbxError as exc:   # cannot follow its legs: a leg nobody tracks must not stay up
+                log.warning("call %s could not be adopted (%s): cut", verdict.call_id, exc)
+                verdict = judge_orphan(row, channel, None)
+                verdicts[-1] = verdict
         assert verdict.outcome is not None
         leg = row["leg_id"]
         if verdict.safe_harbor:

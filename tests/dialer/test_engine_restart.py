@@ -16,10 +16,13 @@ from campaigns.model import DialMode
 from dialer import call_records
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
+from dialer.calls import CallOutcome
 from dialer.clock import RealClock
 from dialer.engine import Engine
 from dialer.engine_api import DispositionInput
 from dialer.errors import DialerError
+from dialer.pbx_port import LiveChannel
+from dialer.recovery import OrphanVerdict, judge_orphan
 from dialer.runner import view_of
 from dialer.settings import AmiServer
 from dialer.system import run_system
@@ -27,6 +30,7 @@ from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.virtual_agents import virtual_phone
 
 ENGINE = "restart-test"
+PBX_NAME = "pbx1"
 
 
 async def test_a_lead_whose_attempt_ended_just_before_a_crash_gets_its_retry_not_a_second_dial(
@@ -114,13 +118,62 @@ async def test_a_live_engine_recovers_the_work_of_an_engine_that_died_for_good(s
     assert await services.pool.fetchval("SELECT count(*) FROM agent_sessions WHERE engine_id = 'dead-engine'") == 0
 
 
+# --- the verdict on each in-flight record, from the record and the PBX's live channels (pure) ---------------
+
+def _record(**milestones: object) -> dict[str, object]:
+    return {"id": 9, "leg_id": "dl-9", "agent_id": None, "answered_at": None, "ready_at": None,
+            "connected_at": None, **milestones}
+
+
+def _channel(context: str, exten: str = "s", state: str = "Up", bridge_id: str = "") -> LiveChannel:
+    return LiveChannel(server=PBX_NAME, leg_id="dl-9", channel="PJSIP/trunk-1", state=state, context=context,
+                       exten=exten, duration_s=12.0, bridge_id=bridge_id)
+
+
+T = "2026-12-06T03:00:00+00:00"
+AGENT_LEG = LiveChannel(server=PBX_NAME, leg_id="dl-a7", channel="PJSIP/agent7-2", state="Up",
+                        context="dialer-agent", exten="agent-7", duration_s=600.0)
+
+
+def test_a_customer_in_an_agents_conference_whose_agent_is_still_there_is_adopted_not_cut() -> None:
+    verdict = judge_orphan(_record(ready_at=T, connected_at=T, agent_id=7), _channel("dialer-connect", "agent-7",
+                           bridge_id="b1"), {7: AGENT_LEG})
+    assert verdict.adopted and verdict.agent_id == 7 and not verdict.hangup
+    # the milestone may not have reached the record yet (the redirect was under way): the channel says enough
+    assert judge_orphan(_record(ready_at=T), _channel("dialer-connect", "agent-7"), {7: AGENT_LEG}).adopted
+
+
+def test_a_customer_left_alone_in_a_conference_is_cut_and_recorded_as_handled_by_its_agent() -> None:
+    verdict = judge_orphan(_record(ready_at=T, connected_at=T, agent_id=7), _channel("dialer-connect", "agent-7"), {})
+    assert verdict.outcome is CallOutcome.HANDLED and verdict.agent_id == 7 and verdict.hangup
+
+
+def test_legs_already_hearing_a_message_are_left_to_finish_it() -> None:
+    harbor = judge_orphan(_record(ready_at=T), _channel("dialer-safe-harbor"), {})
+    assert harbor.outcome is CallOutcome.ABANDONED and not (harbor.hangup or harbor.safe_harbor)
+    machine = judge_orphan(_record(answered_at=T), _channel("dialer-machine"), {})
+    assert machine.outcome is CallOutcome.MACHINE and not (machine.hangup or machine.safe_harbor)
+
+
+def test_a_customer_waiting_for_an_agent_goes_to_safe_harbor_at_once() -> None:
+    verdict = judge_orphan(_record(answered_at=T, ready_at=T), _channel("dialer-customer"), {})
+    assert verdict.outcome is CallOutcome.ABANDONED and verdict.safe_harbor
+
+
+def test_a_call_whose_leg_is_gone_is_settled_from_how_far_its_record_got() -> None:
+    assert judge_orphan(_record(answered_at=T, ready_at=T, connected_at=T, agent_id=7), None) == OrphanVerdict(
+        9, CallOutcome.HANDLED, "engine restarted; the conversation ended meanwhile", agent_id=7)
+    assert judge_orphan(_record(answered_at=T, ready_at=T), None).outcome is CallOutcome.ABANDONED
+    assert judge_orphan(_record(answered_at=T), None).outcome is CallOutcome.CUSTOMER_HUNG_UP
+    assert judge_orphan(_record(), None).outcome is CallOutcome.FAILED
+
+
 # --- kill -9 in the middle of calls: the PBX outlives the engine ---------------------------------------
 # The first engine is the real Engine on its own AMI link to a simulated PBX that this test owns. It is
 # killed as SIGKILL would: its tasks stop where they are (no drain, no hang-up, no record closed) and its
 # AMI link goes away; the channels stay on the PBX. The second engine is the whole system (run_system)
 # with the same engine id, on the same PBX and database, as after a restart.
 
-PBX_NAME = "pbx1"
 
 
 @asynccontextmanager
@@ -313,14 +366,22 @@ async def test_calls_that_ended_while_the_engine_was_down_are_settled_from_what_
     assert (day.answers, day.abandons) == (2, 1)
 
 
+def in_safe_harbor(sim: SimulatedPbx, leg: str) -> bool:
+    return (any(r.uniqueid == leg and r.safe_harbor for r in sim.call_records)
+            or any(ch.uniqueid == leg and ch.context == "dialer-safe-harbor" for ch in sim.channels()))
+
+
+@pytest.mark.parametrize(("hold_s", "outage_s"), [(30.0, 0.0), (1.8, 2.5)],
+                         ids=["still holding at restart", "sent to safe harbor by the dialplan meanwhile"])
 async def test_a_customer_waiting_for_an_agent_when_the_engine_dies_hears_safe_harbor_at_once_and_counts_as_abandoned(
-        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
-    async with outliving_pbx(services, speed=1.0, hold_limit_s=30.0) as sim:
+        services, build_scenario, hold_s: float, outage_s: float) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=1.0, hold_limit_s=hold_s) as sim:
         scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
                                         mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
         (lead,) = await _claim(services, scenario, 1)
         first = DoomedEngine(services, sim, scenario.campaign)   # nobody signed in: the customer waits
-        first.view = replace(first.view, trunk_template="Local/1060@sim-customer")
+        first.view = replace(first.view, trunk_template="Local/1060@sim-customer",
+                             safe_harbor_sound="please-try-call-later")
         await first.start()
         call_id = await first.dial(lead)
         leg = first.engine.calls[call_id].leg_id
@@ -331,12 +392,14 @@ async def test_a_customer_waiting_for_an_agent_when_the_engine_dies_hears_safe_h
 
         await until(holding, what="the customer holding for an agent")
         await first.kill()                       # within the 2 seconds: the dead engine never sent it anywhere
+        if outage_s:
+            # the shipped dialplan does not wait for a dead engine: after DIALER_HOLD_S it plays the message
+            await asyncio.sleep(outage_s)
+            assert in_safe_harbor(sim, leg)
         started = time.monotonic()
         async with run_system(services, engine_id=ENGINE, tick_s=0.2) as system:
             took_s = time.monotonic() - started
-            await until(lambda: any(r.uniqueid == leg and r.safe_harbor for r in sim.call_records)
-                        or any(ch.uniqueid == leg and ch.context == "dialer-safe-harbor" for ch in sim.channels()),
-                        timeout_s=5, what="the safe-harbor message")
+            await until(lambda: in_safe_harbor(sim, leg), timeout_s=5, what="the safe-harbor message")
             assert system.engine.errors == []
         assert took_s < 5.0      # the message started as soon as the engine was up, not after a long hold
         row = await services.pool.fetchrow("SELECT outcome, ready_at FROM call_records WHERE id = $1", call_id)
