@@ -4,7 +4,8 @@
     await pbx.start(host="127.0.0.1", port=0); pbx.port
     pbx.originate_log, pbx.abandons, pbx.call_records, pbx.recordings, pbx.statistics()
     pbx.on_conference(hook); pbx.inject_inbound(caller="+15550001111", did="5000")
-    pbx.faults.drop_connections(); await pbx.faults.restart(downtime_s=0.5)
+    pbx.faults.drop_connections(); await pbx.faults.restart(downtime_s=0.5)   # core restart now
+    await pbx.faults.stop(mode="gracefully"); await pbx.faults.boot()          # core stop gracefully
     pbx.faults.refuse_logins = True; pbx.faults.reply_delay_s = 2.0
     await pbx.stop()
 
@@ -15,7 +16,8 @@ UserEvents (as in ``asterisk/extensions_dialer.conf``): ``DialerCustomerReady`` 
 AMDStatus, AMDCause), ``DialerSafeHarbor`` (LegId, CallId), ``DialerInbound`` (Caller, DID).
 Modules: ``server`` (life cycle, event fan-out), ``session`` (one connection, login), ``actions`` and
 ``queries`` (AMI actions), ``switch`` (channels, originates, far ends, hang-ups), ``dialplan`` (our
-contexts, conferences, bridges), ``channels`` (state and event text), ``fates``, ``wire``, ``faults``;
+contexts, conferences, bridges), ``channels`` (state and event text), ``fates``, ``wire``, ``faults``,
+``asterisk_args`` (Asterisk's argument parser for ``Variable`` headers, its C escaping, its CLI words);
 ``probe`` and ``transcripts`` are tools for tests; ``benchmark`` measures it with panoramisk.
 """
 
