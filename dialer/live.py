@@ -68,7 +68,8 @@ class LiveBoard:
         now = engine.clock.monotonic()
         if agent is None:
             return {"type": "state", "state": AgentState.LOGGED_OUT.value, "in_state_s": 0, "calls_today": 0,
-                    "talk_s": 0, "campaign_id": None, "call": None, "pause_reason": None}
+                    "talk_s": 0, "campaign_id": None, "call": None, "pause_reason": None,
+                    "phone_notice": engine.legs.notice(user_id)}
         call_view = None
         if agent.call_id is not None and agent.call_id in engine.calls:
             call = engine.calls[agent.call_id]
@@ -79,7 +80,7 @@ class LiveBoard:
         return {"type": "state", "state": agent.state.value, "in_state_s": round(now - agent.state_since, 1),
                 "calls_today": agent.calls_today, "talk_s": round(agent.talk_s), "pause_reason": agent.pause_reason,
                 "pending_pause": agent.pending_pause, "campaign_id": self.engine.agent_campaign.get(user_id),
-                "call": call_view}
+                "call": call_view, "phone_notice": engine.legs.notice(user_id)}
 
     def snapshot(self) -> dict[str, Any]:
         engine = self.engine

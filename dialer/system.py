@@ -90,6 +90,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     adapter = AmiAdapter(configs, clock=clock)
     await adapter.start()
     engine = Engine(pool=services.pool, pbx=adapter, clock=clock, engine_id=engine_id)
+    engine.agent_phone_template = settings.agent_phone_template
     database_url = services.extras.get("database_url")
     dnc = DncChecker(clock=clock)
     async with services.pool.acquire() as conn:

@@ -8,7 +8,7 @@
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   var ws = null, backoff = 500, campaigns = {}, state = {state: "logged_out"}, since = Date.now();
-  var pop = null, active = true, bannerTimer = null;
+  var pop = null, active = true, bannerTimer = null, phoneNotice = null;
 
   function fmt(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
@@ -90,6 +90,10 @@
     if (m.state === "ready" && was !== "ready" && active) { send({type: "callbacks"}); }
     since = Date.now() - (m.in_state_s || 0) * 1000;
     if (m.engine === false) { $("idle-text").textContent = t("engine_down"); }
+    if ((m.phone_notice || null) !== phoneNotice) {   // the engine calls a phone a PBX restart cut again
+      phoneNotice = m.phone_notice || null;
+      if (phoneNotice) { banner(t(phoneNotice), phoneNotice === "phone_reconnected" ? "ok" : "error"); }
+    }
     if (!m.call && pop && m.state !== "wrap_up") { pop = null; }
     render();
   }

@@ -278,3 +278,34 @@ async def test_an_agent_lists_their_own_and_the_campaigns_callbacks_but_not_a_co
         listed = await ws.receive_type("callbacks")
     assert [(c["lead"]["first_name"], c["personal"], c["note"]) for c in listed["items"]] == [
         ("Mai", True, "after lunch"), ("Nam", False, "")]
+
+
+async def test_the_panel_tells_the_agent_in_their_language_when_the_engine_calls_their_phone_again(
+        panel, engine, make_user, make_campaign, app) -> None:
+    import json
+
+    import httpx
+
+    from admin_ui.i18n import MESSAGES
+    from agents_ws.panel_strings import PANEL_KEYS
+    from dialer.agent_legs import Notice
+    from tests.agents_ws.conftest import sign_in
+
+    agent = await make_user(Role.AGENT, language="vi")
+    await make_campaign("Restart", agents=[agent])
+    for notice in Notice:      # every notice the engine can give has its text on the page, in both languages
+        assert notice.value in PANEL_KEYS and {"en", "vi"} <= set(MESSAGES[notice.value])
+    cookies, _ = await sign_in(app, agent.username)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                 cookies=cookies) as client:
+        page = (await client.get("/agent")).text
+    shown = json.loads(page.split("window.PANEL_T = ", 1)[1].split(";</script>", 1)[0])
+    assert shown["phone_reconnecting"] == MESSAGES["phone_reconnecting"]["vi"]
+    assert shown["phone_gave_up"] == MESSAGES["phone_gave_up"]["vi"]
+    async with panel(agent) as ws:
+        await ws.receive_type("state")
+        engine.push(agent.id, state="logged_out", phone_notice=Notice.WAITING.value)
+        waiting = await ws.receive_type("state")
+        engine.push(agent.id, state="ready", phone_notice=Notice.RECONNECTED.value)
+        back = await ws.receive_type("state")
+    assert waiting["phone_notice"] == "phone_pbx_restarting" and back["phone_notice"] == "phone_reconnected"
