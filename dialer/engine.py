@@ -40,7 +40,6 @@ from dialer.effects import (
     StartCallTimer,
 )
 from dialer.engine_api import DispositionInput, EngineError
-from dialer.leg_keeper import AgentLegKeeper
 from dialer.live import LiveBoard, call_view_of
 from dialer.metrics import ANSWER_TO_AGENT_SECONDS
 from dialer.pbx_port import (
@@ -53,8 +52,8 @@ from dialer.pbx_port import (
     VAR_AGENT_ID,
     VAR_AMD,
     VAR_CALL_ID,
-    VAR_LEG_ID,
     VAR_HOLD_S,
+    VAR_LEG_ID,
     VAR_MACHINE_MSG,
     VAR_SAFE_HARBOR,
     VAR_TRANSFER_TO,
@@ -68,8 +67,8 @@ from dialer.pbx_port import (
     PbxError,
     PbxEvent,
     PbxPort,
-    conference_name,
     SafeHarborPlayed,
+    conference_name,
     new_leg_id,
 )
 
@@ -105,15 +104,13 @@ class Engine:
         self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
-        self.legs = AgentLegKeeper(self)                  # calls phones a PBX restart cut again
-        self.agent_phone_template: str | None = None      # settings.agent_phone_template, from the composition root
         self._tasks: set[asyncio.Task[Any]] = set()
         self._agent_queues: dict[int, list[asyncio.Queue[dict[str, Any]]]] = {}
         self.errors: list[BaseException] = []
+        self.agent_notices: dict[int, str] = {}           # agent -> i18n key of what its panel must say
         self.control: Any = None          # dialer.control.CampaignControl, set by the composition root
 
     # --- background work ------------------------------------------------------------------------
-        self.agent_notices: dict[int, str] = {}           # agent -> i18n key of what its panel must say
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
         """Run ``coro`` in the background; its failure is logged and kept, never lost."""
         task = asyncio.get_running_loop().create_task(coro, name=name or None)
@@ -152,20 +149,19 @@ class Engine:
 
     # --- events into machines -------------------------------------------------------------------
     def on_pbx_event(self, event: PbxEvent) -> None:
-        self.legs.observe(event)
         if isinstance(event, LinkUp):
-            self.spawn(self._link_up(event), name="reconcile")
+            self.spawn(self.reconcile_links(), name="reconcile")
             return
         leg = getattr(event, "leg_id", None)
         if leg is None:
+            return
+        if isinstance(event, SafeHarborPlayed):
+            self._safe_harbor_played(event)
             return
         if leg in self.transferred_to and (
                 isinstance(event, (LegHungUp, LegFailed))
                 or (isinstance(event, ConferenceLeft)
                     and event.conference == conference_name(self.transferred_to[leg]))):
-        if isinstance(event, SafeHarborPlayed):
-            self._safe_harbor_played(event)
-            return
             self._end_transfer(leg)
         call_id = self.call_of_leg.get(leg)
         if call_id is not None and call_id in self.calls:
@@ -177,14 +173,14 @@ class Engine:
         if agent_id is None and isinstance(event, (ConferenceJoined, ConferenceLeft)):
             agent_id = _agent_of_conference(event.conference)
         if agent_id is not None and agent_id in self.agents:
-            agent_event = agents_mod.from_pbx(event, self.agents[agent_id], self.call_of_leg)
-            if agent_event is not None:
-                self.apply_agent(agent_id, agent_event)
-
             if isinstance(event, LegFailed) and event.leg_id == self.agents[agent_id].leg_id:
                 log.warning("phone of agent %s could not be reached: %s %s", agent_id, event.reason.value,
                             event.detail)
                 self.agent_notices[agent_id] = "phone_unreachable"
+            agent_event = agents_mod.from_pbx(event, self.agents[agent_id], self.call_of_leg)
+            if agent_event is not None:
+                self.apply_agent(agent_id, agent_event)
+
     def apply_call(self, call_id: int, event: calls.CallEvent) -> None:
         call = self.calls.get(call_id)
         if call is None:
@@ -289,11 +285,11 @@ class Engine:
                 self.apply_call(call_id, calls.Failed(FailReason.REJECTED, 0, str(exc)))
             agent_id = self.agent_of_leg.get(request.leg_id)
             if agent_id is not None:
+                self.agent_notices[agent_id] = "phone_unreachable"
                 self.apply_agent(agent_id, agents_mod.LegDown())
 
     async def _redirect_to_agent(self, effect: RedirectToAgent) -> None:
         try:
-                self.agent_notices[agent_id] = "phone_unreachable"
             await self.pbx.redirect(effect.leg_id, context=CTX_CONNECT, exten=conference_name(effect.agent_id))
         except PbxError as exc:
             log.warning("redirect of %s to agent %s failed: %s", effect.leg_id, effect.agent_id, exc)
@@ -317,10 +313,6 @@ class Engine:
         except (OSError, asyncpg.PostgresError) as exc:   # the outcome still writes every time at the end
             log.warning("milestone of call %s not written: %s", call.call_id, exc)
 
-    async def _record_call(self, call: Call) -> None:
-        """MixMonitor the customer leg (both sides of the conference) for a campaign that records."""
-        filename = f"dialer/{self.clock.now():%Y/%m/%d}/call-{call.call_id}.wav"
-        try:
     def _safe_harbor_played(self, event: SafeHarborPlayed) -> None:
         """Keep the safe-harbor message's PLAYBACKSTATUS on the call's record; a failed one is an error:
         the customer heard nothing, which the law does not allow."""
@@ -337,6 +329,10 @@ class Engine:
         self.spawn(call_records.set_safe_harbor_playback(self.pool, call_id=call_id, status=event.status),
                    name=f"playback-{call_id}")
 
+    async def _record_call(self, call: Call) -> None:
+        """MixMonitor the customer leg (both sides of the conference) for a campaign that records."""
+        filename = f"dialer/{self.clock.now():%Y/%m/%d}/call-{call.call_id}.wav"
+        try:
             await self.pbx.start_recording(call.leg_id, filename)
         except PbxError as exc:
             log.warning("recording of call %s could not start: %s", call.call_id, exc)
@@ -424,10 +420,6 @@ class Engine:
                     self.call_of_leg.pop(call.leg_id, None)
 
     # --- links ---------------------------------------------------------------------------------
-    async def _link_up(self, event: LinkUp) -> None:
-        await self.reconcile_links()
-        self.legs.link_up(event)
-
     async def reconcile_links(self) -> None:
         """After a reconnect: feed calls and agents what the PBX's live channels show they missed."""
         from dialer.reconcile import reconcile
@@ -465,10 +457,9 @@ class Engine:
             raise EngineError("you are already signed in")
         phone = phone_dial_string or await self.pool.fetchval(
             "SELECT phone_dial_string FROM users WHERE id = $1", user_id)
-        if not phone and self.agent_phone_template:
-            phone = self.agent_phone_template.format(agent_id=user_id)
         if not phone:
             raise EngineError("no phone is set for you: ask an admin to set your phone's dial string")
+        self.agent_notices.pop(user_id, None)
         leg_id = new_leg_id()
         conf = conference_name(user_id)
         request = OriginateRequest(leg_id=leg_id, kind=LegKind.AGENT, dial_string=phone, context=CTX_AGENT,
@@ -479,14 +470,12 @@ class Engine:
                                      state_since=self.clock.monotonic(),
                                      calls_today=current.calls_today if current else 0,
                                      talk_s=current.talk_s if current else 0.0)
-        self.agent_notices.pop(user_id, None)
         self.agent_campaign[user_id] = campaign_id
         self.agent_of_leg[leg_id] = user_id
         await self.pool.execute(
             "INSERT INTO agent_sessions (user_id, campaign_id, engine_id, leg_id) VALUES ($1,$2,$3,$4)"
             " ON CONFLICT (user_id) DO UPDATE SET campaign_id=$2, engine_id=$3, leg_id=$4, logged_in_at=now()",
             user_id, campaign_id, self.engine_id, leg_id)
-        self.legs.signed_in(user_id, campaign_id, phone)
         self.apply_agent(user_id, agents_mod.Login(request))
 
     async def agent_ready(self, user_id: int) -> None:
@@ -502,7 +491,6 @@ class Engine:
         self.apply_agent(user_id, agents_mod.Pause(reason.strip() or "break"))
 
     async def agent_logout(self, user_id: int) -> None:
-        self.legs.signed_out(user_id)
         agent = self.agents.get(user_id)
         if agent is None or agent.state is AgentState.LOGGED_OUT:
             return
