@@ -40,6 +40,7 @@ from dialer.effects import (
     StartCallTimer,
 )
 from dialer.engine_api import DispositionInput, EngineError
+from dialer.leg_keeper import AgentLegKeeper
 from dialer.live import LiveBoard, call_view_of
 from dialer.metrics import ANSWER_TO_AGENT_SECONDS
 from dialer.pbx_port import (
@@ -104,6 +105,8 @@ class Engine:
         self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
+        self.legs = AgentLegKeeper(self)                  # calls phones a PBX restart cut again
+        self.agent_phone_template: str | None = None      # settings.agent_phone_template, from the composition root
         self._tasks: set[asyncio.Task[Any]] = set()
         self._agent_queues: dict[int, list[asyncio.Queue[dict[str, Any]]]] = {}
         self.errors: list[BaseException] = []
@@ -149,8 +152,9 @@ class Engine:
 
     # --- events into machines -------------------------------------------------------------------
     def on_pbx_event(self, event: PbxEvent) -> None:
+        self.legs.observe(event)
         if isinstance(event, LinkUp):
-            self.spawn(self.reconcile_links(), name="reconcile")
+            self.spawn(self._link_up(event), name="reconcile")
             return
         leg = getattr(event, "leg_id", None)
         if leg is None:
@@ -420,6 +424,10 @@ class Engine:
                     self.call_of_leg.pop(call.leg_id, None)
 
     # --- links ---------------------------------------------------------------------------------
+    async def _link_up(self, event: LinkUp) -> None:
+        await self.reconcile_links()
+        self.legs.link_up(event)
+
     async def reconcile_links(self) -> None:
         """After a reconnect: feed calls and agents what the PBX's live channels show they missed."""
         from dialer.reconcile import reconcile
@@ -457,6 +465,8 @@ class Engine:
             raise EngineError("you are already signed in")
         phone = phone_dial_string or await self.pool.fetchval(
             "SELECT phone_dial_string FROM users WHERE id = $1", user_id)
+        if not phone and self.agent_phone_template:
+            phone = self.agent_phone_template.format(agent_id=user_id)
         if not phone:
             raise EngineError("no phone is set for you: ask an admin to set your phone's dial string")
         self.agent_notices.pop(user_id, None)
@@ -476,6 +486,7 @@ class Engine:
             "INSERT INTO agent_sessions (user_id, campaign_id, engine_id, leg_id) VALUES ($1,$2,$3,$4)"
             " ON CONFLICT (user_id) DO UPDATE SET campaign_id=$2, engine_id=$3, leg_id=$4, logged_in_at=now()",
             user_id, campaign_id, self.engine_id, leg_id)
+        self.legs.signed_in(user_id, campaign_id, phone)
         self.apply_agent(user_id, agents_mod.Login(request))
 
     async def agent_ready(self, user_id: int) -> None:
@@ -491,6 +502,7 @@ class Engine:
         self.apply_agent(user_id, agents_mod.Pause(reason.strip() or "break"))
 
     async def agent_logout(self, user_id: int) -> None:
+        self.legs.signed_out(user_id)
         agent = self.agents.get(user_id)
         if agent is None or agent.state is AgentState.LOGGED_OUT:
             return
