@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from panoramisk import Manager
 
+from simulations.pbx.channels import Activity
 from simulations.pbx.config import PbxConfig
 from simulations.pbx.server import SimulatedPbx
 
@@ -77,7 +78,7 @@ async def concurrent_calls(calls: int) -> tuple[int, int]:
                 await asyncio.sleep(0)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            ready = sum(1 for ch in pbx.switch.channels.values() if ch.moh)
+            ready = sum(1 for ch in pbx.switch.channels.values() if ch.activity is Activity.HOLD)
             if ready >= calls:
                 break
             await asyncio.sleep(0.05)
