@@ -86,19 +86,21 @@ class MessageReader:
 
     def feed(self, data: bytes) -> list[Request]:
         """Every message completed by ``data``, in order (with ``error`` set on a refused one)."""
-        self.buffer += data
+        buf = self.buffer + data
         out: list[Request] = []
+        pos = 0
         while True:
-            end = self.buffer.find(b"\n", 0, INPUT_BUFFER)
+            end = buf.find(b"\n", pos, pos + INPUT_BUFFER)
             if end < 0:
-                if len(self.buffer) < INPUT_BUFFER:
+                if len(buf) - pos < INPUT_BUFFER:
+                    self.buffer = buf[pos:]
                     return out
                 # no line end in a full buffer: discard it, keeping its last byte (maybe half a CRLF)
-                self.buffer = self.buffer[INPUT_BUFFER - 1 :]
+                pos += INPUT_BUFFER - 1
                 self.too_long = True
                 continue
-            raw = self.buffer[: end - 1] if end and self.buffer[end - 1] == 13 else self.buffer[:end]
-            self.buffer = self.buffer[end + 1 :]
+            stop = end - 1 if end > pos and buf[end - 1] == 13 else end
+            raw, pos = buf[pos:stop], end + 1
             if raw:
                 if len(self.lines) < MAX_HEADERS:
                     self.lines.append(raw.decode("utf-8", "replace"))
