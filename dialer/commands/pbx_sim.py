@@ -33,8 +33,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--hold-limit",
         type=float,
-        default=30.0,
-        help="seconds an answered customer waits before the safe-harbor message (default 30)",
+        default=None,
+        help="seconds an answered customer waits before the safe-harbor message when its Originate sets no "
+        "DIALER_HOLD_S (default: the dialplan's own, 1.8)",
     )
     parser.add_argument("--connect-rate", type=float, default=None, help="share of attempts a person answers")
     parser.set_defaults(func=run)
