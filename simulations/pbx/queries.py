@@ -177,8 +177,11 @@ SHOW_SOUND_USAGE = [
     "Usage: core show sound [soundid]",
     "       Shows information about the specified sound.",
 ]
-_SHUTDOWN_MODES = {("now",): faults.NOW, ("gracefully",): faults.GRACEFULLY}
-_SHUTDOWN_MODES[("when", "convenient")] = faults.WHEN_CONVENIENT
+_SHUTDOWN_MODES = {
+    ("now",): faults.NOW,
+    ("gracefully",): faults.GRACEFULLY,
+    ("when", "convenient"): faults.WHEN_CONVENIENT,
+}
 
 
 def command(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
@@ -223,7 +226,7 @@ def show_sound(pbx: SimulatedPbx, cmd: str, words: list[str]) -> tuple[bool, lis
     if len(words) != 4:
         return False, SHOW_SOUND_USAGE
     name = words[3]
-    extra = getattr(pbx.config, "extra_sounds", None)
+    extra = pbx.config.extra_sounds
     if not sound_exists(name, extra):
         return False, [f"ERROR: File {name} not found in index", f"Command '{cmd}' failed."]
     languages = ("en",) if extra and name in extra else CORE_SOUND_LANGUAGES
