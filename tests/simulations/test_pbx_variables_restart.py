@@ -382,10 +382,20 @@ async def test_core_restart_now_by_the_command_action_silences_its_sender_and_re
     assert sender.received[seen_before:] == []  # no reply and no event: its thread ran the restart
     for probe in (sender, watcher):
         await probe.close()
-    await asyncio.sleep(0.6)
-    again = await _login(pbx)
+    again = await _login_when_back(pbx)  # the PBX restarted
     assert (await again.action("Ping")).get("Ping") == "Pong"
     await again.close()
+
+
+async def _login_when_back(pbx: SimulatedPbx, within_s: float = 5.0) -> AmiProbe:
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return await _login(pbx)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 async def test_core_stop_now_without_calls_says_shutdown_at_once_and_the_port_stays_closed(pbx):
