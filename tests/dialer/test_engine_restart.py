@@ -194,12 +194,12 @@ async def outliving_pbx(services, *, speed: float, hold_limit_s: float = 30.0) -
 class DoomedEngine:
     """The engine before the crash: a real ``Engine`` on its own AMI link, killed without any clean-up."""
 
-    def __init__(self, services, sim: SimulatedPbx, campaign) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, services, sim: SimulatedPbx, campaign, engine_id: str = ENGINE) -> None:  # type: ignore[no-untyped-def]
         self.services = services
         self.adapter = AmiAdapter([AmiServerConfig(name=PBX_NAME, host="127.0.0.1", port=sim.port,
                                                    username=sim.config.username, secret=sim.config.secret,
                                                    max_channels=50)], clock=services.clock)
-        self.engine = Engine(pool=services.pool, pbx=self.adapter, clock=services.clock, engine_id=ENGINE)
+        self.engine = Engine(pool=services.pool, pbx=self.adapter, clock=services.clock, engine_id=engine_id)
         # dialled numbers follow the simulated network's first-digit rules: 1RTT answers after R seconds
         # and talks TT seconds with an agent
         self.view = replace(view_of(campaign), trunk_template="Local/1190@sim-customer")
@@ -241,10 +241,10 @@ def live(sim: SimulatedPbx, leg_id: str) -> bool:
     return any(ch.uniqueid == leg_id for ch in sim.channels())
 
 
-async def _claim(services, scenario, n: int):  # type: ignore[no-untyped-def]
+async def _claim(services, scenario, n: int, engine_id: str = ENGINE):  # type: ignore[no-untyped-def]
     async with services.pool.acquire() as conn:
-        return await campaigns_repo.claim_leads(conn, campaign_id=scenario.campaign.id, limit=n, engine_id=ENGINE,
-                                                now=services.clock.now())
+        return await campaigns_repo.claim_leads(conn, campaign_id=scenario.campaign.id, limit=n,
+                                                engine_id=engine_id, now=services.clock.now())
 
 
 async def test_each_milestone_is_on_the_record_while_the_call_is_in_progress(services, build_scenario) -> None:  # type: ignore[no-untyped-def]
@@ -318,6 +318,46 @@ async def test_a_customer_talking_when_the_engine_dies_keeps_talking_and_is_neve
         assert len(dialled) == 1                             # called once, never again
         hangups = [r for r in sim.call_records if r.uniqueid == leg]
         assert hangups and hangups[0].met_agent and not hangups[0].safe_harbor
+
+
+async def test_a_live_engine_adopts_the_conversation_of_an_engine_that_died_for_good(services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=20.0) as sim:
+        scenario = await build_scenario(services.pool, leads=3, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        agent = scenario.agent_ids[0]
+        lead, untouched = await _claim(services, scenario, 2, engine_id="dead-engine")
+        dead = DoomedEngine(services, sim, scenario.campaign, engine_id="dead-engine")
+        await dead.start()
+        await dead.engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: dead.engine.agent_state(agent)["state"] == "ready", what="the agent ready")
+        call_id = await dead.dial(lead)
+        leg = dead.engine.calls[call_id].leg_id
+        await until(lambda: in_conference(sim, leg, agent), what="the customer with the agent")
+        await asyncio.sleep(0.2)
+        await dead.kill()
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2, takeover_every_s=0.1) as system:
+            engine = system.engine
+            await until(lambda: engine.agent_state(agent)["state"] == "on_call", what="the conversation adopted")
+            assert in_conference(sim, leg, agent)
+            owners = await services.pool.fetchrow(
+                "SELECT r.engine_id AS record, l.claimed_by AS lead, s.engine_id AS session FROM call_records r"
+                " JOIN leads l ON l.id = r.lead_id JOIN agent_sessions s ON s.user_id = $2 WHERE r.id = $1",
+                call_id, agent)
+            assert dict(owners) == {"record": ENGINE, "lead": ENGINE, "session": ENGINE}   # taken over, whole
+            assert await services.pool.fetchval("SELECT status FROM leads WHERE id = $1", untouched.id) == "new"
+            # nothing is left under the dead engine's name, so the watch never recovers (and cuts) it again
+            from dialer import takeover
+
+            assert await takeover.engines_with_work(services.pool, besides=ENGINE) == []
+            await until(lambda: engine.agent_state(agent)["state"] == "wrap_up", timeout_s=30,
+                        what="the customer to finish talking")
+            await engine.set_disposition(agent, DispositionInput(str(call_id), "not_interested"))
+            await until(lambda: services.pool.fetchval("SELECT lead_settled FROM call_records WHERE id = $1",
+                                                       call_id), what="the lead settled")
+        record = await services.pool.fetchrow("SELECT outcome, disposition, agent_id FROM call_records WHERE id = $1",
+                                              call_id)
+        assert dict(record) == {"outcome": "handled", "disposition": "not_interested", "agent_id": agent}
+        assert len([o for o in sim.originate_log if "sim-customer" in o.channel]) == 1
 
 
 async def test_calls_that_ended_while_the_engine_was_down_are_settled_from_what_their_records_say(
