@@ -57,6 +57,7 @@ class AmiWatch:
     closed: bool = False
 
     async def connect(self, timeout_s: float = 5.0) -> None:
+        await self.close()   # a reconnect: the old connection is done with
         self._reader, self._writer = await asyncio.wait_for(
             asyncio.open_connection(self.target.host, self.target.port), timeout_s)
         banner = await asyncio.wait_for(self._reader.readline(), timeout_s)
@@ -75,9 +76,11 @@ class AmiWatch:
                 await self._writer.wait_closed()
             except (ConnectionError, OSError):
                 pass
+            self._writer = None
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
 
     def _log(self, direction: str, line: str) -> None:
         self.transcript.append(f"{time.monotonic() - self.t0:9.3f} [w] {direction} {line}".rstrip())
