@@ -69,12 +69,6 @@ def parse_header(line: str) -> tuple[str, str] | None:
     return key.strip(), value[i:]
 
 
-def parse_request(block: str) -> Request:
-    """Parse one message (without its closing empty line) into a ``Request``."""
-    headers = [h for line in block.split("\n") if (h := parse_header(line.rstrip("\r"))) is not None]
-    return Request(tuple(headers))
-
-
 class MessageReader:
     """Cut a client's byte stream into requests the way Asterisk's manager reads it, line by line."""
 
@@ -119,14 +113,6 @@ class MessageReader:
         if not had_lines and error is None:
             return None  # a blank line between messages
         return Request(headers, error)
-
-
-def split_messages(buffer: bytes) -> tuple[list[Request], bytes]:
-    """Every complete message in ``buffer`` (one-shot ``MessageReader``) and the unread rest."""
-    reader = MessageReader()
-    requests = reader.feed(buffer)
-    rest = "".join(f"{line}\r\n" for line in reader.lines).encode() + reader.buffer
-    return requests, rest
 
 
 def response(status: str, action_id: str | None, fields: Iterable[tuple[str, str]] = ()) -> str:
