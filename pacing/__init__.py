@@ -3,12 +3,12 @@
 The contract (``pacing.contract``): the runner builds a ``Snapshot`` each second, feeds every outcome
 to ``pacer.observe`` (``DialOutcome``, ``CallHandled``, ``Abandoned``) and places ``pacer.decide(snap).calls``
 calls; ``decision.why`` explains it in one line. ``make_pacer(name, **options)`` builds one of
-``progressive``, ``power`` (``ratio=``), ``predictive`` (``target_abandon=``, see ``PredictiveSettings``),
-``vicidial`` (``max_level=``, ``available_only=``, ``drop_method=``) and ``preview``.
+``progressive``, ``power`` (``ratio=``, ``target_abandon=``), ``predictive`` (``target_abandon=``, see
+``PredictiveSettings``), ``vicidial`` (``max_level=``, ``available_only=``, ``drop_method=``) and ``preview``.
 
-Abandonment budget across restarts: the predictive pacer owns an ``AbandonmentWindows`` (live answers
-and abandons over 24 h, 30 days and the last hour). At start the runner seeds it from the call records:
-``pacer.seed_history(answers=[...], abandons=[...])`` with each time converted to the pacer's clock,
+Abandonment budget across restarts: the predictive and power pacers own an ``AbandonmentWindows`` (live
+answers and abandons over 24 h, 30 days and the last hour). At start the runner seeds it from the call
+records: ``pacer.seed_history(answers=[...], abandons=[...])`` with each time converted to the pacer's clock,
 ``t = clock.monotonic() - (clock.now() - recorded_at).total_seconds()``. A ``DialOutcome`` with
 ``machine=True`` is not a live answer; ``DialOutcome(connected=False, ring_s=...)`` is a censored ring time.
 
@@ -44,7 +44,6 @@ def make_pacer(name: str, **options: Any) -> Pacer:
         options.pop("target_abandon", None)
         return ProgressivePacer(**options)
     if name == "power":
-        options.pop("target_abandon", None)
         return PowerPacer(**options)
     if name == "predictive":
         return PredictivePacer(**options)

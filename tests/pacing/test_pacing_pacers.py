@@ -15,11 +15,15 @@ from pacing import (
     Abandoned,
     CallHandled,
     DialOutcome,
+    PowerPacer,
     PredictivePacer,
     Snapshot,
     make_pacer,
 )
 from pacing.predictive import expected_abandons
+from simulations.campaign_sim.engine import simulate
+from simulations.campaign_sim.metrics import summarize
+from simulations.campaign_sim.scenario import Scenario
 
 snapshots = st.builds(
     Snapshot,
@@ -55,9 +59,63 @@ def test_progressive_keeps_one_call_in_flight_per_free_agent() -> None:
     assert pacer.decide(snap).calls == 5 - 1 - 2
 
 
-def test_power_keeps_its_ratio_of_calls_per_free_agent() -> None:
-    pacer = make_pacer("power", ratio=2.0)
-    assert pacer.decide(Snapshot(now=0, agents_ready=3, dialing=(1.0,))).calls == 5
+def _power(ratio: float = 3.0, *, answers: int = 0, abandons: int = 0, now: float = 5000.0) -> PowerPacer:
+    """A power pacer that has seen 500 attempts (30% live) and ``answers`` / ``abandons`` in its windows."""
+    rng = random.Random(7)
+    pacer = PowerPacer(ratio=ratio, target_abandon=0.03)
+    for i in range(500):
+        live = rng.random() < 0.3
+        ring_s = rng.uniform(3, 15) if live else 25.0
+        pacer.observe(DialOutcome(now=now - 4000 + i, connected=live, ring_s=ring_s))
+    pacer.seed_history(answers=[now - 3000.0 + i for i in range(answers)],
+                       abandons=[now - 100.0 - i for i in range(abandons)])
+    return pacer
+
+
+def test_power_keeps_its_ratio_of_calls_per_free_agent_while_the_budget_allows() -> None:
+    # 12 calls for 10 free agents at 30% connects: more than 10 live answers at once is very unlikely
+    pacer = _power(1.2, answers=3000)
+    decision = pacer.decide(Snapshot(now=5000.0, agents_ready=10))
+    assert decision.calls == 12
+    assert "slowed" not in decision.why
+
+
+def test_power_with_no_abandonment_budget_dials_one_call_per_free_agent_and_says_why() -> None:
+    # a new campaign has earned no budget yet: calls beyond one per free agent could only overspend it
+    pacer = _power(3.0)
+    decision = pacer.decide(Snapshot(now=5000.0, agents_ready=3, dialing=(1.0,)))
+    assert decision.calls == 2
+    assert "abandonment budget" in decision.why
+
+
+def test_power_over_its_cap_slows_down_to_progressive_until_its_answers_pay_the_budget_back() -> None:
+    # 62 abandons in 100 live answers (the 62.5% of issue 12): nothing beyond one call per free agent
+    spent = _power(3.0, answers=100, abandons=62)
+    assert spent.windows.remaining(5000.0) < 0
+    for ready in (1, 3, 10):
+        decision = spent.decide(Snapshot(now=5000.0, agents_ready=ready, agents_busy=(30.0,) * 5))
+        assert decision.calls == ready
+        assert "abandonment budget" in decision.why
+
+
+@settings(max_examples=150, deadline=None)
+@given(snap=snapshots, ratio=st.floats(1.0, 5.0))
+def test_power_with_its_budget_spent_never_dials_more_than_with_budget_left(snap: Snapshot,
+                                                                             ratio: float) -> None:
+    healthy = _power(ratio, answers=3000, now=snap.now)
+    spent = _power(ratio, answers=3000, abandons=200, now=snap.now)
+    assert spent.windows.remaining(snap.now) < 0 < healthy.windows.remaining(snap.now)
+    assert spent.decide(snap).calls <= healthy.decide(snap).calls
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(agents=st.integers(2, 25), ratio=st.floats(1.2, 5.0), amd=st.booleans(), seed=st.integers(0, 10**6))
+def test_power_keeps_a_simulated_day_under_the_abandonment_cap(agents: int, ratio: float, amd: bool,
+                                                                seed: int) -> None:
+    day = Scenario(name="power day", duration_s=8 * 3600.0, agents=((0.0, agents),), amd=amd)
+    summary = summarize(simulate(day, make_pacer("power", ratio=ratio, target_abandon=0.03), seed))
+    assert summary.live_answers > 100
+    assert summary.abandon_rate <= 0.03
 
 
 def test_preview_never_places_calls() -> None:
