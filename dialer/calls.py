@@ -428,6 +428,14 @@ def _talk_ended(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
     return replace(call, state=CallState.WRAP_UP, ended_at=now, hangup_cause=ev.cause), ()
 
 
+def _customer_gone_in_wrap_up(call: Call, ev: CustomerHungUp | Failed, now: float) -> Result:
+    """The customer's leg ends after the agent's (we hung it up): a restart cuts the agent's leg first (i4),
+    so this is where the record learns the conversation was cut."""
+    if _cut(ev) and call.fail_reason is None:
+        return replace(call, fail_reason=FailReason.PBX_CUT, detail=f"conversation {CUT}"), ()
+    return call, ()
+
+
 def _joined(call: Call, ev: JoinedAgent, now: float) -> Result:
     return replace(call, state=CallState.CONNECTED, connected_at=now), ()
 
@@ -512,6 +520,8 @@ TRANSITIONS: dict[tuple[CallState, type], Handler] = {
     (S.CONNECTED, Failed): _talk_ended,
     (S.CONNECTED, AgentGone): _agent_gone,
     (S.CONNECTED, WrapUpDone): _wrap_done,
+    (S.WRAP_UP, CustomerHungUp): _customer_gone_in_wrap_up,
+    (S.WRAP_UP, Failed): _customer_gone_in_wrap_up,
     (S.WRAP_UP, WrapUpDone): _wrap_done,
 }
 

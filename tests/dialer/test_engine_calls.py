@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -52,6 +53,7 @@ from dialer.effects import (
     StartCallTimer,
     Timer,
 )
+from dialer.engine_api import DispositionInput
 from dialer.pbx_port import (
     CTX_AGENT,
     CTX_CONNECT,
@@ -73,6 +75,7 @@ from dialer.system import run_system
 from simulations.call_model import CustomerModel, LogNormal
 from simulations.pbx import PbxConfig
 from simulations.pbx.probe import AmiProbe
+from simulations.virtual_agents import virtual_phone
 
 POOL = Pool(PoolKind.CAMPAIGN, 7)
 
@@ -190,6 +193,19 @@ def test_a_conversation_cut_by_the_pbx_goes_to_wrap_up_and_its_record_says_it_wa
     normal, _ = run(waiting_call(), (12.5, AssignAgent(3)), (12.6, JoinedAgent()), (40.0, CustomerHungUp(16)),
                     (45.0, WrapUpDone("sale")))
     assert normal.fail_reason is None and normal.detail == ""
+
+
+def test_a_conversation_whose_agent_leg_the_restart_cut_first_still_records_the_cut() -> None:
+    """i4: the agent's leg in the conference hangs up before its customer's; the customer's own end, cut by
+    the PBX, arrives in wrap-up."""
+    call, _ = run(waiting_call(), (12.5, AssignAgent(3)), (12.6, JoinedAgent()), (40.0, AgentGone(3)))
+    assert call.state is CallState.WRAP_UP and call.fail_reason is None
+    call, effects = ca.step(call, CustomerHungUp(16, pbx_cut=True), 40.001)
+    assert call.state is CallState.WRAP_UP and effects == ()
+    assert call.fail_reason is FailReason.PBX_CUT and call.ended_at == 40.0
+    after_normal, _ = run(waiting_call(), (12.5, AssignAgent(3)), (12.6, JoinedAgent()), (40.0, AgentGone(3)),
+                          (40.001, CustomerHungUp(16)))
+    assert after_normal.fail_reason is None
 
 
 def test_a_machine_is_hung_up_under_the_hangup_rule() -> None:
@@ -631,3 +647,54 @@ async def test_on_the_simulated_pbx_an_agent_whose_phone_cannot_be_reached_is_to
     assert view["phone_notice"] == "phone_unreachable"
     assert translator("en")(view["phone_notice"]).startswith("Your phone could not be reached")
     assert translator("vi")(view["phone_notice"]).startswith("Không gọi được điện thoại của bạn")
+
+
+async def test_on_the_simulated_pbx_calls_cut_by_a_core_restart_are_recorded_as_cut_never_as_no_answer(
+        services, build_scenario) -> None:
+    """Defect 6 of issue 12: `core restart now` cuts a ringing call (DialEnd NOANSWER, cause 0) and a live
+    conversation (cause 16). The ringing one is recorded as pbx_cut and its lead retried under that rule (5
+    minutes), not as a no-answer; the conversation goes to wrap-up and its record says it was cut."""
+    speed = 10.0
+    services.clock = RealClock(speed=speed)
+    services.settings.speed = speed
+    scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(), mode=DialMode.PREVIEW,
+                                    dnc_share=0.0, outside_share=0.0, seed=70)
+    agent, cid = scenario.agent_ids[0], scenario.campaign.id
+    rings = CustomerModel(connect_rate=1.0, machine_rate=0.0, busy_rate=0.0, congestion_rate=0.0, invalid_rate=0.0,
+                          ring=LogNormal(8.0, 0.05), talk=LogNormal(600.0, 0.05), patience=LogNormal(60.0, 0.1))
+    async with run_system(services, sim_config=PbxConfig(speed=speed, seed=8, customer_model=rings),
+                          engine_id="restart-cut", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await until(lambda: _true(cid in engine.campaigns))
+        await engine.agent_login(agent, cid, phone_dial_string=virtual_phone(agent))
+        await until(lambda: _true(engine.agent_state(agent)["state"] == "ready"))
+        offered = await engine.preview_next(agent)
+        assert offered is not None
+        talking = int(await engine.preview_dial(agent, offered["lead_id"]))
+        await until(lambda: _true(engine.agent_state(agent)["state"] == "on_call"))
+        other = next(lead for lead in scenario.lead_ids if lead != offered["lead_id"])
+        phone = await services.pool.fetchval("SELECT phone_e164 FROM leads WHERE id = $1", other)
+        ringing = await engine.dial(engine.campaigns[cid], number_e164=phone, lead_id=other)
+        await until(lambda: _true(engine.calls[ringing].state is CallState.RINGING))
+        await sim.faults.restart()
+        await until(lambda: _true(engine.calls[ringing].terminal and engine.calls[talking].state is CallState.WRAP_UP))
+        await engine.set_disposition(agent, DispositionInput(str(talking), "call_back"))
+
+        async def both_settled() -> bool:
+            return not await services.pool.fetchval(
+                "SELECT count(*) FROM call_records WHERE id = ANY($1::bigint[]) AND NOT lead_settled",
+                [talking, ringing])
+
+        await until(both_settled)
+    rows = {r["id"]: r for r in await services.pool.fetch(
+        "SELECT id, outcome, fail_reason, detail, disposition, ended_at FROM call_records WHERE id = ANY($1::bigint[])",
+        [talking, ringing])}
+    assert (rows[ringing]["outcome"], rows[ringing]["fail_reason"]) == ("pbx_cut", "pbx_cut")
+    assert (rows[talking]["outcome"], rows[talking]["disposition"], rows[talking]["fail_reason"]) == (
+        "handled", "call_back", "pbx_cut")
+    assert "conversation cut by the PBX" in rows[talking]["detail"]
+    lead = await services.pool.fetchrow("SELECT status, last_outcome, last_attempt_at, next_attempt_at FROM leads"
+                                        " WHERE id = $1", other)
+    assert (lead["status"], lead["last_outcome"]) == ("retry", "pbx_cut")
+    assert lead["next_attempt_at"] - lead["last_attempt_at"] == timedelta(minutes=5)
