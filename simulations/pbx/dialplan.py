@@ -1,5 +1,6 @@
-"""Our dialplan on the simulated PBX: the parsed ``asterisk/extensions_dialer.conf`` (``PbxConfig.dialplan_path``)
-run by ``Interpreter``, and the conferences (ConfBridge) and basic bridges (the Bridge action) channels meet in.
+"""Our dialplan on the simulated PBX: the parsed ``asterisk/extensions_dialer.conf``
+(``PbxConfig.dialplan_path``) run by ``Interpreter``, and the conferences (ConfBridge) and basic bridges
+(the Bridge action) channels meet in.
 
 ``Dialplan`` emits the events Asterisk 22 emits for conferences and bridges (see the recordings d1, d2,
 g, i3) and asks the ``Switch`` for timers and hang-ups.

@@ -176,8 +176,11 @@ def _tokens(expr: str) -> list[tuple[str, str]]:
             i += len(op)
             continue
         j = i
-        while j < n and not expr[j].isspace() and expr[j] != '"' and not any(
-            expr.startswith(o, j) for o in _OPERATORS
+        while (
+            j < n
+            and not expr[j].isspace()
+            and expr[j] != '"'
+            and not any(expr.startswith(o, j) for o in _OPERATORS)
         ):
             j += 1
         out.append(("word", expr[i:j]))

@@ -174,7 +174,13 @@ class Interpreter:
         self.faults.append(fault)
         log.error(
             "dialplan fault on %s (%s) at %s,%s,%d after %d priorities: %s; hanging it up",
-            ch.name, ch.uniqueid, ch.context, ch.exten, ch.priority, ch.executed, reason,
+            ch.name,
+            ch.uniqueid,
+            ch.context,
+            ch.exten,
+            ch.priority,
+            ch.executed,
+            reason,
         )
 
     def _hangup_now(self, ch: Channel, cause: int) -> None:
@@ -340,7 +346,11 @@ class Interpreter:
             exten, where = parts
         else:
             where = parts[0]
-        ext = self.conf.match(context, exten) if (context, exten) != (ch.context, ch.exten) else self._extension(ch)
+        ext = (
+            self.conf.match(context, exten)
+            if (context, exten) != (ch.context, ch.exten)
+            else self._extension(ch)
+        )
         priority = None
         if ext is not None:
             priority = int(where) if where.isdigit() else ext.labels.get(where)
@@ -387,7 +397,9 @@ class Interpreter:
         if ch.context == CTX_SAFE_HARBOR:
             leg.safe_harbor = True
         status = "FAILED" if failed else "SUCCESS"
-        return self._later(ch, max(total, MISSING_SOUND_S), lambda c: self.set_variable(c, "PLAYBACKSTATUS", status))
+        return self._later(
+            ch, max(total, MISSING_SOUND_S), lambda c: self.set_variable(c, "PLAYBACKSTATUS", status)
+        )
 
     def _wait_for_silence(self, ch: Channel, data: str) -> Next:
         leg = ch.leg
@@ -409,7 +421,9 @@ class Interpreter:
         talk = leg.plan.talk_s
         ch.activity = Activity.DIALPLAN
         return self._later(
-            ch, max(talk, 1.0) if talk != NEVER else 60.0, lambda c: self.set_variable(c, "DIALSTATUS", "ANSWER")
+            ch,
+            max(talk, 1.0) if talk != NEVER else 60.0,
+            lambda c: self.set_variable(c, "DIALSTATUS", "ANSWER"),
         )
 
     def _hangup(self, ch: Channel, data: str) -> Next:

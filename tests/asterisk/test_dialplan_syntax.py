@@ -308,14 +308,17 @@ exten => _[a-z0-9].,1,NoOp(agent ${DIALER_AGENT_ID} waits in conference ${EXTEN}
 
 def contexts_without_failed(steps: list[Step]) -> list[str]:
     """Contexts with a pattern that matches `failed` but no explicit `failed` extension."""
-    with_pattern = {s.context for s in steps if s.exten.startswith("_") and pattern_matches(s.exten, "failed")}
+    with_pattern = {
+        s.context for s in steps if s.exten.startswith("_") and pattern_matches(s.exten, "failed")
+    }
     with_failed = {s.context for s in steps if s.exten == "failed"}
     return sorted(with_pattern - with_failed)
 
 
 def unguarded_loops(steps: list[Step]) -> list[str]:
     """Backward jumps (Goto/GotoIf to a priority at or before their own, in the same extension) that no
-    counter bounds: a bounded one is a GotoIf on ``$[${N} < limit]`` with ``Set(N=$[${N} + 1])`` in the loop."""
+    counter bounds: a bounded one is a GotoIf on ``$[${N} < limit]`` with ``Set(N=$[${N} + 1])`` in the
+    loop."""
     by_ext: dict[tuple[str, str], list[Step]] = {}
     for s in steps:
         by_ext.setdefault((s.context, s.exten), []).append(s)
@@ -340,7 +343,7 @@ def unguarded_loops(steps: list[Step]) -> list[str]:
                     for s in ext_steps
                     if back_to <= s.priority <= step.priority and s.app == "Set"
                     for name in counters
-                    if re.fullmatch(rf"{name}=\$\[\$\{{{name}\}} \+ 1\]", s.args.replace(" ", "").replace("+", " + "))
+                    if re.fullmatch(rf"{name}=\$\[\$\{{{name}\}}\+1\]", s.args.replace(" ", ""))
                 }
                 if not bumped:
                     found.append(f"line {step.line}: {step.app}({step.args}) in {context},{exten}")

@@ -1,5 +1,6 @@
-"""The simulated PBX runs the dialplan file itself (asterisk/extensions_dialer.conf, or PbxConfig.dialplan_path),
-so what the file says is what the simulator does: a change or a defect in the file shows up in tests.
+"""The simulated PBX runs the dialplan file itself (asterisk/extensions_dialer.conf, or
+PbxConfig.dialplan_path), so what the file says is what the simulator does: a change or a defect in the
+file shows up in tests.
 
 Expansion rules (``${VAR}``, ``${VAR:off}``, ``${IF(...)}``, ``$[...]``) are checked on their own first,
 then whole calls on the simulated PBX over AMI.
@@ -39,18 +40,18 @@ class Vars:
 @pytest.mark.parametrize(
     ("text", "values", "expected"),
     [
-        ("${IF($[\"${DIALER_HOLD_S}\" = \"\"]?1.8:${DIALER_HOLD_S})}", {}, "1.8"),
-        ("${IF($[\"${DIALER_HOLD_S}\" = \"\"]?1.8:${DIALER_HOLD_S})}", {"DIALER_HOLD_S": "0.5"}, "0.5"),
+        ('${IF($["${DIALER_HOLD_S}" = ""]?1.8:${DIALER_HOLD_S})}', {}, "1.8"),
+        ('${IF($["${DIALER_HOLD_S}" = ""]?1.8:${DIALER_HOLD_S})}', {"DIALER_HOLD_S": "0.5"}, "0.5"),
         ("${EXTEN:1}", {"EXTEN": "+15551230000"}, "15551230000"),
         ("${EXTEN:-4:2}", {"EXTEN": "5551234"}, "12"),
         ("$[${DIALER_LOOPS} + 1]", {"DIALER_LOOPS": "41"}, "42"),
         ("$[${DIALER_LOOPS} < 500]", {"DIALER_LOOPS": "500"}, "0"),
-        ("$[\"${R}\" = \"KICKED\" | \"${R}\" = \"FAILED\" | \"${R}\" = \"HANGUP\"]", {"R": "FAILED"}, "1"),
-        ("$[\"${R}\" = \"KICKED\" | \"${R}\" = \"FAILED\" | \"${R}\" = \"HANGUP\"]", {"R": ""}, "0"),
-        ("$[\"${A}\" != \"1\"]", {"A": "1"}, "0"),
+        ('$["${R}" = "KICKED" | "${R}" = "FAILED" | "${R}" = "HANGUP"]', {"R": "FAILED"}, "1"),
+        ('$["${R}" = "KICKED" | "${R}" = "FAILED" | "${R}" = "HANGUP"]', {"R": ""}, "0"),
+        ('$["${A}" != "1"]', {"A": "1"}, "0"),
         ("$[1.5 + 1]", {}, "2.5"),
         ("$[2 > 10]", {}, "0"),  # numbers compare as numbers
-        ("$[\"b\" > \"a\" & 1]", {}, "1"),
+        ('$["b" > "a" & 1]', {}, "1"),
         ("leg ${X} done", {"X": "dl-1"}, "leg dl-1 done"),
     ],
 )
@@ -136,13 +137,17 @@ async def test_the_customer_waits_dialer_hold_s_simulated_seconds_then_the_dialp
 
 
 @pytest.mark.parametrize(("hold_limit_s", "expected_s"), [(None, 1.8), (3.0, 3.0)])
-async def test_without_dialer_hold_s_the_dialplan_default_applies_unless_a_global_is_set(hold_limit_s, expected_s):
+async def test_without_dialer_hold_s_the_dialplan_default_applies_unless_a_global_is_set(
+    hold_limit_s, expected_s
+):
     pbx, probe = await _start(hold_limit_s=hold_limit_s)
     await _customer(probe, "dh-1")
     ready = await probe.wait_for(_of(probe, "dh-1", "DialerCustomerReady"))
     harbor = await probe.wait_for(_of(probe, "dh-1", "DialerSafeHarbor"))
     assert expected_s <= (harbor.at - ready.at) * SPEED < expected_s + 0.6
-    hold = next(m for m in probe.events if m.get("Uniqueid") == "dh-1" and m.get("Variable") == "DIALER_HOLD_S")
+    hold = next(
+        m for m in probe.events if m.get("Uniqueid") == "dh-1" and m.get("Variable") == "DIALER_HOLD_S"
+    )
     assert hold.get("Value") == f"{expected_s:g}"  # Set(DIALER_HOLD_S=...) as Asterisk reports it
     await _stop(pbx, probe)
 
@@ -151,7 +156,11 @@ async def test_an_inbound_call_to_a_plus_number_is_sent_to_its_digits_by_the_dia
     pbx, probe = await _start()
     name = pbx.inject_inbound(caller="+15550001111", did="+15551230000")
     event = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerInbound")
-    assert (event.get("Channel"), event.get("Caller"), event.get("DID")) == (name, "+15550001111", "15551230000")
+    assert (event.get("Channel"), event.get("Caller"), event.get("DID")) == (
+        name,
+        "+15550001111",
+        "15551230000",
+    )
     assert event.get("Exten") == "15551230000"  # _+X. -> Goto(${EXTEN:1},1) -> _X.
     await _stop(pbx, probe)
 
@@ -159,8 +168,14 @@ async def test_an_inbound_call_to_a_plus_number_is_sent_to_its_digits_by_the_dia
 async def test_an_agent_loop_runs_through_the_dialplan_after_each_bridge_and_counts_its_turns():
     pbx, probe = await _start()
     await probe.action(
-        "Originate", Channel="PJSIP/agent5", Context="dialer-agent", Exten="agent-5", Priority="1",
-        ChannelId="ag-5", Variable="DIALER_AGENT_ID=5", Async="true",
+        "Originate",
+        Channel="PJSIP/agent5",
+        Context="dialer-agent",
+        Exten="agent-5",
+        Priority="1",
+        ChannelId="ag-5",
+        Variable="DIALER_AGENT_ID=5",
+        Async="true",
     )
     await probe.wait_for(lambda m: m.event == "ConfbridgeJoin" and m.get("Uniqueid") == "ag-5")
     for turn in range(1, 3):
@@ -170,11 +185,16 @@ async def test_an_agent_loop_runs_through_the_dialplan_after_each_bridge_and_cou
         await probe.action("Bridge", Channel1=uid, Channel2="ag-5", Tone="no")
         await probe.wait_for(lambda m, uid=uid: m.event == "Hangup" and m.get("Uniqueid") == uid)
         loops = await probe.wait_for(
-            lambda m, turn=turn: m.get("Uniqueid") == "ag-5" and m.get("Variable") == "DIALER_LOOPS"
-            and m.get("Value") == str(turn)
+            lambda m, turn=turn: (
+                m.get("Uniqueid") == "ag-5"
+                and m.get("Variable") == "DIALER_LOOPS"
+                and m.get("Value") == str(turn)
+            )
         )
         assert loops.get("Context") == "dialer-agent"
-    await probe.wait_for(lambda m: m.event == "ConfbridgeJoin" and m.get("Uniqueid") == "ag-5", start=len(probe.events) - 5)
+    await probe.wait_for(
+        lambda m: m.event == "ConfbridgeJoin" and m.get("Uniqueid") == "ag-5", start=len(probe.events) - 5
+    )
     assert pbx.dialplan_faults == []
     await _stop(pbx, probe)
 
@@ -183,8 +203,14 @@ async def test_wait_really_waits_its_simulated_seconds():
     pbx, probe = await _start(speed=10.0)
     started = time.monotonic()
     await probe.action(
-        "Originate", Channel="Local/1190@sim-customer", Context="dialer-customer", Exten="s", Priority="1",
-        ChannelId="wt-1", Variable=["DIALER_LEG_ID=wt-1", "DIALER_HOLD_S=1.8"], Async="true",
+        "Originate",
+        Channel="Local/1190@sim-customer",
+        Context="dialer-customer",
+        Exten="s",
+        Priority="1",
+        ChannelId="wt-1",
+        Variable=["DIALER_LEG_ID=wt-1", "DIALER_HOLD_S=1.8"],
+        Async="true",
     )
     await probe.wait_for(_of(probe, "wt-1", "DialerCustomerReady"))
     ready_at = time.monotonic()

@@ -55,7 +55,7 @@ def old_dialplan(folder: Path) -> Path:
 
 
 def lab_dialplan(folder: Path) -> Path:
-    """What the lab Asterisk ran for the recordings: extensions.conf, extensions_rec.conf, old dialer-agent."""
+    """What the lab Asterisk ran for the recordings: extensions.conf, extensions_rec.conf, the old agent."""
     config = RECORDINGS / "config"
     text = (config / "extensions.conf").read_text() + "\n" + (config / "extensions_rec.conf").read_text()
     path = folder / "extensions_lab.conf"
@@ -88,9 +88,16 @@ async def _until_idle(pbx: SimulatedPbx, timeout: float = 5.0) -> None:
 def _agent_originate(uid: str, dial: str = "Local/0000@sim-customer", context: str = "dialer-agent") -> dict:
     """An agent's Originate to a phone that cannot be reached (no such number)."""
     return dict(
-        Channel=dial, Context=context, Exten="agent-99", Priority="1", Timeout="30000",
-        CallerID='"Agent 99" <99>', ChannelId=f"{uid}-a", OtherChannelId=f"{uid}-b",
-        Variable=["DIALER_AGENT_ID=99", f"DIALER_LEG_ID={uid}-a"], Async="true",
+        Channel=dial,
+        Context=context,
+        Exten="agent-99",
+        Priority="1",
+        Timeout="30000",
+        CallerID='"Agent 99" <99>',
+        ChannelId=f"{uid}-a",
+        OtherChannelId=f"{uid}-b",
+        Variable=["DIALER_AGENT_ID=99", f"DIALER_LEG_ID={uid}-a"],
+        Async="true",
     )
 
 
@@ -148,16 +155,29 @@ async def test_a_failed_agent_originate_runs_the_explicit_failed_extension_and_t
     await _until_idle(pbx)
     spool = [m for m in probe.events if m.get("Channel") == SPOOL]
     assert [_label(m) for m in spool] == [
-        "Newchannel", "VarSet:REASON", "VarSet:DIALER_AGENT_ID", "VarSet:DIALER_LEG_ID",
-        "UserEvent:DialerAgentFailed", "SoftHangupRequest", "Hangup",
+        "Newchannel",
+        "VarSet:REASON",
+        "VarSet:DIALER_AGENT_ID",
+        "VarSet:DIALER_LEG_ID",
+        "UserEvent:DialerAgentFailed",
+        "SoftHangupRequest",
+        "Hangup",
     ]
     event = next(m for m in spool if m.event == "UserEvent")
     assert (event.get("AgentId"), event.get("LegId"), event.get("Reason")) == ("99", "fa-a", "0")
     uid = spool[0].get("Uniqueid")
     assert uid not in ("fa-a", "fa-b") and spool[0].get("Linkedid") == uid
-    assert (spool[0].get("Context"), spool[0].get("Exten"), spool[0].get("CallerIDNum")) == ("dialer-agent", "failed", "99")
+    assert (spool[0].get("Context"), spool[0].get("Exten"), spool[0].get("CallerIDNum")) == (
+        "dialer-agent",
+        "failed",
+        "99",
+    )
     assert probe.events.index(response) > probe.events.index(spool[-1])  # held back until the dummy ended
-    assert (response.get("Response"), response.get("Reason"), response.get("Uniqueid")) == ("Failure", "0", "fa-a")
+    assert (response.get("Response"), response.get("Reason"), response.get("Uniqueid")) == (
+        "Failure",
+        "0",
+        "fa-a",
+    )
     assert spool[-1].at - spool[0].at < 0.05  # simulated seconds (speed 1): it ends at once
     assert pbx.dialplan_faults == [] and not pbx.channels()
     await _stop(pbx, probe)
@@ -166,8 +186,14 @@ async def test_a_failed_agent_originate_runs_the_explicit_failed_extension_and_t
 async def test_a_busy_customer_gets_dialer_originate_failed_with_its_ids_and_the_reason():
     pbx, probe = await _start()
     await probe.action(
-        "Originate", Channel="Local/2100@sim-customer", Context="dialer-customer", Exten="dl-7", Priority="1",
-        ChannelId="bz-1", Variable=["DIALER_LEG_ID=bz-1", "DIALER_CALL_ID=77"], Async="true",
+        "Originate",
+        Channel="Local/2100@sim-customer",
+        Context="dialer-customer",
+        Exten="dl-7",
+        Priority="1",
+        ChannelId="bz-1",
+        Variable=["DIALER_LEG_ID=bz-1", "DIALER_CALL_ID=77"],
+        Async="true",
     )
     event = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerOriginateFailed")
     response = await probe.wait_for(lambda m: m.event == "OriginateResponse")
@@ -178,7 +204,9 @@ async def test_a_busy_customer_gets_dialer_originate_failed_with_its_ids_and_the
     await _stop(pbx, probe)
 
 
-async def test_the_old_agent_context_loops_on_the_dummy_channel_until_the_priority_limit_cuts_it(tmp_path, caplog):
+async def test_the_old_agent_context_loops_on_the_dummy_channel_until_the_priority_limit_cuts_it(
+    tmp_path, caplog
+):
     pbx, probe = await _start(speed=100.0, dialplan_path=old_dialplan(tmp_path))
     with caplog.at_level(logging.ERROR, logger="simulations.pbx.interpreter"):
         await probe.action("Originate", **_agent_originate("lo"))
@@ -203,15 +231,25 @@ async def test_i3_part_b_explicit_failed_extension_matches_the_recording(tmp_pat
     await probe.wait_for(lambda m: m.event == "OriginateResponse")
     await _until_idle(pbx)
     rec = recorded("i3_failed_extension_pattern_match.txt")
-    rec_b = rec[[i for i, m in enumerate(rec) if m.get("ActionID") == "i3-orig-b"][0]:]
+    rec_b = rec[[i for i, m in enumerate(rec) if m.get("ActionID") == "i3-orig-b"][0] :]
     names = {"Newchannel", "Hangup", "SoftHangupRequest", "OriginateResponse", "VarSet", "UserEvent"}
     mine, theirs = per_channel(probe.events, names), per_channel(rec_b, names)
     assert set(mine) == set(theirs) == {"i3-b-a", "i3-b-b", SPOOL}
     for key in theirs:
         assert canonical(mine[key]) == canonical(theirs[key]), key
-    assert mine[SPOOL] == ["Newchannel", "VarSet:REASON", "VarSet:DIALER_AGENT_ID", "SoftHangupRequest", "Hangup"]
+    assert mine[SPOOL] == [
+        "Newchannel",
+        "VarSet:REASON",
+        "VarSet:DIALER_AGENT_ID",
+        "SoftHangupRequest",
+        "Hangup",
+    ]
     spool = next(m for m in probe.events if m.get("Channel") == SPOOL and m.get("Variable") == "REASON")
-    assert (spool.get("Value"), spool.get("Context"), spool.get("Exten")) == ("0", "rec-agent-fixed", "failed")
+    assert (spool.get("Value"), spool.get("Context"), spool.get("Exten")) == (
+        "0",
+        "rec-agent-fixed",
+        "failed",
+    )
     await _stop(pbx, probe)
 
 
@@ -230,17 +268,34 @@ async def test_i3_part_a_the_pattern_catches_failed_and_loops_until_hung_up_by_r
     response = await probe.wait_for(lambda m: m.event == "OriginateResponse")
     await _until_idle(pbx)
     assert 2.9 <= (response.at - sent) * speed < 4.0  # recorded: 3.04 s after the Originate
-    assert (response.get("Response"), response.get("Reason"), response.get("Uniqueid")) == ("Failure", "0", "i3-a-a")
+    assert (response.get("Response"), response.get("Reason"), response.get("Uniqueid")) == (
+        "Failure",
+        "0",
+        "i3-a-a",
+    )
     rec = recorded("i3_failed_extension_pattern_match.txt")
     rec_a = rec[: [i for i, m in enumerate(rec) if m.get("ActionID") == "i3-orig-b"][0]]
-    names = {"Newchannel", "Hangup", "SoftHangupRequest", "OriginateResponse", "VarSet", "MusicOnHoldStart",
-             "MusicOnHoldStop", "BridgeEnter", "BridgeLeave"}
+    names = {
+        "Newchannel",
+        "Hangup",
+        "SoftHangupRequest",
+        "OriginateResponse",
+        "VarSet",
+        "MusicOnHoldStart",
+        "MusicOnHoldStop",
+        "BridgeEnter",
+        "BridgeLeave",
+    }
     mine, theirs = per_channel(probe.events, names), per_channel(rec_a, names)
     for key in ("i3-a-a", "i3-a-b"):
         assert canonical(mine[key]) == canonical(theirs[key]), key
     # the recording shows only the first turns of the loop, then the end
     turn = ["MusicOnHoldStart", "BridgeEnter", "BridgeLeave", "MusicOnHoldStop"]
-    assert mine[SPOOL][:7] == theirs[SPOOL][:7] == ["Newchannel", "VarSet:REASON", "VarSet:DIALER_AGENT_ID", *turn]
+    assert (
+        mine[SPOOL][:7]
+        == theirs[SPOOL][:7]
+        == ["Newchannel", "VarSet:REASON", "VarSet:DIALER_AGENT_ID", *turn]
+    )
     assert mine[SPOOL][-2:] == theirs[SPOOL][-2:] == ["SoftHangupRequest", "Hangup"]
     turns = sum(1 for m in probe.events if m.event == "ConfbridgeStart")
     assert 300 <= turns <= 1100  # recorded: 996 in the 3 s (about 330 a second)
@@ -252,14 +307,33 @@ async def test_i3_part_a_the_pattern_catches_failed_and_loops_until_hung_up_by_r
 async def test_c7_busy_into_a_context_with_a_failed_extension_matches_the_recording(tmp_path):
     pbx, probe = await _start(dialplan_path=lab_dialplan(tmp_path))
     await probe.action(
-        "Originate", Channel="Local/2100@sim-customer", Context="dialer-answered-failhook", Exten="amd",
-        Priority="1", Timeout="30000", CallerID='"Campaign 7" <5550100>', ChannelId="c-2100-a",
-        OtherChannelId="c-2100-b", Variable="LEADID=2100", Async="true",
+        "Originate",
+        Channel="Local/2100@sim-customer",
+        Context="dialer-answered-failhook",
+        Exten="amd",
+        Priority="1",
+        Timeout="30000",
+        CallerID='"Campaign 7" <5550100>',
+        ChannelId="c-2100-a",
+        OtherChannelId="c-2100-b",
+        Variable="LEADID=2100",
+        Async="true",
     )
     await probe.wait_for(lambda m: m.event == "OriginateResponse")
     await _until_idle(pbx)
-    names = {"Newchannel", "Newstate", "DialBegin", "DialState", "DialEnd", "HangupRequest", "SoftHangupRequest",
-             "Hangup", "OriginateResponse", "VarSet", "UserEvent"}
+    names = {
+        "Newchannel",
+        "Newstate",
+        "DialBegin",
+        "DialState",
+        "DialEnd",
+        "HangupRequest",
+        "SoftHangupRequest",
+        "Hangup",
+        "OriginateResponse",
+        "VarSet",
+        "UserEvent",
+    }
     mine = per_channel(probe.events, names)
     theirs = per_channel(recorded("c7_originate_busy_failed_extension.txt"), names)
     assert set(mine) == set(theirs) == {"c-2100-a", "c-2100-b", SPOOL}
@@ -288,14 +362,24 @@ I2_CASES = [
 
 @needs_recordings
 @pytest.mark.parametrize(("case", "sound", "status"), I2_CASES)
-async def test_i2_safe_harbor_playback_of_missing_existing_and_listed_sounds_matches_the_recording(case, sound, status):
+async def test_i2_safe_harbor_playback_of_missing_existing_and_listed_sounds_matches_the_recording(
+    case, sound, status
+):
     speed = 10.0
     pbx, probe = await _start(speed=speed)
     uid = f"i2-{case}-a"
     await probe.action(
-        "Originate", Channel="Local/1160@sim-customer", Context="dialer-customer", Exten="s", Priority="1",
-        Timeout="30000", CallerID='"Campaign 9" <5550109>', ChannelId=uid, OtherChannelId=f"i2-{case}-b",
-        Variable=[f"DIALER_LEG_ID={uid}", "DIALER_CALL_ID=901", "DIALER_HOLD_S=30"], Async="true",
+        "Originate",
+        Channel="Local/1160@sim-customer",
+        Context="dialer-customer",
+        Exten="s",
+        Priority="1",
+        Timeout="30000",
+        CallerID='"Campaign 9" <5550109>',
+        ChannelId=uid,
+        OtherChannelId=f"i2-{case}-b",
+        Variable=[f"DIALER_LEG_ID={uid}", "DIALER_CALL_ID=901", "DIALER_HOLD_S=30"],
+        Async="true",
     )
     await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady")
     await probe.action("Setvar", Channel=uid, Variable="DIALER_SAFE_HARBOR", Value=sound)
@@ -303,14 +387,30 @@ async def test_i2_safe_harbor_playback_of_missing_existing_and_listed_sounds_mat
     await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == uid)
     await _until_idle(pbx)
     rec = recorded("i2_playback_missing_file_safe_harbor.txt")
-    # the recording's hold used MusicOnHold (ours waits in silence); the ;2 half's own Playback is not simulated
-    names = {"DialEnd", "UserEvent", "VarSet:PLAYBACKSTATUS", "VarSet:DIALER_SAFE_HARBOR", "SoftHangupRequest",
-             "HangupRequest", "Hangup"}
+    # the recording's hold used MusicOnHold (ours waits in silence); the ;2 half's Playback is not simulated
+    names = {
+        "DialEnd",
+        "UserEvent",
+        "VarSet:PLAYBACKSTATUS",
+        "VarSet:DIALER_SAFE_HARBOR",
+        "SoftHangupRequest",
+        "HangupRequest",
+        "Hangup",
+    }
     mine, theirs = per_channel(probe.events, names)[uid], per_channel(rec, names)[uid]
-    assert mine == theirs == [
-        "DialEnd:ANSWER", "UserEvent:DialerCustomerReady", "VarSet:DIALER_SAFE_HARBOR", "UserEvent:DialerSafeHarbor",
-        "VarSet:PLAYBACKSTATUS", "SoftHangupRequest", "Hangup",
-    ]
+    assert (
+        mine
+        == theirs
+        == [
+            "DialEnd:ANSWER",
+            "UserEvent:DialerCustomerReady",
+            "VarSet:DIALER_SAFE_HARBOR",
+            "UserEvent:DialerSafeHarbor",
+            "VarSet:PLAYBACKSTATUS",
+            "SoftHangupRequest",
+            "Hangup",
+        ]
+    )
 
     def timing(messages: list[Message]) -> tuple[float, str, str]:
         mine = [m for m in messages if m.get("Uniqueid") == uid]
@@ -330,8 +430,13 @@ async def test_i2_safe_harbor_playback_of_missing_existing_and_listed_sounds_mat
 async def test_a_campaign_sound_given_to_the_pbx_plays_for_its_length():
     pbx, probe = await _start(extra_sounds={"campaign/7/harbor": 3.5})
     await probe.action(
-        "Originate", Channel="Local/1190@sim-customer", Context="dialer-customer", Exten="s", Priority="1",
-        ChannelId="cs-1", Variable=["DIALER_LEG_ID=cs-1", "DIALER_SAFE_HARBOR=campaign/7/harbor", "DIALER_HOLD_S=0.2"],
+        "Originate",
+        Channel="Local/1190@sim-customer",
+        Context="dialer-customer",
+        Exten="s",
+        Priority="1",
+        ChannelId="cs-1",
+        Variable=["DIALER_LEG_ID=cs-1", "DIALER_SAFE_HARBOR=campaign/7/harbor", "DIALER_HOLD_S=0.2"],
         Async="true",
     )
     harbor = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerSafeHarbor")
