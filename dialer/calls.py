@@ -25,8 +25,8 @@ its own). Once the customer is known to be a person it is still an abandon if no
 counts it), and a conversation cut short goes to wrap-up as usual; both records say it was cut.
 
 Two kinds of events, two rules:
-- *facts* (``Ringing``, ``Answered``, ``AmdDone``, ``Failed``, ``CustomerHungUp``, ``JoinedAgent``,
-  ``AgentGone``, ``TimerFired``) report what already happened; where the table has no entry they are
+- *facts* (``Ringing``, ``Answered``, ``AmdDone``, ``Failed``, ``CustomerHungUp``, ``InSafeHarbor``,
+  ``JoinedAgent``, ``AgentGone``, ``TimerFired``) report what already happened; where the table has no entry they are
   stale or duplicated and are ignored (no change, no effect). One exception: a late ``Answered`` or
   ``AmdDone`` for a FAILED call means a leg we gave up on is live, so it gets a ``Hangup``.
 - *commands* (``Dial``, ``Arrive``, ``AssignAgent``, ``WrapUpDone``, ``Cancel``) come from our own code;
@@ -66,6 +66,7 @@ from dialer.pbx_port import (
     LegRinging,
     OriginateRequest,
     PbxEvent,
+    SafeHarborStarted,
     conference_name,
 )
 
@@ -265,6 +266,12 @@ class CustomerHungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class InSafeHarbor:
+    """The customer leg is in ``dialer-safe-harbor``: after our Redirect, or the dialplan's own after
+    ``DIALER_HOLD_S`` when the engine did not act in time."""
+
+
+@dataclass(frozen=True, slots=True)
 class JoinedAgent:
     """The customer leg entered the assigned agent's conference."""
 
@@ -282,7 +289,7 @@ class TimerFired:
 
 
 CallEvent = (Dial | Arrive | AssignAgent | WrapUpDone | Cancel | Ringing | Answered | AmdDone | Failed
-             | CustomerHungUp | JoinedAgent | AgentGone | TimerFired)
+             | CustomerHungUp | InSafeHarbor | JoinedAgent | AgentGone | TimerFired)
 COMMANDS = (Dial, Arrive, AssignAgent, WrapUpDone, Cancel)
 Result = tuple[Call, tuple[Effect, ...]]
 
@@ -301,6 +308,8 @@ def from_pbx(event: PbxEvent, call: Call) -> CallEvent | None:
         return Failed(event.reason, event.cause, event.detail)
     if isinstance(event, LegHungUp):
         return CustomerHungUp(event.cause, event.pbx_cut)
+    if isinstance(event, SafeHarborStarted):
+        return InSafeHarbor()
     if isinstance(event, ConferenceJoined) and call.agent_id is not None \
             and event.conference == conference_name(call.agent_id):
         return JoinedAgent()
@@ -436,6 +445,13 @@ def _customer_gone_in_wrap_up(call: Call, ev: CustomerHungUp | Failed, now: floa
     return call, ()
 
 
+def _dialplan_safe_harbor(call: Call, ev: InSafeHarbor, now: float) -> Result:
+    """The dialplan played the message itself (the engine was late or its Redirect was lost): an abandon,
+    and no second Redirect to restart the message."""
+    return finish(call, CallOutcome.ABANDONED, now,
+                  detail="the dialplan played safe harbor itself: no engine decision within DIALER_HOLD_S")
+
+
 def _joined(call: Call, ev: JoinedAgent, now: float) -> Result:
     return replace(call, state=CallState.CONNECTED, connected_at=now), ()
 
@@ -512,6 +528,7 @@ TRANSITIONS: dict[tuple[CallState, type], Handler] = {
     (S.WAITING, CustomerHungUp): _gave_up_waiting,
     (S.WAITING, Failed): _gave_up_waiting,
     (S.WAITING, TimerFired): _deadline,
+    (S.WAITING, InSafeHarbor): _dialplan_safe_harbor,
     (S.CONNECTING, JoinedAgent): _joined,
     (S.CONNECTING, AgentGone): _agent_gone,
     (S.CONNECTING, CustomerHungUp): _gave_up_waiting,

@@ -157,6 +157,13 @@ class LegHungUp(PbxEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class SafeHarborStarted(PbxEvent):
+    """The leg entered ``dialer-safe-harbor`` (our Redirect, or the dialplan's own after ``DIALER_HOLD_S``)."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SafeHarborPlayed(PbxEvent):
     """The safe-harbor message of a leg ended: ``status`` is Asterisk's PLAYBACKSTATUS, SUCCESS or FAILED
     (a missing sound fails in milliseconds and the call ends as if it had played: only this tells)."""
@@ -225,6 +232,10 @@ class PbxPort(Protocol):
 
     async def channels(self) -> list[LiveChannel]:
         """Every live channel on every connected server (``CoreShowChannels``)."""
+
+    async def sound_exists(self, name: str, server: str | None = None) -> bool:
+        """Whether Playback would find sound ``name`` (each part of an ``a&b`` list) on ``server``, or on
+        every connected server; ``PbxError`` when that cannot be told (no server connected, no permission)."""
 
     def adopt(self, channel: LiveChannel, kind: LegKind) -> None:
         """Follow a leg of ours placed before a restart (crash recovery keeps it): its events flow again."""

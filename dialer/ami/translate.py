@@ -50,6 +50,7 @@ from dialer.pbx_port import (
     OriginateRequest,
     PbxEvent,
     SafeHarborPlayed,
+    SafeHarborStarted,
     new_leg_id,
 )
 
@@ -329,9 +330,10 @@ class Translator:
                 return self._inbound(msg, now)
             return _NONE
         if name == UE_SAFE_HARBOR:
-            if uid == leg.primary:
-                leg.safe_harbor = True
-            return _NONE
+            if uid != leg.primary:
+                return _NONE
+            leg.safe_harbor = True
+            return (SafeHarborStarted(self.server, now, leg.leg_id),)
         if leg.ready:
             return _NONE
         # recordings' AMDResult carries AMDSTATUS/AMDCAUSE; our dialplan's DialerCustomerReady AMDStatus/AMDCause

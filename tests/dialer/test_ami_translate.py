@@ -23,6 +23,7 @@ from dialer.pbx_port import (
     LiveChannel,
     OriginateRequest,
     SafeHarborPlayed,
+    SafeHarborStarted,
 )
 
 RECORDINGS = Path(__file__).resolve().parents[2].parent / "shared" / "asterisk-ami"
@@ -282,3 +283,10 @@ def test_a_playback_that_is_not_the_safe_harbor_message_is_not_reported() -> Non
     tr = _translator_with("leg-1")
     tr.feed(_event("UserEvent", UserEvent="DialerCustomerReady", Uniqueid="leg-1", Channel="PJSIP/t-1"), 1.0)
     assert tr.feed(_event("VarSet", Uniqueid="leg-1", Variable="PLAYBACKSTATUS", Value="SUCCESS"), 9.0) == ()
+
+
+def test_j3_the_dialplans_own_safe_harbor_is_reported_when_it_starts_then_how_it_played() -> None:
+    events = [e for e in replay(read_transcript(REPO_RECORDINGS / "j3_customer_hold_dialplan_safe_harbor.txt"))
+              if isinstance(e, (CustomerReady, SafeHarborStarted, SafeHarborPlayed, LegHungUp))]
+    assert [type(e) for e in events] == [CustomerReady, SafeHarborStarted, SafeHarborPlayed, LegHungUp]
+    assert round(events[1].at - events[0].at, 2) == 1.80   # DIALER_HOLD_S's default, measured by Asterisk

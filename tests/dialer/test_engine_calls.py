@@ -30,6 +30,7 @@ from dialer.calls import (
     CustomerHungUp,
     Dial,
     Failed,
+    InSafeHarbor,
     JoinedAgent,
     MachineAction,
     Pool,
@@ -69,6 +70,7 @@ from dialer.pbx_port import (
     LegRinging,
     LiveChannel,
     OriginateRequest,
+    SafeHarborStarted,
 )
 from dialer.reconcile import reconcile
 from dialer.system import run_system
@@ -246,6 +248,20 @@ def test_a_customer_who_hangs_up_during_amd_is_recorded_as_hung_up_not_abandoned
     assert call.state is CallState.DONE and outcomes(effects) == [CallOutcome.CUSTOMER_HUNG_UP]
 
 
+def test_a_customer_the_dialplan_sent_to_safe_harbor_itself_is_abandoned_without_a_second_redirect() -> None:
+    """The engine was late (or its Redirect lost): the dialplan's own DIALER_HOLD_S ran out and it played the
+    message. The call is an abandon at once, and the engine does not restart the message."""
+    call, effects = run(waiting_call(), (13.8, InSafeHarbor()))
+    assert call.state is CallState.ABANDONED and outcomes(effects) == [CallOutcome.ABANDONED]
+    assert not any(isinstance(e, RedirectToSafeHarbor) for e in effects)
+    later, more = ca.step(call, TimerFired(Timer.SAFE_HARBOR), 14.0)
+    assert later is call and more == ()
+    # our own Redirect's DialerSafeHarbor reaches an already abandoned call: nothing more happens
+    ours, _ = run(waiting_call(), (13.5, TimerFired(Timer.SAFE_HARBOR)))
+    assert ca.step(ours, InSafeHarbor(), 13.51) == (ours, ())
+    assert ca.from_pbx(SafeHarborStarted("s", 1.0, ours.leg_id), ours) == InSafeHarbor()
+
+
 def test_a_person_who_hangs_up_while_waiting_for_an_agent_is_abandoned() -> None:
     call, effects = run(waiting_call(), (13.0, CustomerHungUp()))
     assert call.state is CallState.ABANDONED and outcomes(effects) == [CallOutcome.ABANDONED]
@@ -382,7 +398,7 @@ FACTS = st.one_of(
     st.just(Ringing()), st.just(Answered()), st.just(JoinedAgent()),
     st.builds(AmdDone, st.sampled_from(["", "HUMAN", "MACHINE", "NOTSURE", "HANGUP"])),
     st.builds(Failed, st.sampled_from(list(FailReason)), st.integers(0, 127)),
-    st.builds(CustomerHungUp, st.integers(0, 127), st.booleans()),
+    st.builds(CustomerHungUp, st.integers(0, 127), st.booleans()), st.just(InSafeHarbor()),
     st.builds(AgentGone, st.integers(1, 3)),
     st.builds(TimerFired, st.sampled_from(list(Timer))),
 )
