@@ -8,6 +8,7 @@ types (trunk template, region, zone, window) so bad settings are refused before 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,6 +20,12 @@ import phonenumbers
 from campaigns.errors import CampaignError, IllegalTransition
 from campaigns.retry_policy import DEFAULT_DISPOSITIONS, Disposition, RetryPolicy
 from campaigns.windows import ALWAYS, PROFILES, Schedule, WindowProfile, is_zone, profile_named
+
+# The safe-harbor message when a campaign names none: a core sound every Asterisk has ("Please try your
+# call again later"). A campaign's own message is a sound name (or an ``a&b`` list) as Playback takes it,
+# relative to Asterisk's sounds folder; the engine sets it on each customer leg as DIALER_SAFE_HARBOR.
+DEFAULT_SAFE_HARBOR = "please-try-call-later"
+_SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 
 
 class DialMode(str, enum.Enum):
@@ -114,6 +121,11 @@ class Campaign:
     def window(self) -> WindowProfile:
         return profile_named(self.window_profile, self.custom_window)
 
+    @property
+    def safe_harbor_sound(self) -> str:
+        """The sound(s) played to an abandoned customer: the campaign's message, or ``DEFAULT_SAFE_HARBOR``."""
+        return self.safe_harbor_message.strip() or DEFAULT_SAFE_HARBOR
+
     def disposition(self, code: str) -> Disposition:
         for disposition in self.dispositions:
             if disposition.code == code:
@@ -190,6 +202,11 @@ class Campaign:
         if self.window_profile not in (*PROFILES, "custom"):
             raise CampaignError(f"unknown window profile {self.window_profile!r}; known: us, france, custom")
         self.window  # noqa: B018 - raises if custom without hours
+        for part in self.safe_harbor_message.split("&") if self.safe_harbor_message.strip() else ():
+            if not _SOUND_NAME.fullmatch(part.strip()) or ".." in part:
+                raise CampaignError(
+                    f"safe_harbor_message: {part.strip()!r} is not a sound name; use names from Asterisk's sounds "
+                    f"folder without extension, e.g. {DEFAULT_SAFE_HARBOR} or custom/our-message, joined by &")
         codes = [d.code for d in self.dispositions]
         if len(codes) != len(set(codes)):
             raise CampaignError("disposition codes must be unique")

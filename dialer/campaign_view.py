@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from campaigns.model import DEFAULT_SAFE_HARBOR
 from dialer.calls import DIALPLAN_HOLD_S, SAFE_HARBOR_S, TWO_SECOND_RULE_S, CallPolicy, MachineAction
 
 
@@ -18,7 +19,7 @@ class CampaignView:
     trunk_template: str = "Local/{number}@from-dialer"
     amd: bool = False
     machine_action: MachineAction = MachineAction.HANGUP
-    safe_harbor_sound: str = "dialer/safe-harbor"
+    safe_harbor_sound: str = DEFAULT_SAFE_HARBOR     # DIALER_SAFE_HARBOR: a core sound every Asterisk has
     machine_message_sound: str = ""
     record_calls: bool = False
     ring_timeout_s: float = 25.0

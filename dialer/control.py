@@ -21,6 +21,7 @@ from dialer.engine import Engine
 from dialer.engine_api import EngineError
 from dialer.lead_store import PgLeadStore
 from dialer.runner import CampaignRunner, DncLookup, dial_time_check, view_of
+from dialer.sound_check import check_sound
 
 log = logging.getLogger(__name__)
 LOCK_SPACE = 7201100          # advisory lock key = LOCK_SPACE * 2**20 + campaign id
@@ -107,7 +108,21 @@ class CampaignControl:
         await self.sync()
 
     async def campaign_start(self, campaign_id: int) -> None:
+        """Start (or resume) a campaign; refused when a connected PBX lacks its safe-harbor message. With no
+        PBX connected it starts, and its runner holds it (and says why) until a PBX has the sound."""
+        try:
+            campaign = await campaigns_repo.get_campaign(self.engine.pool, campaign_id=campaign_id)  # type: ignore[arg-type]
+        except NotFound:
+            raise EngineError(f"there is no campaign {campaign_id}") from None
+        check = await check_sound(self.engine.pbx, campaign.safe_harbor_sound)
+        if check.problem:
+            raise EngineError(f"campaign not started: {check.problem}")
         await self._set_state(campaign_id, CampaignState.RUNNING)
+
+    def hold_of(self, campaign_id: int) -> str:
+        """Why the runner of a running campaign places no call now ("" when it dials or runs elsewhere)."""
+        entry = self.runners.get(campaign_id)
+        return entry[0].hold if entry is not None else ""
 
     async def campaign_pause(self, campaign_id: int) -> None:
         await self._set_state(campaign_id, CampaignState.PAUSED)

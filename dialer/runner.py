@@ -25,11 +25,14 @@ from dialer.calls import Call, CallOutcome, CallState, PoolKind
 from dialer.campaign_view import CampaignView
 from dialer.engine import Engine
 from dialer.metrics import PACER_DECISION_SECONDS
+from dialer.pbx_health import pbx_health
+from dialer.sound_check import check_sound
 from dnc.errors import DncError
 from pacing import Abandoned, CallHandled, DialOutcome, Pacer, Snapshot, make_pacer
 
 log = logging.getLogger(__name__)
 BUSY_AGENT_STATES = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
+SOUND_RECHECK_S = 30.0      # a campaign held for its safe-harbor sound asks the PBX again this often
 
 
 class DncLookup(Protocol):
@@ -73,13 +76,14 @@ def view_of(campaign: Campaign, *, server: str | None = None) -> CampaignView:
     mode = campaign.dial_mode.value
     if mode == "predictive":
         options["target_abandon"] = campaign.pacing.target_abandon
-    elif mode == "power":
+    elif mode == "power":    # power keeps the abandonment budget too (issue 12, defect 7)
         options["ratio"] = campaign.pacing.ratio
+        options["target_abandon"] = campaign.pacing.target_abandon
     return CampaignView(
         id=campaign.id, name=campaign.name, dial_mode=mode, pacer_options=options, caller_id=campaign.caller_id,
         trunk_template=campaign.trunk_template, amd=campaign.amd_enabled,
         machine_action=MachineAction(campaign.machine_action.value),
-        safe_harbor_sound=campaign.safe_harbor_message or "dialer/safe-harbor", record_calls=campaign.record_calls,
+        safe_harbor_sound=campaign.safe_harbor_sound, record_calls=campaign.record_calls,
         dispositions=tuple(d.code for d in campaign.dispositions), crm_url_template=campaign.crm_url_template,
         server=server,
     )
@@ -102,6 +106,10 @@ class CampaignRunner:
         self.pacer: Pacer = make_pacer(self.view.pacer_name, **self.view.pacer_options)
         self.dialled = 0
         self.refused: dict[str, int] = {}
+        self.hold = ""                              # why no call is placed now (see ``guard``)
+        self._sound_hold = ""
+        self._sound_checked_on: frozenset[str] = frozenset()   # servers that have the safe-harbor sound
+        self._sound_next_check = 0.0
         engine.campaigns[campaign.id] = self.view
         engine.outcome_listeners.append(self.on_outcome)
         engine.change_listeners.append(self.on_change)
@@ -172,6 +180,10 @@ class CampaignRunner:
         from dialer.live import PacerWord
 
         snap = self.snapshot()
+        self.hold = await self.guard()
+        if self.hold:       # visible on the wallboard and the campaign's page, never a silent stop
+            self.engine.board.pacer[self.campaign.id] = PacerWord(snap.now, 0, self.hold)
+            return 0
         started = time.perf_counter()
         decision = self.pacer.decide(snap)
         PACER_DECISION_SECONDS.observe(time.perf_counter() - started)
@@ -189,6 +201,33 @@ class CampaignRunner:
         self.dialled += placed
         return placed
 
+    async def guard(self) -> str:
+        """Why this campaign must place no call now, or "": no PBX connected, or its safe-harbor message
+        missing (or not verifiable) on a connected server. Each server is asked once it is up (again
+        after it was down: a restarted Asterisk may have other sounds), then every ``SOUND_RECHECK_S``
+        while the answer is bad."""
+        health = pbx_health(self.engine.pbx)
+        if health is not None and not health.connected:
+            self._sound_checked_on = frozenset()
+            return f"no PBX connected: dialling paused until one is back ({health.describe()})"
+        up = frozenset(health.up) if health is not None else frozenset({""})
+        self._sound_checked_on &= up
+        now = self.engine.clock.monotonic()
+        if up <= self._sound_checked_on or (self._sound_hold and now < self._sound_next_check):
+            return self._sound_hold
+        check = await check_sound(self.engine.pbx, self.view.safe_harbor_sound)
+        self._sound_next_check = now + SOUND_RECHECK_S
+        if check.problem:
+            self._sound_hold = f"safe-harbor message missing, not dialling: {check.problem}"
+        elif not check.verified:
+            self._sound_hold = f"safe-harbor message not verified, not dialling: {check.warning}"
+        else:
+            self._sound_hold = ""
+            self._sound_checked_on = up
+        if self._sound_hold:
+            log.error("campaign %s (%s): %s", self.campaign.id, self.campaign.name, self._sound_hold)
+        return self._sound_hold
+
     async def take(self, n: int) -> list[Lead]:
         """Up to ``n`` leads from the hopper, refilled from PostgreSQL when it runs low."""
         if n <= 0:
@@ -201,6 +240,9 @@ class CampaignRunner:
 
     def set_campaign(self, campaign: Campaign) -> None:
         """Take new settings (edited while running); the pacer keeps what it learned."""
+        if campaign.safe_harbor_sound != self.campaign.safe_harbor_sound:
+            self._sound_checked_on = frozenset()      # a new message: ask the servers again
+            self._sound_next_check = 0.0
         self.campaign = campaign
         self.view = replace(view_of(campaign), server=self.view.server)
         self.engine.campaigns[campaign.id] = self.view

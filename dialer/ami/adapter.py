@@ -21,7 +21,7 @@ from typing import Self
 
 from dialer.ami.config import AmiServerConfig
 from dialer.ami.connection import AmiConnection
-from dialer.ami.errors import AmiError, AmiLinkError, AmiLoginError
+from dialer.ami.errors import AmiActionError, AmiError, AmiLinkError, AmiLoginError
 from dialer.ami.message import AmiMessage
 from dialer.ami.translate import Translator, other_channel_id
 from dialer.clock import Clock
@@ -36,6 +36,7 @@ from dialer.pbx_port import (
     PbxError,
     PbxEvent,
 )
+from dialer.sound_check import sound_parts
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,38 @@ class AmiAdapter:
     async def start_recording(self, leg_id: str, filename: str) -> None:
         server, channel = self._channel(leg_id)
         await self._act(server, "MixMonitor", [("Channel", channel), ("File", filename)])
+
+    async def sound_exists(self, name: str, server: str | None = None) -> bool:
+        """Whether sound ``name`` (an ``a&b`` list: each part) is on ``server``, or on every connected one.
+
+        Asks ``core show sound PART`` (AMI ``Command``): main/sounds.c answers ``Indexed Information for
+        PART:`` (CLI success) when the sounds index has it in some language, ``ERROR: File PART not found in
+        index`` and ``Command '...' failed.`` (an Error reply) when not. ``PbxError`` when it cannot tell: no
+        server connected, the AMI user lacks ``write = command``, or an answer of another kind.
+        """
+        if server is not None:
+            if server not in self._servers:
+                raise PbxError(f"no AMI server named {server!r}")
+            targets = [self._servers[server]]
+        else:
+            targets = [s for s in self._servers.values() if s.ready]
+        if not targets or not all(s.ready and s.connection.is_up for s in targets):
+            raise AmiLinkError(f"cannot check sound {name!r}: {server or 'no PBX server'} is not connected")
+        for target in targets:
+            for part in sound_parts(name):
+                try:
+                    ok, output = await target.connection.command(f"core show sound {part}")
+                except AmiActionError as exc:
+                    raise PbxError(f"cannot check sound {part!r} on {target.config.name}: {exc.reply}"
+                                   " (the AMI user needs write = command in manager.conf)") from exc
+                first = output[0] if output else ""
+                if ok and first.startswith(f"Indexed Information for {part}"):
+                    continue
+                if not ok and (first.startswith("ERROR: File ") or not first.strip()):
+                    return False    # not in the index (an empty answer: the sounds folder has no index)
+                raise PbxError(f"cannot check sound {part!r} on {target.config.name}: "
+                               f"core show sound answered {first!r}")
+        return True
 
     async def channels(self) -> list[LiveChannel]:
         """Every live channel on every connected server; ``leg_id`` is set on each leg's primary channel."""

@@ -157,6 +157,24 @@ class AmiConnection:
             self._pending.pop(aid, None)
             self._lists.pop(aid, None)
 
+    async def command(self, cli: str, *, timeout_s: float | None = None) -> tuple[bool, tuple[str, ...]]:
+        """Run one CLI command (AMI ``Command``, needs ``write = command``): whether the CLI succeeded and
+        its ``Output`` lines. manager.c ``action_command`` answers ``Response: Success`` or ``Error`` by the
+        CLI's result, both with ``Message: Command output follows``; any other Error (``Permission
+        denied``, ``Command blacklisted``) raises ``AmiActionError``."""
+        aid = self.new_action_id()
+        future = self.submit("Command", [("Command", cli)], action_id=aid)
+        timeout = timeout_s if timeout_s is not None else self.config.action_timeout_s
+        try:
+            reply = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise AmiTimeout(f"Command {cli!r} to {self.config.name}: no reply in {timeout:g} s") from None
+        finally:
+            self._pending.pop(aid, None)
+        if reply.get("Message") != "Command output follows":
+            self.check(f"Command {cli!r}", reply)
+        return reply.name == "Success", reply.values("Output")
+
     def check(self, action: str, reply: AmiMessage) -> AmiMessage:
         """Return a successful reply, raise ``AmiActionError`` for an error reply."""
         if reply.name in ("Error", "Failure", "Fail"):
