@@ -237,10 +237,6 @@ class PbxPort(Protocol):
         """Whether Playback would find sound ``name`` (each part of an ``a&b`` list) on ``server``, or on
         every connected server; ``PbxError`` when that cannot be told (no server connected, no permission)."""
 
-    async def sound_exists(self, name: str, server: str | None = None) -> bool:
-        """Whether Playback would find sound ``name`` (each part of an ``a&b`` list) on ``server``, or on
-        every connected server; ``PbxError`` when that cannot be told (no server connected, no permission)."""
-
     def adopt(self, channel: LiveChannel, kind: LegKind) -> None:
         """Follow a leg of ours placed before a restart (crash recovery keeps it): its events flow again."""
 
