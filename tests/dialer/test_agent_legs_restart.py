@@ -127,3 +127,34 @@ async def test_the_engine_gives_up_after_three_tries_and_tells_the_agent_to_sign
     assert _notices(seen[agent_id]) == ["phone_pbx_restarting", "phone_reconnecting", "phone_gave_up"]
     assert took_s >= 2 + 4 + 8                           # three tries, 2, 4 and 8 s apart on the engine's clock
     assert after["phone_notice"] is None                 # signing in again clears it
+
+
+async def test_an_agent_cut_in_the_middle_of_a_call_sets_the_disposition_first_then_the_phone_is_called(
+        services, preview_campaign) -> None:
+    from dialer.engine_api import DispositionInput
+    from simulations.call_model import CustomerModel, LogNormal
+
+    answers = CustomerModel(connect_rate=1.0, machine_rate=0.0, busy_rate=0.0, congestion_rate=0.0,
+                            invalid_rate=0.0, ring=LogNormal(2.0, 0.1), talk=LogNormal(600.0, 0.05),
+                            patience=LogNormal(60.0, 0.1))
+    scenario = preview_campaign
+    cid, agent_id = scenario.campaign.id, scenario.agent_ids[0]
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=2, customer_model=answers),
+                          engine_id="legs-test", tick_s=0.5) as system:
+        engine = system.engine
+        await _signed_in(engine, [agent_id], cid)
+        lead = await engine.preview_next(agent_id)
+        call_id = await engine.preview_dial(agent_id, lead["lead_id"])
+        await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+        await system.sim.faults.restart()               # type: ignore[union-attr]
+        await until(lambda: engine.agent_state(agent_id)["state"] == "wrap_up")
+        await asyncio.sleep(2.0)                        # 40 s on the engine's clock: no call while in wrap-up
+        during = engine.agent_state(agent_id)
+        rung = [o.channel for o in system.sim.originate_log if o.context == "dialer-agent"]  # type: ignore[union-attr]
+        await engine.set_disposition(agent_id, DispositionInput(call_id, "call_back"))
+        await until(lambda: engine.agent_state(agent_id).get("phone_notice") == "phone_reconnected")
+        after = engine.agent_state(agent_id)
+        phones = [o.channel for o in system.sim.originate_log if o.context == "dialer-agent"]  # type: ignore[union-attr]
+    assert during["state"] == "wrap_up" and during["call"]["call_id"] == call_id
+    assert rung.count(virtual_phone(agent_id)) == 1                # not called while the agent wraps up
+    assert phones.count(virtual_phone(agent_id)) == 2 and after["state"] == "ready"
