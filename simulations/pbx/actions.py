@@ -150,7 +150,7 @@ def hangup(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
         )
         s.reply("".join(parts))
         for hit in hits:
-            if hit.name in sw.channels:
+            if hit.leg is not None and not hit.leg.done:  # not gone with its other half already
                 sw.hangup(hit, cause)
         return
     ch = sw.find(name)

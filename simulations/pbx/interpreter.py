@@ -233,7 +233,8 @@ class Interpreter:
         plan = FarPlan(FarOutcome.ANSWER, ringing=False, label="failed")
         leg = Leg(kind="failed", near=ch, far=None, plan=plan, spec=spec, on_done=respond)
         ch.leg = leg
-        sw.channels.setdefault(ch.name, ch)  # several at once share the name: lookups find the first
+        # several can live at once under the same name (as in Asterisk): the others are kept under name/uniqueid
+        sw.channels[ch.name if ch.name not in sw.channels else f"{ch.name}/{uid}"] = ch
         sw.by_uniqueid[uid] = ch
         sw.emit(ev.channel_event("Newchannel", ch))
         self.set_variable(ch, "REASON", str(reason))

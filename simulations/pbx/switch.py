@@ -141,6 +141,8 @@ class Switch:
             ch.activity = Activity.GONE
             if self.channels.get(ch.name) is ch:
                 del self.channels[ch.name]
+            elif ch.dummy:  # a second OutgoingSpoolFailed at the same time: kept under name/uniqueid
+                self.channels.pop(f"{ch.name}/{ch.uniqueid}", None)
             if self.by_uniqueid.get(ch.uniqueid) is ch:
                 del self.by_uniqueid[ch.uniqueid]
 

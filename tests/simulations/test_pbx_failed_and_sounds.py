@@ -444,3 +444,18 @@ async def test_a_campaign_sound_given_to_the_pbx_plays_for_its_length():
     assert played.get("Value") == "SUCCESS" and 3.5 <= (played.at - harbor.at) * 10.0 < 4.0
     assert re.fullmatch(r"\d+\.\d+", played.get("Linkedid")) is None  # the leg's own ids: ChannelId cs-1
     await _stop(pbx, probe)
+
+
+async def test_two_looping_dummy_channels_share_their_name_and_a_regex_hangup_ends_both(tmp_path):
+    pbx, probe = await _start(speed=5.0, dialplan_path=old_dialplan(tmp_path))
+    await probe.action("Originate", **_agent_originate("tw1"))
+    await probe.action("Originate", **_agent_originate("tw2"))
+    await asyncio.sleep(0.1)
+    spools = [ch for ch in pbx.channels() if ch.name == SPOOL]
+    assert len(spools) == 2 and spools[0].uniqueid != spools[1].uniqueid
+    reply = await probe.action_list("Hangup", Channel=f"/^{SPOOL}/", Cause="16")
+    assert [m.get("Channel") for m in reply if m.event == "ChannelHungup"] == [SPOOL, SPOOL]
+    await _until_idle(pbx)
+    responses = {m.get("Uniqueid") for m in probe.events if m.event == "OriginateResponse"}
+    assert responses == {"tw1-a", "tw2-a"} and not pbx.channels() and pbx.dialplan_faults == []
+    await _stop(pbx, probe)
