@@ -11,7 +11,8 @@ Decisions:
 - A reservation the call gives back (``Release``: the customer hung up before joining, the deadline
   passed) returns the agent to READY with its old ``ready_since``, so it keeps its place in line.
 - Losing the phone leg (``LegDown``) never reconnects on its own: it is a person's phone, and a hidden
-  re-dial could ring them at the wrong moment. From CONNECTING, READY or PAUSED the agent is LOGGED_OUT;
+  re-dial could ring them at the wrong moment (the one exception, a PBX restart that cut every leg, is
+  the shell's: ``dialer.leg_keeper`` signs the agent in again). From CONNECTING, READY or PAUSED the agent is LOGGED_OUT;
   from RESERVED it is LOGGED_OUT and the call is told (``AgentLost``) so the router can find another
   agent; from ON_CALL the call is told and the agent goes to WRAP_UP with a pending logout, so the
   disposition can still be set in the panel before the agent is logged out.
