@@ -183,24 +183,36 @@ async def test_a_failed_agent_originate_runs_the_explicit_failed_extension_and_t
     await _stop(pbx, probe)
 
 
-async def test_a_busy_customer_gets_dialer_originate_failed_with_its_ids_and_the_reason():
-    pbx, probe = await _start()
+@pytest.mark.parametrize(
+    ("number", "reason", "outcome"),
+    [
+        ("2100", "5", "busy"),
+        ("4100", "8", "congestion"),
+        ("3000", "3", "no_answer"),
+        ("8017", "0", "rejected"),
+    ],
+)
+async def test_a_failed_customer_leg_gets_dialer_originate_failed_with_its_ids_and_the_reason(
+    number, reason, outcome
+):
+    pbx, probe = await _start(speed=20.0)
     await probe.action(
         "Originate",
-        Channel="Local/2100@sim-customer",
+        Channel=f"Local/{number}@sim-customer",
         Context="dialer-customer",
         Exten="dl-7",
         Priority="1",
+        Timeout="2000",
         ChannelId="bz-1",
         Variable=["DIALER_LEG_ID=bz-1", "DIALER_CALL_ID=77"],
         Async="true",
     )
     event = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerOriginateFailed")
     response = await probe.wait_for(lambda m: m.event == "OriginateResponse")
-    assert (event.get("LegId"), event.get("CallId"), event.get("Reason")) == ("bz-1", "77", "5")
-    assert (event.get("Channel"), event.get("Exten")) == (SPOOL, "failed")
-    assert (response.get("Response"), response.get("Reason")) == ("Failure", "5")
-    assert [r.outcome for r in pbx.call_records] == ["busy"]  # the dummy channel is not a call
+    assert (event.get("LegId"), event.get("CallId"), event.get("Reason")) == ("bz-1", "77", reason)
+    assert (event.get("Channel"), event.get("Exten")) == (SPOOL, "failed")  # c7: REASON is the response's
+    assert (response.get("Response"), response.get("Reason")) == ("Failure", reason)
+    assert [r.outcome for r in pbx.call_records] == [outcome]  # the dummy channel is not a call
     await _stop(pbx, probe)
 
 
