@@ -325,11 +325,11 @@ class Engine:
             log.warning("safe-harbor playback %s for unknown leg %s", event.status, event.leg_id)
             return
         if event.status != "SUCCESS":
-            campaign = self.campaigns.get(self.call_context.get(call_id, {}).get("campaign_id", -1))
-            log.error("safe-harbor message of call %s in campaign %s did not play (PLAYBACKSTATUS %s): check"
-                      " that sound %r exists on PBX %s", call_id,
-                      repr(campaign.name) if campaign else "?", event.status or "-",
-                      campaign.safe_harbor_sound if campaign else "?", event.server)
+            context = self.call_context.get(call_id, {})
+            log.error("safe-harbor message of call %s in campaign %s (%r) did not play (PLAYBACKSTATUS %s): check"
+                      " that sound %r exists on PBX %s", call_id, context.get("campaign_id", "?"),
+                      context.get("campaign_name", "?"), event.status or "-", context.get("safe_harbor_sound", "?"),
+                      event.server)
         self.spawn(call_records.set_safe_harbor_playback(self.pool, call_id=call_id, status=event.status),
                    name=f"playback-{call_id}")
 
@@ -394,7 +394,8 @@ class Engine:
         self.calls[call_id] = call
         self.call_of_leg[leg_id] = call_id
         self.call_context[call_id] = {"campaign_id": campaign.id, "lead_id": lead_id, "number": number_e164,
-                                      "direction": direction, "record": campaign.record_calls}
+                                      "direction": direction, "record": campaign.record_calls,
+                                      "campaign_name": campaign.name, "safe_harbor_sound": campaign.safe_harbor_sound}
         self.board.call_changed(None, call)
         self.apply_call(call_id, calls.Dial(request))
         return call_id
