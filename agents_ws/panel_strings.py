@@ -9,6 +9,7 @@ PANEL_KEYS = (
     "pick_disposition", "no_preview", "incoming_call", "session_over", "attempts", "pause_break",
     "pause_lunch", "pause_meeting", "pause_training", "pause_other", "call", "outcome", "disposition", "notes",
     "agent", "when", "no_results", "not_assigned_any", "dialing", "on_hold_wait", "no_callbacks",
-    # the state's ``phone_notice`` (dialer.agent_legs.Notice): the engine calls a phone a PBX restart cut
-    "phone_pbx_restarting", "phone_reconnecting", "phone_reconnected", "phone_gave_up",
+    # the state's ``phone_notice``: the phone could not be reached, or (dialer.agent_legs.Notice) the engine
+    # calls a phone a PBX restart cut again
+    "phone_unreachable", "phone_pbx_restarting", "phone_reconnecting", "phone_reconnected", "phone_gave_up",
 )
