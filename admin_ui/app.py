@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin_ui import auth, routes
 from admin_ui.auth import CurrentUser, SignedIn, services_of
+from admin_ui.health import engine_pbx_health
 from admin_ui.i18n import translator
 from dialer import jobs, users
 from dialer.services import Services
@@ -114,8 +115,14 @@ async def healthz(request: Request) -> JSONResponse:
         report["redis"] = f"error: {exc}"
     pbx_health = services.extras.get("pbx_health")
     report["asterisk"] = pbx_health() if callable(pbx_health) else "not running"
-    healthy = report["postgres"] == "ok" and report["redis"] == "ok"
-    return JSONResponse({"status": "ok" if healthy else "degraded", **report}, status_code=200 if healthy else 503)
+    pbx = engine_pbx_health(services.extras)
+    if pbx is not None:
+        report["pbx"] = pbx.as_dict()
+    # 503 when this process cannot dial: a backend down, or an engine here with no AMI server up;
+    # "degraded" with 200 when some AMI servers are down and calls go through the others
+    serving = report["postgres"] == "ok" and report["redis"] == "ok" and (pbx is None or pbx.connected)
+    healthy = serving and (pbx is None or pbx.status == "ok")
+    return JSONResponse({"status": "ok" if healthy else "degraded", **report}, status_code=200 if serving else 503)
 
 
 @core.get("/api/jobs/{job_id}")

@@ -414,6 +414,22 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "vi": "Tỷ lệ bỏ và tỷ lệ bận theo từng giờ của ngày mô phỏng, cho mỗi bộ điều nhịp"},
     "sim_download_calls": {"en": "Download every simulated call (CSV)", "vi": "Tải mọi cuộc gọi mô phỏng (CSV)"},
     "sim_another": {"en": "Run another", "vi": "Chạy mô phỏng khác"},
+    "pbx_down": {"en": "No PBX connected: no call can be placed and running campaigns are on hold ({detail}).",
+                 "vi": "Không có tổng đài (PBX) nào kết nối: không thể gọi, các chiến dịch đang chạy bị tạm giữ "
+                       "({detail})."},
+    "pbx_degraded": {"en": "Some PBX servers are down; calls go through the others ({detail}).",
+                     "vi": "Một số máy chủ tổng đài không hoạt động; cuộc gọi đi qua các máy còn lại ({detail})."},
+    "sound_missing": {"en": "The safe-harbor message is not on the PBX:",
+                      "vi": "Lời nhắn khi không có nhân viên rảnh không có trên tổng đài:"},
+    "sound_unchecked": {"en": "Saved, but the safe-harbor message could not be checked on the PBX ({reason}). "
+                              "It is checked again before the campaign dials.",
+                        "vi": "Đã lưu, nhưng chưa kiểm tra được lời nhắn trên tổng đài ({reason}). Lời nhắn sẽ "
+                              "được kiểm tra lại trước khi chiến dịch quay số."},
+    "safe_harbor_help": {"en": "Asterisk sound name(s) without extension, e.g. please-try-call-later (the default) "
+                               "or custom/our-message; a&b plays both. Checked on every PBX when saved.",
+                         "vi": "Tên âm thanh của Asterisk, không có phần mở rộng, ví dụ please-try-call-later (mặc "
+                               "định) hoặc custom/loi-nhan; a&b phát cả hai. Được kiểm tra trên mọi tổng đài khi lưu."},
+    "campaign_on_hold": {"en": "On hold, not dialling:", "vi": "Đang tạm giữ, không quay số:"},
 }
 
 

@@ -2,7 +2,10 @@
 
 Roles: team leads (and admins) manage campaigns and lists; agents may read the leads and callbacks of
 the campaigns they are assigned to (for the CRM pop and click-to-call) and schedule callbacks there;
-compliance officers get 403 (they manage DNC under ``/api/dnc``). Errors: 404 unknown campaign/list/lead, 409 an illegal state change, 422 bad settings.
+compliance officers get 403 (they manage DNC under ``/api/dnc``). Errors: 404 unknown campaign/list/lead, 409 an
+illegal state change (or a start refused: its safe-harbor message is missing on a connected PBX), 422 bad settings
+(a safe-harbor message missing on a connected PBX too); a message that could not be checked (no PBX connected)
+is saved with a ``warnings`` entry.
 Job progress of an upload is ``GET /api/jobs/{id}``.
 """
 
@@ -26,6 +29,8 @@ from campaigns.imports import ROLES, parse_map_option
 from campaigns.model import Callback, CallList, Campaign, CampaignState, Lead, LeadStatus, transition
 from campaigns.windows import local_time_to_utc
 from dialer import jobs
+from dialer.engine_api import EngineError
+from dialer.sound_check import check_sound
 from dialer.users import Role
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
@@ -131,10 +136,20 @@ async def create_campaign(request: Request, user: TeamLead, body: CampaignIn) ->
         raise HTTPException(422, "a campaign needs a name and a trunk_template")
     try:
         campaign = Campaign(id=0, name=data["name"], trunk_template=data["trunk_template"]).with_settings(data)
+        warnings = await _check_sounds(request, campaign)
         created = await repository.create_campaign(services_of(request).pool, campaign=campaign)
     except CampaignError as exc:
         raise _http(exc) from None
-    return created.as_dict()
+    return {**created.as_dict(), "warnings": warnings}
+
+
+async def _check_sounds(request: Request, campaign: Campaign) -> list[str]:
+    """Refuse (422) a safe-harbor message missing on a connected PBX; the warnings when it was not verified."""
+    check = await check_sound(getattr(services_of(request).extras.get("engine"), "pbx", None),
+                              campaign.safe_harbor_sound)
+    if check.problem:
+        raise HTTPException(422, check.problem)
+    return [check.warning] if check.warning else []
 
 
 @router.get("/{campaign_id}")
@@ -150,7 +165,9 @@ async def update_campaign(request: Request, user: TeamLead, campaign_id: int, bo
     campaign = await _campaign(request, campaign_id)
     try:
         changed = campaign.with_settings(body.model_dump(exclude_unset=True))
-        return (await repository.update_campaign(services_of(request).pool, campaign=changed)).as_dict()
+        warnings = await _check_sounds(request, changed)
+        return {**(await repository.update_campaign(services_of(request).pool, campaign=changed)).as_dict(),
+                "warnings": warnings}
     except CampaignError as exc:
         raise _http(exc) from None
 
@@ -171,6 +188,8 @@ async def change_state(request: Request, user: TeamLead, campaign_id: int, body:
             return (await repository.set_campaign_state(conn, campaign_id=campaign_id, target=body.state)).as_dict()
     except CampaignError as exc:
         raise _http(exc) from None
+    except EngineError as exc:      # e.g. its safe-harbor message is missing on a connected PBX
+        raise HTTPException(409, str(exc)) from None
 
 
 @router.put("/{campaign_id}/agents")

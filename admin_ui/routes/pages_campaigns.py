@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from admin_ui.app import render
 from admin_ui.auth import CurrentUser, TeamLead, services_of
+from admin_ui.health import engine_pbx_health, pbx_banner
 from admin_ui.i18n import translator
 from admin_ui.routes.pages_campaign_form import NEW_CAMPAIGN, RETRY_OUTCOMES, campaign_from_form, form_values
 from agents_ws.engine_link import engine_method, running_engine
@@ -30,6 +33,7 @@ from campaigns.readers import Table, open_table, parse_lines
 from campaigns.windows import DAY_NAMES, PROFILES
 from dialer import jobs, users
 from dialer.engine_api import EngineError
+from dialer.sound_check import check_sound
 from dialer.users import Role
 
 router = APIRouter()
@@ -56,7 +60,18 @@ async def campaigns_page(request: Request, user: TeamLead) -> HTMLResponse:
         agents = await repository.campaign_agents(pool, campaign_id=campaign.id)
         rows.append({"c": campaign, "leads": sum(counts.values()),
                      "dialable": sum(counts.get(s, 0) for s in ("new", "retry", "callback")), "agents": len(agents)})
-    return render(request, "campaigns.html", user, rows=rows)
+    t = translator(user.language)
+    return render(request, "campaigns.html", user, rows=rows,
+                  pbx_banner=pbx_banner(t, engine_pbx_health(services_of(request).extras)))
+
+
+async def _sound_problem(request: Request, campaign: Campaign, t: Callable[..., str]) -> tuple[str, str]:
+    """(refusal, warning) from checking the campaign's safe-harbor message on every connected PBX."""
+    engine = running_engine(request)
+    check = await check_sound(getattr(engine, "pbx", None), campaign.safe_harbor_sound)
+    if check.problem:
+        return f"{t('not_saved')} {t('sound_missing')} {check.problem}", ""
+    return "", check.unverified
 
 
 def _form_page(request: Request, user: CurrentUser, *, values: dict[str, Any], campaign: Campaign | None,
@@ -76,11 +91,20 @@ async def create_campaign(request: Request, user: TeamLead) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     t = translator(user.language)
     try:
-        campaign = await repository.create_campaign(services_of(request).pool, campaign=campaign_from_form(form))
+        campaign = campaign_from_form(form)
+        refused, unchecked = await _sound_problem(request, campaign, t)
+        if refused:
+            return _form_page(request, user, values=form, campaign=None, problem=refused, status_code=400)
+        campaign = await repository.create_campaign(services_of(request).pool, campaign=campaign)
     except CampaignError as exc:
         return _form_page(request, user, values=form, campaign=None, problem=f"{t('not_saved')} {exc}",
                           status_code=400)
-    return RedirectResponse(f"/campaigns/{campaign.id}?done=campaign_created", status_code=303)
+    return RedirectResponse(f"/campaigns/{campaign.id}?done=campaign_created{_unchecked(unchecked)}",
+                            status_code=303)
+
+
+def _unchecked(reason: str) -> str:
+    return f"&unchecked={quote(reason[:300])}" if reason else ""
 
 
 @router.get("/campaigns/{campaign_id}/edit", response_class=HTMLResponse)
@@ -95,31 +119,46 @@ async def save_campaign(request: Request, user: TeamLead, campaign_id: int) -> R
     form = {k: str(v) for k, v in (await request.form()).items()}
     t = translator(user.language)
     try:
-        await repository.update_campaign(services_of(request).pool, campaign=campaign_from_form(form, campaign))
+        changed = campaign_from_form(form, campaign)
+        refused, unchecked = await _sound_problem(request, changed, t)
+        if refused:
+            return _form_page(request, user, values=form, campaign=campaign, problem=refused, status_code=400)
+        await repository.update_campaign(services_of(request).pool, campaign=changed)
     except CampaignError as exc:
         return _form_page(request, user, values=form, campaign=campaign, problem=f"{t('not_saved')} {exc}",
                           status_code=400)
-    return RedirectResponse(f"/campaigns/{campaign_id}?done=campaign_saved", status_code=303)
+    return RedirectResponse(f"/campaigns/{campaign_id}?done=campaign_saved{_unchecked(unchecked)}",
+                            status_code=303)
 
 
 async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, problem: str = "", notice: str = "",
                   job: str = "", status_code: int = 200) -> HTMLResponse:
     pool = services_of(request).pool
+    engine = running_engine(request)
+    board, control = getattr(engine, "board", None), getattr(engine, "control", None)
+    word = board.pacer.get(campaign.id) if board is not None else None       # the runner's last word
+    hold = control.hold_of(campaign.id) if control is not None else ""     # why it places no call
+    t = translator(user.language)
     assigned = set(await repository.campaign_agents(pool, campaign_id=campaign.id))
     agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT and (u.active or u.id in assigned)]
     return render(request, "campaign.html", user, status_code=status_code, c=campaign, problem=problem,
                   notice=notice, job_id=job, lists=await repository.list_lists(pool, campaign_id=campaign.id),
                   counts=await repository.count_leads(pool, campaign_id=campaign.id), agents=agents,
-                  assigned=assigned, engine=running_engine(request) is not None,
-                  allowed={s.value for s in TRANSITIONS[campaign.state]})
+                  assigned=assigned, engine=engine is not None,
+                  allowed={s.value for s in TRANSITIONS[campaign.state]},
+                  pacer_why=word.why if word is not None and campaign.state is CampaignState.RUNNING else "",
+                  hold=hold, pbx_banner=pbx_banner(t, engine_pbx_health(services_of(request).extras)))
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign_page(request: Request, user: TeamLead, campaign_id: int, done: str = "",
-                        job: str = "") -> HTMLResponse:
+                        job: str = "", unchecked: str = "") -> HTMLResponse:
     t = translator(user.language)
     campaign = await _campaign(request, campaign_id)
-    return await _detail(request, user, campaign, notice=t(done) if done in NOTICES else "", job=job)
+    notice = t(done) if done in NOTICES else ""
+    if unchecked:
+        notice = f"{notice} {t('sound_unchecked', reason=unchecked)}".strip()
+    return await _detail(request, user, campaign, notice=notice, job=job)
 
 
 @router.post("/campaigns/{campaign_id}/state")

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from admin_ui.app import render
 from admin_ui.auth import TeamLead, authenticate_connection, services_of
+from admin_ui.health import engine_pbx_health, pbx_banner
+from admin_ui.i18n import translator
 from agents_ws.engine_link import running_engine
 from dialer.users import Role
 
@@ -29,7 +31,8 @@ AGENT_STATES = ("ready", "reserved", "on_call", "wrap_up", "paused", "connecting
 async def wallboard_page(request: Request, user: TeamLead) -> HTMLResponse:
     engine = running_engine(request)
     live = engine.live_state() if engine is not None else None
-    return render(request, "wallboard.html", user, live=live, agent_states=AGENT_STATES)
+    banner = pbx_banner(translator(user.language), engine_pbx_health(services_of(request).extras))
+    return render(request, "wallboard.html", user, live=live, agent_states=AGENT_STATES, pbx_banner=banner)
 
 
 def _event(data: dict[str, Any], name: str | None = None) -> str:
@@ -40,6 +43,7 @@ def _event(data: dict[str, Any], name: str | None = None) -> str:
 @router.get("/wallboard/live")
 async def wallboard_stream(request: Request, user: TeamLead) -> StreamingResponse:
     services = services_of(request)
+    t = translator(user.language)
 
     async def still_allowed() -> bool:
         viewer = await authenticate_connection(request)
@@ -62,7 +66,8 @@ async def wallboard_stream(request: Request, user: TeamLead) -> StreamingRespons
                 if not await still_allowed():
                     yield _event({}, "expired")
                     return
-            yield _event({"running": True, **state})
+            banner = pbx_banner(t, engine_pbx_health(services.extras))   # "" when every PBX is up
+            yield _event({"running": True, **state, "pbx_banner": banner})
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"cache-control": "no-cache", "x-accel-buffering": "no"})

@@ -12,6 +12,8 @@
     document.querySelectorAll("[data-agents]").forEach(function (e) { e.textContent = String((s.agents || {})[e.getAttribute("data-agents")] || 0); });
     document.querySelectorAll("[data-calls]").forEach(function (e) { e.textContent = String((s.calls || {})[e.getAttribute("data-calls")] || 0); });
     document.getElementById("wb-at").textContent = (s.at || "").slice(11, 19);
+    var banner = document.getElementById("pbx-banner");   // no PBX connected (or some down): say so
+    if (banner && "pbx_banner" in s) { banner.textContent = s.pbx_banner || ""; banner.hidden = !s.pbx_banner; }
     var body = document.querySelector("#wb-campaigns tbody");
     body.textContent = "";
     Object.keys(s.campaigns || {}).forEach(function (id) {

@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     create.add_argument("--record", action="store_true", help="record calls")
     create.add_argument("--amd", action="store_true", help="detect answering machines")
     create.add_argument("--machine-action", default="hangup", choices=[m.value for m in MachineAction])
-    create.add_argument("--safe-harbor", default="", help="safe-harbor message (sound file or text)")
+    create.add_argument("--safe-harbor", default="",
+                        help="safe-harbor message: Asterisk sound name(s) without extension, a&b for several "
+                             "(default please-try-call-later); the engine sets it as DIALER_SAFE_HARBOR")
     create.add_argument("--crm-url", default="", help="CRM pop URL template, e.g. https://crm/x?tel={phone}")
     create.set_defaults(func=run_create)
     lst = csub.add_parser("list", help="list campaigns")
