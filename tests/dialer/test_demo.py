@@ -91,3 +91,22 @@ async def test_the_virtual_agents_call_the_phones_the_settings_name(services) ->
             await asyncio.gather(task, return_exceptions=True)
         phones = {o.channel for o in system.sim.originate_log if o.context == "dialer-agent"}  # type: ignore[union-attr]
     assert phones == {f"Local/agent-{a}@dialer-test-network" for a in setup.virtual_agent_ids}
+
+
+async def test_an_agent_without_a_phone_of_their_own_is_called_at_the_agent_phone_template(services) -> None:  # type: ignore[no-untyped-def]
+    setup = await seed_demo(services.pool, now=services.clock.now(), leads=5, virtual_agents=1)
+    bot = setup.virtual_agent_ids[0]
+    assert await services.pool.fetchval("SELECT phone_dial_string FROM users WHERE id = $1", bot) == ""
+    services.settings.agent_phone_template = "Local/agent-{agent_id}@dialer-test-network"
+    async with run_system(services, sim_config=PbxConfig(speed=20.0, seed=4), engine_id="demo-test") as system:
+        engine = system.engine
+        deadline = time.monotonic() + 20
+        while setup.campaign_id not in engine.campaigns:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await engine.agent_login(bot, setup.campaign_id)
+        while engine.agent_state(bot)["state"] != "ready":
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        phones = [o.channel for o in system.sim.originate_log if o.context == "dialer-agent"]  # type: ignore[union-attr]
+    assert phones == [f"Local/agent-{bot}@dialer-test-network"]
