@@ -2,8 +2,10 @@
 ConfbridgeKick, ConfbridgeMute/Unmute) and the dispatch of every action; Asterisk 22's replies and error
 messages, as recorded.
 
-Each handler takes the PBX, the session and the request, answers with ``session.reply`` and asks the
-``Switch`` to act. Reporting actions live in ``queries``; login and the MD5 challenge in ``session``.
+``dispatch`` answers ``Permission denied`` to an action outside the user's ``write`` classes
+(``manager_conf.ACTION_CLASSES``), as manager.c does. Each handler takes the PBX, the session and the
+request, answers with ``session.reply`` and asks the ``Switch`` to act. Reporting actions live in
+``queries``; login and the MD5 challenge in ``session``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from simulations.pbx.asterisk_args import channel_variables, escape_c, originate
 from simulations.pbx.channels import DIALPLAN, OriginateSpec, channel_event, conference_event, var_set
 from simulations.pbx.config import OriginateRecord
 from simulations.pbx.fates import parse_dial_string
+from simulations.pbx.manager_conf import may_send
 from simulations.pbx.queries import channel_value
 
 if TYPE_CHECKING:
@@ -313,4 +316,6 @@ def dispatch(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
                 f"Invalid/unknown command: {name}. Use Action: ListCommands to show available " "commands.",
             )
         )
+    if not may_send(s.write, name):  # the user lacks the action's class (manager.conf write=)
+        return s.reply(wire.error(req.action_id, "Permission denied"))
     handler(pbx, s, req)

@@ -7,19 +7,25 @@ the name ends in ``_real_s``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from simulations.call_model import CustomerModel
 from simulations.pbx.conf_parser import SHIPPED_DIALPLAN
+from simulations.pbx.manager_conf import SHIPPED_MANAGER_CONF, ManagerUser, everything, load_manager_conf
 
 
 @dataclass(frozen=True, slots=True)
 class PbxConfig:
     """How the simulated PBX behaves. ``speed`` is simulated seconds per real second."""
 
-    username: str = "dialer"
-    secret: str = "dialer-secret"
+    # The AMI user: its secret, read/write classes and event filters come from ``manager_conf_path``
+    # (Asterisk 22 enforces them: an action outside ``write`` gets "Permission denied"). ``username``
+    # empty: the file's first user; ``secret`` set: it replaces that user's secret. ``manager_conf_path``
+    # None: a user ``username`` (default dialer) with read = all, write = all and no filter.
+    username: str = ""
+    secret: str = ""
+    manager_conf_path: Path | str | None = SHIPPED_MANAGER_CONF
     seed: int = 1
     speed: float = 1.0
     customer_model: CustomerModel = field(default_factory=CustomerModel)
@@ -40,12 +46,24 @@ class PbxConfig:
     send_buffer_bytes: int = 4 * 1024 * 1024
     system_name: str = ""
     max_calls: int = 0  # CoreSettings CoreMaxCalls (0: no limit)
+    # the users who may log in, by name (from manager_conf_path, with username/secret applied)
+    manager_users: Mapping[str, ManagerUser] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
             raise ValueError(f"speed must be > 0, got {self.speed}")
-        if not self.username:
-            raise ValueError("username must not be empty")
+        users = dict(load_manager_conf(self.manager_conf_path)) if self.manager_conf_path is not None else {}
+        username = self.username or next(iter(users), "dialer")
+        if self.manager_conf_path is None:
+            users[username] = everything(username, self.secret or "dialer-secret")
+        elif username not in users:
+            raise ValueError(f"AMI user {username!r} is not in {self.manager_conf_path}")
+        user = users[username]
+        if self.secret:
+            users[username] = replace(user, secret=self.secret)
+        object.__setattr__(self, "username", username)
+        object.__setattr__(self, "secret", users[username].secret)
+        object.__setattr__(self, "manager_users", users)
         if self.max_priorities < 1:
             raise ValueError(f"max_priorities must be >= 1, got {self.max_priorities}")
 

@@ -1,5 +1,9 @@
 """One AMI connection: banner, login (plain or MD5 challenge), event mask and filters, batched writes.
 
+The user's ``read`` classes, ``write`` classes and ``eventfilter`` lines come from ``PbxConfig.manager_users``
+(``asterisk/manager_dialer.conf`` by default): an event reaches the session only if the user reads its
+class, the session asked for it and the filters pass it; ``actions.dispatch`` checks ``write``.
+
 Output is queued and written once per event-loop turn (one ``transport.write`` for many events).
 A failed login waits ``auth_fail_delay_real_s``, answers ``Authentication failed`` and closes, as
 Asterisk does; a connection that never logs in is closed after ``auth_timeout_real_s``.
@@ -12,50 +16,34 @@ import datetime
 import hashlib
 import logging
 import random
-import re
 import socket
 from typing import TYPE_CHECKING
 
 from simulations.pbx import actions, queries, wire
 from simulations.pbx.channels import SECURITY, SYSTEM
+from simulations.pbx.manager_conf import (
+    ALL_CLASSES,
+    NO_CLASS,
+    EventFilter,
+    classes_of,
+    parse_filter,
+    should_send,
+)
 
 if TYPE_CHECKING:
     from simulations.pbx.server import SimulatedPbx
 
 log = logging.getLogger(__name__)
-ALL_CLASSES = frozenset(
-    {
-        "system",
-        "call",
-        "log",
-        "verbose",
-        "command",
-        "agent",
-        "user",
-        "config",
-        "dtmf",
-        "reporting",
-        "cdr",
-        "dialplan",
-        "originate",
-        "agi",
-        "cc",
-        "aoc",
-        "test",
-        "security",
-        "message",
-    }
-)
 
 
 def parse_mask(raw: str | None) -> frozenset[str]:
-    """Login ``Events`` / action ``EventMask``: on, off, or a list of classes."""
-    value = (raw if raw is not None else "on").strip().lower()
-    if value in ("on", "yes", "true", "all", "1"):
+    """Login ``Events`` / action ``EventMask`` (manager.c ``strings_to_mask``): on, off, or a class list."""
+    value = (raw if raw is not None else "on").strip()
+    if value.lower() in ("on", "yes", "y", "true", "t", "1", "all"):
         return ALL_CLASSES
-    if value in ("off", "no", "false", "0", ""):
+    if value.lower() in ("off", "no", "n", "false", "f", "0", ""):
         return frozenset()
-    return frozenset(p.strip() for p in value.split(",") if p.strip())
+    return classes_of(value)
 
 
 class AmiSession(asyncio.Protocol):
@@ -71,9 +59,10 @@ class AmiSession(asyncio.Protocol):
         self.authenticated = False
         self.closing = False
         self.challenge: str | None = None
-        self.mask: frozenset[str] = frozenset()
-        self.includes: list[re.Pattern[str]] = []
-        self.excludes: list[re.Pattern[str]] = []
+        self.mask: frozenset[str] = frozenset()  # the classes asked for (Login Events, Events action)
+        self.read: frozenset[str] = NO_CLASS  # the user's classes (manager.conf read/write)
+        self.write: frozenset[str] = NO_CLASS
+        self.filters: list[EventFilter] = []  # the user's eventfilter lines, then Filter actions
         self.auth_timer: asyncio.TimerHandle | None = None
         self.held: list[str] | None = None  # events held back while a synchronous Originate runs
         self.waiting: list[wire.Request] = []  # requests read while blocked, answered afterwards
@@ -171,12 +160,9 @@ class AmiSession(asyncio.Protocol):
             self.send(text)
 
     def wants(self, cls: str, text: str) -> bool:
-        """Whether this session receives an event of class ``cls`` (mask, then session filters)."""
-        if cls not in self.mask:
-            return False
-        if self.includes and not any(p.search(text) for p in self.includes):
-            return False
-        return not any(p.search(text) for p in self.excludes)
+        """Whether this session receives an event of class ``cls``: the user reads it, the session asked
+        for it, and the filters let it through (manager.c ``process_events``)."""
+        return cls in self.read and cls in self.mask and should_send(self.filters, text)
 
     @property
     def events_on(self) -> bool:
@@ -186,11 +172,9 @@ class AmiSession(asyncio.Protocol):
         self.mask = parse_mask(raw)
 
     def add_filter(self, raw: str) -> None:
-        """The Filter action's legacy regex syntax: ``!regex`` excludes, ``regex`` includes."""
-        if raw.startswith("!"):
-            self.excludes.append(re.compile(raw[1:], re.MULTILINE))
-        else:
-            self.includes.append(re.compile(raw, re.MULTILINE))
+        """The Filter action's legacy regex syntax: ``!regex`` excludes, ``regex`` includes (``re.error``
+        if it does not compile)."""
+        self.filters.append(parse_filter("eventfilter", raw))
 
     # --- login ----------------------------------------------------------------------------------
     def _handle(self, req: wire.Request) -> None:
@@ -223,28 +207,34 @@ class AmiSession(asyncio.Protocol):
     def _login(self, req: wire.Request) -> None:
         cfg = self.pbx.config
         user, secret, key = req.get("Username") or "", req.get("Secret"), req.get("Key")
-        if key is not None and self.challenge is not None:
-            expected = hashlib.md5((self.challenge + cfg.secret).encode()).hexdigest()
+        account = cfg.manager_users.get(user)
+        if account is None or not account.secret:  # manager.c: an unknown user or one with no secret
+            ok = False
+        elif key is not None and self.challenge is not None:
+            expected = hashlib.md5((self.challenge + account.secret).encode()).hexdigest()
             ok = key.strip().lower() == expected
         else:
-            ok = secret is not None and secret == cfg.secret
-        if not ok or user != cfg.username or self.pbx.faults.refuse_logins:
+            ok = secret is not None and secret == account.secret
+        if account is None or not ok or self.pbx.faults.refuse_logins:
             self.closing = True
             self.loop.call_later(cfg.auth_fail_delay_real_s, self._fail_login, req.action_id)
             return
         self.authenticated = True
         if self.auth_timer is not None:
             self.auth_timer.cancel()
+        self.read, self.write, self.filters = account.read, account.write, list(account.filters)
         self.mask = parse_mask(req.get("Events"))
         self.reply(wire.success(req.action_id, "Authentication accepted"))
         uptime = int(self.pbx.switch.now() / cfg.speed)
-        if "system" in self.mask and not self.pbx.faults.booting:  # else FullyBooted comes when booted
+        # action_login writes FullyBooted itself: read and mask count, the filters do not (a2)
+        if "system" in self.mask and "system" in self.read and not self.pbx.faults.booting:
             self.send(
                 f"Event: FullyBooted\r\n{SYSTEM}Uptime: {uptime}\r\nLastReload: {uptime}\r\n"
                 "Status: Fully Booted\r\n\r\n"
             )
-        if "security" in self.mask:
-            self.send(self._successful_auth(user))
+        auth = self._successful_auth(user)
+        if self.wants("security", auth):
+            self.send(auth)
 
     def _successful_auth(self, user: str) -> str:
         local = remote = "IPV4/TCP/0.0.0.0/0"

@@ -17,7 +17,10 @@ RECORDINGS = Path("/work/shared/asterisk-ami")
 
 @pytest.fixture
 async def pbx():
-    server = SimulatedPbx(PbxConfig(seed=3, speed=20.0, auth_fail_delay_real_s=0.2))
+    # the lab's manager.conf, whose dialer user (read = all, write = all) made the recordings
+    lab_users = RECORDINGS / "config" / "manager.conf"
+    config = PbxConfig(seed=3, speed=20.0, auth_fail_delay_real_s=0.2, manager_conf_path=lab_users)
+    server = SimulatedPbx(config)
     await server.start(host="127.0.0.1", port=0)
     yield server
     await server.stop()

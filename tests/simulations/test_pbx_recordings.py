@@ -217,7 +217,13 @@ def lab_dialplan(folder: Path) -> Path:
 
 @pytest.fixture
 async def pbx(tmp_path):
-    config = PbxConfig(seed=1, speed=SPEED, hold_limit_s=60.0, dialplan_path=lab_dialplan(tmp_path))
+    config = PbxConfig(
+        seed=1,
+        speed=SPEED,
+        hold_limit_s=60.0,
+        dialplan_path=lab_dialplan(tmp_path),
+        manager_conf_path=RECORDINGS / "config" / "manager.conf",  # the lab's users: dialer reads all
+    )
     server = SimulatedPbx(config)
     await server.start(host="127.0.0.1", port=0)
     yield server
