@@ -1,21 +1,21 @@
-"""When an agent's phone leg was cut by the PBX, and how often and when to call it again; pure.
+"""Which agent phone legs the PBX cut, and how often and when to call them again; pure.
 
 ``dialer.agents`` never re-dials a lost phone leg on its own: it is a person's phone, and the person may
 have hung up on purpose. A restart of Asterisk (``core restart now``) is different: it hangs up every
-channel and nobody chose it, yet every agent finds themselves signed out. Asterisk does not say which
-hang-ups the restart caused (recording i4: cause 16 in a conference, like an agent hanging up, then
-``Event: Shutdown`` about 1.1 s later), so the timing tells: a leg lost while its server's AMI link was
-down, or at most ``RESTART_WINDOW_S`` real seconds before that link went down, was cut by the PBX.
-``dialer.leg_keeper`` calls those phones again once the link is back, ``RestorePolicy.tries`` times at
-most, and tells the agent's panel what happens with the ``Notice`` keys (``admin_ui.i18n``).
+channel and nobody chose it. The AMI translator marks such hang-ups (``LegHungUp.pbx_cut``: the channel
+got the shutdown soft hang-up first, recording i4); a leg that vanished while its server's AMI link was
+down (Asterisk killed, or the link lost) counts as cut by the PBX too. The agent machine keeps such an
+agent signed in, waiting for its phone (``awaiting_phone``); ``dialer.leg_keeper`` calls the phone again
+once the link is back, ``RestorePolicy.tries`` times at most, and tells the agent's panel what happens
+with the ``Notice`` keys (``admin_ui.i18n``).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-RESTART_WINDOW_S = 5.0   # real seconds; Asterisk sends Shutdown about 1.1 s after the restart's hang-ups
+from dialer.pbx_port import FailReason, LegFailed, LegHungUp
 
 
 class Notice(enum.Enum):
@@ -45,16 +45,15 @@ class RestorePolicy:
         return tuple(self.first_delay_s * self.factor ** i for i in range(self.tries))
 
 
-@dataclass(frozen=True, slots=True)
-class LostLeg:
-    """An agent's phone leg that ended while the agent was signed in and had not asked to leave."""
+def as_cut_by_pbx(event: LegHungUp | LegFailed, *, link_down: bool) -> LegHungUp | LegFailed:
+    """``event`` (the end of an agent's phone leg) marked as the PBX's doing when its server's link was
+    down when it came (the adapter settles such legs on reconnect, without knowing why they ended)."""
+    if not link_down:
+        return event
+    if isinstance(event, LegHungUp):
+        return replace(event, pbx_cut=True)
+    return replace(event, reason=FailReason.PBX_CUT)
 
-    agent_id: int
-    server: str
-    at: float      # clock.monotonic() of the hang-up event
 
-
-def cut_by_link_loss(lost: LostLeg, *, server: str, link_down_at: float, window_s: float) -> bool:
-    """Whether ``lost`` was cut by the loss of ``server``'s link at ``link_down_at`` (``window_s`` in the
-    same clock seconds: a restart hangs up every channel shortly before its Shutdown event)."""
-    return lost.server == server and link_down_at - window_s <= lost.at <= link_down_at
+def cut_by_pbx(event: LegHungUp | LegFailed) -> bool:
+    return event.pbx_cut if isinstance(event, LegHungUp) else event.reason is FailReason.PBX_CUT

@@ -11,8 +11,11 @@ Decisions:
 - A reservation the call gives back (``Release``: the customer hung up before joining, the deadline
   passed) returns the agent to READY with its old ``ready_since``, so it keeps its place in line.
 - Losing the phone leg (``LegDown``) never reconnects on its own: it is a person's phone, and a hidden
-  re-dial could ring them at the wrong moment (the one exception, a PBX restart that cut every leg, is
-  the shell's: ``dialer.leg_keeper`` signs the agent in again). From CONNECTING, READY or PAUSED the agent is LOGGED_OUT;
+  re-dial could ring them at the wrong moment. The one exception is a leg the PBX cut by restarting or
+  shutting down (``LegDown(pbx_cut=True)``): nobody chose it, so the agent stays signed in, CONNECTING
+  with no leg and ``awaiting_phone`` (after the wrap-up of a call the cut ended), until the engine's leg
+  keeper (``dialer.leg_keeper``) calls the phone again (``Redial``: a failed try leaves it waiting) or
+  gives up (``GiveUp``: LOGGED_OUT). Otherwise, from CONNECTING, READY or PAUSED the agent is LOGGED_OUT;
   from RESERVED it is LOGGED_OUT and the call is told (``AgentLost``) so the router can find another
   agent; from ON_CALL the call is told and the agent goes to WRAP_UP with a pending logout, so the
   disposition can still be set in the panel before the agent is logged out.
@@ -46,6 +49,7 @@ from dialer.effects import (
 from dialer.pbx_port import (
     ConferenceJoined,
     ConferenceLeft,
+    FailReason,
     LegFailed,
     LegHungUp,
     OriginateRequest,
@@ -84,6 +88,7 @@ class Agent:
     pending_logout: bool = False
     calls_today: int = 0
     talk_s: float = 0.0
+    awaiting_phone: bool = False             # the PBX cut the phone leg: the engine calls it again (Redial)
 
     def time_in_state(self, now: float) -> float:
         """Seconds spent in the current state at ``now``."""
@@ -128,7 +133,21 @@ class LegUp:
 
 @dataclass(frozen=True, slots=True)
 class LegDown:
-    """The phone leg ended or never answered."""
+    """The phone leg ended or never answered; ``pbx_cut``: the PBX shut down or restarted under it."""
+
+    pbx_cut: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Redial:
+    """Call the phone of an agent ``awaiting_phone`` again (the engine's leg keeper, after a PBX restart)."""
+
+    request: OriginateRequest     # the call to the agent's phone, landing in CTX_AGENT
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """The phone a PBX restart cut could not be reached again: the agent is signed out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +170,9 @@ class TimerFired:
     timer: Timer
 
 
-AgentEvent = (Login | Logout | Pause | Resume | Reserve | Dispose | LegUp | LegDown | CustomerJoined
-              | CustomerLeft | Release | TimerFired)
-COMMANDS = (Login, Logout, Pause, Resume, Reserve, Dispose)
+AgentEvent = (Login | Logout | Pause | Resume | Reserve | Dispose | Redial | GiveUp | LegUp | LegDown
+              | CustomerJoined | CustomerLeft | Release | TimerFired)
+COMMANDS = (Login, Logout, Pause, Resume, Reserve, Dispose, Redial, GiveUp)
 Result = tuple[Agent, tuple[Effect, ...]]
 
 
@@ -165,8 +184,10 @@ def from_pbx(event: PbxEvent, agent: Agent, call_of_leg: Mapping[str, CallId]) -
     if leg == agent.leg_id:
         if isinstance(event, ConferenceJoined):
             return LegUp()
-        if isinstance(event, (LegHungUp, LegFailed)):
-            return LegDown()
+        if isinstance(event, LegHungUp):
+            return LegDown(pbx_cut=event.pbx_cut)
+        if isinstance(event, LegFailed):
+            return LegDown(pbx_cut=event.reason is FailReason.PBX_CUT)
         return None
     if isinstance(event, (ConferenceJoined, ConferenceLeft)) and event.conference == conference_name(agent.agent_id):
         call_id = call_of_leg.get(leg)
@@ -188,7 +209,8 @@ def _to(agent: Agent, state: AgentState, now: float, **changes: Any) -> Agent:
 
 def _logged_out(agent: Agent, now: float, *effects: Effect) -> Result:
     out = _to(agent, AgentState.LOGGED_OUT, now, leg_id=None, ready_since=None, call_id=None,
-              on_call_since=None, pause_reason=None, pending_pause=None, pending_logout=False)
+              on_call_since=None, pause_reason=None, pending_pause=None, pending_logout=False,
+              awaiting_phone=False)
     return out, effects
 
 
@@ -202,6 +224,8 @@ def _after_call(agent: Agent, now: float, ready_since: float | None, *effects: E
         out, more = _hang_up_and_leave(agent, now)
         return out, (*effects, *more)
     free = replace(agent, call_id=None, on_call_since=None)
+    if agent.awaiting_phone:          # the PBX cut the phone during the call: wait for it to be called again
+        return _to(free, AgentState.CONNECTING, now, ready_since=None), effects
     if agent.pending_pause is not None:
         return _to(free, AgentState.PAUSED, now, pause_reason=agent.pending_pause, pending_pause=None,
                    ready_since=None), effects
@@ -215,12 +239,34 @@ def _login(agent: Agent, ev: Login, now: float) -> Result:
 
 
 def _leg_up(agent: Agent, ev: LegUp, now: float) -> Result:
+    if agent.leg_id is None:
+        return agent, ()              # a leg we no longer wait for
+    agent = replace(agent, awaiting_phone=False)
     if agent.pending_pause is not None:
         return _to(agent, AgentState.PAUSED, now, pause_reason=agent.pending_pause, pending_pause=None), ()
     return _to(agent, AgentState.READY, now, ready_since=now), ()
 
 
+def _cut_by_pbx(agent: Agent, now: float) -> Result:
+    """The PBX restarted under the phone leg: stay signed in, waiting for the phone to be called again."""
+    effects: tuple[Effect, ...] = ()
+    if agent.state in (AgentState.RESERVED, AgentState.ON_CALL) and agent.call_id is not None:
+        effects = (AgentLost(agent.call_id, agent.agent_id),)
+    if agent.state is AgentState.ON_CALL and agent.call_id is not None:
+        wrap, _ = _customer_left(agent, CustomerLeft(agent.call_id), now)
+        return replace(wrap, leg_id=None, awaiting_phone=True), effects
+    if agent.state is AgentState.WRAP_UP:
+        return replace(agent, leg_id=None, awaiting_phone=True), ()
+    pending = agent.pause_reason if agent.state is AgentState.PAUSED else agent.pending_pause
+    return _to(agent, AgentState.CONNECTING, now, leg_id=None, awaiting_phone=True, ready_since=None,
+               call_id=None, pause_reason=None, pending_pause=pending), effects
+
+
 def _leg_down(agent: Agent, ev: LegDown, now: float) -> Result:
+    if ev.pbx_cut and not agent.pending_logout:
+        return _cut_by_pbx(agent, now)
+    if agent.awaiting_phone and agent.state is AgentState.CONNECTING:
+        return replace(agent, leg_id=None), ()      # this try failed: the leg keeper decides what next
     if agent.state is AgentState.RESERVED and agent.call_id is not None:
         return _logged_out(agent, now, AgentLost(agent.call_id, agent.agent_id))
     if agent.state is AgentState.ON_CALL and agent.call_id is not None:
@@ -232,7 +278,25 @@ def _leg_down(agent: Agent, ev: LegDown, now: float) -> Result:
 
 
 def _connect_timeout(agent: Agent, ev: TimerFired, now: float) -> Result:
-    return _hang_up_and_leave(agent, now) if ev.timer is Timer.CONNECT else (agent, ())
+    if ev.timer is not Timer.CONNECT:
+        return agent, ()
+    if agent.awaiting_phone:          # this try rang out: hang it up, the leg keeper decides what next
+        return replace(agent, leg_id=None), ((Hangup(agent.leg_id),) if agent.leg_id else ())
+    return _hang_up_and_leave(agent, now)
+
+
+def _redial(agent: Agent, ev: Redial, now: float) -> Result:
+    if not agent.awaiting_phone or agent.leg_id is not None:
+        raise IllegalTransition("agent", agent.state, ev)
+    at = now + ev.request.timeout_s + CONNECT_GRACE_S
+    return replace(agent, leg_id=ev.request.leg_id), (Originate(ev.request),
+                                                       StartAgentTimer(agent.agent_id, Timer.CONNECT, at))
+
+
+def _give_up(agent: Agent, ev: GiveUp, now: float) -> Result:
+    if not agent.awaiting_phone:
+        raise IllegalTransition("agent", agent.state, ev)
+    return _hang_up_and_leave(agent, now)
 
 
 def _logout(agent: Agent, ev: Logout, now: float) -> Result:
@@ -291,6 +355,8 @@ TRANSITIONS: dict[tuple[AgentState, type], Handler] = {
     (A.LOGGED_OUT, Login): _login,
     (A.CONNECTING, LegUp): _leg_up,
     (A.CONNECTING, TimerFired): _connect_timeout,
+    (A.CONNECTING, Redial): _redial,
+    (A.CONNECTING, GiveUp): _give_up,
     **{(s, LegDown): _leg_down for s in _LOGGED_IN},
     **{(s, Logout): _logout for s in _LOGGED_IN},
     **{(s, Pause): _pause for s in _LOGGED_IN},

@@ -152,7 +152,7 @@ class Engine:
 
     # --- events into machines -------------------------------------------------------------------
     def on_pbx_event(self, event: PbxEvent) -> None:
-        self.legs.observe(event)
+        event = self.legs.observe(event)     # an agent leg lost while its link was down: cut by the PBX
         if isinstance(event, LinkUp):
             self.spawn(self._link_up(event), name="reconcile")
             return
@@ -464,19 +464,10 @@ class Engine:
         current = self.agents.get(user_id)
         if current is not None and current.state is not AgentState.LOGGED_OUT:
             raise EngineError("you are already signed in")
-        phone = phone_dial_string or await self.pool.fetchval(
-            "SELECT phone_dial_string FROM users WHERE id = $1", user_id)
-        if not phone and self.agent_phone_template:
-            phone = self.agent_phone_template.format(agent_id=user_id)
-        if not phone:
-            raise EngineError("no phone is set for you: ask an admin to set your phone's dial string")
+        phone = await self.agent_phone(user_id, phone_dial_string)
         self.agent_notices.pop(user_id, None)
-        leg_id = new_leg_id()
-        conf = conference_name(user_id)
-        request = OriginateRequest(leg_id=leg_id, kind=LegKind.AGENT, dial_string=phone, context=CTX_AGENT,
-                                   exten=conf, caller_id=f"Dialer <{conf}>", timeout_s=self.agent_ring_timeout_s,
-                                   variables={VAR_LEG_ID: leg_id, VAR_AGENT_ID: str(user_id)},
-                                   server=self.campaigns[campaign_id].server)
+        request = self.agent_phone_request(user_id, campaign_id, phone)
+        leg_id = request.leg_id
         self.agents[user_id] = Agent(agent_id=user_id, pools=frozenset({Pool(PoolKind.CAMPAIGN, campaign_id)}),
                                      state_since=self.clock.monotonic(),
                                      calls_today=current.calls_today if current else 0,
@@ -487,8 +478,28 @@ class Engine:
             "INSERT INTO agent_sessions (user_id, campaign_id, engine_id, leg_id) VALUES ($1,$2,$3,$4)"
             " ON CONFLICT (user_id) DO UPDATE SET campaign_id=$2, engine_id=$3, leg_id=$4, logged_in_at=now()",
             user_id, campaign_id, self.engine_id, leg_id)
-        self.legs.signed_in(user_id, campaign_id, phone)
+        self.legs.signed_in(user_id, campaign_id, phone_dial_string)
         self.apply_agent(user_id, agents_mod.Login(request))
+
+    async def agent_phone(self, user_id: int, phone_dial_string: str | None = None) -> str:
+        """The dial string of the agent's phone: given, the user's own, or ``agent_phone_template``."""
+        phone = phone_dial_string or await self.pool.fetchval(
+            "SELECT phone_dial_string FROM users WHERE id = $1", user_id)
+        if not phone and self.agent_phone_template:
+            phone = self.agent_phone_template.format(agent_id=user_id)
+        if not phone:
+            raise EngineError("no phone is set for you: ask an admin to set your phone's dial string")
+        return str(phone)
+
+    def agent_phone_request(self, user_id: int, campaign_id: int, phone: str) -> OriginateRequest:
+        """The Originate of the agent's persistent leg: ``phone`` into its own conference."""
+        leg_id = new_leg_id()
+        conf = conference_name(user_id)
+        campaign = self.campaigns.get(campaign_id)
+        return OriginateRequest(leg_id=leg_id, kind=LegKind.AGENT, dial_string=phone, context=CTX_AGENT,
+                                exten=conf, caller_id=f"Dialer <{conf}>", timeout_s=self.agent_ring_timeout_s,
+                                variables={VAR_LEG_ID: leg_id, VAR_AGENT_ID: str(user_id)},
+                                server=campaign.server if campaign is not None else None)
 
     async def agent_ready(self, user_id: int) -> None:
         agent = self._agent(user_id)

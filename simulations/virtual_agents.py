@@ -16,8 +16,6 @@ from dialer.engine_api import DispositionInput, EngineError
 from simulations.call_model import LogNormal
 
 log = logging.getLogger(__name__)
-# panel notices (dialer.agent_legs.Notice) while the engine itself calls a phone cut by a PBX restart again
-ENGINE_CALLS_BACK = ("phone_pbx_restarting", "phone_reconnecting")
 
 
 def virtual_phone(user_id: int) -> str:
@@ -72,7 +70,5 @@ class VirtualAgents:
                     except EngineError as exc:
                         log.info("virtual agent %s: %s", user_id, exc)
                 elif state == "logged_out":
-                    if view.get("phone_notice") in ENGINE_CALLS_BACK:
-                        continue          # the engine is calling the phone again: wait, as a person would
                     break
             await clock.sleep(1.0)

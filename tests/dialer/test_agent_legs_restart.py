@@ -1,6 +1,7 @@
-"""After an Asterisk restart the engine calls the agents' phones again by itself (a few tries, on its clock)
-and the agent's panel says what is happening; an agent who signed out on purpose is left alone. On the
-real engine and the simulated PBX over TCP, whose restart hangs up every channel as Asterisk 22 does."""
+"""After an Asterisk restart the agents stay signed in and the engine calls their phones again by itself
+(a few tries, on its clock); the agent's panel says what is happening; an agent who signed out on purpose
+is left alone. The agent machine's part is pure; the rest runs on the real engine and the simulated PBX
+over TCP, whose restart hangs up every channel as Asterisk 22 does."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from typing import Any
 import pytest
 
 from campaigns.model import DialMode
-from dialer.agent_legs import LostLeg, RestorePolicy, cut_by_link_loss
+from dialer import agents as ag
+from dialer.agent_legs import RestorePolicy, as_cut_by_pbx
+from dialer.agents import Agent, AgentState
+from dialer.calls import Pool, PoolKind
 from dialer.clock import RealClock
+from dialer.effects import AgentLost, IllegalTransition, Originate
+from dialer.pbx_port import CTX_AGENT, FailReason, LegFailed, LegHungUp, LegKind, OriginateRequest
 from dialer.system import run_system
 from simulations.pbx import PbxConfig
 from simulations.virtual_agents import virtual_phone
@@ -34,11 +40,54 @@ def test_a_cut_phone_is_called_again_three_times_two_four_and_eight_seconds_apar
         RestorePolicy(tries=0)
 
 
-def test_only_a_leg_lost_shortly_before_its_servers_link_went_down_counts_as_cut_by_the_pbx() -> None:
-    lost = LostLeg(agent_id=7, server="pbx1", at=100.0)
-    assert cut_by_link_loss(lost, server="pbx1", link_down_at=101.1, window_s=5.0)      # i4: Shutdown 1.1 s later
-    assert not cut_by_link_loss(lost, server="pbx1", link_down_at=130.0, window_s=5.0)  # the agent hung up
-    assert not cut_by_link_loss(lost, server="pbx2", link_down_at=101.1, window_s=5.0)  # another server
+def test_a_leg_that_ended_while_its_link_was_down_counts_as_cut_by_the_pbx() -> None:
+    hung_up = LegHungUp("pbx1", 1.0, "dl-a", 16)
+    assert as_cut_by_pbx(hung_up, link_down=True).pbx_cut and as_cut_by_pbx(hung_up, link_down=False) == hung_up
+    failed = LegFailed("pbx1", 1.0, "dl-a", FailReason.OTHER)
+    assert as_cut_by_pbx(failed, link_down=True).reason is FailReason.PBX_CUT
+
+
+def _phone(leg: str) -> OriginateRequest:
+    return OriginateRequest(leg_id=leg, kind=LegKind.AGENT, dial_string="PJSIP/agent3", context=CTX_AGENT,
+                            exten="agent-3", timeout_s=20.0)
+
+
+def _ready() -> Agent:
+    agent = Agent(3, pools=frozenset({Pool(PoolKind.CAMPAIGN, 7)}))
+    agent, _ = ag.step(agent, ag.Login(_phone("dl-1")), 0.0)
+    agent, _ = ag.step(agent, ag.LegUp(), 1.0)
+    return agent
+
+
+def test_a_phone_the_pbx_cut_keeps_the_agent_signed_in_waiting_to_be_called_again() -> None:
+    agent, effects = ag.step(_ready(), ag.LegDown(pbx_cut=True), 5.0)
+    assert agent.state is AgentState.CONNECTING and agent.awaiting_phone and agent.leg_id is None and effects == ()
+    agent, effects = ag.step(agent, ag.Redial(_phone("dl-2")), 9.0)
+    assert agent.leg_id == "dl-2" and effects[0] == Originate(_phone("dl-2"))
+    failed, _ = ag.step(agent, ag.LegDown(), 9.5)                  # this try failed: still waiting
+    assert failed.state is AgentState.CONNECTING and failed.awaiting_phone and failed.leg_id is None
+    back, _ = ag.step(agent, ag.LegUp(), 10.0)
+    assert back.state is AgentState.READY and not back.awaiting_phone
+    gone, _ = ag.step(failed, ag.GiveUp(), 30.0)
+    assert gone.state is AgentState.LOGGED_OUT and not gone.awaiting_phone
+    with pytest.raises(IllegalTransition):
+        ag.step(_ready(), ag.Redial(_phone("dl-3")), 5.0)          # only a phone the PBX cut is re-dialled
+    hung_up, _ = ag.step(_ready(), ag.LegDown(), 5.0)              # the agent hung up: signed out, as before
+    assert hung_up.state is AgentState.LOGGED_OUT
+
+
+def test_an_agent_cut_mid_call_wraps_up_first_and_a_paused_one_is_paused_again() -> None:
+    agent, _ = ag.step(_ready(), ag.Reserve(11), 2.0)
+    agent, _ = ag.step(agent, ag.CustomerJoined(11), 2.1)
+    agent, effects = ag.step(agent, ag.LegDown(pbx_cut=True), 5.0)
+    assert agent.state is AgentState.WRAP_UP and agent.awaiting_phone and effects == (AgentLost(11, 3),)
+    agent, _ = ag.step(agent, ag.Dispose("call_back"), 9.0)
+    assert agent.state is AgentState.CONNECTING and agent.awaiting_phone and agent.leg_id is None
+    paused, _ = ag.step(_ready(), ag.Pause("lunch"), 2.0)
+    paused, _ = ag.step(paused, ag.LegDown(pbx_cut=True), 5.0)
+    paused, _ = ag.step(paused, ag.Redial(_phone("dl-2")), 9.0)
+    paused, _ = ag.step(paused, ag.LegUp(), 10.0)
+    assert paused.state is AgentState.PAUSED and paused.pause_reason == "lunch"
 
 
 @pytest.fixture
@@ -96,34 +145,42 @@ async def test_after_an_asterisk_restart_the_agents_phones_are_called_again_and_
         assert states[agent_id]["state"] == "ready"
         assert phones.count(virtual_phone(agent_id)) == 2          # signed in once by hand, once by the engine
         assert _notices(seen[agent_id]) == ["phone_pbx_restarting", "phone_reconnecting", "phone_reconnected"], seen[agent_id]
-        assert ("logged_out", "phone_pbx_restarting") in seen[agent_id]   # the panel said why it was signed out
+        assert "logged_out" not in [state for state, _ in seen[agent_id]]   # nobody had to sign in again
+        assert ("connecting", "phone_pbx_restarting") in seen[agent_id]
     assert states[left]["state"] == "logged_out" and states[left]["phone_notice"] is None
     assert phones.count(virtual_phone(left)) == 1 and _notices(seen[left]) == []
 
 
 async def test_the_engine_gives_up_after_three_tries_and_tells_the_agent_to_sign_in_again(
         services, preview_campaign) -> None:
+    from dialer import users
+
     scenario = preview_campaign
     cid, agent_id = scenario.campaign.id, scenario.agent_ids[0]
     seen: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    await users.update_user(services.pool, user_id=agent_id, phone_dial_string=virtual_phone(agent_id))
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=2), engine_id="legs-test",
                           tick_s=0.5) as system:
         engine = system.engine
-        await _signed_in(engine, [agent_id], cid)
-        await engine.campaign_pause(cid)                # each try is refused: "this campaign is not running"
+        await until(lambda: cid in engine.campaigns)
+        await engine.agent_login(agent_id, cid)          # the agent's own phone
+        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
         watcher = asyncio.create_task(_watch(engine, agent_id, seen))
+        # meanwhile the agent's phone was changed to a number that does not exist: every try fails
+        await users.update_user(services.pool, user_id=agent_id, phone_dial_string="Local/0000@sim-customer")
         started = time.monotonic()
         await system.sim.faults.restart()               # type: ignore[union-attr]
         await until(lambda: engine.agent_state(agent_id).get("phone_notice") == "phone_gave_up")
         took_s = (time.monotonic() - started) * SPEED
         final = engine.agent_state(agent_id)
-        await engine.campaign_start(cid)
         await engine.agent_login(agent_id, cid, phone_dial_string=virtual_phone(agent_id))   # the person, again
         await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
         after = engine.agent_state(agent_id)
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
-    assert final["state"] == "logged_out"
+    states = [state for state, _ in seen[agent_id]]
+    states = [state for i, state in enumerate(states) if i == 0 or states[i - 1] != state]
+    assert final["state"] == "logged_out" and states == ["ready", "connecting", "logged_out", "connecting", "ready"]
     assert _notices(seen[agent_id]) == ["phone_pbx_restarting", "phone_reconnecting", "phone_gave_up"]
     assert took_s >= 2 + 4 + 8                           # three tries, 2, 4 and 8 s apart on the engine's clock
     assert after["phone_notice"] is None                 # signing in again clears it
