@@ -85,7 +85,7 @@ class Pacing:
     """Pacer settings handed to ``pacing.make_pacer``."""
 
     ratio: float = 1.0               # power mode: lines per ready agent
-    target_abandon: float = 0.03     # predictive mode: abandonment budget (fraction of answered calls)
+    target_abandon: float = 0.03     # predictive and power modes: abandonment cap (fraction of live answers)
 
     def __post_init__(self) -> None:
         if not 0 < self.target_abandon < 1 or self.ratio <= 0:

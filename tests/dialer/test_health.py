@@ -133,3 +133,39 @@ async def test_a_campaign_whose_safe_harbor_message_the_pbx_lacks_is_refused_and
             assert unchecked.status_code == 200
             assert "could not be checked" in unchecked.json()["warnings"][0]
             assert "no PBX connected" in unchecked.json()["warnings"][0]
+
+
+async def test_with_one_of_two_asterisks_down_healthz_is_200_degraded_and_the_banner_names_it(
+        services, browser_client, make_user) -> None:
+    from dialer.ami.adapter import AmiAdapter
+    from dialer.ami.config import AmiServerConfig
+    from dialer.clock import RealClock
+    from dialer.engine import Engine
+    from simulations.pbx import SimulatedPbx
+
+    pbxes = [SimulatedPbx(PbxConfig(seed=n)) for n in (1, 2)]
+    for pbx in pbxes:
+        await pbx.start(host="127.0.0.1", port=0)
+    adapter = AmiAdapter([AmiServerConfig(name=f"pbx{n}", host="127.0.0.1", port=pbx.port, username="dialer",
+                                          secret="dialer-secret", max_channels=10, backoff_initial_s=0.05,
+                                          backoff_max_s=0.3)
+                          for n, pbx in enumerate(pbxes, start=1)], clock=RealClock())
+    await adapter.start()
+    services.extras["engine"] = Engine(pool=services.pool, pbx=adapter, clock=RealClock(), engine_id="two-pbx")
+    try:
+        await pbxes[1].faults.stop()
+        await until(lambda: [s.up for s in adapter.statistics()] == [True, False])
+        health = await browser_client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json()["status"] == "degraded"
+        assert health.json()["pbx"] | {"detail": ""} == {"status": "degraded", "up": ["pbx1"], "down": ["pbx2"],
+                                                         "detail": ""}
+        lead = await make_user(Role.TEAM_LEAD)
+        await sign_in(browser_client, lead.username)
+        page = (await browser_client.get("/campaigns")).text
+        assert "Some PBX servers are down; calls go through the others" in page and "pbx2 down" in page
+    finally:
+        services.extras.pop("engine", None)
+        await adapter.close()
+        for pbx in pbxes:
+            await pbx.stop()
