@@ -22,6 +22,7 @@ import asyncpg
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
 from dialer import call_records, db, lead_store, takeover
+from dialer.agents import AgentState
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
 from dialer.calls import CallOutcome
@@ -123,10 +124,27 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
             # keeps a last sync from running beside the shutdown on the same connection
             control_task.cancel()
             await asyncio.gather(control_task, return_exceptions=True)
+        await sign_out_idle_agents(engine)
         await engine.close()
         await adapter.close()
         if sim is not None:
             await sim.stop()
+
+
+async def sign_out_idle_agents(engine: Engine, *, timeout_s: float = 5.0) -> None:
+    """A planned stop: agents waiting for a call are signed out and their phones hung up, so no phone sits in
+    a conference that nobody will ever fill. Agents with a call keep it (the conversation goes on in the
+    PBX; the next engine adopts it)."""
+    idle = [a.agent_id for a in engine.agents.values()
+            if a.state in (AgentState.READY, AgentState.PAUSED, AgentState.CONNECTING)]
+    for agent_id in idle:
+        try:
+            await engine.agent_logout(int(agent_id))
+        except (OSError, asyncpg.PostgresError, PbxError) as exc:
+            log.warning("could not sign out agent %s at shutdown: %s", agent_id, exc)
+    if idle:
+        log.info("signed out %d idle agents at shutdown", len(idle))
+        await engine.drain(timeout_s=timeout_s)
 
 
 async def watch_other_engines(system: DialerSystem, *, every_s: float) -> None:

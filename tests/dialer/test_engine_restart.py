@@ -452,3 +452,30 @@ async def test_a_customer_waiting_for_an_agent_when_the_engine_dies_hears_safe_h
         assert len(answers) == 1 and len(abandons) == 1            # the pacer's seed counts it too
         settled = await services.pool.fetchrow("SELECT last_abandoned_at FROM leads WHERE id = $1", lead.id)
         assert settled["last_abandoned_at"] is not None
+
+
+async def test_a_planned_stop_signs_out_waiting_agents_and_hangs_up_their_phones(services, db_pool,
+                                                                                 build_scenario) -> None:
+    """Found on a real Asterisk: after ``dialer serve`` stopped, every agent's phone sat in its conference
+    with music for good. A planned stop signs out agents waiting for a call; nothing is left on the PBX."""
+    async with outliving_pbx(services, speed=20.0) as sim:
+        scenario = await build_scenario(db_pool, leads=3, agents=2, now=services.clock.now(), mode=DialMode.PREVIEW,
+                                        dnc_share=0.0, outside_share=0.0)
+        cid = scenario.campaign.id
+        async with run_system(services, engine_id=ENGINE, tick_s=0.5) as system:
+            engine = system.engine
+            deadline = time.monotonic() + 30
+            while cid not in engine.campaigns:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            for agent_id in scenario.agent_ids:
+                await engine.agent_login(agent_id, cid, phone_dial_string=virtual_phone(agent_id))
+            await engine.agent_pause(scenario.agent_ids[1], "lunch")
+            while not all(engine.agent_state(a)["state"] in ("ready", "paused") for a in scenario.agent_ids):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            phones = {id(c.leg) for c in sim.channels() if c.leg is not None and c.leg.kind == "agent"}
+            assert len(phones) == 2
+        assert engine.errors == []
+        assert [c.name for c in sim.channels() if c.leg is not None and c.leg.kind == "agent"] == []
+        assert await db_pool.fetchval("SELECT count(*) FROM agent_sessions") == 0
