@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from dialer.ami.adapter import AmiAdapter
+from dialer.ami.config import AmiServerConfig
+from dialer.clock import RealClock
+from dialer.pbx_port import PbxError
 from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.pbx.actions import HANDLERS
 from simulations.pbx.channels import DIALPLAN
@@ -116,6 +120,22 @@ async def test_without_the_command_write_class_the_command_action_is_permission_
     pong = await probe.action("Ping")  # the session goes on
     assert pong.get("Ping") == "Pong"
     await _stop(pbx, probe)
+
+
+async def test_the_engines_sound_check_says_the_user_lacks_command_instead_of_calling_the_sound_missing(tmp_path):
+    conf = _shipped_with(tmp_path, WRITE_LINE, "write = system,call,originate,reporting\n")
+    pbx = SimulatedPbx(PbxConfig(seed=7, manager_conf_path=conf))
+    await pbx.start(host="127.0.0.1", port=0)
+    server = AmiServerConfig(name="pbx1", host="127.0.0.1", port=pbx.port, username="dialer",
+                             secret="dialer-secret", max_channels=10, action_timeout_s=2.0)
+    adapter = AmiAdapter([server], clock=RealClock())
+    await adapter.start()
+    try:
+        with pytest.raises(PbxError, match="Permission denied.*write = command"):
+            await adapter.sound_exists("please-try-call-later")
+    finally:
+        await adapter.close()
+        await pbx.stop()
 
 
 async def test_a_write_reporting_user_gets_the_recorded_replies(tmp_path):
