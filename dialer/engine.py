@@ -111,6 +111,7 @@ class Engine:
         self._agent_queues: dict[int, list[asyncio.Queue[dict[str, Any]]]] = {}
         self.errors: list[BaseException] = []
         self.agent_notices: dict[int, str] = {}           # agent -> i18n key of what its panel must say
+        self._signing_in: set[int] = set()                # agents whose sign-in is under way
         self.control: Any = None          # dialer.control.CampaignControl, set by the composition root
 
     # --- background work ------------------------------------------------------------------------
@@ -462,8 +463,18 @@ class Engine:
         if campaign_id not in self.campaigns:
             raise EngineError("this campaign is not running")
         current = self.agents.get(user_id)
-        if current is not None and current.state is not AgentState.LOGGED_OUT:
+        # two sign-ins at once (two tabs, a panel that reconnects) must not both pass and call the phone
+        # twice, leaving a leg nobody follows: the second is refused while the first is under way
+        if user_id in self._signing_in or (current is not None and current.state is not AgentState.LOGGED_OUT):
             raise EngineError("you are already signed in")
+        self._signing_in.add(user_id)
+        try:
+            await self._sign_in(user_id, campaign_id, current, phone_dial_string)
+        finally:
+            self._signing_in.discard(user_id)
+
+    async def _sign_in(self, user_id: int, campaign_id: int, current: Agent | None,
+                       phone_dial_string: str | None) -> None:
         phone = await self.agent_phone(user_id, phone_dial_string)
         self.agent_notices.pop(user_id, None)
         request = self.agent_phone_request(user_id, campaign_id, phone)
