@@ -4,13 +4,15 @@ A user has a secret, ``read`` classes (the events it receives), ``write`` classe
 send) and ``eventfilter`` lines. ``classes_of`` parses a class list as manager.c ``get_perm`` does (its
 ``ast_instring``: no spaces after the commas; ``all`` is every class). ``ACTION_CLASSES`` holds the
 class each action is registered with in the Asterisk 22 source (``ast_manager_register_xml*``): a user
-needs one of them, or gets ``Permission denied``. ``EventFilter`` is one advanced or legacy filter
+needs one of them, or gets ``Permission denied``. ``deny``/``permit`` lines are an ACL (main/acl.c: the last
+rule that matches the peer's address decides; no rule allows). ``EventFilter`` is one advanced or legacy filter
 (manager.c ``manager_add_filter``) and ``should_send`` applies a user's filters as ``should_send_event``.
 Used by the simulated PBX's sessions and by tests/asterisk/test_manager_conf.py.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -208,6 +210,24 @@ def should_send(filters: Iterable[EventFilter], text: str) -> bool:
     return not any(f.matches(text) for f in excludes)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_acl(key: str, value: str) -> list[tuple[bool, Network]]:
+    """main/acl.c ``append_ha_core``: ``permit``/``deny`` = ``[!]addr[/mask]`` (a dotted mask or a prefix
+    length), several separated by commas; ``!`` inverts the rule. Returns (allows, network) rules."""
+    rules = []
+    for item in value.split(","):
+        item = item.strip()
+        allows = key.lower().startswith("p") != item.startswith("!")
+        try:
+            network = ipaddress.ip_network(item.removeprefix("!"), strict=False)
+        except ValueError as exc:
+            raise ManagerConfError(f"invalid ACL '{value}' ({exc}): Asterisk deletes the user") from exc
+        rules.append((allows, network))
+    return rules
+
+
 @dataclass(frozen=True, slots=True)
 class ManagerUser:
     """One ``[user]`` section of manager.conf."""
@@ -217,6 +237,21 @@ class ManagerUser:
     read: frozenset[str] = NO_CLASS
     write: frozenset[str] = NO_CLASS
     filters: tuple[EventFilter, ...] = ()
+    acl: tuple[tuple[bool, Network], ...] = ()  # deny/permit rules in file order
+
+    def permits(self, address: str) -> bool:
+        """Whether the user may log in from ``address`` (main/acl.c ``ast_apply_ha``: the last match wins)."""
+        try:
+            peer = ipaddress.ip_address(address)
+        except ValueError:
+            return not self.acl
+        if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
+            peer = peer.ipv4_mapped
+        allowed = True
+        for allows, network in self.acl:
+            if peer.version == network.version and peer in network:
+                allowed = allows
+        return allowed
 
 
 def everything(username: str, secret: str) -> ManagerUser:
@@ -233,6 +268,7 @@ def parse_manager_conf(text: str) -> dict[str, ManagerUser]:
     section = ""
     values: dict[str, str] = {}
     filters: list[EventFilter] = []
+    acl: list[tuple[bool, Network]] = []
 
     def close() -> None:
         if section and section != "general":
@@ -242,6 +278,7 @@ def parse_manager_conf(text: str) -> dict[str, ManagerUser]:
                 classes_of(values["read"]) if "read" in values else NO_CLASS,
                 classes_of(values["write"]) if "write" in values else NO_CLASS,
                 tuple(filters),
+                tuple(acl),
             )
 
     for number, raw in enumerate(text.splitlines(), 1):
@@ -252,7 +289,7 @@ def parse_manager_conf(text: str) -> dict[str, ManagerUser]:
             if not re.fullmatch(r"\[[^\[\]]+\]", line):
                 raise ManagerConfError(f"line {number}: section header {line!r} is not supported")
             close()
-            section, values, filters = line[1:-1].strip(), {}, []
+            section, values, filters, acl = line[1:-1].strip(), {}, [], []
             continue
         if "=" not in line or not section:
             raise ManagerConfError(f"line {number}: {line!r} is not 'name = value' inside a section")
@@ -262,6 +299,11 @@ def parse_manager_conf(text: str) -> dict[str, ManagerUser]:
             try:
                 filters.append(parse_filter(key, value))
             except (ManagerConfError, re.error) as exc:
+                raise ManagerConfError(f"line {number}: {exc}") from exc
+        elif key.lower() in ("deny", "permit") and section != "general":
+            try:
+                acl.extend(parse_acl(key, value))
+            except ManagerConfError as exc:
                 raise ManagerConfError(f"line {number}: {exc}") from exc
         else:
             values[key.lower()] = value

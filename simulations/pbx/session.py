@@ -208,7 +208,9 @@ class AmiSession(asyncio.Protocol):
         cfg = self.pbx.config
         user, secret, key = req.get("Username") or "", req.get("Secret"), req.get("Key")
         account = cfg.manager_users.get(user)
-        if account is None or not account.secret:  # manager.c: an unknown user or one with no secret
+        peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+        # manager.c: an unknown user, one with no secret, or an address its deny/permit lines refuse
+        if account is None or not account.secret or (peer and not account.permits(peer[0])):
             ok = False
         elif key is not None and self.challenge is not None:
             expected = hashlib.md5((self.challenge + account.secret).encode()).hexdigest()

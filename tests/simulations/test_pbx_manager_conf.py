@@ -100,6 +100,19 @@ def test_a_filter_line_asterisk_would_not_take_is_refused():
         parse_manager_conf("[u]\nsecret = s\neventfilter(name(Cdr)) = x\n")
 
 
+async def test_a_user_whose_permit_lines_exclude_the_address_cannot_log_in(tmp_path):
+    conf = _shipped_with(tmp_path, "permit = 127.0.0.1/255.255.255.255\n", "permit = 10.0.0.7/255.255.255.255\n")
+    pbx = SimulatedPbx(PbxConfig(seed=7, manager_conf_path=conf, auth_fail_delay_real_s=0.05))
+    await pbx.start(host="127.0.0.1", port=0)
+    probe = AmiProbe()
+    await probe.connect("127.0.0.1", pbx.port)
+    reply = await probe.login("dialer", "dialer-secret")  # the right secret, from a refused address
+    assert (reply.get("Response"), reply.get("Message")) == ("Error", "Authentication failed")
+    await asyncio.wait_for(probe.closed.wait(), 2.0)
+    await probe.close()
+    await pbx.stop()
+
+
 def test_every_action_the_simulator_answers_has_the_class_asterisk_registers_it_with():
     assert set(HANDLERS) <= set(ACTION_CLASSES)
 
