@@ -211,6 +211,39 @@ async def _calls_hangups(manager_conf: Path) -> list[str]:
     return names
 
 
+async def test_every_event_goes_out_under_the_class_its_privilege_header_names():
+    """Read classes are enforced on the class the PBX emits an event with: it must be the one Asterisk
+    prints (``Privilege: call,all``), or a user without ``call`` would still get it."""
+    pbx, probe = await _logged_in(hold_limit_s=30.0)
+    seen: list[tuple[str, str]] = []
+    sink = pbx.switch.sink
+
+    def watch(text: str, cls: str) -> None:
+        seen.append((cls, text))
+        sink(text, cls)
+
+    pbx.switch.sink = watch
+    agent = {"Context": "dialer-agent", "Exten": "a1", "Priority": "1", "Async": "true"}
+    await probe.action("Originate", Channel="Local/a1@sim-agent-phone", ChannelId="ag-1", **agent,
+                       Variable="DIALER_AGENT_ID=a1")
+    await probe.wait_for(lambda m: m.event == "ConfbridgeJoin" and m.get("Uniqueid") == "ag-1")
+    await probe.action("Originate", Channel="Local/1103@sim-customer", Context="dialer-customer", Exten="s",
+                       Priority="1", ChannelId="cu-1", Async="true",
+                       Variable="DIALER_LEG_ID=cu-1,DIALER_CALL_ID=c-1,DIALER_AMD=1")
+    ready = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady", timeout=10)
+    await probe.action("Redirect", Channel=ready.get("Channel"), Context="dialer-connect", Exten="a1",
+                       Priority="1")
+    await probe.wait_for(lambda m: m.event == "ConfbridgeJoin" and m.get("Uniqueid") == "cu-1", timeout=10)
+    await probe.action("Hangup", Channel="/^Local/")
+    await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == "ag-1", timeout=10)
+    names = {text.split("\r\n", 1)[0][7:] for _, text in seen}
+    assert {"Newchannel", "VarSet", "UserEvent", "ConfbridgeJoin", "BridgeEnter", "Hangup"} <= names
+    for cls, text in seen:
+        privilege = next(line for line in text.split("\r\n") if line.startswith("Privilege: "))
+        assert privilege.removeprefix("Privilege: ").split(",")[0] == cls, text.split("\r\n", 1)[0]
+    await _stop(pbx, probe)
+
+
 async def test_a_user_without_the_call_read_class_gets_no_hangup_events(tmp_path):
     with_call = await _calls_hangups(SHIPPED_MANAGER_CONF)
     assert with_call.count("Hangup") == 2 and "OriginateResponse" in with_call
