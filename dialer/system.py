@@ -133,17 +133,24 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
 
 async def sign_out_idle_agents(engine: Engine, *, timeout_s: float = 5.0) -> None:
     """A planned stop: agents waiting for a call are signed out and their phones hung up, so no phone sits in
-    a conference that nobody will ever fill. Agents with a call keep it (the conversation goes on in the
-    PBX; the next engine adopts it)."""
+    a conference that nobody will ever fill; so are the phones of agents in wrap-up (their customer is gone,
+    and no engine will take their disposition). Agents with a customer keep the call (the conversation goes
+    on in the PBX; the next engine adopts it)."""
     idle = [a.agent_id for a in engine.agents.values()
             if a.state in (AgentState.READY, AgentState.PAUSED, AgentState.CONNECTING)]
+    wrapping = [a.leg_id for a in engine.agents.values() if a.state is AgentState.WRAP_UP and a.leg_id]
     for agent_id in idle:
         try:
             await engine.agent_logout(int(agent_id))
         except (OSError, asyncpg.PostgresError, PbxError) as exc:
             log.warning("could not sign out agent %s at shutdown: %s", agent_id, exc)
-    if idle:
-        log.info("signed out %d idle agents at shutdown", len(idle))
+    for leg_id in wrapping:
+        try:
+            await engine.pbx.hangup(leg_id)
+        except PbxError as exc:
+            log.warning("could not hang up the phone of an agent in wrap-up at shutdown: %s", exc)
+    if idle or wrapping:
+        log.info("signed out %d idle agents and hung up %d phones in wrap-up at shutdown", len(idle), len(wrapping))
         await engine.drain(timeout_s=timeout_s)
 
 
