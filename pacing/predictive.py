@@ -50,7 +50,8 @@ class PredictiveSettings:
     hour_cap: float = 0.045           # cap over the last rolling hour
     marginal_limit: float = 0.03      # max chance a marginal call's live connect is abandoned
     initial_allowance: float = 0.0    # abandons allowed before any answer
-    grace_s: float = 2.0              # an answered call may wait this long for an agent
+    grace_s: float = 1.5              # an answered call may wait this long for an agent (the engine's
+                                      # deadline, dialer.calls.SAFE_HARBOR_S: 2 s less the Redirect's margin)
     supply_trust: float = 0.5         # scales how far ahead agents are counted as freeing (1: fully)
     grid_s: tuple[float, ...] = (1.0, 3.0, 6.0, 9.0, 13.0, 18.0, 26.0)  # look-aheads, seconds
     warmup_attempts: int = 20         # progressive until this many dial outcomes ...

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dialer.calls import SAFE_HARBOR_S
 from simulations.call_model import CustomerModel, LogNormal
 
 
@@ -50,7 +51,7 @@ class Scenario:
     inbound: Inbound = field(default_factory=Inbound)
     trunk_lines: int | None = None
     amd: bool = False
-    grace_s: float = 2.0
+    grace_s: float = SAFE_HARBOR_S     # the engine's safe-harbor deadline (2 s less the Redirect's margin)
     decide_every_s: float = 1.0
     seeds: tuple[int, ...] = (1, 2, 3)
     pacers: tuple[PacerSpec, ...] = (
@@ -134,7 +135,7 @@ def scenario_from_dict(data: dict[str, Any], *, default_name: str = "scenario") 
         ),
         "trunk_lines": camp.get("trunk_lines"),
         "amd": bool(camp.get("amd", False)),
-        "grace_s": float(camp.get("grace_s", 2.0)),
+        "grace_s": float(camp.get("grace_s", SAFE_HARBOR_S)),
         "decide_every_s": float(camp.get("decide_every_s", 1.0)),
     }
     if "seeds" in camp:
