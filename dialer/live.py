@@ -1,4 +1,5 @@
-"""What supervisors and agents see live: counts by state, dial rate, connects, the pacer's last word.
+"""What supervisors and agents see live: counts by state, a row per signed-in agent, dial rate, connects,
+the pacer's last word.
 
 ``LiveBoard`` is told of every call and agent change by the engine and keeps rolling counters in
 memory; abandonment over 24 h and 30 days comes from the call records (set by the runners).
@@ -82,6 +83,32 @@ class LiveBoard:
                 "pending_pause": agent.pending_pause, "campaign_id": self.engine.agent_campaign.get(user_id),
                 "call": call_view, "phone_notice": engine.legs.notice(user_id)}
 
+    def agent_rows(self) -> list[dict[str, Any]]:
+        """The wallboard's row per signed-in agent: state and time in it, pause code (or the pause asked
+        for after the call), campaign, current call, calls and talk time today. Names are the web layer's."""
+        engine = self.engine
+        now = engine.clock.monotonic()
+        rows = []
+        for agent in engine.agents.values():
+            if agent.state is AgentState.LOGGED_OUT:
+                continue
+            campaign_id = engine.agent_campaign.get(agent.agent_id)
+            view = engine.campaigns.get(campaign_id) if campaign_id is not None else None
+            call = engine.calls.get(agent.call_id) if agent.call_id is not None else None
+            rows.append({
+                "agent_id": agent.agent_id, "state": agent.state.value,
+                "in_state_s": round(agent.time_in_state(now), 1),
+                "pause_reason": agent.pause_reason, "pending_pause": agent.pending_pause,
+                "pending_logout": agent.pending_logout,
+                "campaign_id": campaign_id, "campaign": view.name if view is not None else None,
+                "call": None if call is None else {
+                    "call_id": str(call.call_id), "state": call.state.value,
+                    "number": engine.call_context.get(call.call_id, {}).get("number"),
+                    "connected_s": round(now - call.connected_at, 1) if call.connected_at else None},
+                "calls_today": agent.calls_today, "talk_s": round(agent.talk_s),
+            })
+        return sorted(rows, key=lambda row: row["agent_id"])
+
     def snapshot(self) -> dict[str, Any]:
         engine = self.engine
         now = engine.clock.monotonic()
@@ -93,6 +120,7 @@ class LiveBoard:
         return {
             "agents": dict(agents_by_state),
             "agents_logged_in": sum(agents_by_state.values()),
+            "agent_rows": self.agent_rows(),
             "calls": dict(calls_by_state),
             "calls_in_flight": in_flight,
             "calls_waiting": calls_by_state.get(CallState.WAITING.value, 0),

@@ -1,4 +1,6 @@
-"""The live wallboard for supervisors: the page, and a server-sent event stream of ``engine.subscribe_live()``.
+"""The live wallboard for supervisors: the page, a server-sent event stream of ``engine.subscribe_live()``
+with a row per signed-in agent (named here), and a team lead's pause or sign-out of an agent from its row
+(each one kept in ``dialer.supervision``'s audit trail, done or refused).
 
 The stream re-checks the viewer's session every ``RECHECK_S`` seconds (a screen left on the wall
 stops when its session expires or its role changes, with an ``expired`` event), and waits for the
@@ -10,29 +12,92 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from admin_ui.app import render
 from admin_ui.auth import TeamLead, authenticate_connection, services_of
 from admin_ui.health import engine_pbx_health, pbx_banner
 from admin_ui.i18n import translator
-from agents_ws.engine_link import running_engine
+from agents_ws.engine_link import engine_method, running_engine
+from dialer import supervision
+from dialer.engine_api import EngineError
 from dialer.users import Role
 
 router = APIRouter()
 RECHECK_S = 30.0
 AGENT_STATES = ("ready", "reserved", "on_call", "wrap_up", "paused", "connecting")
+ROW_TEXTS = ("wb_agent", "wb_state", "wb_in_state", "wb_pause_code", "campaign", "wb_call", "wb_calls_today",
+             "wb_talk_today", "wb_actions", "wb_pause", "wb_sign_out", "wb_no_agents", "wb_then_pause",
+             "wb_then_sign_out", "wb_confirm_sign_out", "wb_done_pause", "wb_done_sign_out", "not_done")
+
+
+class Names:
+    """Display names of the agents on the board, read once per agent."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, str] = {}
+
+    async def fill(self, request: Request, state: dict[str, Any]) -> dict[str, Any]:
+        rows = state.get("agent_rows") or []
+        missing = [r["agent_id"] for r in rows if r["agent_id"] not in self.known]
+        if missing:
+            self.known.update(await supervision.display_names(services_of(request).pool, missing))
+        for row in rows:
+            row["name"] = self.known.get(row["agent_id"], f"#{row['agent_id']}")
+        return state
 
 
 @router.get("/wallboard", response_class=HTMLResponse)
 async def wallboard_page(request: Request, user: TeamLead) -> HTMLResponse:
     engine = running_engine(request)
-    live = engine.live_state() if engine is not None else None
-    banner = pbx_banner(translator(user.language), engine_pbx_health(services_of(request).extras))
-    return render(request, "wallboard.html", user, live=live, agent_states=AGENT_STATES, pbx_banner=banner)
+    live = await Names().fill(request, engine.live_state()) if engine is not None else None
+    t = translator(user.language)
+    banner = pbx_banner(t, engine_pbx_health(services_of(request).extras))
+    actions = await supervision.recent_actions(services_of(request).pool, limit=10)
+    texts = ({k: t(k) for k in ("live_lost", "engine_down", "session_over", *ROW_TEXTS)}
+             | {f"st_{s}": t(f"st_{s}") for s in (*AGENT_STATES, "logged_out")}
+             | {"dials_calls": t("dials_calls", calls="{calls}")})
+    return render(request, "wallboard.html", user, live=live, agent_states=AGENT_STATES, pbx_banner=banner,
+                  actions=actions, row_texts=texts)
+
+
+async def _act_on_agent(request: Request, user: TeamLead, agent_id: int, action: str, reason: str) -> JSONResponse:
+    """Pause or sign out another agent through the engine, and keep it in the audit trail either way."""
+    services = services_of(request)
+    t = translator(user.language)
+    engine = running_engine(request)
+    agent = getattr(engine, "agents", {}).get(agent_id) if engine is not None else None
+    problem = ""
+    try:
+        if agent is None or agent.state.value == "logged_out":
+            raise EngineError(t("wb_not_signed_in"))
+        if action == "pause":
+            await engine_method(engine, "agent_pause")(agent_id, reason)
+        else:
+            await engine_method(engine, "agent_logout")(agent_id)
+    except EngineError as exc:
+        problem = str(exc)
+    if agent is not None:   # a real agent of the engine: kept whether done or refused
+        await supervision.record_action(services.pool, at=services.clock.now(), actor_id=user.id, agent_id=agent_id,
+                                        action=action, reason=reason, result=problem)
+    if problem:
+        raise HTTPException(409, f"{t('not_done')} {problem}")
+    return JSONResponse({"done": True, "message": t(f"wb_done_{action}")})
+
+
+@router.post("/wallboard/agents/{agent_id}/pause")
+async def pause_agent(request: Request, user: TeamLead, agent_id: int,
+                      reason: Annotated[str, Form(max_length=60)] = "") -> JSONResponse:
+    t = translator(user.language)
+    return await _act_on_agent(request, user, agent_id, "pause", reason.strip() or t("wb_pause_by_lead"))
+
+
+@router.post("/wallboard/agents/{agent_id}/sign-out")
+async def sign_out_agent(request: Request, user: TeamLead, agent_id: int) -> JSONResponse:
+    return await _act_on_agent(request, user, agent_id, "sign_out", "")
 
 
 def _event(data: dict[str, Any], name: str | None = None) -> str:
@@ -51,6 +116,7 @@ async def wallboard_stream(request: Request, user: TeamLead) -> StreamingRespons
 
     async def events() -> AsyncIterator[str]:
         checked = time.monotonic()
+        names = Names()
         engine = running_engine(request)
         while engine is None:
             yield _event({"running": False}, "down")
@@ -67,7 +133,7 @@ async def wallboard_stream(request: Request, user: TeamLead) -> StreamingRespons
                     yield _event({}, "expired")
                     return
             banner = pbx_banner(t, engine_pbx_health(services.extras))   # "" when every PBX is up
-            yield _event({"running": True, **state, "pbx_banner": banner})
+            yield _event({"running": True, **(await names.fill(request, state)), "pbx_banner": banner})
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
