@@ -26,6 +26,14 @@ from campaigns.windows import ALWAYS, PROFILES, Schedule, WindowProfile, is_zone
 # relative to Asterisk's sounds folder; the engine sets it on each customer leg as DIALER_SAFE_HARBOR.
 DEFAULT_SAFE_HARBOR = "please-try-call-later"
 _SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
+# What reaches Asterisk is checked here, at save time, so a campaign never starts with a setting the PBX
+# would refuse or cut (see dialer/ami/header_values.py for how values travel). The trunk template is an
+# Originate Channel: Tech/resource with no blank, comma, quote, '|', '&' or non-ASCII character; the only
+# placeholders are {number} and {digits}. A caller id is a number, "name" <number> or name <number>: the
+# name may hold any text but a line break or '<' '>' (commas, quotes, '|' and Vietnamese arrive whole).
+_TRUNK_TEMPLATE = re.compile(r"[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_+.@:;=#*/{}~-]+")
+_CALLER_ID = re.compile(r'\s*(?:"(?P<quoted>.*)"|(?P<bare>[^"<>]*?))\s*<(?P<number>[^<>]*)>\s*')
+_CALLER_NUMBER = re.compile(r"\+?[0-9*#]{1,20}")
 
 
 class DialMode(str, enum.Enum):
@@ -194,7 +202,15 @@ class Campaign:
         if not self.name.strip() or len(self.name) > 200:
             raise CampaignError("a campaign needs a name of 1-200 characters")
         if "{number}" not in self.trunk_template and "{digits}" not in self.trunk_template:
-            raise CampaignError("the trunk template must contain {number} (or {digits}), e.g. PJSIP/{number}@carrier")
+            raise CampaignError("trunk_template: the trunk template must contain {number} (or {digits}), "
+                                "e.g. PJSIP/{number}@carrier")
+        bare_template = self.trunk_template.replace("{number}", "1").replace("{digits}", "1")
+        if not _TRUNK_TEMPLATE.fullmatch(bare_template) or "{" in bare_template or "}" in bare_template:
+            raise CampaignError(
+                f"trunk_template: {self.trunk_template!r} is not a dial string Asterisk can originate; use "
+                "Technology/resource with {number} or {digits} and no blank, comma, quote, '|', '&', other {...} "
+                "or accented letter, e.g. PJSIP/{number}@carrier")
+        _check_caller_id(self.caller_id)
         if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
             raise CampaignError(f"unknown region {self.default_region!r}; use an ISO code such as FR or US")
         if not is_zone(self.timezone):
@@ -205,12 +221,29 @@ class Campaign:
         for part in self.safe_harbor_message.split("&") if self.safe_harbor_message.strip() else ():
             if not _SOUND_NAME.fullmatch(part.strip()) or ".." in part:
                 raise CampaignError(
-                    f"safe_harbor_message: {part.strip()!r} is not a sound name; use names from Asterisk's sounds "
-                    f"folder without extension, e.g. {DEFAULT_SAFE_HARBOR} or custom/our-message, joined by &")
+                    f"safe_harbor_message: {part.strip()!r} is not a sound name Playback can take (no blank, comma, "
+                    f"quote, '|' or accented letter); use names from Asterisk's sounds folder without extension, "
+                    f"e.g. {DEFAULT_SAFE_HARBOR} or custom/our-message, joined by &")
         codes = [d.code for d in self.dispositions]
         if len(codes) != len(set(codes)):
             raise CampaignError("disposition codes must be unique")
         return self
+
+
+def _check_caller_id(caller_id: str) -> None:
+    """Refuse (``CampaignError`` naming caller_id) a caller id Asterisk would not read whole."""
+    if not caller_id.strip():
+        return
+    m = _CALLER_ID.fullmatch(caller_id)
+    number = m.group("number").strip() if m else caller_id.strip()
+    name = (m.group("quoted") if m and m.group("quoted") is not None else (m.group("bare") if m else "")) or ""
+    if any(ord(c) < 32 or ord(c) == 127 for c in caller_id):
+        raise CampaignError("caller_id: a line break or control character cannot be sent to Asterisk")
+    if not _CALLER_NUMBER.fullmatch(number):
+        raise CampaignError(f"caller_id: {caller_id!r} needs a number (digits, an optional +), as +15551234567 "
+                            'or "Our company" <+15551234567>')
+    if "<" in name or ">" in name or len(name) > 80:
+        raise CampaignError("caller_id: the name may not contain < or > and is at most 80 characters")
 
 
 @dataclass(frozen=True, slots=True)

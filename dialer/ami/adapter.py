@@ -22,6 +22,7 @@ from typing import Self
 from dialer.ami.config import AmiServerConfig
 from dialer.ami.connection import AmiConnection
 from dialer.ami.errors import AmiActionError, AmiError, AmiLinkError, AmiLoginError
+from dialer.ami.header_values import caller_id_header, check_line, variable_header
 from dialer.ami.message import AmiMessage
 from dialer.ami.translate import Translator, other_channel_id
 from dialer.clock import Clock
@@ -217,6 +218,10 @@ class AmiAdapter:
 
     async def set_var(self, leg_id: str, name: str, value: str) -> None:
         server, channel = self._channel(leg_id)
+        try:    # Setvar's Value is not split at commas; only a line break (header injection) is refused
+            check_line("Value", value)
+        except ValueError as exc:
+            raise PbxError(f"setvar {name} on {leg_id}: {exc}") from None
         await self._act(server, "Setvar", [("Channel", channel), ("Variable", name), ("Value", value)])
 
     async def get_var(self, leg_id: str, name: str) -> str | None:
@@ -320,15 +325,14 @@ class AmiAdapter:
     def _originate_headers(request: OriginateRequest) -> list[tuple[str, str]]:
         headers = [("Channel", request.dial_string), ("Context", request.context), ("Exten", request.exten),
                    ("Priority", "1"), ("Timeout", str(int(request.timeout_s * 1000)))]
-        if request.caller_id:
-            headers.append(("CallerID", request.caller_id))
-        headers += [("ChannelId", request.leg_id), ("OtherChannelId", other_channel_id(request.leg_id)),
-                    ("Async", "true"), ("Variable", f"{VAR_LEG_ID}={request.leg_id}")]
-        for name, value in request.variables.items():
-            # Asterisk splits a Variable header at commas; line breaks would inject headers
-            if any(c in name + value for c in ",\r\n") or "=" in name or not name:
-                raise PbxError(f"originate {request.leg_id}: channel variable {name}={value!r} cannot be sent")
-            headers.append(("Variable", f"{name}={value}"))
+        try:  # values escaped so Asterisk reads them whole (commas, quotes, UTF-8): see header_values
+            if request.caller_id:
+                headers.append(("CallerID", caller_id_header(request.caller_id)))
+            headers += [("ChannelId", request.leg_id), ("OtherChannelId", other_channel_id(request.leg_id)),
+                        ("Async", "true"), ("Variable", variable_header(VAR_LEG_ID, request.leg_id))]
+            headers += [("Variable", variable_header(name, value)) for name, value in request.variables.items()]
+        except ValueError as exc:
+            raise PbxError(f"originate {request.leg_id}: {exc}") from None
         for _, value in headers:
             if "\r" in value or "\n" in value:
                 raise PbxError(f"originate {request.leg_id}: a line break in {value!r}")
