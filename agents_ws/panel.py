@@ -19,7 +19,7 @@ from admin_ui.auth import AgentUser, authenticate_connection, services_of
 from admin_ui.i18n import translator
 from agents_ws import leads
 from agents_ws.engine_link import running_engine
-from agents_ws.panel_strings import PANEL_KEYS
+from agents_ws.panel_strings import PANEL_KEYS, agent_message
 from agents_ws.session import CLOSE_EXPIRED, CLOSE_FORBIDDEN, PanelSession
 from agents_ws.tabs import TabRegistry
 from dialer.users import Role
@@ -67,7 +67,8 @@ async def panel_socket(ws: WebSocket) -> None:
     sent = ws.query_params.get("csrf", "")
     csrf_ok = user.via != "cookie" or (bool(sent) and hmac.compare_digest(sent, user.csrf_token))
     if not _same_origin(ws) or not csrf_ok or not user.has_role(Role.AGENT):
-        await ws.send_json({"type": "error", "message": "this connection is not allowed", "request": None})
+        await ws.send_json({"type": "error", "message": agent_message("this connection is not allowed", user.language),
+                            "request": None})
         await ws.close(CLOSE_FORBIDDEN)
         return
     await PanelSession(ws, user, tab_registry(ws)).run()

@@ -1,6 +1,17 @@
-"""The interface strings the panel's script needs (their text is in ``admin_ui.i18n``, per language)."""
+"""The interface strings the panel's script needs (their text is in ``admin_ui.i18n``, per language), and the
+translation of what the server tells an agent (``agent_message``), so the panel shows no English to an agent
+who reads Vietnamese.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any
+
+from admin_ui.i18n import translator
+from dialer.calls import CallOutcome
+
+OUTCOME_KEYS = tuple(f"outcome_{outcome.value}" for outcome in CallOutcome)
 
 PANEL_KEYS = (
     "st_logged_out", "st_connecting", "st_ready", "st_reserved", "st_on_call", "st_wrap_up", "st_paused",
@@ -13,3 +24,70 @@ PANEL_KEYS = (
     # calls a phone a PBX restart cut again
     "phone_unreachable", "phone_pbx_restarting", "phone_reconnecting", "phone_reconnected", "phone_gave_up",
 )
+
+# What the engine and the panel's server say to an agent (dialer.engine, dialer.control, agents_ws), each
+# with the ``admin_ui.i18n`` key of its text; named groups are the values of the text's placeholders.
+AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), key) for pattern, key in (
+    (r"you are not signed in to a campaign", "err_not_signed_in"),
+    (r"this campaign is not running", "err_campaign_not_running"),
+    (r"you are already signed in", "err_already_signed_in"),
+    (r"no phone is set for you: ask an admin to set your phone's dial string", "err_no_phone"),
+    (r"your phone is not connected yet: answer it first", "err_phone_not_connected"),
+    (r"you have no call to hang up", "err_no_call_to_hang_up"),
+    (r"this call is not waiting for a disposition", "err_not_waiting_disposition"),
+    (r"unknown disposition '(?P<code>.*)'; choose one of (?P<codes>.*)", "err_unknown_disposition"),
+    (r"you have no call to transfer", "err_no_call_to_transfer"),
+    (r"transfer to one agent or one number", "err_transfer_one_target"),
+    (r"that agent is not ready to take a call", "err_agent_not_ready"),
+    (r"campaign control is not running in this process", "err_engine_not_running"),
+    (r"the dialer engine is not running; try again in a moment", "err_engine_not_running"),
+    (r"this version of the engine cannot (?P<what>.*) yet", "err_engine_cannot"),
+    (r"'(?P<number>.*)' is not a phone number in international form \(\+33\.\.\., \+1\.\.\.\): .*",
+     "err_not_international"),
+    (r"'(?P<number>.*)' is not a valid phone number", "err_invalid_number"),
+    (r"there is no campaign (?P<id>\d+)", "err_no_campaign"),
+    (r"your campaign no longer exists", "err_campaign_gone"),
+    (r"campaign not started: (?P<why>.*)", "err_campaign_not_started"),
+    (r"you can dial only when ready or paused, with no call", "err_dial_when"),
+    (r"this lead is not in your campaign", "err_lead_not_yours"),
+    (r"not allowed to dial this number now: (?P<why>.*)", "err_dial_refused"),
+    (r"the panel is open in another tab; use that tab or take over here", "err_other_tab"),
+    (r"this could not be done; the problem has been logged", "err_logged"),
+    (r"your role no longer allows the agent panel", "err_role"),
+    (r"you are not assigned to this campaign", "err_not_assigned"),
+    (r"sign in to a campaign first", "err_sign_in_first"),
+    (r"unknown time zone '(?P<zone>.*)'", "err_unknown_zone"),
+    (r"the callback time is not a date and time", "err_callback_not_time"),
+    (r"the callback time is in the past", "err_callback_past"),
+    (r"that agent does not work in this campaign", "err_agent_not_in_campaign"),
+    (r"this connection is not allowed", "err_connection_not_allowed"),
+    (r"invalid message.*", "err_invalid_message"),
+    # agents_ws.crm
+    (r"the campaign's CRM address is not an http\(s\) URL", "err_crm_not_http"),
+    (r"the CRM did not answer within (?P<seconds>[\d.]+) s", "err_crm_timeout"),
+    (r"the CRM could not be reached \((?P<why>.*)\)", "err_crm_unreachable"),
+    (r"the CRM answered with HTTP (?P<status>\d+)", "err_crm_http"),
+))
+ERROR_KEYS = tuple(dict.fromkeys(key for _, key in AGENT_ERRORS))
+
+
+def agent_message(text: str, language: str) -> str:
+    """``text`` (a message of the engine or the panel's server) in the agent's ``language``; a message not in
+    ``AGENT_ERRORS`` is shown as is after a translated "this could not be done"."""
+    if language == "en":
+        return text
+    t = translator(language)
+    for pattern, key in AGENT_ERRORS:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return t(key, **found.groupdict())
+    return t("err_refused", detail=text)
+
+
+def translated(message: dict[str, Any], language: str) -> dict[str, Any]:
+    """A server -> panel message with its text for the agent (an error's, a failed CRM answer's) in ``language``."""
+    if message.get("type") == "error" and isinstance(message.get("message"), str):
+        return {**message, "message": agent_message(message["message"], language)}
+    if message.get("type") == "crm" and isinstance(message.get("error"), str):
+        return {**message, "error": agent_message(message["error"], language)}
+    return message

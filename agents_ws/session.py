@@ -22,6 +22,7 @@ from admin_ui.auth import CurrentUser, authenticate_connection, services_of
 from agents_ws import leads, protocol
 from agents_ws.crm import fetch_crm
 from agents_ws.engine_link import engine_method, running_engine
+from agents_ws.panel_strings import translated
 from agents_ws.protocol import ProtocolError
 from agents_ws.tabs import TabRegistry
 from campaigns.windows import is_zone, local_time_to_utc
@@ -53,6 +54,7 @@ class PanelSession:
 
     # --- transport ------------------------------------------------------------------------------
     async def send(self, message: dict[str, Any]) -> None:
+        message = translated(message, self.user.language)   # what the agent reads, in the agent's language
         async with self._send_lock:
             await self.ws.send_json(message)
 

@@ -80,6 +80,9 @@ OutcomeListener = Callable[[Call], Awaitable[None]]
 ChangeListener = Callable[[Call, Call], None]
 
 
+TRANSFER_PAUSE = "transfer"   # the pause reason of an agent talking to a transferred customer (a panel key)
+
+
 class Engine:
     """Live calls and agents of one engine process, driven by PBX events, timers and API calls."""
 
@@ -102,6 +105,7 @@ class Engine:
         self.reserved_for: dict[int, int] = {}              # manual/preview call -> the agent who placed it
         self.transferred_to: dict[str, int] = {}             # customer leg -> the agent it was transferred to
         self.transfer_pops: dict[int, dict[str, Any]] = {}   # receiving agent -> the call it shows meanwhile
+        self.transfer_owner: dict[int, int] = {}             # call transferred to an agent -> that agent (disposes it)
         self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
@@ -245,7 +249,8 @@ class Engine:
             elif isinstance(effect, AgentLost):
                 self.apply_call(effect.call_id, calls.AgentGone(effect.agent_id))
             elif isinstance(effect, CloseCall):
-                self.apply_call(effect.call_id, calls.WrapUpDone(effect.disposition))
+                if effect.call_id not in self.transfer_owner:   # else the receiving agent closes it
+                    self.apply_call(effect.call_id, calls.WrapUpDone(effect.disposition))
             elif isinstance(effect, RecordOutcome):
                 self.finished_at[effect.call.call_id] = self.clock.monotonic()
                 io.append(effect)
@@ -535,6 +540,11 @@ class Engine:
 
     async def hangup(self, user_id: int) -> None:
         agent = self._agent(user_id)
+        received = self._received_transfer(user_id)
+        if received is not None and received["transfer"]["stage"] == "talking":
+            leg = next(leg for leg, to in self.transferred_to.items() if to == user_id)
+            await self._quietly(self.pbx.hangup(leg))
+            return
         call = self.calls.get(agent.call_id) if agent.call_id is not None else None
         if call is None or call.state is not CallState.CONNECTED:
             raise EngineError("you have no call to hang up")
@@ -542,6 +552,10 @@ class Engine:
 
     async def set_disposition(self, user_id: int, disposition: DispositionInput) -> None:
         agent = self._agent(user_id)
+        received = self._received_transfer(user_id)
+        if received is not None and received["call_id"] == str(disposition.call_id):
+            await self._dispose_transferred(user_id, disposition, received)
+            return
         if agent.state is not AgentState.WRAP_UP or agent.call_id != int(disposition.call_id):
             raise EngineError("this call is not waiting for a disposition")
         campaign = self.campaigns.get(self.agent_campaign.get(user_id, -1))
@@ -558,10 +572,11 @@ class Engine:
     async def transfer(self, user_id: int, *, to_agent_id: int | None = None, to_number: str | None = None) -> None:
         """Blind transfer of the agent's customer to a ready agent or an external number.
 
-        The customer leaves this agent (whose call goes to wrap-up as usual); a receiving agent is paused
-        with the reason "transfer" while it talks, so the router gives it no other call meanwhile; its panel
-        shows the call (the lead's pop) meanwhile, and it is ready again as soon as the customer leaves its
-        conference or hangs up.
+        To a number, the customer leaves this agent, whose call goes to wrap-up as usual. To an agent, the
+        receiving agent owns the call from then on: it is paused with the reason "transfer" (the router gives
+        it no other call meanwhile), its panel shows the call with the sending agent's name, it can hang up,
+        and when the customer is gone it sets the call's disposition and notes, then is ready again; the
+        sending agent is done with the call (ready again, the call counted in its day).
         """
         agent = self._agent(user_id)
         call = self.calls.get(agent.call_id) if agent.call_id is not None else None
@@ -573,10 +588,13 @@ class Engine:
             target = self.agents.get(to_agent_id)
             if target is None or target.state is not AgentState.READY:
                 raise EngineError("that agent is not ready to take a call")
-            self.transfer_pops[to_agent_id] = call_view_of(call.call_id, "transferred",
-                                                           self.call_context.get(call.call_id, {}), None)
+            sender = await self.pool.fetchval("SELECT display_name FROM users WHERE id = $1", user_id)
+            pop = call_view_of(call.call_id, "transferred", self.call_context.get(call.call_id, {}), None)
+            pop["transfer"] = {"from_agent_id": user_id, "from_name": sender or "", "stage": "talking"}
+            self.transfer_pops[to_agent_id] = pop
             self.transferred_to[call.leg_id] = to_agent_id
-            self.apply_agent(to_agent_id, agents_mod.Pause(f"transfer from agent {user_id}"))
+            self.transfer_owner[call.call_id] = to_agent_id
+            self.apply_agent(to_agent_id, agents_mod.Pause(TRANSFER_PAUSE))
             context, exten = CTX_CONNECT, conference_name(to_agent_id)
         else:
             number = _e164(to_number or "")
@@ -587,16 +605,45 @@ class Engine:
         self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_agent_id or to_number
         await self.pbx.redirect(call.leg_id, context=context, exten=exten)
         self.apply_call(call.call_id, calls.CustomerHungUp(0))
+        if to_agent_id is not None and self.agents[user_id].state is AgentState.WRAP_UP:
+            self.apply_agent(user_id, agents_mod.Dispose(TRANSFER_PAUSE))   # its CloseCall waits for the receiver
+
+    def _received_transfer(self, user_id: int) -> dict[str, Any] | None:
+        """The transferred call this agent received and has not disposed of yet, if any."""
+        pop = self.transfer_pops.get(user_id)
+        return pop if pop is not None and "transfer" in pop else None
 
     def _end_transfer(self, leg_id: str) -> None:
-        """The transferred customer is gone: its receiving agent, still paused for it, is ready again."""
+        """The transferred customer is gone: its receiving agent, still paused for it, now sets the disposition."""
         agent_id = self.transferred_to.pop(leg_id)
-        self.transfer_pops.pop(agent_id, None)
-        agent = self.agents.get(agent_id)
-        if agent is not None and agent.state is AgentState.PAUSED and (agent.pause_reason or "").startswith("transfer"):
-            self.apply_agent(agent_id, agents_mod.Resume())
+        pop = self.transfer_pops.get(agent_id)
+        if pop is not None and "transfer" in pop:
+            pop["transfer"] = {**pop["transfer"], "stage": "wrap_up"}
+            pop["state"] = "wrap_up"
+        self._publish_agent(agent_id)
+
+    async def _dispose_transferred(self, user_id: int, disposition: DispositionInput, pop: dict[str, Any]) -> None:
+        """The receiving agent's disposition closes the transferred call; the agent is ready again."""
+        if pop["transfer"]["stage"] != "wrap_up":
+            raise EngineError("this call is not waiting for a disposition")
+        call_id = int(disposition.call_id)
+        context = self.call_context.get(call_id, {})
+        campaign = self.campaigns.get(context.get("campaign_id") or self.agent_campaign.get(user_id, -1))
+        if campaign is not None and disposition.code not in campaign.dispositions:
+            raise EngineError(f"unknown disposition {disposition.code!r}; choose one of {', '.join(campaign.dispositions)}")
+        if disposition.notes:
+            await call_records.set_notes(self.pool, call_id=call_id, notes=disposition.notes)
+        context["callback"] = disposition if disposition.callback_at is not None else None
+        context["disposed_by"] = user_id
+        self.transfer_pops.pop(user_id, None)
+        self.transfer_owner.pop(call_id, None)
+        if call_id in self.calls and self.calls[call_id].state is CallState.WRAP_UP:
+            self.apply_call(call_id, calls.WrapUpDone(disposition.code))
+        agent = self.agents.get(user_id)
+        if agent is not None and agent.state is AgentState.PAUSED and agent.pause_reason == TRANSFER_PAUSE:
+            self.apply_agent(user_id, agents_mod.Resume())
         else:
-            self._publish_agent(agent_id)
+            self._publish_agent(user_id)
 
     # --- campaign control and preview/manual dialling (dialer.control) --------------------------------
     def _control(self) -> Any:

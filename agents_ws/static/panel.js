@@ -2,7 +2,16 @@
 (function () {
   "use strict";
   var T = window.PANEL_T || {};
-  function t(key) { return T[key] || key; }
+  function t(key, values) {
+    var text = T[key] || key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    return text;
+  }
+  function has(key) { return Object.prototype.hasOwnProperty.call(T, key); }
+  // a pause reason: one of the panel's own (a key), else the text the team lead gave it
+  function pauseLabel(reason) { return has("pause_" + reason) ? t("pause_" + reason) : reason; }
+  // the call this agent received by transfer and has not disposed of yet: {from_agent_id, from_name, stage}
+  function received() { return (state.call && state.call.transfer) || null; }
   function $(id) { return document.getElementById(id); }
   function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -101,7 +110,7 @@
   function render() {
     var s = state.state || "logged_out";
     var badge = $("st-state");
-    badge.textContent = t("st_" + s) + (s === "paused" && state.pause_reason ? " · " + state.pause_reason : "");
+    badge.textContent = t("st_" + s) + (s === "paused" && state.pause_reason ? " · " + pauseLabel(state.pause_reason) : "");
     badge.className = "state-badge badge " + s;
     document.body.setAttribute("data-state", s);
     $("st-calls").textContent = String(state.calls_today || 0);
@@ -114,13 +123,19 @@
     $("search-box").hidden = !working || s === "connecting";
     $("callbacks-box").hidden = !working || s === "connecting";
     $("preview-box").hidden = !(working && campaign && campaign.dial_mode === "preview");
-    toggle("btn-hangup", s === "on_call");
+    var xfer = received();
+    toggle("btn-hangup", s === "on_call" || !!(xfer && xfer.stage === "talking"));
     toggle("btn-ready", s === "paused");
     toggle("btn-pause", s === "ready" || s === "on_call" || s === "wrap_up" || s === "reserved");
-    toggle("btn-dispose", s === "wrap_up");
+    toggle("btn-dispose", s === "wrap_up" || !!(xfer && xfer.stage === "wrap_up"));
     $("pop").hidden = !pop;
     $("idle").hidden = !!pop;
-    if (pop && state.call) { $("pop-call-state").textContent = t("st_" + s); }
+    if (pop && state.call) {
+      $("pop-call-state").textContent = xfer ? t(xfer.stage === "talking" ? "transfer_talking" : "transfer_wrap_up") : t("st_" + s);
+    }
+    var from = $("pop-transfer");
+    from.hidden = !(pop && xfer);
+    from.textContent = xfer ? t("transferred_from", {name: xfer.from_name || String(xfer.from_agent_id)}) : "";
   }
   function toggle(id, on) {
     var e = $(id);
@@ -137,7 +152,7 @@
     fields.textContent = "";
     if (lead) {
       var rows = [[t("attempts"), lead.attempts]];
-      if (lead.postal_code) rows.push(["postal_code", lead.postal_code]);
+      if (lead.postal_code) rows.push([t("postal_code"), lead.postal_code]);
       Object.keys(lead.fields || {}).forEach(function (k) { rows.push([k, lead.fields[k]]); });
       rows.forEach(function (r) { var tr = el("tr"); tr.appendChild(el("th", r[0])); tr.appendChild(el("td", String(r[1]))); fields.appendChild(tr); });
     }
@@ -151,9 +166,11 @@
       history.appendChild(head);
       m.history.forEach(function (h) {
         var tr = el("tr");
+      var labels = {};   // the campaign's disposition labels, by code
+      ((m.campaign && m.campaign.dispositions) || []).forEach(function (d) { labels[d.code] = d.label; });
         tr.appendChild(el("td", (h.originated_at || "").replace("T", " ").slice(0, 16)));
-        tr.appendChild(el("td", h.outcome || ""));
-        tr.appendChild(el("td", h.disposition || ""));
+        tr.appendChild(el("td", h.outcome ? t("outcome_" + h.outcome) : ""));
+        tr.appendChild(el("td", h.disposition ? (labels[h.disposition] || h.disposition) : ""));
         tr.appendChild(el("td", h.notes || ""));
         tr.appendChild(el("td", h.agent || ""));
         history.appendChild(tr);

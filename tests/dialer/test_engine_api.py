@@ -91,10 +91,11 @@ async def test_an_agent_calls_a_lead_transfers_it_and_schedules_a_callback(servi
     assert skipped["next_attempt_at"] > services.clock.now()       # and not offered again at once
 
 
-async def test_a_call_transferred_to_another_agent_pauses_it_until_the_customer_leaves(
+async def test_the_agent_who_receives_a_transfer_hangs_up_and_sets_the_disposition_and_notes(
         services, preview_campaign) -> None:
     scenario = preview_campaign
     first, second = scenario.agent_ids
+    sender_name = await services.pool.fetchval("SELECT display_name FROM users WHERE id = $1", first)
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=ALWAYS_ANSWERS),
                           engine_id="api-transfer", tick_s=0.5) as system:
         engine = system.engine
@@ -110,18 +111,34 @@ async def test_a_call_transferred_to_another_agent_pauses_it_until_the_customer_
         with pytest.raises(EngineError, match="not ready"):
             await engine.transfer(first, to_agent_id=first)
         await engine.transfer(first, to_agent_id=second)
-        assert engine.agent_state(second)["state"] == "paused"
-        await until(lambda: engine.agent_state(first)["state"] == "wrap_up")
+        # the sender is done with the call: ready again, the call counted in its day, no disposition asked
+        await until(lambda: engine.agent_state(first)["state"] == "ready")
+        assert engine.agent_state(first)["calls_today"] == 1 and engine.agent_state(first)["call"] is None
         assert system.sim is not None
         await until(lambda: any(ch.uniqueid == leg and ch.bridge is not None and ch.bridge.conference == f"agent-{second}"
                                 for ch in system.sim.channels()))
         receiving = engine.agent_state(second)
-        assert receiving["state"] == "paused"                       # talking with the customer,
-        assert receiving["call"]["lead_id"] == lead["lead_id"]      # whose lead its panel shows
-        await engine.pbx.hangup(leg)                                 # the customer is done
+        assert receiving["state"] == "paused" and receiving["pause_reason"] == "transfer"   # no other call meanwhile
+        assert receiving["call"]["lead_id"] == lead["lead_id"]                              # its panel shows the lead
+        assert receiving["call"]["transfer"] == {"from_agent_id": first, "from_name": sender_name, "stage": "talking"}
+        with pytest.raises(EngineError, match="not waiting for a disposition"):
+            await engine.set_disposition(second, DispositionInput(call_id, "sale"))
+        await engine.hangup(second)                                   # the receiving agent ends the call
+        await until(lambda: not any(ch.uniqueid == leg for ch in system.sim.channels()))
+        await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
+        assert engine.agent_state(second)["state"] == "paused"       # still no other call: it is writing notes
+        assert int(call_id) in engine.calls and not engine.calls[int(call_id)].terminal
+        with pytest.raises(EngineError, match="unknown disposition"):
+            await engine.set_disposition(second, DispositionInput(call_id, "nonsense"))
+        await engine.set_disposition(second, DispositionInput(call_id, "sale", notes="took over from the first agent"))
         await until(lambda: engine.agent_state(second)["state"] == "ready")
         assert engine.agent_state(second)["call"] is None
-        assert engine.transferred_to == {}
+        assert engine.transferred_to == {} and engine.transfer_owner == {}
+        await until(lambda: engine.calls.get(int(call_id)) is None or engine.calls[int(call_id)].terminal)
+        await engine.drain()
+    record = await services.pool.fetchrow("SELECT outcome, disposition, notes FROM call_records WHERE id=$1",
+                                          int(call_id))
+    assert dict(record) == {"outcome": "handled", "disposition": "sale", "notes": "took over from the first agent"}
 
 
 async def test_an_agent_without_a_running_campaign_is_told_so(services, preview_campaign) -> None:
