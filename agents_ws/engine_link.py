@@ -36,3 +36,8 @@ def engine_method(engine: Any | None, name: str) -> Callable[..., Any]:
         if callable(method):
             return method  # type: ignore[no-any-return]
     raise EngineError(f"this version of the engine cannot {name.replace('_', ' ')} yet")
+
+
+def panel_watch(engine: Any | None) -> Any | None:
+    """The engine's ``dialer.presence.PanelWatch`` (told when an agent's panels open and close), if it has one."""
+    return getattr(engine, "panels", None) if engine is not None else None

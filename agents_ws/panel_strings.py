@@ -23,6 +23,12 @@ PANEL_KEYS = (
     # the state's ``phone_notice``: the phone could not be reached, or (dialer.agent_legs.Notice) the engine
     # calls a phone a PBX restart cut again
     "phone_unreachable", "phone_pbx_restarting", "phone_reconnecting", "phone_reconnected", "phone_gave_up",
+    # the agent is not really there (dialer.presence): paused as its panel went away, or signed out as its phone did
+    "pause_disconnected", "paused_disconnected", "phone_hung_up",
+    "skip", "postal_code",
+    # a call received by transfer (dialer.engine.Engine.transfer): who sent it, talking, then the disposition
+    "pause_transfer", "transferred_from", "transfer_talking", "transfer_wrap_up",
+    *OUTCOME_KEYS,
 )
 
 # What the engine and the panel's server say to an agent (dialer.engine, dialer.control, agents_ws), each

@@ -5,6 +5,13 @@ re-authenticated, role-checked, validated, and checked against the campaigns the
 to before it reaches the engine) and ``_pump`` forwards every change of the agent's state. When a
 call reaches the agent, the pop (lead, history, dispositions) is sent at once and the external CRM
 is fetched in the background; its answer follows as a ``crm`` message.
+
+Presence: a third loop, ``_heartbeat``, sends ``{"type": "heartbeat"}`` every third of the grace period
+(``settings.panel_grace_s``, on the one clock); the panel answers with a ``ping``. A panel silent for the
+whole grace period (network lost) is closed with ``CLOSE_SILENT``. The engine's ``PanelWatch``
+(``dialer.presence``) is told when this panel opens and closes (a silent one: as of when it was last
+heard), and pauses the agent once all its panels have been gone for the grace period; a state paused for
+that reason carries ``notice: "paused_disconnected"`` (an ``admin_ui.i18n`` key the panel shows).
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ from fastapi import WebSocket, WebSocketDisconnect
 from admin_ui.auth import CurrentUser, authenticate_connection, services_of
 from agents_ws import leads, protocol
 from agents_ws.crm import fetch_crm
-from agents_ws.engine_link import engine_method, running_engine
+from agents_ws.engine_link import engine_method, panel_watch, running_engine
 from agents_ws.panel_strings import translated
 from agents_ws.protocol import ProtocolError
 from agents_ws.tabs import TabRegistry
 from campaigns.windows import is_zone, local_time_to_utc
+from dialer.agents import DISCONNECTED
 from dialer.engine_api import DispositionInput, EngineError
 from dialer.users import Role
 from dnc.errors import InvalidNumber
@@ -34,6 +42,7 @@ from dnc.numbers import normalise
 log = logging.getLogger(__name__)
 CLOSE_EXPIRED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_SILENT = 4408       # the panel stopped answering heartbeats
 
 
 class SessionEnded(Exception):
@@ -51,6 +60,9 @@ class PanelSession:
         self.campaign_id: int | None = None           # the campaign the agent is signed in to
         self._send_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.last_heard = self.services.clock.monotonic()   # the last message from the panel
+        self._silent_s = 0.0                          # how long the panel had been silent when it was closed
+        self._watch: Any = None                       # the engine's PanelWatch, once told this panel is open
 
     # --- transport ------------------------------------------------------------------------------
     async def send(self, message: dict[str, Any]) -> None:
@@ -69,17 +81,21 @@ class PanelSession:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._read())
                 group.create_task(self._pump())
+                group.create_task(self._heartbeat())
         except* (WebSocketDisconnect, SessionEnded):
             pass
         finally:
             for task in self._tasks:
                 task.cancel()
+            if self._watch is not None:
+                self._watch.closed(self.user.id, self.tab_id, silent_s=self._silent_s)
             await self.tabs.close(self.user.id, self.tab_id)
 
     # --- the agent's messages -------------------------------------------------------------------
     async def _read(self) -> None:
         while True:
             text = await self.ws.receive_text()
+            self.last_heard = self.services.clock.monotonic()
             await self._recheck_user()
             try:
                 message = protocol.parse_message(text)
@@ -245,12 +261,32 @@ class PanelSession:
         while engine is None:   # the engine starts after the web server: wait for it
             await self.services.clock.sleep(2.0)
             engine = running_engine(self.ws)
+        watch = panel_watch(engine)
+        if watch is not None:
+            watch.opened(self.user.id, self.tab_id)
+            self._watch = watch
         async for view in engine.subscribe_agent(self.user.id):
             await self._on_state(dict(view))
+
+    async def _heartbeat(self) -> None:
+        """Ask the panel for a sign of life every third of the grace period; close it when silent for all of it."""
+        clock = self.services.clock
+        grace_s = self.services.settings.panel_grace_s
+        while True:
+            await clock.sleep(grace_s / 3)
+            silent_s = clock.monotonic() - self.last_heard
+            if silent_s >= grace_s:
+                log.info("panel %s of user %s silent for %.1f s: closing it", self.tab_id, self.user.id, silent_s)
+                self._silent_s = silent_s
+                await self.ws.close(CLOSE_SILENT)
+                raise SessionEnded()
+            await self.send({"type": "heartbeat"})
 
     async def _on_state(self, view: dict[str, Any]) -> None:
         view["type"] = "state"
         view["engine"] = True
+        if view.get("state") == "paused" and view.get("pause_reason") == DISCONNECTED:
+            view["notice"] = "paused_disconnected"
         if view.get("campaign_id") is not None:
             self.campaign_id = int(view["campaign_id"])
         call = view.get("call")

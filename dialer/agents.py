@@ -19,7 +19,13 @@ Decisions:
   from RESERVED it is LOGGED_OUT and the call is told (``AgentLost``) so the router can find another
   agent; from ON_CALL the call is told and the agent goes to WRAP_UP with a pending logout, so the
   disposition can still be set in the panel before the agent is logged out.
-- Events follow the rule of ``dialer.calls``: facts (``LegUp``, ``LegDown``, ``CustomerJoined``,
+- An agent whose panels are all gone past the grace period (``PanelGone``, from ``dialer.presence``) is
+  paused with the reason ``DISCONNECTED`` (from READY at once; after the call, like any pause, from
+  CONNECTING, ON_CALL or WRAP_UP); RESERVED, the call is given back (``AgentLost``) and the agent paused
+  at once, so nobody is routed a call no panel shows. An agent already paused keeps its own reason. A
+  panel that comes back changes nothing (it reconnects by itself: only a person pressing Ready, told by
+  the panel why it was paused, proves someone is there).
+- Events follow the rule of ``dialer.calls``: facts (``LegUp``, ``LegDown``, ``PanelGone``, ``CustomerJoined``,
   ``CustomerLeft``, ``Release``, ``TimerFired``) not in the table are stale and ignored, as are those
   naming another call; commands (``Login``, ``Logout``, ``Pause``, ``Resume``, ``Reserve``, ``Dispose``)
   not in the table raise ``IllegalTransition``. ``Reserve`` is legal only in READY, so an agent can
@@ -58,6 +64,7 @@ from dialer.pbx_port import (
 )
 
 CONNECT_GRACE_S = 5.0   # after the phone's ring timeout, stop waiting for the leg to join
+DISCONNECTED = "disconnected"   # the pause reason of an agent whose panels are all gone (dialer.presence)
 
 
 class AgentState(enum.Enum):
@@ -151,6 +158,11 @@ class GiveUp:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelGone:
+    """Every panel of the agent has been gone longer than the grace period (``dialer.presence``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerJoined:
     call_id: CallId
 
@@ -171,7 +183,7 @@ class TimerFired:
 
 
 AgentEvent = (Login | Logout | Pause | Resume | Reserve | Dispose | Redial | GiveUp | LegUp | LegDown
-              | CustomerJoined | CustomerLeft | Release | TimerFired)
+              | PanelGone | CustomerJoined | CustomerLeft | Release | TimerFired)
 COMMANDS = (Login, Logout, Pause, Resume, Reserve, Dispose, Redial, GiveUp)
 Result = tuple[Agent, tuple[Effect, ...]]
 
@@ -319,6 +331,19 @@ def _resume(agent: Agent, ev: Resume, now: float) -> Result:
     return replace(agent, pending_pause=None), ()
 
 
+def _panel_gone(agent: Agent, ev: PanelGone, now: float) -> Result:
+    if agent.state is AgentState.RESERVED and agent.call_id is not None:
+        lost = AgentLost(agent.call_id, agent.agent_id)
+        if agent.pending_logout:
+            out, effects = _hang_up_and_leave(agent, now)
+            return out, (lost, *effects)
+        return _to(agent, AgentState.PAUSED, now, pause_reason=DISCONNECTED, pending_pause=None, call_id=None,
+                   ready_since=None), (lost,)
+    if agent.state is AgentState.PAUSED or agent.pending_pause is not None:
+        return agent, ()                  # paused already (or after the call), for the agent's own reason
+    return _pause(agent, Pause(DISCONNECTED), now)
+
+
 def _reserve(agent: Agent, ev: Reserve, now: float) -> Result:
     return _to(agent, AgentState.RESERVED, now, call_id=ev.call_id), ()
 
@@ -360,6 +385,7 @@ TRANSITIONS: dict[tuple[AgentState, type], Handler] = {
     **{(s, LegDown): _leg_down for s in _LOGGED_IN},
     **{(s, Logout): _logout for s in _LOGGED_IN},
     **{(s, Pause): _pause for s in _LOGGED_IN},
+    **{(s, PanelGone): _panel_gone for s in _LOGGED_IN},
     **{(s, Resume): _resume for s in (A.CONNECTING, A.RESERVED, A.ON_CALL, A.WRAP_UP, A.PAUSED)},
     (A.READY, Reserve): _reserve,
     (A.RESERVED, Release): _release,

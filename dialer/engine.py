@@ -72,6 +72,7 @@ from dialer.pbx_port import (
     conference_name,
     new_leg_id,
 )
+from dialer.presence import PanelWatch
 
 log = logging.getLogger(__name__)
 KEEP_FINISHED_S = 120.0          # a finished call stays in memory this long, to absorb late PBX events
@@ -110,6 +111,7 @@ class Engine:
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
         self.legs = AgentLegKeeper(self)                  # calls phones a PBX restart cut again
+        self.panels = PanelWatch(self)                    # pauses agents whose panels are all gone
         self.agent_phone_template: str | None = None      # settings.agent_phone_template, from the composition root
         self._tasks: set[asyncio.Task[Any]] = set()
         self._agent_queues: dict[int, list[asyncio.Queue[dict[str, Any]]]] = {}
@@ -186,6 +188,11 @@ class Engine:
                 log.warning("phone of agent %s could not be reached: %s %s", agent_id, event.reason.value,
                             event.detail)
                 self.agent_notices[agent_id] = "phone_unreachable"
+            agent = self.agents[agent_id]
+            if (isinstance(event, LegHungUp) and event.leg_id == agent.leg_id and not event.pbx_cut
+                    and not agent.pending_logout and not agent.awaiting_phone
+                    and agent.state is not AgentState.LOGGED_OUT):
+                self.agent_notices[agent_id] = "phone_hung_up"    # the agent is signed out: say why
             agent_event = agents_mod.from_pbx(event, self.agents[agent_id], self.call_of_leg)
             if agent_event is not None:
                 self.apply_agent(agent_id, agent_event)

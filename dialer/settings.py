@@ -7,15 +7,16 @@ must be set explicitly: there is no built-in default to forget about.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import string
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dialer.errors import SettingsError
 
@@ -54,11 +55,22 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     secret_key: str | None = None         # signs session cookies; required in production
-    session_max_age_s: int = Field(8 * 3600, ge=60)
+    session_max_age_s: int = Field(8 * 3600, ge=60)   # absolute: a session ends this long after sign-in
+    session_idle_s: int = Field(30 * 60, ge=60)        # sliding: a session unused this long ends
     admin_password: str | None = None     # first start: the admin's password (random if unset)
-    login_attempts_per_15min: int = Field(10, ge=1)
+    # Login limiter: per (username, address) this many failures are free, then each further one waits
+    # twice as long (2 s, 4 s, ... up to 15 min); per address, across usernames, this many failures in
+    # 15 minutes block the address for the rest of the window.
+    login_failures_before_delay: int = Field(3, ge=1)
+    login_attempts_per_15min: int = Field(50, ge=1)
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated in the
+    # environment); from any other peer the header is ignored.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ami_servers: list[AmiServer] = Field(default_factory=list)  # empty: the in-process simulated PBX
     speed: float = Field(1.0, gt=0)       # clock speed for demos and tests (1 = real time)
+    # An agent whose panels have all been gone (closed, or silent: no answer to the server's heartbeats)
+    # this long on the engine's clock is paused as "disconnected" and routed no call (dialer.presence).
+    panel_grace_s: float = Field(5.0, gt=0, le=300)
     # Dial strings on a real Asterisk (asterisk/README.md). A campaign has its own trunk; this one is the demo
     # campaign's: {number} is E.164 with '+', {digits} without it.
     trunk_template: str | None = None
@@ -77,6 +89,19 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join('{' + a + '}' for a in allowed)}")
         if not used:
             raise ValueError(f"must contain {' or '.join('{' + a + '}' for a in allowed)}")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(str(entry), strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
         return value
 
     @field_validator("database_url", "redis_url")

@@ -92,6 +92,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     await adapter.start()
     engine = Engine(pool=services.pool, pbx=adapter, clock=clock, engine_id=engine_id)
     engine.agent_phone_template = settings.agent_phone_template
+    engine.panels.grace_s = settings.panel_grace_s
     database_url = services.extras.get("database_url")
     dnc = DncChecker(clock=clock)
     async with services.pool.acquire() as conn:

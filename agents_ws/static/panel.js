@@ -17,7 +17,7 @@
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   var ws = null, backoff = 500, campaigns = {}, state = {state: "logged_out"}, since = Date.now();
-  var pop = null, active = true, bannerTimer = null, phoneNotice = null;
+  var pop = null, active = true, bannerTimer = null, phoneNotice = null, notice = null;
 
   function fmt(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
@@ -76,6 +76,7 @@
       case "callbacks": onCallbacks(m.items || []); break;
       case "tab": setActive(m.active); break;
       case "expired": sessionOver(); break;
+      case "heartbeat": send({type: "ping"}); break;   // the server closes a panel that stops answering
       case "error": banner(m.message); break;
       case "ok":
         if (m.request === "dispose") { banner(t("dispo_saved"), "ok"); }
@@ -102,6 +103,10 @@
     if ((m.phone_notice || null) !== phoneNotice) {   // the engine calls a phone a PBX restart cut again
       phoneNotice = m.phone_notice || null;
       if (phoneNotice) { banner(t(phoneNotice), phoneNotice === "phone_reconnected" ? "ok" : "error"); }
+    }
+    if ((m.notice || null) !== notice) {   // e.g. paused because this panel was disconnected
+      notice = m.notice || null;
+      if (notice) { banner(t(notice), "error"); }
     }
     if (!m.call && pop && m.state !== "wrap_up") { pop = null; }
     render();
@@ -161,13 +166,13 @@
     if (!m.history || !m.history.length) {
       var tr0 = el("tr"); tr0.appendChild(el("td", t("history_none"), "muted")); history.appendChild(tr0);
     } else {
+      var labels = {};   // the campaign's disposition labels, by code
+      ((m.campaign && m.campaign.dispositions) || []).forEach(function (d) { labels[d.code] = d.label; });
       var head = el("tr");
       [t("when"), t("outcome"), t("disposition"), t("notes"), t("agent")].forEach(function (h) { head.appendChild(el("th", h)); });
       history.appendChild(head);
       m.history.forEach(function (h) {
         var tr = el("tr");
-      var labels = {};   // the campaign's disposition labels, by code
-      ((m.campaign && m.campaign.dispositions) || []).forEach(function (d) { labels[d.code] = d.label; });
         tr.appendChild(el("td", (h.originated_at || "").replace("T", " ").slice(0, 16)));
         tr.appendChild(el("td", h.outcome ? t("outcome_" + h.outcome) : ""));
         tr.appendChild(el("td", h.disposition ? (labels[h.disposition] || h.disposition) : ""));
