@@ -7,12 +7,14 @@ are frozen rows the pages show as tables, charts and CSV. Abandonment for compli
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeAlias
 
 import asyncpg
 
+from campaigns.model import Campaign
 from dialer import call_records
 
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
@@ -67,6 +69,24 @@ async def by_disposition(conn: Conn, period: Period) -> list[DispositionRow]:
         f" FROM call_records r WHERE {_WHERE} AND r.outcome IS NOT NULL"
         " GROUP BY 1, 2 ORDER BY n DESC, result", *period.args)
     return [DispositionRow(r["result"], r["is_dispo"], r["n"]) for r in rows]
+
+
+def disposition_labels(campaigns: Sequence[Campaign], campaign_id: int | None) -> dict[str, str]:
+    """Disposition code -> the label agents pick it by: the chosen campaign's, else the first campaign that
+    has that code (campaigns may label one code differently; all-campaign reports take the first)."""
+    ordered = sorted(campaigns, key=lambda c: (c.id != campaign_id, c.id))
+    labels: dict[str, str] = {}
+    for campaign in ordered:
+        for disposition in campaign.dispositions:
+            labels.setdefault(disposition.code, disposition.label)
+    return labels
+
+
+def result_label(row: DispositionRow, labels: dict[str, str], outcome_label: Callable[[str], str]) -> str:
+    """What a person reads for a result: the disposition's label, else the outcome in words, else the code."""
+    if row.is_disposition:
+        return labels.get(row.result, row.result)
+    return outcome_label(row.result) or row.result
 
 
 async def per_agent(conn: Conn, period: Period, *, sale_codes: tuple[str, ...] = ("sale",)) -> list[AgentRow]:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from admin_ui import reports
 from admin_ui.app import render
 from admin_ui.auth import TeamLead, services_of
+from admin_ui.i18n import MESSAGES, translator
 from campaigns import repository
 from campaigns.errors import NotFound
 
@@ -40,8 +41,16 @@ Days = Annotated[int, Query(ge=1, le=366)]
 async def reports_page(request: Request, user: TeamLead, campaign: int | None = None, days: Days = 7) -> HTMLResponse:
     period, campaigns = await _period(request, campaign, days)
     pool = services_of(request).pool
+    t = translator(user.language)
+    labels = reports.disposition_labels(campaigns, campaign)
+
+    def outcome_label(code: str) -> str:
+        return t(f"out_{code}") if f"out_{code}" in MESSAGES else ""
+
+    dispositions = [(reports.result_label(r, labels, outcome_label), r)
+                    for r in await reports.by_disposition(pool, period)]
     return render(request, "reports.html", user, campaigns=campaigns, campaign=campaign, days=days, period=period,
-                  dispositions=await reports.by_disposition(pool, period), agents=await reports.per_agent(pool, period),
+                  dispositions=dispositions, agents=await reports.per_agent(pool, period),
                   hours=await reports.per_hour(pool, period))
 
 
