@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import pkgutil
 from pathlib import Path
 from typing import Any
@@ -62,33 +63,57 @@ def _safe_next(value: str) -> str:
 core = APIRouter()
 
 
+def _login_form(request: Request, *, next: str, message: str = "", status_code: int = 200,
+                headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The login page with its pre-session CSRF token (the one already in the browser if still good)."""
+    services = services_of(request)
+    token = request.cookies.get(auth.LOGIN_COOKIE, "")
+    if not auth.login_token_valid(services, token, token):
+        token = auth.new_login_token(services)
+    response = render(request, "login.html", next=_safe_next(next), message=message, login_token=token,
+                      status_code=status_code)
+    response.set_cookie(auth.LOGIN_COOKIE, token, max_age=auth.LOGIN_TOKEN_MAX_AGE_S, httponly=True,
+                        samesite="lax", secure=not services.settings.development, path="/login")
+    response.headers.update(headers or {})
+    return response
+
+
 @core.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: str = "/", expired: int = 0) -> HTMLResponse:
     message = translator(_browser_language(request))("session_expired") if expired else ""
-    return render(request, "login.html", next=_safe_next(next), message=message)
+    return _login_form(request, next=next, message=message)
 
 
 @core.post("/login")
-async def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
+async def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
+                csrf_token: str = Form("")) -> Response:
     services = services_of(request)
     t = translator(_browser_language(request))
+    if not auth.login_token_valid(services, request.cookies.get(auth.LOGIN_COOKIE, ""), csrf_token):
+        return _login_form(request, next=next, message=t("login_form_expired"), status_code=403)
     addr, now = auth.client_address(request), services.clock.now()
-    limit = services.settings.login_attempts_per_15min
-    if await users.login_blocked(services.pool, username=username, remote_addr=addr, now=now, limit=limit):
-        return render(request, "login.html", next=_safe_next(next), message=t("too_many_logins"), status_code=429)
+    wait = await users.login_wait(services.pool, username=username, remote_addr=addr, now=now,
+                                  limits=auth.login_limits(services))
+    if wait > 0:
+        seconds = math.ceil(wait)
+        return _login_form(request, next=next, message=t("too_many_logins", seconds=seconds), status_code=429,
+                           headers={"Retry-After": str(seconds)})
     user = await users.authenticate(services.pool, username=username, password=password)
     await users.record_login_attempt(services.pool, username=username, remote_addr=addr, ok=user is not None, now=now)
     if user is None:
-        return render(request, "login.html", next=_safe_next(next), message=t("bad_login"), status_code=401)
-    cookie, _ = auth.make_session_cookie(services, user)
+        return _login_form(request, next=next, message=t("bad_login"), status_code=401)
+    cookie = await auth.start_session(services, user, remote_addr=addr,
+                                      user_agent=request.headers.get("user-agent", ""))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(auth.COOKIE_NAME, cookie, max_age=services.settings.session_max_age_s, httponly=True,
                         samesite="lax", secure=not services.settings.development)
+    response.delete_cookie(auth.LOGIN_COOKIE, path="/login")
     return response
 
 
 @core.post("/logout")
-async def logout(user: SignedIn) -> Response:
+async def logout(request: Request, user: SignedIn) -> Response:
+    await auth.end_session(services_of(request), user)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.COOKIE_NAME)
     return response

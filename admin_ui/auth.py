@@ -1,14 +1,22 @@
 """Who is asking: session cookies for pages and websockets, bearer tokens for the JSON API, roles, CSRF.
 
-A session cookie is signed with the settings' secret and carries the user id, the user's
-``session_epoch`` (bumped to end every session of a user) and a CSRF token. It expires after
-``session_max_age_s``. State-changing requests authenticated by cookie must echo the CSRF token in an
-``X-CSRF-Token`` header or a ``csrf_token`` form field; bearer-token requests need no CSRF token.
+A session cookie is signed with the settings' secret and carries only a random session id; the session
+itself (user, CSRF token, times, revocation) lives in PostgreSQL (``dialer.users``, migration 0002), so
+logout, a password change and "sign out everywhere" end it on the server. It is refused once unused for
+``session_idle_s`` (each use slides that) or older than ``session_max_age_s``. State-changing requests
+authenticated by cookie must echo the session's CSRF token in an ``X-CSRF-Token`` header or a
+``csrf_token`` form field; bearer-token requests need no CSRF token.
+
+Before there is a session, the login form carries its own token: ``GET /login`` sets a signed
+pre-session cookie and puts the same value in the form; ``POST /login`` needs both to match.
+
+``client_address`` believes ``X-Forwarded-For`` only from the configured ``trusted_proxies``.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,9 +27,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from dialer import users
 from dialer.services import Services
-from dialer.users import Role, User
+from dialer.users import LoginLimits, Role, User
 
 COOKIE_NAME = "dialer_session"
+LOGIN_COOKIE = "dialer_login"          # the login form's pre-session CSRF token
+LOGIN_TOKEN_MAX_AGE_S = 2 * 3600
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -34,6 +44,7 @@ class CurrentUser:
     language: str
     csrf_token: str       # "" for bearer-token requests
     via: str              # "cookie" or "token"
+    session_id: str = ""  # the cookie's session ("" for bearer-token requests)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role is Role.ADMIN or self.role in roles
@@ -48,25 +59,63 @@ def services_of(conn: Request | WebSocket) -> Services:
     return conn.app.state.services  # type: ignore[no-any-return]
 
 
-def _serializer(services: Services) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services.settings.session_secret(), salt="dialer-session")
+def _serializer(services: Services, salt: str = "dialer-session-id") -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services.settings.session_secret(), salt=salt)
 
 
-def make_session_cookie(services: Services, user: User) -> tuple[str, str]:
-    """The signed cookie value for ``user`` and its CSRF token."""
-    csrf = secrets.token_urlsafe(24)
-    return _serializer(services).dumps({"u": user.id, "e": user.session_epoch, "c": csrf}), csrf
+async def start_session(services: Services, user: User, *, remote_addr: str = "", user_agent: str = "") -> str:
+    """A new server-side session for ``user``; returns the signed cookie value (which holds only its id)."""
+    session_id, _ = await users.create_session(services.pool, user_id=user.id, now=services.clock.now(),
+                                               remote_addr=remote_addr, user_agent=user_agent)
+    return _serializer(services).dumps(session_id)
+
+
+def _session_id(services: Services, value: str) -> str | None:
+    try:
+        return str(_serializer(services).loads(value, max_age=services.settings.session_max_age_s))
+    except (SignatureExpired, BadSignature):
+        return None
 
 
 async def _user_from_cookie(services: Services, value: str) -> CurrentUser | None:
+    session_id = _session_id(services, value)
+    if session_id is None:
+        return None
+    settings = services.settings
+    found = await users.session_user(services.pool, session_id, now=services.clock.now(),
+                                     idle_s=settings.session_idle_s, max_age_s=settings.session_max_age_s)
+    if found is None:
+        return None
+    user, csrf = found
+    return CurrentUser(user.id, user.username, user.display_name, user.role, user.language, csrf, "cookie", session_id)
+
+
+async def end_session(services: Services, user: CurrentUser) -> None:
+    """Logout: revoke the session this request came with (a bearer token has none)."""
+    if user.session_id:
+        await users.revoke_session(services.pool, user.session_id, now=services.clock.now(), reason="signed out")
+
+
+def new_login_token(services: Services) -> str:
+    """A signed random token for the login form and its pre-session cookie."""
+    return _serializer(services, "dialer-login-form").dumps(secrets.token_urlsafe(24))
+
+
+def login_token_valid(services: Services, cookie: str, sent: str) -> bool:
+    """The form's token matches the pre-session cookie, and the cookie is ours and recent."""
+    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        return False
     try:
-        data = _serializer(services).loads(value, max_age=services.settings.session_max_age_s)
+        _serializer(services, "dialer-login-form").loads(cookie, max_age=LOGIN_TOKEN_MAX_AGE_S)
     except (SignatureExpired, BadSignature):
-        return None
-    user = await users.get_user(services.pool, int(data["u"]))
-    if user is None or not user.active or user.session_epoch != data.get("e"):
-        return None
-    return CurrentUser(user.id, user.username, user.display_name, user.role, user.language, str(data["c"]), "cookie")
+        return False
+    return True
+
+
+def login_limits(services: Services) -> LoginLimits:
+    settings = services.settings
+    return LoginLimits(failures_before_delay=settings.login_failures_before_delay,
+                       per_address=settings.login_attempts_per_15min)
 
 
 async def authenticate_connection(conn: Request | WebSocket) -> CurrentUser | None:
@@ -127,8 +176,40 @@ Compliance = Annotated[CurrentUser, Depends(require_roles(Role.COMPLIANCE))]
 AgentUser = Annotated[CurrentUser, Depends(require_roles(Role.AGENT))]
 
 
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def is_trusted_proxy(address: str, trusted: list[str]) -> bool:
+    ip = _parse_ip(address)
+    return ip is not None and any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
+
+
+def forwarded_client(peer: str, forwarded_for: str, trusted: list[str]) -> str:
+    """The client's address: the peer, unless the peer is a trusted proxy.
+
+    Behind trusted proxies, ``X-Forwarded-For`` is read from the right (each proxy appends the address it
+    saw); the first address that is not itself a trusted proxy is the client. Anything left of it was
+    written by the client and may be forged, so it is never used.
+    """
+    if not forwarded_for or not is_trusted_proxy(peer, trusted):
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        ip = _parse_ip(hop)
+        if ip is None:
+            return peer
+        if not is_trusted_proxy(hop, trusted):
+            return str(ip)
+    return peer
+
+
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else "unknown"
+    trusted = services_of(request).settings.trusted_proxies
+    return forwarded_client(peer, ", ".join(request.headers.getlist("x-forwarded-for")), trusted)
 
 
 def role_capabilities(role: Role) -> list[dict[str, Any]]:

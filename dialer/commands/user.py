@@ -1,4 +1,8 @@
-"""``dialer user add|list|passwd|token``: manage accounts from the command line."""
+"""``dialer user add|list|passwd|signout|token``: manage accounts from the command line.
+
+``passwd NAME`` sets a new password (``--password``, ``$DIALER_NEW_PASSWORD``, or asked for twice) and
+``signout NAME`` ends every session of the user; both revoke the user's sessions on the server.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dialer import users
 from dialer.commands._common import settings_from
 from dialer.errors import DialerError
 from dialer.runtime import open_services
+from dialer.services import Services
 from dialer.users import Role
 
 
@@ -27,6 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.set_defaults(func=run_add)
     lst = usub.add_parser("list", help="list users")
     lst.set_defaults(func=run_list)
+    pw = usub.add_parser("passwd", help="reset a user's password (ends all their sessions)")
+    pw.add_argument("username")
+    pw.add_argument("--password", help="new password (default: $DIALER_NEW_PASSWORD, else asked for)")
+    pw.set_defaults(func=run_passwd)
+    out = usub.add_parser("signout", help="sign a user out everywhere (ends all their sessions)")
+    out.add_argument("username")
+    out.set_defaults(func=run_signout)
     tok = usub.add_parser("token", help="create an API token for a user (shown once)")
     tok.add_argument("username")
     tok.add_argument("--label", default="cli")
@@ -76,4 +88,37 @@ def run_token(args: argparse.Namespace) -> int:
             return await users.create_api_token(services.pool, user_id=row["id"], label=args.label)
 
     print(asyncio.run(go()))
+    return 0
+
+
+async def _named(services: Services, username: str) -> users.User:
+    user = await users.get_user_by_name(services.pool, username)
+    if user is None:
+        raise DialerError(f"no user named {username!r}")
+    return user
+
+
+def run_passwd(args: argparse.Namespace) -> int:
+    password = _password(args)
+
+    async def go() -> int:
+        async with open_services(settings_from(args), bootstrap_admin=False) as services:
+            user = await _named(services, args.username)
+            return await users.set_password(services.pool, user_id=user.id, password=password,
+                                            now=services.clock.now(), reason="password reset from the command line")
+
+    revoked = asyncio.run(go())
+    print(f"password of {args.username} changed; {revoked} session(s) ended")
+    return 0
+
+
+def run_signout(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with open_services(settings_from(args), bootstrap_admin=False) as services:
+            user = await _named(services, args.username)
+            return await users.revoke_user_sessions(services.pool, user_id=user.id, now=services.clock.now(),
+                                                    reason="signed out from the command line")
+
+    revoked = asyncio.run(go())
+    print(f"{args.username} signed out everywhere; {revoked} session(s) ended")
     return 0

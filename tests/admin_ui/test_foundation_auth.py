@@ -12,7 +12,10 @@ PASSWORD = "correct horse battery"
 
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
-    return await client.post("/login", data={"username": username, "password": password, "next": "/"})
+    form = (await client.get("/login")).text  # the login form carries its own CSRF token
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    return await client.post("/login", data={"username": username, "password": password, "next": "/",
+                                             "csrf_token": token})
 
 
 async def test_signing_in_sets_a_session_and_shows_what_the_role_can_do(browser_client, make_user) -> None:
@@ -40,14 +43,15 @@ async def test_pages_redirect_to_login_when_signed_out(browser_client) -> None:
     assert response.headers["location"].startswith("/login?next=/")
 
 
-async def test_guessing_passwords_is_rate_limited(browser_client, make_user, services) -> None:
+async def test_guessing_passwords_is_slowed_down(browser_client, make_user, services) -> None:
     agent = await make_user(Role.AGENT)
-    limit = services.settings.login_attempts_per_15min
-    for _ in range(limit):
+    free = services.settings.login_failures_before_delay
+    for _ in range(free):
         assert (await sign_in(browser_client, agent.username, "guess-guess-guess")).status_code == 401
-    blocked = await sign_in(browser_client, agent.username)  # even the right password is refused now
+    blocked = await sign_in(browser_client, agent.username)  # even the right password waits now
     assert blocked.status_code == 429
     assert "Too many failed sign-ins" in blocked.text
+    assert int(blocked.headers["retry-after"]) >= 1
 
 
 async def test_the_api_enforces_roles(api_client) -> None:

@@ -16,7 +16,10 @@ PASSWORD = "correct horse battery"
 
 
 async def sign_in(client: httpx.AsyncClient, username: str) -> str:
-    await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/"})
+    form = (await client.get("/login")).text  # the login form carries its CSRF token
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
+                                      "csrf_token": token})
     home = await client.get("/")
     return home.text.split('name="csrf-token" content="')[1].split('"')[0]
 

@@ -15,7 +15,10 @@ PASSWORD = "correct horse battery"
 
 
 async def sign_in(client: httpx.AsyncClient, username: str) -> None:
-    await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/"})
+    form = (await client.get("/login")).text  # the login form carries its CSRF token
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
+                                      "csrf_token": token})
 
 
 async def add_record(pool: Any, *, campaign_id: int, agent_id: int | None, outcome: str, at: datetime,

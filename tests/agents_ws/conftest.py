@@ -182,7 +182,10 @@ async def sign_in(app: Any, username: str) -> tuple[dict[str, str], str]:
     """Sign in through the app; returns the session cookies and the CSRF token."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
                                  headers={"accept": "text/html"}) as client:
-        await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/"})
+        form = (await client.get("/login")).text  # the login form carries its CSRF token
+        token = form.split('name="csrf_token" value="')[1].split('"')[0]
+        await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
+                                          "csrf_token": token})
         home = await client.get("/")
         csrf = home.text.split('name="csrf-token" content="')[1].split('"')[0]
         return dict(client.cookies), csrf
