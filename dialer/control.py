@@ -20,7 +20,7 @@ from campaigns.model import Campaign, CampaignState
 from dialer.engine import Engine
 from dialer.engine_api import EngineError
 from dialer.lead_store import PgLeadStore
-from dialer.runner import CampaignRunner, DncLookup, dial_time_check, view_of
+from dialer.runner import CampaignRunner, DncLookup, dial_time_check, save_health_pause, view_of
 from dialer.sound_check import check_sound
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ class CampaignControl:
         check = await check_sound(self.engine.pbx, campaign.safe_harbor_sound)
         if check.problem:
             raise EngineError(f"campaign not started: {check.problem}")
+        # started again by a person: the reason it paused itself (if it did) is history
+        await save_health_pause(self.engine.pool, campaign_id=campaign_id, pause=None, at=self.engine.clock.now())
         await self._set_state(campaign_id, CampaignState.RUNNING)
 
     def hold_of(self, campaign_id: int) -> str:

@@ -37,6 +37,9 @@ RETRY_OUTCOME: dict[CallOutcome, Outcome | None] = {
     CallOutcome.INVALID_NUMBER: None,      # final: the number does not exist
     CallOutcome.CANCELLED: None,           # never dialled: the lead goes back as it was
 }
+# An attempt counts only when the network was reached: a call our own PBX refused (bad trunk technology,
+# missing context or extension, an action Asterisk rejected) or never placed gives its lead back as it was.
+NOT_AN_ATTEMPT = frozenset({CallOutcome.CANCELLED, CallOutcome.REJECTED})
 
 
 class PgLeadStore:
@@ -86,7 +89,7 @@ class PgLeadStore:
             except NotFound:
                 return
             retry_outcome = RETRY_OUTCOME[outcome]
-            if outcome is CallOutcome.CANCELLED:
+            if outcome in NOT_AN_ATTEMPT:
                 await leads_repo.defer_lead(conn, lead_id=lead_id, next_attempt_at=None)
                 return
             if callback is not None and getattr(callback, "callback_at", None) is not None:

@@ -17,11 +17,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from campaigns import repository as campaigns_repo
 from campaigns.eligibility import Eligibility, Reason, check_eligibility
-from campaigns.model import Campaign, Lead
+from campaigns.errors import CampaignError
+from campaigns.model import Campaign, CampaignState, Lead
 from dialer import call_records
 from dialer.agents import AgentState
 from dialer.calls import Call, CallOutcome, CallState, PoolKind
+from dialer.campaign_health import Health, HealthPause, observe
 from dialer.campaign_view import CampaignView
 from dialer.engine import Engine
 from dialer.metrics import PACER_DECISION_SECONDS
@@ -110,6 +113,8 @@ class CampaignRunner:
         self._sound_hold = ""
         self._sound_checked_on: frozenset[str] = frozenset()   # servers that have the safe-harbor sound
         self._sound_next_check = 0.0
+        self.health = Health()
+        self.health_pause: HealthPause | None = None    # set when its own failures call for a pause
         engine.campaigns[campaign.id] = self.view
         engine.outcome_listeners.append(self.on_outcome)
         engine.change_listeners.append(self.on_change)
@@ -133,6 +138,9 @@ class CampaignRunner:
         next_figures = next_tick
         try:
             while True:
+                if self.health_pause is not None:
+                    await self.pause_itself(self.health_pause)
+                    return          # control's next sync sees the campaign paused and retires this runner
                 await self.tick()
                 if clock.monotonic() >= next_figures:
                     await self.refresh_abandonment()
@@ -180,7 +188,7 @@ class CampaignRunner:
         from dialer.live import PacerWord
 
         snap = self.snapshot()
-        self.hold = await self.guard()
+        self.hold = self.health_pause.describe() if self.health_pause is not None else await self.guard()
         if self.hold:       # visible on the wallboard and the campaign's page, never a silent stop
             self.engine.board.pacer[self.campaign.id] = PacerWord(snap.now, 0, self.hold)
             return 0
@@ -228,6 +236,19 @@ class CampaignRunner:
             log.error("campaign %s (%s): %s", self.campaign.id, self.campaign.name, self._sound_hold)
         return self._sound_hold
 
+    async def pause_itself(self, pause: HealthPause) -> None:
+        """Pause this campaign for ``pause`` and keep the reason on its row (shown on its page and the
+        wallboard until it is started again). A person who paused or stopped it meanwhile wins."""
+        async with self.engine.pool.acquire() as conn, conn.transaction():
+            try:
+                await campaigns_repo.set_campaign_state(conn, campaign_id=self.campaign.id,  # type: ignore[arg-type]
+                                                        target=CampaignState.PAUSED)
+            except CampaignError as exc:
+                log.warning("campaign %s: not paused for health (%s)", self.campaign.id, exc)
+                return
+            await save_health_pause(conn, campaign_id=self.campaign.id, pause=pause, at=self.engine.clock.now())
+        log.error("campaign %s (%s) %s", self.campaign.id, self.campaign.name, pause.describe())
+
     async def take(self, n: int) -> list[Lead]:
         """Up to ``n`` leads from the hopper, refilled from PostgreSQL when it runs low."""
         if n <= 0:
@@ -274,6 +295,10 @@ class CampaignRunner:
         """Teach the pacer the call's end and apply the retry policy to its lead."""
         if not self.mine(call):
             return
+        self.health, pause = observe(self.health, call)
+        if pause is not None and self.health_pause is None:
+            self.health_pause = HealthPause(pause.code, pause.count,
+                                            f"{pause.detail}; trunk template {self.view.trunk_template}")
         for event in final_events(call):
             self.pacer.observe(event)
         if call.lead_id is not None:
@@ -283,6 +308,18 @@ class CampaignRunner:
 
 
 _DIALLING = (CallState.DIALING, CallState.RINGING, CallState.ANSWERED)
+
+
+async def save_health_pause(conn: Any, *, campaign_id: int, pause: HealthPause | None, at: datetime) -> None:
+    """Keep (or clear, with None) why the campaign paused itself on its row."""
+    value = {**pause.as_dict(), "at": at.isoformat()} if pause is not None else None
+    await conn.execute("UPDATE campaigns SET health_pause = $2 WHERE id = $1", campaign_id, value)
+
+
+async def health_pause_of(conn: Any, *, campaign_id: int) -> dict[str, Any] | None:
+    """Why the campaign paused itself (``code``, ``count``, ``detail``, ``at``), or None."""
+    value = await conn.fetchval("SELECT health_pause FROM campaigns WHERE id = $1", campaign_id)
+    return dict(value) if value else None
 
 
 def dial_outcome(before: Call, after: Call) -> DialOutcome | None:

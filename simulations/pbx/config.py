@@ -46,6 +46,8 @@ class PbxConfig:
     send_buffer_bytes: int = 4 * 1024 * 1024
     system_name: str = ""
     max_calls: int = 0  # CoreSettings CoreMaxCalls (0: no limit)
+    # channel drivers loaded: an Originate to any other technology fails with Reason 0 and no channel
+    channel_techs: frozenset[str] = frozenset({"Local", "PJSIP", "SIP", "IAX2", "DAHDI"})
     # the users who may log in, by name (from manager_conf_path, with username/secret applied)
     manager_users: Mapping[str, ManagerUser] = field(init=False, repr=False, compare=False)
 

@@ -153,6 +153,15 @@ class Switch:
         cfg, target = self.config, spec.target
         if target is None:
             raise ValueError("an originate needs a dial target")
+        if target.tech not in cfg.channel_techs:
+            # no channel driver (h1; checked on Asterisk 22.10.1 into dialer-customer): no channel at all,
+            # `failed` runs on OutgoingSpoolFailed, then OriginateResponse Failure, Reason 0, our ChannelId
+            uid = spec.channel_id or "<unknown>"
+            if self.dialplan.has_failed_extension(spec):
+                self.dialplan.run_failed(spec, 0, lambda: self._refuse(spec, uid))
+            else:
+                self._refuse(spec, uid)
+            return
         plan = plan_for(
             target,
             agent_leg=kind == "agent",
