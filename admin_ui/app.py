@@ -173,9 +173,14 @@ def install_error_pages(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={target}&expired={expired}", status_code=303)
         if _wants_html(request):
             user = getattr(request.state, "user", None)
+            if user is None and exc.status_code == 404:   # an unknown address ran no dependency: who asks, for the menu
+                user = await auth.optional_user(request)
             t = translator(user.language if user else _browser_language(request))
             title = {404: t("not_found"), 403: t("forbidden")}.get(exc.status_code, t("error"))
-            return render(request, "error.html", user, status_code=exc.status_code, title=title, message=str(exc.detail))
+            # a 404's detail is the router's English ("Not Found", "there is no such campaign"): say it in the
+            # reader's language instead
+            message = t("not_found_help") if exc.status_code == 404 else str(exc.detail)
+            return render(request, "error.html", user, status_code=exc.status_code, title=title, message=message)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

@@ -459,6 +459,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "wb_action": {"en": "Action", "vi": "Thao tác"},
     "wb_result": {"en": "Result", "vi": "Kết quả"},
     "wb_result_done": {"en": "Done", "vi": "Đã thực hiện"},
+    # --- small things a first day finds (issue 13)
+    "not_found_help": {"en": "The address may be mistyped, or what it showed was removed. Use the menu above "
+                             "or the links below.",
+                       "vi": "Địa chỉ có thể bị gõ sai, hoặc nội dung đã bị xóa. Hãy dùng menu phía trên hoặc "
+                             "các liên kết bên dưới."},
+    "go_back": {"en": "Go back to the previous page", "vi": "Quay lại trang trước"},
+    "out_customer_hung_up": {"en": "Hung up on answer", "vi": "Khách cúp máy khi vừa nghe"},
+    "out_congestion": {"en": "Network busy", "vi": "Mạng bận"},
+    "out_invalid_number": {"en": "Invalid number", "vi": "Số không hợp lệ"},
+    "out_rejected": {"en": "Refused by the phone system", "vi": "Bị tổng đài từ chối"},
     "agents_logged_in": {"en": "Agents signed in", "vi": "Nhân viên đang làm việc"},
     "calls_in_flight": {"en": "Calls ringing", "vi": "Cuộc gọi đang đổ chuông"},
     "calls_waiting": {"en": "Waiting for an agent", "vi": "Đang chờ nhân viên"},
