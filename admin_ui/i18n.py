@@ -558,6 +558,17 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "vi": "Tên âm thanh của Asterisk, không có phần mở rộng, ví dụ please-try-call-later (mặc "
                                "định) hoặc custom/loi-nhan; a&b phát cả hai. Được kiểm tra trên mọi tổng đài khi lưu."},
     "campaign_on_hold": {"en": "On hold, not dialling:", "vi": "Đang tạm giữ, không quay số:"},
+    # why a campaign paused itself (dialer.campaign_health); {detail} is the PBX's own word, untranslated
+    "health_originate_rejected": {
+        "en": "Paused by the dialer: the PBX refused {count} calls in a row, so no lead lost an attempt. "
+              "Check the trunk template and the dialplan, then start the campaign again. ({detail})",
+        "vi": "Hệ thống đã tạm dừng: tổng đài từ chối {count} cuộc gọi liên tiếp, không khách hàng nào bị tính "
+              "lượt gọi. Hãy kiểm tra mẫu trung kế và dialplan, rồi chạy lại chiến dịch. ({detail})"},
+    "health_failures_in_a_row": {
+        "en": "Paused by the dialer: {count} calls in a row reached nobody. Check the trunk and the PBX, "
+              "then start the campaign again. ({detail})",
+        "vi": "Hệ thống đã tạm dừng: {count} cuộc gọi liên tiếp không kết nối được ai. Hãy kiểm tra trung kế và "
+              "tổng đài, rồi chạy lại chiến dịch. ({detail})"},
 }
 
 

@@ -119,6 +119,7 @@ class CampaignControl:
             raise EngineError(f"campaign not started: {check.problem}")
         # started again by a person: the reason it paused itself (if it did) is history
         await save_health_pause(self.engine.pool, campaign_id=campaign_id, pause=None, at=self.engine.clock.now())
+        self.engine.board.health_pauses.pop(campaign_id, None)
         await self._set_state(campaign_id, CampaignState.RUNNING)
 
     def hold_of(self, campaign_id: int) -> str:

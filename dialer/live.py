@@ -41,6 +41,7 @@ class LiveBoard:
         self.connects: deque[float] = deque()        # live answers in the last hour
         self.outcomes: Counter[str] = Counter()      # since start
         self.pacer: dict[int, PacerWord] = {}
+        self.health_pauses: dict[int, dict[str, Any]] = {}   # campaigns that paused themselves (campaign_health)
         self.abandonment: dict[int, dict[str, Any]] = {}
         self.answer_to_agent_s: deque[float] = deque(maxlen=100_000)   # real seconds, newest last
 
@@ -137,5 +138,6 @@ class LiveBoard:
                 }
                 for cid, view in engine.campaigns.items()
             },
+            "health_pauses": {str(cid): pause for cid, pause in self.health_pauses.items()},
             "at": engine.clock.now().isoformat(),
         }

@@ -247,6 +247,7 @@ class CampaignRunner:
                 log.warning("campaign %s: not paused for health (%s)", self.campaign.id, exc)
                 return
             await save_health_pause(conn, campaign_id=self.campaign.id, pause=pause, at=self.engine.clock.now())
+            self.engine.board.health_pauses[self.campaign.id] = {"name": self.campaign.name, **pause.as_dict()}
         log.error("campaign %s (%s) %s", self.campaign.id, self.campaign.name, pause.describe())
 
     async def take(self, n: int) -> list[Lead]:

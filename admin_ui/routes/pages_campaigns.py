@@ -147,7 +147,20 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
                   assigned=assigned, engine=engine is not None,
                   allowed={s.value for s in TRANSITIONS[campaign.state]},
                   pacer_why=word.why if word is not None and campaign.state is CampaignState.RUNNING else "",
-                  hold=hold, pbx_banner=pbx_banner(t, engine_pbx_health(services_of(request).extras)))
+                  hold=hold, health=await _health_text(pool, campaign, t),
+                  pbx_banner=pbx_banner(t, engine_pbx_health(services_of(request).extras)))
+
+
+async def _health_text(pool: Any, campaign: Campaign, t: Any) -> str:
+    """Why a paused campaign paused itself (dialer.campaign_health), in the user's language, or ""."""
+    from dialer.runner import health_pause_of
+
+    if campaign.state is not CampaignState.PAUSED:
+        return ""
+    pause = await health_pause_of(pool, campaign_id=campaign.id)
+    if pause is None:
+        return ""
+    return str(t("health_" + str(pause["code"]), count=pause["count"], detail=pause["detail"]))
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)

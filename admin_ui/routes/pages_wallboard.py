@@ -59,7 +59,9 @@ async def wallboard_page(request: Request, user: TeamLead) -> HTMLResponse:
     actions = await supervision.recent_actions(services_of(request).pool, limit=10)
     texts = ({k: t(k) for k in ("live_lost", "engine_down", "session_over", *ROW_TEXTS)}
              | {f"st_{s}": t(f"st_{s}") for s in (*AGENT_STATES, "logged_out")}
-             | {"dials_calls": t("dials_calls", calls="{calls}")})
+             | {"dials_calls": t("dials_calls", calls="{calls}")}
+             | {f"health_{c}": t(f"health_{c}", count="{count}", detail="{detail}")   # campaign_health
+                for c in ("originate_rejected", "failures_in_a_row")})
     return render(request, "wallboard.html", user, live=live, agent_states=AGENT_STATES, pbx_banner=banner,
                   actions=actions, row_texts=texts)
 

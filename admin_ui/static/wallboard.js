@@ -116,6 +116,14 @@
       tr.appendChild(cell(pct(cap), "num"));
       body.appendChild(tr);
     });
+    Object.keys(s.health_pauses || {}).forEach(function (id) {   // campaigns that paused themselves
+      var p = s.health_pauses[id], tr = document.createElement("tr"), text = W.t["health_" + p.code] || p.code;
+      tr.className = "health-pause";
+      tr.appendChild(cell(p.name));
+      tr.appendChild(cell(text.replace("{count}", p.count).replace("{detail}", p.detail), "error"));
+      ["", "", ""].forEach(function () { tr.appendChild(cell("—", "num")); });
+      body.appendChild(tr);
+    });
     document.body.setAttribute("data-live", "1");
   }
   if (W.live) render(W.live);

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -93,6 +94,7 @@ async def test_a_campaign_whose_trunk_technology_does_not_exist_pauses_itself_an
             started = services.clock.monotonic()
             state = await _wait_paused(db_pool, cid, timeout_s=60.0 / SPEED + 10.0)
             took_s = services.clock.monotonic() - started
+            board = system.engine.board.snapshot()["health_pauses"]     # the wallboard's live state
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -101,6 +103,7 @@ async def test_a_campaign_whose_trunk_technology_does_not_exist_pauses_itself_an
     pause = await db_pool.fetchval("SELECT health_pause FROM campaigns WHERE id = $1", cid)
     assert pause["code"] == campaign_health.ORIGINATE_REJECTED and pause["count"] >= REJECTED_LIMIT
     assert "Nope/{digits}" in pause["detail"]
+    assert board[str(cid)]["code"] == campaign_health.ORIGINATE_REJECTED
     tried = await db_pool.fetch("SELECT lead_id, outcome FROM call_records WHERE campaign_id = $1", cid)
     assert len(tried) >= REJECTED_LIMIT
     assert {r["outcome"] for r in tried} == {"rejected"}
@@ -113,3 +116,31 @@ async def test_a_campaign_whose_trunk_technology_does_not_exist_pauses_itself_an
 def test_the_reason_reads_in_english_for_logs(text: str) -> None:
     pause = campaign_health.HealthPause(campaign_health.ORIGINATE_REJECTED, 3, "Reason 0")
     assert pause.describe() == "paused by the dialer: the PBX refused 3 calls in a row (Reason 0)"
+
+
+async def test_the_campaign_page_says_why_it_paused_itself_in_the_readers_language(
+        db_pool, browser_client, make_user) -> None:  # type: ignore[no-untyped-def]
+    from campaigns import repository as campaigns_repo
+    from campaigns.model import Campaign, CampaignState
+    from dialer.runner import save_health_pause
+    from dialer.users import Role
+    from tests.conftest import TEST_PASSWORD
+
+    campaign = await campaigns_repo.create_campaign(db_pool, campaign=Campaign(
+        id=0, name="Chiến dịch Nope", trunk_template="Nope/{digits}"))
+    async with db_pool.acquire() as conn:
+        for state in (CampaignState.RUNNING, CampaignState.PAUSED):
+            await campaigns_repo.set_campaign_state(conn, campaign_id=campaign.id, target=state)
+        pause = campaign_health.HealthPause(campaign_health.ORIGINATE_REJECTED, 3, "Reason 0; trunk template Nope/{digits}")
+        await save_health_pause(conn, campaign_id=campaign.id, pause=pause, at=datetime.now(UTC))
+    for language, words in (("en", "Paused by the dialer: the PBX refused 3 calls in a row"),
+                            ("vi", "Hệ thống đã tạm dừng: tổng đài từ chối 3 cuộc gọi liên tiếp")):
+        lead = await make_user(Role.TEAM_LEAD, language=language)
+        form = (await browser_client.get("/login")).text    # echo the login form's CSRF token when it has one
+        token = form.split('name="csrf_token" value="')[1].split('"')[0] if 'name="csrf_token"' in form else ""
+        await browser_client.post("/login", data={"username": lead.username, "password": TEST_PASSWORD, "next": "/",
+                                                  "csrf_token": token})
+        page = await browser_client.get(f"/campaigns/{campaign.id}")
+        assert page.status_code == 200
+        assert words in page.text and "Nope/{digits}" in page.text, language
+        browser_client.cookies.clear()
