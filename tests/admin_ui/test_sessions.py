@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
@@ -352,12 +355,12 @@ async def test_a_flood_of_wrong_passwords_from_one_address_does_not_lock_out_the
     victim = await make_user(Role.AGENT, "victim")
     async with browser("203.0.113.66") as attacker, browser("198.51.100.7") as office:
         refused = [(await login(attacker, "victim", f"guess number {i}")).status_code for i in range(12)]
-        assert refused[:3] == [401, 401, 401] and set(refused[3:]) == {429}
         for name in ("admin", "root", "victim2", "boss", "lan", "tuan", "mai"):   # then across usernames
             await login(attacker, name, "guess guess guess")
-        assert (await login(attacker, "someone-new", "guess guess guess")).status_code == 429  # address full
-        assert (await login(office, victim.username)).status_code == 303
+        assert (await login(office, victim.username)).status_code == 303    # the real user is not locked out
         assert await signed_in(office)
+        assert refused[:3] == [401, 401, 401] and set(refused[3:]) == {429}  # the attacker is slowed down
+        assert (await login(attacker, "someone-new", "guess guess guess")).status_code == 429  # address full
         await clock.advance(15 * 60 + 1)                  # the attacker's address is free again after 15 min
         assert (await login(attacker, "someone-new", "guess guess guess")).status_code == 401
 
@@ -392,3 +395,31 @@ async def test_behind_a_trusted_proxy_each_client_address_is_limited_on_its_own(
         assert (await login(proxy, agent.username, headers={"x-forwarded-for": "203.0.113.66"})).status_code == 429
         # the real user comes through the same proxy from another address
         assert (await login(proxy, agent.username, headers={"x-forwarded-for": "198.51.100.7"})).status_code == 303
+
+
+# --- the command line --------------------------------------------------------------------------------
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dialer.cli", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+async def test_the_command_line_signs_a_user_out_everywhere_and_resets_a_password(
+        browser, make_user, services, database_url, redis_url, tmp_path) -> None:
+    agent = await make_user(Role.AGENT, "cli-agent")
+    env = {"DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_DATA_DIR": str(tmp_path),
+           "DIALER_NEW_PASSWORD": "set from the terminal"}
+    async with browser() as b:
+        await login(b, agent.username)
+        out = await asyncio.to_thread(run_cli, "user", "signout", "cli-agent", env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "cli-agent signed out everywhere; 1 session(s) ended"
+        assert not await signed_in(b)
+        await login(b, agent.username)
+        reset = await asyncio.to_thread(run_cli, "user", "passwd", "cli-agent", env=env)
+        assert reset.returncode == 0, reset.stderr
+        assert reset.stdout.strip() == "password of cli-agent changed; 1 session(s) ended"
+        assert not await signed_in(b)
+    assert await users.authenticate(services.pool, username="cli-agent", password="set from the terminal")
+    nobody = await asyncio.to_thread(run_cli, "user", "signout", "nobody-here", env=env)
+    assert nobody.returncode == 1 and "no user named 'nobody-here'" in nobody.stderr
