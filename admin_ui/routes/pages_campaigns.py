@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from admin_ui.app import render
 from admin_ui.auth import CurrentUser, TeamLead, services_of
+from admin_ui.campaign_text import STATE_ACTIONS, retry_lines, schedule_lines
 from admin_ui.health import engine_pbx_health, pbx_banner
 from admin_ui.i18n import translator
 from admin_ui.routes.pages_campaign_form import NEW_CAMPAIGN, RETRY_OUTCOMES, campaign_from_form, form_values
@@ -40,8 +41,8 @@ router = APIRouter()
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 UPLOAD_NAME = re.compile(r"^list-[0-9a-f]{16}(\.[a-z0-9]{1,5})?$")
 NOTICES = ("campaign_created", "campaign_saved", "agents_saved", "state_changed", "import_started")
-ACTIONS = {"start": ("campaign_start", CampaignState.RUNNING), "pause": ("campaign_pause", CampaignState.PAUSED),
-           "stop": ("campaign_stop", CampaignState.FINISHED)}
+ACTIONS = {"start": ("campaign_start", CampaignState.RUNNING), "resume": ("campaign_start", CampaignState.RUNNING),
+           "pause": ("campaign_pause", CampaignState.PAUSED), "stop": ("campaign_stop", CampaignState.FINISHED)}
 
 
 async def _campaign(request: Request, campaign_id: int) -> Campaign:
@@ -145,7 +146,8 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
                   notice=notice, job_id=job, lists=await repository.list_lists(pool, campaign_id=campaign.id),
                   counts=await repository.count_leads(pool, campaign_id=campaign.id), agents=agents,
                   assigned=assigned, engine=engine is not None,
-                  allowed={s.value for s in TRANSITIONS[campaign.state]},
+                  allowed={s.value for s in TRANSITIONS[campaign.state]}, actions=STATE_ACTIONS[campaign.state],
+                  schedule=schedule_lines(campaign, t), retry=retry_lines(campaign, t),
                   pacer_why=word.why if word is not None and campaign.state is CampaignState.RUNNING else "",
                   hold=hold, health=await _health_text(pool, campaign, t),
                   pbx_banner=pbx_banner(t, engine_pbx_health(services_of(request).extras)))
@@ -179,7 +181,7 @@ async def change_state(request: Request, user: TeamLead, campaign_id: int,
                        action: Annotated[str, Form()] = "") -> Response:
     campaign = await _campaign(request, campaign_id)
     if action not in ACTIONS:
-        raise HTTPException(422, f"unknown action {action!r}; use start, pause or stop")
+        raise HTTPException(422, f"unknown action {action!r}; use start, resume, pause or stop")
     method_name, target = ACTIONS[action]
     engine = running_engine(request)
     try:

@@ -35,3 +35,62 @@ async def test_the_404_page_for_a_visitor_offers_home_and_sign_in(browser_client
     page = await browser_client.get("/nothing-here", headers={"accept-language": "vi-VN,vi", "accept": "text/html"})
     assert page.status_code == 404
     assert "Trang này không tồn tại." in page.text and 'href="/login"' in page.text
+
+
+async def test_the_campaign_page_shows_its_schedule_and_retry_policy(browser_client, make_user, services) -> None:
+    from datetime import date
+
+    from campaigns import repository
+    from campaigns.model import Campaign
+    from campaigns.retry_policy import Disposition, RetryRule
+    from campaigns.windows import Schedule, WindowProfile
+
+    weekdays = ((540, 720), (780, 1080))
+    schedule = Schedule(WindowProfile("schedule", (weekdays,) * 5 + (((540, 720),), ()), holiday_calendar="FR"),
+                        start_date=date(2027, 1, 4), end_date=date(2027, 3, 31))
+    campaign = await repository.create_campaign(services.pool, campaign=Campaign(
+        id=0, name="Tết", trunk_template="PJSIP/{number}@c", schedule=schedule,
+        dispositions=(Disposition("sale", "Sale"), Disposition("later", "Gọi lại sau", final=False,
+                                                                  retry=RetryRule(2 * 86400, 3)))))
+    lead = await make_user(Role.TEAM_LEAD, language="vi")
+    await sign_in(browser_client, lead.username)
+    page = (await browser_client.get(f"/campaigns/{campaign.id}")).text
+    shown = page.split('id="campaign-schedule">')[1].split("</td>")[0]
+    assert shown.split("<br>") == ["Thứ Hai – Thứ Sáu: 09:00-12:00, 13:00-18:00", "Thứ Bảy: 09:00-12:00",
+                                   "Chủ Nhật: nghỉ", "Từ 2027-01-04 đến 2027-03-31", "Không gọi vào ngày lễ của FR"]
+    retry = page.split('id="campaign-retry">')[1].split("</td>")[0]
+    assert "<div>Máy bận: gọi lại sau 15 phút, tối đa 5 lần</div>" in retry
+    assert "<div>Không trả lời: gọi lại sau 2 giờ, tối đa 5 lần</div>" in retry
+    assert "<div>Gọi lại sau: gọi lại sau 2 ngày, tối đa 3 lần</div>" in retry
+    assert "<div>Bị bỏ: số này không được gọi lại trong 72 giờ</div>" in retry
+
+
+async def test_the_campaign_page_offers_only_what_its_state_allows(browser_client, make_user, services) -> None:
+    from admin_ui.campaign_text import STATE_ACTIONS
+    from admin_ui.routes.pages_campaigns import ACTIONS
+    from campaigns import repository
+    from campaigns.model import TRANSITIONS, Campaign, CampaignState
+
+    for state, actions in STATE_ACTIONS.items():     # the buttons are the state machine's own moves
+        assert {ACTIONS[a][1] for a in actions} <= TRANSITIONS[state]
+    campaign = await repository.create_campaign(services.pool, campaign=Campaign(
+        id=0, name="States", trunk_template="PJSIP/{number}@c"))
+    lead = await make_user(Role.TEAM_LEAD)
+    csrf = await sign_in(browser_client, lead.username)
+
+    def buttons(html: str) -> list[str]:
+        return [part.split('"')[0] for part in html.split('id="btn-')[1:]]
+
+    path = f"/campaigns/{campaign.id}"
+    assert buttons((await browser_client.get(path)).text) == ["start", "stop"]
+    for target, expected in ((CampaignState.RUNNING, ["pause", "stop"]), (CampaignState.PAUSED, ["resume", "stop"])):
+        async with services.pool.acquire() as conn:
+            await repository.set_campaign_state(conn, campaign_id=campaign.id, target=target)
+        assert buttons((await browser_client.get(path)).text) == expected
+    resumed = await browser_client.post(f"{path}/state", data={"csrf_token": csrf, "action": "resume"})
+    assert resumed.status_code == 303
+    assert (await repository.get_campaign(services.pool, campaign_id=campaign.id)).state is CampaignState.RUNNING
+    async with services.pool.acquire() as conn:
+        await repository.set_campaign_state(conn, campaign_id=campaign.id, target=CampaignState.FINISHED)
+    page = (await browser_client.get(path)).text
+    assert buttons(page) == [] and 'id="no-actions"' in page and f"{path}/edit" not in page
