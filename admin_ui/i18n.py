@@ -575,6 +575,20 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "vi": "Tên âm thanh của Asterisk, không có phần mở rộng, ví dụ please-try-call-later (mặc "
                                "định) hoặc custom/loi-nhan; a&b phát cả hai. Được kiểm tra trên mọi tổng đài khi lưu."},
     "campaign_on_hold": {"en": "On hold, not dialling:", "vi": "Đang tạm giữ, không quay số:"},
+    # a setting that reaches Asterisk refused at save (campaigns.model): the field, then the English detail
+    "bad_setting_trunk_template": {
+        "en": "Trunk: Asterisk cannot dial this. Write Technology/resource with {number} or {digits}, no blank, "
+              "comma, quote, '|', '&' or accented letter, e.g. PJSIP/{number}@carrier.",
+        "vi": "Đường trung kế: Asterisk không thể quay chuỗi này. Hãy viết Công-nghệ/tài-nguyên có {number} hoặc "
+              "{digits}, không có khoảng trắng, dấu phẩy, dấu nháy, '|', '&' hay chữ có dấu, ví dụ PJSIP/{number}@carrier."},
+    "bad_setting_caller_id": {
+        "en": "Caller ID: write a number, or \"Name\" <number>; the name may hold any text but a line break, < or >.",
+        "vi": "Số hiển thị: hãy viết một số, hoặc \"Tên\" <số>; tên có thể chứa mọi ký tự trừ xuống dòng, < và >."},
+    "bad_setting_safe_harbor_message": {
+        "en": "Safe-harbor message: Playback cannot take this name. Use sound names without blanks, commas, quotes, "
+              "'|' or accented letters, joined by &.",
+        "vi": "Lời nhắn khi không có nhân viên rảnh: Playback không nhận tên này. Hãy dùng tên âm thanh không có "
+              "khoảng trắng, dấu phẩy, dấu nháy, '|' hay chữ có dấu, nối bằng &."},
     # why a campaign paused itself (dialer.campaign_health); {detail} is the PBX's own word, untranslated
     "health_originate_rejected": {
         "en": "Paused by the dialer: the PBX refused {count} calls in a row, so no lead lost an attempt. "

@@ -17,6 +17,17 @@ from campaigns.retry_policy import DEFAULT_RULES, Disposition, RetryPolicy, Retr
 from campaigns.windows import DAY_NAMES, Schedule, WindowProfile, format_interval, parse_interval
 
 RETRY_OUTCOMES = tuple(DEFAULT_RULES)          # busy, no_answer, machine, abandoned, failed
+ASTERISK_FIELDS = ("trunk_template", "caller_id", "safe_harbor_message")   # settings that reach Asterisk
+
+
+def problem_text(exc: CampaignError, t: Any) -> str:
+    """What the form says of a refused campaign: a setting that reaches Asterisk is named and explained in the
+    reader's language (the model's English detail follows); any other refusal as the model words it."""
+    message = str(exc)
+    field, sep, detail = message.partition(": ")
+    if sep and field in ASTERISK_FIELDS:
+        return f"{t('not_saved')} {t('bad_setting_' + field)} ({detail})"
+    return f"{t('not_saved')} {message}"
 NEW_CAMPAIGN = Campaign(id=0, name="", trunk_template="PJSIP/{number}@carrier")
 
 

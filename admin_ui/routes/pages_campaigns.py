@@ -23,7 +23,13 @@ from admin_ui.auth import CurrentUser, TeamLead, services_of
 from admin_ui.campaign_text import STATE_ACTIONS, retry_lines, schedule_lines
 from admin_ui.health import engine_pbx_health, pbx_banner
 from admin_ui.i18n import translator
-from admin_ui.routes.pages_campaign_form import NEW_CAMPAIGN, RETRY_OUTCOMES, campaign_from_form, form_values
+from admin_ui.routes.pages_campaign_form import (
+    NEW_CAMPAIGN,
+    RETRY_OUTCOMES,
+    campaign_from_form,
+    form_values,
+    problem_text,
+)
 from agents_ws.engine_link import engine_method, running_engine
 from campaigns import jobs as list_jobs
 from campaigns import repository
@@ -98,7 +104,7 @@ async def create_campaign(request: Request, user: TeamLead) -> Response:
             return _form_page(request, user, values=form, campaign=None, problem=refused, status_code=400)
         campaign = await repository.create_campaign(services_of(request).pool, campaign=campaign)
     except CampaignError as exc:
-        return _form_page(request, user, values=form, campaign=None, problem=f"{t('not_saved')} {exc}",
+        return _form_page(request, user, values=form, campaign=None, problem=problem_text(exc, t),
                           status_code=400)
     return RedirectResponse(f"/campaigns/{campaign.id}?done=campaign_created{_unchecked(unchecked)}",
                             status_code=303)
@@ -126,7 +132,7 @@ async def save_campaign(request: Request, user: TeamLead, campaign_id: int) -> R
             return _form_page(request, user, values=form, campaign=campaign, problem=refused, status_code=400)
         await repository.update_campaign(services_of(request).pool, campaign=changed)
     except CampaignError as exc:
-        return _form_page(request, user, values=form, campaign=campaign, problem=f"{t('not_saved')} {exc}",
+        return _form_page(request, user, values=form, campaign=campaign, problem=problem_text(exc, t),
                           status_code=400)
     return RedirectResponse(f"/campaigns/{campaign_id}?done=campaign_saved{_unchecked(unchecked)}",
                             status_code=303)
