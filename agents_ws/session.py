@@ -17,6 +17,7 @@ that reason carries ``notice: "paused_disconnected"`` (an ``admin_ui.i18n`` key 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -278,7 +279,8 @@ class PanelSession:
             if silent_s >= grace_s:
                 log.info("panel %s of user %s silent for %.1f s: closing it", self.tab_id, self.user.id, silent_s)
                 self._silent_s = silent_s
-                await self.ws.close(CLOSE_SILENT)
+                with contextlib.suppress(RuntimeError):    # already closed from the other side
+                    await self.ws.close(CLOSE_SILENT)
                 raise SessionEnded()
             await self.send({"type": "heartbeat"})
 

@@ -6,6 +6,8 @@ The engine side (the pause, the calls that go elsewhere) is in ``tests/dialer/te
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from admin_ui.i18n import translator
@@ -14,6 +16,7 @@ from agents_ws.session import CLOSE_SILENT
 from dialer.clock import RealClock
 from dialer.presence import Presence, closed, gone_at, is_gone, opened
 from dialer.users import Role
+from tests.agents_ws.conftest import Closed
 
 GRACE_S = 5.0
 SPEED = 20.0     # the services' clock runs 20 times faster: the grace period is 0.25 s of real time
@@ -119,6 +122,44 @@ async def test_each_tab_is_its_own_panel_so_closing_one_of_two_leaves_one_open(
     opened_ids = [r[2] for r in watched.reports if r[0] == "opened"]
     closed_ids = [r[2] for r in watched.reports if r[0] == "closed"]
     assert len(set(opened_ids)) == 2 and sorted(closed_ids) == sorted(opened_ids)
+
+
+async def answering(ws: Any, seen: list[dict[str, Any]]) -> None:
+    """A browser tab that answers every heartbeat and keeps every message."""
+    with contextlib.suppress(Closed):
+        while True:
+            message = await ws.receive(timeout_s=60)
+            seen.append(message)
+            if message["type"] == "heartbeat":
+                await ws.send({"type": "ping"})
+
+
+async def test_a_silent_working_tab_is_closed_and_the_other_tab_works_while_the_agent_counts_as_there(
+        panel, engine, services, make_user) -> None:
+    watched = accelerate(services, engine, speed=2.0)   # the grace period is 2.5 s of real time
+    agent = await make_user(Role.AGENT)
+    first_seen: list[dict[str, Any]] = []
+    second_seen: list[dict[str, Any]] = []
+    async with panel(agent) as first:
+        first_tab = asyncio.create_task(answering(first, first_seen))
+        async with panel(agent) as second:
+            second_tab = asyncio.create_task(answering(second, second_seen))
+            await asyncio.sleep(0.5)
+            first_tab.cancel()          # the first tab's network is lost: it answers nothing any more
+            for _ in range(100):
+                if any(m["type"] == "tab" for m in second_seen):
+                    break
+                await asyncio.sleep(0.1)
+            second_tab.cancel()
+            await asyncio.gather(first_tab, second_tab, return_exceptions=True)
+    hello = next(m for m in second_seen if m["type"] == "hello")
+    assert hello["active"] is False, "the second tab starts read-only"
+    assert {"type": "tab", "active": True, "reason": "other_closed"} in second_seen
+    first_id = next(r[2] for r in watched.reports if r[0] == "opened")
+    first_closed = next(r for r in watched.reports if r[0] == "closed" and r[2] == first_id)
+    assert first_closed[3] >= GRACE_S
+    kinds = [(r[0], r[2] == first_id) for r in watched.reports]
+    assert kinds.index(("closed", True)) < kinds.index(("closed", False)), "the second tab was open meanwhile"
 
 
 async def test_a_panel_that_reconnects_to_an_agent_paused_as_disconnected_is_told_why(

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -124,14 +127,40 @@ async def until(check: Any, *, timeout_s: float, what: str) -> None:
         await asyncio.sleep(0.01)
 
 
-async def open_panel(app: Any, username: str, stack: contextlib.AsyncExitStack) -> Person:
-    cookies, token = await sign_in(app, username)
-    ws = await stack.enter_async_context(AsgiSocket(app, "/agent/ws", query=f"csrf={token}", cookies=cookies))
-    return Person(ws)
+@dataclass
+class Floor:
+    """A running progressive campaign on the simulated PBX, its engine, the web app, two agents."""
+
+    services: Services
+    system: Any
+    app: Any
+    campaign_id: int
+    ann: users.User
+    bob: users.User
+    stack: contextlib.AsyncExitStack
+
+    @property
+    def engine(self) -> Any:
+        return self.system.engine
+
+    def agent(self, user_id: int) -> Agent:
+        return self.engine.agents[user_id]
+
+    async def panel(self, user: users.User, stack: contextlib.AsyncExitStack | None = None) -> Person:
+        cookies, token = await sign_in(self.app, user.username)
+        ws = await (stack or self.stack).enter_async_context(
+            AsgiSocket(self.app, "/agent/ws", query=f"csrf={token}", cookies=cookies))
+        return Person(ws)
+
+    async def connected_since(self, at: datetime) -> list[Any]:
+        return await self.services.pool.fetch(
+            "SELECT agent_id, connected_at FROM call_records WHERE campaign_id = $1 AND connected_at > $2",
+            self.campaign_id, at)
 
 
-async def test_an_agent_whose_panel_closes_gets_no_call_after_the_grace_period_and_is_told_why_when_back(
-        db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
+@contextlib.asynccontextmanager
+async def working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario,  # type: ignore[no-untyped-def]
+                        name: str) -> AsyncIterator[Floor]:
     from admin_ui.app import create_app
 
     settings = load_settings(None, mode="development", secret_key="k" * 32, data_dir=tmp_path, speed=SPEED,
@@ -141,62 +170,94 @@ async def test_an_agent_whose_panel_closes_gets_no_call_after_the_grace_period_a
     services = Services(settings=settings, pool=db_pool, redis=redis.Redis.from_url(redis_url), clock=clock)
     services.extras["database_url"] = database_url
     app = create_app(services)
-    ann = await users.create_user(db_pool, username="ann-presence", password=PASSWORD, role=Role.AGENT)
-    bob = await users.create_user(db_pool, username="bob-presence", password=PASSWORD, role=Role.AGENT)
+    ann = await users.create_user(db_pool, username=f"ann-{name}", password=PASSWORD, role=Role.AGENT)
+    bob = await users.create_user(db_pool, username=f"bob-{name}", password=PASSWORD, role=Role.AGENT)
     scenario = await build_scenario(db_pool, leads=400, agents=0, dnc_share=0.0, outside_share=0.0,
                                     now=clock.now(), mode=DialMode.PROGRESSIVE)
     campaign_id = scenario.campaign.id
     async with db_pool.acquire() as conn:
         await campaigns_repo.set_campaign_agents(conn, campaign_id=campaign_id, user_ids=[ann.id, bob.id])
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=MODEL),
-                          engine_id="presence") as system, contextlib.AsyncExitStack() as stack:
-        engine = system.engine
-        await until(lambda: campaign_id in engine.campaigns, timeout_s=30, what="the campaign to run")
-        anns_panel = await open_panel(app, ann.username, stack)
-        bobs_stack = await stack.enter_async_context(contextlib.AsyncExitStack())
-        bobs_panel = await open_panel(app, bob.username, bobs_stack)
-        for person in (anns_panel, bobs_panel):
-            await person.ws.send({"type": "login", "campaign_id": campaign_id})
+                          engine_id=name) as system, contextlib.AsyncExitStack() as stack:
+        floor = Floor(services, system, app, campaign_id, ann, bob, stack)
+        await until(lambda: campaign_id in system.engine.campaigns, timeout_s=30, what="the campaign to run")
+        yield floor
 
-        def state(user_id: int) -> Agent:
-            return engine.agents[user_id]
+
+async def test_an_agent_whose_panel_closes_gets_no_call_after_the_grace_period_and_is_told_why_when_back(
+        db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
+    async with working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario, "panel") as floor:
+        ann, bob, clock = floor.ann, floor.bob, floor.services.clock
+        anns_panel = await floor.panel(ann)
+        bobs_stack = await floor.stack.enter_async_context(contextlib.AsyncExitStack())
+        bobs_panel = await floor.panel(bob, bobs_stack)
+        for person in (anns_panel, bobs_panel):
+            await person.ws.send({"type": "login", "campaign_id": floor.campaign_id})
 
         # both work the campaign; then Bob's browser closes while he waits for a call
-        await until(lambda: ann.id in engine.agents and bob.id in engine.agents
-                    and state(ann.id).calls_today >= 1 and state(bob.id).calls_today >= 1,
+        await until(lambda: ann.id in floor.engine.agents and bob.id in floor.engine.agents
+                    and floor.agent(ann.id).calls_today >= 1 and floor.agent(bob.id).calls_today >= 1,
                     timeout_s=60, what="both agents to take a call")
-        await until(lambda: state(bob.id).state is AgentState.READY, timeout_s=30, what="Bob to be ready")
+        await until(lambda: floor.agent(bob.id).state is AgentState.READY, timeout_s=30, what="Bob to be ready")
         await bobs_panel.stop()
         await bobs_stack.aclose()
         closed_at = clock.now()
-        bob_calls_before = state(bob.id).calls_today
+        bob_calls_before = floor.agent(bob.id).calls_today
 
         # every call connected after the grace period goes to Ann; Bob ends paused as disconnected
-        await until(lambda: state(ann.id).calls_today >= 6 + 1, timeout_s=60, what="Ann to take more calls")
-        rows = await db_pool.fetch(
-            "SELECT agent_id, connected_at FROM call_records WHERE campaign_id = $1 AND connected_at > $2",
-            campaign_id, closed_at + _seconds(GRACE_S + 0.5))
+        anns_before = floor.agent(ann.id).calls_today
+        await until(lambda: floor.agent(ann.id).calls_today >= anns_before + 5, timeout_s=60,
+                    what="Ann to take more calls")
+        rows = await floor.connected_since(closed_at + timedelta(seconds=GRACE_S + 0.5))
         assert len(rows) >= 4, rows
         assert {r["agent_id"] for r in rows} == {ann.id}, "a call reached the agent whose panel had closed"
-        bob_now = state(bob.id)
+        bob_now = floor.agent(bob.id)
         assert DISCONNECTED in (bob_now.pause_reason, bob_now.pending_pause), bob_now
         assert bob_now.calls_today <= bob_calls_before + 1     # at most the one that reached him in the grace
-        assert engine.errors == []
+        assert floor.engine.errors == []
 
         # Bob's panel comes back: he is told why he was paused, presses Ready and takes calls again
-        bobs_panel = await open_panel(app, bob.username, stack)
+        bobs_panel = await floor.panel(bob)
         await until(lambda: any(s.get("notice") == "paused_disconnected" for s in bobs_panel.states),
                     timeout_s=30, what="the panel to say why Bob is paused")
         told = next(s for s in bobs_panel.states if s.get("notice") == "paused_disconnected")
         assert (told["state"], told["pause_reason"]) == ("paused", DISCONNECTED)
         await bobs_panel.ws.send({"type": "ready"})
-        back = state(bob.id).calls_today
-        await until(lambda: state(bob.id).calls_today > back, timeout_s=60, what="Bob to take a call again")
+        back = floor.agent(bob.id).calls_today
+        await until(lambda: floor.agent(bob.id).calls_today > back, timeout_s=60, what="Bob to take a call again")
         await anns_panel.stop()
         await bobs_panel.stop()
 
 
-def _seconds(s: float) -> Any:
-    from datetime import timedelta
+async def test_an_agent_whose_phone_hangs_up_gets_no_call_and_its_panel_says_why(
+        db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
+    async with working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario, "phone") as floor:
+        ann, bob, clock = floor.ann, floor.bob, floor.services.clock
+        anns_panel, bobs_panel = await floor.panel(ann), await floor.panel(bob)
+        for person in (anns_panel, bobs_panel):
+            await person.ws.send({"type": "login", "campaign_id": floor.campaign_id})
+        await until(lambda: ann.id in floor.engine.agents and bob.id in floor.engine.agents
+                    and floor.agent(ann.id).calls_today >= 1 and floor.agent(bob.id).calls_today >= 1,
+                    timeout_s=60, what="both agents to take a call")
 
-    return timedelta(seconds=s)
+        # Ann's phone hangs up (she put it down) while she waits for a call
+        await until(lambda: floor.agent(ann.id).state is AgentState.READY, timeout_s=30, what="Ann to be ready")
+        leg_id = floor.agent(ann.id).leg_id
+        (phone,) = {ch.leg for ch in floor.system.sim.channels() if ch.uniqueid == leg_id}
+        floor.system.sim.switch.far_hangup(phone, 16)
+        hung_up_at = clock.now()
+        await until(lambda: floor.agent(ann.id).state is AgentState.LOGGED_OUT, timeout_s=10,
+                    what="Ann to be signed out")
+        await until(lambda: any(s.get("phone_notice") == "phone_hung_up" for s in anns_panel.states),
+                    timeout_s=10, what="Ann's panel to say why")
+        told = next(s for s in anns_panel.states if s.get("phone_notice") == "phone_hung_up")
+        assert told["state"] == "logged_out"
+
+        bobs_before = floor.agent(bob.id).calls_today
+        await until(lambda: floor.agent(bob.id).calls_today >= bobs_before + 3, timeout_s=60,
+                    what="Bob to take more calls")
+        rows = await floor.connected_since(hung_up_at)
+        assert rows and {r["agent_id"] for r in rows} == {bob.id}
+        assert floor.engine.errors == []
+        await anns_panel.stop()
+        await bobs_panel.stop()

@@ -190,6 +190,8 @@ class WebsocketAgent:
             msg = json.loads(raw)
             self.messages.append(msg)
             kind = msg.get("type")
+            if kind == "heartbeat":   # the server closes a panel that stops answering (dialer.presence)
+                await ws.send(json.dumps({"type": "ping"}))
             if kind == "pop":
                 self.pops.append(str(msg.get("call_id")))
             if kind != "state":
