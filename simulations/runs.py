@@ -113,7 +113,7 @@ def simulate_job(*, out_dir: str, request: RunRequest) -> dict[str, Any]:
     total = days_of(scenario)
 
     def day(done: int, spec: PacerSpec, seed: int) -> None:
-        report_progress(done, total, f"{spec.label}, seed {seed} ({done + 1} of {total})")
+        report_progress(done, total, f"{spec.label}, day {seed} of {len(scenario.seeds)} (run {done + 1} of {total})")
 
     results = run_days(scenario, day)
     out = Path(out_dir)
@@ -121,8 +121,11 @@ def simulate_job(*, out_dir: str, request: RunRequest) -> dict[str, Any]:
     write_csv(results, out / CSV_NAME)
     rows = aggregate([summarize(r) for r in results])
     report_progress(total, total, "done")
+    days, n_pacers = len(scenario.seeds), len(scenario.pacers)    # a day per seed, for each pacer
     return {
-        "summary": f"{total} simulated days of {scenario.name}",
+        "summary": f"{days} simulated day{'s' if days != 1 else ''} of {request.hours:g} h for each of "
+                   f"{n_pacers} pacer{'s' if n_pacers != 1 else ''}: {scenario.name}",
+        "days": days, "pacers": n_pacers, "hours": request.hours,
         "scenario": scenario.name,
         "rows": [asdict(r) for r in rows],
     }

@@ -3,11 +3,14 @@
 The form picks a shipped scenario (or takes TOML), the pacers, seeds and hours, and optional overrides
 (agents, connect rate, talk time). It is checked when submitted (``simulations.runs.build``) and runs as a
 background job whose progress bar the page follows; the finished page shows the comparison table, the day
-plot (abandonment and occupancy per hour, per pacer) and a CSV of every simulated call.
+plot (abandonment and occupancy per hour, per pacer) and a CSV of every simulated call. The form a run was
+started with is kept beside its job (``sim-form:<run id>`` in Valkey, as long as the job), so the page of a
+run shows its inputs again, ready to change one and run again.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Annotated, Any
@@ -23,6 +26,21 @@ from simulations import runs
 router = APIRouter()
 _RUN_ID = re.compile(r"^[0-9a-f]{16}$")
 _FILES = {runs.PLOT_NAME: "image/png", runs.CSV_NAME: "text/csv"}
+FORM_KEYS = ("scenario", "toml", "pacers", "seeds", "hours", "agents", "connect", "talk")
+
+
+def _form_key(run_id: str) -> str:
+    return f"sim-form:{run_id}"
+
+
+def _kept_form(request: Request, run_id: str) -> dict[str, Any]:
+    """The form this run was started with ({} when it is gone or unreadable)."""
+    raw = services_of(request).redis.get(_form_key(run_id))
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return {k: v for k, v in data.items() if k in FORM_KEYS} if isinstance(data, dict) else {}
 
 
 def _number(value: str, kind: type, label: str) -> Any:
@@ -47,6 +65,8 @@ def _page(request: Request, user: CurrentUser, *, status_code: int = 200, proble
             raise HTTPException(404, "no such simulation")
         run_id = job[4:]
         result = status.result if status.status == "finished" else None
+        if form is None:
+            form = _kept_form(request, run_id)
     defaults = {"scenario": "agents20_connect30", "pacers": ["predictive", "progressive", "vicidial"],
                 "seeds": "1", "hours": "8", "agents": "", "connect": "", "talk": "", "toml": ""}
     return render(request, "simulations.html", user, status_code=status_code, problem=problem,
@@ -82,6 +102,7 @@ async def start_simulation(
         return _page(request, user, status_code=400, problem=str(exc), form=form)
     services = services_of(request)
     run_id = secrets.token_hex(8)
+    services.redis.set(_form_key(run_id), json.dumps(form), ex=int(runs.KEEP_S))
     runs.prune(services.settings.data_dir / "simulations")   # their jobs' results are gone too
     out_dir = services.settings.data_dir / "simulations" / run_id
     jobs.enqueue(services.redis, runs.simulate_job, description=f"Simulation: {scen.name}", job_id=f"sim-{run_id}",

@@ -55,6 +55,12 @@ async def test_a_simulation_runs_as_a_job_and_shows_its_table_plot_and_calls(
     assert status["status"] == "finished", status
     page = await browser_client.get(response.headers["location"])
     assert "data-job=" not in page.text
+    # the run's page says how many days it simulated, and keeps the inputs it was started with
+    assert '<p class="muted" id="sim-summary">1 simulated day of 0.5 h for each of 2 pacers: ' in page.text
+    assert 'name="hours" inputmode="decimal" value="0.5"' in page.text
+    assert 'name="agents" inputmode="numeric" value="4"' in page.text
+    assert '<option value="agents5_connect30" selected>' in page.text
+    assert 'value="vicidial" >' in page.text and 'value="progressive" checked>' in page.text
     rows = re.findall(r"<tr[^>]*><td>(\w+)</td>", page.text)
     assert rows == ["predictive", "progressive"]
     run_id = job_id.removeprefix("sim-")

@@ -72,7 +72,9 @@ def test_the_job_writes_the_plot_and_every_call_and_returns_the_table(tmp_path: 
     with (tmp_path / "calls.csv").open() as fh:
         calls = list(csv.DictReader(fh))
     assert {c["pacer"] for c in calls} == {"predictive", "progressive"}
-    assert result["summary"] == "2 simulated days of 5 agents, 30% connect"
+    # one seed is one simulated day for each pacer, not a day per pacer and seed added up
+    assert result["summary"] == "1 simulated day of 0.5 h for each of 2 pacers: 5 agents, 30% connect"
+    assert (result["days"], result["pacers"], result["hours"]) == (1, 2, 0.5)
 
 
 def test_run_folders_older_than_a_week_are_pruned_and_newer_ones_kept(tmp_path: Path) -> None:
