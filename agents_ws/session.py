@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -174,6 +175,10 @@ class PanelSession:
                 await self._own_lead(lead_id)
                 call_id = await engine_method(engine, "manual_dial")(user_id, lead_id)
                 return {"type": "ok", "request": "dial", "call_id": str(call_id)}
+            case protocol.DialNumber(number=number):
+                await self._current_campaign()
+                call_id = await engine_method(engine, "manual_dial_number")(user_id, number)
+                return {"type": "ok", "request": "dial_number", "call_id": str(call_id)}
             case protocol.SearchLeads(text=text):
                 return await self._search(text)
             case protocol.Callbacks():
@@ -249,7 +254,9 @@ class PanelSession:
             found = await leads.lead_for(pool, user_id=self.user.id, role=self.user.role, lead_id=callback.lead_id)
             if found is None:
                 continue
+            zone = found[0].zones_or(campaign.timezone)[0]    # shown on the customer's clock, with its zone
             items.append({"id": callback.id, "due_at": callback.due_at.isoformat(), "note": callback.note,
+                          "zone": zone, "due_local": callback.due_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"),
                           "personal": callback.agent_id is not None, "lead": leads.lead_view(found[0])})
         return {"type": "callbacks", "items": items}
 

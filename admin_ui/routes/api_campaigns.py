@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
@@ -106,8 +107,10 @@ def _lead_json(lead: Lead, campaign: Campaign | None = None) -> dict[str, Any]:
     return data
 
 
-def _callback_json(cb: Callback) -> dict[str, Any]:
+def _callback_json(cb: Callback, zone: str) -> dict[str, Any]:
+    """A callback with the customer's zone and the due time on the customer's clock (``due_local``)."""
     return {"id": cb.id, "lead_id": cb.lead_id, "campaign_id": cb.campaign_id, "due_at": cb.due_at,
+            "zone": zone, "due_local": cb.due_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M"),
             "agent_id": cb.agent_id, "created_by": cb.created_by, "note": cb.note, "done_at": cb.done_at}
 
 
@@ -303,10 +306,15 @@ async def lead(request: Request, user: LeadReader, campaign_id: int, lead_id: in
 @router.get("/{campaign_id}/callbacks")
 async def callbacks(request: Request, user: LeadReader, campaign_id: int, mine: bool = False,
                     pending: bool = True) -> list[dict[str, Any]]:
-    await _campaign(request, campaign_id, user)
-    found = await repository.list_callbacks(services_of(request).pool, campaign_id=campaign_id,
+    campaign = await _campaign(request, campaign_id, user)
+    pool = services_of(request).pool
+    found = await repository.list_callbacks(pool, campaign_id=campaign_id,
                                             agent_id=user.id if mine else None, pending_only=pending)
-    return [_callback_json(cb) for cb in found]
+    zones: dict[int, str] = {}
+    for cb in found:
+        if cb.lead_id not in zones:
+            zones[cb.lead_id] = (await repository.get_lead(pool, lead_id=cb.lead_id)).zones_or(campaign.timezone)[0]
+    return [_callback_json(cb, zones[cb.lead_id]) for cb in found]
 
 
 @router.post("/{campaign_id}/callbacks", status_code=201)
@@ -326,4 +334,4 @@ async def create_callback(request: Request, user: LeadReader, campaign_id: int, 
                                                        created_by=user.id, note=body.note)
     except CampaignError as exc:
         raise _http(exc) from None
-    return _callback_json(created)
+    return _callback_json(created, zone)

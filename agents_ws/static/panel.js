@@ -248,7 +248,9 @@
     if (!items.length) { list.appendChild(el("li", t("no_callbacks"), "muted")); return; }
     items.forEach(function (cb) {
       var li = el("li"), lead = cb.lead, due = new Date(cb.due_at);
-      li.appendChild(el("span", due.toLocaleString([], {dateStyle: "short", timeStyle: "short"}) + " · " +
+      // the customer's own clock and zone (the time agreed with them), else this browser's clock
+      var when = cb.due_local ? cb.due_local + " (" + cb.zone + ")" : due.toLocaleString([], {dateStyle: "short", timeStyle: "short"});
+      li.appendChild(el("span", when + " · " +
         ((lead.first_name + " " + lead.last_name).trim() || lead.phone) + (cb.note ? " — " + cb.note : "")));
       var b = el("button", t("call"), "small good"); b.type = "button";
       b.onclick = function () { send({type: "dial", lead_id: lead.id}); };

@@ -94,3 +94,26 @@ async def test_the_campaign_page_offers_only_what_its_state_allows(browser_clien
         await repository.set_campaign_state(conn, campaign_id=campaign.id, target=CampaignState.FINISHED)
     page = (await browser_client.get(path)).text
     assert buttons(page) == [] and 'id="no-actions"' in page and f"{path}/edit" not in page
+
+
+async def test_the_callbacks_api_gives_the_customers_zone_and_local_time(api_client, services) -> None:
+    from datetime import UTC, datetime
+
+    from campaigns import repository
+    from campaigns.model import Campaign
+
+    campaign = await repository.create_campaign(services.pool, campaign=Campaign(
+        id=0, name="Zones", trunk_template="PJSIP/{number}@c", timezone="America/New_York"))
+    async with services.pool.acquire() as conn:
+        paris = await conn.fetchval("INSERT INTO leads (campaign_id, phone_e164, timezones) VALUES ($1, $2, $3)"
+                                    " RETURNING id", campaign.id, "+33612345678", ["Europe/Paris"])
+        unknown = await conn.fetchval("INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, $2) RETURNING id",
+                                      campaign.id, "+12125550100")
+        for lead in (paris, unknown):
+            await repository.create_callback(conn, lead_id=lead, due_at=datetime(2031, 7, 1, 12, 0, tzinfo=UTC),
+                                             agent_id=None, created_by=None)
+    async with api_client(Role.TEAM_LEAD) as client:
+        listed = (await client.get(f"/api/campaigns/{campaign.id}/callbacks")).json()
+    # the lead's own zone, else the campaign's (as when the callback was scheduled)
+    assert [(c["zone"], c["due_local"]) for c in listed] == [("Europe/Paris", "2031-07-01T14:00"),
+                                                             ("America/New_York", "2031-07-01T08:00")]
