@@ -40,8 +40,10 @@ async def serve_web(services: Services, settings: Settings, args: argparse.Names
     from admin_ui.app import create_app
 
     app = create_app(services)
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 on its own; the app
+    # believes it only from settings.trusted_proxies (admin_ui.auth.client_address)
     config = uvicorn.Config(app, host=args.host or settings.host, port=args.port or settings.port,
-                            log_level="info", lifespan="off")
+                            log_level="info", lifespan="off", proxy_headers=False)
     log.info("serving on http://%s:%s", config.host, config.port)
     await uvicorn.Server(config).serve()
 

@@ -68,3 +68,18 @@ async def test_an_admin_resets_a_password_and_the_user_signs_in_with_the_new_one
     await ui.sign_in(lead_page, lead.username, "mat khau moi rat dai")
     assert "/login" not in lead_page.url
     assert lead_page.errors == admin_page.errors == []
+
+
+async def test_dialer_serve_ignores_x_forwarded_for_from_a_peer_that_is_not_a_configured_proxy(live_server) -> None:
+    """``dialer serve`` itself (uvicorn would believe the header from 127.0.0.1 by default)."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        statuses = []
+        for i in range(4):                           # a new forged address for every try
+            form = (await client.get("/login")).text
+            token = form.split('name="csrf_token" value="')[1].split('"')[0]
+            response = await client.post("/login", headers={"x-forwarded-for": f"192.0.2.{i + 1}"}, data={
+                "username": "admin", "password": "not the password", "csrf_token": token})
+            statuses.append(response.status_code)
+    assert statuses == [401, 401, 401, 429]          # all four counted against 127.0.0.1
