@@ -229,6 +229,47 @@ async def test_an_agent_whose_panel_closes_gets_no_call_after_the_grace_period_a
         await bobs_panel.stop()
 
 
+async def test_a_call_reserved_for_an_agent_when_its_panel_falls_silent_goes_to_the_other_agent_or_safe_harbor_in_time(
+        db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
+    async with working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario, "reserved") as floor:
+        ann, bob, engine = floor.ann, floor.bob, floor.engine
+        anns_panel, bobs_panel = await floor.panel(ann), await floor.panel(bob)
+        for person in (anns_panel, bobs_panel):
+            await person.ws.send({"type": "login", "campaign_id": floor.campaign_id})
+        await until(lambda: ann.id in engine.agents and bob.id in engine.agents
+                    and floor.agent(bob.id).calls_today >= 1, timeout_s=60, what="Bob to take a call")
+
+        # the moment the router reserves Bob for a call, his only panel turns out to have been silent for the
+        # whole grace period (its network is gone)
+        seen: dict[str, Any] = {}
+
+        def watch(before: Call, after: Call) -> None:
+            if "call" not in seen and after.state is CallState.CONNECTING and after.agent_id == bob.id:
+                seen["call"] = after.call_id
+                seen["bob_calls"] = floor.agent(bob.id).calls_today
+                (panel_id,) = engine.panels.presence[bob.id].panels
+                engine.panels.closed(bob.id, panel_id, silent_s=GRACE_S)
+            if after.call_id == seen.get("call") and (after.terminal or after.state is CallState.CONNECTED):
+                seen.setdefault("end", after)
+
+        engine.change_listeners.append(watch)
+        await until(lambda: "end" in seen, timeout_s=60, what="the reserved call to be settled")
+        end: Call = seen["end"]
+        assert end.ready_at is not None
+        if end.state is CallState.CONNECTED:
+            assert end.agent_id == ann.id and end.connected_at is not None
+            assert end.connected_at - end.ready_at < 2.0
+        else:
+            assert end.outcome is ca.CallOutcome.ABANDONED and end.ended_at is not None, end
+            assert end.ended_at - end.ready_at < 2.0, "safe harbor by the 2-second rule"
+        bob_now = floor.agent(bob.id)
+        assert (bob_now.state, bob_now.pause_reason, bob_now.call_id) == (AgentState.PAUSED, DISCONNECTED, None)
+        assert bob_now.calls_today == seen["bob_calls"], "the call never reached Bob"
+        assert engine.errors == []
+        await anns_panel.stop()
+        await bobs_panel.stop()
+
+
 async def test_an_agent_whose_phone_hangs_up_gets_no_call_and_its_panel_says_why(
         db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
     async with working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario, "phone") as floor:
