@@ -231,6 +231,38 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "vi": "khách hàng này không thuộc chiến dịch của bạn"},
     "err_dial_refused": {"en": "not allowed to dial this number now: {why}",
                          "vi": "không được phép gọi số này lúc này: {why}"},
+    # a number the agent typed (dialer.control.manual_dial_number) and why a dial is refused
+    "err_dial_refused_reason": {"en": "not allowed to dial this number now: {reason} ({why})",
+                                "vi": "không được phép gọi số này lúc này: {reason}"},
+    "manual_dial": {"en": "Dial a number", "vi": "Gọi một số"},
+    "manual_dial_hint": {"en": "number, e.g. (212) 555-0100 or +33…", "vi": "số điện thoại, ví dụ 0912 345 678 hoặc +84…"},
+    "err_typed_number": {"en": "the number '{number}' cannot be dialled: {problem}",
+                         "vi": "không thể gọi số '{number}': {problem}"},
+    "number_problem_empty": {"en": "nothing typed", "vi": "chưa nhập số"},
+    "number_problem_not_a_number": {"en": "not a phone number", "vi": "không phải số điện thoại"},
+    "number_problem_too_short": {"en": "too short", "vi": "quá ngắn"},
+    "number_problem_too_long": {"en": "too long", "vi": "quá dài"},
+    "number_problem_length": {"en": "wrong length for its country", "vi": "sai độ dài so với quốc gia của số"},
+    "number_problem_country": {"en": "unknown country code", "vi": "mã quốc gia không tồn tại"},
+    "number_problem_range": {"en": "no such number range in its country",
+                             "vi": "không có dải số này ở quốc gia của số"},
+    "number_problem_other": {"en": "not a valid number", "vi": "không phải số hợp lệ"},
+    "dial_reason_ok": {"en": "allowed", "vi": "được phép"},
+    "dial_reason_lead_status": {"en": "this lead is closed", "vi": "khách hàng này đã đóng"},
+    "dial_reason_dnc": {"en": "the number is on a do-not-call list", "vi": "số này nằm trong danh sách không gọi"},
+    "dial_reason_dnc_unknown": {"en": "the do-not-call lists cannot be checked now",
+                                "vi": "hiện không kiểm tra được danh sách không gọi"},
+    "dial_reason_campaign_state": {"en": "the campaign is not running", "vi": "chiến dịch không chạy"},
+    "dial_reason_attempts": {"en": "too many attempts for this number in the period",
+                             "vi": "số này đã được gọi quá số lần cho phép trong kỳ"},
+    "dial_reason_abandon_cooldown": {"en": "a call to this number was abandoned recently",
+                                     "vi": "một cuộc gọi tới số này vừa bị bỏ dở gần đây"},
+    "dial_reason_callback_not_due": {"en": "its callback is not due yet", "vi": "chưa đến giờ gọi lại"},
+    "dial_reason_retry_not_due": {"en": "its next attempt is not due yet", "vi": "chưa đến lần gọi tiếp theo"},
+    "dial_reason_campaign_schedule": {"en": "outside the campaign's hours", "vi": "ngoài giờ làm việc của chiến dịch"},
+    "dial_reason_window": {"en": "outside the calling hours where the customer lives",
+                           "vi": "ngoài khung giờ được phép gọi tại nơi khách hàng sống"},
+    "dial_reason_no_zone": {"en": "the customer's time zone is unknown", "vi": "không rõ múi giờ của khách hàng"},
     "err_other_tab": {"en": "the panel is open in another tab; use that tab or take over here",
                       "vi": "bảng điều khiển đang mở ở thẻ khác; hãy dùng thẻ đó hoặc làm việc ở thẻ này"},
     "err_logged": {"en": "this could not be done; the problem has been logged",
@@ -581,6 +613,39 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "vi": "Tên âm thanh của Asterisk, không có phần mở rộng, ví dụ please-try-call-later (mặc "
                                "định) hoặc custom/loi-nhan; a&b phát cả hai. Được kiểm tra trên mọi tổng đài khi lưu."},
     "campaign_on_hold": {"en": "On hold, not dialling:", "vi": "Đang tạm giữ, không quay số:"},
+    # the agent panel's settings of a campaign (campaigns.panel_settings), set by the team lead
+    "panel_settings": {"en": "Agent panel", "vi": "Bảng điều khiển của nhân viên"},
+    "shortcuts": {"en": "Keyboard shortcuts", "vi": "Phím tắt"},
+    "shortcuts_help": {
+        "en": "One change per line, 'action = key': actions ready, pause, hangup and disposition:CODE; a key is a "
+              "letter, a digit or F1-F12, optionally after Alt+ or Shift+; 'action =' removes a shortcut. "
+              "Defaults: R ready, P pause, H hang up, 1 to 9 and 0 the dispositions in order.",
+        "vi": "Mỗi dòng một thay đổi, 'thao tác = phím': các thao tác ready (sẵn sàng), pause (tạm dừng), hangup "
+              "(gác máy) và disposition:MÃ; phím là một chữ cái, một chữ số hoặc F1-F12, có thể kèm Alt+ hoặc "
+              "Shift+; 'thao tác =' bỏ phím tắt. Mặc định: R sẵn sàng, P tạm dừng, H gác máy, 1 đến 9 và 0 cho "
+              "các kết quả cuộc gọi theo thứ tự."},
+    "pause_codes": {"en": "Pause codes", "vi": "Mã tạm dừng"},
+    "pause_codes_help": {
+        "en": "One per line, 'code' or 'code = Label' (code: lowercase letters, digits, _ and -). Agents pause only "
+              "with one of these; the wallboard shows the code. Empty: break, lunch, meeting, training, other.",
+        "vi": "Mỗi dòng một mã, 'mã' hoặc 'mã = Nhãn' (mã: chữ thường, chữ số, _ và -). Nhân viên chỉ tạm dừng với "
+              "một trong các mã này; bảng theo dõi hiển thị mã. Để trống: break, lunch, meeting, training, other."},
+    "agent_script": {"en": "Agent script", "vi": "Kịch bản cho nhân viên"},
+    "agent_script_help": {
+        "en": "Shown to the agent with each call. Fields in double braces: {{ first_name }}, {{ last_name }}, "
+              "{{ phone }}, {{ postal_code }}, {{ agent_name }}, {{ campaign_name }}, and {{ fields.COLUMN }} for "
+              "a column of the lead's list. A field not in this list is refused when saving.",
+        "vi": "Hiển thị cho nhân viên cùng mỗi cuộc gọi. Các trường đặt trong hai cặp ngoặc nhọn: {{ first_name }}, "
+              "{{ last_name }}, {{ phone }}, {{ postal_code }}, {{ agent_name }}, {{ campaign_name }}, và "
+              "{{ fields.CỘT }} cho một cột của danh sách khách hàng. Trường không có trong danh sách này sẽ bị từ "
+              "chối khi lưu."},
+    "bad_setting_shortcuts": {"en": "Keyboard shortcuts:", "vi": "Phím tắt:"},
+    "bad_setting_pause_codes": {"en": "Pause codes:", "vi": "Mã tạm dừng:"},
+    "bad_setting_agent_script": {"en": "Agent script:", "vi": "Kịch bản cho nhân viên:"},
+    "script_failed": {"en": "The script could not be filled in for this call:",
+                      "vi": "Không điền được kịch bản cho cuộc gọi này:"},
+    "err_unknown_pause_code": {"en": "'{code}' is not a pause code of this campaign; choose one of {codes}",
+                               "vi": "'{code}' không phải là mã tạm dừng của chiến dịch này; hãy chọn một trong {codes}"},
     # a setting that reaches Asterisk refused at save (campaigns.model): the field, then the English detail
     "bad_setting_trunk_template": {
         "en": "Trunk: Asterisk cannot dial this. Write Technology/resource with {number} or {digits}, no blank, "

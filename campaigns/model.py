@@ -18,6 +18,15 @@ from urllib.parse import quote
 import phonenumbers
 
 from campaigns.errors import CampaignError, IllegalTransition
+from campaigns.panel_settings import (
+    DEFAULT_PAUSE_CODES,
+    DISPOSITION_PREFIX,
+    PauseCode,
+    check_pause_codes,
+    check_script,
+    check_shortcuts,
+    effective_shortcuts,
+)
 from campaigns.retry_policy import DEFAULT_DISPOSITIONS, Disposition, RetryPolicy
 from campaigns.windows import ALWAYS, PROFILES, Schedule, WindowProfile, is_zone, profile_named
 
@@ -123,6 +132,10 @@ class Campaign:
     machine_action: MachineAction = MachineAction.HANGUP
     safe_harbor_message: str = ""
     crm_url_template: str = ""
+    # the agent panel (campaigns.panel_settings): the lead's shortcut changes, pause codes, agent script
+    shortcuts: Mapping[str, str] = field(default_factory=dict)
+    pause_codes: tuple[PauseCode, ...] = DEFAULT_PAUSE_CODES
+    agent_script: str = ""
     created_at: datetime | None = None
 
     @property
@@ -167,6 +180,8 @@ class Campaign:
             "record_calls": self.record_calls, "amd_enabled": self.amd_enabled,
             "machine_action": self.machine_action.value, "safe_harbor_message": self.safe_harbor_message,
             "crm_url_template": self.crm_url_template,
+            "shortcuts": dict(self.shortcuts), "pause_codes": [p.as_dict() for p in self.pause_codes],
+            "agent_script": self.agent_script,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
 
@@ -175,7 +190,7 @@ class Campaign:
         try:
             changes: dict[str, Any] = {}
             simple = ("name", "caller_id", "trunk_template", "default_region", "timezone", "window_profile",
-                      "record_calls", "amd_enabled", "safe_harbor_message", "crm_url_template")
+                      "record_calls", "amd_enabled", "safe_harbor_message", "crm_url_template", "agent_script")
             changes.update({k: data[k] for k in simple if k in data and data[k] is not None})
             if data.get("dial_mode"):
                 changes["dial_mode"] = DialMode(data["dial_mode"])
@@ -193,6 +208,14 @@ class Campaign:
                 changes["retry_policy"] = RetryPolicy.from_dict(data["retry_policy"])
             if data.get("dispositions"):
                 changes["dispositions"] = tuple(Disposition.from_dict(d) for d in data["dispositions"])
+            if data.get("shortcuts") is not None:
+                changes["shortcuts"] = {str(k): str(v) for k, v in dict(data["shortcuts"]).items()}
+            elif "dispositions" in changes:   # a disposition taken away takes its shortcut with it
+                kept = {DISPOSITION_PREFIX + d.code for d in changes["dispositions"]}
+                changes["shortcuts"] = {a: k for a, k in self.shortcuts.items()
+                                        if not a.startswith(DISPOSITION_PREFIX) or a in kept}
+            if data.get("pause_codes") is not None:
+                changes["pause_codes"] = tuple(PauseCode.from_dict(p) for p in data["pause_codes"])
         except (ValueError, TypeError, KeyError) as exc:
             raise CampaignError(f"invalid campaign settings: {exc}") from None
         return replace(self, **changes).validate_settings()
@@ -227,7 +250,15 @@ class Campaign:
         codes = [d.code for d in self.dispositions]
         if len(codes) != len(set(codes)):
             raise CampaignError("disposition codes must be unique")
-        return self
+        shortcuts = check_shortcuts(self.shortcuts, codes)
+        check_pause_codes(self.pause_codes)
+        check_script(self.agent_script)
+        return self if shortcuts == dict(self.shortcuts) else replace(self, shortcuts=shortcuts)
+
+    @property
+    def panel_shortcuts(self) -> dict[str, str]:
+        """Every panel action's key: the defaults under the lead's changes (``campaigns.panel_settings``)."""
+        return effective_shortcuts(self.shortcuts, [d.code for d in self.dispositions])
 
 
 def _check_caller_id(caller_id: str) -> None:

@@ -29,6 +29,7 @@ from campaigns.model import (
     Pacing,
     transition,
 )
+from campaigns.panel_settings import DEFAULT_PAUSE_CODES, PauseCode
 from campaigns.retry_policy import DEFAULT_DISPOSITIONS, Disposition, RetryPolicy
 from campaigns.windows import Schedule, WindowProfile
 
@@ -37,7 +38,7 @@ Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
 _CAMPAIGN_COLUMNS = (
     "id, name, state, dial_mode, pacing, caller_id, trunk_template, default_region, timezone, schedule,"
     " window_profile, custom_window, retry_policy, dispositions, record_calls, amd_enabled, machine_action,"
-    " safe_harbor_message, crm_url_template, created_at"
+    " safe_harbor_message, crm_url_template, shortcuts, pause_codes, agent_script, created_at"
 )
 
 
@@ -52,7 +53,9 @@ def campaign_from_row(row: asyncpg.Record) -> Campaign:
         retry_policy=RetryPolicy.from_dict(row["retry_policy"]), dispositions=dispositions or DEFAULT_DISPOSITIONS,
         record_calls=row["record_calls"], amd_enabled=row["amd_enabled"],
         machine_action=MachineAction(row["machine_action"]), safe_harbor_message=row["safe_harbor_message"],
-        crm_url_template=row["crm_url_template"], created_at=row["created_at"],
+        crm_url_template=row["crm_url_template"], shortcuts=dict(row["shortcuts"] or {}),
+        pause_codes=tuple(PauseCode.from_dict(p) for p in row["pause_codes"] or ()) or DEFAULT_PAUSE_CODES,
+        agent_script=row["agent_script"], created_at=row["created_at"],
     )
 
 
@@ -63,19 +66,22 @@ def _campaign_values(c: Campaign) -> tuple[Any, ...]:
         c.default_region, c.timezone, c.schedule.as_dict(), c.window_profile,
         c.custom_window.as_dict() if c.custom_window else None, c.retry_policy.as_dict(),
         [d.as_dict() for d in c.dispositions], c.record_calls, c.amd_enabled, c.machine_action.value,
-        c.safe_harbor_message, c.crm_url_template,
+        c.safe_harbor_message, c.crm_url_template, dict(c.shortcuts), [p.as_dict() for p in c.pause_codes],
+        c.agent_script,
     )
 
 
 async def create_campaign(conn: Conn, *, campaign: Campaign) -> Campaign:
     """Insert ``campaign`` (its id is ignored); a taken name raises ``CampaignError``."""
-    campaign.validate_settings()
+    campaign = campaign.validate_settings()
     try:
         row = await conn.fetchrow(
             "INSERT INTO campaigns (name, dial_mode, pacing, caller_id, trunk_template, default_region,"
             " timezone, schedule, window_profile, custom_window, retry_policy, dispositions, record_calls,"
-            " amd_enabled, machine_action, safe_harbor_message, crm_url_template, state)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            " amd_enabled, machine_action, safe_harbor_message, crm_url_template, shortcuts, pause_codes,"
+            " agent_script, state)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+            " $21)"
             f" RETURNING {_CAMPAIGN_COLUMNS}",
             *_campaign_values(campaign), campaign.state.value,
         )
@@ -86,13 +92,14 @@ async def create_campaign(conn: Conn, *, campaign: Campaign) -> Campaign:
 
 async def update_campaign(conn: Conn, *, campaign: Campaign) -> Campaign:
     """Store every setting of ``campaign`` except its state (use ``set_campaign_state``)."""
-    campaign.validate_settings()
+    campaign = campaign.validate_settings()
     try:
         row = await conn.fetchrow(
             "UPDATE campaigns SET name = $2, dial_mode = $3, pacing = $4, caller_id = $5, trunk_template = $6,"
             " default_region = $7, timezone = $8, schedule = $9, window_profile = $10, custom_window = $11,"
             " retry_policy = $12, dispositions = $13, record_calls = $14, amd_enabled = $15, machine_action = $16,"
-            " safe_harbor_message = $17, crm_url_template = $18, updated_at = now()"
+            " safe_harbor_message = $17, crm_url_template = $18, shortcuts = $19, pause_codes = $20,"
+            " agent_script = $21, updated_at = now()"
             f" WHERE id = $1 RETURNING {_CAMPAIGN_COLUMNS}",
             campaign.id, *_campaign_values(campaign),
         )

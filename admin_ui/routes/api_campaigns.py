@@ -61,6 +61,9 @@ class CampaignIn(BaseModel):
     machine_action: str | None = None
     safe_harbor_message: str | None = None
     crm_url_template: str | None = None
+    shortcuts: dict[str, str] | None = Field(None, description='panel keys the lead changes: {"ready": "F2"}')
+    pause_codes: list[dict[str, str]] | None = Field(None, description='[{"code": "coffee", "label": "Coffee"}]')
+    agent_script: str | None = Field(None, max_length=20000)
 
 
 class StateIn(BaseModel):

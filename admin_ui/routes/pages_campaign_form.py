@@ -13,11 +13,13 @@ from typing import Any
 
 from campaigns.errors import CampaignError
 from campaigns.model import Campaign, DialMode, MachineAction, Pacing
+from campaigns.panel_settings import DEFAULT_PAUSE_CODES, parse_pause_lines, parse_shortcut_lines, pause_lines
 from campaigns.retry_policy import DEFAULT_RULES, Disposition, RetryPolicy, RetryRule
 from campaigns.windows import DAY_NAMES, Schedule, WindowProfile, format_interval, parse_interval
 
 RETRY_OUTCOMES = tuple(DEFAULT_RULES)          # busy, no_answer, machine, abandoned, failed
 ASTERISK_FIELDS = ("trunk_template", "caller_id", "safe_harbor_message")   # settings that reach Asterisk
+PANEL_FIELDS = ("shortcuts", "pause_codes", "agent_script")   # the agent panel's (campaigns.panel_settings)
 
 
 def problem_text(exc: CampaignError, t: Any) -> str:
@@ -25,7 +27,7 @@ def problem_text(exc: CampaignError, t: Any) -> str:
     reader's language (the model's English detail follows); any other refusal as the model words it."""
     message = str(exc)
     field, sep, detail = message.partition(": ")
-    if sep and field in ASTERISK_FIELDS:
+    if sep and field in ASTERISK_FIELDS + PANEL_FIELDS:
         return f"{t('not_saved')} {t('bad_setting_' + field)} ({detail})"
     return f"{t('not_saved')} {message}"
 NEW_CAMPAIGN = Campaign(id=0, name="", trunk_template="PJSIP/{number}@carrier")
@@ -53,6 +55,8 @@ def form_values(campaign: Campaign) -> dict[str, Any]:
         "record_calls": campaign.record_calls, "amd_enabled": campaign.amd_enabled,
         "machine_action": campaign.machine_action.value, "safe_harbor_message": campaign.safe_harbor_message,
         "crm_url_template": campaign.crm_url_template,
+        "shortcuts": "\n".join(f"{action} = {key}" for action, key in campaign.shortcuts.items()),
+        "pause_codes": pause_lines(campaign.pause_codes), "agent_script": campaign.agent_script,
     }
     for day, text in _hours_text(campaign.schedule.window.weekly).items():
         values[f"schedule_{day}"] = text
@@ -177,7 +181,11 @@ def campaign_from_form(form: Mapping[str, str], base: Campaign = NEW_CAMPAIGN) -
         dispositions=_dispositions(str(form.get("dispositions", ""))), record_calls=bool(form.get("record_calls")),
         amd_enabled=bool(form.get("amd_enabled")), machine_action=machine_action,
         safe_harbor_message=str(form.get("safe_harbor_message", "")).strip(),
-        crm_url_template=str(form.get("crm_url_template", "")).strip())
+        crm_url_template=str(form.get("crm_url_template", "")).strip(),
+        shortcuts=parse_shortcut_lines(str(form.get("shortcuts", ""))),
+        pause_codes=parse_pause_lines(str(form.get("pause_codes", ""))) if str(form.get("pause_codes", "")).strip()
+        else DEFAULT_PAUSE_CODES,
+        agent_script=str(form.get("agent_script", "")).replace("\r\n", "\n"))
     if campaign.crm_url_template and not campaign.crm_url_template.startswith(("http://", "https://")):
         raise CampaignError("CRM address: it must start with http:// or https://")
     return campaign.validate_settings()
