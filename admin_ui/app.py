@@ -27,12 +27,14 @@ from admin_ui import auth, routes
 from admin_ui.auth import CurrentUser, SignedIn, services_of
 from admin_ui.health import engine_pbx_health
 from admin_ui.i18n import translator
+from admin_ui.safe_text import scrubbed, without_paths
 from dialer import jobs, users
 from dialer.services import Services
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=[str(HERE / "templates")])
+templates.env.filters["no_paths"] = without_paths     # no server file path in what a page shows
 ROUTE_PACKAGES = ("admin_ui.routes", "agents_ws")
 
 
@@ -156,8 +158,8 @@ async def job_progress(request: Request, job_id: str, user: SignedIn) -> dict[st
     if status is None:
         raise HTTPException(404, "no such job")
     return {"id": status.id, "status": status.status, "description": status.description, "done": status.done,
-            "total": status.total, "percent": status.percent, "message": status.message,
-            "result": status.result, "error": status.error}
+            "total": status.total, "percent": status.percent, "message": without_paths(status.message),
+            "result": scrubbed(status.result), "error": without_paths(status.error)}
 
 
 def _wants_html(request: Request) -> bool:

@@ -236,7 +236,7 @@ def open_table(path: str | Path) -> Table:
         with path.open("rb") as raw:
             magic = raw.read(4)
     except OSError as exc:
-        raise ImportFailed(f"cannot open {path}: {exc.strerror}") from None
+        raise ImportFailed(f"cannot open {path.name}: {exc.strerror}") from None   # never the server's path
     if magic == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         return open_xlsx(path)
     return open_csv(path)

@@ -44,7 +44,7 @@ class ImportReport:
             f"imported {self.numbers} numbers into {self.list_name} ({self.kind}) from {self.lines} lines, "
             f"{self.invalid} invalid"
         )
-        return text + (f"; {self.added} new" if not self.path else f"; registry file {self.path}")
+        return text + (f"; {self.added} new" if not self.path else f"; registry file {Path(self.path).name}")
 
 
 Progress = Callable[[int, int, str], None]  # (bytes read, bytes total, message)
@@ -64,6 +64,7 @@ async def import_file(
     campaign_id: int | None = None,
     progress: Progress | None = None,
     progress_every: int = 100_000,
+    source_name: str | None = None,
 ) -> ImportReport:
     """Read ``source`` (one number per line, or a CSV ``column``) into the list, creating it if missing.
 
@@ -91,8 +92,9 @@ async def import_file(
             progress=tick,
             every=progress_every,
         )
+    shown_name = source_name or source.name   # the file the person uploaded, not the server's copy
     details = {
-        "source": source.name,
+        "source": shown_name,
         "lines": parsed.lines,
         "invalid": parsed.invalid,
         "numbers": len(parsed.keys),
@@ -123,7 +125,7 @@ async def import_file(
                     list_id=lst.id,
                     numbers=batch,
                     actor=actor,
-                    reason=f"import of {source.name}",
+                    reason=f"import of {shown_name}",
                     now=now,
                 )
             await repository.audit(
@@ -133,7 +135,7 @@ async def import_file(
                 action="import",
                 list_id=lst.id,
                 number=None,
-                reason=f"import of {source.name}",
+                reason=f"import of {shown_name}",
                 details={**details, "added": added},
             )
             await repository.notify(conn, {"op": "reload"})
@@ -171,6 +173,7 @@ def import_job(
     column: str | int | None = None,
     campaign_id: int | None = None,
     remove_source: bool = False,
+    source_name: str | None = None,
 ) -> dict[str, object]:
     """rq job: ``import_file`` on its own connection, reporting progress; returns the report as a dict.
 
@@ -201,6 +204,7 @@ def import_job(
                 column=column,
                 campaign_id=campaign_id,
                 progress=progress,
+                source_name=source_name,
             )
         finally:
             await conn.close()
@@ -219,7 +223,7 @@ def import_job(
         "invalid": report.invalid,
         "numbers": report.numbers,
         "added": report.added,
-        "path": report.path,
+        "path": Path(report.path).name if report.path else "",   # the registry file's name, not where it lives
         "sha256": report.sha256,
         "examples": list(report.examples),
         "summary": report.summary(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -310,7 +311,8 @@ async def register_registry_file(
             action="import",
             list_id=list_id,
             number=None,
-            details={"path": path, "count": count, "sha256": sha256, **details},
+            # the audit trail names the file, never its server path (the registry table keeps that)
+            details={"file": Path(path).name, "count": count, "sha256": sha256, **details},
         )
         await notify(conn, {"op": "reload"})
 

@@ -267,6 +267,7 @@ async def start_import(
         column=column.strip() or None,
         campaign_id=campaign_id,
         remove_source=True,
+        source_name=Path(file.filename or "").name or None,
     )
     return {"job_id": job.id, "status_url": f"/api/jobs/{job.id}"}
 

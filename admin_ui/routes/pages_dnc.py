@@ -167,7 +167,7 @@ async def start_import(request: Request, user: Compliance, file: Annotated[Uploa
                        database_url=database_url, source=str(target), list_name=list_name.strip(), kind=kind,
                        actor=user.username, data_dir=str(services.settings.data_dir),
                        default_region=region.strip().upper() or None, column=column.strip() or None,
-                       remove_source=True)
+                       remove_source=True, source_name=Path(file.filename or "").name or None)
     return RedirectResponse(f"/dnc/import?job={job.id}", status_code=303)
 
 

@@ -117,3 +117,47 @@ async def test_the_callbacks_api_gives_the_customers_zone_and_local_time(api_cli
     # the lead's own zone, else the campaign's (as when the callback was scheduled)
     assert [(c["zone"], c["due_local"]) for c in listed] == [("Europe/Paris", "2031-07-01T14:00"),
                                                              ("America/New_York", "2031-07-01T08:00")]
+
+
+async def test_no_server_file_path_in_an_imports_messages_or_the_audit_trail(
+        browser_client, make_user, services, database_url, redis_url) -> None:
+    from dnc import repository as dnc_repo
+    from tests.admin_ui.test_pages_dnc import run_worker_burst
+
+    services.extras["database_url"] = database_url
+    officer = await make_user(Role.COMPLIANCE)
+    csrf = await sign_in(browser_client, officer.username)
+    server_dir = str(services.settings.data_dir)
+    jobs = []
+    for kind, name in (("national", "registry-fr"), ("internal", "own-list")):
+        response = await browser_client.post(
+            "/dnc/import", data={"csrf_token": csrf, "list_name": name, "kind": kind},
+            files={"file": ("opt-outs march.txt", b"+33612345678\n+33612345679\n", "text/plain")})
+        assert response.status_code == 303
+        jobs.append(response.headers["location"].split("job=")[1])
+    await run_worker_burst(database_url, redis_url)
+    for job_id in jobs:
+        status = (await browser_client.get(f"/api/jobs/{job_id}")).json()
+        assert status["status"] == "finished", status
+        assert server_dir not in str(status) and "/dnc/" not in str(status), status
+    assert status["result"]["summary"].startswith("imported 2 numbers into own-list")
+    async with services.pool.acquire() as conn:
+        trail = await dnc_repo.audit_page(conn, number=None, before_id=None, limit=50)
+    imports = [a for a in trail if a.action == "import"]
+    assert len(imports) == 2 and all(server_dir not in f"{a.reason} {a.details}" for a in imports)
+    # the audit names the file the officer uploaded, not the server's copy
+    assert {a.details["source"] for a in imports} == {"opt-outs march.txt"}
+    assert any(a.details.get("file", "").startswith("registry-fr-") for a in imports)
+    page = await browser_client.get("/dnc/audit")
+    assert server_dir not in page.text and "opt-outs march.txt" in page.text
+
+
+def test_messages_keep_a_files_name_but_never_its_server_path() -> None:
+    from admin_ui.safe_text import scrubbed, without_paths
+
+    assert without_paths("cannot open /var/lib/dialer/uploads/list-0a1b.csv: No such file") == \
+        "cannot open list-0a1b.csv: No such file"
+    assert without_paths("see https://crm.example/customers/42 or 10/12/2026, 3/4") == \
+        "see https://crm.example/customers/42 or 10/12/2026, 3/4"
+    assert scrubbed({"summary": "registry file /srv/d/dnc/x.npy", "rows": [1, "/a/b/c"]}) == \
+        {"summary": "registry file x.npy", "rows": [1, "c"]}
