@@ -29,14 +29,40 @@ if TYPE_CHECKING:
 Handler = Callable[["SimulatedPbx", "AmiSession", wire.Request], None]
 
 
+def _unescape_quoted(text: str) -> str:
+    """utils.c ``ast_unescape_quoted``: a backslash makes the next character literal and goes."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 1
+            if i >= len(text):
+                break
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
 def parse_caller_id(raw: str | None) -> tuple[str, str]:
-    """``"Name" <num>`` or ``num`` -> (num, name), with Asterisk's ``<unknown>`` for missing parts."""
+    """``"Name" <num>`` or ``num`` -> (num, name), with Asterisk's ``<unknown>`` for missing parts.
+
+    As callerid.c ``ast_callerid_parse``: the number is between the last ``<`` and ``>``; the name before it
+    loses its blanks and one pair of surrounding quotes, then ``ast_unescape_quoted`` drops each escaping
+    backslash (checked on Asterisk 22.10.1: ``"say \\"hi\\", Việt | x" <1>`` gives ``say "hi", Việt | x``).
+    """
     if not raw:
         return "<unknown>", "<unknown>"
-    m = re.match(r'\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$', raw)
-    if m:
-        return m.group(2) or "<unknown>", m.group(1) or "<unknown>"
-    return raw.strip(), "<unknown>"
+    text = raw.strip()
+    ls = text.rfind("<")
+    if ls < 0:
+        return text, "<unknown>"
+    le = text.rfind(">", ls)
+    number = text[ls + 1 : le if le >= 0 else len(text)]
+    name = text[:ls].strip()
+    if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
+        name = name[1:-1]
+    name = _unescape_quoted(name)
+    return number or "<unknown>", name or "<unknown>"
 
 
 def parse_variables(values: list[str]) -> dict[str, str]:

@@ -25,6 +25,9 @@ def channel_value(ch: Channel, var: str, now: float) -> str:
         return STATE_DESC[ch.state]
     if var == "CHANNEL(name)":
         return ch.name
+    if var in ("CALLERID(name)", "CALLERID(num)"):
+        value = ch.caller_name if var == "CALLERID(name)" else ch.caller_num
+        return "" if value == "<unknown>" else value
     if var in ("UNIQUEID", "CHANNEL(uniqueid)"):
         return ch.uniqueid
     if var == "CDR(duration)":

@@ -44,7 +44,7 @@ HARD_VALUES = {
     VAR_SAFE_HARBOR: "Xin lỗi quý khách, chúng tôi sẽ gọi lại",
     VAR_MACHINE_MSG: '"Việt", | \\ , ok',
 }
-HARD_NAME = 'Nguyễn, Văn "A" | Công ty'
+HARD_NAME = 'Nguyễn, Văn "A" | Công ty \\ chi nhánh'
 
 
 @pytest.fixture
@@ -95,6 +95,7 @@ async def test_hard_values_arrive_whole_on_the_channel(pbx: SimulatedPbx) -> Non
                 await asyncio.sleep(0.02)
         for name, value in HARD_VALUES.items():
             assert await ami.get_var(request.leg_id, name) == value, name
+        assert await ami.get_var(request.leg_id, "CALLERID(name)") == HARD_NAME
         await ami.hangup(request.leg_id)
 
 
@@ -174,3 +175,41 @@ async def test_hard_values_arrive_whole_on_a_real_asterisk() -> None:
             assert await ami.get_var(request.leg_id, name) == value, name
         assert await ami.get_var(request.leg_id, "CALLERID(name)") == HARD_NAME
         await ami.hangup(request.leg_id)
+
+
+# --- a whole campaign: its settings travel from the database through the engine to the PBX's channels ----
+async def test_a_campaign_with_hard_text_in_its_caller_id_dials_and_its_settings_arrive_whole(
+        db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    from campaigns.model import DialMode
+    from dialer.calls import CallState
+    from dialer.system import run_system
+    from simulations.call_model import CustomerModel, LogNormal
+    from simulations.virtual_agents import VirtualAgents
+    from tests.dialer.test_engine_e2e import make_services
+
+    services = make_services(db_pool, database_url, redis_url, tmp_path)
+    scenario = await build_scenario(db_pool, leads=20, agents=2, dnc_share=0.0, outside_share=0.0,
+                                    now=services.clock.now(), mode=DialMode.PROGRESSIVE)
+    cid, caller_id, sound = scenario.campaign.id, f'"{HARD_NAME}" <+84901234567>', "custom/xin-loi-quy-khach"
+    changed = replace(scenario.campaign, caller_id=caller_id, safe_harbor_message=sound).validate_settings()
+    await db_pool.execute("UPDATE campaigns SET caller_id = $2, safe_harbor_message = $3 WHERE id = $1",
+                          cid, changed.caller_id, changed.safe_harbor_message)
+    model = CustomerModel(connect_rate=1.0, machine_rate=0.0, busy_rate=0.0, congestion_rate=0.0,
+                          invalid_rate=0.0, ring=LogNormal(3.0, 0.2), talk=LogNormal(60.0, 0.1))
+    config = PbxConfig(speed=20.0, seed=4, customer_model=model, extra_sounds={sound: 2.0})
+    seen: dict[str, str | None] = {}
+    async with run_system(services, sim_config=config, engine_id="hard-text") as system:
+        agents = VirtualAgents(system.engine, scenario.agent_ids, cid, seed=5, wrap=LogNormal(3.0, 0.3))
+        task = asyncio.create_task(agents.run())
+        try:
+            async with asyncio.timeout(30):
+                while not seen:
+                    talking = [c for c in system.engine.calls.values() if c.state is CallState.CONNECTED]
+                    for call in talking[:1]:
+                        seen = {name: await _get(system.adapter, call.leg_id, name)
+                                for name in ("CALLERID(name)", "CALLERID(num)", VAR_SAFE_HARBOR)}
+                    await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert seen == {"CALLERID(name)": HARD_NAME, "CALLERID(num)": "+84901234567", VAR_SAFE_HARBOR: sound}
