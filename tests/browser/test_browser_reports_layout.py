@@ -66,3 +66,27 @@ async def test_reports_show_labels_and_their_charts_do_not_overlap(open_page, li
     assert overflow <= 0
     await ui.shot(page, "reports-narrow")
     assert page.errors == []
+
+
+async def test_no_page_is_wider_than_a_narrow_screen(open_page, live_server, services, ui) -> None:
+    campaign = await repository.create_campaign(services.pool, campaign=Campaign(
+        id=0, name="A campaign with a rather long name for a narrow screen", trunk_template="PJSIP/{number}@c",
+        dispositions=DISPOSITIONS))
+    page = await open_page(live_server.url)
+    await ui.sign_in(page, "admin", ui.admin_password)
+    await page.set_viewport_size({"width": 420, "height": 860})
+    too_wide = {}
+    for path in ("/campaigns", f"/campaigns/{campaign.id}", "/campaigns/new", "/reports", "/wallboard", "/dnc",
+                 "/dnc/audit", "/compliance", "/admin/users", "/simulations", "/no-such-page"):
+        await page.goto(path)
+        overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 0:
+            too_wide[path] = overflow
+            await ui.shot(page, "too-wide-" + path.strip("/").replace("/", "-"))
+    await page.goto(f"/campaigns/{campaign.id}")
+    await ui.shot(page, "campaign-page-narrow")
+    await page.set_viewport_size({"width": 1280, "height": 860})
+    await ui.shot(page, "campaign-page")
+    await page.goto("/no-such-page")
+    await ui.shot(page, "not-found")
+    assert too_wide == {}
