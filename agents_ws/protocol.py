@@ -4,7 +4,10 @@ Client -> server messages are the Pydantic models below (``parse_message`` turns
 raises ``ProtocolError`` with a message for the agent). Server -> client messages are plain dicts:
 
 * ``hello``  {user, campaigns, active, engine}: once, on connect
-* ``state``  the engine's ``agent_state`` (state, in_state_s, calls_today, talk_s, call, ...)
+* ``state``  the engine's ``agent_state`` (state, in_state_s, calls_today, talk_s, call, ...; ``notice``:
+  ``paused_disconnected`` when the agent was paused because its panels were all gone)
+* ``heartbeat`` {}: every third of ``settings.panel_grace_s``; the panel answers with a ``ping``, and a panel
+  silent for the whole grace period is closed (4408) and counts as gone (``dialer.presence``)
 * ``pop``    {call_id, lead, history, campaign, zone}: at once when a call reaches the agent
 * ``crm``    {call_id, ok, data | error}: the external CRM's answer, when it arrives
 * ``preview`` {lead}, ``leads`` {items}, ``callbacks`` {items}, ``tab`` {active, reason}, ``ok`` {request},
