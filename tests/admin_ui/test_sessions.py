@@ -25,7 +25,9 @@ from admin_ui.app import create_app
 from admin_ui.auth import COOKIE_NAME, forwarded_client
 from dialer import users
 from dialer.clock import VirtualClock
+from dialer.errors import SettingsError
 from dialer.services import Services
+from dialer.settings import load_settings
 from dialer.users import LoginLimits, Role, login_wait_s
 
 PASSWORD = "correct horse battery"
@@ -423,3 +425,14 @@ async def test_the_command_line_signs_a_user_out_everywhere_and_resets_a_passwor
     assert await users.authenticate(services.pool, username="cli-agent", password="set from the terminal")
     nobody = await asyncio.to_thread(run_cli, "user", "signout", "nobody-here", env=env)
     assert nobody.returncode == 1 and "no user named 'nobody-here'" in nobody.stderr
+
+
+def test_the_session_and_proxy_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIALER_SESSION_IDLE_S", "900")
+    monkeypatch.setenv("DIALER_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1,2001:db8::/32")
+    settings = load_settings(None)
+    assert settings.session_idle_s == 900 and settings.session_max_age_s == 8 * 3600
+    assert settings.trusted_proxies == ["10.0.0.0/8", "192.0.2.1", "2001:db8::/32"]
+    monkeypatch.setenv("DIALER_TRUSTED_PROXIES", "10.0.0.0/8, the-proxy")
+    with pytest.raises(SettingsError, match="DIALER_TRUSTED_PROXIES: .*'the-proxy' is not an IP address or CIDR"):
+        load_settings(None)
