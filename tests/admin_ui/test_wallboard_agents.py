@@ -104,3 +104,24 @@ async def test_agents_cannot_pause_or_sign_out_another_agent(browser_client, mak
     for action in ("pause", "sign-out"):
         answer = await browser_client.post(f"/wallboard/agents/{other.id}/{action}", headers={"x-csrf-token": csrf})
         assert answer.status_code == 403
+
+
+async def test_the_wallboard_speaks_vietnamese_and_names_each_agent(browser_client, make_user, services) -> None:
+    agent = await make_user(Role.AGENT, display_name="Nguyễn Thị Hoa")
+    row = {"agent_id": agent.id, "state": "paused", "in_state_s": 75.0, "pause_reason": "họp", "pending_pause": None,
+           "pending_logout": False, "campaign_id": 1, "campaign": "Tết", "call": None, "calls_today": 12,
+           "talk_s": 2710}
+
+    class Board:
+        def live_state(self) -> dict[str, Any]:
+            return {"agents": {"paused": 1}, "agents_logged_in": 1, "agent_rows": [dict(row)], "calls": {},
+                    "campaigns": {}, "at": "2026-01-01T10:00:00+00:00"}
+
+    services.extras["engine"] = Board()
+    lead = await make_user(Role.TEAM_LEAD, language="vi")
+    await sign_in(browser_client, lead.username)
+    page = (await browser_client.get("/wallboard")).text
+    assert "Mã tạm dừng" in page and "Thời gian đàm thoại hôm nay" in page and "Trưởng nhóm" in page
+    wall = json.loads(page.split("window.WALL = ")[1].split(";</script>")[0])
+    assert wall["live"]["agent_rows"][0]["name"] == "Nguyễn Thị Hoa"
+    assert wall["t"]["st_paused"] == "Tạm dừng" and wall["t"]["wb_pause"] == "Tạm dừng"

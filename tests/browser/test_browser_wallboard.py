@@ -1,5 +1,6 @@
 """The per-agent wallboard in Debian's chromium: a team lead sees a row per signed-in agent, pauses one from
-it, and the agent's own panel turns to paused with the reason; the page does not overflow a narrow screen."""
+it and the agent's own panel turns to paused with the reason, then signs it out; the columns sort; the page
+does not overflow a narrow screen."""
 
 from __future__ import annotations
 
@@ -62,6 +63,13 @@ async def test_a_team_lead_pauses_an_agent_from_the_wallboard(open_page, live_sy
     assert await lead.get_attribute("#wb-agents", "data-sort") == "calls_today"
     await lead.click("#wb-agents th[data-key=calls_today] button")
     assert await lead.get_attribute("#wb-agents", "data-sort") == "-calls_today"
+
+    # sign the agent out from the wallboard (after a confirmation): the panel shows it signed out
+    lead.once("dialog", lambda dialog: dialog.accept())
+    await row.locator("button[data-action=sign-out]").click()
+    await desk.wait_for_selector("body[data-state=logged_out]", timeout=10_000)
+    await lead.wait_for_selector(f"#wb-agents tr[data-agent='{agent.id}']", state="detached")
+    assert await lead.locator("#wb-agents-empty").is_visible()
 
     # a narrow screen: the wide table scrolls inside its card, the page itself does not
     await lead.set_viewport_size({"width": 480, "height": 860})
