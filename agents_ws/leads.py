@@ -56,7 +56,9 @@ def lead_view(lead: Lead) -> dict[str, Any]:
 def campaign_view(campaign: Campaign) -> dict[str, Any]:
     return {"id": campaign.id, "name": campaign.name, "dial_mode": campaign.dial_mode.value,
             "timezone": campaign.timezone, "crm": bool(campaign.crm_url_template),
-            "dispositions": [{"code": d.code, "label": d.label, "final": d.final} for d in campaign.dispositions]}
+            "dispositions": [{"code": d.code, "label": d.label, "final": d.final} for d in campaign.dispositions],
+            # the panel's keys (action -> key) and pause codes, as the team lead set them
+            "shortcuts": campaign.panel_shortcuts, "pause_codes": [p.as_dict() for p in campaign.pause_codes]}
 
 
 def _jsonable(value: Any) -> Any:

@@ -28,6 +28,8 @@ PANEL_KEYS = (
     "skip", "postal_code",
     # a call received by transfer (dialer.engine.Engine.transfer): who sent it, talking, then the disposition
     "pause_transfer", "transferred_from", "transfer_talking", "transfer_wrap_up",
+    # the campaign's agent script, filled in for the call (campaigns.panel_settings)
+    "agent_script", "script_failed",
     *OUTCOME_KEYS,
 )
 
@@ -42,6 +44,7 @@ AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"you have no call to hang up", "err_no_call_to_hang_up"),
     (r"this call is not waiting for a disposition", "err_not_waiting_disposition"),
     (r"unknown disposition '(?P<code>.*)'; choose one of (?P<codes>.*)", "err_unknown_disposition"),
+    (r"'(?P<code>.*)' is not a pause code of this campaign; choose one of (?P<codes>.*)", "err_unknown_pause_code"),
     (r"you have no call to transfer", "err_no_call_to_transfer"),
     (r"transfer to one agent or one number", "err_transfer_one_target"),
     (r"that agent is not ready to take a call", "err_agent_not_ready"),

@@ -8,7 +8,9 @@ raises ``ProtocolError`` with a message for the agent). Server -> client message
   ``paused_disconnected`` when the agent was paused because its panels were all gone)
 * ``heartbeat`` {}: every third of ``settings.panel_grace_s``; the panel answers with a ``ping``, and a panel
   silent for the whole grace period is closed (4408) and counts as gone (``dialer.presence``)
-* ``pop``    {call_id, lead, history, campaign, zone}: at once when a call reaches the agent
+* ``pop``    {call_id, lead, history, campaign, zone, script | script_problem}: at once when a call reaches the
+  agent (``script``: the campaign's agent script filled in for the call; ``campaign`` in ``hello`` and ``pop``
+  carries the panel's ``shortcuts`` and ``pause_codes``; a ``pause`` reason must be one of those codes)
 * ``crm``    {call_id, ok, data | error}: the external CRM's answer, when it arrives
 * ``preview`` {lead}, ``leads`` {items}, ``callbacks`` {items}, ``tab`` {active, reason}, ``ok`` {request},
   ``error`` {message, request}, ``expired`` {}, ``pong`` {}

@@ -34,6 +34,8 @@ from agents_ws.engine_link import engine_method, panel_watch, running_engine
 from agents_ws.panel_strings import translated
 from agents_ws.protocol import ProtocolError
 from agents_ws.tabs import TabRegistry
+from campaigns.errors import CampaignError
+from campaigns.panel_settings import render_script
 from campaigns.windows import is_zone, local_time_to_utc
 from dialer.agents import DISCONNECTED
 from dialer.engine_api import DispositionInput, EngineError
@@ -150,6 +152,7 @@ class PanelSession:
             case protocol.Ready():
                 await engine_method(engine, "agent_ready")(user_id)
             case protocol.Pause(reason=reason):
+                await self._pause_code(reason)
                 await engine_method(engine, "agent_pause")(user_id, reason)
             case protocol.Logout():
                 await engine_method(engine, "agent_logout")(user_id)
@@ -200,6 +203,12 @@ class PanelSession:
         if campaign_id is None:
             raise ProtocolError("sign in to a campaign first")
         return await self._assigned(int(campaign_id))
+
+    async def _pause_code(self, reason: str) -> None:
+        """An agent pauses only with one of its campaign's pause codes (``Campaign.pause_codes``)."""
+        codes = [p.code for p in (await self._current_campaign()).pause_codes]
+        if reason not in codes:
+            raise ProtocolError(f"{reason!r} is not a pause code of this campaign; choose one of {', '.join(codes)}")
 
     async def _own_lead(self, lead_id: int) -> None:
         campaign = await self._current_campaign()
@@ -324,9 +333,24 @@ class PanelSession:
             "history": await leads.history(pool, lead_id=lead.id) if lead else [],
             "campaign": leads.campaign_view(campaign) if campaign else None,
             "zone": (lead.zones_or(campaign.timezone)[0] if lead and campaign else "UTC"),
+            **self._script(campaign, lead, call.get("number")),
         })
         if lead is not None and campaign is not None and campaign.crm_url_template:
             self._background(self._crm(str(call["call_id"]), campaign.crm_url(lead)))
+
+    def _script(self, campaign: Any, lead: Any, number: str | None) -> dict[str, Any]:
+        """The campaign's agent script filled in for this call (``script``), or why it could not be
+        (``script_problem``); nothing when the campaign has none."""
+        if campaign is None or not campaign.agent_script.strip():
+            return {}
+        values = {"first_name": lead.first_name if lead else "", "last_name": lead.last_name if lead else "",
+                  "phone": lead.phone_e164 if lead else (number or ""), "postal_code": lead.postal_code if lead else "",
+                  "agent_name": self.user.display_name, "campaign_name": campaign.name,
+                  "fields": {str(k): v for k, v in dict(lead.fields).items()} if lead else {}}
+        try:
+            return {"script": render_script(campaign.agent_script, values)}
+        except CampaignError as exc:
+            return {"script_problem": str(exc).removeprefix("the script could not be filled in: ")}
 
     async def _crm(self, call_id: str, url: str) -> None:
         answer = await fetch_crm(url)

@@ -8,8 +8,12 @@
     return text;
   }
   function has(key) { return Object.prototype.hasOwnProperty.call(T, key); }
-  // a pause reason: one of the panel's own (a key), else the text the team lead gave it
-  function pauseLabel(reason) { return has("pause_" + reason) ? t("pause_" + reason) : reason; }
+  // a pause reason: the label the team lead gave its code, else the panel's own text (a key), else the code
+  function pauseLabel(reason) {
+    var campaign = campaigns[state.campaign_id], label = "";
+    ((campaign && campaign.pause_codes) || []).forEach(function (p) { if (p.code === reason) label = p.label; });
+    return label || (has("pause_" + reason) ? t("pause_" + reason) : reason);
+  }
   // the call this agent received by transfer and has not disposed of yet: {from_agent_id, from_name, stage}
   function received() { return (state.call && state.call.transfer) || null; }
   function $(id) { return document.getElementById(id); }
@@ -122,6 +126,7 @@
     $("st-talk").textContent = fmt(state.talk_s || 0);
     var campaign = campaigns[state.campaign_id];
     $("st-campaign").textContent = campaign ? campaign.name : "—";
+    applyCampaign(campaign);
     var working = s !== "logged_out";
     $("login-box").hidden = working;
     $("work-box").hidden = !working;
@@ -186,12 +191,19 @@
     crm.className = "muted";
     var codes = $("dispo-codes");
     codes.textContent = "";
+    var keys = (m.campaign && m.campaign.shortcuts) || {};
     ((m.campaign && m.campaign.dispositions) || []).forEach(function (d) {
       var label = el("label"); var input = el("input");
       input.type = "radio"; input.name = "code"; input.value = d.code;
       label.appendChild(input); label.appendChild(document.createTextNode(d.label));
+      showKey(label, keys["disposition:" + d.code]);
       codes.appendChild(label);
     });
+    var script = $("pop-script");   // the campaign's agent script, filled in with this call's lead
+    script.hidden = !(m.script || m.script_problem);
+    $("pop-script-text").textContent = m.script || "";
+    $("pop-script-problem").hidden = !m.script_problem;
+    $("pop-script-problem").textContent = m.script_problem ? t("script_failed") + " " + m.script_problem : "";
     $("dispo-notes").value = "";
     $("callback-at").value = "";
     $("callback-zone").textContent = "(" + (m.zone || "UTC") + ")";
@@ -258,6 +270,58 @@
       list.appendChild(li);
     });
   }
+
+  // --- the campaign's keyboard shortcuts and pause codes (set by the team lead) -----------------
+  var shownFor = null;
+  function showKey(e, key) {   // the key on the button (or disposition), e.g. "Ready [R]"
+    var old = e.querySelector("kbd.shortcut");
+    if (old) old.remove();
+    if (key) { e.appendChild(el("kbd", key, "shortcut")); e.setAttribute("aria-keyshortcuts", key); }
+    else { e.removeAttribute("aria-keyshortcuts"); }
+  }
+  function applyCampaign(campaign) {
+    if (!campaign || shownFor === campaign) return;
+    shownFor = campaign;
+    var keys = campaign.shortcuts || {};
+    showKey($("btn-ready"), keys.ready); showKey($("btn-pause"), keys.pause); showKey($("btn-hangup"), keys.hangup);
+    var select = $("pause-reason"), chosen = select.value;
+    select.textContent = "";
+    (campaign.pause_codes || []).forEach(function (p) {
+      var option = el("option", p.label || (has("pause_" + p.code) ? t("pause_" + p.code) : p.code));
+      option.value = p.code; select.appendChild(option);
+    });
+    if (chosen) select.value = chosen;
+    if (!select.value && select.options.length) select.selectedIndex = 0;
+  }
+  function keyName(ev) {   // the pressed key as the team lead writes it: R, 1, F2, Alt+Shift+R
+    var found = /^(?:Key([A-Z])|Digit([0-9])|Numpad([0-9])|(F[0-9]{1,2}))$/.exec(ev.code || "");
+    if (!found) return null;
+    return (ev.altKey ? "Alt+" : "") + (ev.shiftKey ? "Shift+" : "") + (found[1] || found[2] || found[3] || found[4]);
+  }
+  function typing(target) {   // shortcuts never fire while the agent types (notes, search, a number)
+    if (!target || !target.tagName) return false;
+    var tag = target.tagName.toLowerCase();
+    if (tag === "textarea" || tag === "select" || target.isContentEditable) return true;
+    return tag === "input" && ["radio", "checkbox", "button", "submit"].indexOf((target.type || "").toLowerCase()) < 0;
+  }
+  function pressIfOn(id) { var b = $(id); if (b && !b.disabled) { b.click(); return true; } return false; }
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.repeat || !active || typing(ev.target)) return;
+    var campaign = campaigns[state.campaign_id] || (pop && pop.campaign), name = keyName(ev);
+    if (!campaign || !name) return;
+    var keys = campaign.shortcuts || {}, action = null;
+    Object.keys(keys).forEach(function (a) { if (keys[a] === name) action = a; });
+    if (!action) return;
+    ev.preventDefault();
+    if (action === "ready") { pressIfOn("btn-ready"); return; }
+    if (action === "pause") { pressIfOn("btn-pause"); return; }
+    if (action === "hangup") { pressIfOn("btn-hangup"); return; }
+    if (action.indexOf("disposition:") === 0 && pop) {   // choose it, and save it once the call may be disposed of
+      var code = action.slice("disposition:".length);
+      var input = document.querySelector('#dispo-codes input[name="code"][value="' + CSS.escape(code) + '"]');
+      if (input) { input.checked = true; pressIfOn("btn-dispose"); }
+    }
+  });
 
   // --- the agent's actions ------------------------------------------------------------------
   function on(id, fn) { var e = $(id); if (e) e.addEventListener("click", fn); }
