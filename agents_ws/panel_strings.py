@@ -59,7 +59,9 @@ AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"campaign not started: (?P<why>.*)", "err_campaign_not_started"),
     (r"you can dial only when ready or paused, with no call", "err_dial_when"),
     (r"this lead is not in your campaign", "err_lead_not_yours"),
+    (r"not allowed to dial this number now \((?P<reason>[a-z_0-9]+)\): (?P<why>.*)", "err_dial_refused_reason"),
     (r"not allowed to dial this number now: (?P<why>.*)", "err_dial_refused"),
+    (r"the number '(?P<number>.*)' cannot be dialled: (?P<problem>.*)", "err_typed_number"),
     (r"the panel is open in another tab; use that tab or take over here", "err_other_tab"),
     (r"this could not be done; the problem has been logged", "err_logged"),
     (r"your role no longer allows the agent panel", "err_role"),
@@ -78,6 +80,19 @@ AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"the CRM answered with HTTP (?P<status>\d+)", "err_crm_http"),
 ))
 ERROR_KEYS = tuple(dict.fromkeys(key for _, key in AGENT_ERRORS))
+# why a typed number cannot be dialled (the reasons of dnc.numbers.normalise), each with its text's key
+NUMBER_PROBLEMS = {
+    "empty": "number_problem_empty", "not a phone number": "number_problem_not_a_number",
+    "too short": "number_problem_too_short", "too long": "number_problem_too_long",
+    "wrong length for its country": "number_problem_length",
+    "unknown country code": "number_problem_country",
+    "unknown country code (write it as +CC... or give a region)": "number_problem_country",
+    "too short after the international prefix": "number_problem_too_short",
+    "no such number range in its country": "number_problem_range",
+}
+DIAL_REASON_KEYS = tuple(f"dial_reason_{r}" for r in (
+    "ok", "lead_status", "dnc", "dnc_unknown", "campaign_state", "attempts", "abandon_cooldown", "callback_not_due",
+    "retry_not_due", "campaign_schedule", "window", "no_zone"))
 
 
 def agent_message(text: str, language: str) -> str:
@@ -89,7 +104,12 @@ def agent_message(text: str, language: str) -> str:
     for pattern, key in AGENT_ERRORS:
         found = pattern.fullmatch(text)
         if found is not None:
-            return t(key, **found.groupdict())
+            values = found.groupdict()
+            if "reason" in values:      # a dial-time check's rule (campaigns.eligibility.Reason), in words
+                values["reason"] = t(f"dial_reason_{values['reason']}")
+            if "problem" in values:     # what is wrong with a typed number (dnc.numbers.normalise)
+                values["problem"] = t(NUMBER_PROBLEMS.get(values["problem"], "number_problem_other"))
+            return t(key, **values)
     return t("err_refused", detail=text)
 
 

@@ -96,6 +96,12 @@ class Dial(_Msg):
     lead_id: int
 
 
+class DialNumber(_Msg):
+    """A number the agent typed (national form in the campaign's region, or +CC...)."""
+    type: Literal["dial_number"]
+    number: str = Field(min_length=1, max_length=40)
+
+
 class SearchLeads(_Msg):
     type: Literal["search"]
     text: str = Field("", max_length=100)
@@ -115,7 +121,7 @@ class Ping(_Msg):
 
 ClientMessage = Annotated[
     Login | Ready | Pause | Logout | Hangup | Dispose | Transfer | PreviewNext | PreviewDial | PreviewSkip | Dial
-    | SearchLeads | Callbacks | TakeOver | Ping,
+    | DialNumber | SearchLeads | Callbacks | TakeOver | Ping,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from campaigns import repository as campaigns_repo
-from campaigns.eligibility import Reason
 from campaigns.errors import NotFound
-from campaigns.model import Campaign, CampaignState
+from campaigns.model import Campaign, CampaignState, Lead, LeadStatus
 from dialer.engine import Engine
 from dialer.engine_api import EngineError
 from dialer.lead_store import PgLeadStore
@@ -164,28 +164,85 @@ class CampaignControl:
     async def manual_dial(self, user_id: int, lead_id: int) -> str:
         return await self._dial_lead(user_id, lead_id, direction="manual")
 
-    async def _dial_lead(self, user_id: int, lead_id: int, *, direction: str) -> str:
-        from dialer import agents as agents_mod
+    async def manual_dial_number(self, user_id: int, typed: str) -> str:
+        """Dial a number the agent typed, read in the campaign's default region (``0612345678`` in France).
+
+        The same dial-time check as any call (DNC, the callee's calling window in every zone of the number,
+        attempts and abandon cool-down when it is a lead's): a lead of the campaign with that number is the
+        one checked and goes on the call record (direction ``manual``); another number is checked in the zones
+        of its number. A typo is refused naming what is wrong; a refusal names the rule.
+        """
+        campaign = await self._campaign_of_agent(user_id)
+        self._agent_free(user_id)
+        number = typed_number(typed, campaign.default_region)
+        lead_id = await self.engine.pool.fetchval(
+            "SELECT id FROM leads WHERE campaign_id = $1 AND phone_e164 = $2 ORDER BY id LIMIT 1", campaign.id, number)
+        if lead_id is not None:
+            lead = await campaigns_repo.get_lead(self.engine.pool, lead_id=lead_id)  # type: ignore[arg-type]
+        else:
+            lead = Lead(id=0, campaign_id=campaign.id, phone_e164=number, timezones=number_zones(number))
+        return await self._place(user_id, campaign, lead, direction="manual", typed=True)
+
+    def _agent_free(self, user_id: int) -> Any:
         from dialer.agents import AgentState
 
-        campaign = await self._campaign_of_agent(user_id)
         agent = self.engine.agents.get(user_id)
         if agent is None or agent.state not in (AgentState.READY, AgentState.PAUSED):
             raise EngineError("you can dial only when ready or paused, with no call")
+        return agent
+
+    async def _dial_lead(self, user_id: int, lead_id: int, *, direction: str) -> str:
+        campaign = await self._campaign_of_agent(user_id)
+        self._agent_free(user_id)
         try:
             lead = await campaigns_repo.get_lead(self.engine.pool, lead_id=lead_id)  # type: ignore[arg-type]
         except NotFound:
             lead = None
         if lead is None or lead.campaign_id != campaign.id:
             raise EngineError("this lead is not in your campaign")
-        verdict = dial_time_check(lead, campaign, now=self.engine.clock.now(), dnc=self.dnc)
-        if not verdict.ok and verdict.reason not in (Reason.CAMPAIGN_STATE,):
-            raise EngineError(f"not allowed to dial this number now: {verdict.detail or verdict.reason.value}")
+        return await self._place(user_id, campaign, lead, direction=direction)
+
+    async def _place(self, user_id: int, campaign: Campaign, lead: Lead, *, direction: str,
+                     typed: bool = False) -> str:
+        from dialer import agents as agents_mod
+        from dialer.agents import AgentState
+
+        checked = lead
+        if typed and lead.status is not LeadStatus.DNC:
+            # a typed number is the agent's choice even when its lead is done or its retry not yet due: those
+            # scheduling rules step aside, the compliance ones (DNC, window, attempts, cool-down) do not
+            checked = replace(lead, status=LeadStatus.NEW, next_attempt_at=None)
+        # a person dials on purpose: a paused campaign does not stop it, its windows still do
+        verdict = dial_time_check(checked, campaign, now=self.engine.clock.now(), dnc=self.dnc, ignore_state=True)
+        if not verdict.ok:
+            raise EngineError(f"not allowed to dial this number now ({verdict.reason.value}): "
+                              f"{verdict.detail or verdict.reason.value}")
+        agent = self._agent_free(user_id)
         # the agent is reserved for this call before it is placed, so the router gives it nobody else
         if agent.state is AgentState.PAUSED:
             self.engine.apply_agent(user_id, agents_mod.Resume())
-        call_id = await self.engine.dial(view_of(campaign), number_e164=lead.phone_e164, lead_id=lead.id,
+        call_id = await self.engine.dial(view_of(campaign), number_e164=lead.phone_e164, lead_id=lead.id or None,
                                          direction=direction, agent_id=user_id)
         self.engine.reserved_for[call_id] = user_id
         self.engine.apply_agent(user_id, agents_mod.Reserve(call_id))
         return str(call_id)
+
+
+def typed_number(typed: str, region: str | None) -> str:
+    """The E.164 form of a number an agent typed (national form read in ``region``); a typo is refused."""
+    from dnc.errors import InvalidNumber
+    from dnc.numbers import normalise
+
+    try:
+        return normalise(typed, default_region=region or None)
+    except InvalidNumber as exc:
+        raise EngineError(f"the number '{typed.strip()}' cannot be dialled: {exc.reason}") from None
+
+
+def number_zones(e164: str) -> tuple[str, ...]:
+    """The time zones of a number's range (none known: the campaign's zone applies)."""
+    import phonenumbers
+    from phonenumbers import timezone as number_timezone
+
+    found = number_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    return tuple(z for z in found if z != number_timezone.UNKNOWN_TIMEZONE)

@@ -679,6 +679,10 @@ class Engine:
     async def manual_dial(self, user_id: int, lead_id: int) -> str:
         return await self._control().manual_dial(user_id, lead_id)  # type: ignore[no-any-return]
 
+    async def manual_dial_number(self, user_id: int, number: str) -> str:
+        """Dial a number the agent typed (``dialer.control.CampaignControl.manual_dial_number``)."""
+        return await self._control().manual_dial_number(user_id, number)  # type: ignore[no-any-return]
+
     def agent_state(self, user_id: int) -> dict[str, Any]:
         """The panel's view of the agent. Its ``phone_notice`` (an ``admin_ui.i18n`` key the panel shows) is
         ``phone_unreachable`` when the phone leg's Originate failed and the agent was signed out, unless the

@@ -56,14 +56,17 @@ class LeadStore(Protocol):
         """Apply the retry policy (or schedule the agent's callback) after the call's final outcome."""
 
 
-def dial_time_check(lead: Lead, campaign: Campaign, *, now: datetime, dnc: DncLookup | None) -> Eligibility:
-    """The last check before a number is dialled: DNC and window, failing closed on any error."""
+def dial_time_check(lead: Lead, campaign: Campaign, *, now: datetime, dnc: DncLookup | None,
+                    ignore_state: bool = False) -> Eligibility:
+    """The last check before a number is dialled: DNC and window, failing closed on any error.
+    ``ignore_state``: a person's call from a paused campaign (every other rule still applies)."""
     try:
         if dnc is None:
-            return check_eligibility(lead, campaign, now=now, dnc_blocked=None)
+            return check_eligibility(lead, campaign, now=now, dnc_blocked=None, ignore_state=ignore_state)
         hit = dnc.is_blocked(lead.phone_e164, campaign_id=campaign.id, now=now)
         label = getattr(hit, "label", "") if hit is not None else ""
-        return check_eligibility(lead, campaign, now=now, dnc_blocked=hit is not None, dnc_list=str(label))
+        return check_eligibility(lead, campaign, now=now, dnc_blocked=hit is not None, dnc_list=str(label),
+                                 ignore_state=ignore_state)
     except DncError as exc:
         return Eligibility(False, Reason.DNC_UNKNOWN, str(exc))
     except Exception as exc:  # noqa: BLE001 - compliance fails closed on anything unexpected

@@ -84,6 +84,7 @@
       case "error": banner(m.message); break;
       case "ok":
         if (m.request === "dispose") { banner(t("dispo_saved"), "ok"); }
+        if (m.request === "dial_number") { banner(t("dialing"), "ok"); $("manual-number").value = ""; }
         break;
     }
   }
@@ -132,6 +133,7 @@
     $("work-box").hidden = !working;
     $("search-box").hidden = !working || s === "connecting";
     $("callbacks-box").hidden = !working || s === "connecting";
+    $("manual-box").hidden = !working || s === "connecting";
     $("preview-box").hidden = !(working && campaign && campaign.dial_mode === "preview");
     var xfer = received();
     toggle("btn-hangup", s === "on_call" || !!(xfer && xfer.stage === "talking"));
@@ -336,6 +338,11 @@
   on("btn-transfer", function () {
     var number = $("transfer-number").value.trim(), agent = $("transfer-agent").value.trim();
     send(agent ? {type: "transfer", to_agent_id: Number(agent)} : {type: "transfer", to_number: number});
+  });
+  $("manual-form").addEventListener("submit", function (ev) {   // a number the agent typed
+    ev.preventDefault();
+    var number = $("manual-number").value.trim();
+    if (number) { send({type: "dial_number", number: number}); }
   });
   $("search-form").addEventListener("submit", function (ev) {
     ev.preventDefault(); send({type: "search", text: $("search-text").value});
