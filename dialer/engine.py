@@ -68,6 +68,7 @@ from dialer.pbx_port import (
     PbxError,
     PbxEvent,
     PbxPort,
+    PbxUnavailable,
     SafeHarborPlayed,
     conference_name,
     new_leg_id,
@@ -298,8 +299,9 @@ class Engine:
 
             log.warning("originate of %s refused: %s", request.leg_id, exc)
             call_id = self.call_of_leg.get(request.leg_id)
-            if call_id is not None:
-                self.apply_call(call_id, calls.Failed(FailReason.REJECTED, 0, str(exc)))
+            if call_id is not None:   # not sent for want of a PBX or a line: like a cut, never the campaign's fault
+                reason = FailReason.PBX_CUT if isinstance(exc, PbxUnavailable) else FailReason.REJECTED
+                self.apply_call(call_id, calls.Failed(reason, 0, str(exc)))
             agent_id = self.agent_of_leg.get(request.leg_id)
             if agent_id is not None:
                 self.agent_notices[agent_id] = "phone_unreachable"

@@ -38,8 +38,19 @@ RETRY_OUTCOME: dict[CallOutcome, Outcome | None] = {
     CallOutcome.CANCELLED: None,           # never dialled: the lead goes back as it was
 }
 # An attempt counts only when the network was reached: a call our own PBX refused (bad trunk technology,
-# missing context or extension, an action Asterisk rejected) or never placed gives its lead back as it was.
+# missing context or extension, an action Asterisk rejected) or never placed gives its lead back as it was;
+# so does a failure or a cut (no PBX, no free line, a restart) before the callee's phone ever rang.
 NOT_AN_ATTEMPT = frozenset({CallOutcome.CANCELLED, CallOutcome.REJECTED})
+UNLESS_IT_RANG = frozenset({CallOutcome.FAILED, CallOutcome.PBX_CUT})
+
+
+def network_reached(call: Call) -> bool:
+    """Whether ``call`` reached the callee's network: it rang, was answered, or the network said why not."""
+    if call.outcome in NOT_AN_ATTEMPT:
+        return False
+    if call.outcome in UNLESS_IT_RANG:
+        return call.ringing_at is not None or call.answered_at is not None
+    return True
 
 
 class PgLeadStore:
@@ -71,13 +82,14 @@ class PgLeadStore:
         assert call.lead_id is not None and call.outcome is not None
         await self.settle_outcome(lead_id=call.lead_id, campaign=campaign, outcome=call.outcome,
                                   disposition_code=call.disposition, callback=callback, agent_id=agent_id, at=at,
-                                  call_id=call.call_id)
+                                  call_id=call.call_id, reached=network_reached(call))
 
     async def settle_outcome(self, *, lead_id: int, campaign: Campaign, outcome: CallOutcome,
                              disposition_code: str | None, callback: Any, agent_id: int | None,
-                             at: datetime, call_id: int | None = None) -> None:
+                             at: datetime, call_id: int | None = None, reached: bool = True) -> None:
         """The lead's next step after one attempt with ``outcome``; marks the attempt's record (``call_id``)
-        settled in the same transaction, so a restart knows which leads still need this step."""
+        settled in the same transaction, so a restart knows which leads still need this step. A call that
+        never reached the network (``reached`` False, or a refused one) gives the lead back uncounted."""
         async with self.pool.acquire() as conn, conn.transaction():
             if call_id is not None:
                 marked = await conn.execute(
@@ -89,7 +101,7 @@ class PgLeadStore:
             except NotFound:
                 return
             retry_outcome = RETRY_OUTCOME[outcome]
-            if outcome in NOT_AN_ATTEMPT:
+            if outcome in NOT_AN_ATTEMPT or not reached:
                 await leads_repo.defer_lead(conn, lead_id=lead_id, next_attempt_at=None)
                 return
             if callback is not None and getattr(callback, "callback_at", None) is not None:

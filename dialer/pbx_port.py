@@ -212,6 +212,10 @@ class PbxError(Exception):
     """A PBX action failed; the message says which action and what the PBX answered."""
 
 
+class PbxUnavailable(PbxError):
+    """Nothing was sent: no PBX connected, or none with a free channel (not the request's fault)."""
+
+
 class PbxPort(Protocol):
     """What the engine asks of the PBX. Every method has its own timeout and raises ``PbxError``."""
 

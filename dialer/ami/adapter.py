@@ -36,6 +36,7 @@ from dialer.pbx_port import (
     OriginateRequest,
     PbxError,
     PbxEvent,
+    PbxUnavailable,
 )
 from dialer.sound_check import sound_parts
 
@@ -172,7 +173,10 @@ class AmiAdapter:
         """Hand one async Originate to a PBX (see the module docstring for what raising means)."""
         if request.leg_id in self._used_leg_ids:
             raise PbxError(f"leg id {request.leg_id} was already used: a ChannelId is never reused")
-        server = self._pick(request.server)
+        try:
+            server = self._pick(request.server)
+        except AmiLinkError as exc:
+            raise PbxUnavailable(str(exc)) from exc
         headers = self._originate_headers(request)
         self._used_leg_ids[request.leg_id] = None
         if len(self._used_leg_ids) > self._leg_id_memory:
@@ -183,7 +187,7 @@ class AmiAdapter:
             future = server.connection.submit("Originate", headers, action_id=action_id)
         except AmiError as exc:
             server.translator.forget(request.leg_id)
-            raise PbxError(f"originate {request.leg_id} not sent: {exc}") from exc
+            raise PbxUnavailable(f"originate {request.leg_id} not sent: {exc}") from exc
         # attached before waiting, so a late reply (or our caller giving up) still settles the leg
         future.add_done_callback(lambda f: self._originate_replied(server, request.leg_id, f))
         done, _ = await asyncio.wait({future}, timeout=server.config.action_timeout_s)
@@ -309,7 +313,7 @@ class AmiAdapter:
             if not stats.up:
                 raise AmiLinkError(f"AMI server {name} is not connected ({stats.last_error or 'starting'})")
             if stats.lines_free <= 0:
-                raise PbxError(f"AMI server {name} is at capacity ({stats.max_channels} channels)")
+                raise PbxUnavailable(f"AMI server {name} is at capacity ({stats.max_channels} channels)")
             return server
         best: _Server | None = None
         best_free = 0
@@ -318,7 +322,7 @@ class AmiAdapter:
             if free > best_free:
                 best, best_free = server, free
         if best is None:
-            raise PbxError("no connected AMI server has a free channel")
+            raise PbxUnavailable("no connected AMI server has a free channel")
         return best
 
     @staticmethod

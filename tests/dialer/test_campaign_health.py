@@ -95,6 +95,9 @@ async def test_a_campaign_whose_trunk_technology_does_not_exist_pauses_itself_an
             state = await _wait_paused(db_pool, cid, timeout_s=60.0 / SPEED + 10.0)
             took_s = services.clock.monotonic() - started
             board = system.engine.board.snapshot()["health_pauses"]     # the wallboard's live state
+            async with asyncio.timeout(10):     # the runner gives its hopper back as it stops
+                while (entry := system.control.runners.get(cid)) is not None and not entry[1].done():
+                    await asyncio.sleep(0.05)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -144,3 +147,44 @@ async def test_the_campaign_page_says_why_it_paused_itself_in_the_readers_langua
         assert page.status_code == 200
         assert words in page.text and "Nope/{digits}" in page.text, language
         browser_client.cookies.clear()
+
+
+def test_an_attempt_counts_only_when_the_network_was_reached() -> None:
+    from dataclasses import replace
+
+    from dialer.lead_store import network_reached
+
+    for outcome in (CallOutcome.REJECTED, CallOutcome.CANCELLED, CallOutcome.PBX_CUT, CallOutcome.FAILED):
+        assert not network_reached(ended(outcome)), outcome          # refused, never sent, or cut before ringing
+    for outcome in (CallOutcome.PBX_CUT, CallOutcome.FAILED):
+        assert network_reached(replace(ended(outcome), ringing_at=1.0)), outcome     # it rang: it counts
+    for outcome in (CallOutcome.BUSY, CallOutcome.NO_ANSWER, CallOutcome.CONGESTION, CallOutcome.INVALID_NUMBER):
+        assert network_reached(ended(outcome)), outcome
+    assert network_reached(ended(CallOutcome.HANDLED, answered=True))
+
+
+async def test_an_originate_with_no_free_line_is_unavailable_not_the_campaign_s_fault() -> None:
+    from dialer.ami.adapter import AmiAdapter
+    from dialer.ami.config import AmiServerConfig
+    from dialer.clock import RealClock
+    from dialer.pbx_port import CTX_CUSTOMER, LegKind, LinkUp, OriginateRequest, PbxUnavailable, new_leg_id
+    from simulations.pbx import SimulatedPbx
+
+    pbx = SimulatedPbx(PbxConfig(username="dialer", secret="dialer-secret", seed=2, speed=20.0))
+    await pbx.start(host="127.0.0.1", port=0)
+    config = AmiServerConfig(name="one-line", host="127.0.0.1", port=pbx.port, username="dialer",
+                             secret="dialer-secret", max_channels=1, action_timeout_s=2.0)
+    try:
+        async with AmiAdapter([config], clock=RealClock()) as ami:
+            async with asyncio.timeout(5):
+                async for event in ami.events():
+                    if isinstance(event, LinkUp):
+                        break
+            calls = [OriginateRequest(leg_id=new_leg_id(), kind=LegKind.CUSTOMER, dial_string="Local/3000@sim-customer",
+                                      context=CTX_CUSTOMER, exten="s", timeout_s=30.0) for _ in range(2)]
+            await ami.originate(calls[0])
+            with pytest.raises(PbxUnavailable, match="free channel"):
+                await ami.originate(calls[1])
+            await ami.hangup(calls[0].leg_id)
+    finally:
+        await pbx.stop()
