@@ -28,6 +28,8 @@ PANEL_KEYS = (
     "skip", "postal_code",
     # a call received by transfer (dialer.engine.Engine.transfer): who sent it, talking, then the disposition
     "pause_transfer", "transferred_from", "transfer_talking", "transfer_wrap_up",
+    # a transfer to an agent picked by name, warm (talk first) or three-way (Engine.transfer_consult)
+    "no_ready_agents", "transfer_consult_stage", "transfer_conference_stage", "consult_with", "conference_with",
     # the campaign's agent script, filled in for the call (campaigns.panel_settings)
     "agent_script", "script_failed",
     *OUTCOME_KEYS,
@@ -48,6 +50,8 @@ AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"you have no call to transfer", "err_no_call_to_transfer"),
     (r"transfer to one agent or one number", "err_transfer_one_target"),
     (r"that agent is not ready to take a call", "err_agent_not_ready"),
+    (r"finish or cancel the transfer under way first", "err_transfer_under_way"),
+    (r"you are not transferring a call to an agent", "err_no_transfer_under_way"),
     (r"campaign control is not running in this process", "err_engine_not_running"),
     (r"the dialer engine is not running; try again in a moment", "err_engine_not_running"),
     (r"this version of the engine cannot (?P<what>.*) yet", "err_engine_cannot"),

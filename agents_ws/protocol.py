@@ -12,6 +12,7 @@ raises ``ProtocolError`` with a message for the agent). Server -> client message
   agent (``script``: the campaign's agent script filled in for the call; ``campaign`` in ``hello`` and ``pop``
   carries the panel's ``shortcuts`` and ``pause_codes``; a ``pause`` reason must be one of those codes)
 * ``crm``    {call_id, ok, data | error}: the external CRM's answer, when it arrives
+* ``agents`` {items: [{id, name}]}: the ready agents of the campaign (but this one), to transfer to
 * ``preview`` {lead}, ``leads`` {items}, ``callbacks`` {items}, ``tab`` {active, reason}, ``ok`` {request},
   ``error`` {message, request}, ``expired`` {}, ``pong`` {}
 """
@@ -77,6 +78,26 @@ class Transfer(_Msg):
         return self
 
 
+class Warm(_Msg):
+    """A transfer to an agent who joins first: ``consult`` (talk first, the customer muted) or ``three_way`` (all
+    three) bring ``to_agent_id`` in; ``conference`` turns a consult into a 3-way; ``complete`` (the sender
+    leaves, the agent owns the call) or ``cancel`` (the agent goes back) end it."""
+    type: Literal["warm"]
+    action: Literal["consult", "three_way", "conference", "complete", "cancel"]
+    to_agent_id: int | None = None
+
+    @model_validator(mode="after")
+    def _agent_to_bring(self) -> Warm:
+        if (self.action in ("consult", "three_way")) != (self.to_agent_id is not None):
+            raise ValueError("an agent is given to bring into the call, and only then")
+        return self
+
+
+class ReadyAgents(_Msg):
+    """The ready agents of the agent's campaign, by name (to pick one to transfer to)."""
+    type: Literal["agents"]
+
+
 class PreviewNext(_Msg):
     type: Literal["preview_next"]
 
@@ -121,7 +142,7 @@ class Ping(_Msg):
 
 ClientMessage = Annotated[
     Login | Ready | Pause | Logout | Hangup | Dispose | Transfer | PreviewNext | PreviewDial | PreviewSkip | Dial
-    | DialNumber | SearchLeads | Callbacks | TakeOver | Ping,
+    | DialNumber | ReadyAgents | Warm | SearchLeads | Callbacks | TakeOver | Ping,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)

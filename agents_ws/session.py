@@ -182,6 +182,14 @@ class PanelSession:
                 await self._current_campaign()
                 call_id = await engine_method(engine, "manual_dial_number")(user_id, number)
                 return {"type": "ok", "request": "dial_number", "call_id": str(call_id)}
+            case protocol.Warm(action="consult" | "three_way" as action, to_agent_id=to_agent):
+                target = await self._transfer_target(to_agent, None)
+                await engine_method(engine, "transfer_consult")(user_id, to_agent_id=target["to_agent_id"],
+                                                                three_way=action == "three_way")
+            case protocol.Warm(action=action):
+                await engine_method(engine, f"transfer_{action}")(user_id)
+            case protocol.ReadyAgents():
+                return await self._ready_agents(engine)
             case protocol.SearchLeads(text=text):
                 return await self._search(text)
             case protocol.Callbacks():
@@ -244,6 +252,15 @@ class PanelSession:
             return {"to_number": normalise(to_number or "", default_region=campaign.default_region)}
         except InvalidNumber as exc:
             raise ProtocolError(str(exc)) from None
+
+    async def _ready_agents(self, engine: Any) -> dict[str, Any]:
+        """The ready agents of this agent's campaign by display name (sorted), to pick one to transfer to."""
+        campaign = await self._current_campaign()
+        ids = engine_method(engine, "ready_agents")(campaign.id, but=self.user.id)
+        rows = await self.services.pool.fetch("SELECT id, display_name, username FROM users WHERE id = ANY($1::bigint[])",
+                                              ids) if ids else []
+        items = [{"id": r["id"], "name": r["display_name"] or r["username"]} for r in rows]
+        return {"type": "agents", "items": sorted(items, key=lambda item: (item["name"].casefold(), item["id"]))}
 
     async def _search(self, text: str) -> dict[str, Any]:
         from campaigns import repository as campaigns_repo

@@ -108,6 +108,7 @@ class Engine:
         self.transferred_to: dict[str, int] = {}             # customer leg -> the agent it was transferred to
         self.transfer_pops: dict[int, dict[str, Any]] = {}   # receiving agent -> the call it shows meanwhile
         self.transfer_owner: dict[int, int] = {}             # call transferred to an agent -> that agent (disposes it)
+        self.consults: dict[int, dict[str, Any]] = {}        # sending agent -> its warm transfer or 3-way under way
         self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
@@ -170,6 +171,8 @@ class Engine:
         if isinstance(event, SafeHarborPlayed):
             self._safe_harbor_played(event)
             return
+        if self.consults and isinstance(event, (LegHungUp, LegFailed)):
+            self._consult_leg_gone(leg)
         if leg in self.transferred_to and (
                 isinstance(event, (LegHungUp, LegFailed))
                 or (isinstance(event, ConferenceLeft)
@@ -550,6 +553,10 @@ class Engine:
     async def hangup(self, user_id: int) -> None:
         agent = self._agent(user_id)
         received = self._received_transfer(user_id)
+        sender = self._sender_of(user_id)
+        if received is not None and sender is not None:   # asked to talk first or in a 3-way: it leaves the call
+            await self._end_consult(sender)
+            return
         if received is not None and received["transfer"]["stage"] == "talking":
             leg = next(leg for leg, to in self.transferred_to.items() if to == user_id)
             await self._quietly(self.pbx.hangup(leg))
@@ -593,29 +600,151 @@ class Engine:
             raise EngineError("you have no call to transfer")
         if (to_agent_id is None) == (to_number is None):
             raise EngineError("transfer to one agent or one number")
+        if user_id in self.consults:
+            raise EngineError("finish or cancel the transfer under way first")
         if to_agent_id is not None:
-            target = self.agents.get(to_agent_id)
-            if target is None or target.state is not AgentState.READY:
-                raise EngineError("that agent is not ready to take a call")
-            sender = await self.pool.fetchval("SELECT display_name FROM users WHERE id = $1", user_id)
-            pop = call_view_of(call.call_id, "transferred", self.call_context.get(call.call_id, {}), None)
-            pop["transfer"] = {"from_agent_id": user_id, "from_name": sender or "", "stage": "talking"}
-            self.transfer_pops[to_agent_id] = pop
-            self.transferred_to[call.leg_id] = to_agent_id
-            self.transfer_owner[call.call_id] = to_agent_id
-            self.apply_agent(to_agent_id, agents_mod.Pause(TRANSFER_PAUSE))
-            context, exten = CTX_CONNECT, conference_name(to_agent_id)
-        else:
-            number = _e164(to_number or "")
-            campaign = self.campaigns.get(self.agent_campaign.get(user_id, -1))
-            dial = campaign.dial_string(number) if campaign else number
-            await self.pbx.set_var(call.leg_id, VAR_TRANSFER_TO, dial)
-            context, exten = CTX_TRANSFER, "s"
-        self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_agent_id or to_number
-        await self.pbx.redirect(call.leg_id, context=context, exten=exten)
+            await self._reserve_receiver(user_id, call, to_agent_id, stage="talking")
+            await self._hand_over(user_id, call, to_agent_id)
+            return
+        number = _e164(to_number or "")
+        campaign = self.campaigns.get(self.agent_campaign.get(user_id, -1))
+        dial = campaign.dial_string(number) if campaign else number
+        await self.pbx.set_var(call.leg_id, VAR_TRANSFER_TO, dial)
+        self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_number
+        await self.pbx.redirect(call.leg_id, context=CTX_TRANSFER, exten="s")
         self.apply_call(call.call_id, calls.CustomerHungUp(0))
-        if to_agent_id is not None and self.agents[user_id].state is AgentState.WRAP_UP:
+
+    async def _reserve_receiver(self, user_id: int, call: Call, to_agent_id: int, *, stage: str) -> None:
+        """The receiving agent is paused for the call ("transfer": the router gives it no other) and its panel
+        shows the call with the sender's name and the ``stage`` (talking, consult, conference)."""
+        target = self.agents.get(to_agent_id)
+        if target is None or target.state is not AgentState.READY or to_agent_id == user_id:
+            raise EngineError("that agent is not ready to take a call")
+        sender = await self.pool.fetchval("SELECT display_name FROM users WHERE id = $1", user_id)
+        pop = call_view_of(call.call_id, "transferred", self.call_context.get(call.call_id, {}), None)
+        pop["transfer"] = {"from_agent_id": user_id, "from_name": sender or "", "stage": stage}
+        self.transfer_pops[to_agent_id] = pop
+        self.apply_agent(to_agent_id, agents_mod.Pause(TRANSFER_PAUSE))
+
+    async def _hand_over(self, user_id: int, call: Call, to_agent_id: int) -> None:
+        """The customer goes to the receiving agent's conference; that agent owns the call from now on (it hangs
+        up, sets the disposition and notes); the sender is done (ready again, the call counted in its day)."""
+        pop = self.transfer_pops[to_agent_id]
+        pop["transfer"] = {**pop["transfer"], "stage": "talking"}
+        self.transferred_to[call.leg_id] = to_agent_id
+        self.transfer_owner[call.call_id] = to_agent_id
+        self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_agent_id
+        await self.pbx.redirect(call.leg_id, context=CTX_CONNECT, exten=conference_name(to_agent_id))
+        self.apply_call(call.call_id, calls.CustomerHungUp(0))
+        if self.agents[user_id].state is AgentState.WRAP_UP:
             self.apply_agent(user_id, agents_mod.Dispose(TRANSFER_PAUSE))   # its CloseCall waits for the receiver
+        self._publish_agent(to_agent_id)
+
+    # --- warm transfer and three-way call -------------------------------------------------------------
+    async def transfer_consult(self, user_id: int, *, to_agent_id: int, three_way: bool = False) -> None:
+        """Bring a ready agent into this agent's conference: to talk first (warm transfer: the customer is muted,
+        ``ConfbridgeMute``: it hears, nobody hears it) or all three together (``three_way``). The receiving
+        agent's phone leg is redirected from its own conference into the sender's; it is paused for the call
+        meanwhile and its panel shows the call. Then ``transfer_complete`` (the sender leaves; the receiving agent
+        owns the call as after a blind transfer) or ``transfer_cancel`` (the receiving agent goes back, ready)."""
+        agent = self._agent(user_id)
+        call = self.calls.get(agent.call_id) if agent.call_id is not None else None
+        if call is None or call.state is not CallState.CONNECTED:
+            raise EngineError("you have no call to transfer")
+        if user_id in self.consults:
+            raise EngineError("finish or cancel the transfer under way first")
+        receiver = self.agents.get(to_agent_id)
+        if receiver is None or receiver.leg_id is None:
+            raise EngineError("that agent is not ready to take a call")
+        stage = "conference" if three_way else "consult"
+        await self._reserve_receiver(user_id, call, to_agent_id, stage=stage)
+        name = await self.pool.fetchval("SELECT display_name FROM users WHERE id = $1", to_agent_id)
+        self.consults[user_id] = {"to_agent_id": to_agent_id, "to_name": name or "", "stage": stage,
+                                  "call_id": call.call_id, "leg_id": call.leg_id, "agent_leg": receiver.leg_id}
+        try:
+            if not three_way:
+                await self.pbx.conference_mute(call.leg_id, conference=conference_name(user_id), muted=True)
+            await self.pbx.redirect(receiver.leg_id, context=CTX_AGENT, exten=conference_name(user_id))
+        except PbxError:
+            await self._end_consult(user_id)
+            raise
+        self._publish_agent(user_id)
+
+    async def transfer_conference(self, user_id: int) -> None:
+        """From talking first to all three together: the customer is heard again."""
+        consult = self._consult_of(user_id)
+        if consult["stage"] != "conference":
+            await self.pbx.conference_mute(consult["leg_id"], conference=conference_name(user_id), muted=False)
+            consult["stage"] = "conference"
+            self._set_receiver_stage(consult, "conference")
+        self._publish_agent(user_id)
+
+    async def transfer_complete(self, user_id: int) -> None:
+        """The sender leaves: the receiving agent's leg goes back to its own conference and the customer follows
+        it there; from then on the receiving agent owns the call."""
+        consult = self._consult_of(user_id)
+        call = self.calls.get(consult["call_id"])
+        if call is None or call.state is not CallState.CONNECTED:
+            raise EngineError("you have no call to transfer")
+        del self.consults[user_id]
+        receiver = consult["to_agent_id"]
+        await self._quietly(self.pbx.redirect(consult["agent_leg"], context=CTX_AGENT, exten=conference_name(receiver)))
+        await self._hand_over(user_id, call, receiver)
+        self._publish_agent(user_id)
+
+    async def transfer_cancel(self, user_id: int) -> None:
+        """The receiving agent goes back to its own conference (ready again); the sender keeps the customer,
+        heard again."""
+        self._consult_of(user_id)
+        await self._end_consult(user_id)
+
+    def _consult_of(self, user_id: int) -> dict[str, Any]:
+        consult = self.consults.get(user_id)
+        if consult is None:
+            raise EngineError("you are not transferring a call to an agent")
+        return consult
+
+    def _sender_of(self, receiver_id: int) -> int | None:
+        return next((s for s, c in self.consults.items() if c["to_agent_id"] == receiver_id), None)
+
+    def _set_receiver_stage(self, consult: dict[str, Any], stage: str) -> None:
+        pop = self.transfer_pops.get(consult["to_agent_id"])
+        if pop is not None and "transfer" in pop:
+            pop["transfer"] = {**pop["transfer"], "stage": stage}
+        self._publish_agent(consult["to_agent_id"])
+
+    async def _end_consult(self, user_id: int) -> None:
+        """Undo a warm transfer or 3-way: the receiving agent back home and ready, the customer unmuted."""
+        consult = self.consults.pop(user_id, None)
+        if consult is None:
+            return
+        receiver = consult["to_agent_id"]
+        agent = self.agents.get(receiver)
+        if agent is not None and agent.leg_id == consult["agent_leg"]:
+            await self._quietly(self.pbx.redirect(consult["agent_leg"], context=CTX_AGENT,
+                                                  exten=conference_name(receiver)))
+        call = self.calls.get(consult["call_id"])
+        if consult["stage"] == "consult" and call is not None and call.state is CallState.CONNECTED:
+            await self._quietly(self.pbx.conference_mute(consult["leg_id"], conference=conference_name(user_id),
+                                                         muted=False))
+        self.transfer_pops.pop(receiver, None)
+        if agent is not None and agent.state is AgentState.PAUSED and agent.pause_reason == TRANSFER_PAUSE:
+            self.apply_agent(receiver, agents_mod.Resume())
+        else:
+            self._publish_agent(receiver)
+        self._publish_agent(user_id)
+
+    def _consult_leg_gone(self, leg_id: str) -> None:
+        """The customer, or the receiving agent's phone, hung up during a warm transfer or 3-way: it ends."""
+        for sender, consult in list(self.consults.items()):
+            if leg_id in (consult["leg_id"], consult["agent_leg"]):
+                self.spawn(self._end_consult(sender), name=f"consult-end-{sender}")
+
+    def ready_agents(self, campaign_id: int, *, but: int | None = None) -> list[int]:
+        """The agents signed in to ``campaign_id`` who are ready now (those a call can be transferred to)."""
+        return sorted(agent_id for agent_id, agent in self.agents.items()
+                      if agent.state is AgentState.READY and agent_id != but
+                      and self.agent_campaign.get(agent_id) == campaign_id)
 
     def _received_transfer(self, user_id: int) -> dict[str, Any] | None:
         """The transferred call this agent received and has not disposed of yet, if any."""
@@ -690,6 +819,10 @@ class Engine:
         ``phone_unreachable`` when the phone leg's Originate failed and the agent was signed out, unless the
         leg keeper has something newer to say about that phone."""
         view = self.board.agent_view(user_id)
+        consult = self.consults.get(user_id)
+        if consult is not None:     # the sender's warm transfer or 3-way under way
+            view["consult"] = {"to_agent_id": consult["to_agent_id"], "to_name": consult["to_name"],
+                               "stage": consult["stage"]}
         notice = self.agent_notices.get(user_id)
         if notice is not None and not view.get("phone_notice"):
             view["phone_notice"] = notice

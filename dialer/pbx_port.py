@@ -234,6 +234,10 @@ class PbxPort(Protocol):
 
     async def start_recording(self, leg_id: str, filename: str) -> None: ...
 
+    async def conference_mute(self, leg_id: str, *, conference: str, muted: bool) -> None:
+        """Mute (or unmute) the leg in ConfBridge ``conference`` (``ConfbridgeMute``/``ConfbridgeUnmute``): it still
+        hears the conference, nobody hears it."""
+
     async def channels(self) -> list[LiveChannel]:
         """Every live channel on every connected server (``CoreShowChannels``)."""
 

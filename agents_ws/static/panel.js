@@ -77,6 +77,7 @@
       case "crm": onCrm(m); break;
       case "preview": onPreview(m.lead); break;
       case "leads": onLeads(m.items || []); break;
+      case "agents": onAgents(m.items || []); break;
       case "callbacks": onCallbacks(m.items || []); break;
       case "tab": setActive(m.active); break;
       case "expired": sessionOver(); break;
@@ -136,18 +137,47 @@
     $("manual-box").hidden = !working || s === "connecting";
     $("preview-box").hidden = !(working && campaign && campaign.dial_mode === "preview");
     var xfer = received();
-    toggle("btn-hangup", s === "on_call" || !!(xfer && xfer.stage === "talking"));
+    toggle("btn-hangup", s === "on_call" || !!(xfer && xfer.stage !== "wrap_up"));   // the receiver may leave a consult
     toggle("btn-ready", s === "paused");
     toggle("btn-pause", s === "ready" || s === "on_call" || s === "wrap_up" || s === "reserved");
     toggle("btn-dispose", s === "wrap_up" || !!(xfer && xfer.stage === "wrap_up"));
     $("pop").hidden = !pop;
     $("idle").hidden = !!pop;
     if (pop && state.call) {
-      $("pop-call-state").textContent = xfer ? t(xfer.stage === "talking" ? "transfer_talking" : "transfer_wrap_up") : t("st_" + s);
+      $("pop-call-state").textContent = xfer ? t(STAGE_KEYS[xfer.stage] || "transfer_wrap_up") : t("st_" + s);
     }
+    renderTransfer(s);
     var from = $("pop-transfer");
     from.hidden = !(pop && xfer);
     from.textContent = xfer ? t("transferred_from", {name: xfer.from_name || String(xfer.from_agent_id)}) : "";
+  }
+  // the receiving agent's call, by stage: talked to first, in a 3-way, its own (talking), then its disposition
+  var STAGE_KEYS = {consult: "transfer_consult_stage", conference: "transfer_conference_stage",
+                    talking: "transfer_talking", wrap_up: "transfer_wrap_up"};
+  // the sender's transfer box: agents picked by name (blind, talk first, 3-way), or the transfer under way
+  function renderTransfer(s) {
+    var consult = state.consult || null, onCall = s === "on_call";
+    $("transfer-agents-box").hidden = !!consult;
+    $("consult-box").hidden = !consult;
+    if (consult) {
+      $("transfer-box").open = true;
+      $("consult-text").textContent = t(consult.stage === "consult" ? "consult_with" : "conference_with",
+                                        {name: consult.to_name || String(consult.to_agent_id)});
+    }
+    var picked = !!$("transfer-agent").value;
+    ["btn-transfer-agent", "btn-consult", "btn-three-way"].forEach(function (id) { toggle(id, onCall && picked && !consult); });
+    toggle("btn-transfer", onCall && !consult);
+    toggle("btn-consult-three-way", !!consult && consult.stage === "consult");
+    toggle("btn-consult-complete", !!consult);
+    toggle("btn-consult-cancel", !!consult);
+  }
+  function onAgents(items) {
+    var select = $("transfer-agent"), was = select.value;
+    select.textContent = "";
+    if (!items.length) { var none = el("option", t("no_ready_agents")); none.value = ""; select.appendChild(none); }
+    items.forEach(function (a) { var o = el("option", a.name); o.value = String(a.id); select.appendChild(o); });
+    if (was && items.some(function (a) { return String(a.id) === was; })) { select.value = was; }
+    render();
   }
   function toggle(id, on) {
     var e = $(id);
@@ -336,9 +366,19 @@
   on("take-over", function () { send({type: "take_over"}); });
   on("btn-callbacks", function () { send({type: "callbacks"}); });
   on("btn-transfer", function () {
-    var number = $("transfer-number").value.trim(), agent = $("transfer-agent").value.trim();
-    send(agent ? {type: "transfer", to_agent_id: Number(agent)} : {type: "transfer", to_number: number});
+    var number = $("transfer-number").value.trim();
+    if (number) { send({type: "transfer", to_number: number}); }
   });
+  function pickedAgent() { return Number($("transfer-agent").value); }
+  $("transfer-box").addEventListener("toggle", function () { if ($("transfer-box").open) send({type: "agents"}); });
+  on("btn-agents", function () { send({type: "agents"}); });
+  on("btn-transfer-agent", function () { send({type: "transfer", to_agent_id: pickedAgent()}); });
+  on("btn-consult", function () { send({type: "warm", action: "consult", to_agent_id: pickedAgent()}); });
+  on("btn-three-way", function () { send({type: "warm", action: "three_way", to_agent_id: pickedAgent()}); });
+  on("btn-consult-three-way", function () { send({type: "warm", action: "conference"}); });
+  on("btn-consult-complete", function () { send({type: "warm", action: "complete"}); });
+  on("btn-consult-cancel", function () { send({type: "warm", action: "cancel"}); });
+  $("transfer-agent").addEventListener("change", render);
   $("manual-form").addEventListener("submit", function (ev) {   // a number the agent typed
     ev.preventDefault();
     var number = $("manual-number").value.trim();

@@ -216,6 +216,11 @@ class AmiAdapter:
                            f"{server_b.config.name}: legs are on different servers")
         await self._act(server_a, "Bridge", [("Channel1", channel_a), ("Channel2", channel_b), ("Tone", "no")])
 
+    async def conference_mute(self, leg_id: str, *, conference: str, muted: bool) -> None:
+        server, channel = await self._channel_anywhere(leg_id)
+        await self._act(server, "ConfbridgeMute" if muted else "ConfbridgeUnmute",
+                        [("Conference", conference), ("Channel", channel)])
+
     async def hangup(self, leg_id: str, *, cause: int = 16) -> None:
         server, channel = await self._channel_anywhere(leg_id)
         await self._act(server, "Hangup", [("Channel", channel), ("Cause", str(cause))])

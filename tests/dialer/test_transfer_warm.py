@@ -1,0 +1,148 @@
+"""Warm transfer and three-way call between two agents, on the real engine and the simulated PBX over TCP
+(which runs the shipped dialplan): the receiving agent's phone leg is redirected into the sender's conference,
+the customer is muted while the agents talk first (ConfbridgeMute), all three talk in a 3-way; when the sender
+leaves, the receiving agent owns the call as after a blind transfer; a cancel sends it back, ready."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaigns.model import DialMode
+from dialer.engine_api import DispositionInput, EngineError
+from dialer.system import run_system
+from simulations.pbx import PbxConfig
+from simulations.virtual_agents import virtual_phone
+from tests.dialer.test_engine_api import ALWAYS_ANSWERS, until
+
+SPEED = 10.0
+
+
+@pytest.fixture
+async def two_agents(db_pool, build_scenario, services):  # type: ignore[no-untyped-def]
+    from dialer.clock import RealClock
+
+    services.clock = RealClock(speed=SPEED)
+    services.settings.speed = SPEED
+    return await build_scenario(db_pool, leads=20, agents=2, now=services.clock.now(), mode=DialMode.PREVIEW,
+                                dnc_share=0.0, outside_share=0.0, seed=17)
+
+
+def conference_of(sim, leg_id: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The ConfBridge the simulated PBX has the leg in now (None: in none, or gone)."""
+    for ch in sim.channels():
+        if ch.uniqueid == leg_id:
+            return ch.bridge.conference if ch.bridge is not None else None
+    return None
+
+
+async def on_a_call(engine, agent_id: int) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    lead = await engine.preview_next(agent_id)
+    assert lead is not None
+    call_id = await engine.preview_dial(agent_id, lead["lead_id"])
+    await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+    return call_id, engine.calls[int(call_id)].leg_id
+
+
+async def test_talk_first_then_three_way_then_the_sender_leaves_and_the_receiver_owns_the_call(
+        services, two_agents) -> None:
+    scenario = two_agents
+    first, second = scenario.agent_ids
+    names = {r["id"]: r["display_name"] for r in await services.pool.fetch("SELECT id, display_name FROM users")}
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=ALWAYS_ANSWERS),
+                          engine_id="warm-transfer", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (first, second):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        assert engine.ready_agents(scenario.campaign.id, but=first) == [second]
+        call_id, customer = await on_a_call(engine, first)
+        assert engine.ready_agents(scenario.campaign.id, but=second) == []     # on a call: not offered
+        receiver_leg = engine.agents[second].leg_id
+        assert conference_of(sim, receiver_leg) == f"agent-{second}"
+
+        # talk first: the receiving agent's phone joins the sender's conference, the customer is muted
+        await engine.transfer_consult(first, to_agent_id=second)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}")
+        await until(lambda: customer in sim.conference_muted)
+        assert conference_of(sim, customer) == f"agent-{first}"
+        assert engine.agent_state(first)["state"] == "on_call"
+        assert engine.agent_state(first)["consult"] == {"to_agent_id": second, "to_name": names[second],
+                                                        "stage": "consult"}
+        receiving = engine.agent_state(second)
+        assert receiving["state"] == "paused" and receiving["pause_reason"] == "transfer"   # no other call meanwhile
+        assert receiving["call"]["transfer"] == {"from_agent_id": first, "from_name": names[first], "stage": "consult"}
+        with pytest.raises(EngineError, match="finish or cancel the transfer under way first"):
+            await engine.transfer(first, to_agent_id=second)
+
+        # three-way: the customer is heard again, all three in the sender's conference
+        await engine.transfer_conference(first)
+        await until(lambda: customer not in sim.conference_muted)
+        assert engine.agent_state(second)["call"]["transfer"]["stage"] == "conference"
+        assert engine.agent_state(first)["consult"]["stage"] == "conference"
+
+        # the sender leaves: both go to the receiving agent's conference, which owns the call from now on
+        await engine.transfer_complete(first)
+        await until(lambda: conference_of(sim, customer) == f"agent-{second}"
+                    and conference_of(sim, receiver_leg) == f"agent-{second}")
+        await until(lambda: engine.agent_state(first)["state"] == "ready")
+        assert "consult" not in engine.agent_state(first) and engine.agent_state(first)["calls_today"] == 1
+        assert engine.agent_state(second)["call"]["transfer"]["stage"] == "talking"
+        await engine.hangup(second)
+        await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
+        await engine.set_disposition(second, DispositionInput(call_id, "sale", notes="three-way, then mine"))
+        await until(lambda: engine.agent_state(second)["state"] == "ready")
+        assert conference_of(sim, receiver_leg) == f"agent-{second}"   # its phone stayed up through all of it
+        await engine.drain()
+        assert engine.errors == [] and engine.consults == {} and engine.transfer_owner == {}
+    record = await services.pool.fetchrow("SELECT outcome, disposition, notes FROM call_records WHERE id = $1",
+                                          int(call_id))
+    assert dict(record) == {"outcome": "handled", "disposition": "sale", "notes": "three-way, then mine"}
+
+
+async def test_a_cancelled_consult_and_a_customer_who_hangs_up_meanwhile_send_the_receiver_back_ready(
+        services, two_agents) -> None:
+    scenario = two_agents
+    first, second = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=6, customer_model=ALWAYS_ANSWERS),
+                          engine_id="warm-cancel", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (first, second):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        call_id, customer = await on_a_call(engine, first)
+        receiver_leg = engine.agents[second].leg_id
+
+        # cancelled by the sender: the receiving agent goes home, ready; the sender keeps its customer, heard
+        await engine.transfer_consult(first, to_agent_id=second)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}" and customer in sim.conference_muted)
+        await engine.transfer_cancel(first)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{second}")
+        await until(lambda: engine.agent_state(second)["state"] == "ready")
+        assert engine.agent_state(second)["call"] is None
+        assert customer not in sim.conference_muted and conference_of(sim, customer) == f"agent-{first}"
+        assert engine.agent_state(first)["state"] == "on_call" and "consult" not in engine.agent_state(first)
+
+        # the receiving agent declines (its hang-up button): the same
+        await engine.transfer_consult(first, to_agent_id=second, three_way=True)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}")
+        assert customer not in sim.conference_muted                      # a 3-way from the start: nobody muted
+        await engine.hangup(second)
+        await until(lambda: engine.agent_state(second)["state"] == "ready"
+                    and conference_of(sim, receiver_leg) == f"agent-{second}")
+        assert conference_of(sim, customer) == f"agent-{first}"
+
+        # the customer hangs up while the agents talk: the receiving agent goes home, ready; the sender wraps up
+        await engine.transfer_consult(first, to_agent_id=second)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}")
+        await engine.hangup(first)
+        await until(lambda: engine.agent_state(first)["state"] == "wrap_up")
+        await until(lambda: engine.agent_state(second)["state"] == "ready"
+                    and conference_of(sim, receiver_leg) == f"agent-{second}")
+        await engine.set_disposition(first, DispositionInput(call_id, "sale"))
+        await until(lambda: engine.agent_state(first)["state"] == "ready")
+        await engine.drain()
+        assert engine.errors == [] and engine.consults == {} and engine.transfer_pops == {}
