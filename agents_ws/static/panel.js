@@ -328,7 +328,9 @@
   function keyName(ev) {   // the pressed key as the team lead writes it: R, 1, F2, Alt+Shift+R
     var found = /^(?:Key([A-Z])|Digit([0-9])|Numpad([0-9])|(F[0-9]{1,2}))$/.exec(ev.code || "");
     if (!found) return null;
-    return (ev.altKey ? "Alt+" : "") + (ev.shiftKey ? "Shift+" : "") + (found[1] || found[2] || found[3] || found[4]);
+    // a letter as the keyboard's layout names it (R on AZERTY too); digits and F keys by their place
+    var letter = found[1] && /^[a-z]$/i.test(ev.key || "") ? ev.key.toUpperCase() : found[1];
+    return (ev.altKey ? "Alt+" : "") + (ev.shiftKey ? "Shift+" : "") + (letter || found[2] || found[3] || found[4]);
   }
   function typing(target) {   // shortcuts never fire while the agent types (notes, search, a number)
     if (!target || !target.tagName) return false;
