@@ -44,6 +44,9 @@ class CampaignControl:
     async def run(self) -> None:
         """Keep runners in line with campaign states until cancelled."""
         self._lock_conn = await self.engine.pool.acquire()
+        for row in await self.engine.pool.fetch(   # the wallboard keeps showing why campaigns paused themselves
+                "SELECT id, name, health_pause FROM campaigns WHERE state = 'paused' AND health_pause IS NOT NULL"):
+            self.engine.board.health_pauses[row["id"]] = {"name": row["name"], **row["health_pause"]}
         try:
             while True:
                 await self.sync()
@@ -105,6 +108,8 @@ class CampaignControl:
                 await campaigns_repo.set_campaign_state(conn, campaign_id=campaign_id, target=target)
             except CampaignError as exc:
                 raise EngineError(str(exc)) from None
+        if target is not CampaignState.PAUSED:     # started or stopped: why it paused itself is history
+            self.engine.board.health_pauses.pop(campaign_id, None)
         await self.sync()
 
     async def campaign_start(self, campaign_id: int) -> None:
@@ -119,7 +124,6 @@ class CampaignControl:
             raise EngineError(f"campaign not started: {check.problem}")
         # started again by a person: the reason it paused itself (if it did) is history
         await save_health_pause(self.engine.pool, campaign_id=campaign_id, pause=None, at=self.engine.clock.now())
-        self.engine.board.health_pauses.pop(campaign_id, None)
         await self._set_state(campaign_id, CampaignState.RUNNING)
 
     def hold_of(self, campaign_id: int) -> str:

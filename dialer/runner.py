@@ -142,6 +142,9 @@ class CampaignRunner:
         try:
             while True:
                 if self.health_pause is not None:
+                    # the hopper goes back first: once the state is paused, control may cancel this task
+                    self.hopper.clear()
+                    await self.leads.release_all(campaign_id=self.campaign.id)
                     await self.pause_itself(self.health_pause)
                     return          # control's next sync sees the campaign paused and retires this runner
                 await self.tick()

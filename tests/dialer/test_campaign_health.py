@@ -98,21 +98,27 @@ async def test_a_campaign_whose_trunk_technology_does_not_exist_pauses_itself_an
             async with asyncio.timeout(10):     # the runner gives its hopper back as it stops
                 while (entry := system.control.runners.get(cid)) is not None and not entry[1].done():
                     await asyncio.sleep(0.05)
+            leads = await db_pool.fetch("SELECT id, attempts, status FROM leads WHERE campaign_id = $1", cid)
+            pause = await db_pool.fetchval("SELECT health_pause FROM campaigns WHERE id = $1", cid)
+            tried = await db_pool.fetch("SELECT lead_id, outcome FROM call_records WHERE campaign_id = $1", cid)
+            # a person starts it again: the reason is cleared from its row and from the wallboard
+            await system.control.campaign_start(cid)
+            cleared = (await db_pool.fetchval("SELECT health_pause FROM campaigns WHERE id = $1", cid),
+                       cid in system.engine.board.health_pauses)
+            await system.control.campaign_pause(cid)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
     assert state == "paused"
     assert took_s < 60.0, f"paused after {took_s:.0f} simulated seconds"
-    pause = await db_pool.fetchval("SELECT health_pause FROM campaigns WHERE id = $1", cid)
     assert pause["code"] == campaign_health.ORIGINATE_REJECTED and pause["count"] >= REJECTED_LIMIT
     assert "Nope/{digits}" in pause["detail"]
     assert board[str(cid)]["code"] == campaign_health.ORIGINATE_REJECTED
-    tried = await db_pool.fetch("SELECT lead_id, outcome FROM call_records WHERE campaign_id = $1", cid)
     assert len(tried) >= REJECTED_LIMIT
     assert {r["outcome"] for r in tried} == {"rejected"}
-    leads = await db_pool.fetch("SELECT id, attempts, status FROM leads WHERE campaign_id = $1", cid)
     assert all(r["attempts"] == 0 for r in leads), [dict(r) for r in leads if r["attempts"]]
     assert {r["status"] for r in leads} == {"new"}       # none lost, none left claimed
+    assert cleared == (None, False)
 
 
 @pytest.mark.parametrize("text", ["x"])
