@@ -89,7 +89,7 @@ def test_on_a_call_the_disconnected_pause_comes_after_the_disposition_and_an_own
 
 # --- end to end -------------------------------------------------------------------------------------------
 SPEED = 5.0
-GRACE_S = 4.0          # clock seconds: 0.8 s of real time
+GRACE_S = 8.0          # clock seconds: 1.6 s of real time (a busy test machine stalls the loop a while)
 MODEL = CustomerModel(connect_rate=0.9, machine_rate=0.0, busy_rate=0.05, congestion_rate=0.0, invalid_rate=0.0,
                       ring=LogNormal(6.0, 0.3), talk=LogNormal(8.0, 0.3), patience=LogNormal(30.0, 0.3),
                       no_answer_s=20.0)
