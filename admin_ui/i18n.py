@@ -254,6 +254,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                                   "vi": "Cuộc gọi ba bên với nhân viên chuyển và khách hàng"},
     "err_transfer_under_way": {"en": "finish or cancel the transfer under way first",
                                "vi": "hãy hoàn tất hoặc hủy việc chuyển cuộc gọi đang diễn ra trước"},
+    "err_finish_transferred_call": {"en": "finish the call transferred to you first",
+                                    "vi": "hãy hoàn tất cuộc gọi được chuyển cho bạn trước"},
     "err_no_transfer_under_way": {"en": "you are not transferring a call to an agent",
                                   "vi": "bạn không đang chuyển cuộc gọi nào cho nhân viên khác"},
     "manual_dial": {"en": "Dial a number", "vi": "Gọi một số"},

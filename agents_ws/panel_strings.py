@@ -51,6 +51,7 @@ AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"transfer to one agent or one number", "err_transfer_one_target"),
     (r"that agent is not ready to take a call", "err_agent_not_ready"),
     (r"finish or cancel the transfer under way first", "err_transfer_under_way"),
+    (r"finish the call transferred to you first", "err_finish_transferred_call"),
     (r"you are not transferring a call to an agent", "err_no_transfer_under_way"),
     (r"campaign control is not running in this process", "err_engine_not_running"),
     (r"the dialer engine is not running; try again in a moment", "err_engine_not_running"),

@@ -535,6 +535,8 @@ class Engine:
             raise EngineError("your phone is not connected yet: answer it first")
         if agent.state is AgentState.READY:
             return
+        if self._received_transfer(user_id) is not None:   # ready would let the router send it a second customer
+            raise EngineError("finish the call transferred to you first")
         self.apply_agent(user_id, agents_mod.Resume())
 
     async def agent_pause(self, user_id: int, reason: str) -> None:

@@ -138,7 +138,7 @@
     $("preview-box").hidden = !(working && campaign && campaign.dial_mode === "preview");
     var xfer = received();
     toggle("btn-hangup", s === "on_call" || !!(xfer && xfer.stage !== "wrap_up"));   // the receiver may leave a consult
-    toggle("btn-ready", s === "paused");
+    toggle("btn-ready", s === "paused" && !xfer);   // paused for a call transferred to it: not before it is done
     toggle("btn-pause", s === "ready" || s === "on_call" || s === "wrap_up" || s === "reserved");
     toggle("btn-dispose", s === "wrap_up" || !!(xfer && xfer.stage === "wrap_up"));
     $("pop").hidden = !pop;

@@ -75,6 +75,8 @@ async def test_talk_first_then_three_way_then_the_sender_leaves_and_the_receiver
         assert receiving["call"]["transfer"] == {"from_agent_id": first, "from_name": names[first], "stage": "consult"}
         with pytest.raises(EngineError, match="finish or cancel the transfer under way first"):
             await engine.transfer(first, to_agent_id=second)
+        with pytest.raises(EngineError, match="finish the call transferred to you first"):
+            await engine.agent_ready(second)       # ready now would let the router send it a second customer
 
         # three-way: the customer is heard again, all three in the sender's conference
         await engine.transfer_conference(first)
