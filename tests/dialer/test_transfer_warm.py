@@ -148,3 +148,15 @@ async def test_a_cancelled_consult_and_a_customer_who_hangs_up_meanwhile_send_th
         await until(lambda: engine.agent_state(first)["state"] == "ready")
         await engine.drain()
         assert engine.errors == [] and engine.consults == {} and engine.transfer_pops == {}
+
+
+def test_the_panel_asks_for_a_warm_transfer_with_an_agent_to_bring_in_and_only_then() -> None:
+    from agents_ws.protocol import ProtocolError, Warm, parse_message
+
+    assert parse_message('{"type": "warm", "action": "consult", "to_agent_id": 7}') == Warm(
+        type="warm", action="consult", to_agent_id=7)
+    assert parse_message('{"type": "warm", "action": "complete"}').action == "complete"
+    for wrong in ('{"type": "warm", "action": "three_way"}', '{"type": "warm", "action": "cancel", "to_agent_id": 7}',
+                  '{"type": "warm", "action": "park"}'):
+        with pytest.raises(ProtocolError, match="invalid message"):
+            parse_message(wrong)
