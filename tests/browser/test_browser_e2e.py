@@ -158,7 +158,7 @@ async def test_a_campaign_from_upload_to_disposition_with_dnc_respected(
 
     # --- reports and the abandonment page read the same call records --------------------------------
     await lead.goto("/reports?days=1")
-    assert "call_back" in await lead.locator("#report-dispositions table").inner_text()
+    assert "Call back later" in await lead.locator("#report-dispositions table").inner_text()   # the label, not the code
     assert "An" in await lead.locator("#report-agents table").inner_text()
     await ui.shot(lead, "reports")
     await officer.goto("/compliance")
