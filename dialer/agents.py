@@ -37,7 +37,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.calls import Pool
 from dialer.effects import (
@@ -211,6 +213,14 @@ def from_pbx(event: PbxEvent, agent: Agent, call_of_leg: Mapping[str, CallId]) -
 def new_day(agent: Agent) -> Agent:
     """The agent with its daily counters reset."""
     return replace(agent, calls_today=0, talk_s=0.0)
+
+
+def day_in(now: datetime, zone: str) -> date:
+    """The calendar day at ``now`` in ``zone`` (an IANA name; an unknown one counts as UTC)."""
+    try:
+        return now.astimezone(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.astimezone(UTC).date()
 
 
 # --- transitions ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class CampaignView:
     ring_timeout_s: float = 25.0
     safe_harbor_s: float = SAFE_HARBOR_S       # the engine's deadline (see dialer.calls: the 2-second rule)
     hold_s: float = DIALPLAN_HOLD_S            # DIALER_HOLD_S: the dialplan's own safe harbor after this
+    timezone: str = "UTC"                      # the campaign's own zone: its agents' day starts at midnight there
     dispositions: tuple[str, ...] = ("sale", "no_interest", "callback", "wrong_number", "do_not_call")
     crm_url_template: str = ""
     server: str | None = None                  # pin to one PBX, or None for any

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -120,6 +121,7 @@ class Engine:
         self.errors: list[BaseException] = []
         self.agent_notices: dict[int, str] = {}           # agent -> i18n key of what its panel must say
         self._signing_in: set[int] = set()                # agents whose sign-in is under way
+        self.agent_day: dict[int, date] = {}              # the day (campaign zone) of each agent's counters
         self.control: Any = None          # dialer.control.CampaignControl, set by the composition root
 
     # --- background work ------------------------------------------------------------------------
@@ -430,6 +432,20 @@ class Engine:
         self.agent_campaign[agent.agent_id] = campaign_id
         self.board.call_changed(None, call)
         self._publish_agent(agent.agent_id)
+
+    def roll_days(self) -> None:
+        """At midnight in the zone of each agent's campaign, its calls and talk time of the day start again."""
+        now = self.clock.now()
+        for agent_id, agent in list(self.agents.items()):
+            campaign = self.campaigns.get(self.agent_campaign.get(agent_id, -1))
+            today = agents_mod.day_in(now, campaign.timezone if campaign else "UTC")
+            seen = self.agent_day.setdefault(agent_id, today)
+            if seen != today:
+                self.agent_day[agent_id] = today
+                new = agents_mod.new_day(agent)
+                self.agents[agent_id] = new
+                self.board.agent_changed(agent, new)
+                self._publish_agent(agent_id)
 
     def prune_finished(self) -> None:
         """Forget finished calls after ``KEEP_FINISHED_S`` (late PBX events for them are ignored)."""

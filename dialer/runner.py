@@ -91,7 +91,7 @@ def view_of(campaign: Campaign, *, server: str | None = None) -> CampaignView:
         machine_action=MachineAction(campaign.machine_action.value),
         safe_harbor_sound=campaign.safe_harbor_sound, record_calls=campaign.record_calls,
         dispositions=tuple(d.code for d in campaign.dispositions), crm_url_template=campaign.crm_url_template,
-        server=server,
+        server=server, timezone=campaign.timezone,
     )
 
 
@@ -152,6 +152,7 @@ class CampaignRunner:
                     await self.refresh_abandonment()
                     next_figures = clock.monotonic() + 10.0
                 self.engine.prune_finished()
+                self.engine.roll_days()
                 next_tick += self.tick_s
                 await clock.sleep_until(max(next_tick, clock.monotonic()))
         finally:
