@@ -6,6 +6,8 @@ template that has every migration applied (cloning takes a few tens of milliseco
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 import tempfile
 import uuid
@@ -81,9 +83,15 @@ async def database_url(pg_server_url: str, template_database: str) -> AsyncItera
 
 @pytest.fixture
 async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_url, min_size=1, max_size=5)
+    # the size `dialer serve` runs with (runtime.open_services): a whole engine (campaign control's lock
+    # connection, runners, presence, leg keeper, records) shares it; a smaller pool stalled tests on acquire
+    pool = await db.create_pool(database_url, min_size=1, max_size=10)
     yield pool
-    await pool.close()
+    try:
+        await asyncio.wait_for(pool.close(), 30)
+    except TimeoutError:
+        logging.getLogger(__name__).error("a test left a PostgreSQL connection acquired; pool terminated")
+        pool.terminate()
 
 
 @pytest.fixture(scope="session")
