@@ -25,6 +25,7 @@ CTX_MACHINE = "dialer-machine"          # Redirect here: wait for the beep, leav
 CTX_AGENT = "dialer-agent"              # agent's persistent leg: exten = conference name, loops in ConfBridge
 CTX_INBOUND = "dialer-inbound"          # DIDs enter here: UserEvent to the engine, music on hold
 CTX_TRANSFER = "dialer-transfer"        # Redirect here (exten "s"): Dial(${DIALER_TRANSFER_TO}), blind transfer
+CTX_HOLD = "dialer-hold"                # Redirect a customer here (exten = its agent's conference): music on hold
 
 # channel variables our dialplan and adapter use
 VAR_LEG_ID = "DIALER_LEG_ID"

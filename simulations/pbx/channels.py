@@ -42,6 +42,7 @@ class Activity(enum.Enum):
     FAR = "far"  # ;2 half or trunk side running the far end's dialplan
     AMD = "amd"
     HOLD = "hold"  # waiting for the engine: Wait in dialer-customer, MusicOnHold in dialer-inbound
+    ON_HOLD = "on_hold"  # put on hold by its agent (MusicOnHold in dialer-hold): met an agent, not waiting for one
     CONFERENCE = "conference"
     BRIDGE = "bridge"  # in a bridge made by the Bridge action
     PLAYBACK = "playback"  # safe harbor or machine message

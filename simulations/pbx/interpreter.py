@@ -293,7 +293,9 @@ class Interpreter:
     def _hold(self, ch: Channel) -> None:
         leg = ch.leg
         assert leg is not None
-        if leg.kind in ("customer", "inbound"):
+        if leg.kind in ("customer", "inbound") and leg.met_agent:
+            ch.activity = Activity.ON_HOLD      # its agent put it on hold: hanging up now is no abandon
+        elif leg.kind in ("customer", "inbound"):
             ch.activity = Activity.HOLD
             leg.ready_at = self.sw.now()
 

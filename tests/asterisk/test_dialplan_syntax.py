@@ -227,6 +227,7 @@ def test_every_context_of_the_engine_contract_is_in_the_shipped_dialplan(shipped
         pbx_port.CTX_MACHINE,
         pbx_port.CTX_AGENT,
         pbx_port.CTX_INBOUND,
+        pbx_port.CTX_HOLD,
     ):
         assert name in contexts
     text = (ASTERISK_DIR / "extensions_dialer.conf").read_text()
@@ -274,6 +275,8 @@ def test_the_simulated_pbx_accepts_exactly_the_landings_the_dialplan_has(shipped
         (pbx_port.CTX_CONNECT, "s"),
         ("nosuchcontext", "s"),
         (pbx_port.CTX_MACHINE, "agent-1"),
+        (pbx_port.CTX_HOLD, "agent-7"),
+        (pbx_port.CTX_HOLD, "s"),
     ]
     for context, exten in cases:
         assert conf.exists(context, exten) == _exists(shipped, context, exten), (context, exten)
