@@ -303,16 +303,22 @@ async def count_leads(conn: Conn, *, campaign_id: int) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
+# the campaign's disabled lists, computed once per claim (an init plan), each tier skipping their leads
+_ACTIVE_LISTS = ("AND COALESCE(list_id, 0) <> ALL (ARRAY(SELECT id FROM lists WHERE campaign_id = $1"
+                 " AND NOT active))")
+
+
 async def claim_leads(conn: Conn, *, campaign_id: int, limit: int, engine_id: str, now: datetime) -> list[Lead]:
-    """Claim up to ``limit`` due leads: due callbacks first, then due retries, then new leads (priority, id)."""
+    """Claim up to ``limit`` due leads: due callbacks first, then due retries, then new leads (priority, id).
+    Leads of a disabled list (``lists.active`` false, ``campaigns.list_admin``) are never claimed."""
     rows = await conn.fetch(
         # each tier locks its own rows (FOR UPDATE is not allowed on a UNION itself)
         "WITH callbacks AS (SELECT id, 1 AS tier FROM leads WHERE campaign_id = $1 AND status = 'callback'"
-        "  AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+        f"  AND next_attempt_at <= $3 {_ACTIVE_LISTS} ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
         " retries AS (SELECT id, 2 AS tier FROM leads WHERE campaign_id = $1 AND status = 'retry'"
-        "  AND next_attempt_at <= $3 ORDER BY priority DESC, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+        f"  AND next_attempt_at <= $3 {_ACTIVE_LISTS} ORDER BY priority DESC, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
         " fresh AS (SELECT id, 3 AS tier FROM leads WHERE campaign_id = $1 AND status = 'new'"
-        "  AND (next_attempt_at IS NULL OR next_attempt_at <= $3) ORDER BY priority DESC, id LIMIT $2"
+        f"  AND (next_attempt_at IS NULL OR next_attempt_at <= $3) {_ACTIVE_LISTS} ORDER BY priority DESC, id LIMIT $2"
         "  FOR UPDATE SKIP LOCKED),"
         " picked AS (SELECT * FROM callbacks UNION ALL SELECT * FROM retries UNION ALL SELECT * FROM fresh),"
         " chosen AS (SELECT id, tier FROM picked ORDER BY tier LIMIT $2)"

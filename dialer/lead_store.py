@@ -1,7 +1,8 @@
 """The runner's hopper storage and the lead side of outcomes, over ``campaigns.repository``.
 
 ``settle`` turns a call's final outcome into the lead's next step with the campaign's retry policy
-(or the callback the agent scheduled), and adds the number to the internal DNC list when the agent's
+(or the callback the agent scheduled; a no-answer waits the delay its list sets, ``list_admin.recycled_policy``),
+and adds the number to the internal DNC list when the agent's
 disposition is ``do_not_call``.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from campaigns import list_admin
 from campaigns import repository as leads_repo
 from campaigns.eligibility import Eligibility, Reason
 from campaigns.errors import NotFound
@@ -126,7 +128,10 @@ class PgLeadStore:
                     from campaigns.retry_policy import Disposition
 
                     disposition = Disposition(code, code, final=True)
-            decision = decide_retry(campaign.retry_policy, outcome=retry_outcome, attempts=lead.attempts + 1, at=at,
+            policy = campaign.retry_policy
+            if outcome is CallOutcome.NO_ANSWER:   # a list may recycle its no-answers sooner or later
+                policy = await list_admin.policy_for_lead(conn, policy, list_id=lead.list_id)
+            decision = decide_retry(policy, outcome=retry_outcome, attempts=lead.attempts + 1, at=at,
                                     disposition=disposition, last_abandoned_at=lead.last_abandoned_at)
             await leads_repo.record_attempt_result(
                 conn, lead_id=lead_id, outcome=disposition.code if disposition else outcome.value, at=at,
