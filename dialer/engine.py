@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from dialer import agents as agents_mod
-from dialer import call_records, calls, routing
+from dialer import call_holds, call_records, calls, routing
 from dialer.agents import Agent, AgentState
 from dialer.call_records import WallTime
 from dialer.calls import Call, CallState, Pool, PoolKind
@@ -48,6 +48,7 @@ from dialer.pbx_port import (
     CTX_AGENT,
     CTX_CONNECT,
     CTX_CUSTOMER,
+    CTX_HOLD,
     CTX_MACHINE,
     CTX_SAFE_HARBOR,
     CTX_TRANSFER,
@@ -110,6 +111,7 @@ class Engine:
         self.transfer_pops: dict[int, dict[str, Any]] = {}   # receiving agent -> the call it shows meanwhile
         self.transfer_owner: dict[int, int] = {}             # call transferred to an agent -> that agent (disposes it)
         self.consults: dict[int, dict[str, Any]] = {}        # sending agent -> its warm transfer or 3-way under way
+        self.holds: dict[str, dict[str, Any]] = {}           # customer leg on hold (dialer-hold) -> its call, agent
         self.outcome_listeners: list[OutcomeListener] = []   # after a call's record is written
         self.change_listeners: list[ChangeListener] = []     # on every change of a call's state
         self.board = LiveBoard(self)
@@ -173,6 +175,8 @@ class Engine:
         if isinstance(event, SafeHarborPlayed):
             self._safe_harbor_played(event)
             return
+        if leg in self.holds and self._held_leg_event(leg, event):
+            return       # the customer moved to hold: it did not leave the call, its agent stays on it
         if self.consults and isinstance(event, (LegHungUp, LegFailed)):
             self._consult_leg_gone(leg)
         if leg in self.transferred_to and (
@@ -660,11 +664,13 @@ class Engine:
 
     # --- warm transfer and three-way call -------------------------------------------------------------
     async def transfer_consult(self, user_id: int, *, to_agent_id: int, three_way: bool = False) -> None:
-        """Bring a ready agent into this agent's conference: to talk first (warm transfer: the customer is muted,
-        ``ConfbridgeMute``: it hears, nobody hears it) or all three together (``three_way``). The receiving
-        agent's phone leg is redirected from its own conference into the sender's; it is paused for the call
-        meanwhile and its panel shows the call. Then ``transfer_complete`` (the sender leaves; the receiving agent
-        owns the call as after a blind transfer) or ``transfer_cancel`` (the receiving agent goes back, ready)."""
+        """Bring a ready agent into this agent's conference: to talk first (warm transfer: the customer is put on
+        hold first, out of the conference with music, ``dialer-hold``: it hears nothing of what the agents say)
+        or all three together (``three_way``). The receiving agent's phone leg is redirected from its own
+        conference into the sender's; it is paused for the call meanwhile and its panel shows the call. Then
+        ``transfer_conference`` (the customer back, all three), ``transfer_complete`` (the sender leaves; the
+        customer goes to the receiving agent, who owns the call as after a blind transfer) or ``transfer_cancel``
+        (the receiving agent goes back, ready; the customer back with the sender)."""
         agent = self._agent(user_id)
         call = self.calls.get(agent.call_id) if agent.call_id is not None else None
         if call is None or call.state is not CallState.CONNECTED:
@@ -681,7 +687,7 @@ class Engine:
                                   "call_id": call.call_id, "leg_id": call.leg_id, "agent_leg": receiver.leg_id}
         try:
             if not three_way:
-                await self.pbx.conference_mute(call.leg_id, conference=conference_name(user_id), muted=True)
+                await self._put_on_hold(call, user_id, to_agent_id)
             await self.pbx.redirect(receiver.leg_id, context=CTX_AGENT, exten=conference_name(user_id))
         except PbxError:
             await self._end_consult(user_id)
@@ -689,10 +695,10 @@ class Engine:
         self._publish_agent(user_id)
 
     async def transfer_conference(self, user_id: int) -> None:
-        """From talking first to all three together: the customer is heard again."""
+        """From talking first to all three together: the customer comes back from hold into the conference."""
         consult = self._consult_of(user_id)
         if consult["stage"] != "conference":
-            await self.pbx.conference_mute(consult["leg_id"], conference=conference_name(user_id), muted=False)
+            await self._take_off_hold(consult["leg_id"], conference_name(user_id), reason="three_way")
             consult["stage"] = "conference"
             self._set_receiver_stage(consult, "conference")
         self._publish_agent(user_id)
@@ -707,6 +713,8 @@ class Engine:
         del self.consults[user_id]
         receiver = consult["to_agent_id"]
         await self._quietly(self.pbx.redirect(consult["agent_leg"], context=CTX_AGENT, exten=conference_name(receiver)))
+        if call.leg_id in self.holds:     # from hold straight into the receiving agent's conference (_hand_over)
+            await self._hold_over(call.leg_id, conference_name(receiver), reason="transferred")
         await self._hand_over(user_id, call, receiver)
         self._publish_agent(user_id)
 
@@ -732,7 +740,8 @@ class Engine:
         self._publish_agent(consult["to_agent_id"])
 
     async def _end_consult(self, user_id: int) -> None:
-        """Undo a warm transfer or 3-way: the receiving agent back home and ready, the customer unmuted."""
+        """Undo a warm transfer or 3-way: the receiving agent back home and ready, then the customer back from hold
+        into the sender's conference."""
         consult = self.consults.pop(user_id, None)
         if consult is None:
             return
@@ -742,9 +751,8 @@ class Engine:
             await self._quietly(self.pbx.redirect(consult["agent_leg"], context=CTX_AGENT,
                                                   exten=conference_name(receiver)))
         call = self.calls.get(consult["call_id"])
-        if consult["stage"] == "consult" and call is not None and call.state is CallState.CONNECTED:
-            await self._quietly(self.pbx.conference_mute(consult["leg_id"], conference=conference_name(user_id),
-                                                         muted=False))
+        if consult["leg_id"] in self.holds and call is not None and call.state is CallState.CONNECTED:
+            await self._quietly(self._take_off_hold(consult["leg_id"], conference_name(user_id), reason="back"))
         self.transfer_pops.pop(receiver, None)
         if agent is not None and agent.state is AgentState.PAUSED and agent.pause_reason == TRANSFER_PAUSE:
             self.apply_agent(receiver, agents_mod.Resume())
@@ -757,6 +765,61 @@ class Engine:
         for sender, consult in list(self.consults.items()):
             if leg_id in (consult["leg_id"], consult["agent_leg"]):
                 self.spawn(self._end_consult(sender), name=f"consult-end-{sender}")
+
+    # --- a customer on hold (dialer-hold) -------------------------------------------------------------
+    async def _put_on_hold(self, call: Call, agent_id: int, consult_agent_id: int | None) -> None:
+        """Take the customer out of its agent's conference into ``dialer-hold`` (music on hold, alone); the
+        conference events that follow mean a move, not a customer who left. The hold goes on the call's
+        timeline (``call_holds``)."""
+        self.holds[call.leg_id] = {"call_id": call.call_id, "agent_id": agent_id, "back_to": None}
+        try:
+            await self.pbx.redirect(call.leg_id, context=CTX_HOLD, exten=conference_name(agent_id))
+        except PbxError:
+            self.holds.pop(call.leg_id, None)
+            raise
+        await call_holds.start(self.pool, call_id=call.call_id, agent_id=agent_id, consult_agent_id=consult_agent_id,
+                               at=self.clock.now())
+
+    async def _take_off_hold(self, leg_id: str, conference: str, *, reason: str) -> None:
+        """Bring the customer on hold back into ``conference`` (``dialer-connect``)."""
+        await self._hold_over(leg_id, conference, reason=reason)
+        await self.pbx.redirect(leg_id, context=CTX_CONNECT, exten=conference)
+
+    async def _hold_over(self, leg_id: str, conference: str, *, reason: str) -> None:
+        """The hold of ``leg_id`` ends now (on the timeline); the customer is on its way to ``conference``, and
+        stays known as held until it joins it (its leaving the conference for hold may still be on the way)."""
+        hold = self.holds.get(leg_id)
+        if hold is None:
+            return
+        hold["back_to"] = conference
+        await call_holds.end(self.pool, call_id=hold["call_id"], at=self.clock.now(), reason=reason)
+
+    def _held_leg_event(self, leg_id: str, event: PbxEvent) -> bool:
+        """A PBX event of a customer on hold: True when it only means the move to or from hold (the machines must
+        not see it). Hanging up on hold ends the hold (the call then ends as usual: its agent sets the
+        disposition); joining a conference ends it too, by our Redirect or by the dialplan's own time limit
+        (then the consult under way has all three together)."""
+        hold = self.holds[leg_id]
+        if isinstance(event, ConferenceLeft):
+            return True
+        if isinstance(event, (LegHungUp, LegFailed)):
+            del self.holds[leg_id]
+            if hold["back_to"] is None:
+                self.spawn(call_holds.end(self.pool, call_id=hold["call_id"], at=self.clock.now(), reason="hung_up"),
+                           name=f"hold-end-{hold['call_id']}")
+            return False
+        if isinstance(event, ConferenceJoined):
+            del self.holds[leg_id]
+            if hold["back_to"] is None:     # nobody brought it back: the dialplan did, after its time limit
+                self.spawn(call_holds.end(self.pool, call_id=hold["call_id"], at=self.clock.now(), reason="dialplan"),
+                           name=f"hold-end-{hold['call_id']}")
+                consult = self.consults.get(hold["agent_id"])
+                if consult is not None and consult["leg_id"] == leg_id and consult["stage"] == "consult":
+                    consult["stage"] = "conference"
+                    self._set_receiver_stage(consult, "conference")
+                    self._publish_agent(hold["agent_id"])
+            return True
+        return False
 
     def ready_agents(self, campaign_id: int, *, but: int | None = None) -> list[int]:
         """The agents signed in to ``campaign_id`` who are ready now (those a call can be transferred to)."""

@@ -1,7 +1,9 @@
 """Warm transfer and three-way call between two agents, on the real engine and the simulated PBX over TCP
-(which runs the shipped dialplan): the receiving agent's phone leg is redirected into the sender's conference,
-the customer is muted while the agents talk first (ConfbridgeMute), all three talk in a 3-way; when the sender
-leaves, the receiving agent owns the call as after a blind transfer; a cancel sends it back, ready."""
+(which runs the shipped dialplan): the customer is put on hold (``dialer-hold``: out of the conference, music on
+hold, it hears nothing of what the agents say) and the receiving agent's phone leg is redirected into the
+sender's conference; all three talk in a 3-way (the customer back from hold); when the sender leaves, the
+receiving agent owns the call as after a blind transfer; a cancel sends it back, ready, and the customer back
+to the sender. Every hold is on the call's timeline (``call_holds``)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,18 @@ async def two_agents(db_pool, build_scenario, services):  # type: ignore[no-unty
     services.settings.speed = SPEED
     return await build_scenario(db_pool, leads=20, agents=2, now=services.clock.now(), mode=DialMode.PREVIEW,
                                 dnc_share=0.0, outside_share=0.0, seed=17)
+
+
+def on_hold(sim, leg_id: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the leg hears music on hold in ``dialer-hold``, in no conference."""
+    return any(ch.uniqueid == leg_id and ch.context == "dialer-hold" and ch.moh and ch.bridge is None
+               for ch in sim.channels())
+
+
+async def holds(pool, call_id: str) -> list[tuple[int | None, int | None, str | None, bool]]:  # type: ignore[no-untyped-def]
+    """The call's timeline of holds: (agent, agent consulted, how it ended, whether it ended)."""
+    rows = await pool.fetch("SELECT * FROM call_holds WHERE call_id = $1 ORDER BY id", int(call_id))
+    return [(r["agent_id"], r["consult_agent_id"], r["end_reason"], r["ended_at"] is not None) for r in rows]
 
 
 def conference_of(sim, leg_id: str) -> str | None:  # type: ignore[no-untyped-def]
@@ -62,11 +76,13 @@ async def test_talk_first_then_three_way_then_the_sender_leaves_and_the_receiver
         receiver_leg = engine.agents[second].leg_id
         assert conference_of(sim, receiver_leg) == f"agent-{second}"
 
-        # talk first: the receiving agent's phone joins the sender's conference, the customer is muted
+        # talk first: the customer on hold (music, out of the conference), the receiving agent's phone in the
+        # sender's conference; the sender is still on the call
         await engine.transfer_consult(first, to_agent_id=second)
         await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}")
-        await until(lambda: customer in sim.conference_muted)
-        assert conference_of(sim, customer) == f"agent-{first}"
+        await until(lambda: on_hold(sim, customer))
+        assert conference_of(sim, customer) is None and customer not in sim.conference_muted
+        assert await holds(services.pool, call_id) == [(first, second, None, False)]
         assert engine.agent_state(first)["state"] == "on_call"
         assert engine.agent_state(first)["consult"] == {"to_agent_id": second, "to_name": names[second],
                                                         "stage": "consult"}
@@ -78,9 +94,11 @@ async def test_talk_first_then_three_way_then_the_sender_leaves_and_the_receiver
         with pytest.raises(EngineError, match="finish the call transferred to you first"):
             await engine.agent_ready(second)       # ready now would let the router send it a second customer
 
-        # three-way: the customer is heard again, all three in the sender's conference
+        # three-way: the customer back from hold, all three in the sender's conference
         await engine.transfer_conference(first)
-        await until(lambda: customer not in sim.conference_muted)
+        await until(lambda: conference_of(sim, customer) == f"agent-{first}")
+        assert not on_hold(sim, customer) and engine.agent_state(first)["state"] == "on_call"
+        assert await holds(services.pool, call_id) == [(first, second, "three_way", True)]
         assert engine.agent_state(second)["call"]["transfer"]["stage"] == "conference"
         assert engine.agent_state(first)["consult"]["stage"] == "conference"
 
@@ -118,28 +136,31 @@ async def test_a_cancelled_consult_and_a_customer_who_hangs_up_meanwhile_send_th
         call_id, customer = await on_a_call(engine, first)
         receiver_leg = engine.agents[second].leg_id
 
-        # cancelled by the sender: the receiving agent goes home, ready; the sender keeps its customer, heard
+        # cancelled by the sender: the receiving agent goes home, ready; the sender gets its customer back from hold
         await engine.transfer_consult(first, to_agent_id=second)
-        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}" and customer in sim.conference_muted)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}" and on_hold(sim, customer))
         await engine.transfer_cancel(first)
         await until(lambda: conference_of(sim, receiver_leg) == f"agent-{second}")
         await until(lambda: engine.agent_state(second)["state"] == "ready")
         assert engine.agent_state(second)["call"] is None
-        assert customer not in sim.conference_muted and conference_of(sim, customer) == f"agent-{first}"
+        await until(lambda: conference_of(sim, customer) == f"agent-{first}")
+        assert not on_hold(sim, customer)
         assert engine.agent_state(first)["state"] == "on_call" and "consult" not in engine.agent_state(first)
 
         # the receiving agent declines (its hang-up button): the same
         await engine.transfer_consult(first, to_agent_id=second, three_way=True)
         await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}")
-        assert customer not in sim.conference_muted                      # a 3-way from the start: nobody muted
+        assert conference_of(sim, customer) == f"agent-{first}"          # a 3-way from the start: nobody on hold
         await engine.hangup(second)
         await until(lambda: engine.agent_state(second)["state"] == "ready"
                     and conference_of(sim, receiver_leg) == f"agent-{second}")
         assert conference_of(sim, customer) == f"agent-{first}"
 
-        # the customer hangs up while the agents talk: the receiving agent goes home, ready; the sender wraps up
+        # the customer hangs up on hold while the agents talk: the receiving agent goes home, ready; the sender
+        # wraps up and sets the disposition as after any call
         await engine.transfer_consult(first, to_agent_id=second)
-        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}")
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}" and on_hold(sim, customer))
+        assert engine.agent_state(first)["state"] == "on_call"
         await engine.hangup(first)
         await until(lambda: engine.agent_state(first)["state"] == "wrap_up")
         await until(lambda: engine.agent_state(second)["state"] == "ready"
@@ -147,7 +168,48 @@ async def test_a_cancelled_consult_and_a_customer_who_hangs_up_meanwhile_send_th
         await engine.set_disposition(first, DispositionInput(call_id, "sale"))
         await until(lambda: engine.agent_state(first)["state"] == "ready")
         await engine.drain()
-        assert engine.errors == [] and engine.consults == {} and engine.transfer_pops == {}
+        assert engine.errors == [] and engine.consults == {} and engine.transfer_pops == {} and engine.holds == {}
+    assert await holds(services.pool, call_id) == [(first, second, "back", True), (first, second, "hung_up", True)]
+    record = await services.pool.fetchrow("SELECT outcome, disposition FROM call_records WHERE id = $1", int(call_id))
+    assert dict(record) == {"outcome": "handled", "disposition": "sale"}
+
+
+async def test_a_transfer_completed_after_talking_first_takes_the_customer_from_hold_to_the_receiving_agent(
+        services, two_agents) -> None:
+    scenario = two_agents
+    first, second = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=ALWAYS_ANSWERS),
+                          engine_id="warm-from-hold", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (first, second):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        call_id, customer = await on_a_call(engine, first)
+        receiver_leg = engine.agents[second].leg_id
+        await engine.transfer_consult(first, to_agent_id=second)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}" and on_hold(sim, customer))
+
+        # the sender leaves: the receiving agent goes home and the customer comes off hold straight into its
+        # conference; it never heard the agents, and never came back to the sender
+        joined: list[tuple[str, str]] = []
+        sim.switch.dialplan.hooks.append(lambda u: joined.append((u.uniqueid, u.conference)) if u.joined else None)
+        await engine.transfer_complete(first)
+        await until(lambda: conference_of(sim, customer) == f"agent-{second}"
+                    and conference_of(sim, receiver_leg) == f"agent-{second}")
+        assert (customer, f"agent-{first}") not in joined
+        await until(lambda: engine.agent_state(first)["state"] == "ready")
+        assert engine.agent_state(second)["call"]["transfer"]["stage"] == "talking"
+        assert await holds(services.pool, call_id) == [(first, second, "transferred", True)]
+        await engine.hangup(second)
+        await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
+        await engine.set_disposition(second, DispositionInput(call_id, "sale"))
+        await until(lambda: engine.agent_state(second)["state"] == "ready")
+        await engine.drain()
+        assert engine.errors == [] and engine.holds == {} and engine.consults == {}
+    record = await services.pool.fetchrow("SELECT outcome, disposition FROM call_records WHERE id = $1", int(call_id))
+    assert dict(record) == {"outcome": "handled", "disposition": "sale"}
 
 
 def test_the_panel_asks_for_a_warm_transfer_with_an_agent_to_bring_in_and_only_then() -> None:
