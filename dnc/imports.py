@@ -3,7 +3,10 @@
 A ``national`` list becomes a sorted int64 registry file under ``<data_dir>/dnc/`` registered in
 ``dnc_registry_files`` (the newest file replaces the list's previous contents); other kinds get rows
 (added to what the list holds). Either way one ``import`` audit row and a reload notification follow.
-Lines that are not valid numbers are counted and a few are quoted in the report.
+A file of one number per line is read by ``registry_files``' vectorised reader (about 2 million
+lines a second; a national file goes straight to its registry file without holding the numbers as
+Python objects); a CSV ``column`` is read line by line. Lines that are not valid numbers are counted
+and the first ``registry_files.MAX_EXAMPLES`` are quoted in the report with their line numbers.
 """
 
 from __future__ import annotations
@@ -64,62 +67,87 @@ async def import_file(
     campaign_id: int | None = None,
     progress: Progress | None = None,
     progress_every: int = 100_000,
+    block_bytes: int = registry_files.BLOCK_BYTES,
     source_name: str | None = None,
 ) -> ImportReport:
     """Read ``source`` (one number per line, or a CSV ``column``) into the list, creating it if missing.
 
-    ``progress(bytes_read, bytes_total, message)`` is called every ``progress_every`` lines, always in
-    the caller's thread (the event loop's), though the file is parsed in a worker thread.
+    ``progress(bytes_read, bytes_total, message)`` is called after each ``block_bytes`` read (a CSV
+    ``column``: every ``progress_every`` lines), always in the caller's thread (the event loop's),
+    though the file is parsed in a worker thread.
     """
     lst = await repository.ensure_list(
         conn, name=list_name, kind=kind, actor=actor, now=now, campaign_id=campaign_id
     )
     total = os.path.getsize(source)
     loop = asyncio.get_running_loop()
-    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
 
-        def tick(lines: int, invalid: int) -> None:  # in the parsing thread
-            if progress is not None:
-                loop.call_soon_threadsafe(
-                    progress, _tell(fh), total, f"{lines} lines read, {invalid} invalid"
-                )
+    def report(done: int, lines: int, invalid: int) -> None:  # in the parsing thread
+        if progress is not None:
+            loop.call_soon_threadsafe(progress, done, total, f"{lines} lines read, {invalid} invalid")
 
-        fields = registry_files.number_fields(fh, column=column)
+    registry_path: Path | None = None
+    if kind is ListKind.NATIONAL:
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+        registry_path = (data_dir / "dnc" / f"{lst.name}-{stamp}.npy").resolve()
+    sha = ""
+    if column is None:  # one number per line: the vectorised reader
+        def tick(t: registry_files.Tally) -> None:
+            report(t.bytes_read, t.lines, t.invalid)
+
+        if registry_path is not None:
+            written = await asyncio.to_thread(
+                registry_files.write_registry, source, registry_path, default_region=default_region,
+                progress=tick, block_bytes=block_bytes,
+            )
+            lines, invalid, count, examples, sha = (
+                written.lines, written.invalid, written.count, written.examples, written.sha256
+            )
+            keys = None
+        else:
+            parsed = await asyncio.to_thread(
+                registry_files.read_numbers, source, default_region=default_region, progress=tick,
+                block_bytes=block_bytes,
+            )
+            lines, invalid, count, examples, keys = (
+                parsed.lines, parsed.invalid, len(parsed.keys), parsed.examples, parsed.keys
+            )
+    else:
         parsed = await asyncio.to_thread(
-            registry_files.parse_numbers,
-            fields,
-            default_region=default_region,
-            progress=tick,
+            _parse_column, source, column=column, default_region=default_region, report=report,
             every=progress_every,
         )
+        lines, invalid, count, examples, keys = (
+            parsed.lines, parsed.invalid, len(parsed.keys), parsed.examples, parsed.keys
+        )
+        if registry_path is not None:
+            sha = await asyncio.to_thread(registry_files.write_keys, parsed.keys, registry_path)
     shown_name = source_name or source.name   # the file the person uploaded, not the server's copy
     details = {
         "source": shown_name,
-        "lines": parsed.lines,
-        "invalid": parsed.invalid,
-        "numbers": len(parsed.keys),
+        "lines": lines,
+        "invalid": invalid,
+        "numbers": count,
     }
-    if kind is ListKind.NATIONAL:
-        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
-        path = (data_dir / "dnc" / f"{lst.name}-{stamp}.npy").resolve()
-        sha = await asyncio.to_thread(registry_files.write_keys, parsed.keys, path)
+    if registry_path is not None:
         await repository.register_registry_file(
             conn,
             list_id=lst.id,
-            path=str(path),
-            count=len(parsed.keys),
+            path=str(registry_path),
+            count=count,
             sha256=sha,
             actor=actor,
             now=now,
             details=details,
         )
-        added, path_text = len(parsed.keys), str(path)
+        added, path_text = count, str(registry_path)
     else:
+        assert keys is not None
         sha, path_text, added = "", "", 0
         async with conn.transaction():
-            keys = parsed.keys.tolist()
-            for start in range(0, len(keys), _ROWS_BATCH):
-                batch = [from_key(k) for k in keys[start : start + _ROWS_BATCH]]
+            key_list = keys.tolist()
+            for start in range(0, len(key_list), _ROWS_BATCH):
+                batch = [from_key(k) for k in key_list[start : start + _ROWS_BATCH]]
                 added += await repository.bulk_add(
                     conn,
                     list_id=lst.id,
@@ -140,18 +168,26 @@ async def import_file(
             )
             await repository.notify(conn, {"op": "reload"})
     if progress is not None:
-        progress(total, total, f"{parsed.lines} lines read, {parsed.invalid} invalid")
-    return ImportReport(
-        lst.name,
-        kind.value,
-        parsed.lines,
-        parsed.invalid,
-        len(parsed.keys),
-        added,
-        path_text,
-        sha,
-        parsed.examples,
-    )
+        progress(total, total, f"{lines} lines read, {invalid} invalid")
+    return ImportReport(lst.name, kind.value, lines, invalid, count, added, path_text, sha, examples)
+
+
+def _parse_column(
+    source: Path,
+    *,
+    column: str | int,
+    default_region: str | None,
+    report: Callable[[int, int, int], None],
+    every: int,
+) -> registry_files.ParsedNumbers:
+    """The numbers of one CSV column, line by line (blocking: run it in a thread)."""
+    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
+
+        def tick(lines: int, invalid: int) -> None:
+            report(_tell(fh), lines, invalid)
+
+        fields = registry_files.number_fields(fh, column=column)
+        return registry_files.parse_numbers(fields, default_region=default_region, progress=tick, every=every)
 
 
 def _tell(fh: object) -> int:
