@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from campaigns.errors import ImportFailed
 from campaigns.numbers import PhoneNormaliser, phone_text
 from campaigns.readers import Row, format_raw, parse_lines
-from campaigns.timezones import resolve_zones
+from campaigns.timezones import lead_zones
 
 ROLES = ("phone", "alt_phones", "first_name", "last_name", "timezone", "postal_code", "priority")
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -38,11 +38,13 @@ _STRING = json.encoder.encode_basestring    # str -> JSON string literal (C acce
 
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
-    """Good rows as ``(line, e164)`` keys with their staging line (CSV for COPY), and the rejects."""
+    """Good rows as ``(line, e164)`` keys with their staging line (CSV for COPY), and the rejects;
+    ``flags``: good rows whose file's time zone was not used, as ``(line, e164, why)``."""
 
     keys: list[tuple[int, str]]
     copy_lines: list[str]
     rejects: list[Reject]
+    flags: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -143,6 +145,7 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
     keys: list[tuple[int, str]] = []
     copy_lines: list[str] = []
     rejects: list[Reject] = []
+    flags: list[tuple[int, str, str]] = []
     width = columns.width
     extra = [(i, _STRING(name) + ":") for i, name in columns.extra]     # lead fields as JSON "key":
 
@@ -163,6 +166,8 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         cells = [*cells[:width], ""]
+        if not "".join(cells).isascii():       # text stored in NFC, so searches find what was imported
+            cells = [c if c.isascii() else unicodedata.normalize("NFC", c) for c in cells]
         phone = cells[phone_at].strip()
         if "e" in phone or "E" in phone:
             phone = phone_text(phone)
@@ -181,8 +186,11 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
                     alternatives.append(alt_result[0])
         postal = cells[postal_at].strip()
         if zone_at is not None or postal:
-            zones = resolve_zones(own_zone=cells[zone_at].strip() if zone_at is not None else "",
-                                  postal_code=postal, region=region, number_zones=zones)
+            found = lead_zones(own_zone=cells[zone_at].strip() if zone_at is not None else "",
+                               postal_code=postal, region=region, number_zones=zones)
+            zones = found.zones
+            if found.flag:
+                flags.append((line, e164, found.flag))
         priority = 0
         if priority_at is not None and cells[priority_at].strip():
             try:
@@ -193,4 +201,4 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
         keys.append((line, e164))
         copy_lines.append(staging_line(line, e164, alternatives, cells[first_at].strip(), cells[last_at].strip(),
                                        zones, postal, "{" + fields + "}", priority))
-    return ChunkResult(keys, copy_lines, rejects)
+    return ChunkResult(keys, copy_lines, rejects, flags)

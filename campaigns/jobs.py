@@ -32,6 +32,7 @@ CHUNK_ROWS = 20_000
 Progress = Callable[[int, int | None, str], None]
 DncLookup = Callable[..., Awaitable[Mapping[str, str]]]
 COUNT_KINDS = ("imported", "invalid", "unreadable", "malformed", "duplicate_file", "duplicate_campaign", "dnc")
+ZONE_FLAGGED = "timezone_flagged"     # an imported lead whose file's time zone was not used (report row, not a reject)
 
 
 async def default_dnc_lookup(conn: asyncpg.Connection, numbers: Sequence[str], *, campaign_id: int | None,
@@ -50,8 +51,9 @@ async def run_import(conn: asyncpg.Connection, *, campaign_id: int, list_id: int
                      dnc_lookup: DncLookup = default_dnc_lookup) -> dict[str, int]:
     """Import ``path`` into list ``list_id`` of the campaign; returns counts by outcome (and ``rows``)."""
     campaign = await repository.get_campaign(conn, campaign_id=campaign_id)
+    region = await repository.list_region(conn, list_id=list_id) or campaign.default_region
     try:
-        counts = await _import(conn, campaign_id=campaign_id, region=campaign.default_region, list_id=list_id,
+        counts = await _import(conn, campaign_id=campaign_id, region=region, list_id=list_id,
                                path=Path(path), mapping=mapping, now=now, progress=progress or _no_progress,
                                workers=workers, chunk_rows=chunk_rows, dnc_lookup=dnc_lookup)
     except Exception as exc:
@@ -173,6 +175,10 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
             if e164 not in inserted:
                 rejects.append((line, "duplicate_campaign", f"{e164} is already in the campaign",
                                 chunk.raw(line, delimiter)))
+    flagged = [(line, e164, why) for line, e164, why in result.flags if e164 in inserted and seen[e164] == line]
+    if flagged:
+        await repository.flag_lead_zones(conn, campaign_id=campaign_id, flags=[(e, why) for _, e, why in flagged])
+        rejects.extend((line, ZONE_FLAGGED, why, chunk.raw(line, delimiter)) for line, _, why in flagged)
     counts["imported"] += len(inserted)
     counts["rows"] += result.rows
     for reject in rejects:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
+import unicodedata
 from typing import Any
 
 import phonenumbers
@@ -26,16 +26,28 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 UNKNOWN_ZONE = "Etc/Unknown"
 _SEPARATORS = str.maketrans("", "", " -./()\u00a0\t")
 _NON_CAPTURING = re.compile(r"\((?!\?)")
-_SCIENTIFIC = re.compile(r"^\s*\+?\d+(?:[.,]\d+)?[eE]\+?\d+\s*$")
+# a number a spreadsheet wrote in scientific notation: mantissa digits, decimal part, exponent
+_SCIENTIFIC = re.compile(r"^(\+?)(\d+)(?:[.,](\d*))?[eE]([+-]?\d+)$")
+# a number a spreadsheet wrote as a decimal: "28001234.0", "84987654321,00", "849876543.5"
+_DECIMAL = re.compile(r"^(\+?\d+)[.,](\d{1,2})$")
 _PLAIN_PREFIX = re.compile(r"^\d*$")
+_LARGEST_EXACT_CELL = 10**15          # spreadsheets keep 15 significant digits; beyond, digits were lost
 
 MISSING = "missing phone number"
 NOT_A_NUMBER = "not a phone number"
 INVALID = "invalid phone number"
+ROUNDED = "number was rounded by a spreadsheet"
+FORMULA = "a formula is not a phone number"
+DECIMAL = "a decimal number is not a phone number"
 
 
 def phone_text(value: Any) -> str:
-    """A spreadsheet cell as phone text: 33612345678.0 -> "33612345678", "3.36E+10" -> digits, None -> ""."""
+    """A spreadsheet cell as phone text, recovered only when no digit was lost.
+
+    ``33612345678.0`` -> ``"33612345678"``, ``"3.3612345678E+10"`` -> ``"33612345678"``, None -> "".
+    Anything that cannot be recovered exactly (``"8.4971E+10"``: the mantissa lacks digits; a float of
+    15 digits or more) comes back as written, and ``spreadsheet_reject`` names why it is refused.
+    """
     if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, int):
@@ -43,16 +55,88 @@ def phone_text(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return ""
-        return str(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer() and abs(value) < _LARGEST_EXACT_CELL:
+            return str(int(value))
+        return repr(value)
     text = str(value).strip()
-    if ("e" in text or "E" in text) and _SCIENTIFIC.match(text):
-        try:
-            number = Decimal(text.replace(",", ".").lstrip("+"))
-        except InvalidOperation:
-            return text
-        if number == number.to_integral_value():
-            return ("+" if text.startswith("+") else "") + str(int(number))
-    return text
+    if not text.isascii():
+        text = clean_number_text(text)
+    recovered = _spreadsheet_digits(text)
+    return recovered if recovered is not None else text
+
+
+def _spreadsheet_digits(text: str) -> str | None:
+    """The exact digits of a number a spreadsheet wrote as a float, or None (not such a shape, or lossy)."""
+    if "e" in text or "E" in text:
+        match = _SCIENTIFIC.match(text)
+        if match is None:
+            return None
+        sign, whole, fraction, exponent = match.groups()
+        fraction = fraction or ""
+        shift = int(exponent)
+        if shift < 0 or len(fraction) < shift or fraction[shift:].strip("0"):
+            return None                 # digits were lost, or not a whole number
+        return sign + whole + fraction[:shift]
+    if "." in text or "," in text:
+        match = _DECIMAL.match(text)
+        if match is None or match.group(2).strip("0"):
+            return None
+        return match.group(1)
+    return None
+
+
+def spreadsheet_reject(text: str) -> str:
+    """Why ``text`` cannot be a phone number because of what a spreadsheet did to it, or "".
+
+    A formula (``=HYPERLINK("tel:...")``), a number in scientific notation whose mantissa does not hold
+    every digit (``8.4971E+10``: the zeros would be invented), or a decimal with a fraction
+    (``849876543.5``: a ``.`` never becomes a digit).
+    """
+    if text[:1] == "=":
+        return FORMULA
+    if "e" in text or "E" in text:
+        match = _SCIENTIFIC.match(text)
+        if match is None:
+            return ""
+        fraction, shift = match.group(3) or "", int(match.group(4))
+        if shift < 0 or fraction[shift:].strip("0"):
+            return DECIMAL
+        return ROUNDED if len(fraction) < shift else ""
+    if "." in text or "," in text:
+        match = _DECIMAL.match(text)
+        if match is not None and match.group(2).strip("0"):
+            return DECIMAL
+    return ""
+
+
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+
+
+def clean_number_text(text: str) -> str:
+    """``text`` with Unicode spaces and format characters removed and every Unicode digit as ASCII.
+
+    No-break, thin, figure and narrow no-break spaces, zero-width (non-)joiners, word joiners and BOMs
+    (categories Zs, Zl, Zp, Cf) go; full-width and other decimal digits (``unicodedata.decimal``) become
+    0-9; dashes become ``-``; other characters are NFKC-normalised (full-width ``＋`` -> ``+``).
+    """
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Zs", "Zl", "Zp", "Cf"):
+            continue
+        digit = unicodedata.decimal(ch, None)
+        if digit is not None:
+            out.append(str(digit))
+        elif ch in _DASHES:
+            out.append("-")
+        else:
+            out.append(unicodedata.normalize("NFKC", ch))
+    return "".join(out).strip()
 
 
 class _RegionRules:
@@ -226,7 +310,21 @@ class PhoneNormaliser:
         self._home = _rules(region)
 
     def normalise(self, text: str) -> tuple[str, tuple[str, ...]] | str:
-        """``(e164, zones)`` for a valid number, else the reason it was rejected."""
+        """``(e164, zones)`` for a valid number, else the reason it was rejected.
+
+        Spreadsheet damage is checked first: a ``.`` or ``e`` never reaches the digit readers unless the
+        exact digits were recovered (``phone_text``), so a rounded or decimal number is refused, not read.
+        """
+        if not text.isascii():
+            text = clean_number_text(text)
+        if "." in text or "e" in text or "E" in text or "," in text or text[:1] == "=":
+            recovered = _spreadsheet_digits(text)
+            if recovered is not None:
+                text = recovered
+            else:
+                problem = spreadsheet_reject(text)
+                if problem:
+                    return problem
         fast = self._fast(text)
         return fast if fast is not None else self.slow(text)
 
@@ -254,6 +352,8 @@ class PhoneNormaliser:
             return None
         stripped = False
         if international:
+            if digits[:1] == "0":
+                return None             # no country code starts with 0 ("+01..." is not +1)
             for length in (1, 2, 3):
                 cc = int(digits[:length])
                 if cc in COUNTRY_CODE_TO_REGION_CODE:

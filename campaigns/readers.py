@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import math
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -189,19 +190,31 @@ def open_csv(path: Path) -> Table:
                  max(_count_lines(path) - 1, 0), stream.close)
 
 
+_EXACT_FLOAT_DIGITS = 10**15       # a spreadsheet keeps 15 significant digits: smaller whole numbers are exact
+
+
 def cell_text(value: Any) -> str:
-    """A spreadsheet cell as text: integral floats without ".0", dates in ISO format, None as ""."""
+    """A spreadsheet cell as text: exact whole numbers without ".0", dates in ISO format, None as "".
+
+    A float cell is written without ".0" only when it is a whole number below 10**15, whose digits a
+    spreadsheet holds exactly; any other float keeps Python's ``repr`` (``8.4971e+16``, ``849876543.5``),
+    so the phone reader (``campaigns.numbers``) sees that digits may be missing and refuses the number
+    rather than inventing zeros or reading the ``.`` away. Text is returned in NFC.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if math.isnan(value):
+        if not math.isfinite(value):
             return ""
-        return str(int(value)) if value.is_integer() else repr(value)
+        return str(int(value)) if value.is_integer() and abs(value) < _EXACT_FLOAT_DIGITS else repr(value)
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    return str(value).strip()
+    text = str(value).strip()
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def open_xlsx(path: Path) -> Table:

@@ -182,6 +182,25 @@ async def set_list_job(conn: Conn, *, list_id: int, job_id: str) -> None:
     await conn.execute("UPDATE lists SET job_id = $2 WHERE id = $1", list_id, job_id)
 
 
+async def set_list_region(conn: Conn, *, list_id: int, region: str) -> None:
+    """The region for the list's numbers written without +country code ('' = the campaign's)."""
+    await conn.execute("UPDATE lists SET region = $2 WHERE id = $1", list_id, region)
+
+
+async def list_region(conn: Conn, *, list_id: int) -> str:
+    """The list's own region, or '' when its numbers follow the campaign's default region."""
+    return await conn.fetchval("SELECT region FROM lists WHERE id = $1", list_id) or ""
+
+
+async def flag_lead_zones(conn: Conn, *, campaign_id: int, flags: Sequence[tuple[str, str]]) -> None:
+    """Store on each lead (by number) why its file's time zone value was not used."""
+    if flags:
+        await conn.execute(
+            "UPDATE leads SET timezone_flag = f.flag FROM unnest($2::text[], $3::text[]) AS f(phone, flag)"
+            " WHERE leads.campaign_id = $1 AND leads.phone_e164 = f.phone",
+            campaign_id, [p for p, _ in flags], [f for _, f in flags])
+
+
 async def finish_list(conn: Conn, *, list_id: int, status: str, counts: dict[str, int], error: str,
                       at: datetime) -> None:
     await conn.execute(

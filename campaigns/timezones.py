@@ -7,12 +7,25 @@ every zone it touches is returned so the most restrictive wins):
   Nebraska, Kansas, Texas' El Paso, Idaho and Oregon given both zones); Puerto Rico, Hawaii, Alaska, Guam.
 - FR: metropolitan departments and Corsica -> Europe/Paris; overseas 971-988 to their own zones.
 Other countries: no postal mapping; the number (or the campaign's zone) decides.
+
+The file's own zone value (``lead_zones``): an IANA name is taken as written. Anything else (an offset
+such as ``UTC-5``, ``GMT+7`` or ``+07:00``; an abbreviation such as ``PST``, ``ICT``, ``CET``, ``UTC``;
+a misspelt or wrongly cased name such as ``Asia/Ho_Chi_Min``) is read as the set of zones it may mean
+and kept only when exactly one of them is among the lead's zones from its postal code or else its
+number. Otherwise the value is not used: the lead keeps the zones of its postal code or number and
+carries a flag saying why (``LeadZones.flag``), shown in the import report. Offsets are compared with
+each zone's standard and summer offsets of ``REFERENCE_YEAR``.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Sequence
-from functools import lru_cache
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from campaigns.windows import is_zone
 
@@ -82,3 +95,125 @@ def resolve_zones(*, own_zone: str = "", postal_code: str = "", region: str = ""
         if found:
             return found
     return tuple(number_zones)
+
+
+# --- the file's own zone column ---------------------------------------------------------------------
+
+REFERENCE_YEAR = 2025
+_OFFSET = re.compile(r"^(?:UTC|GMT|Z)?\s*([+-])\s*(\d{1,2})(?:(?::|h|\.)?(\d{2}))?$", re.IGNORECASE)
+# abbreviation -> offsets in minutes it names, each (minutes, is_summer_time); several where ambiguous
+_ABBREVIATIONS: dict[str, tuple[tuple[int, bool], ...]] = {
+    "UTC": ((0, False),), "GMT": ((0, False),), "UCT": ((0, False),), "Z": ((0, False),), "ZULU": ((0, False),),
+    "WET": ((0, False),), "WEST": ((60, True),), "BST": ((60, True), (360, False)), "IST": ((330, False), (120, False), (60, True)),
+    "CET": ((60, False),), "CEST": ((120, True),), "MET": ((60, False),), "MEST": ((120, True),),
+    "EET": ((120, False),), "EEST": ((180, True),), "MSK": ((180, False),), "TRT": ((180, False),),
+    "WAT": ((60, False),), "CAT": ((120, False),), "EAT": ((180, False),), "SAST": ((120, False),),
+    "GST": ((240, False),), "PKT": ((300, False),), "NPT": ((345, False),), "BDT": ((360, False),),
+    "ICT": ((420, False),), "WIB": ((420, False),), "WITA": ((480, False),), "WIT": ((540, False),),
+    "HKT": ((480, False),), "SGT": ((480, False),), "PHT": ((480, False),), "PST": ((-480, False), (480, False)),
+    "MYT": ((480, False),), "AWST": ((480, False),), "JST": ((540, False),), "KST": ((540, False),),
+    "ACST": ((570, False),), "ACDT": ((630, True),), "AEST": ((600, False),), "AEDT": ((660, True),),
+    "NZST": ((720, False),), "NZDT": ((780, True),), "CST": ((-360, False), (480, False), (-300, False)),
+    "CDT": ((-300, True), (-240, True)), "EST": ((-300, False),), "EDT": ((-240, True),),
+    "MST": ((-420, False),), "MDT": ((-360, True),), "PDT": ((-420, True),), "AKST": ((-540, False),),
+    "AKDT": ((-480, True),), "HST": ((-600, False),), "AST": ((-240, False), (180, False)), "ADT": ((-180, True),),
+    "NST": ((-210, False),), "NDT": ((-150, True),), "BRT": ((-180, False),), "ART": ((-180, False),),
+    "CLT": ((-240, False),), "COT": ((-300, False),), "PET": ((-300, False),),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LeadZones:
+    """A lead's zones, and why the file's own zone value was not used ("" when it was, or there was none)."""
+
+    zones: tuple[str, ...]
+    flag: str = ""
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+@cache
+def _offsets() -> dict[str, tuple[int, int]]:
+    """Each zone's (standard, summer) UTC offset in minutes in ``REFERENCE_YEAR`` (equal without DST)."""
+    found: dict[str, tuple[int, int]] = {}
+    for name in _zone_names():
+        zone = ZoneInfo(name)
+        seen = {_minutes(datetime(REFERENCE_YEAR, month, 15, 12, tzinfo=zone).utcoffset()) for month in (1, 7)}
+        found[name] = (min(seen), max(seen))
+    return found
+
+
+def _minutes(offset: timedelta | None) -> int:
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+@cache
+def _by_lower_name() -> dict[str, tuple[str, ...]]:
+    """Lower-case full names and last components (``ho_chi_minh``) -> the zones they name."""
+    names: dict[str, set[str]] = {}
+    for name in _zone_names():
+        names.setdefault(name.lower(), set()).add(name)
+        names.setdefault(name.rsplit("/", 1)[-1].lower(), set()).add(name)
+    return {k: tuple(sorted(v)) for k, v in names.items()}
+
+
+def _with_offsets(wanted: Sequence[tuple[int, bool]]) -> tuple[str, ...]:
+    offsets = _offsets()
+    return tuple(name for name, (standard, summer) in offsets.items()
+                 if any((summer if is_summer and summer != standard else standard) == minutes
+                        for minutes, is_summer in wanted))
+
+
+@lru_cache(maxsize=4096)
+def zone_candidates(value: str) -> tuple[str, ...]:
+    """Every IANA zone a time-zone cell may mean (``()`` if none); an exact IANA name is not read here."""
+    text = value.strip()
+    key = text.upper()
+    if key in _ABBREVIATIONS:
+        return _with_offsets(_ABBREVIATIONS[key])
+    match = _OFFSET.match(text)
+    if match is not None:
+        sign, hours, minutes = match.groups()
+        total = (int(hours) * 60 + int(minutes or 0)) * (-1 if sign == "-" else 1)
+        return tuple(sorted(set(_with_offsets([(total, False)])) | set(_with_offsets([(total, True)]))))
+    lower = "_".join(text.lower().split())
+    by_name = _by_lower_name()
+    if lower in by_name:
+        return by_name[lower]
+    close = difflib.get_close_matches(lower, by_name, n=3, cutoff=0.85)
+    return tuple(sorted({zone for name in close for zone in by_name[name]}))
+
+
+def _is_iana_name(value: str) -> bool:
+    """An IANA name written as such: not an abbreviation that is also a legacy zone (``EST``, ``UTC``)."""
+    return value.upper() not in _ABBREVIATIONS and is_zone(value)
+
+
+def lead_zones(*, own_zone: str = "", postal_code: str = "", region: str = "",
+               number_zones: Sequence[str] = ()) -> LeadZones:
+    """The lead's zones: its own zone value when it is (or means exactly one) zone consistent with the
+    zones of its postal code or else its number; otherwise those zones, with a flag saying why."""
+    own = own_zone.strip()
+    if own and _is_iana_name(own):
+        return LeadZones((own,))
+    known = zones_for_postal_code(region, postal_code) if postal_code and region else ()
+    source = "postal code" if known else "number"
+    known = known or tuple(number_zones)
+    if not own:
+        return LeadZones(known)
+    candidates = zone_candidates(own)
+    consistent = [z for z in candidates if z in known] if known else list(candidates)
+    if len(consistent) == 1:
+        return LeadZones((consistent[0],))
+    if not candidates:
+        why = f"time zone {own!r} is not a known time zone"
+    elif not consistent:
+        why = f"time zone {own!r} does not match the {source}'s zone"
+    else:
+        why = f"time zone {own!r} may be any of {len(consistent)} zones"
+    where = f"the {source}'s zone ({', '.join(known[:3])}{', ...' if len(known) > 3 else ''})" if known \
+        else "the campaign's zone"
+    return LeadZones(known, f"{why}; {where} is used")

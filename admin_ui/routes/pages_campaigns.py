@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import phonenumbers
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
@@ -303,6 +304,10 @@ async def start_import(request: Request, user: TeamLead, campaign_id: int) -> Re
             mapping[role] = columns
     if "phone" not in mapping:
         return _mapping_page(request, user, campaign, upload, filename, problem=t("map_phone"), status_code=400)
+    region = str(form.get("region", "")).strip().upper()      # the list's own region ('' = the campaign's)
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        return _mapping_page(request, user, campaign, upload, filename, status_code=400,
+                             problem=t("bad_list_region", region=region[:8]))
     services = services_of(request)
     database_url = services.extras.get("database_url")
     if not database_url:
@@ -310,6 +315,8 @@ async def start_import(request: Request, user: TeamLead, campaign_id: int) -> Re
     name = str(form.get("list_name", "")).strip() or filename
     created = await repository.create_list(services.pool, campaign_id=campaign_id, name=name[:200],
                                            source_filename=filename, created_by=user.id)
+    if region:
+        await repository.set_list_region(services.pool, list_id=created.id, region=region)
     job = jobs.enqueue(services.redis, list_jobs.import_list_job, database_url,
                        description=f"import of {filename} into {campaign.name}", campaign_id=campaign_id,
                        list_id=created.id, path=str(_upload_dir(request) / upload), mapping=mapping, workers=1)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+import phonenumbers
 from tqdm import tqdm
 
 from campaigns import jobs, repository
@@ -25,12 +26,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      help=f"column mapping, e.g. phone=Tel,first_name=Prénom,alt_phones=Mobile|Bureau "
                           f"(fields: {', '.join(ROLES)}); unmapped columns are kept as lead fields")
     imp.add_argument("--list-name", help="name of the list (default: the file name)")
+    imp.add_argument("--region", default="", metavar="CC",
+                     help="country of the numbers written without +country code, as an ISO code (e.g. FR); "
+                          "default: the campaign's region")
     imp.add_argument("--workers", type=int, default=2, help="processes normalising numbers (default 2)")
     imp.set_defaults(func=run_import)
     rej = lsub.add_parser("rejects", help="write a list's rejects report as CSV")
     rej.add_argument("list_id", type=int)
     rej.add_argument("--out", type=Path, help="output file (default: in the data directory)")
     rej.set_defaults(func=run_rejects)
+
+
+def list_region_option(text: str) -> str:
+    """``--region``: an ISO region code phonenumbers knows, upper-cased, or '' (the campaign's region)."""
+    region = text.strip().upper()
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImportFailed(f"unknown region {text!r}; use an ISO code such as FR, VN or US")
+    return region
 
 
 def rejects_path(data_dir: Path, list_id: int) -> Path:
@@ -41,6 +53,7 @@ def run_import(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise ImportFailed(f"no file {args.file}")
     mapping = parse_map_option(args.map) if args.map else None
+    region = list_region_option(args.region)
     settings = settings_from(args)
 
     async def go() -> tuple[int, dict[str, int], Path]:
@@ -49,6 +62,8 @@ def run_import(args: argparse.Namespace) -> int:
             async with services.pool.acquire() as conn:
                 lst = await repository.create_list(conn, campaign_id=campaign.id, source_filename=args.file.name,
                                                    name=args.list_name or args.file.name)
+                if region:
+                    await repository.set_list_region(conn, list_id=lst.id, region=region)
                 bar = tqdm(desc=f"import into {campaign.name}", unit="row", unit_scale=True, total=None)
 
                 def progress(done: int, total: int | None, message: str) -> None:
@@ -72,6 +87,8 @@ def run_import(args: argparse.Namespace) -> int:
     for kind in ("invalid", "unreadable", "malformed", "duplicate_file", "duplicate_campaign", "dnc"):
         if counts.get(kind):
             print(f"  {kind.replace('_', ' ')}: {counts[kind]}")
+    if counts.get(jobs.ZONE_FLAGGED):
+        print(f"  imported with their time zone flagged (see the report): {counts[jobs.ZONE_FLAGGED]}")
     print(f"rejects report: {path}")
     return 0
 
