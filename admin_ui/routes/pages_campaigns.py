@@ -33,7 +33,7 @@ from admin_ui.routes.pages_campaign_form import (
 )
 from agents_ws.engine_link import engine_method, running_engine
 from campaigns import jobs as list_jobs
-from campaigns import repository
+from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.imports import ROLES, build_column_map
 from campaigns.model import TRANSITIONS, Campaign, CampaignState, DialMode
@@ -47,7 +47,8 @@ from dialer.users import Role
 router = APIRouter()
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 UPLOAD_NAME = re.compile(r"^list-[0-9a-f]{16}(\.[a-z0-9]{1,5})?$")
-NOTICES = ("campaign_created", "campaign_saved", "agents_saved", "state_changed", "import_started")
+NOTICES = ("campaign_created", "campaign_saved", "agents_saved", "state_changed", "import_started",
+           "list_enable", "list_disable", "list_reset", "list_recycle", "list_delete")   # the last: pages_leads
 ACTIONS = {"start": ("campaign_start", CampaignState.RUNNING), "resume": ("campaign_start", CampaignState.RUNNING),
            "pause": ("campaign_pause", CampaignState.PAUSED), "stop": ("campaign_stop", CampaignState.FINISHED)}
 
@@ -151,6 +152,8 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
     agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT and (u.active or u.id in assigned)]
     return render(request, "campaign.html", user, status_code=status_code, c=campaign, problem=problem,
                   notice=notice, job_id=job, lists=await repository.list_lists(pool, campaign_id=campaign.id),
+                  list_admin=await list_admin.list_overview(pool, campaign_id=campaign.id),
+                  list_audit=await list_admin.audit_trail(pool, campaign_id=campaign.id, limit=20),
                   counts=await repository.count_leads(pool, campaign_id=campaign.id), agents=agents,
                   assigned=assigned, engine=engine is not None,
                   allowed={s.value for s in TRANSITIONS[campaign.state]}, actions=STATE_ACTIONS[campaign.state],
