@@ -10,6 +10,7 @@ file and the database, so ``campaigns.jobs`` does them.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,18 +20,54 @@ from campaigns.numbers import PhoneNormaliser, phone_text
 from campaigns.readers import Row, format_raw, parse_lines
 from campaigns.timezones import lead_zones
 
-ROLES = ("phone", "alt_phones", "first_name", "last_name", "timezone", "postal_code", "priority")
-ALIASES: dict[str, tuple[str, ...]] = {
-    "phone": ("phone", "phone_number", "phonenumber", "telephone", "tel", "number", "numero", "mobile_phone",
-              "msisdn", "contact_number", "numero_de_telephone"),
-    "alt_phones": ("alt_phone", "alt_phones", "alternative_phone", "phone2", "phone_2", "mobile", "portable",
-                   "other_phone", "work_phone"),
-    "first_name": ("first_name", "firstname", "given_name", "prenom", "first"),
-    "last_name": ("last_name", "lastname", "surname", "family_name", "nom", "nom_de_famille", "last"),
-    "timezone": ("timezone", "time_zone", "tz", "fuseau_horaire"),
-    "postal_code": ("postal_code", "postcode", "zip", "zipcode", "zip_code", "code_postal", "cp"),
-    "priority": ("priority", "priorite"),
+ROLES = ("phone", "alt_phones", "first_name", "last_name", "full_name", "timezone", "postal_code", "priority")
+# Usual header names, written as people write them; matched by ``_key`` (no accents, any case, đ as d).
+_HEADER_NAMES: dict[str, tuple[str, ...]] = {
+    "phone": ("phone", "phone number", "phonenumber", "phone no", "telephone", "telephone number", "tel", "number",
+              "numero", "mobile phone", "msisdn", "contact number", "numéro de téléphone", "numéro", "téléphone",
+              "Số điện thoại", "Điện thoại", "SĐT", "số ĐT", "ĐT", "电话", "电话号码", "联系电话", "Телефон",
+              "Номер телефона", "Номер", "Telefon", "Telefonní číslo", "Číslo"),
+    "alt_phones": ("alt phone", "alt phones", "alternative phone", "phone2", "phone 2", "mobile", "mobile number",
+                   "cell", "cell phone", "portable", "téléphone portable", "other phone", "work phone", "Di động",
+                   "Số di động", "手机", "手机号", "手机号码", "Мобильный", "Мобильный телефон", "Mobil",
+                   "Mobilní telefon"),
+    "first_name": ("first name", "firstname", "given name", "first", "prénom", "Tên", "名", "Имя", "Jméno",
+                   "Křestní jméno"),
+    "last_name": ("last name", "lastname", "surname", "family name", "last", "nom", "nom de famille", "Họ", "姓",
+                  "Фамилия", "Příjmení"),
+    "full_name": ("full name", "fullname", "name", "customer name", "contact name", "client", "nom complet",
+                  "Họ và tên", "Họ tên", "Tên khách hàng", "Họ tên khách hàng", "姓名", "名字", "客户姓名", "ФИО",
+                  "Полное имя", "Celé jméno", "Jméno a příjmení"),
+    "timezone": ("timezone", "time zone", "tz", "fuseau horaire", "Múi giờ", "时区", "Часовой пояс",
+                 "Časové pásmo"),
+    "postal_code": ("postal code", "postcode", "zip", "zipcode", "zip code", "code postal", "cp", "Mã bưu chính",
+                    "Mã bưu điện", "邮编", "邮政编码", "Индекс", "Почтовый индекс", "PSČ"),
+    "priority": ("priority", "priorité", "Ưu tiên", "优先级", "Приоритет", "Priorita"),
 }
+_FOLD = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o"})      # letters NFKD does not decompose
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def _key(name: str) -> str:
+    """Header name for matching: NFKD without combining marks, casefolded, đ as d, separators as underscores."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().translate(_FOLD)
+    return _SEPARATORS.sub("_", text).strip("_")
+
+
+ALIASES: dict[str, frozenset[str]] = {role: frozenset(map(_key, names)) for role, names in _HEADER_NAMES.items()}
+
+
+def column_labels(header: Sequence[str]) -> list[str]:
+    """A name per column that says which one it is: duplicate names get their position ("Phone (column 5)"),
+    empty ones are "column_4"; these name the lead fields of unmapped columns, so none is merged."""
+    counts: dict[str, int] = {}
+    for name in header:
+        counts[name.strip()] = counts.get(name.strip(), 0) + 1
+    return [f"column_{i + 1}" if not name.strip() else
+            f"{name.strip()} (column {i + 1})" if counts[name.strip()] > 1 else name.strip()
+            for i, name in enumerate(header)]
+
 
 Reject = tuple[int, str, str, str]     # line, kind, reason, raw
 _STRING = json.encoder.encode_basestring    # str -> JSON string literal (C accelerated)
@@ -51,12 +88,6 @@ class ChunkResult:
         return len(self.keys) + len(self.rejects)
 
 
-def _key(name: str) -> str:
-    """Header name for matching: no accents, lower case, separators as underscores."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "_".join(plain.lower().replace("-", " ").replace(".", " ").split())
-
-
 @dataclass(frozen=True, slots=True)
 class ColumnMap:
     """Which column (index) feeds which lead field; ``extra`` columns become lead fields."""
@@ -65,6 +96,7 @@ class ColumnMap:
     alt_phones: tuple[int, ...] = ()
     first_name: int | None = None
     last_name: int | None = None
+    full_name: int | None = None       # the whole name as written: stored as the first name, never split
     timezone: int | None = None
     postal_code: int | None = None
     priority: int | None = None
@@ -73,7 +105,8 @@ class ColumnMap:
 
 
 def parse_map_option(text: str) -> dict[str, list[str]]:
-    """``"phone=Tel,first_name=Prénom,alt_phones=Mobile|Work"`` -> ``{"phone": ["Tel"], ...}``."""
+    """``"phone=Tel,first_name=Prénom,alt_phones=Mobile|#5"`` -> ``{"phone": ["Tel"], ...}`` (``#5``: the
+    fifth column, for duplicate or empty header cells and files without a header)."""
     mapping: dict[str, list[str]] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         role, sep, columns = part.partition("=")
@@ -84,8 +117,29 @@ def parse_map_option(text: str) -> dict[str, list[str]]:
     return mapping
 
 
+def _column_index(header: Sequence[str], keys: Sequence[str], column: str) -> int:
+    """The index of ``column``: ``#N`` is the N-th column; a name must match exactly one column."""
+    names = ", ".join(column_labels(header))
+    if column.startswith("#") and column[1:].isdigit():
+        position = int(column[1:])
+        if not 1 <= position <= len(header):
+            raise ImportFailed(f"the file has no column {column} (it has {len(header)} columns: {names})")
+        return position - 1
+    matches = [i for i, h in enumerate(header) if h == column] or \
+              [i for i, k in enumerate(keys) if k and k == _key(column)]
+    if not matches:
+        raise ImportFailed(f"the file has no column {column!r} (columns: {names})")
+    if len(matches) > 1:
+        where = " or ".join(f"#{i + 1}" for i in matches)
+        raise ImportFailed(f"the file has {len(matches)} columns named {column!r}: choose one by position ({where})")
+    return matches[0]
+
+
 def build_column_map(header: Sequence[str], mapping: Mapping[str, str | Sequence[str]] | None = None) -> ColumnMap:
-    """Match ``header`` to lead fields; a mapped column missing from the file or no phone column fails."""
+    """Match ``header`` to lead fields (by name or ``#position``, then by the usual names); a mapped column
+    missing from the file, a name that matches two columns, or no phone column fails. A full-name column
+    feeds the lead's first name when neither first nor last name is mapped (the name as written, since
+    the order of family and given names differs by country); otherwise it stays a lead field."""
     keys = [_key(h) for h in header]
     chosen: dict[str, list[int]] = {}
     used: set[int] = set()
@@ -93,14 +147,15 @@ def build_column_map(header: Sequence[str], mapping: Mapping[str, str | Sequence
         if role not in ROLES:
             raise ImportFailed(f"unknown field {role!r}; fields are {', '.join(ROLES)}")
         for column in [columns] if isinstance(columns, str) else columns:
-            matches = [i for i, h in enumerate(header) if h == column] or \
-                      [i for i, k in enumerate(keys) if k == _key(column)]
-            if not matches:
-                raise ImportFailed(f"the file has no column {column!r} (columns: {', '.join(header)})")
-            chosen.setdefault(role, []).append(matches[0])
-            used.add(matches[0])
+            index = _column_index(header, keys, column)
+            chosen.setdefault(role, []).append(index)
+            used.add(index)
+    if "full_name" in chosen and ("first_name" in chosen or "last_name" in chosen):
+        raise ImportFailed("map either the full name or the first and last names, not both")
+    explicit = set(chosen)
     for role in ROLES:
-        if role in chosen:
+        if role in chosen or (role == "full_name" and ({"first_name", "last_name"} & explicit)) or \
+                (role in ("first_name", "last_name") and "full_name" in explicit):
             continue
         for i, key in enumerate(keys):
             if i not in used and key in ALIASES[role]:
@@ -108,16 +163,32 @@ def build_column_map(header: Sequence[str], mapping: Mapping[str, str | Sequence
                 used.add(i)
                 if role != "alt_phones":
                     break
+    if "full_name" in chosen and "full_name" not in explicit and ({"first_name", "last_name"} & set(chosen)):
+        used.discard(chosen.pop("full_name")[0])          # first/last names found: the full name stays a field
+    if "phone" not in chosen and chosen.get("alt_phones") and "alt_phones" not in explicit:
+        chosen["phone"] = [chosen["alt_phones"].pop(0)]    # a mobile column is the phone when it is the only one
+        if not chosen["alt_phones"]:
+            del chosen["alt_phones"]
     if "phone" not in chosen:
-        raise ImportFailed(f"no phone column found; map one with --map phone=COLUMN (columns: {', '.join(header)})")
+        raise ImportFailed(f"no phone column found; map one with --map phone=COLUMN or phone=#N "
+                           f"(columns: {', '.join(column_labels(header))})")
 
     def one(role: str) -> int | None:
         return chosen[role][0] if role in chosen else None
 
-    extra = tuple((i, h or f"column_{i + 1}") for i, h in enumerate(header) if i not in used)
+    labels = column_labels(header)
+    extra = tuple((i, labels[i]) for i in range(len(header)) if i not in used)
     return ColumnMap(phone=chosen["phone"][0], alt_phones=tuple(chosen.get("alt_phones", ())),
-                     first_name=one("first_name"), last_name=one("last_name"), timezone=one("timezone"),
-                     postal_code=one("postal_code"), priority=one("priority"), extra=extra, width=len(header))
+                     first_name=one("first_name"), last_name=one("last_name"), full_name=one("full_name"),
+                     timezone=one("timezone"), postal_code=one("postal_code"), priority=one("priority"),
+                     extra=extra, width=len(header))
+
+
+def row_length_reason(fields: int, width: int) -> str:
+    """The one rule for row length: a row has exactly as many fields as the header row (without a header,
+    as most of the first rows); only empty fields after the last column are ignored."""
+    return (f"{fields} fields but the header has {width} ({'too few' if fields < width else 'too many'}): "
+            f"every row must have as many fields as the header row")
 
 
 def _q(text: str) -> str:
@@ -152,15 +223,15 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
     def at(index: int | None) -> int:
         return -1 if index is None else index       # -1: the "" appended to every row below
 
-    phone_at, first_at, last_at = at(columns.phone), at(columns.first_name), at(columns.last_name)
+    first_name = columns.full_name if columns.first_name is None else columns.first_name
+    phone_at, first_at, last_at = at(columns.phone), at(first_name), at(columns.last_name)
     zone_at, postal_at, priority_at = columns.timezone, at(columns.postal_code), columns.priority
     for line, cells, error in rows:
         if error:
             rejects.append((line, "unreadable", error, format_raw(cells, delimiter)))
             continue
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            rejects.append((line, "malformed", f"{len(cells)} fields but the header has {width}",
-                            format_raw(cells, delimiter)))
+        if len(cells) != width and (len(cells) < width or any(c.strip() for c in cells[width:])):
+            rejects.append((line, "malformed", row_length_reason(len(cells), width), format_raw(cells, delimiter)))
             continue
         raw = cells
         if len(cells) < width:

@@ -26,12 +26,14 @@ import asyncpg
 from campaigns import repository
 from campaigns.errors import ImportFailed
 from campaigns.imports import ChunkResult, ColumnMap, build_column_map, normalise_chunk, normalise_lines
-from campaigns.readers import Chunk, Table, open_table
+from campaigns.readers import Chunk, HeaderChoice, Table, open_table
 
 CHUNK_ROWS = 20_000
 Progress = Callable[[int, int | None, str], None]
 DncLookup = Callable[..., Awaitable[Mapping[str, str]]]
-COUNT_KINDS = ("imported", "invalid", "unreadable", "malformed", "duplicate_file", "duplicate_campaign", "dnc")
+COUNT_KINDS = ("imported", "invalid", "unreadable", "malformed", "unterminated_quote", "duplicate_file",
+               "duplicate_campaign", "dnc")
+NOT_ROWS = frozenset({"above_header"})      # reported (never dropped silently) but not rows of the list
 ZONE_FLAGGED = "timezone_flagged"     # an imported lead whose file's time zone was not used (report row, not a reject)
 
 
@@ -48,14 +50,17 @@ async def default_dnc_lookup(conn: asyncpg.Connection, numbers: Sequence[str], *
 async def run_import(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, path: str | Path,
                      mapping: Mapping[str, str | Sequence[str]] | None = None, now: datetime,
                      progress: Progress | None = None, workers: int = 2, chunk_rows: int = CHUNK_ROWS,
-                     dnc_lookup: DncLookup = default_dnc_lookup) -> dict[str, int]:
-    """Import ``path`` into list ``list_id`` of the campaign; returns counts by outcome (and ``rows``)."""
+                     dnc_lookup: DncLookup = default_dnc_lookup, header_row: HeaderChoice = "auto") -> dict[str, int]:
+    """Import ``path`` into list ``list_id`` of the campaign; returns counts by outcome (and ``rows``).
+    ``header_row``: the row holding the column names (1 = first), None when there is none, "auto" for the
+    row ``campaigns.readers.propose_header_row`` proposes."""
     campaign = await repository.get_campaign(conn, campaign_id=campaign_id)
     region = await repository.list_region(conn, list_id=list_id) or campaign.default_region
     try:
         counts = await _import(conn, campaign_id=campaign_id, region=region, list_id=list_id,
                                path=Path(path), mapping=mapping, now=now, progress=progress or _no_progress,
-                               workers=workers, chunk_rows=chunk_rows, dnc_lookup=dnc_lookup)
+                               workers=workers, chunk_rows=chunk_rows, dnc_lookup=dnc_lookup,
+                               header_row=header_row)
     except Exception as exc:
         await repository.finish_list(conn, list_id=list_id, status="failed", counts={}, error=str(exc),
                                      at=datetime.now(UTC))
@@ -71,8 +76,8 @@ def _no_progress(done: int, total: int | None, message: str) -> None:
 
 async def _import(conn: asyncpg.Connection, *, campaign_id: int, region: str, list_id: int, path: Path,
                   mapping: Mapping[str, str | Sequence[str]] | None, now: datetime, progress: Progress,
-                  workers: int, chunk_rows: int, dnc_lookup: DncLookup) -> dict[str, int]:
-    table = open_table(path)
+                  workers: int, chunk_rows: int, dnc_lookup: DncLookup, header_row: HeaderChoice) -> dict[str, int]:
+    table = open_table(path, header_row)
     try:
         return await _import_table(conn, table=table, campaign_id=campaign_id, region=region, list_id=list_id,
                                    name=path.name, mapping=mapping, now=now, progress=progress, workers=workers,
@@ -146,7 +151,7 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
                  seen: dict[str, int], counts: dict[str, int], now: datetime, delimiter: str,
                  dnc_lookup: DncLookup) -> None:
     """Dedupe within the file, scrub against DNC, insert (dedupe against the campaign), store rejects."""
-    rejects = list(result.rejects)
+    rejects = [*chunk.rejects, *result.rejects]
     unique: list[int] = []          # indexes into result.keys
     for index, (line, e164) in enumerate(result.keys):
         first = seen.setdefault(e164, line)
@@ -180,7 +185,7 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
         await repository.flag_lead_zones(conn, campaign_id=campaign_id, flags=[(e, why) for _, e, why in flagged])
         rejects.extend((line, ZONE_FLAGGED, why, chunk.raw(line, delimiter)) for line, _, why in flagged)
     counts["imported"] += len(inserted)
-    counts["rows"] += result.rows
+    counts["rows"] += result.rows + sum(1 for r in chunk.rejects if r[1] not in NOT_ROWS)
     for reject in rejects:
         counts[reject[1]] = counts.get(reject[1], 0) + 1
     await repository.store_rejects(conn, list_id=list_id, rejects=rejects)
@@ -211,7 +216,7 @@ async def write_rejects_file(conn: asyncpg.Connection, *, list_id: int, path: Pa
 
 def import_list_job(database_url: str, *, campaign_id: int, list_id: int, path: str,
                     mapping: Mapping[str, Sequence[str]] | None = None, workers: int = 2,
-                    remove_source: bool = False) -> dict[str, int]:
+                    remove_source: bool = False, header_row: HeaderChoice = "auto") -> dict[str, int]:
     """rq entry point: import a stored upload, reporting progress to the job's meta (``remove_source``
     deletes the upload afterwards, whatever the outcome)."""
     from dialer import db
@@ -221,7 +226,8 @@ def import_list_job(database_url: str, *, campaign_id: int, list_id: int, path: 
         conn = await db.connect(database_url)
         try:
             return await run_import(conn, campaign_id=campaign_id, list_id=list_id, path=path, mapping=mapping,
-                                    now=datetime.now(UTC), progress=report_progress, workers=workers)
+                                    now=datetime.now(UTC), progress=report_progress, workers=workers,
+                                    header_row=header_row)
         finally:
             await conn.close()
             if remove_source:

@@ -1,11 +1,18 @@
 """Streaming readers for call-list files: CSV in any delimiter and common encodings, and XLSX via calamine.
 
-``open_table(path)`` returns a ``Table``: the header, the detected encoding and delimiter, an estimate
-of the row count (for progress) and ``chunks(size)``: CSV chunks are raw lines cut at record
-boundaries (by quote parity) so worker processes do the parsing (``parse_lines``); a record the CSV
-parser cannot read comes back as an error row instead of stopping the file. Encodings: UTF-8 with or
-without BOM, UTF-16 with BOM (Excel's "Unicode text") or without, Windows-1252; a UTF-8 file with
-stray Windows-1252 bytes has just those bytes read as Windows-1252. Delimiters: , ; tab |.
+``open_table(path, header_row=...)`` returns a ``Table``: the header (from the row the team lead chose,
+the row ``propose_header_row`` proposes, or none), the detected encoding and delimiter, an estimate of
+the row count (for progress) and ``chunks(size)``: CSV chunks are raw lines cut at record boundaries
+(found by ``_ends_in_quote``, which follows the csv module's quoting rules) so worker processes do the
+parsing (``parse_lines``); a record the CSV parser cannot read comes back as an error row instead of
+stopping the file. A quote that never closes (the file ends inside it, or its field swallows what
+looks like rows of the file or grows beyond a sane size, ``RUNAWAY_*``) is reported in the chunk's
+``rejects`` with the line where it starts and every line it swallowed, never imported as a note.
+``check_readable`` refuses a file that is not a table at all (an image, a PDF, an archive, random bytes,
+an empty file) with ``UnreadableFile``, whose ``code`` names the problem for the pages' translations.
+Encodings: UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text") or without,
+Windows-1252; a UTF-8 file with stray Windows-1252 bytes has just those bytes read as Windows-1252.
+Delimiters: , ; tab |.
 """
 
 from __future__ import annotations
@@ -14,19 +21,37 @@ import codecs
 import csv
 import io
 import math
+import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from campaigns.errors import ImportFailed
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
 Row = tuple[int, list[str], str]          # line number (1 = header), cells, error ("" if none)
+Reject = tuple[int, str, str, str]        # line, kind, reason, raw
+HeaderChoice = int | None | Literal["auto"]   # row number (1 = first), None = the file has no header, or "auto"
+HEADER_SEARCH_ROWS = 20                   # the header row is one of the first rows
+RUNAWAY_ROW_LIKE = 2                      # lines inside one quoted field that look like rows of the file
+RUNAWAY_LINES = 200                       # line breaks inside one quoted field, whatever they hold
+RUNAWAY_CHARS = 64 * 1024                 # characters inside one quoted field, whatever they hold
+UNTERMINATED = "unterminated_quote"
+_PHONE_LIKE = re.compile(r"\d(?:[ .\-]?\d){5,}")
+
+
+class UnreadableFile(ImportFailed):
+    """The file is not a table (an image, a PDF, an archive, random bytes, empty); ``code`` names which."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
@@ -45,6 +70,7 @@ class Chunk:
     first_line: int
     lines: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)      # found while reading (unterminated quotes)
     _cells_by_line: dict[int, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def raw(self, line: int, delimiter: str) -> str:
@@ -59,12 +85,15 @@ class Chunk:
 
 @dataclass
 class Table:
-    header: list[str]
+    header: list[str]                            # "" for each column when the file has no header row
     chunks: Callable[[int], Iterator[Chunk]]     # records per chunk (about) -> chunks
     encoding: str
     delimiter: str
     estimated_rows: int
     close: Callable[[], None] = lambda: None
+    header_row: int | None = 1                   # the row the header was read from; None: no header
+    proposed_header_row: int | None = 1          # what ``propose_header_row`` said about the first rows
+    first_rows: list[tuple[int, list[str]]] = field(default_factory=list)   # (row, cells), for the page
 
     @property
     def rows(self) -> Iterator[Row]:
@@ -92,17 +121,27 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+def _most_common(counts: list[int]) -> int:
+    """The most frequent value of ``counts`` (the larger one on a tie), 0 for none."""
+    tally: dict[int, int] = {}
+    for count in counts:
+        tally[count] = tally.get(count, 0) + 1
+    return max(tally, key=lambda c: (tally[c], c)) if tally else 0
+
+
 def detect_delimiter(lines: list[str]) -> str:
-    """The delimiter giving the most consistent field count (at least 2 in the header) over ``lines``."""
+    """The delimiter giving the most consistent field count (at least 2) over ``lines``; a title line of one
+    cell above the header does not decide it."""
     best, best_score = ",", (0.0, 0)
     for delimiter in DELIMITERS:
         try:
             counts = [len(r) for r in csv.reader(lines, delimiter=delimiter) if r]
         except csv.Error:
             continue
-        if not counts or counts[0] < 2:
+        common = _most_common(counts)
+        if common < 2:
             continue
-        score = (sum(c == counts[0] for c in counts) / len(counts), counts[0])
+        score = (sum(c == common for c in counts) / len(counts), common)
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -116,29 +155,112 @@ def _count_lines(path: Path) -> int:
     return count
 
 
-def _record_lines(stream: Iterator[str]) -> Iterator[list[str]]:
-    """Physical lines grouped by record, by quote parity (a quoted field may hold newlines)."""
-    buffer: list[str] = []
-    open_quote = False
-    for line in stream:
-        buffer.append(line)
-        if line.count('"') & 1:
-            open_quote = not open_quote
-        if not open_quote:
-            yield buffer
-            buffer = []
-    if buffer:
-        yield buffer
+def _ends_in_quote(line: str, delimiter: str, in_quotes: bool) -> bool:
+    """Whether a quoted field is still open at the end of ``line`` (the csv module's rules: a quote opens a
+    field only at its start, ``""`` inside is a quote, a quote anywhere else is a character)."""
+    i, n = 0, len(line)
+    while True:
+        if in_quotes:
+            j = line.find('"', i)
+            if j < 0:
+                return True
+            if j + 1 < n and line[j + 1] == '"':
+                i = j + 2
+                continue
+            in_quotes = False
+            i = j + 1
+        elif i < n and line[i] == '"':
+            in_quotes = True
+            i += 1
+            continue
+        k = line.find(delimiter, i)            # the rest of this field is plain text
+        if k < 0:
+            return False
+        i = k + 1
 
 
-def _line_chunks(records: Iterator[list[str]], first_line: int, size: int) -> Iterator[Chunk]:
+def _row_like(line: str, delimiter: str, fields: int) -> bool:
+    """A line that looks like a whole row of the file: all its delimiters and a phone-like run of digits."""
+    return fields >= 2 and line.count(delimiter) >= fields - 1 and _PHONE_LIKE.search(line) is not None
+
+
+Record = tuple[int, list[str]]      # first line, physical lines
+
+
+def _swallowed(start: int, number: int, line: str) -> Reject:
+    return number, UNTERMINATED, f"swallowed by the unterminated quote opened on line {start}", line.rstrip("\r\n")
+
+
+def _records(stream: Iterator[str], *, delimiter: str, fields: int) -> Iterator[Record | list[Reject]]:
+    """Physical lines grouped by record; an unterminated quote comes as the rejects of every line it holds.
+
+    A quoted field is unterminated when the file ends inside it, when ``RUNAWAY_ROW_LIKE`` of its lines
+    look like rows of the file (``fields`` fields and a phone number), or when it holds more than
+    ``RUNAWAY_LINES`` line breaks or ``RUNAWAY_CHARS`` characters. Its lines up to where it closes are
+    reported (the quote's own line with the reason, then each line it swallowed), and reading goes on after.
+    """
+    lines = iter(stream)
+    line_no = 0
+    for line in lines:
+        line_no += 1
+        if '"' not in line or not _ends_in_quote(line, delimiter, False):
+            yield line_no, [line]
+            continue
+        start, buffer, chars, row_like, why, closed = line_no, [line], len(line), 0, "", False
+        for line in lines:
+            line_no += 1
+            buffer.append(line)
+            chars += len(line)
+            if '"' in line:
+                if not _ends_in_quote(line, delimiter, True):
+                    closed = True
+                    break
+                row_like = 0                  # that field closed and another opened
+            elif _row_like(line, delimiter, fields):
+                row_like += 1
+            if row_like >= RUNAWAY_ROW_LIKE:
+                why = "its field swallows lines that look like rows of the file"
+                break
+            if len(buffer) > RUNAWAY_LINES or chars > RUNAWAY_CHARS:
+                why = f"its field grows beyond {RUNAWAY_LINES} lines or {RUNAWAY_CHARS // 1024} KiB"
+                break
+        if closed:
+            yield start, buffer
+            continue
+        ends = "the file ends inside it"
+        rejects = [_swallowed(start, start + i, ln) for i, ln in enumerate(buffer[1:], start=1) if ln.strip()]
+        if why:                                   # the field may still close: its lines are swallowed until then
+            for line in lines:
+                line_no += 1
+                if line.strip():
+                    rejects.append(_swallowed(start, line_no, line))
+                if '"' in line and not _ends_in_quote(line, delimiter, True):
+                    ends = f"it closes only on line {line_no}"
+                    break
+                if len(rejects) >= 10_000:
+                    yield rejects
+                    rejects = []
+        reason = (f"unterminated quote opened on line {start}: {why + '; ' if why else ''}{ends}; "
+                  f"lines {start}-{line_no} were not imported")
+        yield [*rejects, (start, UNTERMINATED, reason, buffer[0].rstrip("\r\n"))]
+
+
+def _line_chunks(records: Iterator[Record | list[Reject]], size: int) -> Iterator[Chunk]:
+    """Records in chunks of about ``size`` lines; the rejects of an unterminated quote as a chunk of their own."""
     lines: list[str] = []
-    start = first_line
-    for record in records:
-        lines.extend(record)
+    start = 0
+    for item in records:
+        if isinstance(item, list):
+            if lines:
+                yield Chunk(start, lines)
+                lines = []
+            yield Chunk(item[0][0], rejects=item)
+            continue
+        if not lines:
+            start = item[0]
+        lines.extend(item[1])
         if len(lines) >= size:
             yield Chunk(start, lines)
-            start += len(lines)
             lines = []
     if lines:
         yield Chunk(start, lines)
@@ -161,11 +283,65 @@ def parse_lines(lines: list[str], *, first_line: int, delimiter: str) -> Iterato
             yield line, cells, ""
 
 
-def open_csv(path: Path) -> Table:
+def _cells(lines: list[str], delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([ln.replace("\x00", "") for ln in lines], delimiter=delimiter, strict=False), [])
+    except csv.Error:
+        return []
+
+
+def _phone_like(cell: str) -> bool:
+    text = cell.strip().lstrip("+")
+    return bool(text) and _PHONE_LIKE.fullmatch(text.replace("(", "").replace(")", "")) is not None
+
+
+def propose_header_row(rows: list[tuple[int, list[str]]]) -> int | None:
+    """The row holding the column names among the first ``rows`` (row number, cells), or None for no header.
+
+    The header is the first row with two or more filled cells; rows above it with one filled cell at most
+    are titles (a title row above the header is common in XLSX exports). When that row already holds a
+    phone number, the file has no header row.
+    """
+    filled = [(number, cells) for number, cells in rows if any(c.strip() for c in cells)]
+    if not filled:
+        return rows[0][0] if rows else 1
+    candidate = next(((n, c) for n, c in filled if sum(1 for x in c if x.strip()) >= 2), filled[0])
+    return None if any(_phone_like(c) for c in candidate[1]) else candidate[0]
+
+
+def _choose_header(first: list[tuple[int, list[str]]], header_row: HeaderChoice, name: str
+                   ) -> tuple[int | None, int | None]:
+    """(the header row to use, the proposed one) among the first rows; a bad choice fails the file."""
+    proposed = propose_header_row(first)
+    chosen = proposed if header_row == "auto" else header_row
+    if chosen is not None:
+        rows = dict(first)
+        if chosen not in rows:
+            raise ImportFailed(f"{name}: row {chosen} cannot be the header row: choose one of the first "
+                               f"{HEADER_SEARCH_ROWS} rows ({', '.join(str(n) for n, _ in first[:HEADER_SEARCH_ROWS])})")
+        if not any(c.strip() for c in rows[chosen]):
+            raise ImportFailed(f"{name}: row {chosen} is empty, so it holds no column names")
+    return chosen, proposed
+
+
+def _above_header(first: list[tuple[int, list[str]]], header_row: int | None, delimiter: str) -> list[Reject]:
+    """Rows above the chosen header row that hold something: reported, never dropped silently."""
+    if header_row is None:
+        return []
+    return [(n, "above_header", f"above the header row (row {header_row})", format_raw(cells, delimiter))
+            for n, cells in first if n < header_row and any(c.strip() for c in cells)]
+
+
+def _no_header_width(first: list[tuple[int, list[str]]]) -> int:
+    """Without a header row, the row length is the most common one among the first rows."""
+    return _most_common([len(c) for _, c in first if any(x.strip() for x in c)]) or 1
+
+
+def open_csv(path: Path, header_row: HeaderChoice = "auto") -> Table:
     with path.open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
     if not head.strip():
-        raise ImportFailed(f"{path.name} is empty")
+        raise UnreadableFile(f"{path.name} is empty: there is nothing to import", code="empty")
     encoding = detect_encoding(head)
     errors = "dialer-cp1252" if encoding.startswith("utf-8") else "replace"
     sample = head.decode(encoding, errors=errors)
@@ -173,21 +349,32 @@ def open_csv(path: Path) -> Table:
     if len(head) == SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]                     # the last one may be cut
     delimiter = detect_delimiter(lines)
-    stream = path.open("r", encoding=encoding, errors=errors, newline="")
-    records = _record_lines(stream)
-    header_lines = next(records, [])
     try:
-        header = next(csv.reader(header_lines, delimiter=delimiter, strict=False), [])
-    except csv.Error as exc:
+        fields = _most_common([len(r) for r in csv.reader(lines, delimiter=delimiter, strict=False) if r])
+    except csv.Error:
+        fields = 0
+    stream = path.open("r", encoding=encoding, errors=errors, newline="")
+    records = _records(stream, delimiter=delimiter, fields=fields)
+    head_items: list[Record | list[Reject]] = list(islice(records, HEADER_SEARCH_ROWS))
+    first = [(item[0], _cells(item[1], delimiter)) for item in head_items if isinstance(item, tuple)]
+    try:
+        chosen, proposed = _choose_header(first, header_row, path.name)
+    except ImportFailed:
         stream.close()
-        raise ImportFailed(f"{path.name}: cannot read the header line ({exc})") from None
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    if not any(header):
-        stream.close()
-        raise ImportFailed(f"{path.name}: the first line holds no column names")
-    first_line = 1 + len(header_lines)
-    return Table(header, lambda size: _line_chunks(records, first_line, size), encoding, delimiter,
-                 max(_count_lines(path) - 1, 0), stream.close)
+        raise
+    if chosen is None:
+        header = [""] * _no_header_width(first)
+        rest = head_items
+    else:
+        header = [h.strip().lstrip("\ufeff") for h in dict(first)[chosen]]
+        index = next(i for i, item in enumerate(head_items) if isinstance(item, tuple) and item[0] == chosen)
+        rest = head_items[index + 1:]
+        above = _above_header(first, chosen, delimiter)
+        rest = [*([above] if above else []), *rest]
+    data = chain(rest, records)
+    return Table(header, lambda size: _line_chunks(data, size), encoding, delimiter,
+                 max(_count_lines(path) - (chosen or 0), 0), stream.close, header_row=chosen,
+                 proposed_header_row=proposed, first_rows=first)
 
 
 _EXACT_FLOAT_DIGITS = 10**15       # a spreadsheet keeps 15 significant digits: smaller whole numbers are exact
@@ -217,42 +404,101 @@ def cell_text(value: Any) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
-def open_xlsx(path: Path) -> Table:
+def open_xlsx(path: Path, header_row: HeaderChoice = "auto") -> Table:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
         iterator = iter(sheet.iter_rows())
-        header = [cell_text(v) for v in next(iterator)]
-    except (CalamineError, StopIteration, OSError, ValueError) as exc:
+        top = (sheet.start[0] if sheet.start else 0) + 1            # calamine starts at the first used row
+        first = [(number, [cell_text(v) for v in values])
+                 for number, values in enumerate(islice(iterator, HEADER_SEARCH_ROWS), start=top)]
+    except (CalamineError, OSError, ValueError) as exc:
         raise ImportFailed(f"{path.name}: cannot read the workbook ({exc})") from None
+    if not first:
+        workbook.close()
+        raise UnreadableFile(f"{path.name} is empty: there is nothing to import", code="empty")
+    try:
+        chosen, proposed = _choose_header(first, header_row, path.name)
+    except ImportFailed:
+        workbook.close()
+        raise
+    header = [""] * _no_header_width(first) if chosen is None else dict(first)[chosen]
+    above = _above_header(first, chosen, ",")
 
     def rows() -> Iterator[Row]:
-        for index, values in enumerate(iterator, start=2):
-            cells = [cell_text(v) for v in values]
-            if any(cells):
-                yield index, cells, ""
+        numbered = chain(first, ((number, [cell_text(v) for v in values])
+                                 for number, values in enumerate(iterator, start=top + len(first))))
+        for number, cells in numbered:
+            if (chosen is None or number > chosen) and any(cells):
+                yield number, cells, ""
 
     def chunks(size: int) -> Iterator[Chunk]:
+        if above:
+            yield Chunk(above[0][0], rejects=above)
         source = rows()
         while batch := list(islice(source, size)):
             yield Chunk(batch[0][0], rows=batch)
 
-    return Table(header, chunks, "xlsx", "", max(sheet.total_height - 1, 0), workbook.close)
+    return Table(header, chunks, "xlsx", "", max(sheet.total_height - (chosen or 0), 0), workbook.close,
+                 header_row=chosen, proposed_header_row=proposed, first_rows=first)
 
 
-def open_table(path: str | Path) -> Table:
-    """The rows of a CSV/TSV/TXT or XLSX file (chosen by content: XLSX files are ZIP archives)."""
+_MAGIC = ((b"\x89PNG", "image", "a PNG image"), (b"\xff\xd8\xff", "image", "a JPEG image"),
+          (b"GIF8", "image", "a GIF image"), (b"BM", "image", "a bitmap image"), (b"%PDF", "pdf", "a PDF document"),
+          (b"\x1f\x8b", "archive", "a gzip archive"), (b"Rar!", "archive", "a RAR archive"),
+          (b"7z\xbc\xaf", "archive", "a 7-Zip archive"), (b"\x7fELF", "binary", "a program"),
+          (b"MZ", "binary", "a program"))
+_OLE2 = b"\xd0\xcf\x11\xe0"                 # an Excel 97-2003 workbook (.xls), which calamine reads
+_TEXT_CONTROLS = frozenset("\t\n\r\x0c\x00")     # NULs are dropped when reading
+_EXPORT_HINT = "export the list as CSV or Excel (.xlsx)"
+
+
+def check_readable(path: Path) -> None:
+    """Refuse a file that is not a table, naming what it is: ``UnreadableFile`` with a ``code`` of
+    ``empty``, ``image``, ``pdf``, ``archive`` or ``binary`` (the pages translate it)."""
+    with path.open("rb") as raw:
+        head = raw.read(SAMPLE_BYTES)
+    stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe").strip(b" \t\r\n\x00")
+    if not stripped:
+        raise UnreadableFile(f"{path.name} is empty: there is nothing to import", code="empty")
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            names = set()
+        if "xl/workbook.xml" in names or "content.xml" in names:
+            return
+        raise UnreadableFile(f"{path.name} is a ZIP archive, not an Excel workbook: {_EXPORT_HINT}",
+                             code="archive")
+    if head.startswith(_OLE2) and path.suffix.lower() in (".xls", ".xlsx", ".xlsm"):
+        return
+    for magic, code, what in _MAGIC:
+        if head.startswith(magic) and not (magic == b"BM" and head[:64].isascii()):
+            raise UnreadableFile(f"{path.name} is {what}, not a list: {_EXPORT_HINT}", code=code)
+    encoding = detect_encoding(head)
+    text = head.decode(encoding, errors="replace")
+    bad = sum(1 for ch in text if (ch < " " and ch not in _TEXT_CONTROLS) or ch == "\ufffd" or ch == "\x7f")
+    if bad > max(2, len(text) // 50):
+        raise UnreadableFile(f"{path.name} is not a text or Excel file (it holds binary data): {_EXPORT_HINT}",
+                             code="binary")
+
+
+def open_table(path: str | Path, header_row: HeaderChoice = "auto") -> Table:
+    """The rows of a CSV/TSV/TXT or XLSX file (chosen by content: XLSX files are ZIP archives), with its
+    header read from ``header_row`` (a row number, None for no header, "auto" for the proposed row)."""
     path = Path(path)
     try:
+        check_readable(path)
         with path.open("rb") as raw:
             magic = raw.read(4)
     except OSError as exc:
         raise ImportFailed(f"cannot open {path.name}: {exc.strerror}") from None   # never the server's path
-    if magic == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
-        return open_xlsx(path)
-    return open_csv(path)
+    if magic in (b"PK\x03\x04", _OLE2):
+        return open_xlsx(path, header_row)
+    return open_csv(path, header_row)
 
 
 def format_raw(cells: list[str], delimiter: str = ",") -> str:

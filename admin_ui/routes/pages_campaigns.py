@@ -37,7 +37,7 @@ from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.imports import ROLES, build_column_map
 from campaigns.model import TRANSITIONS, Campaign, CampaignState, DialMode
-from campaigns.readers import Table, open_table, parse_lines
+from campaigns.readers import HeaderChoice, Table, UnreadableFile, check_readable, open_table, parse_lines
 from campaigns.windows import DAY_NAMES, PROFILES
 from dialer import jobs, users
 from dialer.engine_api import EngineError
@@ -254,16 +254,61 @@ async def upload_list(request: Request, user: TeamLead, campaign_id: int,
         target.unlink(missing_ok=True)
         return await _detail(request, user, campaign, problem=t("file_too_big" if size else "file_empty"),
                              status_code=400)
+    try:
+        check_readable(target)           # an image, a PDF, an archive or random bytes: said here, not mapped
+    except UnreadableFile as exc:
+        target.unlink(missing_ok=True)
+        return await _detail(request, user, campaign, problem=t(f"unreadable_{exc.code}", name=file.filename),
+                             status_code=400)
     return _mapping_page(request, user, campaign, name, file.filename)
 
 
+def _header_choice(value: str) -> HeaderChoice:
+    """The header-row field of the mapping forms: a row number, "none", or "" (the proposed row)."""
+    if value == "none":
+        return None
+    return int(value) if value.isdigit() and int(value) > 0 else "auto"
+
+
+@router.post("/campaigns/{campaign_id}/mapping")
+async def choose_header_row(request: Request, user: TeamLead, campaign_id: int) -> Response:
+    """The mapping page again, with the columns read from the row the team lead chose (or none)."""
+    campaign = await _campaign(request, campaign_id)
+    form = await request.form()
+    upload, filename = str(form.get("upload", "")), str(form.get("filename", "")) or "list.csv"
+    if not UPLOAD_NAME.match(upload) or not (_upload_dir(request) / upload).exists():
+        t = translator(user.language)
+        return await _detail(request, user, campaign, problem=t("upload_again"), status_code=400)
+    return _mapping_page(request, user, campaign, upload, filename,
+                         header_row=_header_choice(str(form.get("header_row", ""))))
+
+
+def _column_labels(header: list[str], t: Callable[..., str]) -> list[tuple[int, str]]:
+    """Each column as the page shows it: its name, with its position when the name is repeated or empty."""
+    labels = []
+    for index, name in enumerate(header):
+        position = t("column_n", n=index + 1)
+        if not name.strip():
+            labels.append((index, position[:1].upper() + position[1:]))
+        elif sum(1 for h in header if h.strip() == name.strip()) > 1:
+            labels.append((index, f"{name.strip()} ({position})"))
+        else:
+            labels.append((index, name.strip()))
+    return labels
+
+
 def _mapping_page(request: Request, user: CurrentUser, campaign: Campaign, upload: str, filename: str, *,
-                  problem: str = "", status_code: int = 200) -> Response:
+                  problem: str = "", status_code: int = 200, header_row: HeaderChoice = "auto") -> Response:
+    t = translator(user.language)
+    path = _upload_dir(request) / upload
     try:
-        table = open_table(_upload_dir(request) / upload)
+        table = open_table(path, header_row)
     except CampaignError as exc:
-        return render(request, "list_mapping.html", user, status_code=400, c=campaign, upload="",
-                      problem=str(exc), header=[], preview=[], guess={}, roles=ROLES, filename=filename)
+        if header_row == "auto":
+            return render(request, "list_mapping.html", user, status_code=400, c=campaign, upload="",
+                          problem=str(exc), columns=[], preview=[], guess={}, roles=ROLES, filename=filename,
+                          first_rows=[], header_row=None, header_note="")
+        return _mapping_page(request, user, campaign, upload, filename, problem=str(exc), status_code=400)
     try:
         header = table.header
         preview = _preview(table, 5)
@@ -279,17 +324,29 @@ def _mapping_page(request: Request, user: CurrentUser, campaign: Campaign, uploa
     except CampaignError:
         pass
     if not header:
-        status_code, problem = 400, problem or translator(user.language)("no_header")
+        status_code, problem = 400, problem or t("no_header")
+    note = ""
+    if header_row == "auto" and table.first_rows:
+        if table.header_row is None:
+            note = t("header_proposed_none")
+        elif table.header_row != table.first_rows[0][0]:
+            note = t("header_proposed_title", row=table.header_row)
+    first_rows = [(n, " | ".join(c for c in cells if c.strip())[:120]) for n, cells in table.first_rows[:10]
+                  if any(c.strip() for c in cells)]
     return render(request, "list_mapping.html", user, status_code=status_code, c=campaign, upload=upload,
-                  filename=filename, header=header, preview=preview, guess=guess, roles=ROLES, problem=problem)
+                  filename=filename, columns=_column_labels(header, t), preview=preview, guess=guess, roles=ROLES,
+                  problem=problem, first_rows=first_rows, header_row=table.header_row, header_note=note)
 
 
 def _preview(table: Table, count: int) -> list[list[str]]:
-    """The cells of the file's first ``count`` records."""
+    """The cells of the file's first ``count`` records after the header row."""
+    cells: list[list[str]] = []
     for chunk in table.chunks(count):
         rows = chunk.rows or list(parse_lines(chunk.lines, first_line=chunk.first_line, delimiter=table.delimiter))
-        return [cells for _, cells, _ in rows[:count]]
-    return []
+        cells.extend(row for _, row, _ in rows)
+        if len(cells) >= count:
+            break
+    return cells[:count]
 
 
 @router.post("/campaigns/{campaign_id}/import")
@@ -305,8 +362,19 @@ async def start_import(request: Request, user: TeamLead, campaign_id: int) -> Re
         columns = [str(v) for v in form.getlist(f"map_{role}") if str(v)]
         if columns:
             mapping[role] = columns
+    header_row = _header_choice(str(form.get("header_row", "")))
     if "phone" not in mapping:
-        return _mapping_page(request, user, campaign, upload, filename, problem=t("map_phone"), status_code=400)
+        return _mapping_page(request, user, campaign, upload, filename, problem=t("map_phone"), status_code=400,
+                             header_row=header_row)
+    try:                                  # the columns chosen exist and name one column each, before the job
+        table = open_table(_upload_dir(request) / upload, header_row)
+        try:
+            build_column_map(table.header, mapping)
+        finally:
+            table.close()
+    except CampaignError as exc:
+        return _mapping_page(request, user, campaign, upload, filename, problem=str(exc), status_code=400,
+                             header_row=header_row)
     region = str(form.get("region", "")).strip().upper()      # the list's own region ('' = the campaign's)
     if region and region not in phonenumbers.SUPPORTED_REGIONS:
         return _mapping_page(request, user, campaign, upload, filename, status_code=400,
@@ -322,7 +390,8 @@ async def start_import(request: Request, user: TeamLead, campaign_id: int) -> Re
         await repository.set_list_region(services.pool, list_id=created.id, region=region)
     job = jobs.enqueue(services.redis, list_jobs.import_list_job, database_url,
                        description=f"import of {filename} into {campaign.name}", campaign_id=campaign_id,
-                       list_id=created.id, path=str(_upload_dir(request) / upload), mapping=mapping, workers=1)
+                       list_id=created.id, path=str(_upload_dir(request) / upload), mapping=mapping, workers=1,
+                       header_row=header_row)
     await repository.set_list_job(services.pool, list_id=created.id, job_id=job.id)
     return RedirectResponse(f"/campaigns/{campaign_id}?done=import_started&job={job.id}#lists", status_code=303)
 

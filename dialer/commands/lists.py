@@ -11,7 +11,8 @@ from tqdm import tqdm
 
 from campaigns import jobs, repository
 from campaigns.errors import ImportFailed
-from campaigns.imports import ROLES, parse_map_option
+from campaigns.imports import ROLES, build_column_map, parse_map_option
+from campaigns.readers import HeaderChoice, UnreadableFile, open_table
 from dialer.commands._common import settings_from
 from dialer.runtime import open_services
 
@@ -23,8 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     imp.add_argument("campaign", help="campaign id or name")
     imp.add_argument("file", type=Path)
     imp.add_argument("--map", default="", metavar="FIELD=COLUMN,...",
-                     help=f"column mapping, e.g. phone=Tel,first_name=Prénom,alt_phones=Mobile|Bureau "
-                          f"(fields: {', '.join(ROLES)}); unmapped columns are kept as lead fields")
+                     help=f"column mapping, e.g. phone=Tel,first_name=Prénom,alt_phones=Mobile|#5 (#5: the fifth "
+                          f"column, for duplicate or empty column names; fields: {', '.join(ROLES)}); unmapped "
+                          f"columns are kept as lead fields")
+    header = imp.add_mutually_exclusive_group()
+    header.add_argument("--header-row", type=int, metavar="N",
+                        help="the row holding the column names (1 = the first; default: row 1, or the row below "
+                             "a title row, which is detected and named)")
+    header.add_argument("--no-header", action="store_true",
+                        help="the file has no row of column names: map the columns by position (phone=#1)")
     imp.add_argument("--list-name", help="name of the list (default: the file name)")
     imp.add_argument("--region", default="", metavar="CC",
                      help="country of the numbers written without +country code, as an ISO code (e.g. FR); "
@@ -45,6 +53,13 @@ def list_region_option(text: str) -> str:
     return region
 
 
+def unreadable_text(exc: UnreadableFile, name: str) -> str:
+    """What the file is, in English and Vietnamese (the pages' translations)."""
+    from admin_ui.i18n import translator
+
+    return "\n".join(translator(language)(f"unreadable_{exc.code}", name=name) for language in ("en", "vi"))
+
+
 def rejects_path(data_dir: Path, list_id: int) -> Path:
     return data_dir / "rejects" / f"list-{list_id}-rejects.csv"
 
@@ -53,6 +68,22 @@ def run_import(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise ImportFailed(f"no file {args.file}")
     mapping = parse_map_option(args.map) if args.map else None
+    header_row: HeaderChoice = None if args.no_header else args.header_row or "auto"
+    if args.header_row is not None and args.header_row < 1:
+        raise ImportFailed("--header-row counts from 1 (the first row of the file)")
+    try:
+        table = open_table(args.file, header_row)       # a file that is not a list is refused before anything
+    except UnreadableFile as exc:
+        raise ImportFailed(unreadable_text(exc, args.file.name)) from None
+    try:
+        build_column_map(table.header, mapping)
+    finally:
+        table.close()
+    if header_row == "auto" and table.header_row != 1:
+        print(f"row {table.header_row} holds the column names (the rows above look like a title); "
+              f"use --header-row N to choose another" if table.header_row else
+              "the first row looks like data, so the file is read without a header row; map columns by position "
+              "(--map phone=#N) or use --header-row 1")
     region = list_region_option(args.region)
     settings = settings_from(args)
 
@@ -75,7 +106,7 @@ def run_import(args: argparse.Namespace) -> int:
                 try:
                     counts = await jobs.run_import(conn, campaign_id=campaign.id, list_id=lst.id, path=args.file,
                                                    mapping=mapping, now=services.clock.now(), progress=progress,
-                                                   workers=args.workers)
+                                                   workers=args.workers, header_row=header_row)
                 finally:
                     bar.close()
                 path = await jobs.write_rejects_file(conn, list_id=lst.id,
@@ -84,7 +115,8 @@ def run_import(args: argparse.Namespace) -> int:
 
     list_id, counts, path = asyncio.run(go())
     print(f"list {list_id}: {counts['rows']} rows, {counts['imported']} leads imported, {counts['rejected']} rejected")
-    for kind in ("invalid", "unreadable", "malformed", "duplicate_file", "duplicate_campaign", "dnc"):
+    for kind in ("invalid", "unreadable", "malformed", "unterminated_quote", "duplicate_file", "duplicate_campaign",
+                 "dnc", "above_header"):
         if counts.get(kind):
             print(f"  {kind.replace('_', ' ')}: {counts[kind]}")
     if counts.get(jobs.ZONE_FLAGGED):

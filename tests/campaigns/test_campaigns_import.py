@@ -117,11 +117,11 @@ async def test_broken_rows_are_reported_with_line_and_reason_and_the_rest_import
     list_id, counts = await _import(db_pool, fr_campaign, path)
     assert counts["imported"] == 1
     assert (counts["invalid"], counts["duplicate_file"], counts["duplicate_campaign"], counts["dnc"],
-            counts["malformed"]) == (3, 1, 1, 1, 1)
+            counts["malformed"], counts["unterminated_quote"]) == (2, 1, 1, 1, 1, 1)
     rejects = await _rejects(db_pool, list_id)
     assert [(r["line"], r["kind"]) for r in rejects] == [
         ("3", "invalid"), ("4", "invalid"), ("5", "duplicate_file"), ("6", "duplicate_campaign"), ("7", "dnc"),
-        ("8", "malformed"), ("9", "invalid")]
+        ("8", "malformed"), ("9", "unterminated_quote")]
     assert "interne" in rejects[4]["reason"] and rejects[2]["raw"] == "0612345678,again"
     assert counts["rows"] == counts["imported"] + counts["rejected"]
 
