@@ -736,6 +736,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "call_list": {"en": "List", "vi": "Danh sách"},
     "contains": {"en": "contains", "vi": "có chứa"},
     "leads_found": {"en": "{count} leads", "vi": "{count} khách hàng"},
+    "leads_found_one": {"en": "1 lead", "vi": "1 khách hàng"},
     "leads_more_than": {"en": "More than {count} leads", "vi": "Hơn {count} khách hàng"},
     "export_csv": {"en": "Export CSV", "vi": "Xuất CSV"},
     "export_xlsx": {"en": "Export Excel (XLSX)", "vi": "Xuất Excel (XLSX)"},
