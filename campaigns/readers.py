@@ -99,7 +99,9 @@ class Table:
     def rows(self) -> Iterator[Row]:
         """Every record, parsed, in file order (for previews; imports use ``chunks``)."""
         for chunk in self.chunks(1000):
-            yield from chunk.rows or parse_lines(chunk.lines, first_line=chunk.first_line, delimiter=self.delimiter)
+            if chunk.rows or chunk.lines:        # (not what the reader reported: ``chunk.rejects``)
+                yield from chunk.rows or parse_lines(chunk.lines, first_line=chunk.first_line,
+                                                     delimiter=self.delimiter)
 
 
 def detect_encoding(head: bytes) -> str:

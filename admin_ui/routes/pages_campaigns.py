@@ -342,6 +342,8 @@ def _preview(table: Table, count: int) -> list[list[str]]:
     """The cells of the file's first ``count`` records after the header row."""
     cells: list[list[str]] = []
     for chunk in table.chunks(count):
+        if not (chunk.rows or chunk.lines):
+            continue                     # what the reader reported (rows above the header, unterminated quotes)
         rows = chunk.rows or list(parse_lines(chunk.lines, first_line=chunk.first_line, delimiter=table.delimiter))
         cells.extend(row for _, row, _ in rows)
         if len(cells) >= count:
