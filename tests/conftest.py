@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import tempfile
 import uuid
@@ -92,6 +93,35 @@ async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     except TimeoutError:
         logging.getLogger(__name__).error("a test left a PostgreSQL connection acquired; pool terminated")
         pool.terminate()
+
+
+HANG_DUMP_AFTER_S = float(os.environ.get("DIALER_TEST_HANG_DUMP_S", "240"))  # before the 300 s timeout
+
+
+@pytest.fixture(autouse=True)
+async def hang_watchdog(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """If a test is still running after ``HANG_DUMP_AFTER_S``, print every asyncio task's stack (the
+    timeout's own dump shows only threads, and an awaiting coroutine is invisible there)."""
+    import io
+    import sys
+
+    async def dump() -> None:
+        await asyncio.sleep(HANG_DUMP_AFTER_S)
+        out = io.StringIO()
+        out.write(f"\n===== {request.node.nodeid} still running after {HANG_DUMP_AFTER_S:.0f} s: asyncio tasks =====\n")
+        for task in asyncio.all_tasks():
+            if task is asyncio.current_task():
+                continue
+            out.write(f"--- {task.get_name()}: {task.get_coro()!r}\n")
+            task.print_stack(limit=30, file=out)
+        sys.stderr.write(out.getvalue())
+
+    watchdog = asyncio.create_task(dump(), name="hang-watchdog")
+    try:
+        yield
+    finally:
+        watchdog.cancel()
+        await asyncio.gather(watchdog, return_exceptions=True)
 
 
 @pytest.fixture(scope="session")

@@ -436,3 +436,37 @@ def test_the_session_and_proxy_settings_come_from_the_environment(monkeypatch: p
     monkeypatch.setenv("DIALER_TRUSTED_PROXIES", "10.0.0.0/8, the-proxy")
     with pytest.raises(SettingsError, match="DIALER_TRUSTED_PROXIES: .*'the-proxy' is not an IP address or CIDR"):
         load_settings(None)
+
+
+async def test_a_flood_of_logins_never_stalls_the_event_loop_the_engine_shares(browser, make_user) -> None:
+    """argon2 costs tens to hundreds of milliseconds: hashed on the loop, every login froze the engine's calls
+    (the 2-second rule) for that long. The loop must stay responsive while passwords are checked."""
+    await make_user(Role.AGENT, "busy-floor")
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def probe() -> None:               # how late a 5 ms sleep wakes up, again and again
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            before = loop.time()
+            await asyncio.sleep(0.005)
+            lags.append(loop.time() - before - 0.005)
+
+    watcher = asyncio.create_task(probe())
+    one_hash = await asyncio.to_thread(lambda: timed(lambda: users.verify_password(users._DUMMY_HASH, "x")))
+    async with browser("198.51.100.9") as office:
+        statuses = await asyncio.gather(*(login(office, "busy-floor", f"wrong {i}") for i in range(3)),
+                                        login(office, "nobody-here", "wrong"))
+    stop.set()
+    await watcher
+    assert {r.status_code for r in statuses} == {401}
+    # the loop is never late by as much as one password check (with the hash on the loop it is late by
+    # about one check per login)
+    assert max(lags) < max(0.05, one_hash / 2), (max(lags), one_hash)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    import time
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
