@@ -9,6 +9,10 @@ each milestone is written when it happens (``answered_at``, ``ready_at``, ``conn
 - a customer still in an agent's conference (``dialer-connect``, exten ``agent-<id>``) whose agent's
   phone leg still waits there is *adopted*: the engine takes the call and the agent back (agent on a
   call, its panel gets the call and the pop) and the call ends normally, disposition by the agent;
+- a warm transfer or 3-way under way (``dialer.recovery_consult``): the receiving agent's phone leg, found in
+  the sender's conference, goes home first; the customer, on hold from the sender's conference
+  (``dialer-hold``) or in it, is brought to the sender, or to the receiving agent if the sender's phone is
+  gone, and adopted; its open hold ends on the call's timeline (``call_holds``, ``recovered``);
 - a conversation whose agent's leg is gone is cut and recorded as handled by that agent;
 - a customer waiting for an agent (answered, in ``dialer-customer``) gets the safe-harbor message at
   once and counts as abandoned; one already in ``dialer-safe-harbor`` (the dialplan sent it there by
@@ -26,13 +30,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from dialer import call_records
+from dialer import call_holds, call_records
 from dialer.agents import Agent, AgentState
 from dialer.call_records import WallTime
 from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
@@ -40,6 +44,7 @@ from dialer.clock import Clock
 from dialer.pbx_port import (
     CTX_AGENT,
     CTX_CONNECT,
+    CTX_HOLD,
     CTX_MACHINE,
     CTX_SAFE_HARBOR,
     CTX_TRANSFER,
@@ -48,6 +53,7 @@ from dialer.pbx_port import (
     PbxPort,
     conference_name,
 )
+from dialer.recovery_consult import host_of_customer, keeper, visits
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +75,17 @@ class OrphanVerdict:
 
 
 def agent_of_channel(channel: LiveChannel) -> int | None:
-    """The agent whose conference a customer channel is in (``dialer-connect``, exten ``agent-<id>``)."""
-    prefix = conference_name("")
-    if channel.context != CTX_CONNECT or not channel.exten.startswith(prefix):
-        return None
-    try:
-        return int(channel.exten[len(prefix):])
-    except ValueError:
-        return None
+    """The agent whose conference a customer channel is in (``dialer-connect``, exten ``agent-<id>``) or on
+    hold from (``dialer-hold``, same exten)."""
+    return host_of_customer(channel)
 
 
 def judge_orphan(record: Mapping[str, Any], channel: LiveChannel | None,
-                 agent_legs: Mapping[int, LiveChannel] | None = None) -> OrphanVerdict:
-    """The fate of an attempt the records show in flight, given its live channel (or None) and the live
-    phone legs of the agents that may keep a call (``agent_legs``, by agent id)."""
+                 agent_legs: Mapping[int, LiveChannel] | None = None,
+                 visitors: Mapping[int, int] | None = None) -> OrphanVerdict:
+    """The fate of an attempt the records show in flight, given its live channel (or None), the live
+    phone legs of the agents that may keep a call (``agent_legs``, by agent id) and the agents that were
+    visiting another's conference for a warm transfer (``visitors``: host agent -> visiting agent)."""
     call_id = int(record["id"])
     connected = record.get("connected_at") is not None
     ready = record.get("ready_at") is not None
@@ -100,7 +103,14 @@ def judge_orphan(record: Mapping[str, Any], channel: LiveChannel | None,
         return OrphanVerdict(call_id, CallOutcome.FAILED, "engine restarted; the attempt ended meanwhile")
     agent_id = agent_of_channel(channel)
     if agent_id is not None:
-        if agent_legs is not None and agent_id in agent_legs:
+        keeping = keeper(agent_id, agent_legs, visitors or {}) if agent_legs is not None else None
+        if keeping is not None and keeping != agent_id:
+            return OrphanVerdict(call_id, None, "engine restarted during a warm transfer; the sender's phone is "
+                                 "gone, the receiving agent keeps the call", agent_id=keeping)
+        if keeping is not None and channel.context == CTX_HOLD:
+            return OrphanVerdict(call_id, None, "engine restarted during a warm transfer; the customer is back "
+                                 "from hold with its agent", agent_id=keeping)
+        if keeping is not None:
             return OrphanVerdict(call_id, None, "engine restarted during the conversation; adopted",
                                  agent_id=agent_id)
         return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted during the conversation; the "
@@ -182,6 +192,17 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
     by_leg = {c.leg_id: c for c in channels if c.leg_id}
     sessions = await pool.fetch("SELECT user_id, campaign_id, leg_id FROM agent_sessions WHERE engine_id = $1",
                                 engine_id)
+    # a warm transfer under way: phone legs visiting another agent's conference go home first
+    visitors: dict[int, int] = {}
+    for visit in visits(((int(s["user_id"]), s["leg_id"]) for s in sessions), by_leg):
+        home = conference_name(visit.agent_id)
+        try:
+            await pbx.redirect(visit.leg.leg_id or "", context=CTX_AGENT, exten=home)
+        except PbxError as exc:
+            log.warning("phone of agent %s could not go back to its conference (%s)", visit.agent_id, exc)
+            continue
+        by_leg[visit.leg.leg_id or ""] = replace(visit.leg, exten=home)
+        visitors[visit.host] = visit.agent_id
     # agents whose phone leg still waits in their own conference can keep a conversation
     agent_legs: dict[int, LiveChannel] = {}
     campaign_of: dict[int, int] = {}
@@ -197,13 +218,18 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
         row = dict(record)
         channel = by_leg.get(row["leg_id"])
         free_legs = {a: leg for a, leg in agent_legs.items() if a not in kept} if adopt is not None else None
-        verdict = judge_orphan(row, channel, free_legs)
+        verdict = judge_orphan(row, channel, free_legs, visitors)
         verdicts.append(verdict)
         if verdict.adopted and channel is not None and verdict.agent_id is not None and adopt is not None:
             try:
+                conference = conference_name(verdict.agent_id)
+                if channel.context != CTX_CONNECT or channel.exten != conference:   # on hold, or its agent gone
+                    await pbx.redirect(row["leg_id"], context=CTX_CONNECT, exten=conference)
+                    channel = replace(channel, context=CTX_CONNECT, exten=conference)
                 await adopt(Adoption(row, channel, agent_legs[verdict.agent_id], verdict.agent_id,
                                      campaign_of[verdict.agent_id]))
                 kept.add(verdict.agent_id)
+                await call_holds.end(pool, call_id=verdict.call_id, at=clock.now(), reason="recovered")
                 continue
             except PbxError as exc:   # cannot follow its legs: a leg nobody tracks must not stay up
                 log.warning("call %s could not be adopted (%s): cut", verdict.call_id, exc)
@@ -220,6 +246,7 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
             await _hangup(pbx, leg)
         await call_records.close_orphan(pool, call_id=verdict.call_id, outcome=verdict.outcome,
                                         detail=verdict.detail, ended_at=clock.now(), agent_id=verdict.agent_id)
+        await call_holds.end(pool, call_id=verdict.call_id, at=clock.now(), reason="recovered")
         if finish_lead is not None:
             await finish_lead(row, verdict)
         closed[verdict.outcome.value] = closed.get(verdict.outcome.value, 0) + 1
