@@ -11,7 +11,6 @@ DNC check that fails, fails the whole import (compliance fails closed).
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import multiprocessing
 from collections import deque
@@ -27,6 +26,7 @@ from campaigns import repository
 from campaigns.errors import ImportFailed
 from campaigns.imports import ChunkResult, ColumnMap, build_column_map, normalise_chunk, normalise_lines
 from campaigns.readers import Chunk, HeaderChoice, Table, open_table
+from dialer.safe_export import csv_writer
 
 CHUNK_ROWS = 20_000
 Progress = Callable[[int, int | None, str], None]
@@ -194,7 +194,7 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
 async def rejects_csv(conn: asyncpg.Connection, *, list_id: int) -> AsyncIterator[str]:
     """The rejects report as CSV text pieces: line, kind, reason, raw row."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # cells a spreadsheet would run as formulas are quoted
     writer.writerow(["line", "kind", "reason", "raw"])
     async with conn.transaction():
         async for row in repository.iter_rejects(conn, list_id=list_id):

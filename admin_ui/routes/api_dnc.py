@@ -7,7 +7,6 @@ number and scrub their campaign (which only ever stops calls); agents get 403. A
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 from datetime import datetime
@@ -20,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from admin_ui.auth import Compliance, CurrentUser, require_roles, services_of
 from dialer import jobs
+from dialer.safe_export import csv_writer
 from dialer.users import Role
 from dnc import imports, repository
 from dnc.errors import DncError, InvalidNumber, UnknownList
@@ -208,7 +208,7 @@ async def export(request: Request, user: Compliance, list: str) -> Response:
     except DncError as exc:
         raise _problem(exc) from None
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv_writer(buf)  # cells a spreadsheet would run as formulas are quoted
     writer.writerow(["number", "added_by", "added_at", "reason", "expires_at"])
     writer.writerows(
         [

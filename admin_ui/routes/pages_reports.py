@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import timedelta
 from typing import Annotated
@@ -16,6 +15,7 @@ from admin_ui.auth import TeamLead, services_of
 from admin_ui.i18n import MESSAGES, translator
 from campaigns import repository
 from campaigns.errors import NotFound
+from dialer.safe_export import csv_writer
 
 router = APIRouter()
 KINDS = ("dispositions", "agents", "hours")
@@ -62,7 +62,7 @@ async def report_csv(request: Request, user: TeamLead, kind: str, campaign: int 
     period, _ = await _period(request, campaign, days)
     pool = services_of(request).pool
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # cells a spreadsheet would run as formulas are quoted
     if kind == "dispositions":
         writer.writerow(["result", "is_disposition", "calls"])
         writer.writerows((r.result, r.is_disposition, r.calls) for r in await reports.by_disposition(pool, period))

@@ -5,13 +5,13 @@ Plots use matplotlib's headless Agg backend; progress goes through a caller-supp
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from dialer.safe_export import csv_writer
 from pacing import make_pacer
 from simulations.campaign_sim.engine import simulate
 from simulations.campaign_sim.metrics import Summary, hourly
@@ -80,7 +80,7 @@ def format_table(rows: Sequence[Row]) -> str:
 def write_csv(results: Sequence[SimResult], path: Path) -> None:
     """All call records of ``results`` in one CSV, prefixed by scenario, pacer and seed."""
     with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv_writer(fh)  # cells a spreadsheet would run as formulas are quoted
         writer.writerow(("scenario", "pacer", "seed") + CALL_COLUMNS)
         for res in results:
             for rec in res.calls:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
+import asyncpg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -116,3 +118,104 @@ def test_xlsx_keeps_control_characters_and_markup_as_text(tmp_path: Path) -> Non
 
 def test_column_letters() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+# --- every writer of the product goes through this module ----------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCT = ("dialer", "pacing", "campaigns", "dnc", "sms", "agents_ws", "admin_ui", "simulations")
+WRITERS = re.compile(r"csv\.writer\(|csv\.DictWriter\(|openpyxl|xlsxwriter|\.to_csv\(|\.to_excel\(")
+# Not a file for a person: the cells of a rejected row put back into one line, which the rejects report
+# then writes as one (neutralised) cell.
+ALLOWED = {("campaigns/readers.py", "csv.writer(out, delimiter=delimiter or \",\", lineterminator=\"\")")}
+
+
+def test_no_csv_or_xlsx_writer_exists_outside_the_safe_export_module() -> None:
+    found = []
+    for package in PRODUCT:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel == "dialer/safe_export.py":
+                continue
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if WRITERS.search(line) and not any(rel == f and snippet in line for f, snippet in ALLOWED):
+                    found.append(f"{rel}: {line.strip()}")
+    assert not found, "write CSV/XLSX with dialer.safe_export instead:\n" + "\n".join(found)
+
+
+HOSTILE_CELL = "=HYPERLINK(\"http://evil.example/\",\"x\")"
+
+
+def _cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+
+
+async def test_the_rejects_report_neutralises_a_hostile_row(db_pool: asyncpg.Pool) -> None:
+    from campaigns import jobs as list_jobs
+    from campaigns import repository as campaigns_repo
+    from campaigns.model import Campaign
+
+    camp = await campaigns_repo.create_campaign(db_pool, campaign=Campaign(
+        id=0, name="Hostile", trunk_template="PJSIP/{number}@c"))
+    async with db_pool.acquire() as conn:
+        lst = await campaigns_repo.create_list(conn, campaign_id=camp.id, name="x", source_filename="x.csv")
+        await campaigns_repo.store_rejects(conn, list_id=lst.id, rejects=[
+            (2, "invalid", "a formula is not a phone number", HOSTILE_CELL), (3, "invalid", "-1", "@SUM(A1)")])
+        text = "".join([piece async for piece in list_jobs.rejects_csv(conn, list_id=lst.id)])
+    rows = _cells(text)
+    assert rows[1][3] == "'" + HOSTILE_CELL and rows[2][2:] == ["'-1", "'@SUM(A1)"]
+
+
+async def test_the_dnc_api_export_neutralises_hostile_cells(api_client) -> None:  # type: ignore[no-untyped-def]
+    from dialer.users import Role
+
+    async with api_client(Role.COMPLIANCE, "olga") as client:
+        added = await client.post("/api/dnc/entries", json={"number": "+33612345678", "reason": HOSTILE_CELL})
+        assert added.status_code == 201, added.text
+        export = await client.get("/api/dnc/export", params={"list": "internal"})
+    row = _cells(export.text)[1]
+    assert row[0] == "'+33612345678" and row[3] == "'" + HOSTILE_CELL
+
+
+async def test_the_report_csvs_neutralise_a_hostile_disposition_and_agent_name(
+    browser_client, make_user, services  # type: ignore[no-untyped-def]
+) -> None:
+    from campaigns import repository as campaigns_repo
+    from campaigns.model import Campaign
+    from dialer.users import Role
+
+    camp = await campaigns_repo.create_campaign(services.pool, campaign=Campaign(
+        id=0, name="Reports", trunk_template="PJSIP/{number}@c"))
+    agent = await make_user(Role.AGENT, "evil", display_name="@evil")
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    await services.pool.execute(
+        "INSERT INTO call_records (campaign_id, agent_id, engine_id, leg_id, direction, phone_e164, originated_at,"
+        " answered_at, ready_at, connected_at, ended_at, wrap_end_at, outcome, disposition)"
+        " VALUES ($1, $2, 'e', 'leg-1', 'outbound', '+33612345678', $3, $3, $3, $3, $4, $4, 'handled', $5)",
+        camp.id, agent.id, at, at + dt.timedelta(seconds=60), "=cmd|' /C calc'!A0")
+    lead = await make_user(Role.TEAM_LEAD)
+    form = (await browser_client.get("/login")).text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    await browser_client.post("/login", data={"username": lead.username, "password": "correct horse battery",
+                                              "next": "/", "csrf_token": token})
+    dispositions = await browser_client.get(f"/reports/dispositions.csv?campaign={camp.id}&days=1")
+    agents = await browser_client.get(f"/reports/agents.csv?campaign={camp.id}&days=1")
+    assert dispositions.status_code == agents.status_code == 200
+    assert ["'=cmd|' /C calc'!A0", "True", "1"] in _cells(dispositions.text)
+    assert _cells(agents.text)[1][0] == "'@evil"
+
+
+def test_the_simulation_calls_csv_neutralises_a_hostile_scenario_name(tmp_path: Path) -> None:
+    from simulations.campaign_sim.compare import write_csv
+    from simulations.campaign_sim.records import CallRecord, SimResult
+
+    call = CallRecord(call_id=1, direction="outbound", placed_s=0.0, outcome="human", ring_s=5.0, amd_result="",
+                      presented_s=5.0, connected_s=5.5, agent_id=1, abandoned=False, amd_hangup=False,
+                      waited_s=0.5, talk_s=-1.0, wrap_s=10.0, ended_s=30.0)
+    result = SimResult(scenario="=1+1", pacer="+predictive", seed=1, duration_s=1.0, calls=(call,), shifts=(),
+                       decisions=0, wall_s=0.0)
+    path = tmp_path / "calls.csv"
+    write_csv([result], path)
+    row = _cells(path.read_text())[1]
+    assert row[:4] == ["'=1+1", "'+predictive", "1", "1"]
+    assert row[3 + 12] == "-1.0"  # a number stays a number
