@@ -70,12 +70,12 @@ async def test_a_warm_transfer_and_a_three_way_call_between_two_agents_panels(
     await an.wait_for_selector("body[data-state=on_call]", timeout=15_000)
     assert await an.locator("#pop-name").inner_text() == "Lan Nguyễn"
 
-    # --- An picks Bình by name and talks to Bình first: the customer is muted -----------------------------
+    # --- An picks Bình by name and talks to Bình first: the customer is on hold ---------------------------
     await an.click("#transfer-box summary")
     await an.wait_for_selector("#transfer-agent option:has-text('Bình')", state="attached")
     assert await an.locator("#transfer-agent option").all_inner_texts() == ["Bình"]
     await an.click("#btn-consult")
-    await an.wait_for_selector("#consult-text:has-text('Talking with Bình first; the customer is muted')")
+    await an.wait_for_selector("#consult-text:has-text('Talking with Bình first; the customer is on hold')")
     await binh.wait_for_selector("#pop:not([hidden])", timeout=10_000)
     assert await binh.locator("#pop-name").inner_text() == "Lan Nguyễn"
     assert await binh.locator("#pop-transfer").inner_text() == vi("transferred_from", name="An")
