@@ -203,10 +203,13 @@ def _records(stream: Iterator[str], *, delimiter: str, fields: int) -> Iterator[
     """
     lines = iter(stream)
     line_no = 0
+    d = re.escape(delimiter)
+    field = rf'(?:"[^"]*(?:""[^"]*)*"|[^"{d}\r\n]*)'
+    closed_record = re.compile(rf"{field}(?:{d}{field})*\r?\n?\Z")
     for line in lines:
         line_no += 1
-        if '"' not in line or not _ends_in_quote(line, delimiter, False):
-            yield line_no, [line]
+        if '"' not in line or closed_record.match(line) or not _ends_in_quote(line, delimiter, False):
+            yield line_no, [line]                  # (the pattern: every field whole, quoted or not; fast path)
             continue
         start, buffer, chars, row_like, why, closed = line_no, [line], len(line), 0, "", False
         for line in lines:

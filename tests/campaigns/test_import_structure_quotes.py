@@ -14,10 +14,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaigns import jobs, repository
 from campaigns.model import Campaign
-from campaigns.readers import RUNAWAY_LINES, open_table, parse_lines
+from campaigns.readers import RUNAWAY_LINES, _ends_in_quote, _records, open_table, parse_lines
 from dialer.cli import main
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -172,3 +174,13 @@ async def test_the_command_line_reports_swallowed_and_wrong_length_rows(
     assert [(r[0], r[1]) for r in report[1:]] == [("3", "malformed"), ("4", "unterminated_quote"),
                                                   ("5", "unterminated_quote")]
     assert report[2][2].startswith("unterminated quote opened on line 4")
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.text(alphabet=st.sampled_from(['a', '"', ",", " "]), max_size=14))
+def test_the_quote_scanner_agrees_with_the_csv_module(line: str) -> None:
+    """A line leaves a quoted field open exactly when the csv module reads the next line into that field."""
+    csv_open = list(csv.reader([line + "\n", "X,Y\n"], strict=False))[-1] != ["X", "Y"]
+    assert _ends_in_quote(line + "\n", ",", False) == csv_open
+    first = next(_records(iter([line + "\n", "X,Y\n"]), delimiter=",", fields=2))
+    assert isinstance(first, list) if csv_open else first == (1, [line + "\n"])     # the fast path agrees too
