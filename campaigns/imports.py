@@ -237,8 +237,6 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         cells = [*cells[:width], ""]
-        if not "".join(cells).isascii():       # text stored in NFC, so searches find what was imported
-            cells = [c if c.isascii() else unicodedata.normalize("NFC", c) for c in cells]
         phone = cells[phone_at].strip()
         if "e" in phone or "E" in phone:
             phone = phone_text(phone)
@@ -270,6 +268,8 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
                 priority = 0
         fields = ",".join([key + _STRING(cells[i]) for i, key in extra if cells[i] != ""])
         keys.append((line, e164))
-        copy_lines.append(staging_line(line, e164, alternatives, cells[first_at].strip(), cells[last_at].strip(),
-                                       zones, postal, "{" + fields + "}", priority))
+        staged = staging_line(line, e164, alternatives, cells[first_at].strip(), cells[last_at].strip(),
+                              zones, postal, "{" + fields + "}", priority)
+        # text stored in NFC (composed accents), so searches find what was imported; one call per row
+        copy_lines.append(staged if staged.isascii() else unicodedata.normalize("NFC", staged))
     return ChunkResult(keys, copy_lines, rejects, flags)
