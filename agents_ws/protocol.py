@@ -79,7 +79,7 @@ class Transfer(_Msg):
 
 
 class Warm(_Msg):
-    """A transfer to an agent who joins first: ``consult`` (talk first, the customer muted) or ``three_way`` (all
+    """A transfer to an agent who joins first: ``consult`` (talk first, the customer on hold) or ``three_way`` (all
     three) bring ``to_agent_id`` in; ``conference`` turns a consult into a 3-way; ``complete`` (the sender
     leaves, the agent owns the call) or ``cancel`` (the agent goes back) end it."""
     type: Literal["warm"]

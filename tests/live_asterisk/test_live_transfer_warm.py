@@ -1,8 +1,9 @@
-"""The warm transfer and three-way call as the engine does them (``Engine.transfer_consult``), on a real Asterisk
-running the shipped dialplan, through the engine's own AMI adapter; an independent witness lists the conferences.
-The receiving agent's phone leg is redirected from its conference into the sender's (``dialer-agent``, exten
-``agent-<sender>``), the customer is muted (``ConfbridgeMute``) while the agents talk, unmuted for the 3-way,
-then the receiving agent goes home and the customer follows it; no leg is hung up on the way."""
+"""The PBX steps of a three-way call through the engine's own AMI adapter, on a real Asterisk running the shipped
+dialplan; an independent witness lists the conferences. The receiving agent's phone leg is redirected from its
+conference into the sender's (``dialer-agent``, exten ``agent-<sender>``), the customer can be muted in place
+(``ConfbridgeMute``, ``PbxPort.conference_mute``) and unmuted, then the receiving agent goes home and the customer
+follows it; no leg is hung up on the way. (The engine's warm transfer puts the customer on hold instead of
+muting it: ``test_live_transfer_hold.py``.)"""
 
 from __future__ import annotations
 
