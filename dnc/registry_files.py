@@ -408,6 +408,33 @@ def load_keys(path: Path | str, *, mmap: bool = False) -> np.ndarray:
     return arr
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryPage:
+    """A slice of a registry file: its first position and keys, and how many keys the file holds."""
+
+    start: int
+    keys: tuple[int, ...]
+    total: int
+
+
+def registry_page(path: Path | str, *, start: int = 0, limit: int = 100, key: int | None = None) -> RegistryPage:
+    """Up to ``limit`` keys from position ``start`` (or from where ``key`` is or would be), memory-mapped:
+    a page of a registry of 10**8 numbers reads a few kilobytes."""
+    arr = load_keys(path, mmap=True)
+    total = len(arr)
+    if key is not None:
+        start = int(np.searchsorted(arr, np.int64(key)))
+    start = max(0, min(start, total))
+    return RegistryPage(start, tuple(int(k) for k in arr[start : start + limit].tolist()), total)
+
+
+def iter_key_chunks(path: Path | str, *, chunk: int = 1 << 18) -> Iterator[np.ndarray]:
+    """The keys of a registry file in chunks, memory-mapped (for exports)."""
+    arr = load_keys(path, mmap=True)
+    for start in range(0, len(arr), chunk):
+        yield np.asarray(arr[start : start + chunk])
+
+
 def contains_sorted(path: Path | str, keys: np.ndarray) -> np.ndarray:
     """Which of ``keys`` the registry file holds (memory-mapped, so a few lookups cost no full load)."""
     arr = load_keys(path, mmap=True)

@@ -10,7 +10,7 @@ that ``dnc.checker`` applies to its in-memory index: ``{"op": "add"|"remove", "l
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,33 @@ async def export_entries(conn: asyncpg.Connection, *, list_name: str) -> list[Dn
         DncEntry(list_name, r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"])
         for r in rows
     ]
+
+
+async def entries_page(
+    conn: asyncpg.Connection, *, list_id: int, list_name: str, start: str | None = None,
+    before: str | None = None, limit: int = 100,
+) -> list[DncEntry]:
+    """Up to ``limit`` row entries of a list in number order: from ``start`` on, or the ``limit`` just
+    before ``before`` (still in number order), or from the first."""
+    if before is not None:
+        rows = await conn.fetch(
+            "SELECT * FROM (SELECT * FROM dnc_entries WHERE list_id = $1 AND number < $2"
+            " ORDER BY number DESC LIMIT $3) page ORDER BY number", list_id, before, limit)
+    else:
+        rows = await conn.fetch(
+            "SELECT * FROM dnc_entries WHERE list_id = $1 AND number >= $2 ORDER BY number LIMIT $3",
+            list_id, start or "", limit)
+    return [
+        DncEntry(list_name, r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"])
+        for r in rows
+    ]
+
+
+async def iter_entries(conn: asyncpg.Connection, *, list_id: int, list_name: str) -> AsyncIterator[DncEntry]:
+    """Every row entry of a list in number order (a cursor: call inside a transaction)."""
+    async for r in conn.cursor("SELECT * FROM dnc_entries WHERE list_id = $1 ORDER BY number", list_id,
+                               prefetch=5000):
+        yield DncEntry(list_name, r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"])
 
 
 async def bulk_add(

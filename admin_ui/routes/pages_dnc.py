@@ -1,25 +1,33 @@
 """Compliance pages for do-not-call lists: check a number, add or remove it with a reason, the audit
-trail, and importing a registry file as a background job with a progress bar.
+trail, importing a registry file as a background job with a progress bar, and each list's page: its
+entries and its registry file paged (the registry through a memory map, so a page of 10**8 numbers
+reads a few kilobytes), a search by number in any format, and a CSV export written through
+``dialer.safe_export``.
 
 Every change goes through ``dnc.repository`` (which audits it and tells the engines' checkers).
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
+import re
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from admin_ui.app import render
 from admin_ui.auth import Compliance, CurrentUser, services_of
 from admin_ui.i18n import translator
 from dialer import jobs
-from dnc import imports, repository
-from dnc.errors import DncError
+from dialer.safe_export import CSV_MEDIA_TYPE, csv_writer
+from dnc import imports, registry_files, repository
+from dnc.errors import DncError, UnknownList
 from dnc.lists import ListKind
 from dnc.lookup import check_number
 from dnc.numbers import normalise
@@ -28,6 +36,8 @@ router = APIRouter()
 DEFAULT_LIST = "internal"
 NOTICES = ("dnc_added", "dnc_removed", "dnc_not_on_list")
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+PAGE = 100
+EXPORT_HEADER = ["number", "added_by", "added_at", "reason", "expires_at"]
 
 
 async def _dnc_page(request: Request, user: CurrentUser, *, number: str = "", region: str = "",
@@ -181,3 +191,95 @@ async def _save_upload(file: UploadFile, target: Path) -> None:
                 target.unlink(missing_ok=True)
                 raise DncError("the file is larger than 512 MB")
             out.write(chunk)
+
+
+@router.get("/dnc/lists/{name}", response_class=HTMLResponse)
+async def list_page(request: Request, user: Compliance, name: str, q: str = "", region: str = "",
+                    start: str = "", before: str = "", at: int = 0) -> HTMLResponse:
+    """One list: its entries from ``start`` (or just ``before``), its registry from position ``at``; a
+    number searched (``q``, any format) opens both pages where that number is or would be."""
+    t = translator(user.language)
+    services = services_of(request)
+    problem, found, e164 = "", None, None
+    if q.strip():
+        try:
+            e164 = normalise(q, default_region=region.strip().upper() or None)
+        except DncError as exc:
+            problem = str(exc)
+    async with services.pool.acquire() as conn:
+        try:
+            lst = await repository.get_list(conn, name=name)
+        except UnknownList as exc:
+            return render(request, "dnc_list.html", user, status_code=404, problem=str(exc), lst=None)
+        files = [f for f in await repository.current_registry_files(conn) if f.list_id == lst.id]
+        summary = next((x for x in await repository.list_summaries(conn) if x.list.id == lst.id), None)
+        if before and not e164:  # the page just before ``before``; the next one starts there
+            entries = await repository.entries_page(conn, list_id=lst.id, list_name=lst.name, before=before,
+                                                    limit=PAGE)
+            next_start: str | None = before
+            first = len(entries) < PAGE
+        else:
+            got = await repository.entries_page(conn, list_id=lst.id, list_name=lst.name, limit=PAGE + 1,
+                                                start=e164 or start or None)
+            entries, next_start = got[:PAGE], got[PAGE].number if len(got) > PAGE else None
+            first = not (e164 or start)
+    file = files[0] if files else None
+    registry = None
+    if file is not None:
+        key = int(e164[1:]) if e164 else None
+        registry = await asyncio.to_thread(registry_files.registry_page, file.path, start=at, limit=PAGE, key=key)
+    if e164:
+        on_rows = bool(entries) and entries[0].number == e164
+        in_file = registry is not None and bool(registry.keys) and registry.keys[0] == int(e164[1:])
+        found = t("dnc_found_here", number=e164) if on_rows or in_file else t("dnc_not_here", number=e164)
+    return render(request, "dnc_list.html", user, status_code=400 if problem else 200, problem=problem, lst=lst,
+                  q=q, region=region, found=found, searched=e164, entries=entries, summary=summary,
+                  next_start=next_start, prev_before=entries[0].number if entries and not first else None,
+                  file=file, registry=registry, page=PAGE)
+
+
+@router.get("/dnc/lists/{name}/export.csv")
+async def export_list(request: Request, user: Compliance, name: str) -> Response:
+    """Every entry of the list, then every number of its registry file, as CSV (formula-like cells
+    quoted; a UTF-8 byte-order mark so spreadsheets read Vietnamese reasons right)."""
+    services = services_of(request)
+    async with services.pool.acquire() as conn:
+        try:
+            lst = await repository.get_list(conn, name=name)
+        except UnknownList as exc:
+            return Response(str(exc), status_code=404, media_type="text/plain; charset=utf-8")
+        files = [f for f in await repository.current_registry_files(conn) if f.list_id == lst.id]
+
+    async def body() -> AsyncIterator[str]:
+        out = io.StringIO()
+        writer = csv_writer(out)
+        out.write("\ufeff")
+        writer.writerow(EXPORT_HEADER)
+        async with services.pool.acquire() as conn, conn.transaction():
+            async for e in repository.iter_entries(conn, list_id=lst.id, list_name=lst.name):
+                writer.writerow([e.number, e.added_by, e.added_at.isoformat(), e.reason,
+                                 e.expires_at.isoformat() if e.expires_at else ""])
+                if out.tell() > 1 << 16:
+                    yield _drain(out)
+        yield _drain(out)
+        for f in files:
+            meta = [f.imported_by, f.imported_at.isoformat(), "registry file", ""]
+            for chunk in registry_files.iter_key_chunks(f.path):
+                yield await asyncio.to_thread(_registry_rows, chunk.tolist(), meta)
+
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", lst.name) or "list"
+    return StreamingResponse(body(), media_type=CSV_MEDIA_TYPE, headers={
+        "content-disposition": f'attachment; filename="dnc-{filename}.csv"'})
+
+
+def _drain(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
+
+
+def _registry_rows(keys: list[int], meta: list[str]) -> str:
+    out = io.StringIO()
+    csv_writer(out).writerows([f"+{k}", *meta] for k in keys)
+    return out.getvalue()
