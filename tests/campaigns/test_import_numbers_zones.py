@@ -117,7 +117,7 @@ async def test_an_import_keeps_the_zones_it_can_read_and_reports_the_others(
         ("+84912345681", [HCM], ""),
     ]
     lines = list(csv.DictReader(io.StringIO(report)))
-    assert [(r["line"], r["kind"], r["raw"]) for r in lines] == [
+    assert [(r["line"], r["kind"], r["raw"].lstrip("'")) for r in lines] == [      # "'": a safe export
         ("5", "timezone_flagged", "0912345680,UTC"), ("6", "timezone_flagged", "+8613812345678,EST")]
     assert lines[0]["reason"] == ("time zone 'UTC' does not match the number's zone; the number's zone "
                                   "(Asia/Ho_Chi_Minh) is used")
