@@ -8,6 +8,12 @@ itself and validates it with ``phonenumbers.number_type``; any shape where ``par
 digits differently (IDD prefix, a leading country code, a national prefix on an international number,
 leading zeros, transform rules) goes to the slow path. ``tests/campaigns`` checks with hypothesis that
 both paths agree.
+
+Before either path, what a spreadsheet did to the cell is undone only when it lost nothing (``phone_text``,
+``spreadsheet_reject``): ``84987654321.0`` and ``8.4987654321E+10`` are recovered, ``8.4971E+10`` (zeros
+would be invented) is refused as ``ROUNDED``, a decimal as ``DECIMAL``, a formula as ``FORMULA``; Unicode
+spaces, format characters and digits are made ASCII (``clean_number_text``). The import property test
+(``tests/campaigns/test_import_numbers_property.py``) checks that no file yields a number it did not hold.
 """
 
 from __future__ import annotations
