@@ -66,6 +66,9 @@ def test_an_e164_number_is_quoted_in_csv_and_the_dnc_import_reads_it_back_as_the
     assert line == "'+84987654321,Lan"
     cell = next(csv.reader(io.StringIO(line)))[0]
     assert normalise(cell) == "+84987654321"
+    from campaigns.numbers import PhoneNormaliser  # and so does a call-list import
+
+    assert PhoneNormaliser("FR").normalise(cell)[0] == "+84987654321"
 
 
 def test_csv_writer_neutralises_every_cell_of_every_row() -> None:
