@@ -187,6 +187,7 @@ def zone_candidates(value: str) -> tuple[str, ...]:
     return tuple(sorted({zone for name in close for zone in by_name[name]}))
 
 
+@lru_cache(maxsize=4096)
 def _is_iana_name(value: str) -> bool:
     """An IANA name written as such: not an abbreviation that is also a legacy zone (``EST``, ``UTC``)."""
     return value.upper() not in _ABBREVIATIONS and is_zone(value)
