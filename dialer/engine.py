@@ -651,12 +651,18 @@ class Engine:
     async def _hand_over(self, user_id: int, call: Call, to_agent_id: int) -> None:
         """The customer goes to the receiving agent's conference; that agent owns the call from now on (it hangs
         up, sets the disposition and notes); the sender is done (ready again, the call counted in its day)."""
+        self._receiver_owns(call, to_agent_id)
+        await self.pbx.redirect(call.leg_id, context=CTX_CONNECT, exten=conference_name(to_agent_id))
+        self._sender_done(user_id, call, to_agent_id)
+
+    def _receiver_owns(self, call: Call, to_agent_id: int) -> None:
         pop = self.transfer_pops[to_agent_id]
         pop["transfer"] = {**pop["transfer"], "stage": "talking"}
         self.transferred_to[call.leg_id] = to_agent_id
         self.transfer_owner[call.call_id] = to_agent_id
         self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_agent_id
-        await self.pbx.redirect(call.leg_id, context=CTX_CONNECT, exten=conference_name(to_agent_id))
+
+    def _sender_done(self, user_id: int, call: Call, to_agent_id: int) -> None:
         self.apply_call(call.call_id, calls.CustomerHungUp(0))
         if self.agents[user_id].state is AgentState.WRAP_UP:
             self.apply_agent(user_id, agents_mod.Dispose(TRANSFER_PAUSE))   # its CloseCall waits for the receiver
@@ -761,10 +767,37 @@ class Engine:
         self._publish_agent(user_id)
 
     def _consult_leg_gone(self, leg_id: str) -> None:
-        """The customer, or the receiving agent's phone, hung up during a warm transfer or 3-way: it ends."""
+        """The customer, or the receiving agent's phone, hung up during a warm transfer or 3-way: it ends. The
+        sender's phone hung up: the transfer completes, the customer goes to the receiving agent (never cut)."""
         for sender, consult in list(self.consults.items()):
             if leg_id in (consult["leg_id"], consult["agent_leg"]):
                 self.spawn(self._end_consult(sender), name=f"consult-end-{sender}")
+            elif sender in self.agents and leg_id == self.agents[sender].leg_id:
+                self._sender_phone_gone(sender)
+
+    def _sender_phone_gone(self, sender: int) -> None:
+        """Complete the consult of ``sender``, whose phone is gone, now (before its agent machine sees the phone
+        go, which would hang the customer up): the receiving agent owns the call; then, in the background, its
+        phone goes home and the customer follows it there, from hold or from the sender's conference."""
+        consult = self.consults.pop(sender)
+        call = self.calls.get(consult["call_id"])
+        receiver = consult["to_agent_id"]
+        if call is None or call.state is not CallState.CONNECTED or receiver not in self.transfer_pops:
+            self.consults[sender] = consult
+            self.spawn(self._end_consult(sender), name=f"consult-end-{sender}")
+            return
+        log.warning("phone of agent %s hung up during a warm transfer of call %s: agent %s takes the customer",
+                    sender, call.call_id, receiver)
+        self._receiver_owns(call, receiver)
+        self._sender_done(sender, call, receiver)
+
+        async def move() -> None:
+            await self._quietly(self.pbx.redirect(consult["agent_leg"], context=CTX_AGENT,
+                                                  exten=conference_name(receiver)))
+            await self._hold_over(call.leg_id, conference_name(receiver), reason="transferred")
+            await self._quietly(self.pbx.redirect(call.leg_id, context=CTX_CONNECT, exten=conference_name(receiver)))
+
+        self.spawn(move(), name=f"consult-sender-gone-{sender}")
 
     # --- a customer on hold (dialer-hold) -------------------------------------------------------------
     async def _put_on_hold(self, call: Call, agent_id: int, consult_agent_id: int | None) -> None:

@@ -212,6 +212,40 @@ async def test_a_transfer_completed_after_talking_first_takes_the_customer_from_
     assert dict(record) == {"outcome": "handled", "disposition": "sale"}
 
 
+async def test_the_senders_phone_hanging_up_during_the_consult_gives_the_customer_to_the_receiving_agent(
+        services, two_agents) -> None:
+    scenario = two_agents
+    first, second = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=8, customer_model=ALWAYS_ANSWERS),
+                          engine_id="warm-sender-gone", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (first, second):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        call_id, customer = await on_a_call(engine, first)
+        sender_leg, receiver_leg = engine.agents[first].leg_id, engine.agents[second].leg_id
+        await engine.transfer_consult(first, to_agent_id=second)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}" and on_hold(sim, customer))
+
+        # the sender's phone hangs up: the customer is not cut, it goes from hold to the receiving agent
+        sim.switch.hangup(next(ch for ch in sim.channels() if ch.uniqueid == sender_leg), 16)
+        await until(lambda: conference_of(sim, customer) == f"agent-{second}"
+                    and conference_of(sim, receiver_leg) == f"agent-{second}")
+        assert engine.agent_state(second)["call"]["transfer"]["stage"] == "talking"
+        await until(lambda: engine.agent_state(first)["state"] == "logged_out")
+        assert await holds(services.pool, call_id) == [(first, second, "transferred", True)]
+        await engine.hangup(second)
+        await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
+        await engine.set_disposition(second, DispositionInput(call_id, "sale"))
+        await until(lambda: engine.agent_state(second)["state"] == "ready")
+        await engine.drain()
+        assert engine.errors == [] and engine.holds == {} and engine.consults == {}
+    record = await services.pool.fetchrow("SELECT outcome, disposition FROM call_records WHERE id = $1", int(call_id))
+    assert dict(record) == {"outcome": "handled", "disposition": "sale"}
+
+
 def test_the_panel_asks_for_a_warm_transfer_with_an_agent_to_bring_in_and_only_then() -> None:
     from agents_ws.protocol import ProtocolError, Warm, parse_message
 
