@@ -373,9 +373,9 @@ def open_csv(path: Path, header_row: HeaderChoice = "auto") -> Table:
     else:
         header = [h.strip().lstrip("\ufeff") for h in dict(first)[chosen]]
         index = next(i for i, item in enumerate(head_items) if isinstance(item, tuple) and item[0] == chosen)
-        rest = head_items[index + 1:]
         above = _above_header(first, chosen, delimiter)
-        rest = [*([above] if above else []), *rest]
+        swallowed_above = [item for item in head_items[:index] if isinstance(item, list)]   # unterminated quotes
+        rest = [*swallowed_above, *([above] if above else []), *head_items[index + 1:]]
     data = chain(rest, records)
     return Table(header, lambda size: _line_chunks(data, size), encoding, delimiter,
                  max(_count_lines(path) - (chosen or 0), 0), stream.close, header_row=chosen,

@@ -184,3 +184,17 @@ def test_the_quote_scanner_agrees_with_the_csv_module(line: str) -> None:
     assert _ends_in_quote(line + "\n", ",", False) == csv_open
     first = next(_records(iter([line + "\n", "X,Y\n"]), delimiter=",", fields=2))
     assert isinstance(first, list) if csv_open else first == (1, [line + "\n"])     # the fast path agrees too
+
+
+def test_an_unterminated_quote_above_the_chosen_header_row_is_still_reported(tmp_path: Path) -> None:
+    path = tmp_path / "above.csv"
+    path.write_text('"Export of\n0612345678,a,b\n0612345679,c,d\nend"\nphone,name,city\n0612345670,e,f\n',
+                    encoding="utf-8")
+    table = open_table(path, 5)
+    try:
+        chunks = list(table.chunks(10))
+    finally:
+        table.close()
+    assert table.header == ["phone", "name", "city"]
+    assert sorted(line for c in chunks for line, *_ in c.rejects) == [1, 2, 3, 4]
+    assert [c.lines for c in chunks if c.lines] == [["0612345670,e,f\n"]]
