@@ -11,8 +11,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from campaigns import repository as campaigns_repo
 from campaigns.model import DialMode
+from dialer.ami.adapter import AmiAdapter
+from dialer.ami.config import AmiServerConfig
+from dialer.engine import Engine
 from dialer.engine_api import DispositionInput
+from dialer.runner import view_of
 from dialer.settings import AmiServer
 from dialer.system import run_system
 from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, Seen
@@ -127,3 +132,73 @@ async def _has(watch: AmiWatch, conference: str, uid: str) -> bool:
 
 async def _equal(watch: AmiWatch, conference: str, uids: set[str | None]) -> bool:
     return await uniqueids_in(watch, conference) == uids
+
+
+async def test_an_engine_killed_mid_consult_gives_the_customer_back_from_hold_to_its_agent(
+        services, ami_target: AmiTarget, watch: AmiWatch) -> None:  # type: ignore[no-untyped-def]
+    """As ``kill -9`` of the engine during the consult: the PBX keeps every channel (the customer on hold, the
+    receiving agent's phone in the sender's conference); the restarted engine (same engine id) sends that phone
+    home and the customer back to the sender, adopts the call, which ends with a disposition; nobody is dialled
+    again."""
+    engine_id = "live-hold-crash"
+    number = customer_number(1, ring_s=1, stay_s=90, serial=43)
+    live = await campaign_on_test_network(services.pool, numbers=[number], agents=2, now=services.clock.now(),
+                                          mode=DialMode.PREDICTIVE, name="live-hold-crash", amd=False)
+    sender, receiver = live.agents
+    config = AmiServerConfig(name="live", host=ami_target.host, port=ami_target.port, username=ami_target.username,
+                             secret=ami_target.secret, max_channels=10)
+    services.settings.ami_servers = [AmiServer(name="live", host=ami_target.host, port=ami_target.port,
+                                               username=ami_target.username, secret=ami_target.secret)]
+    adapter = AmiAdapter([config], clock=services.clock)
+    await adapter.start()
+    doomed = Engine(pool=services.pool, pbx=adapter, clock=services.clock, engine_id=engine_id)
+    view = view_of(live.campaign)
+    doomed.campaigns[live.campaign.id] = view
+    doomed.spawn(doomed.consume_pbx_events(), name="pbx-events")
+    async with services.pool.acquire() as conn:
+        (lead,) = await campaigns_repo.claim_leads(conn, campaign_id=live.campaign.id, limit=1, engine_id=engine_id,
+                                                   now=services.clock.now())
+    await doomed.agent_login(sender, live.campaign.id)
+    await until(lambda: doomed.agent_state(sender)["state"] == "ready", what="the sender ready")
+    call_id = await doomed.dial(view, number_e164=lead.phone_e164, lead_id=lead.id)
+    await until(lambda: doomed.agent_state(sender)["state"] == "on_call", what="the customer with the sender")
+    await doomed.agent_login(receiver, live.campaign.id)
+    await until(lambda: doomed.agent_state(receiver)["state"] == "ready", what="the receiver ready")
+    customer = doomed.calls[call_id].leg_id
+    legs = {a: doomed.agents[a].leg_id for a in (sender, receiver)}
+    await doomed.transfer_consult(sender, to_agent_id=receiver)
+    await watch.wait_for(moh("MusicOnHoldStart", customer), timeout_s=5)
+    await until(lambda: _equal(watch, f"agent-{sender}", {legs[sender], legs[receiver]}), what="the consult")
+    # kill -9: tasks stop where they are, the AMI link goes, every channel stays on Asterisk
+    for task in list(doomed._tasks):
+        task.cancel()
+    await asyncio.gather(*doomed._tasks, return_exceptions=True)
+    await adapter.close()
+    mark = len(watch.events)
+    async with run_system(services, engine_id=engine_id, tick_s=0.5) as system:
+        engine = system.engine
+        try:
+            await until(lambda: _equal(watch, f"agent-{sender}", {legs[sender], customer}),
+                        what="the customer back with its agent")
+            assert any(moh("MusicOnHoldStop", customer)(e) for e in watch.events[mark:])
+            view_now = engine.agent_state(sender)
+            assert view_now["state"] == "on_call" and view_now["call"]["call_id"] == str(call_id)
+            assert customer in {c.get("Uniqueid") for c in await watch.channels()}      # never cut
+            await engine.hangup(sender)
+            await until(lambda: engine.agent_state(sender)["state"] == "wrap_up", what="the sender's wrap-up")
+            await engine.set_disposition(sender, DispositionInput(str(call_id), "sale"))
+            await until(lambda: engine.agent_state(sender)["state"] == "ready", what="the sender ready again")
+            await engine.drain()
+        finally:
+            for agent in (sender, receiver):
+                await engine.agent_logout(agent)
+            await engine.drain()
+    record = await services.pool.fetchrow("SELECT outcome, disposition, agent_id FROM call_records WHERE id = $1",
+                                          call_id)
+    assert dict(record) == {"outcome": "handled", "disposition": "sale", "agent_id": sender}
+    timeline = await services.pool.fetch("SELECT end_reason FROM call_holds WHERE call_id = $1", call_id)
+    assert [r["end_reason"] for r in timeline] == ["recovered"]
+    dialled = {e.get("Uniqueid") for e in watch.events if e.get("Event") == "Newchannel"
+               and e.get("Channel", "").startswith(f"Local/{number.removeprefix('+')}@")
+               and e.get("Channel", "").endswith(";1")}
+    assert dialled == {customer}                                                  # dialled once, never again
