@@ -246,6 +246,38 @@ async def test_the_senders_phone_hanging_up_during_the_consult_gives_the_custome
     assert dict(record) == {"outcome": "handled", "disposition": "sale"}
 
 
+async def test_a_customer_who_hangs_up_on_hold_while_the_pbx_link_is_down_ends_the_hold_and_the_consult(
+        services, two_agents) -> None:
+    scenario = two_agents
+    first, second = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=9, customer_model=ALWAYS_ANSWERS),
+                          engine_id="warm-link-down", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (first, second):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        call_id, customer = await on_a_call(engine, first)
+        receiver_leg = engine.agents[second].leg_id
+        await engine.transfer_consult(first, to_agent_id=second)
+        await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}" and on_hold(sim, customer))
+
+        # the AMI link drops, and the customer hangs up on hold before it is back: nobody tells the engine but
+        # the channel list after the reconnect
+        assert sim.faults.drop_connections() == 1
+        held = next(ch for ch in sim.channels() if ch.uniqueid == customer)
+        sim.switch.far_hangup(held.leg, 16)
+        await until(lambda: engine.agent_state(first)["state"] == "wrap_up", timeout_s=15)
+        await until(lambda: engine.agent_state(second)["state"] == "ready"
+                    and conference_of(sim, receiver_leg) == f"agent-{second}", timeout_s=15)
+        await engine.set_disposition(first, DispositionInput(call_id, "sale"))
+        await until(lambda: engine.agent_state(first)["state"] == "ready")
+        await engine.drain()
+        assert engine.holds == {} and engine.consults == {}
+    assert await holds(services.pool, call_id) == [(first, second, "hung_up", True)]
+
+
 def test_the_panel_asks_for_a_warm_transfer_with_an_agent_to_bring_in_and_only_then() -> None:
     from agents_ws.protocol import ProtocolError, Warm, parse_message
 
