@@ -343,6 +343,7 @@ def _no_header_width(first: list[tuple[int, list[str]]]) -> int:
 
 
 def open_csv(path: Path, header_row: HeaderChoice = "auto") -> Table:
+    """A CSV/TSV/TXT file as a ``Table``: encoding and delimiter from its first 64 KiB, header from ``header_row``."""
     with path.open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
     if not head.strip():
@@ -410,6 +411,7 @@ def cell_text(value: Any) -> str:
 
 
 def open_xlsx(path: Path, header_row: HeaderChoice = "auto") -> Table:
+    """The first sheet of a workbook as a ``Table``; rows are numbered as the spreadsheet numbers them."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:

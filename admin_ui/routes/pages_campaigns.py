@@ -331,8 +331,8 @@ def _mapping_page(request: Request, user: CurrentUser, campaign: Campaign, uploa
             note = t("header_proposed_none")
         elif table.header_row != table.first_rows[0][0]:
             note = t("header_proposed_title", row=table.header_row)
-    first_rows = [(n, " | ".join(c for c in cells if c.strip())[:120]) for n, cells in table.first_rows[:10]
-                  if any(c.strip() for c in cells)]
+    first_rows = [(n, " | ".join(c for c in cells if c.strip())[:120]) for n, cells in table.first_rows
+                  if any(c.strip() for c in cells)]          # the first 20 rows (HEADER_SEARCH_ROWS)
     return render(request, "list_mapping.html", user, status_code=status_code, c=campaign, upload=upload,
                   filename=filename, columns=_column_labels(header, t), preview=preview, guess=guess, roles=ROLES,
                   problem=problem, first_rows=first_rows, header_row=table.header_row, header_note=note)
