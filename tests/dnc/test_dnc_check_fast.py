@@ -4,6 +4,7 @@ starting the service (one connection, the registry files searched on disk)."""
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,9 +74,10 @@ async def test_check_number_names_the_same_blocking_list_as_the_dial_rules(
 async def test_dnc_check_answers_in_under_0_2_s_without_loading_the_service(
     database_url: str, db_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
-    """Median of 3 runs after a warm-up, as a separate process, with a 100,000-number registry. On a
-    machine so busy that Python itself starts slowly, the bound is what a process that only imports
-    asyncpg and phonenumbers takes, plus 0.1 s (both figures are in the failure message)."""
+    """As a separate process, with a 100,000-number registry: median of 3 runs after a warm-up. The CPU
+    time it needs is under 0.2 s. Its wall time is under 0.2 s on a quiet machine; on a busy one the bound
+    grows by how much slower than its CPU time a reference process (Python importing asyncio, asyncpg
+    and phonenumbers) runs at that moment. All figures are in the failure message."""
     keys = 84900000000 + np.random.default_rng(2).choice(90_000_000, 100_000, replace=False)
     reg = tmp_path / "reg.txt"
     reg.write_bytes(b"".join(b"+%d\n" % k for k in keys.tolist()))
@@ -86,22 +88,31 @@ async def test_dnc_check_answers_in_under_0_2_s_without_loading_the_service(
     env.pop("DIALER_CONFIG", None)
     number = f"+{int(keys[123])}"
 
-    def timed(*cmd: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    def timed(*cmd: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+        """(wall s, CPU s of the child, the finished process)."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=60)
-        return time.perf_counter() - start, done
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, done
 
-    def median_of_3(*cmd: str) -> float:
+    def medians(*cmd: str) -> tuple[float, float]:
         timed(*cmd)  # warm-up (page cache)
-        return statistics.median(timed(*cmd)[0] for _ in range(3))
+        runs = [timed(*cmd) for _ in range(3)]
+        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
-    _, done = timed(str(DIALER), "dnc", "check", number)
+    *_, done = timed(str(DIALER), "dnc", "check", number)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"{number}: BLOCKED by vn\n  in the imported registry of vn"
-    _, traced = timed(sys.executable, "-X", "importtime", str(DIALER), "dnc", "check", number)
+    *_, traced = timed(sys.executable, "-X", "importtime", str(DIALER), "dnc", "check", number)
     loaded = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if "|" in line}
     heavy = {"numpy", "pydantic", "fastapi", "dialer.engine", "dialer.runtime", "campaigns", "redis"}
     assert not heavy & loaded, heavy & loaded
-    check_s = median_of_3(str(DIALER), "dnc", "check", number)
-    floor_s = median_of_3(sys.executable, "-c", "import asyncio, asyncpg, phonenumbers")
-    assert check_s < max(0.2, floor_s + 0.1), f"dnc check {check_s:.3f} s; bare imports {floor_s:.3f} s"
+    check_wall, check_cpu = medians(str(DIALER), "dnc", "check", number)
+    ref_wall, ref_cpu = medians(sys.executable, "-c", "import asyncio, asyncpg, phonenumbers")
+    slowdown = max(1.0, ref_wall / max(ref_cpu, 0.01))
+    figures = (f"dnc check {check_wall:.3f} s wall, {check_cpu:.3f} s CPU; reference {ref_wall:.3f} s wall, "
+               f"{ref_cpu:.3f} s CPU (machine {slowdown:.1f}x slower than quiet)")
+    assert check_cpu < 0.2, figures
+    assert check_wall < 0.2 * slowdown, figures
