@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from campaigns.errors import ImportFailed
+from campaigns.lead_search import name_words_text
 from campaigns.numbers import PhoneNormaliser, phone_text
 from campaigns.readers import Row, format_raw, parse_lines
 from campaigns.timezones import lead_zones
@@ -197,9 +198,12 @@ def _q(text: str) -> str:
 
 def staging_line(line: int, e164: str, alt_phones: Sequence[str], first_name: str, last_name: str,
                  zones: Sequence[str], postal_code: str, fields: str, priority: int) -> str:
-    """One row of ``import_staging`` in PostgreSQL's COPY CSV format (text always quoted, so never NULL)."""
+    """One row of ``import_staging`` in PostgreSQL's COPY CSV format (text always quoted, so never NULL).
+    The folded words of the names for the name search (``lead_search.name_words_text``) are computed here,
+    in the import's worker processes, rather than by PostgreSQL for each row."""
     return (f'{line},{e164},"{{{",".join(alt_phones)}}}",{_q(first_name)},{_q(last_name)},'
-            f'"{{{",".join(zones)}}}",{_q(postal_code)},{_q(fields)},{priority}\n')
+            f'"{{{",".join(zones)}}}",{_q(postal_code)},{_q(fields)},{priority},'
+            f'{_q(name_words_text(first_name, last_name))}\n')
 
 
 def normalise_lines(lines: list[str], *, first_line: int, columns: ColumnMap, region: str,

@@ -10,8 +10,10 @@ into a ``WHERE`` clause and its arguments for ``campaigns.list_admin``. The rule
   Digits that are no valid number anywhere match as a part of the stored number.
 * **Names** are compared folded (``fold``: lower case, accents dropped, ``đ`` read as ``d``), so
   ``Nguyễn`` finds ``NGUYEN``; the folded text must appear in "first last" or "last first", starting at
-  the start of a word (anywhere, for text opening with punctuation). The index ``leads_name_words`` narrows the search to leads with a word starting
-  with each word of the text; the exact check then reads every other character literally.
+  the start of a word (anywhere, for text opening with punctuation). The GIN index on ``leads.name_words``
+  (the folded words of the names, ``name_words_text``, stored by the import) narrows the search to leads with
+  a word starting with each word of the text; the exact check on ``lead_name_key`` then reads every other
+  character literally.
 * ``%``, ``_`` and ``\\`` are literal everywhere: LIKE patterns are escaped (``like_escape``), regular
   expressions get every non-alphanumeric character escaped (``regex_literal``).
 * Field filters (``fields``) match a column of the lead's file that contains the value, case-insensitively.
@@ -19,6 +21,7 @@ into a ``WHERE`` clause and its arguments for ``campaigns.list_admin``. The rule
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -29,7 +32,7 @@ from campaigns.errors import CampaignError
 from campaigns.model import LeadStatus
 from campaigns.numbers import PhoneNormaliser
 
-_MARKS = re.compile("[\u0300-\u036f]")
+_FOLD = {**dict.fromkeys(range(0x300, 0x370)), ord("đ"): "d"}    # marks dropped, đ read as d
 _WORDS = re.compile(r"[^\W_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 MAX_PAGE = 500
@@ -42,8 +45,9 @@ def fold(text: str) -> str:
 
     The SQL function ``lead_name_key`` (migration 0110) does the same on the stored names.
     """
-    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text).lower())
-    return _MARKS.sub("", decomposed).replace("đ", "d")
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFC", text).lower()).translate(_FOLD)
 
 
 def like_escape(text: str) -> str:
@@ -55,6 +59,26 @@ def regex_literal(text: str) -> str:
     """``text`` as a literal in a PostgreSQL regular expression (ARE): every character that is not a
     letter or a digit is escaped (a backslash before a non-alphanumeric character stands for itself)."""
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _part_words(name: str) -> tuple[str, ...]:
+    folded = fold(name)                             # names repeat a lot in a file: each part folded once
+    if folded.replace(" ", "").isalnum():
+        return tuple(folded.split())                # letters, digits and spaces only: the same words, faster
+    return tuple(_WORDS.findall(folded))
+
+
+def name_words(first_name: str, last_name: str) -> list[str]:
+    """The words of a lead's names as the search index holds them (``leads.name_words``): the runs of
+    letters and digits of the folded names, each once."""
+    return list(dict.fromkeys(_part_words(first_name) + _part_words(last_name)))
+
+
+def name_words_text(first_name: str, last_name: str) -> str:
+    """``name_words`` as PostgreSQL's tsvector text (``'nguyen' 'van' 'an'``): the import stores it as is.
+    The words hold only letters and digits, so no quoting is needed inside the quotes."""
+    return " ".join(f"'{w}'" for w in name_words(first_name, last_name))
 
 
 def name_prefix_query(text: str) -> str:
@@ -169,7 +193,7 @@ def _text_clause(sql: _Sql, text: str, regions: Iterable[str], a: str) -> None:
         return
     words = name_prefix_query(text)
     if words:   # the index's superset: a word of the name starts with each word of the text
-        sql.clauses.append(f"lead_name_words({a}.first_name, {a}.last_name) @@ to_tsquery('simple', {sql.arg(words)})")
+        sql.clauses.append(f"{a}.name_words @@ to_tsquery('simple', {sql.arg(words)})")
     # the exact rule: the folded text, read literally, where a word of the name starts
     folded = fold(text)
     start = "(^|[^[:alnum:]])" if folded[:1].isalnum() else ""   # text opening with punctuation: anywhere

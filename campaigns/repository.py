@@ -222,14 +222,15 @@ async def list_lists(conn: Conn, *, campaign_id: int) -> list[CallList]:
 
 
 STAGING_COLUMNS = ("line_no", "phone_e164", "alt_phones", "first_name", "last_name", "timezones", "postal_code",
-                   "fields", "priority")
+                   "fields", "priority", "name_words")
 
 
 async def create_staging(conn: asyncpg.Connection) -> None:
     """A temporary table for one chunk of an import (emptied at each commit)."""
     await conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS import_staging (line_no integer, phone_e164 text, alt_phones text[],"
-        " first_name text, last_name text, timezones text[], postal_code text, fields text, priority integer)"
+        " first_name text, last_name text, timezones text[], postal_code text, fields text, priority integer,"
+        " name_words tsvector)"
         " ON COMMIT DELETE ROWS"
     )
 
@@ -244,9 +245,9 @@ async def store_chunk(conn: asyncpg.Connection, *, campaign_id: int, list_id: in
                                  format="csv")
         rows = await conn.fetch(
             "INSERT INTO leads (campaign_id, list_id, phone_e164, alt_phones, first_name, last_name,"
-            " timezones, postal_code, fields, priority)"
+            " timezones, postal_code, fields, priority, name_words)"
             " SELECT $1, $2, phone_e164, alt_phones, first_name, last_name, timezones, postal_code, fields::jsonb,"
-            " priority FROM import_staging ON CONFLICT (campaign_id, phone_e164) DO NOTHING RETURNING phone_e164",
+            " priority, name_words FROM import_staging ON CONFLICT (campaign_id, phone_e164) DO NOTHING RETURNING phone_e164",
             campaign_id, list_id,
         )
     return {r[0] for r in rows}

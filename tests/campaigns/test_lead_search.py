@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import asyncpg
 import pytest
 
@@ -171,3 +173,35 @@ async def test_the_name_index_serves_a_search_among_many_leads(db_pool: asyncpg.
     where, args = build_where(LeadQuery(campaign_ids=(c.id,), text="Nguyễn"), regions=["VN"])
     plan = "\n".join(r[0] for r in await db_pool.fetch(f"EXPLAIN SELECT id FROM leads l WHERE {where}", *args))
     assert "leads_name_words" in plan, plan
+
+
+@pytest.mark.parametrize(("first", "last"), [("Văn An", "Nguyễn"), ("Jean-Pierre", "O'Brien"), ("ĐỖ", "thị_ÁNH 2"),
+                                             ("Zoé", "Lefèvre-Dupré"), ("Ольга", "王小明"), ("", "")])
+async def test_the_import_computes_the_same_name_words_as_the_database(db_pool: asyncpg.Pool, first: str,
+                                                                       last: str) -> None:
+    from campaigns.lead_search import name_words_text
+
+    in_sql = await db_pool.fetchval("SELECT tsvector_to_array(lead_name_words($1, $2))", first, last)
+    in_python = await db_pool.fetchval("SELECT tsvector_to_array($1::tsvector)", name_words_text(first, last))
+    assert sorted(in_python) == sorted(in_sql)
+
+
+async def test_imported_inserted_and_edited_leads_are_all_found_by_name(db_pool: asyncpg.Pool) -> None:
+    from campaigns.imports import staging_line
+    from campaigns.list_admin import Actor, edit_lead
+
+    c = await _vn_campaign(db_pool)
+    lst = await repository.create_list(db_pool, campaign_id=c.id, name="a.csv", source_filename="a.csv")
+    async with db_pool.acquire() as conn:
+        await repository.create_staging(conn)
+        staged = staging_line(2, "+84987654321", (), "Văn An", "Nguyễn", ("Asia/Ho_Chi_Minh",), "", "{}", 0)
+        await repository.store_chunk(conn, campaign_id=c.id, list_id=lst.id, staging_csv=staged.encode())
+    imported = await db_pool.fetchval("SELECT id FROM leads WHERE phone_e164 = '+84987654321'")
+    inserted = await _lead(db_pool, c.id, "+84912345678", "Thị Ánh", "Trần")
+    assert await _find(db_pool, text="nguyen van an") == [imported]
+    assert await _find(db_pool, text="Trần") == [inserted]
+    async with db_pool.acquire() as conn:
+        await edit_lead(conn, lead_id=inserted, changes={"last_name": "Phạm"}, actor=Actor(None, "t"),
+                        now=datetime(2026, 1, 5, tzinfo=UTC))
+    assert await _find(db_pool, text="tran") == []
+    assert await _find(db_pool, text="pham thi") == [inserted]
