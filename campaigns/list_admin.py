@@ -5,7 +5,7 @@ the transaction that makes it.
 * **Browse**: ``search_page`` (keyset paging by id), ``count_matching`` (capped), ``iter_matching`` (the
   export, in chunks of ids, no long transaction) over ``campaigns.lead_search.build_where``.
 * **Edit** (``edit_lead``): names, postal code, zones and file fields; a new phone number is read as the
-  import reads it (the campaign's region), must be valid, not already in the campaign and on no DNC list
+  import reads it (the list's region, else the campaign's), must be valid, not already in the campaign and on no DNC list
   (``dnc.repository.numbers_on_dnc``, as the import's scrub); a lead being dialled keeps its number.
 * **Lists**: a disabled list's leads are not claimed by the hopper (``repository.claim_leads``);
   ``reset_leads`` gives the list's leads with the chosen statuses or last outcomes another pass (status
@@ -88,9 +88,11 @@ class ListInfo:
 # --- browsing -------------------------------------------------------------------------------------------
 
 async def regions_of(conn: Conn, *, campaign_ids: Sequence[int] | None) -> list[str]:
-    """The default regions of the campaigns searched (how their files' numbers were read)."""
-    rows = await conn.fetch("SELECT DISTINCT default_region FROM campaigns"
-                            " WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[]) ORDER BY 1",
+    """The regions the numbers of the campaigns searched were read in: each campaign's default region and
+    the regions set on their lists (a French file in a Vietnamese campaign)."""
+    rows = await conn.fetch("SELECT default_region FROM campaigns WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])"
+                            " UNION SELECT region FROM lists WHERE region <> ''"
+                            " AND ($1::bigint[] IS NULL OR campaign_id = ANY($1::bigint[])) ORDER BY 1",
                             list(campaign_ids) if campaign_ids is not None else None)
     return [r[0] for r in rows]
 
@@ -235,9 +237,12 @@ async def edit_lead(conn: asyncpg.Connection, *, lead_id: int, changes: Mapping[
         if "phone" in changes and str(changes["phone"]).strip() != lead.phone_e164:
             if lead.status is LeadStatus.CLAIMED:
                 raise LeadEditRefused("being_dialled", "the lead is being dialled; change its number once the call ends")
-            read = PhoneNormaliser(campaign.default_region).normalise(_clean(changes["phone"], limit=64))
+            region = campaign.default_region
+            if lead.list_id is not None:        # a list may have its own region, as at import
+                region = await conn.fetchval("SELECT region FROM lists WHERE id = $1", lead.list_id) or region
+            read = PhoneNormaliser(region).normalise(_clean(changes["phone"], limit=64))
             if isinstance(read, str):
-                raise LeadEditRefused("bad_phone", f"{read} (read in region {campaign.default_region})")
+                raise LeadEditRefused("bad_phone", f"{read} (read in region {region})")
             e164, zones = read
             if e164 != lead.phone_e164:
                 taken = await conn.fetchval("SELECT id FROM leads WHERE campaign_id = $1 AND phone_e164 = $2",

@@ -179,3 +179,18 @@ async def test_a_lead_edit_is_audited_and_a_new_number_is_read_as_at_import(db_p
     changes = trail[0]["detail"]["changes"]
     assert changes["phone_e164"] == ["+84900000000", "+84987654321"] and trail[0]["actor"] == "lan"
     assert changes["fields"] == [{}, {"city": "Huế"}] and "postal_code" not in changes
+
+
+async def test_a_lists_own_region_reads_typed_numbers_in_search_and_edit(db_pool: asyncpg.Pool) -> None:
+    from campaigns.lead_search import LeadQuery
+
+    c = await _campaign(db_pool)                                     # Vietnamese campaign
+    french = await _list_with_leads(db_pool, c.id, "fr.csv", 1, start=0)
+    await db_pool.execute("UPDATE lists SET region = 'FR' WHERE id = $1", french)
+    lead_id = await db_pool.fetchval("SELECT id FROM leads WHERE list_id = $1", french)
+    async with db_pool.acquire() as conn:
+        lead = await list_admin.edit_lead(conn, lead_id=lead_id, changes={"phone": "06 12 34 56 78"}, actor=BOSS,
+                                          now=NOW)
+    assert lead.phone_e164 == "+33612345678", "read as the import read the file: in France"
+    found = await list_admin.search_page(db_pool, LeadQuery(campaign_ids=(c.id,), text="06 12 34 56 78"))
+    assert [r.lead.id for r in found] == [lead_id]
