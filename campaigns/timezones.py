@@ -101,24 +101,22 @@ def resolve_zones(*, own_zone: str = "", postal_code: str = "", region: str = ""
 
 REFERENCE_YEAR = 2025
 _OFFSET = re.compile(r"^(?:UTC|GMT|Z)?\s*([+-])\s*(\d{1,2})(?:(?::|h|\.)?(\d{2}))?$", re.IGNORECASE)
-# abbreviation -> offsets in minutes it names, each (minutes, is_summer_time); several where ambiguous
-_ABBREVIATIONS: dict[str, tuple[tuple[int, bool], ...]] = {
-    "UTC": ((0, False),), "GMT": ((0, False),), "UCT": ((0, False),), "Z": ((0, False),), "ZULU": ((0, False),),
-    "WET": ((0, False),), "WEST": ((60, True),), "BST": ((60, True), (360, False)), "IST": ((330, False), (120, False), (60, True)),
-    "CET": ((60, False),), "CEST": ((120, True),), "MET": ((60, False),), "MEST": ((120, True),),
-    "EET": ((120, False),), "EEST": ((180, True),), "MSK": ((180, False),), "TRT": ((180, False),),
-    "WAT": ((60, False),), "CAT": ((120, False),), "EAT": ((180, False),), "SAST": ((120, False),),
-    "GST": ((240, False),), "PKT": ((300, False),), "NPT": ((345, False),), "BDT": ((360, False),),
-    "ICT": ((420, False),), "WIB": ((420, False),), "WITA": ((480, False),), "WIT": ((540, False),),
-    "HKT": ((480, False),), "SGT": ((480, False),), "PHT": ((480, False),), "PST": ((-480, False), (480, False)),
-    "MYT": ((480, False),), "AWST": ((480, False),), "JST": ((540, False),), "KST": ((540, False),),
-    "ACST": ((570, False),), "ACDT": ((630, True),), "AEST": ((600, False),), "AEDT": ((660, True),),
-    "NZST": ((720, False),), "NZDT": ((780, True),), "CST": ((-360, False), (480, False), (-300, False)),
-    "CDT": ((-300, True), (-240, True)), "EST": ((-300, False),), "EDT": ((-240, True),),
-    "MST": ((-420, False),), "MDT": ((-360, True),), "PDT": ((-420, True),), "AKST": ((-540, False),),
-    "AKDT": ((-480, True),), "HST": ((-600, False),), "AST": ((-240, False), (180, False)), "ADT": ((-180, True),),
-    "NST": ((-210, False),), "NDT": ((-150, True),), "BRT": ((-180, False),), "ART": ((-180, False),),
-    "CLT": ((-240, False),), "COT": ((-300, False),), "PET": ((-300, False),),
+# abbreviation -> the UTC offsets (minutes) it names as a standard time, and as a summer time; several
+# where the abbreviation is ambiguous (CST: US Central, China, Cuba; IST: India, Israel, Irish summer)
+_STANDARD: dict[str, tuple[int, ...]] = {
+    "UTC": (0,), "GMT": (0,), "UCT": (0,), "Z": (0,), "ZULU": (0,), "WET": (0,), "BST": (360,),
+    "IST": (330, 120), "CET": (60,), "MET": (60,), "EET": (120,), "MSK": (180,), "TRT": (180,), "WAT": (60,),
+    "CAT": (120,), "EAT": (180,), "SAST": (120,), "GST": (240,), "PKT": (300,), "NPT": (345,), "BDT": (360,),
+    "ICT": (420,), "WIB": (420,), "WITA": (480,), "WIT": (540,), "HKT": (480,), "SGT": (480,), "PHT": (480,),
+    "PST": (-480, 480), "MYT": (480,), "AWST": (480,), "JST": (540,), "KST": (540,), "ACST": (570,),
+    "AEST": (600,), "NZST": (720,), "CST": (-360, 480, -300), "EST": (-300,), "MST": (-420,),
+    "AKST": (-540,), "HST": (-600,), "AST": (-240, 180), "NST": (-210,), "BRT": (-180,), "ART": (-180,),
+    "CLT": (-240,), "COT": (-300,), "PET": (-300,),
+}
+_SUMMER: dict[str, tuple[int, ...]] = {
+    "WEST": (60,), "BST": (60,), "IST": (60,), "CEST": (120,), "MEST": (120,), "EEST": (180,),
+    "ACDT": (630,), "AEDT": (660,), "NZDT": (780,), "CDT": (-300, -240), "EDT": (-240,), "MDT": (-360,),
+    "PDT": (-420,), "AKDT": (-480,), "ADT": (-180,), "NDT": (-150,),
 }
 
 
@@ -141,7 +139,8 @@ def _offsets() -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     for name in _zone_names():
         zone = ZoneInfo(name)
-        seen = {_minutes(datetime(REFERENCE_YEAR, month, 15, 12, tzinfo=zone).utcoffset()) for month in (1, 7)}
+        seen = {_minutes(datetime(REFERENCE_YEAR, month, 15, 12, tzinfo=zone).utcoffset())
+                for month in (1, 7)}
         found[name] = (min(seen), max(seen))
     return found
 
@@ -160,11 +159,10 @@ def _by_lower_name() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in names.items()}
 
 
-def _with_offsets(wanted: Sequence[tuple[int, bool]]) -> tuple[str, ...]:
-    offsets = _offsets()
-    return tuple(name for name, (standard, summer) in offsets.items()
-                 if any((summer if is_summer and summer != standard else standard) == minutes
-                        for minutes, is_summer in wanted))
+def _with_offsets(standard: Sequence[int] = (), summer: Sequence[int] = ()) -> tuple[str, ...]:
+    """Zones whose standard offset is one of ``standard`` or whose summer offset is one of ``summer``."""
+    return tuple(name for name, (winter, summer_offset) in _offsets().items()
+                 if winter in standard or (summer_offset != winter and summer_offset in summer))
 
 
 @lru_cache(maxsize=4096)
@@ -172,13 +170,13 @@ def zone_candidates(value: str) -> tuple[str, ...]:
     """Every IANA zone a time-zone cell may mean (``()`` if none); an exact IANA name is not read here."""
     text = value.strip()
     key = text.upper()
-    if key in _ABBREVIATIONS:
-        return _with_offsets(_ABBREVIATIONS[key])
+    if key in _STANDARD or key in _SUMMER:
+        return _with_offsets(_STANDARD.get(key, ()), _SUMMER.get(key, ()))
     match = _OFFSET.match(text)
     if match is not None:
         sign, hours, minutes = match.groups()
         total = (int(hours) * 60 + int(minutes or 0)) * (-1 if sign == "-" else 1)
-        return tuple(sorted(set(_with_offsets([(total, False)])) | set(_with_offsets([(total, True)]))))
+        return _with_offsets((total,), (total,))
     lower = "_".join(text.lower().split())
     by_name = _by_lower_name()
     if lower in by_name:
@@ -190,7 +188,7 @@ def zone_candidates(value: str) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def _is_iana_name(value: str) -> bool:
     """An IANA name written as such: not an abbreviation that is also a legacy zone (``EST``, ``UTC``)."""
-    return value.upper() not in _ABBREVIATIONS and is_zone(value)
+    return value.upper() not in _STANDARD and value.upper() not in _SUMMER and is_zone(value)
 
 
 def lead_zones(*, own_zone: str = "", postal_code: str = "", region: str = "",
