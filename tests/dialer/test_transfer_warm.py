@@ -278,6 +278,42 @@ async def test_a_customer_who_hangs_up_on_hold_while_the_pbx_link_is_down_ends_t
     assert await holds(services.pool, call_id) == [(first, second, "hung_up", True)]
 
 
+async def test_a_customer_left_on_hold_past_the_dialplans_limit_comes_back_and_the_consult_becomes_a_three_way(
+        services, two_agents, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from simulations.pbx.conf_parser import SHIPPED_DIALPLAN
+
+    # the shipped dialplan with its 600 s hold limit made 30 s, so the test waits 3 s, not a minute
+    shipped = SHIPPED_DIALPLAN.read_text()
+    assert shipped.count("MusicOnHold(,600)") == 1
+    dialplan = tmp_path / "extensions_dialer.conf"
+    dialplan.write_text(shipped.replace("MusicOnHold(,600)", "MusicOnHold(,30)"))
+    scenario = two_agents
+    first, second = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=ALWAYS_ANSWERS,
+                                                         dialplan_path=dialplan),
+                          engine_id="warm-hold-limit", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (first, second):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        call_id, customer = await on_a_call(engine, first)
+        await engine.transfer_consult(first, to_agent_id=second)
+        await until(lambda: on_hold(sim, customer))
+        # nobody takes it off hold: after the dialplan's limit it is back in the sender's conference, with both
+        # agents; the engine sees a 3-way, not a new customer
+        await until(lambda: conference_of(sim, customer) == f"agent-{first}")
+        await until(lambda: engine.agent_state(first)["consult"]["stage"] == "conference")
+        assert engine.agent_state(second)["call"]["transfer"]["stage"] == "conference"
+        assert engine.agent_state(first)["state"] == "on_call" and engine.holds == {}
+        assert await holds(services.pool, call_id) == [(first, second, "dialplan", True)]
+        await engine.transfer_complete(first)
+        await until(lambda: conference_of(sim, customer) == f"agent-{second}")
+        await engine.drain()
+        assert engine.errors == []
+
+
 def test_the_panel_asks_for_a_warm_transfer_with_an_agent_to_bring_in_and_only_then() -> None:
     from agents_ws.protocol import ProtocolError, Warm, parse_message
 
