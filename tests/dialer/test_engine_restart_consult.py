@@ -62,6 +62,13 @@ def test_a_customer_on_hold_is_adopted_by_whoever_keeps_it_never_sent_to_safe_ha
     assert alone.outcome is CallOutcome.HANDLED and alone.hangup and not alone.safe_harbor and alone.agent_id == 7
 
 
+def test_a_three_way_whose_sender_is_gone_stays_with_the_agent_that_was_visiting() -> None:
+    three_way = _leg("cust", "dialer-connect", "agent-7")
+    assert judge_orphan(RECORD, three_way, {7: SENDER_LEG}).agent_id == 7
+    moved = judge_orphan(RECORD, three_way, {8: _leg("a8", "dialer-agent", "agent-8")}, {7: 8})
+    assert moved.adopted and moved.agent_id == 8
+
+
 async def _consult_then_crash(services, build_scenario, sim, *, sender_phone_survives: bool):  # type: ignore[no-untyped-def]
     scenario = await build_scenario(services.pool, leads=2, agents=2, now=services.clock.now(),
                                     mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)

@@ -19,7 +19,7 @@ import pytest
 
 from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.pbx.probe import AmiProbe
-from simulations.pbx.transcripts import Message, label, load_transcript, per_channel
+from simulations.pbx.transcripts import Message, field_names, label, load_transcript, per_channel
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "k1_warm_transfer_customer_on_hold.txt"
 SPEED = 10.0
@@ -113,3 +113,10 @@ async def test_a_customer_who_hangs_up_on_hold_after_talking_to_an_agent_is_not_
     assert [a.uniqueid for a in pbx.switch.abandons] == []
     ended = {r.uniqueid: r for r in pbx.call_records}
     assert ended["k1-cust-b"].met_agent and ended["k1-cust-a"].met_agent
+
+
+async def test_the_hold_events_carry_the_recorded_fields_in_the_recorded_order(pbx) -> None:  # type: ignore[no-untyped-def]
+    recorded, probe = await _replay(pbx)
+    await probe.close()
+    for name in ("MusicOnHoldStart", "MusicOnHoldStop", "ConfbridgeJoin", "ConfbridgeLeave"):
+        assert set(field_names(probe.events, name)) <= set(field_names(recorded, name)), name
