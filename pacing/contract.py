@@ -17,7 +17,8 @@ class Snapshot:
     ``agents_busy`` holds, for each busy agent, the seconds since its current call began (talk plus
     wrap-up so far); ``dialing`` holds, for each unresolved outbound call, the seconds since it was
     originated; ``waiting`` counts answered calls waiting for an agent; ``lines_free`` is the number of
-    trunk channels left (None: no limit).
+    trunk channels left (None: no limit). ``inbound_waiting`` holds, for each inbound caller waiting for
+    these agents, the seconds it has waited (read only by a pacer built with ``service_level``).
     """
 
     now: float
@@ -26,6 +27,7 @@ class Snapshot:
     dialing: tuple[float, ...] = ()
     waiting: int = 0
     lines_free: int | None = None
+    inbound_waiting: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.agents_ready < 0 or self.waiting < 0:
@@ -66,10 +68,11 @@ class DialOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CallHandled:
-    """An agent finished a call: ``handle_s`` is talk plus wrap-up."""
+    """An agent finished a call: ``handle_s`` is talk plus wrap-up; ``inbound`` marks an inbound call."""
 
     now: float
     handle_s: float
+    inbound: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,30 @@ class Abandoned:
     waited_s: float
 
 
-Event = DialOutcome | CallHandled | Abandoned
+@dataclass(frozen=True, slots=True)
+class InboundArrived:
+    """An inbound caller for these agents started waiting."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAnswered:
+    """An inbound caller reached an agent after ``waited_s`` seconds."""
+
+    now: float
+    waited_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAbandoned:
+    """An inbound caller hung up (or left the queue unanswered) after ``waited_s`` seconds."""
+
+    now: float
+    waited_s: float
+
+
+Event = DialOutcome | CallHandled | Abandoned | InboundArrived | InboundAnswered | InboundAbandoned
 
 
 @dataclass(frozen=True, slots=True)

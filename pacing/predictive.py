@@ -21,6 +21,13 @@ would cut the answers it is measured on and leave agents idle for the rest of th
 marginal abandon chance per offered connect, kappa (E_n - E_{n-1}) / p, under ``marginal_limit``
 (scaled up by remaining budget / ``slack_reserve``, up to ``slack_max``, so unspent budget is spent
 smoothly). Until the estimators hold evidence (``warmup_*``) it stays progressive.
+
+Blending (``service_level=(target, answer_s)``, see ``pacing.blending``): the agents also serve inbound
+callers. Each decision an ``InboundBlend`` sets a reserve R of idle agents from the learnt inbound load;
+the pacer counts R agents and every waiting inbound caller as taken (K = ready - waiting - inbound waiting
+- R) and adds the inbound arrivals expected by t_k (Poisson, lambda t_k, as Bernoulli items) to the
+demand, since a freed agent goes to an inbound caller before a young answered call. Handle times of all
+calls feed the supply model (busy agents may be on either). Without ``service_level`` nothing changes.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from pacing.blending import InboundBlend
 from pacing.contract import Abandoned, CallHandled, Decision, DialOutcome, Event, Snapshot, cap_to_lines
 from pacing.estimators import DiscountedRate, HandleTimeModel, RingTimeModel
 from pacing.windows import DAY_S, HOUR_S, MONTH_S, AbandonmentWindows
@@ -165,9 +173,11 @@ class PredictivePacer:
 
     name = "predictive"
 
-    def __init__(self, settings: PredictiveSettings | None = None, **overrides: float) -> None:
+    def __init__(self, settings: PredictiveSettings | None = None, *,
+                 service_level: tuple[float, float] | None = None, **overrides: float) -> None:
         self.settings = replace(settings or PredictiveSettings(), **overrides)
         s = self.settings
+        self.blend = InboundBlend(service_level) if service_level is not None else None
         self.connect = DiscountedRate(s.prior_connect, prior_weight=20.0, half_life=s.connect_half_life)
         self.machine = DiscountedRate(s.prior_machine, prior_weight=20.0, half_life=500.0)
         self.ring = RingTimeModel(prior_mean_s=s.prior_ring_s, prior_answer_share=s.prior_connect + 0.1)
@@ -187,6 +197,8 @@ class PredictivePacer:
         self.windows.seed(answers=answers, abandons=abandons)
 
     def observe(self, event: Event) -> None:
+        if self.blend is not None:
+            self.blend.observe(event)
         if isinstance(event, DialOutcome):
             self.connect.observe(event.offered)
             self.ring.observe(event.ring_s, event.connected)
@@ -213,16 +225,21 @@ class PredictivePacer:
         logged = snap.agents_logged_in
         if logged == 0:
             return Decision(0, "predictive: no agent logged in")
+        plan = self.blend.plan(snap, self.handle.mean_s) if self.blend is not None else None
         free = snap.agents_ready - snap.waiting
+        blended = ""
+        if plan is not None:
+            free -= plan.reserve + plan.inbound_waiting
+            blended = f" (blended: {plan.why})"
         ringing = len(snap.dialing)
         safe = max(0, free - ringing)
         cap = cap_to_lines(math.floor(s.max_ratio * logged) - ringing, snap)
         if self.connect.trials < s.warmup_attempts or self.handled < s.warmup_handled:
             calls = min(safe, cap)
             return Decision(calls, f"predictive (warming up, progressive): {free} free agents, "
-                                   f"{ringing} ringing -> {calls}")
+                                   f"{ringing} ringing -> {calls}{blended}")
         if cap <= safe:
-            return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}")
+            return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}{blended}")
         p = self.connect.rate
         grid = self._grid
         busy = np.fromiter(snap.agents_busy, dtype=np.float64, count=len(snap.agents_busy))
@@ -230,6 +247,11 @@ class PredictivePacer:
         supply = self.handle.p_end_within(busy[:, None], s.supply_trust * grid[None, :] + s.grace_s, busy)
         offered_share = 1.0 - self.machine.rate
         demand = self.ring.p_answer_within(dialing[:, None], grid[None, :]) * offered_share
+        if plan is not None and plan.rate_per_s > 0:
+            # inbound arrivals by t_k, Poisson(lambda t_k), as m Bernoulli items of lambda t_k / m each
+            mean_in = plan.rate_per_s * grid
+            m = min(12, max(2, math.ceil(1.5 * float(mean_in[-1]))))
+            demand = np.vstack((demand, np.tile(np.minimum(mean_in / m, 1.0), (m, 1))))
         g = p * self.ring.answered_cdf(grid)
         n_max = min(cap, safe + max(10, logged))
         kappa = self.calibration
@@ -241,7 +263,7 @@ class PredictivePacer:
         limit = s.marginal_limit * p
         if s.slack_reserve > 0:
             limit *= min(max(budget / s.slack_reserve, 1.0), s.slack_max)
-        raw = expected_abandons(supply, demand, snap.agents_ready - snap.waiting, g, n_max,
+        raw = expected_abandons(supply, demand, free, g, n_max,
                                 exact_limit=s.exact_limit, stop_above=allowed[-1] / kappa, stop_step=limit / kappa,
                                 min_n=safe)
         excess = kappa * raw
@@ -255,5 +277,5 @@ class PredictivePacer:
         why = (f"predictive: {snap.agents_ready} ready, {len(busy)} busy (~{supply[:, -1].sum():.1f} free in "
                f"{grid[-1] + s.grace_s:.0f}s), {ringing} ringing (~{demand[:, -1].sum():.1f} live), "
                f"connect {p:.1%}; {calls} calls risk {excess[calls]:.2f} abandons (model x{kappa:.2f}) "
-               f"allowed {allowed[calls]:.2f} (budget left {budget:.2f})")
+               f"allowed {allowed[calls]:.2f} (budget left {budget:.2f}){blended}")
         return Decision(calls, why)

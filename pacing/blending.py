@@ -1,0 +1,177 @@
+"""Blending: how many agents the predictive pacer leaves for inbound callers right now.
+
+A pacer built with ``service_level=(target, answer_s)`` (e.g. 90 % answered within 15 s) owns an
+``InboundBlend``. It learns the inbound arrival rate (``ArrivalRate`` over 5 and 30 minutes; the larger
+one is used, so a surge counts within minutes and a short lull does not drop the guard), the inbound
+handle time (Kaplan-Meier, ``HandleTimeModel``) and how many agents are on inbound calls now (answered
+minus handled), and keeps the service level kept so far (``ServiceLevelWindows``: day and hour).
+
+Each decision it sets a reserve R of agents that outbound calls must leave idle, a threshold policy
+(Bhulai and Koole, "A queueing model for call blending in call centers", IEEE TAC 48(8), 2003; Gans
+and Zhou, "A call-routing problem with service-level constraints", OR 51(2), 2003; Pang and Perry,
+"A logarithmic safety staffing rule for contact centers with call blending", Mgmt Sci 61(1), 2015):
+- the pacer keeps x = idle agents - inbound callers waiting near R; an agent freeing from any call
+  (rate nu = (N - R) / h, N agents logged in, h the mean handle time of all calls) goes to a waiting
+  caller first, refills the reserve next, and only then to outbound; callers arrive at rate lambda.
+  Below R this is a birth-death chain, pi(R - j) = (1 - rho) rho^j with rho = lambda / nu, and a caller
+  arriving at x <= 0 waits for 1 - x completions, so the chance a caller waits over T is
+  q(R) = rho^R exp(-(nu - lambda) T) (the M/M/1 waiting tail, shifted by the reserve);
+- the model ignores the idle time pacing leaves anyway (which serves callers at once), so it is
+  calibrated on this team as the predictive pacer calibrates its abandons: kappa = (late callers seen +
+  3) / (q summed over the callers who arrived + 3), both forgetting with a half-life of 300 callers;
+- R is the least reserve with kappa q(R) <= q*, the late share allowed: (1 - target) of the callers expected
+  over the next ``plan_s`` seconds plus what the service-level windows have in hand (the late callers
+  still allowed today and this hour; negative when behind, which raises the reserve);
+- R never exceeds what a dedicated pool would keep idle: Erlang C agents for the same late share on the
+  learnt load a = lambda h_in, less the agents already on inbound calls.
+The predictive pacer then treats R agents and every waiting inbound caller as taken, and counts the
+inbound arrivals expected within each look-ahead (Poisson, lambda t) as demand that goes before its own
+answered calls; ``why`` says all of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pacing.contract import CallHandled, Event, InboundAbandoned, InboundAnswered, InboundArrived, Snapshot
+from pacing.erlang import agents_for_service_level
+from pacing.estimators import HandleTimeModel
+from pacing.inbound_load import ArrivalRate, ServiceLevelWindows
+
+
+@dataclass(frozen=True, slots=True)
+class BlendPlan:
+    """What inbound needs now: agents kept idle, the arrival rate planned for, and why."""
+
+    reserve: int
+    inbound_waiting: int
+    rate_per_s: float
+    why: str
+
+
+class InboundBlend:
+    """The inbound side of a blended pacer: learns the inbound load and sets the reserve of idle agents."""
+
+    def __init__(
+        self,
+        service_level: tuple[float, float],
+        *,
+        short_s: float = 300.0,
+        long_s: float = 1800.0,
+        plan_s: float = 1800.0,
+        spend: float = 1.0,
+        hour_slack: float = 0.10,
+        prior_handle_s: float = 180.0,
+        calibration_half_life: float = 300.0,
+    ) -> None:
+        target, answer_s = service_level
+        if not 0 < target < 1 or answer_s <= 0:
+            raise ValueError(f"service_level must be (share in (0, 1), seconds > 0), got {service_level}")
+        self.target = float(target)
+        self.answer_s = float(answer_s)
+        self.plan_s = plan_s
+        self.spend = spend
+        self.short = ArrivalRate(short_s)
+        self.long = ArrivalRate(long_s)
+        self.handle = HandleTimeModel(prior_mean_s=prior_handle_s)
+        self.windows = ServiceLevelWindows(self.target, self.answer_s, hour_slack=hour_slack)
+        self.on_inbound = 0
+        self.abandons = 0
+        self.wait_total_s = 0.0
+        self.late_seen = 0.0            # late callers, discounted per arrival
+        self.late_predicted = 0.0       # q(R) summed over arrivals, discounted the same way
+        self._decay = 0.5 ** (1.0 / calibration_half_life)
+        self._q_now = 0.0
+        self._erlang_cache: dict[tuple[float, float, float], int] = {}
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, InboundArrived):
+            self.short.observe(event.now)
+            self.long.observe(event.now)
+            self.late_seen *= self._decay
+            self.late_predicted = self.late_predicted * self._decay + self._q_now
+        elif isinstance(event, InboundAnswered):
+            self.on_inbound += 1
+            self.wait_total_s += event.waited_s
+            self.windows.answered(event.now, event.waited_s)
+            self.late_seen += event.waited_s > self.answer_s
+        elif isinstance(event, InboundAbandoned):
+            self.abandons += 1
+            self.wait_total_s += event.waited_s
+            self.windows.abandoned(event.now)
+            self.late_seen += 1.0
+        elif isinstance(event, CallHandled) and event.inbound:
+            self.on_inbound = max(0, self.on_inbound - 1)
+            self.handle.observe(event.handle_s)
+
+    @property
+    def patience_s(self) -> float:
+        """Mean patience (exponential, censored by answers): total waiting time per abandon; inf without any."""
+        return self.wait_total_s / self.abandons if self.abandons else math.inf
+
+    @property
+    def calibration(self) -> float:
+        """Late callers seen per late caller the threshold model predicted (prior 1, worth 3 callers)."""
+        return min(max((self.late_seen + 3.0) / (self.late_predicted + 3.0), 0.05), 20.0)
+
+    def rate(self, now: float) -> float:
+        """Inbound arrivals per second planned for: the larger of the short- and long-horizon estimates."""
+        return max(self.short.rate(now), self.long.rate(now))
+
+    def _erlang_idle(self, rate: float, handle_s: float, late_share: float, busy_inbound: int) -> int:
+        """Idle agents a dedicated inbound pool would keep: Erlang C agents for the target, less those on calls."""
+        erlangs = rate * handle_s
+        key = (round(erlangs, 1), round(handle_s, -1), round(late_share, 2))
+        need = self._erlang_cache.get(key)
+        if need is None:
+            target = min(max(1.0 - late_share, 0.05), 0.999)
+            need = agents_for_service_level(max(erlangs, 1e-6), handle_s, self.answer_s, target)
+            if len(self._erlang_cache) > 4096:
+                self._erlang_cache.clear()
+            self._erlang_cache[key] = need
+        return max(0, need - busy_inbound)
+
+    def plan(self, snap: Snapshot, mean_handle_s: float) -> BlendPlan:
+        """The reserve for this decision; ``mean_handle_s`` is the mean handle time of all calls."""
+        now = snap.now
+        self.short.start(now)
+        self.long.start(now)
+        waiting = len(snap.inbound_waiting)
+        longest = max(snap.inbound_waiting, default=0.0)
+        lam = self.rate(now)
+        logged = snap.agents_logged_in
+        busy_inbound = min(self.on_inbound, len(snap.agents_busy))
+        in_hand = self.windows.remaining(now)
+        resolved, late = self.windows.today(now)
+        sl_today = f"{1 - late / resolved:.1%} of {resolved}" if resolved else "none yet"
+        head = (f"inbound {lam * 60:.1f}/min (5 min {self.short.rate(now) * 60:.1f}, 30 min "
+                f"{self.long.rate(now) * 60:.1f}), handle {self.handle.mean_s:.0f}s, {busy_inbound} on inbound, "
+                f"{waiting} waiting (longest {longest:.0f}s); SL today {sl_today}, {in_hand:+.1f} late in hand")
+        if lam <= 0 or logged == 0:
+            return BlendPlan(0, waiting, lam, f"{head}; reserve 0")
+        expected = lam * self.plan_s
+        q_allowed = min(max(((1.0 - self.target) * self.spend * expected + in_hand) / expected, 1e-4), 1.0)
+        h = max(mean_handle_s, 1.0)
+        kappa = self.calibration
+        reserve, q = logged, 1.0
+        for r in range(logged + 1):
+            nu = max(logged - r, 1) / h
+            rho = lam / nu
+            q = 1.0 if rho >= 1.0 else rho ** r * math.exp(-(nu - lam) * self.answer_s)
+            if kappa * q <= q_allowed:
+                reserve = r
+                break
+        self._q_now = q
+        risk = f"late risk {q:.1%} x{kappa:.2f} <= allowed {q_allowed:.1%}"
+        if reserve == 0:
+            return BlendPlan(0, waiting, lam, f"{head}; reserve 0 idle agents ({risk})")
+        cap = self._erlang_idle(lam, self.handle.mean_s, q_allowed, busy_inbound)
+        if cap < reserve:
+            why = (f"{head}; reserve {cap} idle agents: Erlang C on {lam * self.handle.mean_s:.1f} erlangs "
+                   f"needs {cap + busy_inbound} for {1 - q_allowed:.0%} in {self.answer_s:.0f}s "
+                   f"(threshold asked {reserve})")
+            reserve = cap
+        else:
+            why = f"{head}; reserve {reserve} idle agents ({risk}, Erlang C cap {cap})"
+        return BlendPlan(reserve, waiting, lam, why)
