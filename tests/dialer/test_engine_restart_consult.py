@@ -108,6 +108,9 @@ async def test_an_engine_dead_mid_consult_brings_the_customer_back_from_hold_to_
             # nobody on hold, nobody left in someone else's conference, nobody hung up but the idle receiver
             assert in_conference(sim, leg, sender) and not on_hold(sim, leg)
             assert live(sim, legs[sender])
+            # the receiving agent, who kept no call, is signed out as any idle agent after a crash: its phone,
+            # sent home first, is hung up; it is not left in the sender's conference
+            await until(lambda: not live(sim, legs[receiver]), what="the idle receiver's phone hung up")
             view = engine.agent_state(sender)
             assert view["state"] == "on_call" and view["call"]["call_id"] == str(call_id)
             assert await holds(services.pool, str(call_id)) == [(sender, receiver, "recovered", True)]
