@@ -75,15 +75,15 @@ def run_import(args: argparse.Namespace) -> int:
         table = open_table(args.file, header_row)       # a file that is not a list is refused before anything
     except UnreadableFile as exc:
         raise ImportFailed(unreadable_text(exc, args.file.name)) from None
-    try:
-        build_column_map(table.header, mapping)
-    finally:
-        table.close()
     if header_row == "auto" and table.header_row != 1:
         print(f"row {table.header_row} holds the column names (the rows above look like a title); "
               f"use --header-row N to choose another" if table.header_row else
               "the first row looks like data, so the file is read without a header row; map columns by position "
               "(--map phone=#N) or use --header-row 1")
+    try:
+        build_column_map(table.header, mapping)
+    finally:
+        table.close()
     region = list_region_option(args.region)
     settings = settings_from(args)
 

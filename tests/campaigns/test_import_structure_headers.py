@@ -154,6 +154,12 @@ async def test_header_row_and_no_header_on_the_command_line(
     assert "row 9 cannot be the header row" in capsys.readouterr().err
     assert await _run("list", "import", "Headers", str(titled), "--map", "phone=SĐT") == 1
     assert "2 columns named 'SĐT': choose one by position (#1 or #3)" in capsys.readouterr().err
+    headless = tmp_path / "headless.csv"
+    headless.write_text("0912000009,Giang\n0912000010,Hà\n", encoding="utf-8")
+    assert await _run("list", "import", "Headers", str(headless)) == 1
+    said = capsys.readouterr()
+    assert "the first row looks like data, so the file is read without a header row" in said.out
+    assert "no phone column found; map one with --map phone=COLUMN or phone=#N" in said.err
     campaign = await repository.find_campaign(db_pool, ref="Headers")
     leads = await repository.search_leads(db_pool, campaign_id=campaign.id)
     assert sorted((x.phone_e164, x.first_name, dict(x.fields)) for x in leads) == [
