@@ -1,7 +1,10 @@
 """Rows of a call list -> lead records and rejects, pure: column mapping, E.164 normalisation, time zones.
 
-``build_column_map`` matches the header to lead fields (explicit ``--map`` entries first, then common
-names in English and French); every unmapped column is kept as a lead field for the CRM pop.
+``build_column_map`` matches the header to lead fields (explicit ``--map`` entries first, by name or by
+position ``#N``, then the usual names in English, Vietnamese, French, Chinese, Russian and Czech, compared
+by ``_key``); every unmapped column is kept as a lead field for the CRM pop, named by ``column_labels``
+(a repeated name gets its position, so no two columns are merged). ``row_length_reason`` states the one
+row-length rule: a row has exactly as many fields as the header, trailing empty fields aside.
 ``normalise_chunk`` turns a chunk of rows into staging lines (COPY CSV) and rejects; it and
 ``normalise_lines`` are top-level functions of plain data so a process pool can run them. Deduplication and the DNC scrub need the whole
 file and the database, so ``campaigns.jobs`` does them.

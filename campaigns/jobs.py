@@ -5,7 +5,9 @@ with ``dialer.jobs.report_progress``); the CLI runs ``run_import`` in-process wi
 Chunks are normalised by up to ``workers`` processes while the main process deduplicates (within the
 file, then against the campaign via ``ON CONFLICT``), asks the DNC repository about each chunk and
 stores leads and rejects. One bad row never stops the import; a file that cannot be read at all, or a
-DNC check that fails, fails the whole import (compliance fails closed).
+DNC check that fails, fails the whole import (compliance fails closed). What the reader reports itself
+(``Chunk.rejects``: unterminated quotes, rows above the header row) goes into the same rejects report;
+rows above the header are not counted as rows of the list.
 """
 
 from __future__ import annotations
