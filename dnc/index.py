@@ -1,9 +1,13 @@
 """The in-memory DNC index: sorted int64 keys with a bucket directory, expiry, and a small delta.
 
-``SortedKeys`` holds unique int64 keys (E.164 digits) in one sorted array plus a directory that splits
-the key range into 2**shift-wide buckets (about 4-8 keys each): ``directory[b]`` is the position of the
-first key of bucket ``b``. A lookup finds its bucket in O(1) and searches a few keys, one or two cache
-lines. Memory: 8 bytes per key plus at most 1 byte (a uint32 directory entry per 4-8 keys), no Python
+``SortedKeys`` holds unique int64 keys (E.164 digits) in one sorted array plus a two-level directory.
+The key range is cut into 2**shift-wide segments (about one per 64 keys); each segment is cut into its
+own power-of-two number of buckets, chosen from how many keys it holds (about 4-8 keys a bucket), so
+numbers clustered by country and range (a registry's mobile blocks, the gaps between country codes)
+still get small buckets. ``directory[b]`` is the position of the first key of bucket ``b`` (the buckets of
+all segments in key order); ``seg_base[s]`` is segment ``s``'s first bucket and ``seg_shift[s]`` its bucket
+width. A lookup finds its bucket in O(1) and searches a few keys, one or two cache lines. Memory: 8
+bytes per key plus about 1 (the directory, a uint32 per 4-8 keys, and 9 bytes per segment), no Python
 object per key.
 
 ``DncIndex`` is one list: the base keys (optionally with an expiry per key), plus recent additions (with
@@ -15,27 +19,32 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 NEVER = math.inf  # expiry of an entry that never expires (epoch seconds)
-_TARGET_BUCKET = 8  # mean keys per bucket the directory aims at (between 4 and 8)
+_TARGET_BUCKET = 8  # keys per bucket the directory aims at (between 4 and 8 in each segment)
+_KEYS_PER_SEGMENT = 64  # keys per segment on average (9 bytes of segment table each)
 _CHUNK = 1 << 13  # batch lookups run in chunks whose scratch arrays stay in cache
 
 
 @dataclass(frozen=True, slots=True)
 class SortedKeys:
-    """Unique int64 keys, sorted, with a bucket directory for O(1)-ish lookups."""
+    """Unique int64 keys, sorted, with a two-level bucket directory for O(1)-ish lookups."""
 
     keys: np.ndarray  # int64, sorted, unique (may be a read-only memory map)
     directory: np.ndarray  # uint32 (or int64), len buckets + 1
-    low: int  # smallest key (bucket 0 starts here)
-    shift: int  # bucket width is 2**shift
+    low: int  # smallest key (segment 0 starts here)
+    shift: int  # segment width is 2**shift
+    seg_base: np.ndarray  # int64 per segment: its first bucket
+    seg_shift: np.ndarray  # uint8 per segment: its buckets are 2**seg_shift wide
     steps: tuple[int, ...]  # powers of two covering the largest bucket, descending
     _keys_view: memoryview = field(repr=False, compare=False)
     _dir_view: memoryview = field(repr=False, compare=False)
+    _base_view: memoryview = field(repr=False, compare=False)
+    _seg_shift_view: memoryview = field(repr=False, compare=False)
 
     @classmethod
     def build(cls, keys: np.ndarray, *, presorted: bool = False) -> SortedKeys:
@@ -50,39 +59,55 @@ class SortedKeys:
         arr = np.ascontiguousarray(arr)
         n = len(arr)
         if n == 0:
-            directory = np.zeros(2, dtype=np.uint32)
-            return cls(arr, directory, 0, 0, (), arr.data, directory.data)
+            return cls._assemble(arr, np.zeros(2, dtype=np.uint32), 0, 0, np.zeros(1, dtype=np.int64),
+                                 np.zeros(1, dtype=np.uint8), ())
         low = int(arr[0])
         span = int(arr[-1]) - low + 1
-        width = max(1, span * _TARGET_BUCKET // n)
-        shift = width.bit_length() - 1
-        buckets = ((span - 1) >> shift) + 1
-        counts = np.zeros(buckets, dtype=np.int64)
-        chunk = 1 << 23
-        for start in range(0, n, chunk):
-            part = (arr[start : start + chunk] - low) >> shift  # non-decreasing, since arr is sorted
-            first = int(part[0])
-            counts[first : int(part[-1]) + 1] += np.bincount(part - first)
+        shift = (span // max(1, n // _KEYS_PER_SEGMENT)).bit_length()
+        segments = ((span - 1) >> shift) + 1
+        per_segment = _bincount_sorted(arr, low, lambda off: off >> shift, segments)
+        wanted = (per_segment + _TARGET_BUCKET - 1) // _TARGET_BUCKET  # buckets wanted, at least 0
+        bits = np.frexp(np.maximum(wanted - 1, 0).astype(np.float64))[1].astype(np.int64)  # ceil(log2)
+        np.minimum(bits, shift, out=bits)  # a bucket is at least one key value wide
+        seg_shift = (shift - bits).astype(np.uint8)
+        seg_buckets = np.left_shift(np.int64(1), bits)
+        seg_base = np.zeros(segments, dtype=np.int64)
+        np.cumsum(seg_buckets[:-1], out=seg_base[1:])
+        buckets = int(seg_base[-1] + seg_buckets[-1])
+
+        def bucket(off: np.ndarray) -> np.ndarray:
+            seg = off >> shift
+            return seg_base[seg] + ((off - (seg << shift)) >> seg_shift[seg])
+
+        counts = _bincount_sorted(arr, low, bucket, buckets)
         dtype = np.uint32 if n < 2**32 else np.int64
         directory = np.empty(buckets + 1, dtype=dtype)
         directory[0] = 0
         np.cumsum(counts, out=directory[1:], dtype=dtype)
         largest = int(counts.max())
         steps = tuple(1 << k for k in range(largest.bit_length() - 1, -1, -1))
-        return cls(arr, directory, low, shift, steps, arr.data, directory.data)
+        return cls._assemble(arr, directory, low, shift, seg_base, seg_shift, steps)
+
+    @classmethod
+    def _assemble(cls, arr: np.ndarray, directory: np.ndarray, low: int, shift: int, seg_base: np.ndarray,
+                  seg_shift: np.ndarray, steps: tuple[int, ...]) -> SortedKeys:
+        return cls(arr, directory, low, shift, seg_base, seg_shift, steps, arr.data, directory.data,
+                   seg_base.data, seg_shift.data)
 
     def __len__(self) -> int:
         return len(self.keys)
 
     @property
     def nbytes(self) -> int:
-        return int(self.keys.nbytes + self.directory.nbytes)
+        return int(self.keys.nbytes + self.directory.nbytes + self.seg_base.nbytes + self.seg_shift.nbytes)
 
     def position(self, key: int) -> int:
         """Position of ``key`` in ``keys``, or -1 when absent."""
-        b = (key - self.low) >> self.shift
-        if b < 0 or b >= len(self._dir_view) - 1:
+        off = key - self.low
+        seg = off >> self.shift
+        if off < 0 or seg >= len(self._base_view):
             return -1
+        b = self._base_view[seg] + ((off - (seg << self.shift)) >> self._seg_shift_view[seg])
         end = self._dir_view[b + 1]
         i = bisect.bisect_left(self._keys_view, key, self._dir_view[b], end)
         return i if i < end and self._keys_view[i] == key else -1
@@ -105,18 +130,25 @@ class SortedKeys:
         if len(self.keys) == 0 or n == 0:
             return found, positions
         keys, first, after = self.keys, self.directory[:-1], self.directory[1:]
-        buckets = len(first)
+        segments = len(self.seg_base)
         size = min(_CHUNK, n)
-        b, pos, top, cand, probe = (np.empty(size, dtype=np.int64) for _ in range(5))
+        b, pos, top, cand, probe, off = (np.empty(size, dtype=np.int64) for _ in range(6))
         hit, inside = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
         for start in range(0, n, size):
             qc = q[start : start + size]
             k = len(qc)
             bk, pk, tk, ck, gk, hk, ik = b[:k], pos[:k], top[:k], cand[:k], probe[:k], hit[:k], inside[:k]
-            np.subtract(qc, self.low, out=bk)
-            np.right_shift(bk, self.shift, out=bk)
-            np.less(bk.view(np.uint64), buckets, out=ik)  # a negative bucket is huge as unsigned
-            np.clip(bk, 0, buckets - 1, out=bk)
+            ok = off[:k]
+            np.subtract(qc, self.low, out=ok)
+            np.right_shift(ok, self.shift, out=bk)  # the segment
+            np.less(bk.view(np.uint64), segments, out=ik)  # a negative segment is huge as unsigned
+            np.clip(bk, 0, segments - 1, out=bk)
+            np.left_shift(bk, self.shift, out=ck)
+            np.subtract(ok, ck, out=ok)  # offset inside the segment (garbage outside: ik is False)
+            np.right_shift(ok, np.take(self.seg_shift, bk), out=ok)
+            np.take(self.seg_base, bk, out=bk)
+            np.add(bk, ok, out=bk)  # the bucket
+            np.clip(bk, 0, len(first) - 1, out=bk)
             pk[:] = first[bk]
             tk[:] = after[bk]
             tk -= 1  # last position of the bucket (first - 1 when it is empty)
@@ -230,10 +262,12 @@ class DncIndex:
         if self.removed and key in self.removed:
             return False
         base = self.base  # SortedKeys.position, inlined: this is the dial-time path
-        b = (key - base.low) >> base.shift
-        directory = base._dir_view
-        if b < 0 or b >= len(directory) - 1:
+        off = key - base.low
+        seg = off >> base.shift
+        if off < 0 or seg >= len(base._base_view):
             return False
+        b = base._base_view[seg] + ((off - (seg << base.shift)) >> base._seg_shift_view[seg])
+        directory = base._dir_view
         end = directory[b + 1]
         keys = base._keys_view
         i = bisect.bisect_left(keys, key, directory[b], end)
@@ -271,3 +305,14 @@ def _members(small_sorted: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.nd
     where = np.searchsorted(small_sorted, q)
     np.minimum(where, len(small_sorted) - 1, out=where)
     return small_sorted[where] == q, where
+
+
+def _bincount_sorted(arr: np.ndarray, low: int, to_bin: Callable[[np.ndarray], np.ndarray], bins: int) -> np.ndarray:
+    """How many of sorted ``arr`` fall in each bin, where ``to_bin(key - low)`` is non-decreasing."""
+    counts = np.zeros(bins, dtype=np.int64)
+    chunk = 1 << 23
+    for start in range(0, len(arr), chunk):
+        part = to_bin(arr[start : start + chunk] - low)
+        first = int(part[0])
+        counts[first : int(part[-1]) + 1] += np.bincount(part - first)
+    return counts

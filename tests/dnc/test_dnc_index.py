@@ -13,10 +13,13 @@ from dnc.index import NEVER, DncIndex, SortedKeys
 keys_st = st.lists(st.integers(min_value=0, max_value=10**15), max_size=300)
 # clustered keys exercise full buckets and the bucket directory's edges
 clustered_st = st.lists(st.integers(min_value=33_600_000_000, max_value=33_600_000_400), max_size=300)
+# several dense clusters far apart (country codes, mobile blocks): segments of very different fill
+_CLUSTERS = (12_000_000_000, 33_612_000_000, 84_900_000_000, 999_000_000_000_000)
+multi_st = st.lists(st.tuples(st.sampled_from(_CLUSTERS), st.integers(0, 5_000)).map(sum), max_size=300)
 
 
 @settings(max_examples=150, deadline=None)
-@given(base=st.one_of(keys_st, clustered_st), added=keys_st, removed=keys_st, probes=keys_st)
+@given(base=st.one_of(keys_st, clustered_st, multi_st), added=keys_st, removed=keys_st, probes=keys_st)
 def test_contains_agrees_with_a_python_set_for_any_additions_and_removals(
     base, added, removed, probes
 ) -> None:
@@ -37,7 +40,7 @@ def test_contains_agrees_with_a_python_set_for_any_additions_and_removals(
 
 
 @settings(max_examples=100, deadline=None)
-@given(base=st.one_of(keys_st, clustered_st), probes=keys_st)
+@given(base=st.one_of(keys_st, clustered_st, multi_st), probes=st.one_of(keys_st, multi_st))
 def test_sorted_keys_finds_exactly_the_members(base, probes) -> None:
     sk = SortedKeys.build(np.array(base, dtype=np.int64))
     queries = np.array(probes + base, dtype=np.int64)
@@ -87,3 +90,19 @@ def test_changes_leave_the_original_index_untouched() -> None:
     index.with_added(3)
     index.with_removed(1)
     assert index.contains(1, 0.0) and not index.contains(3, 0.0)
+
+
+def test_clustered_numbers_still_get_small_buckets() -> None:
+    """A registry of mobile blocks in three countries: no bucket holds more than about a hundred keys (with
+    one directory over the whole range, the dense block's buckets held some 50,000)."""
+    rng = np.random.default_rng(11)
+    keys = np.unique(np.concatenate([
+        12_000_000_000 + rng.integers(0, 8_000_000_000, 300_000),  # +1: wide and sparse
+        33_612_000_000 + rng.integers(0, 3_000_000, 300_000),  # +336: dense
+        84_900_000_000 + rng.integers(0, 90_000_000, 300_000),  # +849
+    ]))
+    index = DncIndex.build(keys, presorted=True)
+    assert 2 ** len(index.base.steps) - 1 < 128
+    assert index.nbytes / len(keys) < 10
+    q = np.concatenate([keys[::97], keys[::89] + 1, [0, 10**15]])
+    assert index.contains_many(q, 0.0).tolist() == np.isin(q, keys).tolist()
