@@ -795,6 +795,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "lead_refused_list_in_use": {
         "en": "Leads of this list are being dialled. Disable the list, and delete it once their calls have ended.",
         "vi": "Khách hàng của danh sách này đang được gọi. Hãy tắt danh sách và xóa sau khi các cuộc gọi kết thúc."},
+    "lead_refused_list_importing": {"en": "The list is still being imported; disable it once it is ready.",
+                                    "vi": "Danh sách vẫn đang được nhập; hãy tắt sau khi nhập xong."},
     "reset_statuses_only": {"en": "Only new, to-retry and done leads can be reset.",
                             "vi": "Chỉ có thể đặt lại khách hàng mới, chờ gọi lại hoặc đã xong."},
     "reset_choose": {"en": "Choose a status or a last outcome to reset.",

@@ -7,7 +7,8 @@ the transaction that makes it.
 * **Edit** (``edit_lead``): names, postal code, zones and file fields; a new phone number is read as the
   import reads it (the list's region, else the campaign's), must be valid, not already in the campaign and on no DNC list
   (``dnc.repository.numbers_on_dnc``, as the import's scrub); a lead being dialled keeps its number.
-* **Lists**: a disabled list's leads are not claimed by the hopper (``repository.claim_leads``);
+* **Lists**: a disabled list's leads are held (``leads.list_held``): out of the hopper's index, never claimed
+  (``repository.claim_leads``; leads already claimed may still be dialled);
   ``reset_leads`` gives the list's leads with the chosen statuses or last outcomes another pass (status
   ``new``, attempt count 0; the attempt times stay, so compliance caps per period still hold; leads that
   are DNC, invalid, being dialled or waiting for a callback are never touched); ``set_recycle`` sets the
@@ -302,7 +303,7 @@ async def get_list_info(conn: Conn, *, list_id: int) -> ListInfo:
 
 
 async def _lock_list(conn: asyncpg.Connection, list_id: int) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT id, campaign_id, name, active, recycle_no_answer_s FROM lists"
+    row = await conn.fetchrow("SELECT id, campaign_id, name, status, active, recycle_no_answer_s FROM lists"
                               " WHERE id = $1 FOR UPDATE", list_id)
     if row is None:
         raise NotFound(f"no list {list_id}")
@@ -314,7 +315,12 @@ async def set_list_active(conn: asyncpg.Connection, *, list_id: int, active: boo
     """Enable or disable a list; returns how many of its leads this makes dialable or not (audited)."""
     async with conn.transaction():
         row = await _lock_list(conn, list_id)
+        if not active and row["status"] == "importing":
+            raise LeadEditRefused("list_importing", "the list is still being imported; disable it once it is ready")
         await conn.execute("UPDATE lists SET active = $2 WHERE id = $1", list_id, active)
+        # held leads leave the hopper's index (migration 0117), so a claim never scans past them
+        await conn.execute("UPDATE leads SET list_held = $2 WHERE list_id = $1 AND list_held = $3",
+                           list_id, not active, active)
         dialable = await conn.fetchval("SELECT count(*) FROM leads WHERE list_id = $1"
                                        " AND status IN ('new', 'retry', 'callback')", list_id)
         if row["active"] != active:

@@ -323,9 +323,8 @@ async def count_leads(conn: Conn, *, campaign_id: int) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
-# the campaign's disabled lists, computed once per claim (an init plan), each tier skipping their leads
-_ACTIVE_LISTS = ("AND COALESCE(list_id, 0) <> ALL (ARRAY(SELECT id FROM lists WHERE campaign_id = $1"
-                 " AND NOT active))")
+# leads of a disabled list are held (migration 0117): out of the hopper's partial index, never claimed
+_ACTIVE_LISTS = "AND NOT list_held"
 
 
 async def claim_leads(conn: Conn, *, campaign_id: int, limit: int, engine_id: str, now: datetime) -> list[Lead]:

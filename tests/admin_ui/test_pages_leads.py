@@ -38,6 +38,7 @@ async def shop(services) -> dict[str, int]:  # type: ignore[no-untyped-def]
     pool = services.pool
     c = await _campaign(pool)
     lst = await repository.create_list(pool, campaign_id=c.id, name="khach-hang.csv", source_filename="k.csv")
+    await pool.execute("UPDATE lists SET status = 'ready' WHERE id = $1", lst.id)
     return {
         "campaign": c.id, "list": lst.id,
         "an": await _lead(pool, c.id, "+84987654321", "Văn An", "Nguyễn", list_id=lst.id, status="done",

@@ -31,6 +31,7 @@ async def _campaign(pool: asyncpg.Pool) -> Campaign:
 async def _list_with_leads(pool: asyncpg.Pool, campaign_id: int, name: str, count: int, *, start: int,
                            status: str = "new", outcome: str | None = None, attempts: int = 0) -> int:
     made = await repository.create_list(pool, campaign_id=campaign_id, name=name, source_filename=name)
+    await pool.execute("UPDATE lists SET status = 'ready' WHERE id = $1", made.id)
     await pool.execute(
         "INSERT INTO leads (campaign_id, list_id, phone_e164, timezones, status, last_outcome, attempts, last_attempt_at,"
         " next_attempt_at) SELECT $1, $2, '+8490' || lpad(g::text, 7, '0'), '{Asia/Ho_Chi_Minh}', $5, $6, $7,"
@@ -194,3 +195,28 @@ async def test_a_lists_own_region_reads_typed_numbers_in_search_and_edit(db_pool
     assert lead.phone_e164 == "+33612345678", "read as the import read the file: in France"
     found = await list_admin.search_page(db_pool, LeadQuery(campaign_ids=(c.id,), text="06 12 34 56 78"))
     assert [r.lead.id for r in found] == [lead_id]
+
+
+async def test_a_list_still_importing_cannot_be_disabled(db_pool: asyncpg.Pool) -> None:
+    c = await _campaign(db_pool)
+    importing = await repository.create_list(db_pool, campaign_id=c.id, name="big.csv", source_filename="big.csv")
+    async with db_pool.acquire() as conn:
+        with pytest.raises(LeadEditRefused) as refused:
+            await list_admin.set_list_active(conn, list_id=importing.id, active=False, actor=BOSS, now=NOW)
+    assert refused.value.code == "list_importing"
+
+
+async def test_held_leads_are_out_of_the_hoppers_index(db_pool: asyncpg.Pool) -> None:
+    """A claim never scans past a disabled list's leads, however many there are ahead of the others."""
+    c = await _campaign(db_pool)
+    off = await _list_with_leads(db_pool, c.id, "off.csv", 3000, start=0)
+    await _list_with_leads(db_pool, c.id, "on.csv", 5, start=5000)
+    async with db_pool.acquire() as conn:
+        await list_admin.set_list_active(conn, list_id=off, active=False, actor=BOSS, now=NOW)
+        await conn.execute("ANALYZE leads")
+        plan = "\n".join(r[0] for r in await conn.fetch(
+            "EXPLAIN (ANALYZE, COSTS OFF) SELECT id FROM leads WHERE campaign_id = $1 AND status = 'new'"
+            " AND NOT list_held ORDER BY priority DESC, id LIMIT 5", c.id))
+    assert "leads_hopper" in plan and "Rows Removed by Filter" not in plan, plan
+    held = await db_pool.fetchval("SELECT count(*) FROM leads WHERE list_id = $1 AND list_held", off)
+    assert held == 3000
