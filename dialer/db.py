@@ -79,11 +79,36 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+ACQUIRE_TIMEOUT_S = 30.0
+
+
+class PoolExhausted(TimeoutError):
+    """No connection came free in time: every one is held (a leak, or far more work than the pool)."""
+
+
+class BoundedPool(asyncpg.Pool):
+    """asyncpg's pool, except that waiting for a connection has a deadline (``ACQUIRE_TIMEOUT_S`` unless the
+    caller gives one). asyncpg waits forever by default: a pool whose connections are all held froze the
+    engine silently; now the waiting task fails with ``PoolExhausted``, a ``TimeoutError`` (and so an
+    ``OSError``, which the engine's I/O handlers already expect), saying so."""
+
+    async def _acquire(self, timeout: float | None) -> asyncpg.pool.PoolConnectionProxy:
+        limit = ACQUIRE_TIMEOUT_S if timeout is None else timeout
+        try:
+            return await super()._acquire(limit)
+        except TimeoutError:
+            raise PoolExhausted(f"no PostgreSQL connection came free in {limit:g} s: all {self.get_max_size()}"
+                                " of the pool are in use") from None
+
+
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """An asyncpg pool with JSON codecs; an unreachable server raises ``ServiceUnavailable`` naming the URL."""
+    """A pool with JSON codecs and a deadline on every connection wait; an unreachable server raises
+    ``ServiceUnavailable`` naming the URL."""
     try:
-        pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection, timeout=10, command_timeout=60
+        pool = await BoundedPool(
+            url, min_size=min_size, max_size=max_size, max_queries=50000, max_inactive_connection_lifetime=300.0,
+            init=_init_connection, loop=None, connection_class=asyncpg.Connection, record_class=asyncpg.Record,
+            timeout=10, command_timeout=60,
         )
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         raise ServiceUnavailable(f"cannot reach PostgreSQL at {_redact(url)}: {exc}") from None

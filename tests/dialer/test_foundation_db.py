@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import asyncpg
+import pytest
 
 from dialer import db
 
@@ -30,3 +34,24 @@ async def test_users_table_rejects_an_unknown_role(db_pool: asyncpg.Pool) -> Non
         pass
     else:
         raise AssertionError("a role outside the four known ones was accepted")
+
+
+async def test_a_pool_whose_connections_are_all_held_fails_the_next_wait_clearly_instead_of_hanging(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """asyncpg waits for a free connection forever: one leak too many froze the engine with no word. The
+    project's pool gives every wait a deadline and says what happened."""
+    monkeypatch.setattr(db, "ACQUIRE_TIMEOUT_S", 0.5)
+    pool = await db.create_pool(database_url, min_size=1, max_size=2)
+    held = [await pool.acquire(), await pool.acquire()]
+    started = time.monotonic()
+    with pytest.raises(db.PoolExhausted, match="all 2 of the pool are in use"):
+        await asyncio.wait_for(pool.fetchval("SELECT 1"), 10)
+    assert time.monotonic() - started < 5
+    with pytest.raises(OSError):        # what the engine's I/O handlers catch
+        await pool.fetchval("SELECT 1")
+    await pool.release(held.pop())
+    assert await pool.fetchval("SELECT 1") == 1        # a connection given back serves the next wait
+    async with pool.acquire(timeout=5) as conn:        # a caller's own deadline still applies
+        assert await conn.fetchval("SELECT 2") == 2
+    await pool.release(held.pop())
+    await pool.close()
