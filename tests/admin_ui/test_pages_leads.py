@@ -111,6 +111,26 @@ async def test_an_edit_is_checked_like_an_import_and_audited_with_who(api_client
         assert (await client.get("/api/leads/999999")).status_code == 404
 
 
+async def test_a_leads_page_shows_its_calls_newest_first_with_the_agent(api_client, browser_client, make_user,
+                                                                        services, shop) -> None:
+    agent = await make_user(Role.AGENT, "mai", display_name="Mai")
+    for leg, outcome, disposition, minute in (("l1", "no_answer", None, 1), ("l2", "handled", "sale", 5)):
+        await services.pool.execute(
+            "INSERT INTO call_records (campaign_id, lead_id, agent_id, engine_id, leg_id, direction, phone_e164,"
+            " outcome, disposition, notes, originated_at) VALUES ($1, $2, $3, 'e', $4, 'outbound', '+84987654321',"
+            " $5, $6, 'hẹn tuần sau', now() - make_interval(mins => 10 - $7))",
+            shop["campaign"], shop["an"], agent.id if disposition else None, leg, outcome, disposition, minute)
+    async with api_client(Role.TEAM_LEAD) as client:
+        calls = (await client.get(f"/api/leads/{shop['an']}")).json()["calls"]
+    assert [(c["outcome"], c["disposition"], c["agent"]) for c in calls] == [("handled", "sale", "Mai"),
+                                                                             ("no_answer", None, "")]
+    lead_user = await make_user(Role.TEAM_LEAD)
+    await sign_in(browser_client, lead_user.username)
+    page = (await browser_client.get(f"/leads/{shop['an']}")).text
+    page = page[page.index('id="lead-calls"'):]
+    assert page.index("Handled") < page.index("No answer") and "Mai" in page and "hẹn tuần sau" in page
+
+
 async def test_exports_neutralise_formulas_in_csv_and_xlsx(api_client, shop) -> None:
     async with api_client(Role.TEAM_LEAD) as client:
         csv_response = await client.get("/api/leads/export.csv", params={"campaign": shop["campaign"]})
