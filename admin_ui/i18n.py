@@ -124,6 +124,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dnc_no_entries": {"en": "No numbers here.", "vi": "Không có số nào."},
     "dnc_previous_page": {"en": "« Previous page", "vi": "« Trang trước"},
     "dnc_browse": {"en": "Browse", "vi": "Xem danh sách"},
+    "dnc_invalid_lines": {"en": "Lines that are not phone numbers (the first 20; all are counted above):",
+                          "vi": "Các dòng không phải số điện thoại (20 dòng đầu; tất cả đã được đếm ở trên):"},
     "dnc_export_help": {"en": "The export holds every entry, then every number of the registry file. Cells that a spreadsheet would run as a formula start with an apostrophe ('), phone numbers too: '+84987654321.",
                         "vi": "Tệp xuất gồm mọi số đã thêm, rồi mọi số trong tệp danh bạ. Ô nào bảng tính có thể chạy như công thức đều bắt đầu bằng dấu nháy ('), kể cả số điện thoại: '+84987654321."},
     "reason_required": {"en": "Give a reason: every change is audited.", "vi": "Vui lòng nhập lý do: mọi thay đổi đều được ghi nhật ký."},

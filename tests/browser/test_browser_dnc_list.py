@@ -58,3 +58,25 @@ async def test_an_officer_browses_searches_and_exports_a_national_list(new_page,
     assert rows[1][0] == "'+84987654321" and rows[1][3].startswith("'=HYPERLINK")
     assert [r[0] for r in rows[2:]] == [f"'+{k}" for k in keys.tolist()]
     assert page.errors == []
+
+
+async def test_an_import_shows_the_lines_that_are_not_numbers_with_their_line_numbers(
+        new_page, ui, make_user, worker, tmp_path: Path) -> None:
+    source = tmp_path / "registry.txt"
+    source.write_text("+84987654321\n+84987654322\nnot a number\n\n+8498765432x\n+84987654323\n")
+    await make_user(Role.COMPLIANCE, "olga")
+    page = await new_page()
+    await ui.sign_in(page, "olga", PASSWORD)
+    await page.goto("/dnc/import")
+    await page.set_input_files("#dnc-import input[name=file]", str(source))
+    await page.fill("#dnc-import input[name=list_name]", "vn-registry")
+    async with page.expect_navigation():
+        await page.click("#dnc-import button[type=submit]")
+    await page.wait_for_selector("#dnc-import-invalid:not([hidden])", timeout=60_000)
+    assert "imported 3 numbers into vn-registry (national) from 5 lines, 2 invalid" in \
+        await page.locator(".job-result").inner_text()
+    assert await page.locator("#dnc-import-invalid li").all_inner_texts() == [
+        "line 3: 'not a number': not a phone number",
+        "line 5: '+8498765432x': no such number range in its country"]
+    await ui.shot(page, "dnc-import-invalid-lines")
+    assert page.errors == []

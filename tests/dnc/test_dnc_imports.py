@@ -121,6 +121,7 @@ async def test_the_import_job_runs_through_rq_and_reports_progress(
     status = jobs.job_status(conn, job_id)
     assert status is not None and status.status == "finished", status
     assert status.result["numbers"] == 2000 and status.result["invalid"] == 1
+    assert status.result["examples"] == ["line 2001: 'garbage': not a phone number"]
     assert status.done == status.total == source.stat().st_size
     async with db_pool.acquire() as c:
         files = await repository.current_registry_files(c)
