@@ -4,7 +4,8 @@ Rows come from ``campaigns.list_admin.iter_matching`` (chunks by id); every cell
 ``dialer.safe_export`` (no cell a spreadsheet would run as a formula). The CSV starts with a byte-order
 mark so spreadsheets read Vietnamese as UTF-8. The XLSX is written by ``safe_export.write_xlsx`` in a
 worker thread fed chunk by chunk, its bytes sent on as they come (the zip is written without seeking).
-The response says how many leads it holds (``X-Leads-Total``), so a client can show progress.
+The response says how many leads it holds (``X-Leads-Total``), so a client can show progress; rows are in
+id order, so an interrupted download is resumed with ``after`` = the last id received.
 """
 
 from __future__ import annotations
@@ -51,13 +52,14 @@ def lead_cells(row: LeadRow, fields: Sequence[str]) -> list[Any]:
             *(str(lead.fields.get(name, "")) for name in fields)]
 
 
-async def csv_chunks(pool: asyncpg.Pool, query: LeadQuery, fields: Sequence[str]) -> AsyncIterator[bytes]:
-    """The CSV, a chunk of leads at a time."""
+async def csv_chunks(pool: asyncpg.Pool, query: LeadQuery, fields: Sequence[str], *,
+                     after_id: int = 0) -> AsyncIterator[bytes]:
+    """The CSV, a chunk of leads at a time (those with an id above ``after_id``: an export resumed)."""
     out = io.StringIO()
     writer = safe_export.csv_writer(out)
     out.write("\ufeff")
     writer.writerow([*BASE_COLUMNS, *fields])
-    async for chunk in list_admin.iter_matching(pool, query):
+    async for chunk in list_admin.iter_matching(pool, query, after_id=after_id):
         for row in chunk:
             writer.writerow(lead_cells(row, fields))
         yield out.getvalue().encode("utf-8")
@@ -89,7 +91,8 @@ class _Sink(io.RawIOBase):
             self._buffer.clear()
 
 
-async def xlsx_chunks(pool: asyncpg.Pool, query: LeadQuery, fields: Sequence[str]) -> AsyncIterator[bytes]:
+async def xlsx_chunks(pool: asyncpg.Pool, query: LeadQuery, fields: Sequence[str], *,
+                      after_id: int = 0) -> AsyncIterator[bytes]:
     """The XLSX: ``safe_export.write_xlsx`` in a thread, fed each chunk of leads as it is read."""
     loop = asyncio.get_running_loop()
     rows_in: queue.Queue[Any] = queue.Queue(maxsize=2)
@@ -132,7 +135,7 @@ async def xlsx_chunks(pool: asyncpg.Pool, query: LeadQuery, fields: Sequence[str
                 await asyncio.sleep(0.01)   # the writer thread is behind: wait for it (web I/O, not engine logic)
 
     try:
-        async for chunk in list_admin.iter_matching(pool, query):
+        async for chunk in list_admin.iter_matching(pool, query, after_id=after_id):
             await put([lead_cells(row, fields) for row in chunk])
             while not out.empty():
                 piece = out.get_nowait()

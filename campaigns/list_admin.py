@@ -119,18 +119,21 @@ async def search_page(conn: Conn, query: LeadQuery, *, after_id: int = 0, limit:
     return [LeadRow(repository.lead_from_row(r), r["campaign_name"], r["list_name"]) for r in rows]
 
 
-async def count_matching(conn: Conn, query: LeadQuery, *, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many leads match (counted up to ``cap``), and whether there are more than ``cap``."""
+async def count_matching(conn: Conn, query: LeadQuery, *, cap: int = COUNT_CAP,
+                         after_id: int = 0) -> tuple[int, bool]:
+    """How many leads match (with an id above ``after_id``; counted up to ``cap``), and whether there are
+    more than ``cap``."""
     where, args = await _where(conn, query)
-    n = await conn.fetchval(f"SELECT count(*) FROM (SELECT 1 FROM leads l WHERE {where} LIMIT ${len(args) + 1}) s",
-                            *args, cap + 1)
+    n = await conn.fetchval(f"SELECT count(*) FROM (SELECT 1 FROM leads l WHERE {where} AND l.id > ${len(args) + 1}"
+                            f" LIMIT ${len(args) + 2}) s", *args, after_id, cap + 1)
     return min(n, cap), n > cap
 
 
-async def iter_matching(pool: asyncpg.Pool, query: LeadQuery, *, chunk: int = 2000) -> AsyncIterator[list[LeadRow]]:
-    """Every matching lead, by id, in chunks: each chunk is its own short query (an export of a million
-    leads holds no transaction open and never has more than one chunk in memory)."""
-    after = 0
+async def iter_matching(pool: asyncpg.Pool, query: LeadQuery, *, chunk: int = 2000,
+                        after_id: int = 0) -> AsyncIterator[list[LeadRow]]:
+    """Every matching lead with an id above ``after_id``, by id, in chunks: each chunk is its own short query
+    (an export of a million leads holds no transaction open and never has more than one chunk in memory)."""
+    after = after_id
     while True:
         async with pool.acquire() as conn:
             rows = await search_page(conn, query, after_id=after, limit=chunk)
@@ -398,6 +401,8 @@ async def delete_list(conn: asyncpg.Connection, *, list_id: int, actor: Actor, n
     Returns how many leads went (audited with the list's name and counts)."""
     async with conn.transaction():
         row = await _lock_list(conn, list_id)
+        if row["status"] == "importing":
+            raise LeadEditRefused("list_importing", "the list is still being imported; delete it once it is ready")
         # a claim made after this check would be of a lead this transaction is about to delete: lock them
         statuses = await conn.fetch("SELECT status, count(*) AS n FROM (SELECT status FROM leads WHERE list_id = $1"
                                     " FOR UPDATE) s GROUP BY status", list_id)

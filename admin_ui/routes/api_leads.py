@@ -115,20 +115,22 @@ async def search(request: Request, user: TeamLead, after: int = 0, limit: int = 
 
 
 async def export_response(request: Request, kind: str) -> StreamingResponse:
-    """The matching leads as a CSV or XLSX download (``kind``), streamed."""
+    """The matching leads as a CSV or XLSX download (``kind``), streamed in id order; ``after``: only the
+    leads with a greater id (an interrupted download resumed). ``X-Leads-Total`` says how many it holds."""
     query = lead_query(request)
+    after = _int(request.query_params.get("after"), "after") or 0
     pool = services_of(request).pool
-    total, _ = await list_admin.count_matching(pool, query, cap=10_000_000)
+    total, _ = await list_admin.count_matching(pool, query, cap=10_000_000, after_id=after)
     fields = await lead_export.field_columns(pool, query)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     headers = {"content-disposition": f"attachment; filename=\"leads-{stamp}.{kind}\"; filename*=UTF-8''"
                                       + quote(f"leads-{stamp}.{kind}"),
                "x-leads-total": str(total), "cache-control": "no-store"}
     if kind == "csv":
-        return StreamingResponse(lead_export.csv_chunks(pool, query, fields), media_type=safe_export.CSV_MEDIA_TYPE,
-                                 headers=headers)
-    return StreamingResponse(lead_export.xlsx_chunks(pool, query, fields), media_type=safe_export.XLSX_MEDIA_TYPE,
-                             headers=headers)
+        return StreamingResponse(lead_export.csv_chunks(pool, query, fields, after_id=after),
+                                 media_type=safe_export.CSV_MEDIA_TYPE, headers=headers)
+    return StreamingResponse(lead_export.xlsx_chunks(pool, query, fields, after_id=after),
+                             media_type=safe_export.XLSX_MEDIA_TYPE, headers=headers)
 
 
 @router.get("/api/leads/export.csv")

@@ -197,13 +197,16 @@ async def test_a_lists_own_region_reads_typed_numbers_in_search_and_edit(db_pool
     assert [r.lead.id for r in found] == [lead_id]
 
 
-async def test_a_list_still_importing_cannot_be_disabled(db_pool: asyncpg.Pool) -> None:
+async def test_a_list_still_importing_cannot_be_disabled_or_deleted(db_pool: asyncpg.Pool) -> None:
     c = await _campaign(db_pool)
     importing = await repository.create_list(db_pool, campaign_id=c.id, name="big.csv", source_filename="big.csv")
     async with db_pool.acquire() as conn:
         with pytest.raises(LeadEditRefused) as refused:
             await list_admin.set_list_active(conn, list_id=importing.id, active=False, actor=BOSS, now=NOW)
     assert refused.value.code == "list_importing"
+    async with db_pool.acquire() as conn:
+        with pytest.raises(LeadEditRefused, match="still being imported"):
+            await list_admin.delete_list(conn, list_id=importing.id, actor=BOSS, now=NOW)
 
 
 async def test_held_leads_are_out_of_the_hoppers_index(db_pool: asyncpg.Pool) -> None:
