@@ -19,7 +19,8 @@ and Zhou, "A call-routing problem with service-level constraints", OR 51(2), 200
 - the model ignores the idle time pacing leaves anyway (which serves callers at once), so it is
   calibrated on this team as the predictive pacer calibrates its abandons: kappa = (late callers seen +
   3) / (q summed over the callers who arrived + 3), both forgetting with a half-life of 300 callers;
-- R is the least reserve with kappa q(R) <= q*, the late share allowed: (1 - target) of the callers expected
+- R is the least reserve with kappa q(R) <= q*, the late share allowed: ``spend`` (0.85) of the (1 - target)
+  late share of the callers expected
   over the next ``plan_s`` seconds plus what the service-level windows have in hand (the late callers
   still allowed today and this hour; negative when behind, which raises the reserve);
 - R never exceeds what a dedicated pool would keep idle: Erlang C agents for the same late share on the
@@ -60,7 +61,7 @@ class InboundBlend:
         short_s: float = 300.0,
         long_s: float = 1800.0,
         plan_s: float = 1800.0,
-        spend: float = 1.0,
+        spend: float = 0.85,
         hour_slack: float = 0.10,
         prior_handle_s: float = 180.0,
         calibration_half_life: float = 300.0,
@@ -149,7 +150,7 @@ class InboundBlend:
                 f"{self.long.rate(now) * 60:.1f}), handle {self.handle.mean_s:.0f}s, {busy_inbound} on inbound, "
                 f"{waiting} waiting (longest {longest:.0f}s); SL today {sl_today}, {in_hand:+.1f} late in hand")
         if lam <= 0 or logged == 0:
-            return BlendPlan(0, waiting, lam, f"{head}; reserve 0")
+            return BlendPlan(0, waiting, lam, f"{head}; reserve 0 idle agents (no inbound traffic seen)")
         expected = lam * self.plan_s
         q_allowed = min(max(((1.0 - self.target) * self.spend * expected + in_hand) / expected, 1e-4), 1.0)
         h = max(mean_handle_s, 1.0)

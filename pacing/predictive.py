@@ -11,10 +11,11 @@ Calls finding no agent by t are sup_{s <= t} (D(s) - S(s))^+, so the expected ab
 are bounded below by E_n = max_k E[(C_k + N_k(n) - F_k - K)^+], computed exactly (dynamic programming
 over the Bernoulli sums) for small teams and with a normal approximation for large ones. The pacer
 multiplies E_n by a calibration kappa >= 1, realized abandons over the abandons it predicted for the
-calls it placed, and places the largest n such that every call beyond the risk-free progressive ones
-(one per free agent) keeps (1) kappa E_n within the budget: what is left of it now, the least over
-24 h and 30 d of spend * 3% * live answers - abandons (and spend * 4.5% over the last hour), plus
-spend * 3% of the live answers expected from the calls in flight and the n new ones (each live answer
+calls it placed (blending: down to ``blend_calibration_floor``, since counting inbound arrivals as served
+first and the reserve as taken overstates the risk), and places the largest n such that every call beyond
+the risk-free progressive ones (one per free agent) keeps (1) kappa E_n within the budget: what is left of
+it now, the least over 24 h and 30 d of spend * 3% * live answers - abandons (and spend * 4.5% over the
+last hour), plus spend * 3% of the live answers expected from the calls in flight and the n new ones (each live answer
 widens the budget). When chance has overspent the budget, the calls may still risk ``recover`` (a half)
 of what their own answers pay for: the rate then comes down, where stalling on progressive dialling
 would cut the answers it is measured on and leave agents idle for the rest of the day; and (2) the
@@ -73,6 +74,7 @@ class PredictiveSettings:
     prior_ring_s: float = 9.0
     calibration_prior: float = 1.2    # realized abandons per predicted one, before evidence
     calibration_weight: float = 5.0   # how many predicted abandons the prior is worth
+    blend_calibration_floor: float = 0.5  # blending: kappa may fall this low (the inbound model overstates risk)
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor
     recover: float = 0.5              # overspent: calls may risk this share of what their answers pay
@@ -85,6 +87,7 @@ class PredictiveSettings:
 def _excess_normal(
     mu0: FloatArray, var0: FloatArray, g: FloatArray, n_max: int,
     stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0, chunk: int = 12,
+    base: FloatArray | None = None,
 ) -> FloatArray:
     """max over the grid rows of E[(X_k + N_k(n))^+] for n = 0..n_max, X_k ~ N(mu0_k, var0_k) integer-valued,
     N_k(n) ~ Binomial(n, g_k); normal: sum_{j>=1} P(X >= j) ~ int_0^inf P(Z > z) dz = mu Phi(mu/s) + s phi(mu/s).
@@ -99,7 +102,8 @@ def _excess_normal(
         var = var0[:, None] + (g * (1.0 - g))[:, None] * ns[None, :]
         sd = np.sqrt(np.maximum(var, 1e-12))
         z = mu / sd
-        part = np.maximum(mu * special.ndtr(z) + sd * _INV_SQRT_2PI * np.exp(-0.5 * z * z), 0.0).max(axis=0)
+        each = np.maximum(mu * special.ndtr(z) + sd * _INV_SQRT_2PI * np.exp(-0.5 * z * z), 0.0)
+        part = (each if base is None else each - base[:, None]).max(axis=0)
         parts.append(part)
         steps = part.copy()
         steps[0] -= prev
@@ -114,10 +118,10 @@ def _excess_normal(
 
 def _excess_exact(
     supply: FloatArray, demand: FloatArray, ready: int, g: FloatArray, n_max: int,
-    stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0,
+    stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0, base: FloatArray | None = None,
 ) -> FloatArray:
-    """Exact E[(C_k + N_k(n) - F_k - ready)^+] by dynamic programming over the Bernoulli sums, all grid rows
-    at once. ``supply`` is (busy, grid), ``demand`` (ringing, grid), ``g`` (grid,)."""
+    """Exact E[(C_k + N_k(n) - F_k - ready)^+] (less ``base``, one value per grid row, when given) by dynamic
+    programming over the Bernoulli sums, all grid rows at once. ``supply`` is (busy, grid), ``demand`` (ringing, grid), ``g`` (grid,)."""
     rows = len(g)
     items = np.concatenate((1.0 - supply, demand), axis=0)
     width = len(items) + n_max + 2
@@ -136,6 +140,8 @@ def _excess_exact(
     g_col, stay_col = g[:, None], (1.0 - g)[:, None]
     for n in range(n_max + 1):
         out[:, n] = pmf @ values
+        if base is not None:
+            out[:, n] -= base
         worst = float(out[:, n].max())
         if n >= min_n and (worst > stop_above or (n > 0 and worst - prev > stop_step)):
             return out[:, : n + 1]
@@ -149,7 +155,7 @@ def _excess_exact(
 
 def expected_abandons(
     supply: FloatArray, demand: FloatArray, ready: int, g: FloatArray, n_max: int, *, exact_limit: int = 60,
-    stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0,
+    stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0, base: FloatArray | None = None,
 ) -> FloatArray:
     """Expected live answers finding no agent when placing n = 0..n_max calls now (a lower bound).
 
@@ -158,13 +164,26 @@ def expected_abandons(
     calls answered live by t_k. Calls lost by t are sup_{s <= t} (D(s) - S(s))^+ (each answer needs an
     agent already free); its expectation is bounded below by max_k E[(C_k + N_k - F_k - ready)^+].
     Both paths may stop (not before ``min_n``) once the value passes ``stop_above`` or grows by more than
-    ``stop_step``, so the result may be shorter than n_max + 1.
+    ``stop_step``, so the result may be shorter than n_max + 1. ``base`` (one value per grid row) is
+    subtracted before the maximum over the rows (blending: the shortfall of inbound callers alone).
     """
     if supply.shape[0] + demand.shape[0] <= exact_limit:
-        return _excess_exact(supply, demand, ready, g, n_max, stop_above, stop_step, min_n).max(axis=0)
+        return _excess_exact(supply, demand, ready, g, n_max, stop_above, stop_step, min_n, base).max(axis=0)
     mu0 = demand.sum(axis=0) - supply.sum(axis=0) - ready
     var0 = (demand * (1 - demand)).sum(axis=0) + (supply * (1 - supply)).sum(axis=0)
-    return _excess_normal(mu0, var0, g, n_max, stop_above, stop_step, min_n)
+    return _excess_normal(mu0, var0, g, n_max, stop_above, stop_step, min_n, base=base)
+
+
+def shortfall_rows(supply: FloatArray, demand: FloatArray, ready: int, *, exact: bool) -> FloatArray:
+    """E[(C_k - F_k - ready)^+] for each grid row: demand items finding no agent, with no new call (exactly,
+    or with the normal approximation, as ``expected_abandons`` would for the whole demand)."""
+    zeros = np.zeros(demand.shape[1])
+    if exact:
+        return _excess_exact(supply, demand, ready, zeros, 0)[:, 0]
+    mu = demand.sum(axis=0) - supply.sum(axis=0) - ready
+    sd = np.sqrt(np.maximum((demand * (1 - demand)).sum(axis=0) + (supply * (1 - supply)).sum(axis=0), 1e-12))
+    z = mu / sd
+    return np.maximum(mu * special.ndtr(z) + sd * _INV_SQRT_2PI * np.exp(-0.5 * z * z), 0.0)
 
 
 class PredictivePacer:
@@ -218,7 +237,8 @@ class PredictivePacer:
         """Realized abandons per abandon the model predicted, learnt from this campaign; never below 1."""
         s = self.settings
         w = s.calibration_weight
-        return max(1.0, (self.abandons_seen + s.calibration_prior * w) / (self.predicted_added + w))
+        floor = 1.0 if self.blend is None else s.blend_calibration_floor
+        return max(floor, (self.abandons_seen + s.calibration_prior * w) / (self.predicted_added + w))
 
     def decide(self, snap: Snapshot) -> Decision:
         s = self.settings
@@ -247,11 +267,16 @@ class PredictivePacer:
         supply = self.handle.p_end_within(busy[:, None], s.supply_trust * grid[None, :] + s.grace_s, busy)
         offered_share = 1.0 - self.machine.rate
         demand = self.ring.p_answer_within(dialing[:, None], grid[None, :]) * offered_share
+        base = None
         if plan is not None and plan.rate_per_s > 0:
-            # inbound arrivals by t_k, Poisson(lambda t_k), as m Bernoulli items of lambda t_k / m each
+            # inbound arrivals by t_k, Poisson(lambda t_k), as m Bernoulli items of lambda t_k / m each; they go
+            # first, so the answered calls lose what all demand loses less what the inbound callers alone lose
             mean_in = plan.rate_per_s * grid
             m = min(12, max(2, math.ceil(1.5 * float(mean_in[-1]))))
-            demand = np.vstack((demand, np.tile(np.minimum(mean_in / m, 1.0), (m, 1))))
+            arrivals = np.tile(np.minimum(mean_in / m, 1.0), (m, 1))
+            exact = len(busy) + ringing + m <= s.exact_limit
+            base = shortfall_rows(supply, arrivals, free, exact=exact)
+            demand = np.vstack((demand, arrivals))
         g = p * self.ring.answered_cdf(grid)
         n_max = min(cap, safe + max(10, logged))
         kappa = self.calibration
@@ -265,7 +290,7 @@ class PredictivePacer:
             limit *= min(max(budget / s.slack_reserve, 1.0), s.slack_max)
         raw = expected_abandons(supply, demand, free, g, n_max,
                                 exact_limit=s.exact_limit, stop_above=allowed[-1] / kappa, stop_step=limit / kappa,
-                                min_n=safe)
+                                min_n=safe, base=base)
         excess = kappa * raw
         steps = excess.copy()
         steps[1:] -= excess[:-1]
