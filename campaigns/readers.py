@@ -295,7 +295,8 @@ def _cells(lines: list[str], delimiter: str) -> list[str]:
         return []
 
 
-def _phone_like(cell: str) -> bool:
+def looks_like_phone(cell: str) -> bool:
+    """A cell holding only a phone number (6 digits or more, with spaces, dots, dashes or brackets)."""
     text = cell.strip().lstrip("+")
     return bool(text) and _PHONE_LIKE.fullmatch(text.replace("(", "").replace(")", "")) is not None
 
@@ -311,7 +312,7 @@ def propose_header_row(rows: list[tuple[int, list[str]]]) -> int | None:
     if not filled:
         return rows[0][0] if rows else 1
     candidate = next(((n, c) for n, c in filled if sum(1 for x in c if x.strip()) >= 2), filled[0])
-    return None if any(_phone_like(c) for c in candidate[1]) else candidate[0]
+    return None if any(looks_like_phone(c) for c in candidate[1]) else candidate[0]
 
 
 def _choose_header(first: list[tuple[int, list[str]]], header_row: HeaderChoice, name: str

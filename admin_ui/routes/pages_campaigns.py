@@ -37,7 +37,15 @@ from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.imports import ROLES, build_column_map
 from campaigns.model import TRANSITIONS, Campaign, CampaignState, DialMode
-from campaigns.readers import HeaderChoice, Table, UnreadableFile, check_readable, open_table, parse_lines
+from campaigns.readers import (
+    HeaderChoice,
+    Table,
+    UnreadableFile,
+    check_readable,
+    looks_like_phone,
+    open_table,
+    parse_lines,
+)
 from campaigns.windows import DAY_NAMES, PROFILES
 from dialer import jobs, users
 from dialer.engine_api import EngineError
@@ -322,7 +330,9 @@ def _mapping_page(request: Request, user: CurrentUser, campaign: Campaign, uploa
         guess = {"phone": [cmap.phone], "alt_phones": list(cmap.alt_phones),
                  **{r: [getattr(cmap, r)] for r in ROLES[2:] if getattr(cmap, r) is not None}}
     except CampaignError:
-        pass
+        phones = [i for i in range(len(header)) if preview and not header[i].strip() and
+                  sum(looks_like_phone(row[i]) for row in preview if i < len(row)) * 2 > len(preview)]
+        guess = {"phone": phones[:1]} if phones else {}      # no column names: the column holding numbers
     if not header:
         status_code, problem = 400, problem or t("no_header")
     note = ""

@@ -175,3 +175,24 @@ async def test_the_same_file_through_the_command_line(cli_env: Path, tmp_path: P
     campaign = await repository.find_campaign(db_pool, ref="Mixed")
     leads = await repository.search_leads(db_pool, campaign_id=campaign.id)
     assert [(x.phone_e164, x.first_name, x.last_name, x.alt_phones, dict(x.fields)) for x in leads] == EXPECTED_LEADS
+
+
+async def test_a_file_without_column_names_is_read_without_a_header_and_its_number_column_proposed(
+        browser_client, make_user, services, database_url, redis_url) -> None:
+    csrf, campaign_id = await _campaign(browser_client, make_user, services, database_url)
+    content = "Nguyễn An;0912345678;Huế\nTrần Bình;091 234 5679;Hà Nội\n".encode()
+    page = await browser_client.post(f"/campaigns/{campaign_id}/upload", data={"csrf_token": csrf},
+                                     files={"file": ("bare.csv", content, "text/csv")})
+    assert page.status_code == 200
+    assert "The first row looks like data, so the file is read without a header row" in unescape(page.text)
+    assert [v for v, _, chosen in _options(page.text, "header-row") if chosen] == ["none"]
+    assert [(v, label) for v, label, chosen in _options(page.text, "map-phone") if chosen] == [("#2", "Column 2")]
+    upload = page.text.split('name="upload" value="')[1].split('"')[0]
+    started = await browser_client.post(f"/campaigns/{campaign_id}/import", data={
+        "csrf_token": csrf, "upload": upload, "filename": "bare.csv", "header_row": "none",
+        "map_phone": "#2", "map_full_name": "#1"})
+    assert started.status_code == 303
+    await run_worker_burst(database_url, redis_url)
+    leads = await repository.search_leads(services.pool, campaign_id=campaign_id)
+    assert [(x.phone_e164, x.first_name, dict(x.fields)) for x in leads] == [
+        ("+84912345678", "Nguyễn An", {"column_3": "Huế"}), ("+84912345679", "Trần Bình", {"column_3": "Hà Nội"})]
