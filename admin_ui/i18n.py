@@ -757,6 +757,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "leads_found_one": {"en": "1 lead", "vi": "1 khách hàng"},
     "leads_more_than": {"en": "More than {count} leads", "vi": "Hơn {count} khách hàng"},
     "export_csv": {"en": "Export CSV", "vi": "Xuất CSV"},
+    "export_too_big_xlsx": {
+        "en": "{count} leads do not fit in one Excel sheet (at most {most}): export them as CSV, or filter them.",
+        "vi": "{count} khách hàng không vừa một trang tính Excel (tối đa {most}): hãy xuất CSV hoặc lọc bớt."},
     "export_xlsx": {"en": "Export Excel (XLSX)", "vi": "Xuất Excel (XLSX)"},
     "first_page": {"en": "« First page", "vi": "« Trang đầu"},
     "next_page": {"en": "Next page »", "vi": "Trang sau »"},

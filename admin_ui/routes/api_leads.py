@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from admin_ui import lead_export
 from admin_ui.auth import CurrentUser, TeamLead, services_of
+from admin_ui.i18n import translator
 from campaigns import list_admin
 from campaigns.errors import CampaignError, NotFound
 from campaigns.lead_search import MAX_PAGE, LeadQuery
@@ -31,6 +32,7 @@ from campaigns.model import LeadStatus
 from dialer import safe_export
 
 router = APIRouter(tags=["leads"])
+XLSX_MAX_ROWS = 1_048_575
 
 
 def _int(value: str | None, name: str) -> int | None:
@@ -114,13 +116,16 @@ async def search(request: Request, user: TeamLead, after: int = 0, limit: int = 
             "next_after": rows[-1].lead.id if len(rows) == limit else None}
 
 
-async def export_response(request: Request, kind: str) -> StreamingResponse:
+async def export_response(request: Request, kind: str, user: CurrentUser) -> StreamingResponse:
     """The matching leads as a CSV or XLSX download (``kind``), streamed in id order; ``after``: only the
     leads with a greater id (an interrupted download resumed). ``X-Leads-Total`` says how many it holds."""
     query = lead_query(request)
     after = _int(request.query_params.get("after"), "after") or 0
     pool = services_of(request).pool
     total, _ = await list_admin.count_matching(pool, query, cap=10_000_000, after_id=after)
+    if kind == "xlsx" and total > XLSX_MAX_ROWS:     # a sheet holds 1,048,576 rows, the header included
+        raise HTTPException(422, translator(user.language)("export_too_big_xlsx", count=f"{total:,}",
+                                                           most=f"{XLSX_MAX_ROWS:,}"))
     fields = await lead_export.field_columns(pool, query)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     headers = {"content-disposition": f"attachment; filename=\"leads-{stamp}.{kind}\"; filename*=UTF-8''"
@@ -135,12 +140,12 @@ async def export_response(request: Request, kind: str) -> StreamingResponse:
 
 @router.get("/api/leads/export.csv")
 async def export_csv(request: Request, user: TeamLead) -> StreamingResponse:
-    return await export_response(request, "csv")
+    return await export_response(request, "csv", user)
 
 
 @router.get("/api/leads/export.xlsx")
 async def export_xlsx(request: Request, user: TeamLead) -> StreamingResponse:
-    return await export_response(request, "xlsx")
+    return await export_response(request, "xlsx", user)
 
 
 async def lead_or_404(request: Request, lead_id: int) -> LeadRow:

@@ -171,6 +171,21 @@ async def test_a_large_export_streams_every_lead_once(api_client, services) -> N
         assert resumed.text.strip().splitlines()[1:] == lines[3001:]
 
 
+async def test_an_export_too_big_for_one_excel_sheet_is_refused_in_the_readers_words(api_client, services,
+                                                                                     monkeypatch) -> None:
+    from admin_ui.routes import api_leads
+
+    monkeypatch.setattr(api_leads, "XLSX_MAX_ROWS", 1)      # a sheet of one row, instead of a million leads
+    c = await _campaign(services.pool, "Big")
+    for n in range(2):
+        await _lead(services.pool, c.id, f"+8490000000{n}")
+    async with api_client(Role.TEAM_LEAD) as client:
+        await services.pool.execute("UPDATE users SET language = 'vi' WHERE id = $1", client.user.id)
+        refused = await client.get("/api/leads/export.xlsx", params={"campaign": c.id})
+        assert refused.status_code == 422 and "hãy xuất CSV" in refused.json()["detail"]
+        assert (await client.get("/api/leads/export.csv", params={"campaign": c.id})).status_code == 200
+
+
 async def test_list_operations_through_the_api_are_counted_and_audited(api_client, services, shop) -> None:
     async with api_client(Role.TEAM_LEAD, "lan") as client:
         assert (await client.post(f"/api/lists/{shop['list']}/disable")).json() == {"held": 1}
