@@ -44,10 +44,11 @@ class CampaignControl:
     async def run(self) -> None:
         """Keep runners in line with campaign states until cancelled."""
         self._lock_conn = await self.engine.pool.acquire()
-        for row in await self.engine.pool.fetch(   # the wallboard keeps showing why campaigns paused themselves
-                "SELECT id, name, health_pause FROM campaigns WHERE state = 'paused' AND health_pause IS NOT NULL"):
-            self.engine.board.health_pauses[row["id"]] = {"name": row["name"], **row["health_pause"]}
         try:
+            for row in await self.engine.pool.fetch(   # the wallboard keeps showing why campaigns paused themselves
+                    "SELECT id, name, health_pause FROM campaigns WHERE state = 'paused'"
+                    " AND health_pause IS NOT NULL"):
+                self.engine.board.health_pauses[row["id"]] = {"name": row["name"], **row["health_pause"]}
             while True:
                 await self.sync()
                 await self.engine.clock.sleep(self.sync_s)

@@ -47,12 +47,15 @@ async def hold_engine_lock(pool: asyncpg.Pool, engine_id: str, *, wait_s: float 
     its killed client, holds it for a moment), then refuses with a clear error."""
     conn = await pool.acquire()
     deadline = time.monotonic() + wait_s
-    while not await try_lock(conn, engine_id):
-        if time.monotonic() >= deadline:
-            await pool.release(conn)
-            raise DialerError(f"an engine with id {engine_id!r} is already running on this database; "
-                              "give each engine its own DIALER_ENGINE_ID")
-        await asyncio.sleep(0.2)
+    try:
+        while not await try_lock(conn, engine_id):
+            if time.monotonic() >= deadline:
+                raise DialerError(f"an engine with id {engine_id!r} is already running on this database; "
+                                  "give each engine its own DIALER_ENGINE_ID")
+            await asyncio.sleep(0.2)
+    except BaseException:       # refused, failed or cancelled while waiting: the connection goes back
+        await pool.release(conn)
+        raise
     return conn
 
 

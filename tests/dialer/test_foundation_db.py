@@ -55,3 +55,22 @@ async def test_a_pool_whose_connections_are_all_held_fails_the_next_wait_clearly
         assert await conn.fetchval("SELECT 2") == 2
     await pool.release(held.pop())
     await pool.close()
+
+
+async def test_an_engine_lock_wait_that_is_cancelled_or_refused_gives_its_connection_back(database_url: str) -> None:
+    """Waiting for another engine's lock holds a connection; a stop (cancellation) or a refusal during the
+    wait must return it, or each such start leaks one connection of the pool for good."""
+    from dialer import takeover
+
+    pool = await db.create_pool(database_url, min_size=1, max_size=3)
+    other = await takeover.hold_engine_lock(pool, "engine-a")      # engine-a runs
+    waiting = asyncio.create_task(takeover.hold_engine_lock(pool, "engine-a", wait_s=30))
+    await asyncio.sleep(0.5)
+    assert pool.get_idle_size() + (pool.get_max_size() - pool.get_size()) == 1    # the waiter holds one
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    with pytest.raises(takeover.DialerError, match="already running"):
+        await takeover.hold_engine_lock(pool, "engine-a", wait_s=0.3)
+    assert pool.get_idle_size() + (pool.get_max_size() - pool.get_size()) == 2     # both came back
+    await pool.release(other)
+    await pool.close()
