@@ -17,6 +17,7 @@ and one type pattern, each with its lengths. Tests compare the two on random and
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ import phonenumbers
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
+log = logging.getLogger(__name__)
 STAY = 10  # the "no more digits" symbol: a padded position keeps the state
 DEAD, ROOT = 0, 1
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
@@ -257,8 +259,10 @@ def automaton() -> Automaton:
                 nxt = new_state(False)
                 rows[node][int(d)] = nxt
             node = nxt
-        entry = _build_country(cc, regions, new_state, rows, accepting)
-        rows[node][int(text[-1])] = entry
+        try:
+            rows[node][int(text[-1])] = _build_country(cc, regions, new_state, rows, accepting)
+        except PatternError as exc:  # that code's numbers all take the slow path (phonenumbers itself)
+            log.warning("country code %d: %s; its numbers are validated one by one", cc, exc)
     return Automaton(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
 
 
@@ -321,6 +325,22 @@ def _build_country(
                 todo.append(nxt)
             rows[sid][d] = target
     return ids[key0]
+
+
+def pattern_matcher(pattern: str) -> Callable[[str], bool]:
+    """Whether a digit string fully matches ``pattern``, by the NFA this module compiles (for tests)."""
+    nfa = _Nfa()
+    start = nfa.state()
+    accept = _Parser(nfa, pattern).compile(start)
+
+    def matches(digits: str) -> bool:
+        states = nfa.closure([start])
+        for ch in digits:
+            d = int(ch)
+            states = nfa.closure([t for s in states for allowed, t in nfa.moves[s] if d in allowed])
+        return accept in states
+
+    return matches
 
 
 def is_valid_e164(e164: str) -> bool:

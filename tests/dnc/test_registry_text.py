@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from dnc import registry_files
 from dnc.errors import InvalidNumber
-from dnc.number_ranges import automaton, phonenumbers_valid
+from dnc.number_ranges import PatternError, automaton, pattern_matcher, phonenumbers_valid
 from dnc.numbers import normalise
 
 
@@ -158,3 +159,29 @@ def test_a_canonical_number_is_read_by_the_fast_path(tmp_path: Path, line: str) 
     path.write_text(line + "\n")
     assert registry_files.read_numbers(path, default_region=None).keys.tolist() == [int(line[1:])]
     assert automaton().accepts_text(line)
+
+
+def _metadata_patterns() -> list[str]:
+    out = set()
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        md = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        for name in ("general_desc", "fixed_line", "mobile", "toll_free", "voip"):
+            desc = getattr(md, name)
+            if desc is not None and desc.national_number_pattern:
+                out.add(desc.national_number_pattern)
+    return sorted(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.sampled_from(_metadata_patterns()), digits=st.text(alphabet="0123456789", max_size=13),
+       example=st.sampled_from(EXAMPLES))
+def test_the_pattern_compiler_matches_exactly_what_python_re_matches(pattern: str, digits: str, example: str) -> None:
+    matches = pattern_matcher(pattern)
+    for text in (digits, example[3:], example[2:], example[4:]):
+        assert matches(text) == bool(re.fullmatch(pattern, text)), (pattern, text)
+
+
+def test_a_pattern_in_syntax_the_compiler_does_not_know_is_refused_not_guessed() -> None:
+    for pattern in (r"\d{2,}", r"[^0]\d", r"\d+", "(0|1)"):
+        with pytest.raises(PatternError):
+            pattern_matcher(pattern)
