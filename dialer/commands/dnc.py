@@ -279,30 +279,34 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    """The list's entries, then the numbers of its registry file (as on the list's page), as safe CSV."""
     from dialer.safe_export import csv_writer
-    from dnc import repository
+    from dnc import registry_files, repository
 
-    async def work(s: Services) -> list[list[str]]:
+    async def work(s: Services) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
         async with s.pool.acquire() as conn:
             entries = await repository.export_entries(conn, list_name=args.list_name)
-        return [
-            [
-                e.number,
-                e.added_by,
-                e.added_at.isoformat(),
-                e.reason,
-                e.expires_at.isoformat() if e.expires_at else "",
-            ]
+            lst = await repository.get_list(conn, name=args.list_name)
+            files = [f for f in await repository.current_registry_files(conn) if f.list_id == lst.id]
+        rows = [
+            [e.number, e.added_by, e.added_at.isoformat(), e.reason, e.expires_at.isoformat() if e.expires_at else ""]
             for e in entries
         ]
+        return rows, [(f.path, [f.imported_by, f.imported_at.isoformat(), "registry file", ""]) for f in files]
 
-    rows = _run(args, work)
+    rows, files = _run(args, work)
+    registry = 0
     with open(args.output, "w", newline="", encoding="utf-8") if args.output else nullcontext(sys.stdout) as out:
         writer = csv_writer(out)  # formula-like cells quoted (dialer.safe_export)
         writer.writerow(["number", "added_by", "added_at", "reason", "expires_at"])
         writer.writerows(rows)
+        for path, meta in files:
+            for chunk in registry_files.iter_key_chunks(path):
+                writer.writerows([f"+{k}", *meta] for k in chunk.tolist())
+                registry += len(chunk)
     if args.output:
-        print(f"wrote {len(rows)} entries of {args.list_name} to {args.output}", file=sys.stderr)
+        extra = f" and {registry} registry numbers" if files else ""
+        print(f"wrote {len(rows)} entries{extra} of {args.list_name} to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -85,6 +85,12 @@ async def test_import_then_scrub_a_campaign(
     assert await dialer("import", str(source), "--list", "usdnc", "--kind", "national", "--region", "US") == 0
     out = capsys.readouterr().out
     assert "imported 2 numbers into usdnc (national) from 3 lines, 1 invalid" in out
+    target = dnc_env / "usdnc.csv"
+    assert await dialer("export", "--list", "usdnc", "-o", str(target)) == 0
+    assert "wrote 0 entries and 2 registry numbers of usdnc" in capsys.readouterr().err
+    exported = list(csv.reader(target.read_text().splitlines()))
+    assert [r[0] for r in exported[1:]] == ["'+14155550123", "'+14155550124"]
+    assert exported[1][3] == "registry file"
     assert await dialer("scrub", str(camp), "--show") == 0
     out = capsys.readouterr().out
     assert f"campaign {camp}: checked 2 dialable leads, removed 1 on DNC (usdnc: 1)" in out
