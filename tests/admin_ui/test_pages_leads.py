@@ -237,3 +237,25 @@ async def test_a_list_op_for_a_list_of_another_campaign_is_not_found(browser_cli
                                          data={"csrf_token": csrf, "op": "delete"})
     assert response.status_code == 404
     assert await services.pool.fetchval("SELECT count(*) FROM leads WHERE list_id = $1", shop["list"]) == 2
+
+
+async def test_an_xlsx_download_given_up_half_way_stops_its_writer_thread(services) -> None:
+    import asyncio
+    import threading
+
+    from admin_ui import lead_export
+    from campaigns.lead_search import LeadQuery
+
+    c = await _campaign(services.pool, "Big")
+    await services.pool.execute(
+        "INSERT INTO leads (campaign_id, phone_e164, first_name) SELECT $1, '+8490' || lpad(g::text, 7, '0'),"
+        " repeat('x', 200) FROM generate_series(1, 20000) g", c.id)
+    stream = lead_export.xlsx_chunks(services.pool, LeadQuery(campaign_ids=(c.id,)), [])
+    first = await anext(stream)
+    assert first.startswith(b"PK")
+    await stream.aclose()                          # the browser went away
+    for _ in range(40):
+        if not any(t.name == "xlsx-export" for t in threading.enumerate()):
+            break
+        await asyncio.sleep(0.1)
+    assert not any(t.name == "xlsx-export" for t in threading.enumerate())
