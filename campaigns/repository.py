@@ -304,16 +304,19 @@ async def get_lead(conn: Conn, *, lead_id: int) -> Lead:
 
 async def search_leads(conn: Conn, *, campaign_id: int, text: str = "", status: LeadStatus | None = None,
                        limit: int = 50, after_id: int = 0) -> list[Lead]:
-    """Leads of a campaign by id order; ``text`` matches the number's digits or a name (case-insensitive)."""
-    digits = "".join(ch for ch in text if ch.isdigit())
-    rows = await conn.fetch(
-        f"SELECT {_LEAD_COLUMNS} FROM leads WHERE campaign_id = $1 AND id > $2"
-        " AND ($3::text IS NULL OR status = $3)"
-        " AND ($4 = '' OR ($5 <> '' AND phone_e164 LIKE '%' || $5 || '%')"
-        "      OR first_name ILIKE '%' || $4 || '%' OR last_name ILIKE '%' || $4 || '%')"
-        " ORDER BY id LIMIT $6",
-        campaign_id, after_id, status.value if status else None, text.strip(), digits, limit,
-    )
+    """Leads of a campaign by id order; ``text`` is a number in any format or a name, read as on the team
+    lead's leads page (``campaigns.lead_search``: the campaign's and its lists' regions, accents and case
+    ignored, ``%`` and ``_`` literal)."""
+    from campaigns.lead_search import LeadQuery, build_where
+
+    regions = [r[0] for r in await conn.fetch(
+        "SELECT default_region FROM campaigns WHERE id = $1"
+        " UNION SELECT region FROM lists WHERE campaign_id = $1 AND region <> ''", campaign_id)]
+    query = LeadQuery(campaign_ids=(campaign_id,), text=text, statuses=(status,) if status else ())
+    where, args = build_where(query, regions=regions, alias="leads")
+    n = len(args)
+    rows = await conn.fetch(f"SELECT {_LEAD_COLUMNS} FROM leads WHERE {where} AND id > ${n + 1} ORDER BY id"
+                            f" LIMIT ${n + 2}", *args, after_id, limit)
     return [lead_from_row(r) for r in rows]
 
 

@@ -205,3 +205,15 @@ async def test_imported_inserted_and_edited_leads_are_all_found_by_name(db_pool:
                         now=datetime(2026, 1, 5, tzinfo=UTC))
     assert await _find(db_pool, text="tran") == []
     assert await _find(db_pool, text="pham thi") == [inserted]
+
+
+async def test_the_agents_search_reads_text_as_the_leads_page_does(db_pool: asyncpg.Pool, people: dict[str, int]) -> None:
+    """``repository.search_leads`` (the agent panel's search, /api/campaigns/{id}/leads): same rules."""
+    c = people["campaign"]
+    found = await repository.search_leads(db_pool, campaign_id=c, text="0987 654 321")
+    assert [lead.id for lead in found] == [people["nguyen"]], "a national number (it matched no digits before)"
+    assert [lead.id for lead in await repository.search_leads(db_pool, campaign_id=c, text="NGUYEN")] == [people["nguyen"]]
+    assert [lead.id for lead in await repository.search_leads(db_pool, campaign_id=c, text="50%")] == [people["pct"]]
+    assert [lead.id for lead in await repository.search_leads(db_pool, campaign_id=c, text="a_b")] == [people["under"]]
+    done = await repository.search_leads(db_pool, campaign_id=c, status=LeadStatus.DONE)
+    assert done == []
