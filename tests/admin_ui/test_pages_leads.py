@@ -259,3 +259,25 @@ async def test_an_xlsx_download_given_up_half_way_stops_its_writer_thread(servic
             break
         await asyncio.sleep(0.1)
     assert not any(t.name == "xlsx-export" for t in threading.enumerate())
+
+
+def test_every_text_of_the_leads_pages_is_in_english_and_vietnamese() -> None:
+    import re
+    from pathlib import Path
+
+    from admin_ui.i18n import MESSAGES
+    from campaigns import list_admin
+
+    templates = Path(__file__).resolve().parents[2] / "admin_ui" / "templates"
+    keys: set[str] = set()
+    for name in ("leads.html", "lead.html", "list_admin_panel.html"):
+        keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", (templates / name).read_text()))
+    refusals = set(re.findall(r'LeadEditRefused\(\s*"([a-z_]+)"', Path(list_admin.__file__).read_text()))
+    refusals.add("bad_fields")                                   # the page's own (pages_leads._fields)
+    keys |= {f"lead_refused_{code}" for code in refusals}
+    keys |= {f"op_{action}" for action in ("lead_edit", "list_enable", "list_disable", "list_reset", "list_recycle",
+                                           "list_delete")}
+    keys |= {f"list_{op}" for op in ("enable", "disable", "reset", "recycle", "delete")}   # the notices
+    missing = sorted(k for k in keys if not (MESSAGES.get(k, {}).get("en") and MESSAGES.get(k, {}).get("vi")))
+    assert missing == []
+    assert len(refusals) >= 9
