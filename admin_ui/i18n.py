@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 LANGUAGES = ("en", "vi")
 
@@ -455,6 +455,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "list_importing": {"en": "importing", "vi": "đang nhập"}, "list_ready": {"en": "ready", "vi": "sẵn sàng"},
     "list_failed": {"en": "failed", "vi": "thất bại"},
     "rejects_report": {"en": "Rejects (CSV)", "vi": "Dòng bị loại (CSV)"},
+    "first_rejects": {"en": "Why rows were rejected or flagged (the first {count}; all are in the report)",
+                      "vi": "Lý do các dòng bị loại hoặc bị đánh dấu ({count} dòng đầu; tất cả có trong báo cáo)"},
+    "line_n": {"en": "line {n}", "vi": "dòng {n}"},
     "no_lists": {"en": "No list uploaded yet.", "vi": "Chưa tải danh sách nào lên."},
     "upload_list": {"en": "Upload a list (CSV or Excel)", "vi": "Tải danh sách lên (CSV hoặc Excel)"},
     "next_step": {"en": "Next: map the columns", "vi": "Tiếp: chọn cột"},
@@ -506,6 +509,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "header_proposed_none": {
         "en": "The first row looks like data, so the file is read without a header row: choose the columns by position.",
         "vi": "Dòng đầu tiên trông giống dữ liệu nên tệp được đọc không có dòng tên cột: hãy chọn cột theo vị trí."},
+    "header_used_title": {           # the lists API, when no header_row was sent
+        "en": "Row {row} was read as the header row: the rows above it look like a title (send header_row to choose another).",
+        "vi": "Dòng {row} được dùng làm dòng tên cột: các dòng phía trên trông giống tiêu đề (gửi header_row để chọn dòng khác)."},
+    "header_used_none": {
+        "en": "The first row looks like data, so the file was read without a header row (columns by position: phone=#N).",
+        "vi": "Dòng đầu tiên trông giống dữ liệu nên tệp được đọc không có dòng tên cột (chọn cột theo vị trí: phone=#N)."},
     "column_n": {"en": "column {n}", "vi": "cột {n}"},
     "field_full_name": {"en": "Full name", "vi": "Họ và tên"},
     # --- reports, compliance, wallboard
@@ -858,3 +867,82 @@ def translator(language: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+# --- why an import refused or flagged something (dialer.reasons): "reason_<code>", the English from
+# dialer.reasons.ENGLISH (what the CLI prints and old rows store), the Vietnamese here
+_ZONE_USED_VI = {"postal": "; dùng múi giờ của mã bưu chính ({zones})", "number": "; dùng múi giờ của số điện thoại ({zones})",
+                 "campaign": "; dùng múi giờ của chiến dịch"}
+_QUOTE_VI = "dấu ngoặc kép mở ở dòng {start} không được đóng: "
+_QUOTE_LOST_VI = "; các dòng {start}-{end} không được nhập"
+_ROWS_VI = "trường của nó nuốt các dòng trông như các dòng dữ liệu của tệp; "
+_SIZE_VI = "trường của nó dài quá {lines} dòng hoặc {kib} KiB; "
+REASONS_VI: dict[str, str] = {
+    "missing_number": "thiếu số điện thoại",
+    "not_a_number": "không phải là số điện thoại",
+    "invalid_number": "số điện thoại không hợp lệ",
+    "rounded_by_spreadsheet": "số đã bị bảng tính làm tròn",
+    "formula": "công thức không phải là số điện thoại",
+    "decimal_number": "số thập phân không phải là số điện thoại",
+    "unreadable_row": "dòng không đọc được: {error}",
+    "too_few_fields": "{fields} trường nhưng dòng tiêu đề có {width} (thiếu): "
+                      "mỗi dòng phải có số trường bằng dòng tiêu đề",
+    "too_many_fields": "{fields} trường nhưng dòng tiêu đề có {width} (thừa): "
+                       "mỗi dòng phải có số trường bằng dòng tiêu đề",
+    "unterminated_quote_eof": _QUOTE_VI + "tệp kết thúc khi dấu ngoặc vẫn mở" + _QUOTE_LOST_VI,
+    "unterminated_quote_rows_eof": _QUOTE_VI + _ROWS_VI + "tệp kết thúc khi dấu ngoặc vẫn mở" + _QUOTE_LOST_VI,
+    "unterminated_quote_rows_closed": _QUOTE_VI + _ROWS_VI + "nó chỉ đóng ở dòng {end}" + _QUOTE_LOST_VI,
+    "unterminated_quote_size_eof": _QUOTE_VI + _SIZE_VI + "tệp kết thúc khi dấu ngoặc vẫn mở" + _QUOTE_LOST_VI,
+    "unterminated_quote_size_closed": _QUOTE_VI + _SIZE_VI + "nó chỉ đóng ở dòng {end}" + _QUOTE_LOST_VI,
+    "swallowed_by_quote": "bị nuốt bởi dấu ngoặc kép không đóng mở ở dòng {start}",
+    "above_header": "nằm trên dòng tiêu đề (dòng {row})",
+    "duplicate_in_file": "{number} đã có ở dòng {line}",
+    "on_dnc": "{number} nằm trong danh sách không gọi {list}",
+    "already_in_campaign": "{number} đã có trong chiến dịch",
+    **{f"zone_unknown_{where}": "múi giờ '{zone}' không phải là múi giờ đã biết" + used
+       for where, used in _ZONE_USED_VI.items()},
+    **{f"zone_mismatch_{where}": "múi giờ '{zone}' không khớp với múi giờ của " +
+       ("mã bưu chính" if where == "postal" else "số điện thoại") + used
+       for where, used in _ZONE_USED_VI.items() if where != "campaign"},
+    **{f"zone_ambiguous_{where}": "múi giờ '{zone}' có thể là một trong {count} múi giờ" + used
+       for where, used in _ZONE_USED_VI.items()},
+    "empty": "trống",
+    "unknown_country_code_hint": "mã quốc gia không xác định (viết dạng +CC... hoặc chọn một vùng)",
+    "too_short_after_idd": "quá ngắn sau mã quay số quốc tế",
+    "too_short": "quá ngắn",
+    "too_long": "quá dài",
+    "unknown_country_code": "mã quốc gia không xác định",
+    "wrong_length": "độ dài không đúng với quốc gia của số",
+    "no_such_range": "không có dải số này ở quốc gia của số",
+    "not_e164": "không ở dạng E.164 (+ và 6 đến 15 chữ số)",
+}
+
+
+def _reason_messages() -> dict[str, dict[str, str]]:
+    from dialer.reasons import ENGLISH
+
+    return {f"reason_{code}": {"en": text, **({"vi": REASONS_VI[code]} if code in REASONS_VI else {})}
+            for code, text in ENGLISH.items()}
+
+
+MESSAGES.update(_reason_messages())
+
+
+def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,
+                stored: str) -> str:
+    """A reason (``dialer.reasons``: its code and parameters, a dict or the stored JSON) in ``t``'s language;
+    a row stored without a code, or with one this version does not know, shows its stored text."""
+    from dialer.reasons import params_of, render
+
+    if not code or f"reason_{code}" not in MESSAGES:
+        return stored
+    try:
+        return render(t(f"reason_{code}"), params_of(params) if isinstance(params, str) else params or {})
+    except (KeyError, IndexError, ValueError):
+        return stored          # parameters that do not fit the text (stored by another version): the stored text
+
+
+def reason_renderer(language: str) -> Callable[[str, str, str], str]:
+    """``(code, params JSON, stored text) -> text`` in ``language`` (for the rejects report)."""
+    t = translator(language)
+    return lambda code, params, stored: reason_text(t, code, params, stored)

@@ -23,6 +23,7 @@ from campaigns.lead_search import name_words_text
 from campaigns.numbers import PhoneNormaliser, phone_text
 from campaigns.readers import Row, format_raw, parse_lines
 from campaigns.timezones import lead_zones
+from dialer.reasons import Reason, reason
 
 ROLES = ("phone", "alt_phones", "first_name", "last_name", "full_name", "timezone", "postal_code", "priority")
 # Usual header names, written as people write them; matched by ``_key`` (no accents, any case, đ as d).
@@ -191,8 +192,7 @@ def build_column_map(header: Sequence[str], mapping: Mapping[str, str | Sequence
 def row_length_reason(fields: int, width: int) -> str:
     """The one rule for row length: a row has exactly as many fields as the header row (without a header,
     as most of the first rows); only empty fields after the last column are ignored."""
-    return (f"{fields} fields but the header has {width} ({'too few' if fields < width else 'too many'}): "
-            f"every row must have as many fields as the header row")
+    return reason("too_few_fields" if fields < width else "too_many_fields", fields=fields, width=width)
 
 
 def _q(text: str) -> str:
@@ -249,8 +249,8 @@ def normalise_chunk(rows: Sequence[Row], *, columns: ColumnMap, region: str, del
             phone = phone_text(phone)
         result = normalise(phone)
         if isinstance(result, str):
-            reason = result if not phone else f"{result}: {phone}"
-            rejects.append((line, "invalid", reason, format_raw(raw, delimiter)))
+            why = result.with_value(phone) if isinstance(result, Reason) else result
+            rejects.append((line, "invalid", why, format_raw(raw, delimiter)))
             continue
         e164, zones = result
         alternatives: list[str] = []

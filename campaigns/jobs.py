@@ -28,6 +28,7 @@ from campaigns import repository
 from campaigns.errors import ImportFailed
 from campaigns.imports import ChunkResult, ColumnMap, build_column_map, normalise_chunk, normalise_lines
 from campaigns.readers import Chunk, HeaderChoice, Table, open_table
+from dialer.reasons import reason
 from dialer.safe_export import csv_writer
 
 CHUNK_ROWS = 20_000
@@ -158,7 +159,8 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
     for index, (line, e164) in enumerate(result.keys):
         first = seen.setdefault(e164, line)
         if first != line:
-            rejects.append((line, "duplicate_file", f"{e164} already on line {first}", chunk.raw(line, delimiter)))
+            rejects.append((line, "duplicate_file", reason("duplicate_in_file", number=e164, line=first),
+                            chunk.raw(line, delimiter)))
         else:
             unique.append(index)
     blocked = await dnc_lookup(conn, [result.keys[i][1] for i in unique], campaign_id=campaign_id, now=now)
@@ -170,7 +172,7 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
             if where is None:
                 kept.append(index)
             else:
-                rejects.append((line, "dnc", f"{e164} is on the do-not-call list {where}", chunk.raw(line, delimiter)))
+                rejects.append((line, "dnc", reason("on_dnc", number=e164, list=where), chunk.raw(line, delimiter)))
         unique = kept
     inserted: set[str] = set()
     if unique:
@@ -180,7 +182,7 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
         for index in unique:
             line, e164 = result.keys[index]
             if e164 not in inserted:
-                rejects.append((line, "duplicate_campaign", f"{e164} is already in the campaign",
+                rejects.append((line, "duplicate_campaign", reason("already_in_campaign", number=e164),
                                 chunk.raw(line, delimiter)))
     flagged = [(line, e164, why) for line, e164, why in result.flags if e164 in inserted and seen[e164] == line]
     if flagged:
@@ -193,14 +195,22 @@ async def _store(conn: asyncpg.Connection, *, campaign_id: int, list_id: int, ch
     await repository.store_rejects(conn, list_id=list_id, rejects=rejects)
 
 
-async def rejects_csv(conn: asyncpg.Connection, *, list_id: int) -> AsyncIterator[str]:
-    """The rejects report as CSV text pieces: line, kind, reason, raw row."""
+async def rejects_csv(conn: asyncpg.Connection, *, list_id: int,
+                      reason_text: Callable[[str, str, str], str] | None = None) -> AsyncIterator[str]:
+    """The rejects report as CSV text pieces: line, kind, reason (English), raw row. With ``reason_text``
+    (the web's: ``(code, params JSON, stored text) -> text in the reader's language``) the reason is that
+    text and a last column ``reason_code`` holds the stable code (``dialer.reasons``; "" for old rows)."""
     out = io.StringIO()
     writer = csv_writer(out)  # cells a spreadsheet would run as formulas are quoted
-    writer.writerow(["line", "kind", "reason", "raw"])
+    writer.writerow(["line", "kind", "reason", "raw", *(["reason_code"] if reason_text else [])])
     async with conn.transaction():
         async for row in repository.iter_rejects(conn, list_id=list_id):
-            writer.writerow([row["line_no"], row["kind"], row["reason"], row["raw"]])
+            if reason_text is None:
+                writer.writerow([row["line_no"], row["kind"], row["reason"], row["raw"]])
+            else:
+                writer.writerow([row["line_no"], row["kind"],
+                                 reason_text(row["reason_code"], row["reason_params"], row["reason"]), row["raw"],
+                                 row["reason_code"]])
             if out.tell() > 64 * 1024:
                 yield out.getvalue()
                 out.seek(0)

@@ -29,6 +29,8 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, is_number_
 from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA
 
+from dialer.reasons import reason
+
 UNKNOWN_ZONE = "Etc/Unknown"
 _SEPARATORS = str.maketrans("", "", " -./()\u00a0\t")
 _NON_CAPTURING = re.compile(r"\((?!\?)")
@@ -39,12 +41,13 @@ _DECIMAL = re.compile(r"^(\+?\d+)[.,](\d{1,2})$")
 _PLAIN_PREFIX = re.compile(r"^\d*$")
 _LARGEST_EXACT_CELL = 10**15          # spreadsheets keep 15 significant digits; beyond, digits were lost
 
-MISSING = "missing phone number"
-NOT_A_NUMBER = "not a phone number"
-INVALID = "invalid phone number"
-ROUNDED = "number was rounded by a spreadsheet"
-FORMULA = "a formula is not a phone number"
-DECIMAL = "a decimal number is not a phone number"
+# why a cell is refused: a ``dialer.reasons.Reason`` (English text with a code, shown in the reader's language)
+MISSING = reason("missing_number")
+NOT_A_NUMBER = reason("not_a_number")
+INVALID = reason("invalid_number")
+ROUNDED = reason("rounded_by_spreadsheet")
+FORMULA = reason("formula")
+DECIMAL = reason("decimal_number")
 
 
 def phone_text(value: Any) -> str:

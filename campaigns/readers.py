@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from campaigns.errors import ImportFailed
+from dialer.reasons import Reason, reason
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
@@ -190,7 +191,7 @@ Record = tuple[int, list[str]]      # first line, physical lines
 
 
 def _swallowed(start: int, number: int, line: str) -> Reject:
-    return number, UNTERMINATED, f"swallowed by the unterminated quote opened on line {start}", line.rstrip("\r\n")
+    return number, UNTERMINATED, reason("swallowed_by_quote", start=start), line.rstrip("\r\n")
 
 
 def _records(stream: Iterator[str], *, delimiter: str, fields: int) -> Iterator[Record | list[Reject]]:
@@ -224,15 +225,15 @@ def _records(stream: Iterator[str], *, delimiter: str, fields: int) -> Iterator[
             elif _row_like(line, delimiter, fields):
                 row_like += 1
             if row_like >= RUNAWAY_ROW_LIKE:
-                why = "its field swallows lines that look like rows of the file"
+                why = "rows"        # its field swallows lines that look like rows of the file
                 break
             if len(buffer) > RUNAWAY_LINES or chars > RUNAWAY_CHARS:
-                why = f"its field grows beyond {RUNAWAY_LINES} lines or {RUNAWAY_CHARS // 1024} KiB"
+                why = "size"        # its field grows beyond RUNAWAY_LINES lines or RUNAWAY_CHARS
                 break
         if closed:
             yield start, buffer
             continue
-        ends = "the file ends inside it"
+        ends = "eof"
         rejects = [_swallowed(start, start + i, ln) for i, ln in enumerate(buffer[1:], start=1) if ln.strip()]
         if why:                                   # the field may still close: its lines are swallowed until then
             for line in lines:
@@ -240,14 +241,15 @@ def _records(stream: Iterator[str], *, delimiter: str, fields: int) -> Iterator[
                 if line.strip():
                     rejects.append(_swallowed(start, line_no, line))
                 if '"' in line and not _ends_in_quote(line, delimiter, True):
-                    ends = f"it closes only on line {line_no}"
+                    ends = "closed"
                     break
                 if len(rejects) >= 10_000:
                     yield rejects
                     rejects = []
-        reason = (f"unterminated quote opened on line {start}: {why + '; ' if why else ''}{ends}; "
-                  f"lines {start}-{line_no} were not imported")
-        yield [*rejects, (start, UNTERMINATED, reason, buffer[0].rstrip("\r\n"))]
+        size = {"lines": RUNAWAY_LINES, "kib": RUNAWAY_CHARS // 1024} if why == "size" else {}
+        why_not = Reason("_".join(filter(None, ("unterminated_quote", why, ends))),   # dialer.reasons.ENGLISH
+                         {"start": start, "end": line_no, **size})
+        yield [*rejects, (start, UNTERMINATED, why_not, buffer[0].rstrip("\r\n"))]
 
 
 def _line_chunks(records: Iterator[Record | list[Reject]], size: int) -> Iterator[Chunk]:
@@ -282,7 +284,7 @@ def parse_lines(lines: list[str], *, first_line: int, delimiter: str) -> Iterato
         except StopIteration:
             return
         except csv.Error as exc:
-            yield line, [], f"unreadable row: {exc}"
+            yield line, [], reason("unreadable_row", error=str(exc))
             continue
         if cells and any(cells):
             yield line, cells, ""
@@ -334,7 +336,7 @@ def _above_header(first: list[tuple[int, list[str]]], header_row: int | None, de
     """Rows above the chosen header row that hold something: reported, never dropped silently."""
     if header_row is None:
         return []
-    return [(n, "above_header", f"above the header row (row {header_row})", format_raw(cells, delimiter))
+    return [(n, "above_header", reason("above_header", row=header_row), format_raw(cells, delimiter))
             for n, cells in first if n < header_row and any(c.strip() for c in cells)]
 
 

@@ -32,6 +32,7 @@ from campaigns.model import (
 from campaigns.panel_settings import DEFAULT_PAUSE_CODES, PauseCode
 from campaigns.retry_policy import DEFAULT_DISPOSITIONS, Disposition, RetryPolicy
 from campaigns.windows import Schedule, WindowProfile
+from dialer.reasons import code_of
 
 Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
 
@@ -187,18 +188,27 @@ async def set_list_region(conn: Conn, *, list_id: int, region: str) -> None:
     await conn.execute("UPDATE lists SET region = $2 WHERE id = $1", list_id, region)
 
 
+async def set_list_header_row(conn: Conn, *, list_id: int, header_row: int | None) -> None:
+    """The row of the file holding the column names (None: the file has no header row; stored as 0)."""
+    await conn.execute("UPDATE lists SET header_row = $2 WHERE id = $1", list_id, header_row or 0)
+
+
 async def list_region(conn: Conn, *, list_id: int) -> str:
     """The list's own region, or '' when its numbers follow the campaign's default region."""
     return await conn.fetchval("SELECT region FROM lists WHERE id = $1", list_id) or ""
 
 
 async def flag_lead_zones(conn: Conn, *, campaign_id: int, flags: Sequence[tuple[str, str]]) -> None:
-    """Store on each lead (by number) why its file's time zone value was not used."""
+    """Store on each lead (by number) why its file's time zone value was not used: the English text, and
+    its code and parameters when it is a ``dialer.reasons.Reason``."""
     if flags:
+        codes = [code_of(f) for _, f in flags]
         await conn.execute(
-            "UPDATE leads SET timezone_flag = f.flag FROM unnest($2::text[], $3::text[]) AS f(phone, flag)"
+            "UPDATE leads SET timezone_flag = f.flag, timezone_flag_code = f.code, timezone_flag_params = f.params"
+            " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS f(phone, flag, code, params)"
             " WHERE leads.campaign_id = $1 AND leads.phone_e164 = f.phone",
-            campaign_id, [p for p, _ in flags], [f for _, f in flags])
+            campaign_id, [p for p, _ in flags], [f for _, f in flags], [c for c, _ in codes],
+            [p for _, p in codes])
 
 
 async def finish_list(conn: Conn, *, list_id: int, status: str, counts: dict[str, int], error: str,
@@ -259,16 +269,31 @@ async def analyze_leads(conn: Conn) -> None:
 
 
 async def store_rejects(conn: asyncpg.Connection, *, list_id: int, rejects: Sequence[Reject]) -> None:
+    """Rejects as ``(line, kind, reason, raw)``: the reason's English text, and its code and parameters when
+    it is a ``dialer.reasons.Reason`` (the pages' and web report's language)."""
     if rejects:
-        await conn.copy_records_to_table("import_rejects", records=[(list_id, *r) for r in rejects],
-                                         columns=("list_id", "line_no", "kind", "reason", "raw"))
+        await conn.copy_records_to_table(
+            "import_rejects", records=[(list_id, *r, *code_of(r[2])) for r in rejects],
+            columns=("list_id", "line_no", "kind", "reason", "raw", "reason_code", "reason_params"))
 
 
 async def iter_rejects(conn: asyncpg.Connection, *, list_id: int) -> AsyncIterator[asyncpg.Record]:
     """The rejects of a list in line order (a cursor: call inside a transaction)."""
-    async for row in conn.cursor("SELECT line_no, kind, reason, raw FROM import_rejects WHERE list_id = $1"
-                                 " ORDER BY line_no", list_id, prefetch=5000):
+    async for row in conn.cursor("SELECT line_no, kind, reason, raw, reason_code, reason_params FROM import_rejects"
+                                 " WHERE list_id = $1 ORDER BY line_no", list_id, prefetch=5000):
         yield row
+
+
+async def first_rejects(conn: Conn, *, list_ids: Sequence[int], limit: int = 20) -> dict[int, list[asyncpg.Record]]:
+    """The first ``limit`` rejects of each list, by line (what the campaign page shows under a list)."""
+    rows = await conn.fetch(
+        "SELECT l.id AS list_id, r.line_no, r.kind, r.reason, r.raw, r.reason_code, r.reason_params"
+        " FROM unnest($1::bigint[]) AS l(id) CROSS JOIN LATERAL (SELECT * FROM import_rejects"
+        " WHERE list_id = l.id ORDER BY line_no LIMIT $2) AS r", list(list_ids), limit)
+    found: dict[int, list[asyncpg.Record]] = {}
+    for row in rows:
+        found.setdefault(row["list_id"], []).append(row)
+    return found
 
 
 # --- leads and the hopper ----------------------------------------------------------------------------

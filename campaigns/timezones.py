@@ -28,6 +28,7 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from campaigns.windows import is_zone
+from dialer.reasons import reason
 
 EASTERN, CENTRAL, MOUNTAIN, PACIFIC = "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"
 PHOENIX, ANCHORAGE, HONOLULU, PUERTO_RICO = "America/Phoenix", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico"
@@ -207,12 +208,7 @@ def lead_zones(*, own_zone: str = "", postal_code: str = "", region: str = "",
     consistent = [z for z in candidates if z in known] if known else list(candidates)
     if len(consistent) == 1:
         return LeadZones((consistent[0],))
-    if not candidates:
-        why = f"time zone {own!r} is not a known time zone"
-    elif not consistent:
-        why = f"time zone {own!r} does not match the {source}'s zone"
-    else:
-        why = f"time zone {own!r} may be any of {len(consistent)} zones"
-    where = f"the {source}'s zone ({', '.join(known[:3])}{', ...' if len(known) > 3 else ''})" if known \
-        else "the campaign's zone"
-    return LeadZones(known, f"{why}; {where} is used")
+    why = "unknown" if not candidates else "mismatch" if not consistent else "ambiguous"
+    where = ("postal" if source == "postal code" else "number") if known else "campaign"
+    zones = f"{', '.join(known[:3])}{', ...' if len(known) > 3 else ''}"
+    return LeadZones(known, reason(f"zone_{why}_{where}", zone=own, zones=zones, count=len(consistent)))

@@ -7,10 +7,19 @@ illegal state change (or a start refused: its safe-harbor message is missing on 
 (a safe-harbor message missing on a connected PBX too); a message that could not be checked (no PBX connected)
 is saved with a ``warnings`` entry.
 Job progress of an upload is ``GET /api/jobs/{id}``.
+
+List upload (``POST /{id}/lists``, multipart): ``file``, ``name``, ``mapping`` (``FIELD=COLUMN,...``, a column
+by name or by position ``#N``, as ``dialer list import --map``), ``header_row`` (1-based, ``none``, or absent:
+the proposed row, a title row above the column names being detected; said in ``header_row_used`` and
+``header_row_proposed_because``) and ``region`` (an ISO code for the list's numbers written without +country
+code; absent: the campaign's). The file is read before any job: a file that is not a list (an image, a PDF,
+an archive, random bytes, empty) is refused with 422 and ``{"code", "message", "messages": {"en", "vi"}}``
+(the web upload's texts, ``message`` in the user's language), as is a bad region, and the upload is removed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -23,13 +32,16 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from admin_ui.auth import CurrentUser, TeamLead, require_roles, services_of
+from admin_ui.i18n import reason_renderer, translator
 from campaigns import jobs as list_jobs
 from campaigns import repository
 from campaigns.errors import CampaignError, IllegalTransition, ImportFailed, NotFound
-from campaigns.imports import ROLES, parse_map_option
+from campaigns.imports import ROLES, build_column_map, parse_map_option
 from campaigns.model import Callback, CallList, Campaign, CampaignState, Lead, LeadStatus, transition
+from campaigns.readers import HeaderChoice, UnreadableFile, open_table
 from campaigns.windows import local_time_to_utc
 from dialer import jobs
+from dialer.commands.lists import list_region_option
 from dialer.engine_api import EngineError
 from dialer.sound_check import check_sound
 from dialer.users import Role
@@ -90,10 +102,19 @@ def _http(exc: CampaignError) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
-def _list_json(lst: CallList) -> dict[str, Any]:
+def _header_row_json(header_row: int | None) -> int | str:
+    """A header row as the API writes it: the row number, or "none" for a file read without one."""
+    return header_row if header_row else "none"
+
+
+def _list_json(lst: CallList, campaign: Campaign) -> dict[str, Any]:
+    """A list; ``region`` is the region of its numbers without +country code (``region_from``: "list" when
+    set for this list, else "campaign"); ``header_row`` is null for a list whose header row was not recorded."""
     return {"id": lst.id, "campaign_id": lst.campaign_id, "name": lst.name, "source_filename": lst.source_filename,
             "status": lst.status, "job_id": lst.job_id, "counts": dict(lst.counts), "error": lst.error,
             "created_at": lst.created_at, "finished_at": lst.finished_at,
+            "region": lst.region or campaign.default_region, "region_from": "list" if lst.region else "campaign",
+            "header_row": None if lst.header_row is None else _header_row_json(lst.header_row),
             "rejects_url": f"/api/campaigns/{lst.campaign_id}/lists/{lst.id}/rejects.csv"}
 
 
@@ -212,22 +233,69 @@ async def assign_agents(request: Request, user: TeamLead, campaign_id: int, body
 
 @router.get("/{campaign_id}/lists")
 async def lists(request: Request, user: TeamLead, campaign_id: int) -> list[dict[str, Any]]:
-    await _campaign(request, campaign_id)
-    return [_list_json(li) for li in await repository.list_lists(services_of(request).pool, campaign_id=campaign_id)]
+    campaign = await _campaign(request, campaign_id)
+    return [_list_json(li, campaign)
+            for li in await repository.list_lists(services_of(request).pool, campaign_id=campaign_id)]
+
+
+def _refusal(user: CurrentUser, key: str, **values: object) -> HTTPException:
+    """422 naming the problem: its code and the web upload's text, in the user's language and in both."""
+    messages = {language: translator(language)(key, **values) for language in ("en", "vi")}
+    return HTTPException(422, {"code": key, "message": translator(user.language)(key, **values),
+                               "messages": messages})
+
+
+def _header_row_option(text: str) -> HeaderChoice:
+    """The ``header_row`` field: a row number (1 = the first), "none", or "" for the proposed row."""
+    text = text.strip().lower()
+    if not text:
+        return "auto"
+    if text == "none":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise HTTPException(422, f"header_row is a row number counted from 1, or none (got {text[:20]!r})")
+    return int(text)
+
+
+def _read_upload(path: Path, filename: str, header_row: HeaderChoice,
+                 columns: dict[str, list[str]] | None) -> tuple[int | None, int | None, int]:
+    """Open the stored upload as the import will (refusing what is not a list) and check the mapping
+    against its columns: (the header row used, the proposed one, the file's first row that holds something)."""
+    try:
+        table = open_table(path, header_row)
+    except UnreadableFile:
+        raise
+    except ImportFailed as exc:            # never the stored name: the file as the team lead named it
+        raise ImportFailed(str(exc).replace(path.name, filename)) from None
+    try:
+        build_column_map(table.header, columns)
+        first = next((n for n, cells in table.first_rows if any(c.strip() for c in cells)), 1)
+        return table.header_row, table.proposed_header_row, first
+    finally:
+        table.close()
 
 
 @router.post("/{campaign_id}/lists", status_code=202)
 async def upload_list(request: Request, user: TeamLead, campaign_id: int, file: Annotated[UploadFile, File()],
                       name: Annotated[str, Form(max_length=200)] = "",
-                      mapping: Annotated[str, Form(description="FIELD=COLUMN,... e.g. phone=Tel")] = ""
+                      mapping: Annotated[str, Form(description="FIELD=COLUMN,... e.g. phone=Tel or phone=#2")] = "",
+                      header_row: Annotated[str, Form(description='row of the column names (1 = the first), '
+                                                                  '"none", or absent: the proposed row')] = "",
+                      region: Annotated[str, Form(description="ISO code of the numbers without +country code "
+                                                              "(absent: the campaign's)")] = "",
                       ) -> dict[str, Any]:
-    """Store the upload and start the import job; poll ``status_url`` for progress."""
+    """Read the upload (refusing a file that is not a list), then start the import job; poll ``status_url``."""
     campaign = await _campaign(request, campaign_id)
     services = services_of(request)
     try:
         columns = parse_map_option(mapping) if mapping else None
     except ImportFailed as exc:
         raise HTTPException(422, f"{exc} (fields: {', '.join(ROLES)})") from None
+    choice = _header_row_option(header_row)
+    try:
+        list_region = list_region_option(region)
+    except ImportFailed:
+        raise _refusal(user, "bad_list_region", region=region.strip()[:8]) from None
     database_url = services.settings.database_url or services.extras.get("database_url")
     if not database_url:
         raise HTTPException(503, "no database URL for the import worker")
@@ -244,14 +312,34 @@ async def upload_list(request: Request, user: TeamLead, campaign_id: int, file: 
                 target.unlink(missing_ok=True)
                 raise HTTPException(413, "the file is larger than 512 MB")
             out.write(chunk)
+    try:                                   # what the import will read, before any list or job
+        used, proposed, first_row = await asyncio.to_thread(_read_upload, target, filename, choice, columns)
+    except UnreadableFile as exc:
+        target.unlink(missing_ok=True)
+        raise _refusal(user, f"unreadable_{exc.code}", name=filename) from None
+    except ImportFailed as exc:
+        target.unlink(missing_ok=True)
+        raise HTTPException(422, str(exc)) from None
+    because = None
+    if choice == "auto" and used != first_row:     # a title above the column names, or no column names at all
+        t = translator(user.language)
+        because = t("header_used_title", row=used) if used else t("header_used_none")
     created = await repository.create_list(services.pool, campaign_id=campaign_id, name=name or filename,
                                            source_filename=filename, created_by=user.id)
+    async with services.pool.acquire() as conn:
+        if list_region:
+            await repository.set_list_region(conn, list_id=created.id, region=list_region)
+        await repository.set_list_header_row(conn, list_id=created.id, header_row=used)
     job = jobs.enqueue(services.redis, list_jobs.import_list_job, database_url,
                        description=f"import of {filename} into {campaign.name}", campaign_id=campaign_id,
-                       list_id=created.id, path=str(target), mapping=columns, remove_source=True)
+                       list_id=created.id, path=str(target), mapping=columns, remove_source=True,
+                       header_row=used)          # the row said here, not proposed again by the job
     await repository.set_list_job(services.pool, list_id=created.id, job_id=job.id)
     return {"list_id": created.id, "job_id": job.id, "status_url": f"/api/jobs/{job.id}",
-            "list_url": f"/api/campaigns/{campaign_id}/lists/{created.id}"}
+            "list_url": f"/api/campaigns/{campaign_id}/lists/{created.id}",
+            "region": list_region or campaign.default_region, "region_from": "list" if list_region else "campaign",
+            "header_row_used": _header_row_json(used), "header_row_proposed": _header_row_json(proposed),
+            "header_row_proposed_because": because}
 
 
 async def _list_of(request: Request, campaign_id: int, list_id: int) -> CallList:
@@ -266,7 +354,8 @@ async def _list_of(request: Request, campaign_id: int, list_id: int) -> CallList
 
 @router.get("/{campaign_id}/lists/{list_id}")
 async def get_list(request: Request, user: TeamLead, campaign_id: int, list_id: int) -> dict[str, Any]:
-    return _list_json(await _list_of(request, campaign_id, list_id))
+    campaign = await _campaign(request, campaign_id)
+    return _list_json(await _list_of(request, campaign_id, list_id), campaign)
 
 
 @router.get("/{campaign_id}/lists/{list_id}/rejects.csv")
@@ -276,7 +365,8 @@ async def rejects(request: Request, user: TeamLead, campaign_id: int, list_id: i
 
     async def body() -> AsyncIterator[str]:
         async with pool.acquire() as conn:
-            async for piece in list_jobs.rejects_csv(conn, list_id=list_id):
+            async for piece in list_jobs.rejects_csv(conn, list_id=list_id,
+                                                     reason_text=reason_renderer(user.language)):
                 yield piece
 
     return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={

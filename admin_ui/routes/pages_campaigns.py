@@ -23,7 +23,7 @@ from admin_ui.app import render
 from admin_ui.auth import CurrentUser, TeamLead, services_of
 from admin_ui.campaign_text import STATE_ACTIONS, retry_lines, schedule_lines
 from admin_ui.health import engine_pbx_health, pbx_banner
-from admin_ui.i18n import translator
+from admin_ui.i18n import reason_renderer, reason_text, translator
 from admin_ui.routes.pages_campaign_form import (
     NEW_CAMPAIGN,
     RETRY_OUTCOMES,
@@ -55,6 +55,7 @@ from dialer.users import Role
 router = APIRouter()
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 UPLOAD_NAME = re.compile(r"^list-[0-9a-f]{16}(\.[a-z0-9]{1,5})?$")
+FIRST_REJECTS = 20          # the rejects of a list the campaign page shows (all are in the rejects report)
 NOTICES = ("campaign_created", "campaign_saved", "agents_saved", "state_changed", "import_started",
            "list_enable", "list_disable", "list_reset", "list_recycle", "list_delete")   # the last: pages_leads
 ACTIONS = {"start": ("campaign_start", CampaignState.RUNNING), "resume": ("campaign_start", CampaignState.RUNNING),
@@ -158,8 +159,9 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
     t = translator(user.language)
     assigned = set(await repository.campaign_agents(pool, campaign_id=campaign.id))
     agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT and (u.active or u.id in assigned)]
+    lists = await repository.list_lists(pool, campaign_id=campaign.id)
     return render(request, "campaign.html", user, status_code=status_code, c=campaign, problem=problem,
-                  notice=notice, job_id=job, lists=await repository.list_lists(pool, campaign_id=campaign.id),
+                  notice=notice, job_id=job, lists=lists, first_rejects=await _first_rejects(pool, lists, t),
                   list_admin=await list_admin.list_overview(pool, campaign_id=campaign.id),
                   list_audit=await list_admin.audit_trail(pool, campaign_id=campaign.id, limit=20),
                   counts=await repository.count_leads(pool, campaign_id=campaign.id), agents=agents,
@@ -169,6 +171,16 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
                   pacer_why=word.why if word is not None and campaign.state is CampaignState.RUNNING else "",
                   hold=hold, health=await _health_text(pool, campaign, t),
                   pbx_banner=pbx_banner(t, engine_pbx_health(services_of(request).extras)))
+
+
+async def _first_rejects(pool: Any, lists: list[Any], t: Any) -> dict[int, list[tuple[int, str, str]]]:
+    """The first rejects of each list with some, as (line, kind, reason in the reader's language)."""
+    ids = [x.id for x in lists if x.counts.get("rejected", 0) or x.counts.get("timezone_flagged", 0)]
+    if not ids:
+        return {}
+    found = await repository.first_rejects(pool, list_ids=ids, limit=FIRST_REJECTS)
+    return {list_id: [(r["line_no"], r["kind"], reason_text(t, r["reason_code"], r["reason_params"], r["reason"]))
+                      for r in rows] for list_id, rows in found.items()}
 
 
 async def _health_text(pool: Any, campaign: Campaign, t: Any) -> str:
@@ -420,7 +432,8 @@ async def rejects_report(request: Request, user: TeamLead, campaign_id: int, lis
 
     async def body():  # type: ignore[no-untyped-def]
         async with pool.acquire() as conn:
-            async for piece in list_jobs.rejects_csv(conn, list_id=list_id):
+            async for piece in list_jobs.rejects_csv(conn, list_id=list_id,
+                                                     reason_text=reason_renderer(user.language)):
                 yield piece
 
     stamp = datetime.now(UTC).strftime("%Y%m%d")

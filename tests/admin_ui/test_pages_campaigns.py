@@ -154,7 +154,7 @@ async def test_a_list_upload_maps_columns_imports_as_a_job_and_offers_the_reject
     rejects = await browser_client.get(f"/campaigns/{campaign_id}/lists/{call_list.id}/rejects.csv")
     assert rejects.status_code == 200 and rejects.headers["content-type"].startswith("text/csv")
     lines = rejects.text.strip().splitlines()
-    assert lines[0] == "line,kind,reason,raw" and "not a phone" in lines[1]
+    assert lines[0] == "line,kind,reason,raw,reason_code" and "not a phone" in lines[1]
 
 
 async def test_a_bad_upload_gives_a_clear_message(browser_client, make_user) -> None:

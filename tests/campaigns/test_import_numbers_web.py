@@ -10,7 +10,6 @@ import httpx
 
 from admin_ui.routes.pages_campaign_form import NEW_CAMPAIGN, form_values
 from campaigns import repository
-from campaigns.numbers import ROUNDED
 from dialer.users import Role
 
 PASSWORD = "correct horse battery"
@@ -68,5 +67,8 @@ async def test_a_team_lead_uploads_a_french_file_into_a_vietnamese_campaign_with
     assert "1 múi giờ bị đánh dấu" in page.text
     report = await browser_client.get(f"/campaigns/{campaign_id}/lists/{call_list.id}/rejects.csv")
     lines = report.text.strip().splitlines()
-    assert lines[1].startswith(f"4,invalid,{ROUNDED}: 3.3612E+10,")
-    assert lines[2].startswith("5,timezone_flagged,time zone 'UTC+7' does not match the number's zone;")
+    # the team lead reads Vietnamese: the reasons are in Vietnamese, with their codes in the last column
+    assert lines[0] == "line,kind,reason,raw,reason_code"
+    assert lines[1].startswith("4,invalid,số đã bị bảng tính làm tròn: 3.3612E+10,") and \
+        lines[1].endswith(",rounded_by_spreadsheet")
+    assert lines[2].startswith("5,timezone_flagged,múi giờ 'UTC+7' không khớp với múi giờ của số điện thoại;")

@@ -1,0 +1,117 @@
+"""Why an import refused or flagged something, as a stable code and its parameters (issue 14).
+
+A ``Reason`` is a ``str``, the English text (what the CLI prints and what ``import_rejects.reason``
+stores, so it reads and compares as before), that also carries ``code`` and ``params``. Pages and the
+rejects report downloaded from the web render ``reason_<code>`` of ``admin_ui.i18n`` with the same
+parameters in the reader's language (``admin_ui.i18n.reason_text``); a row stored before codes existed
+has none and shows its stored text. A ``value`` parameter is the cell as written: it follows the text as
+``": value"`` in every language (it is data, not words). Reasons are made for refused or flagged rows
+only, never on the happy path of an import; ``ENGLISH`` lists every code (tests/admin_ui/test_reason_codes.py
+checks each has an English and a Vietnamese text in ``admin_ui.i18n``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Self
+
+_QUOTE_OPENED = "unterminated quote opened on line {start}: "
+_QUOTE_LOST = "; lines {start}-{end} were not imported"
+_ROWS = "its field swallows lines that look like rows of the file; "
+_SIZE = "its field grows beyond {lines} lines or {kib} KiB; "
+_ZONE_USED = {"postal": "; the postal code's zone ({zones}) is used", "number": "; the number's zone ({zones}) is used",
+              "campaign": "; the campaign's zone is used"}
+
+ENGLISH: dict[str, str] = {
+    # a phone cell of a call list (campaigns.numbers, campaigns.imports)
+    "missing_number": "missing phone number",
+    "not_a_number": "not a phone number",
+    "invalid_number": "invalid phone number",
+    "rounded_by_spreadsheet": "number was rounded by a spreadsheet",
+    "formula": "a formula is not a phone number",
+    "decimal_number": "a decimal number is not a phone number",
+    # the structure of a call list file (campaigns.readers, campaigns.imports)
+    "unreadable_row": "unreadable row: {error}",
+    "too_few_fields": "{fields} fields but the header has {width} (too few): "
+                      "every row must have as many fields as the header row",
+    "too_many_fields": "{fields} fields but the header has {width} (too many): "
+                       "every row must have as many fields as the header row",
+    "unterminated_quote_eof": _QUOTE_OPENED + "the file ends inside it" + _QUOTE_LOST,
+    "unterminated_quote_rows_eof": _QUOTE_OPENED + _ROWS + "the file ends inside it" + _QUOTE_LOST,
+    "unterminated_quote_rows_closed": _QUOTE_OPENED + _ROWS + "it closes only on line {end}" + _QUOTE_LOST,
+    "unterminated_quote_size_eof": _QUOTE_OPENED + _SIZE + "the file ends inside it" + _QUOTE_LOST,
+    "unterminated_quote_size_closed": _QUOTE_OPENED + _SIZE + "it closes only on line {end}" + _QUOTE_LOST,
+    "swallowed_by_quote": "swallowed by the unterminated quote opened on line {start}",
+    "above_header": "above the header row (row {row})",
+    # the list import's checks against the file and the database (campaigns.jobs)
+    "duplicate_in_file": "{number} already on line {line}",
+    "on_dnc": "{number} is on the do-not-call list {list}",
+    "already_in_campaign": "{number} is already in the campaign",
+    # a time zone cell not used as written (campaigns.timezones)
+    **{f"zone_unknown_{where}": "time zone '{zone}' is not a known time zone" + used
+       for where, used in _ZONE_USED.items()},
+    **{f"zone_mismatch_{where}": "time zone '{zone}' does not match the " + ("postal code" if where == "postal"
+                                                                              else "number") + "'s zone" + used
+       for where, used in _ZONE_USED.items() if where != "campaign"},
+    **{f"zone_ambiguous_{where}": "time zone '{zone}' may be any of {count} zones" + used
+       for where, used in _ZONE_USED.items()},
+    # a line of a DNC file (dnc.numbers)
+    "empty": "empty",
+    "unknown_country_code_hint": "unknown country code (write it as +CC... or give a region)",
+    "too_short_after_idd": "too short after the international prefix",
+    "too_short": "too short",
+    "too_long": "too long",
+    "unknown_country_code": "unknown country code",
+    "wrong_length": "wrong length for its country",
+    "no_such_range": "no such number range in its country",
+    "not_e164": "not in E.164 form (+ and 6 to 15 digits)",
+}
+
+
+def render(template: str, params: Mapping[str, Any]) -> str:
+    """``template`` with ``params``; a ``value`` parameter follows as ``": value"``."""
+    text = template.format(**params) if params else template
+    value = params.get("value") if params else None
+    return f"{text}: {value}" if value not in (None, "") else text
+
+
+class Reason(str):
+    """The English text of a reason, carrying its ``code`` and ``params`` (JSON-able values)."""
+
+    __slots__ = ("code", "params")
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, code: str, params: Mapping[str, Any] | None = None) -> Self:
+        values = dict(params or {})
+        self = super().__new__(cls, render(ENGLISH[code], values))
+        self.code = code
+        self.params = values
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:           # pickled to and from the import's worker processes
+        return (Reason, (self.code, self.params))
+
+    def with_value(self, value: str) -> Reason:
+        """This reason about the cell ``value`` ("invalid phone number: 12345")."""
+        return Reason(self.code, {**self.params, "value": value}) if value else self
+
+
+def reason(code: str, **params: Any) -> Reason:
+    return Reason(code, params)
+
+
+def code_of(text: str) -> tuple[str, str]:
+    """``(code, params as JSON)`` of a reason to store, ``("", "")`` for plain text (stored as such)."""
+    if isinstance(text, Reason):
+        return text.code, json.dumps(text.params, ensure_ascii=False) if text.params else ""
+    return "", ""
+
+
+def params_of(stored: str | None) -> dict[str, Any]:
+    """Stored parameters (``code_of``'s JSON) back as a dict."""
+    return json.loads(stored) if stored else {}
+
+
+__all__ = ["ENGLISH", "Reason", "code_of", "params_of", "reason", "render"]
