@@ -60,8 +60,9 @@ async def test_upload_imports_through_the_job_and_serves_the_rejects_report(  # 
         report = await client.get(listed["rejects_url"])
         assert report.status_code == 200
         # a reason that starts with "+" is quoted like any formula-like cell (safe exports)
-        assert report.text.splitlines()[1:] == ["3,invalid,not a phone number: foo,foo;Bad;C2",
-                                               "4,duplicate_file,'+33612345678 already on line 2,0612345678;Dup;C3"]
+        assert report.text.splitlines()[1:] == [
+            "3,invalid,not a phone number: foo,foo;Bad;C2,not_a_number",
+            "4,duplicate_file,'+33612345678 already on line 2,0612345678;Dup;C3,duplicate_in_file"]
     async with api_client(Role.AGENT) as agent:
         assert (await agent.get(f"{base}/leads")).status_code == 403           # not assigned yet
         async with api_client(Role.TEAM_LEAD) as lead_user:
