@@ -291,6 +291,8 @@ class CallList:
     error: str = ""
     created_at: datetime | None = None
     finished_at: datetime | None = None
+    region: str = ""                  # for numbers without +country code; '' = the campaign's default region
+    header_row: int | None = None     # the row holding the column names; 0: none (read by position); None: unknown
 
 
 @dataclass(frozen=True, slots=True)

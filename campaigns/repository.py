@@ -163,7 +163,8 @@ async def campaign_agents(conn: Conn, *, campaign_id: int) -> list[int]:
 
 # --- lists and imports -------------------------------------------------------------------------------
 
-_LIST_COLUMNS = "id, campaign_id, name, source_filename, status, job_id, counts, error, created_at, finished_at"
+_LIST_COLUMNS = ("id, campaign_id, name, source_filename, status, job_id, counts, error, created_at, finished_at,"
+                 " region, header_row")
 
 
 def _list(row: asyncpg.Record) -> CallList:
