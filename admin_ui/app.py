@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin_ui import auth, routes
 from admin_ui.auth import CurrentUser, SignedIn, services_of
 from admin_ui.health import engine_pbx_health
-from admin_ui.i18n import translator
+from admin_ui.i18n import localise_job_result, translator
 from admin_ui.safe_text import scrubbed, without_paths
 from dialer import jobs, users
 from dialer.services import Services
@@ -159,7 +159,8 @@ async def job_progress(request: Request, job_id: str, user: SignedIn) -> dict[st
         raise HTTPException(404, "no such job")
     return {"id": status.id, "status": status.status, "description": status.description, "done": status.done,
             "total": status.total, "percent": status.percent, "message": without_paths(status.message),
-            "result": scrubbed(status.result), "error": without_paths(status.error)}
+            "result": localise_job_result(scrubbed(status.result), user.language),
+            "error": without_paths(status.error)}
 
 
 def _wants_html(request: Request) -> bool:
@@ -228,4 +229,4 @@ def create_app(services: Services) -> FastAPI:
     return app
 
 
-__all__ = ["create_app", "render", "add_template_dir", "routes"]
+__all__ = ["add_template_dir", "create_app", "render", "routes"]

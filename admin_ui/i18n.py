@@ -136,6 +136,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "kind_national": {"en": "National registry", "vi": "Danh bạ quốc gia"},
     "kind_campaign": {"en": "Campaign", "vi": "Chiến dịch"},
     "kind_sms_optout": {"en": "SMS opt-out", "vi": "Từ chối nhận SMS"},
+    "dnc_bad_line": {"en": "line {line}: {text}: {reason}", "vi": "dòng {line}: {text}: {reason}"},
+    "dnc_summary_rows": {
+        "en": "imported {numbers} numbers into {list} ({kind}) from {lines} lines, {invalid} invalid; {added} new",
+        "vi": "đã nhập {numbers} số vào {list} ({kind}) từ {lines} dòng, {invalid} dòng không hợp lệ; {added} số mới"},
+    "dnc_summary_registry": {
+        "en": "imported {numbers} numbers into {list} ({kind}) from {lines} lines, {invalid} invalid; registry file {file}",
+        "vi": "đã nhập {numbers} số vào {list} ({kind}) từ {lines} dòng, {invalid} dòng không hợp lệ; "
+              "tệp danh bạ {file}"},
     "entries": {"en": "Entries", "vi": "Số mục"},
     "registry": {"en": "Registry numbers", "vi": "Số trong danh bạ"},
     "details": {"en": "Details", "vi": "Chi tiết"},
@@ -946,3 +954,25 @@ def reason_renderer(language: str) -> Callable[[str, str, str], str]:
     """``(code, params JSON, stored text) -> text`` in ``language`` (for the rejects report)."""
     t = translator(language)
     return lambda code, params, stored: reason_text(t, code, params, stored)
+
+
+def localise_job_result(result: object, language: str) -> object:
+    """A job's result as the reader reads it: a DNC import's summary and the lines that were not numbers
+    (``dnc.imports``: ``summary_code``/``summary_params`` and ``bad_lines`` with reason codes) in
+    ``language``, replacing the English ``summary`` and ``examples``; any other result as it is."""
+    if not isinstance(result, dict) or ("summary_code" not in result and "bad_lines" not in result):
+        return result
+    t = translator(language)
+    shown = dict(result)
+    code, values = result.get("summary_code"), result.get("summary_params")
+    if isinstance(code, str) and code in MESSAGES and isinstance(values, dict):
+        try:
+            shown["summary"] = t(code, **{**values, "kind": t(f"kind_{values.get('kind')}")})
+        except (KeyError, IndexError, ValueError):
+            pass                            # values this version does not know: the English summary
+    bad = result.get("bad_lines")
+    if isinstance(bad, list) and bad:
+        shown["examples"] = [t("dnc_bad_line", line=b.get("line"), text=b.get("text"),
+                               reason=reason_text(t, b.get("code"), b.get("params"), str(b.get("reason", ""))))
+                             for b in bad if isinstance(b, dict)]
+    return shown

@@ -21,6 +21,7 @@ from pathlib import Path
 import asyncpg
 
 from dialer import db, jobs
+from dialer.reasons import Reason
 from dialer.settings import load_settings
 from dnc import registry_files, repository
 from dnc.errors import DncError
@@ -41,6 +42,7 @@ class ImportReport:
     path: str  # the registry file ("" for row lists)
     sha256: str
     examples: tuple[str, ...]
+    bad_lines: tuple[registry_files.BadLine, ...] = ()  # the examples as (line, text, reason with its code)
 
     def summary(self) -> str:
         text = (
@@ -48,6 +50,14 @@ class ImportReport:
             f"{self.invalid} invalid"
         )
         return text + (f"; {self.added} new" if not self.path else f"; registry file {Path(self.path).name}")
+
+    def summary_code(self) -> tuple[str, dict[str, object]]:
+        """``summary()`` as an ``admin_ui.i18n`` key and its values (the web says it in the reader's language)."""
+        values: dict[str, object] = {"numbers": self.numbers, "list": self.list_name, "kind": self.kind,
+                                     "lines": self.lines, "invalid": self.invalid}
+        if self.path:
+            return "dnc_summary_registry", {**values, "file": Path(self.path).name}
+        return "dnc_summary_rows", {**values, "added": self.added}
 
 
 Progress = Callable[[int, int, str], None]  # (bytes read, bytes total, message)
@@ -103,6 +113,7 @@ async def import_file(
             lines, invalid, count, examples, sha = (
                 written.lines, written.invalid, written.count, written.examples, written.sha256
             )
+            bad_lines = written.bad_lines
             keys = None
         else:
             parsed = await asyncio.to_thread(
@@ -112,6 +123,7 @@ async def import_file(
             lines, invalid, count, examples, keys = (
                 parsed.lines, parsed.invalid, len(parsed.keys), parsed.examples, parsed.keys
             )
+            bad_lines = parsed.bad_lines
     else:
         parsed = await asyncio.to_thread(
             _parse_column, source, column=column, default_region=default_region, report=report,
@@ -120,6 +132,7 @@ async def import_file(
         lines, invalid, count, examples, keys = (
             parsed.lines, parsed.invalid, len(parsed.keys), parsed.examples, parsed.keys
         )
+        bad_lines = parsed.bad_lines
         if registry_path is not None:
             sha = await asyncio.to_thread(registry_files.write_keys, parsed.keys, registry_path)
     shown_name = source_name or source.name   # the file the person uploaded, not the server's copy
@@ -169,7 +182,13 @@ async def import_file(
             await repository.notify(conn, {"op": "reload"})
     if progress is not None:
         progress(total, total, f"{lines} lines read, {invalid} invalid")
-    return ImportReport(lst.name, kind.value, lines, invalid, count, added, path_text, sha, examples)
+    return ImportReport(lst.name, kind.value, lines, invalid, count, added, path_text, sha, examples, bad_lines)
+
+
+def _bad_line_json(line: int, text: str, why: str) -> dict[str, object]:
+    """A line that is not a number, for the job's result: the English reason and its code and parameters."""
+    code, params = (why.code, why.params) if isinstance(why, Reason) else ("", {})
+    return {"line": line, "text": text, "reason": str(why), "code": code, "params": params}
 
 
 def _parse_column(
@@ -263,4 +282,8 @@ def import_job(
         "sha256": report.sha256,
         "examples": list(report.examples),
         "summary": report.summary(),
+        # the same in the reader's language (admin_ui.i18n.localise_job_result): codes and their values
+        "summary_code": report.summary_code()[0],
+        "summary_params": report.summary_code()[1],
+        "bad_lines": [_bad_line_json(*bad) for bad in report.bad_lines],
     }

@@ -12,38 +12,40 @@ from typing import TYPE_CHECKING
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from dialer.reasons import reason
 from dnc.errors import InvalidNumber
 
 if TYPE_CHECKING:
     import numpy as np
 
+# why a line is not a number: ``dialer.reasons.Reason`` (English text with a code, for the reader's language)
 _REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code (write it as +CC... or give a region)",
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
-    NumberParseException.TOO_SHORT_NSN: "too short",
-    NumberParseException.TOO_LONG: "too long",
+    NumberParseException.INVALID_COUNTRY_CODE: reason("unknown_country_code_hint"),
+    NumberParseException.NOT_A_NUMBER: reason("not_a_number"),
+    NumberParseException.TOO_SHORT_AFTER_IDD: reason("too_short_after_idd"),
+    NumberParseException.TOO_SHORT_NSN: reason("too_short"),
+    NumberParseException.TOO_LONG: reason("too_long"),
 }
+_NOT_VALID = {
+    phonenumbers.ValidationResult.TOO_SHORT: reason("too_short"),
+    phonenumbers.ValidationResult.TOO_LONG: reason("too_long"),
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: reason("unknown_country_code"),
+    phonenumbers.ValidationResult.INVALID_LENGTH: reason("wrong_length"),
+}
+_EMPTY, _NO_RANGE, _NOT_E164 = reason("empty"), reason("no_such_range"), reason("not_e164")
 
 
 def normalise(raw: str, *, default_region: str | None = None) -> str:
     """``raw`` as E.164 (``+33612345678``); raises ``InvalidNumber`` with the reason when it is not valid."""
     text = raw.strip()
     if not text:
-        raise InvalidNumber(raw, "empty")
+        raise InvalidNumber(raw, _EMPTY)
     try:
         parsed = phonenumbers.parse(text, default_region)
     except NumberParseException as exc:
         raise InvalidNumber(raw, _REASONS.get(exc.error_type, str(exc))) from None
     if not phonenumbers.is_valid_number(parsed):
-        reason = phonenumbers.is_possible_number_with_reason(parsed)
-        detail = {
-            phonenumbers.ValidationResult.TOO_SHORT: "too short",
-            phonenumbers.ValidationResult.TOO_LONG: "too long",
-            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-            phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length for its country",
-        }.get(reason, "no such number range in its country")
-        raise InvalidNumber(raw, detail)
+        raise InvalidNumber(raw, _NOT_VALID.get(phonenumbers.is_possible_number_with_reason(parsed), _NO_RANGE))
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
@@ -58,7 +60,7 @@ def to_key(e164: str) -> int:
         and digits[0] != "0"
     ):
         return int(digits)
-    raise InvalidNumber(e164, "not in E.164 form (+ and 6 to 15 digits)")
+    raise InvalidNumber(e164, _NOT_E164)
 
 
 def from_key(key: int) -> str:

@@ -34,6 +34,7 @@ BLOCK_BYTES = 1 << 26  # bytes read at a time by scan_numbers
 _MAX_LINE = 1 << 16  # a "line" longer than this without a line end is one invalid line, skipped
 _MERGE_CHUNK = 1 << 23
 MAX_EXAMPLES = 20  # invalid lines quoted in a report (all are counted)
+BadLine = tuple[int, str, str]  # line, its text as shown (quoted), why (a dialer.reasons.Reason: code and params)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -45,6 +46,7 @@ class ParsedNumbers:
     lines: int  # data lines read (blank lines not counted)
     invalid: int
     examples: tuple[str, ...] = field(default=())  # the first few invalid lines, with the reason
+    bad_lines: tuple[BadLine, ...] = field(default=())  # the same as (line, text, reason with its code)
 
 
 @dataclass(slots=True)
@@ -55,12 +57,14 @@ class Tally:
     invalid: int = 0
     bytes_read: int = 0
     examples: list[str] = field(default_factory=list)
+    bad_lines: list[BadLine] = field(default_factory=list)
 
     def reject(self, line_no: int, text: str, reason: str) -> None:
         self.invalid += 1
         if len(self.examples) < MAX_EXAMPLES:
             shown = text if len(text) <= 60 else text[:57] + "..."
             self.examples.append(f"line {line_no}: {shown!r}: {reason}")
+            self.bad_lines.append((line_no, repr(shown), reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,7 @@ class WrittenRegistry:
     lines: int
     invalid: int
     examples: tuple[str, ...]
+    bad_lines: tuple[BadLine, ...] = ()
 
 
 def scan_numbers(
@@ -207,7 +212,7 @@ def read_numbers(
     )
     keys = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
     del chunks
-    return ParsedNumbers(sort_unique(keys), tally.lines, tally.invalid, tuple(tally.examples))
+    return ParsedNumbers(sort_unique(keys), tally.lines, tally.invalid, tuple(tally.examples), tuple(tally.bad_lines))
 
 
 def write_registry(
@@ -265,7 +270,8 @@ def write_registry(
     finally:
         runs_path.unlink(missing_ok=True)
         part.unlink(missing_ok=True)
-    return WrittenRegistry(count, digest.hexdigest(), tally.lines, tally.invalid, tuple(tally.examples))
+    return WrittenRegistry(count, digest.hexdigest(), tally.lines, tally.invalid, tuple(tally.examples),
+                           tuple(tally.bad_lines))
 
 
 class _Hashing:
@@ -339,6 +345,7 @@ def parse_numbers(
     buf = np.empty(_CHUNK, dtype=np.int64)
     filled = lines = invalid = 0
     examples: list[str] = []
+    bad_lines: list[BadLine] = []
     for text in fields:
         lines += 1
         try:
@@ -347,6 +354,7 @@ def parse_numbers(
             invalid += 1
             if len(examples) < 5:
                 examples.append(f"line {lines}: {exc}")
+                bad_lines.append((lines, repr(exc.raw), exc.reason))
         else:
             buf[filled] = int(e164[1:])
             filled += 1
@@ -359,7 +367,7 @@ def parse_numbers(
     chunks.append(buf[:filled])
     keys = np.concatenate(chunks) if len(chunks) > 1 else chunks[0].copy()
     del chunks, buf
-    return ParsedNumbers(sort_unique(keys), lines, invalid, tuple(examples))
+    return ParsedNumbers(sort_unique(keys), lines, invalid, tuple(examples), tuple(bad_lines))
 
 
 def sort_unique(keys: np.ndarray) -> np.ndarray:
