@@ -10,17 +10,43 @@ customer has waited (earliest ``ready_at``), then by call id, so the order is to
 A waiting call whose deadline (``Call.deadline``: ``ready_at`` + the policy's safe-harbor seconds,
 2.0 by default) has passed is never connected: its decision is SAFE_HARBOR. The shell turns CONNECT
 into ``agents.Reserve`` then ``calls.AssignAgent``, and SAFE_HARBOR into ``calls.TimerFired(SAFE_HARBOR)``.
+
+Inbound queues (``assign(..., queues={pool: QueueRule(...)})``; with no rules ``assign`` is exactly the
+outbound router above). A call whose pool has a ``QueueRule`` is an inbound caller; the rest (answered
+outbound calls, pools without a rule) are served as above. One pass gives agents in this order:
+1. *urgent* outbound calls, those within ``outbound_urgent_s`` (0.5 s) of their safe-harbor deadline:
+   missing an agent now means an abandoned call (the 2-second rule), so they win any agent they can use;
+2. inbound callers by *aged priority*: a caller of total priority p = queue priority + its own priority
+   (VIP) that arrived at ``ready_at`` is served as if it had arrived p * ``age_step_s`` (30 s) earlier.
+   Equivalently its score p + waited_s / age_step_s rises one level per 30 s of waiting, so a caller
+   only ever yields to callers who arrived before ``ready_at + (P - p) * age_step_s`` (P the highest
+   priority any caller has): nobody starves. Ties go to the longest wait, across every queue an agent works;
+3. the other outbound calls (they still have time: the next agent to free can take them, and the
+   blending pacer already counts inbound demand as going first).
+Each call takes the agent its queue's ``Strategy`` picks among the ready agents eligible for it: the
+longest idle, the fewest calls today, round robin (the next agent id after the queue's last one), or
+skills: an agent's proficiency in the queue (``QueueRule.levels``, 1-10, 1 when unset) must reach a
+floor that starts at ``first_level`` and drops by ``widen_by`` each ``widen_after_s`` the caller waits,
+down to 1; among those, the highest level then the longest idle. A caller waiting only for the floor to
+drop gets ``recheck_at`` (the next widening) so the shell can route again then. Last, a swap pass: a
+call left waiting takes an agent given in this pass to another call when that call can have another
+free agent instead (so an inbound caller never leaves an outbound call an agent that only it could use).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from dialer.agents import Agent, AgentState
-from dialer.calls import Call, CallState
+from dialer.calls import Call, CallState, Pool
 from dialer.effects import AgentId, CallId
+
+OUTBOUND_URGENT_S = 0.5   # an answered outbound call this close to its deadline beats any inbound caller
+AGE_STEP_S = 30.0         # seconds of waiting worth one priority level
+MIN_LEVEL, MAX_LEVEL = 1, 10
 
 
 class RouteAction(enum.Enum):
@@ -38,6 +64,52 @@ class RouterDecision:
     agent_id: AgentId | None = None
     until: float | None = None     # WAIT: the deadline after which the call goes to safe harbor
     why: str = ""
+    recheck_at: float | None = None   # WAIT: the decision may change then (a skills floor widens)
+
+
+class Strategy(enum.Enum):
+    """How a queue picks among the ready agents eligible for its caller."""
+
+    LONGEST_IDLE = "longest_idle"
+    FEWEST_CALLS_TODAY = "fewest_calls_today"
+    SKILLS = "skills"
+    ROUND_ROBIN = "round_robin"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRule:
+    """The routing rules of one inbound queue (its configuration, as the router needs it)."""
+
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    priority: int = 0                                          # added to each caller's own priority
+    levels: Mapping[AgentId, int] = field(default_factory=dict)  # proficiency 1-10 of the queue's agents
+    first_level: int = MAX_LEVEL                               # SKILLS: the floor when a caller arrives
+    widen_after_s: float = 10.0                                # SKILLS: the floor drops every this many s
+    widen_by: int = 3                                          # SKILLS: by this many levels
+
+    def __post_init__(self) -> None:
+        bad = {a: lv for a, lv in self.levels.items() if not MIN_LEVEL <= lv <= MAX_LEVEL}
+        if bad:
+            raise ValueError(f"skill levels must be {MIN_LEVEL}-{MAX_LEVEL}, got {bad}")
+        if not MIN_LEVEL <= self.first_level <= MAX_LEVEL or self.widen_by < 1 or self.widen_after_s <= 0:
+            raise ValueError(f"bad widening: first_level={self.first_level} widen_by={self.widen_by}"
+                             f" widen_after_s={self.widen_after_s}")
+
+    def level(self, agent_id: AgentId) -> int:
+        return self.levels.get(agent_id, MIN_LEVEL)
+
+    def floor(self, waited_s: float) -> int:
+        """The lowest proficiency a SKILLS caller who has waited ``waited_s`` accepts (1 for other strategies)."""
+        if self.strategy is not Strategy.SKILLS:
+            return MIN_LEVEL
+        steps = math.floor(max(0.0, waited_s) / self.widen_after_s)
+        return max(MIN_LEVEL, self.first_level - self.widen_by * steps)
+
+    def next_widening(self, ready_at: float, now: float) -> float | None:
+        """When the floor next drops for a caller ready since ``ready_at``, or None if it is already 1."""
+        if self.floor(now - ready_at) <= MIN_LEVEL:
+            return None
+        return ready_at + (math.floor((now - ready_at) / self.widen_after_s) + 1) * self.widen_after_s
 
 
 def eligible(agent: Agent, call: Call) -> bool:
@@ -84,13 +156,125 @@ def decide(call: Call, agents: Iterable[Agent], now: float) -> RouterDecision:
                           why=f"agent {agent.agent_id} idle longest ({idle:.1f} s)")
 
 
-def assign(calls: Iterable[Call], agents: Iterable[Agent], now: float) -> list[RouterDecision]:
-    """Decisions for every WAITING call in service order, each agent given to at most one call."""
+def assign(calls: Iterable[Call], agents: Iterable[Agent], now: float, *,
+           queues: Mapping[Pool, QueueRule] | None = None, last_agent: Mapping[Pool, AgentId] | None = None,
+           outbound_urgent_s: float = OUTBOUND_URGENT_S, age_step_s: float = AGE_STEP_S) -> list[RouterDecision]:
+    """Decisions for every WAITING call in service order, each agent given to at most one call.
+
+    ``queues`` gives the rule of each inbound queue (see the module docstring); ``last_agent`` the agent a
+    ROUND_ROBIN queue gave its previous caller (the shell keeps it from the CONNECT decisions).
+    """
     free = [a for a in agents if a.state is AgentState.READY]
-    decisions = []
-    for call in service_order(calls):
-        decision = decide(call, free, now)
-        if decision.action is RouteAction.CONNECT:
-            free = [a for a in free if a.agent_id != decision.agent_id]
-        decisions.append(decision)
+    if not queues:
+        decisions = []
+        for call in service_order(calls):
+            decision = decide(call, free, now)
+            if decision.action is RouteAction.CONNECT:
+                free = [a for a in free if a.agent_id != decision.agent_id]
+            decisions.append(decision)
+        return decisions
+    return _assign_blended(calls, free, now, queues, dict(last_agent or {}), outbound_urgent_s, age_step_s)
+
+
+def blended_order(calls: Iterable[Call], now: float, queues: Mapping[Pool, QueueRule], *,
+                  outbound_urgent_s: float = OUTBOUND_URGENT_S, age_step_s: float = AGE_STEP_S) -> list[Call]:
+    """The WAITING calls in the order they get agents: urgent outbound, inbound by aged priority, other outbound."""
+    def key(call: Call) -> tuple[int, float, float, CallId]:
+        ready = call.ready_at if call.ready_at is not None else now
+        rule = queues.get(call.pool)
+        if rule is not None:
+            return (1, ready - (rule.priority + call.priority) * age_step_s, ready, call.call_id)
+        deadline = call.deadline
+        urgent = deadline is not None and deadline - now <= outbound_urgent_s
+        return (0 if urgent else 2, -call.priority, ready, call.call_id)
+    return sorted((c for c in calls if c.state is CallState.WAITING), key=key)
+
+
+def _waited(call: Call, now: float) -> float:
+    return now - call.ready_at if call.ready_at is not None else 0.0
+
+
+def _fits(agent: Agent, call: Call, rule: QueueRule | None, now: float) -> bool:
+    if not eligible(agent, call):
+        return False
+    return rule is None or rule.level(agent.agent_id) >= rule.floor(_waited(call, now))
+
+
+def _pick(candidates: list[Agent], rule: QueueRule | None, last: AgentId | None) -> tuple[Agent, str]:
+    """The agent the call's strategy picks among ``candidates`` (not empty), and why."""
+    strategy = rule.strategy if rule is not None else Strategy.LONGEST_IDLE
+    if strategy is Strategy.FEWEST_CALLS_TODAY:
+        best = min(candidates, key=lambda a: (a.calls_today, _idle_key(a)))
+        return best, f"agent {best.agent_id} has the fewest calls today ({best.calls_today})"
+    if strategy is Strategy.SKILLS and rule is not None:
+        best = min(candidates, key=lambda a: (-rule.level(a.agent_id), _idle_key(a)))
+        return best, f"agent {best.agent_id} has the highest skill level ({rule.level(best.agent_id)})"
+    if strategy is Strategy.ROUND_ROBIN:
+        after = [a for a in candidates if last is not None and a.agent_id > last]
+        best = min(after or candidates, key=lambda a: a.agent_id)
+        return best, f"agent {best.agent_id} is next in turn"
+    best = min(candidates, key=_idle_key)
+    return best, f"agent {best.agent_id} idle longest"
+
+
+def _assign_blended(calls: Iterable[Call], free: list[Agent], now: float, queues: Mapping[Pool, QueueRule],
+                    last_agent: dict[Pool, AgentId], outbound_urgent_s: float,
+                    age_step_s: float) -> list[RouterDecision]:
+    order = blended_order(calls, now, queues, outbound_urgent_s=outbound_urgent_s, age_step_s=age_step_s)
+    taken: dict[AgentId, int] = {}          # agent -> index in ``decisions`` of the call it was given
+    decisions: list[RouterDecision] = []
+    for call in order:
+        deadline = call.deadline
+        rule = queues.get(call.pool)
+        if deadline is not None and now >= deadline:
+            late = _waited(call, now)
+            decisions.append(RouterDecision(call.call_id, RouteAction.SAFE_HARBOR, until=deadline,
+                                            why=f"no agent within {late:.2f} s of the customer being ready"))
+            continue
+        candidates = [a for a in free if a.agent_id not in taken and _fits(a, call, rule, now)]
+        if candidates:
+            agent, why = _pick(candidates, rule, last_agent.get(call.pool))
+            taken[agent.agent_id] = len(decisions)
+            if rule is not None:
+                last_agent[call.pool] = agent.agent_id
+            decisions.append(RouterDecision(call.call_id, RouteAction.CONNECT, agent_id=agent.agent_id,
+                                            until=deadline, why=why))
+            continue
+        recheck = None
+        if rule is not None and call.ready_at is not None and any(
+                a.agent_id not in taken and eligible(a, call) for a in free):
+            recheck = rule.next_widening(call.ready_at, now)
+        where = f"{call.pool.kind.value} {call.pool.id}"
+        why = (f"waiting for an agent of skill level {rule.floor(_waited(call, now))}+ in {where}"
+               if recheck is not None and rule is not None else f"no ready agent for {where}")
+        decisions.append(RouterDecision(call.call_id, RouteAction.WAIT, until=deadline, why=why, recheck_at=recheck))
+    return _swap_for_waiting(decisions, order, free, taken, now, queues, last_agent)
+
+
+def _swap_for_waiting(decisions: list[RouterDecision], order: list[Call], free: list[Agent],
+                      taken: dict[AgentId, int], now: float, queues: Mapping[Pool, QueueRule],
+                      last_agent: dict[Pool, AgentId]) -> list[RouterDecision]:
+    """A call left waiting takes agent A from call C when C can have a free agent B instead (one swap each)."""
+    by_id = {a.agent_id: a for a in free}
+    for i, call in enumerate(order):
+        if decisions[i].action is not RouteAction.WAIT:
+            continue
+        rule = queues.get(call.pool)
+        for agent_id, j in sorted(taken.items(), key=lambda kv: kv[1]):
+            if not _fits(by_id[agent_id], call, rule, now):
+                continue
+            other = order[j]
+            other_rule = queues.get(other.pool)
+            spare = [a for a in free if a.agent_id not in taken and _fits(a, other, other_rule, now)]
+            if not spare:
+                continue
+            replacement, why = _pick(spare, other_rule, last_agent.get(other.pool))
+            decisions[j] = RouterDecision(other.call_id, RouteAction.CONNECT, agent_id=replacement.agent_id,
+                                          until=other.deadline, why=f"{why} (agent {agent_id} went to call"
+                                          f" {call.call_id}, which only it could take)")
+            decisions[i] = RouterDecision(call.call_id, RouteAction.CONNECT, agent_id=agent_id,
+                                          until=call.deadline, why=f"agent {agent_id}, the one free agent able"
+                                          " to take it (swapped)")
+            taken[agent_id], taken[replacement.agent_id] = i, j
+            break
     return decisions
