@@ -80,7 +80,7 @@ ENGLISH: dict[str, str] = {
     "overflow_target_needed": "choose the queue to overflow to",
     "overflow_unknown": "there is no queue {value}",
     "overflow_cycle": "overflowing to {target!r} makes a loop: {cycle}",
-    "overflow_in_use": "queue {value!r} cannot be deleted while {users} overflow to it",
+    "overflow_in_use": "queue {value!r} cannot be deleted while other queues overflow to it: {users}",
     "callback_campaign_needed": "a callback request needs the campaign that places the callbacks",
     "callback_campaign_unknown": "there is no campaign {value}",
     "vip_number": "{value!r} is not a phone number with its country code (E.164)",

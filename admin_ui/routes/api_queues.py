@@ -1,0 +1,149 @@
+"""JSON API for inbound queues under ``/api/queues``: settings, VIP numbers, agents with their level, open now?
+
+Roles: team leads and admins; agents and compliance officers get 403. A queue's JSON is ``Queue.as_dict``
+(``campaigns.queues``) plus ``vip_numbers`` and ``agents``; a create or update sends the same keys (an update
+only those that change). A refused setting is 422 with ``{"detail": "field: why", "field", "code",
+"params"}``; a sound missing on a connected PBX is refused the same way naming its field, and a sound that
+could not be checked (no PBX connected) is saved with a ``warnings`` entry. Unknown queue: 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from admin_ui.auth import TeamLead, services_of
+from campaigns import queue_repository as repo
+from campaigns.errors import CampaignError, NotFound
+from campaigns.queue_hours import is_open
+from campaigns.queues import Queue, QueueError, parse_numbers
+from dialer.sound_check import check_sound
+
+router = APIRouter(prefix="/api/queues", tags=["queues"])
+
+
+class AgentLevel(BaseModel):
+    user_id: int
+    level: int = Field(ge=1, le=10)
+
+
+class AgentsIn(BaseModel):
+    agents: list[AgentLevel]
+
+
+def refusal(exc: CampaignError) -> JSONResponse:
+    """422 naming the field (404 for an unknown queue)."""
+    if isinstance(exc, NotFound):
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+    body: dict[str, Any] = {"detail": str(exc)}
+    if isinstance(exc, QueueError):
+        body.update(field=exc.field, code=exc.code, params={k: str(v) for k, v in exc.params.items()})
+    return JSONResponse(body, status_code=422)
+
+
+async def check_queue_sounds(request: Request, queue: Queue) -> list[str]:
+    """Every sound the queue can play, asked of each connected PBX: a missing one raises ``QueueError`` naming
+    its field; the warnings of those that could not be checked."""
+    pbx = getattr(services_of(request).extras.get("engine"), "pbx", None)
+    warnings = []
+    for field, sound in queue.sounds().items():
+        check = await check_sound(pbx, sound, field=field)
+        if check.missing:
+            part, server = check.missing[0]
+            raise QueueError(field, "sound_missing", value=part, server=server)
+        if check.warning:
+            warnings.append(check.warning)
+    return warnings
+
+
+async def queue_json(request: Request, queue: Queue) -> dict[str, Any]:
+    pool = services_of(request).pool
+    agents = await repo.queue_agents(pool, queue_id=queue.id)
+    return {**queue.as_dict(), "vip_numbers": await repo.vip_numbers(pool, queue_id=queue.id),
+            "agents": [{"user_id": a["user_id"], "username": a["username"], "level": a["level"]} for a in agents]}
+
+
+def _vip(body: dict[str, Any]) -> tuple[str, ...] | None:
+    if "vip_numbers" not in body:
+        return None
+    numbers = parse_numbers(body.pop("vip_numbers") or "", "vip_numbers", "vip_number")
+    return tuple(dict.fromkeys(numbers))
+
+
+@router.get("")
+async def list_queues(request: Request, user: TeamLead) -> list[dict[str, Any]]:
+    return [q.as_dict() for q in await repo.list_queues(services_of(request).pool)]
+
+
+@router.post("", status_code=201, response_model=None)
+async def create_queue(request: Request, user: TeamLead, body: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+    try:
+        vip = _vip(body)
+        queue = Queue.from_dict(body)
+        warnings = await check_queue_sounds(request, queue)
+        saved = await repo.save_queue(services_of(request).pool, queue=queue, vip_numbers=vip)
+    except CampaignError as exc:
+        return refusal(exc)
+    return {**await queue_json(request, saved), "warnings": warnings}
+
+
+@router.get("/{queue_id}", response_model=None)
+async def get_queue(request: Request, user: TeamLead, queue_id: int) -> dict[str, Any] | JSONResponse:
+    try:
+        return await queue_json(request, await repo.get_queue(services_of(request).pool, queue_id=queue_id))
+    except CampaignError as exc:
+        return refusal(exc)
+
+
+@router.patch("/{queue_id}", response_model=None)
+async def update_queue(request: Request, user: TeamLead, queue_id: int,
+                       body: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+    pool = services_of(request).pool
+    try:
+        vip = _vip(body)
+        queue = (await repo.get_queue(pool, queue_id=queue_id)).with_settings(body)
+        warnings = await check_queue_sounds(request, queue)
+        saved = await repo.save_queue(pool, queue=queue, vip_numbers=vip)
+    except CampaignError as exc:
+        return refusal(exc)
+    return {**await queue_json(request, saved), "warnings": warnings}
+
+
+@router.delete("/{queue_id}", status_code=204, response_model=None)
+async def delete_queue(request: Request, user: TeamLead, queue_id: int) -> JSONResponse | None:
+    try:
+        await repo.delete_queue(services_of(request).pool, queue_id=queue_id)
+    except CampaignError as exc:
+        return refusal(exc)
+    return None
+
+
+@router.put("/{queue_id}/agents", response_model=None)
+async def set_agents(request: Request, user: TeamLead, queue_id: int, body: AgentsIn) -> dict[str, Any] | JSONResponse:
+    """Replace the agents serving the queue: ``{"agents": [{"user_id": 7, "level": 8}]}``."""
+    levels = {a.user_id: a.level for a in body.agents}
+    if len(levels) != len(body.agents):
+        raise HTTPException(422, "agents: an agent is listed twice")
+    try:
+        rows = await repo.set_queue_agents(services_of(request).pool, queue_id=queue_id, levels=levels)
+    except CampaignError as exc:
+        return refusal(exc)
+    return {"agents": [{"user_id": r["user_id"], "username": r["username"], "level": r["level"]} for r in rows]}
+
+
+@router.get("/{queue_id}/open", response_model=None)
+async def open_now(request: Request, user: TeamLead, queue_id: int, at: datetime | None = None) -> dict[str, Any] | JSONResponse:
+    """``is_open`` at ``at`` (ISO 8601 with an offset; default now): open, reason, the queue's local time, why."""
+    try:
+        queue = await repo.get_queue(services_of(request).pool, queue_id=queue_id)
+    except CampaignError as exc:
+        return refusal(exc)
+    moment = at or services_of(request).clock.now()
+    if moment.tzinfo is None:
+        raise HTTPException(422, "at: give the time with its offset, e.g. 2026-03-02T09:00:00+07:00")
+    state = is_open(queue, moment.astimezone(UTC))
+    return {"open": state.open, "reason": state.reason.value, "local": state.local.isoformat(), "why": state.why}
