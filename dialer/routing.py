@@ -17,17 +17,19 @@ outbound calls, pools without a rule) are served as above. One pass gives agents
 1. *urgent* outbound calls, those within ``outbound_urgent_s`` (0.5 s) of their safe-harbor deadline:
    missing an agent now means an abandoned call (the 2-second rule), so they win any agent they can use;
 2. inbound callers by *aged priority*: a caller of total priority p = queue priority + its own priority
-   (VIP) that arrived at ``ready_at`` is served as if it had arrived p * ``age_step_s`` (30 s) earlier.
-   Equivalently its score p + waited_s / age_step_s rises one level per 30 s of waiting, so a caller
-   only ever yields to callers who arrived before ``ready_at + (P - p) * age_step_s`` (P the highest
-   priority any caller has): nobody starves. Ties go to the longest wait, across every queue an agent works;
+   (the queue's VIP priority for a VIP caller; both 0-100 in ``campaigns.queues.Queue``) that arrived at
+   ``ready_at`` is served as if it had arrived p * ``age_step_s`` (1 s: a priority point is worth one
+   second of waiting) earlier. Equivalently its score p + waited_s / age_step_s grows with its wait, so
+   the order of two callers never changes while they wait and a caller only ever yields to callers who
+   arrived before ``ready_at + (P - p) * age_step_s`` (P the highest priority any caller has): nobody
+   starves. Ties go to the longest wait, across every queue an agent works;
 3. the other outbound calls (they still have time: the next agent to free can take them, and the
    blending pacer already counts inbound demand as going first).
 Each call takes the agent its queue's ``Strategy`` picks among the ready agents eligible for it: the
 longest idle, the fewest calls today, round robin (the next agent id after the queue's last one), or
-skills: an agent's proficiency in the queue (``QueueRule.levels``, 1-10, 1 when unset) must reach a
-floor that starts at ``first_level`` and drops by ``widen_by`` each ``widen_after_s`` the caller waits,
-down to 1; among those, the highest level then the longest idle. A caller waiting only for the floor to
+skills: an agent's proficiency in the queue (``QueueRule.levels``, 1-10, 1 when unset) must reach the
+floor of the queue's ``skill_steps`` for the caller's wait (``(after_s, min_level)``, e.g. 0 s: 7, 30 s: 4,
+60 s: 1, as ``campaigns.queues.SkillStep``); among those, the highest level then the longest idle. A caller waiting only for the floor to
 drop gets ``recheck_at`` (the next widening) so the shell can route again then. Last, a swap pass: a
 call left waiting takes an agent given in this pass to another call when that call can have another
 free agent instead (so an inbound caller never leaves an outbound call an agent that only it could use).
@@ -36,16 +38,20 @@ free agent instead (so an inbound caller never leaves an outbound call an agent 
 from __future__ import annotations
 
 import enum
-import math
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dialer.agents import Agent, AgentState
 from dialer.calls import Call, CallState, Pool
 from dialer.effects import AgentId, CallId
 
+if TYPE_CHECKING:
+    from campaigns.queues import Queue
+
 OUTBOUND_URGENT_S = 0.5   # an answered outbound call this close to its deadline beats any inbound caller
-AGE_STEP_S = 30.0         # seconds of waiting worth one priority level
+AGE_STEP_S = 1.0          # seconds of waiting one priority point is worth
 MIN_LEVEL, MAX_LEVEL = 1, 10
 
 
@@ -83,17 +89,22 @@ class QueueRule:
     strategy: Strategy = Strategy.LONGEST_IDLE
     priority: int = 0                                          # added to each caller's own priority
     levels: Mapping[AgentId, int] = field(default_factory=dict)  # proficiency 1-10 of the queue's agents
-    first_level: int = MAX_LEVEL                               # SKILLS: the floor when a caller arrives
-    widen_after_s: float = 10.0                                # SKILLS: the floor drops every this many s
-    widen_by: int = 3                                          # SKILLS: by this many levels
+    skill_steps: tuple[tuple[float, int], ...] = ((0.0, 7), (30.0, 4), (60.0, 1))   # SKILLS: (after_s, min_level)
 
     def __post_init__(self) -> None:
         bad = {a: lv for a, lv in self.levels.items() if not MIN_LEVEL <= lv <= MAX_LEVEL}
         if bad:
             raise ValueError(f"skill levels must be {MIN_LEVEL}-{MAX_LEVEL}, got {bad}")
-        if not MIN_LEVEL <= self.first_level <= MAX_LEVEL or self.widen_by < 1 or self.widen_after_s <= 0:
-            raise ValueError(f"bad widening: first_level={self.first_level} widen_by={self.widen_by}"
-                             f" widen_after_s={self.widen_after_s}")
+        steps = self.skill_steps
+        if not (steps and steps[0][0] == 0 and all(MIN_LEVEL <= lv <= MAX_LEVEL for _, lv in steps)
+                and all(a[0] < b[0] and a[1] > b[1] for a, b in itertools.pairwise(steps))):
+            raise ValueError(f"skill_steps must start at 0 s, with later times and lower levels 1-10, got {steps}")
+
+    @classmethod
+    def from_queue(cls, queue: Queue, levels: Mapping[AgentId, int]) -> QueueRule:
+        """The rule of a configured queue (``campaigns.queues.Queue``) with its agents' skill levels."""
+        return cls(strategy=Strategy(queue.strategy.value), priority=queue.priority, levels=dict(levels),
+                   skill_steps=tuple((float(st.after_s), st.min_level) for st in queue.skill_steps))
 
     def level(self, agent_id: AgentId) -> int:
         return self.levels.get(agent_id, MIN_LEVEL)
@@ -102,14 +113,14 @@ class QueueRule:
         """The lowest proficiency a SKILLS caller who has waited ``waited_s`` accepts (1 for other strategies)."""
         if self.strategy is not Strategy.SKILLS:
             return MIN_LEVEL
-        steps = math.floor(max(0.0, waited_s) / self.widen_after_s)
-        return max(MIN_LEVEL, self.first_level - self.widen_by * steps)
+        return min(lv for after_s, lv in self.skill_steps if after_s <= max(0.0, waited_s))
 
     def next_widening(self, ready_at: float, now: float) -> float | None:
-        """When the floor next drops for a caller ready since ``ready_at``, or None if it is already 1."""
-        if self.floor(now - ready_at) <= MIN_LEVEL:
+        """When the floor next drops for a caller ready since ``ready_at``, or None if it has no step left."""
+        if self.strategy is not Strategy.SKILLS:
             return None
-        return ready_at + (math.floor((now - ready_at) / self.widen_after_s) + 1) * self.widen_after_s
+        later = [ready_at + after_s for after_s, _ in self.skill_steps if ready_at + after_s > now]
+        return min(later) if later else None
 
 
 def eligible(agent: Agent, call: Call) -> bool:

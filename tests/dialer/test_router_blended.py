@@ -1,8 +1,8 @@
 """One router for answered outbound calls and inbound callers: who gets which ready agent, and why.
 
 The rules under test (``dialer.routing``): an outbound call within 0.5 s of its safe-harbor deadline wins
-any agent it can use; otherwise inbound callers go first, by aged priority (a caller of priority p is
-served as if it had arrived p * 30 s earlier), then the other outbound calls; each queue picks among its
+any agent it can use; otherwise inbound callers go first, by aged priority (a caller of priority p, queue
+priority plus VIP priority, is served as if it had arrived p seconds earlier), then the other outbound calls; each queue picks among its
 eligible agents by its strategy; no agent is ever given two calls.
 """
 
@@ -44,7 +44,7 @@ def inbound(call_id: int, ready_at: float, *, pool: Pool = HOTLINE, priority: in
                 ready_at=ready_at, inbound=True, priority=priority, skills=skills)
 
 
-QUEUES = {HOTLINE: QueueRule(), VIP: QueueRule(priority=1)}
+QUEUES = {HOTLINE: QueueRule(), VIP: QueueRule(priority=30)}
 
 
 def connects(decisions: list[routing.RouterDecision]) -> dict[int, int]:
@@ -60,7 +60,7 @@ def test_an_inbound_caller_takes_the_agent_before_an_answered_call_that_still_ha
 
 def test_an_answered_call_near_its_deadline_beats_even_a_vip_caller() -> None:
     """1.5 s deadline, 0.5 s margin: from 1.0 s after the customer was ready the outbound call wins."""
-    calls = [outbound(1, 100.0), inbound(2, 0.0, pool=VIP, priority=5)]
+    calls = [outbound(1, 100.0), inbound(2, 0.0, pool=VIP, priority=50)]
     assert connects(routing.assign(calls, [agent(7)], 100.99, queues=QUEUES)) == {2: 7}
     assert connects(routing.assign(calls, [agent(7)], 101.0, queues=QUEUES)) == {1: 7}
 
@@ -79,26 +79,26 @@ def test_an_inbound_caller_never_takes_the_one_agent_an_outbound_call_could_use_
 
 
 def test_without_queue_rules_the_router_is_the_outbound_router() -> None:
-    calls = [outbound(1, 100.0), outbound(2, 100.3), inbound(3, 90.0, priority=2)]
+    calls = [outbound(1, 100.0), outbound(2, 100.3), inbound(3, 90.0, priority=20)]
     agents = [agent(1, 5.0), agent(2, 1.0)]
     assert routing.assign(calls, agents, 100.5) == routing.assign(calls, agents, 100.5, queues={})
     assert connects(routing.assign(calls, agents, 100.5)) == {3: 2, 1: 1}
 
 
 # --- inbound order: priority, aging, longest wait across queues -------------------------------------------
-def test_waiting_ages_priority_one_level_per_thirty_seconds() -> None:
-    """A caller of priority 0 who has waited over 30 s goes before a priority-1 caller who just came."""
-    plain, vip = inbound(1, 0.0), inbound(2, 29.0, priority=1)
+def test_a_priority_point_is_worth_one_second_of_waiting() -> None:
+    """A caller of priority 0 who has waited over 30 s goes before a priority-30 caller who just came."""
+    plain, vip = inbound(1, 0.0), inbound(2, 29.0, priority=30)
     assert connects(routing.assign([plain, vip], [agent(7)], 29.5, queues=QUEUES)) == {2: 7}
-    vip_later = inbound(2, 31.0, priority=1)
+    vip_later = inbound(2, 31.0, priority=30)
     assert connects(routing.assign([plain, vip_later], [agent(7)], 31.5, queues=QUEUES)) == {1: 7}
 
 
 def test_queue_priority_and_caller_priority_add_up() -> None:
-    """VIP queue (priority 1) + VIP caller (priority 1) = 60 s head start over a plain hotline caller."""
-    plain, vip = inbound(1, 0.0), inbound(2, 59.0, pool=VIP, priority=1)
+    """VIP queue (priority 30) + VIP caller (priority 30) = 60 s head start over a plain hotline caller."""
+    plain, vip = inbound(1, 0.0), inbound(2, 59.0, pool=VIP, priority=30)
     assert connects(routing.assign([plain, vip], [agent(7)], 59.5, queues=QUEUES)) == {2: 7}
-    assert routing.blended_order([plain, inbound(2, 61.0, pool=VIP, priority=1)], 61.5, QUEUES)[0] == plain
+    assert routing.blended_order([plain, inbound(2, 61.0, pool=VIP, priority=30)], 61.5, QUEUES)[0] == plain
 
 
 def test_an_agent_of_several_queues_takes_the_longest_waiting_caller_of_equal_priority() -> None:
@@ -131,8 +131,8 @@ def test_round_robin_strategy_takes_the_next_agent_after_the_last_one_and_wraps(
 
 
 def test_skills_strategy_waits_for_a_proficient_agent_then_widens_to_lower_levels() -> None:
-    """Floor 9 on arrival, 3 levels lower each 10 s of waiting: a level-5 agent takes the caller from 20 s."""
-    rule = QueueRule(strategy=Strategy.SKILLS, levels={1: 5, 2: 3}, first_level=9, widen_after_s=10.0, widen_by=3)
+    """Floor 9 on arrival, 6 from 10 s, 3 from 20 s, 1 from 30 s: a level-5 agent takes the caller from 20 s."""
+    rule = QueueRule(strategy=Strategy.SKILLS, levels={1: 5, 2: 3}, skill_steps=((0, 9), (10, 6), (20, 3), (30, 1)))
     queues = {HOTLINE: rule}
     agents = [agent(1, 50.0, pools=frozenset({HOTLINE})), agent(2, 0.0, pools=frozenset({HOTLINE}))]
     early = routing.assign([inbound(1, 100.0)], agents, 105.0, queues=queues)
@@ -145,23 +145,24 @@ def test_skills_strategy_waits_for_a_proficient_agent_then_widens_to_lower_level
 
 
 def test_an_agent_without_a_level_in_a_skills_queue_counts_as_level_one() -> None:
-    rule = QueueRule(strategy=Strategy.SKILLS, first_level=2, widen_after_s=5.0, widen_by=1)
+    rule = QueueRule(strategy=Strategy.SKILLS, skill_steps=((0, 2), (5, 1)))
     queues = {HOTLINE: rule}
     assert routing.assign([inbound(1, 0.0)], [agent(3)], 4.0, queues=queues)[0].action is RouteAction.WAIT
     assert connects(routing.assign([inbound(1, 0.0)], [agent(3)], 5.0, queues=queues)) == {1: 3}
 
 
-@pytest.mark.parametrize("kwargs", [{"levels": {1: 0}}, {"levels": {1: 11}}, {"first_level": 0},
-                                    {"widen_by": 0}, {"widen_after_s": 0.0}])
-def test_a_queue_rule_refuses_levels_outside_one_to_ten_and_a_widening_that_never_widens(kwargs: dict) -> None:
+@pytest.mark.parametrize("kwargs", [{"levels": {1: 0}}, {"levels": {1: 11}}, {"skill_steps": ()},
+                                    {"skill_steps": ((5, 7), (30, 1))}, {"skill_steps": ((0, 7), (30, 8))},
+                                    {"skill_steps": ((0, 7), (0, 5))}, {"skill_steps": ((0, 11),)}])
+def test_a_queue_rule_refuses_levels_outside_one_to_ten_and_steps_that_do_not_widen(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         QueueRule(strategy=Strategy.SKILLS, **kwargs)
 
 
 # --- the router and the real agent machine, over random event orders ----------------------------------------
 POOLS = [SALES, HOTLINE, VIP]
-RULES = {HOTLINE: QueueRule(strategy=Strategy.SKILLS, levels={1: 9, 2: 6, 3: 2, 5: 10}, first_level=8,
-                            widen_after_s=4.0, widen_by=4),
+RULES = {HOTLINE: QueueRule(strategy=Strategy.SKILLS, levels={1: 9, 2: 6, 3: 2, 5: 10},
+                            skill_steps=((0, 8), (4, 4), (8, 1))),
          VIP: QueueRule(strategy=Strategy.ROUND_ROBIN, priority=2)}
 
 
@@ -297,7 +298,7 @@ def test_no_agent_is_ever_reserved_for_two_calls_and_every_decision_respects_que
                                    max_size=len(pools_of)))
     calls_today = data.draw(st.lists(st.integers(0, 5), min_size=len(pools_of), max_size=len(pools_of)))
     queues = data.draw(st.sampled_from([RULES, {HOTLINE: QueueRule(strategy=Strategy.FEWEST_CALLS_TODAY),
-                                                VIP: QueueRule(priority=1)}]))
+                                                VIP: QueueRule(priority=5)}]))
     shell = Shell(pools_of, skills_of, queues, calls_today)
     for kind, n, m, dt in events:
         shell.apply(kind, n, m, dt)
@@ -308,22 +309,22 @@ def test_no_agent_is_ever_reserved_for_two_calls_and_every_decision_respects_que
 @given(vip_every_s=st.floats(2.0, 9.0), serve_every_s=st.floats(3.0, 10.0), arrive_at=st.floats(0.0, 60.0))
 def test_a_plain_caller_is_served_within_the_aging_bound_even_when_vip_callers_alone_overload_the_agents(
         vip_every_s: float, serve_every_s: float, arrive_at: float) -> None:
-    """Steady load: a VIP caller (queue priority 1 + caller priority 1) every ``vip_every_s``; an agent frees
+    """Steady load: a VIP caller (queue priority 30 + caller priority 30) every ``vip_every_s``; an agent frees
     every ``serve_every_s`` (VIP callers alone may exceed capacity: strict priority would starve the plain
     caller forever). With aging the plain caller yields only to callers who arrived before its arrival
-    + 2 * 30 s; each agent freeing after it arrived serves one of those or it, so it is served by its
+    + 60 s; each agent freeing after it arrived serves one of those or it, so it is served by its
     arrival + (that many callers + 1) * ``serve_every_s``."""
-    queues = {HOTLINE: QueueRule(), VIP: QueueRule(priority=1)}
+    queues = {HOTLINE: QueueRule(), VIP: QueueRule(priority=30)}
     plain_id = 10_000
     calls: dict[int, Call] = {plain_id: inbound(plain_id, arrive_at)}
     next_vip, next_free, vip_id, t = 0.0, serve_every_s, 0, 0.0
-    ahead_bound = arrive_at + 2 * routing.AGE_STEP_S
+    ahead_bound = arrive_at + 60 * routing.AGE_STEP_S
     may_go_first = 0
     while calls[plain_id].state is CallState.WAITING:
         t = min(next_vip, next_free)
         if t == next_vip:
             vip_id += 1
-            calls[vip_id] = inbound(vip_id, t, pool=VIP, priority=1)
+            calls[vip_id] = inbound(vip_id, t, pool=VIP, priority=30)
             may_go_first += t <= ahead_bound
             next_vip += vip_every_s
             continue
