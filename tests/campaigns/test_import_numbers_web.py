@@ -63,6 +63,9 @@ async def test_a_team_lead_uploads_a_french_file_into_a_vietnamese_campaign_with
         ("Zoé", "+33612345678", ["Europe/Paris"], False),
         ("René", "+33612345679", ["Europe/Paris"], False),
         ("Inès", "+33123456789", ["Europe/Paris"], True)]
+    flag = await services.pool.fetchrow("SELECT timezone_flag_code, timezone_flag_params FROM leads"
+                                        " WHERE phone_e164 = '+33123456789'")
+    assert flag["timezone_flag_code"] == "zone_mismatch_number" and '"zone": "UTC+7"' in flag["timezone_flag_params"]
     page = await browser_client.get(f"/campaigns/{campaign_id}")
     assert "1 múi giờ bị đánh dấu" in page.text
     report = await browser_client.get(f"/campaigns/{campaign_id}/lists/{call_list.id}/rejects.csv")
