@@ -936,6 +936,15 @@ def _reason_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_reason_messages())
 
 
+def _queue_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.queue_text import QUEUE_MESSAGES  # the inbound queue pages (campaigns.queues)
+
+    return QUEUE_MESSAGES
+
+
+MESSAGES.update(_queue_messages())
+
+
 def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,
                 stored: str) -> str:
     """A reason (``dialer.reasons``: its code and parameters, a dict or the stored JSON) in ``t``'s language;
