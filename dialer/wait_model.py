@@ -13,12 +13,19 @@ in a queue whose agents are ``view.idle`` ready ones and ``view.busy`` busy ones
   agent serving only this queue; less for one shared with other queues or an outbound campaign, which the
   shell sets from where that agent's releases went); either way the agent starts a fresh call (a draw of
   the inbound model if it took our caller, else of ``other_handle``, the outbound or all-calls model);
+- with ``patience_s`` (the callers' mean patience, measured by ``Patience``), callers ahead hang up as the
+  race runs: between two releases dt apart each one still waiting leaves with chance 1 - exp(-dt / patience)
+  (exponential patience, as Erlang A assumes), so fewer releases are needed;
 - a Monte Carlo of ``samples`` (400) runs of that race, with a fixed seed (the same view always gives the
   same answer), gives the median as the point estimate (the median minimises the mean absolute error)
-  and the 90th percentile. For exponential handle times and dedicated agents this is Erlang's result,
-  a Gamma(need, n / h) wait; for other distributions it keeps the residual times a running average or
-  Erlang C's mean forgets. Not modelled: callers ahead who abandon (the estimate errs long) and callers
-  of higher priority who arrive later (it errs short); the error accumulator measures both.
+  and the 90th percentile. For exponential handle times, dedicated agents and no patience this is Erlang's
+  result, a Gamma(need, n / h) wait; for other distributions it keeps the residual times a running
+  average or Erlang C's mean forgets. Not modelled: callers of higher priority who arrive later (the
+  estimate errs short); the error accumulator measures it.
+
+``Patience`` learns the mean patience from waits that ended in an answer (censored: the caller would
+have waited longer) and in a hang-up: the exponential maximum likelihood, total waited seconds / hang-ups,
+with a prior worth a few callers.
 
 ``WaitErrors`` keeps, per queue, the absolute error of the estimate given at each caller's arrival
 against its actual wait (answered callers; an abandoned caller's actual wait is unknown): the mean
@@ -108,6 +115,7 @@ class WaitModel:
 
     handle: HandleTimeModel                     # this queue's (inbound) handle times
     other_handle: HandleTimeModel | None = None  # calls of other work (outbound): the residuals of those agents
+    patience_s: float | None = None             # callers' mean patience; None: nobody ahead hangs up
     samples: int = 400
     seed: int = 20150101
     max_steps: int = 20_000
@@ -130,20 +138,25 @@ class WaitModel:
         u = rng.random((reps, n))
         release = np.where(is_out, oth.residual(np.broadcast_to(elapsed, (reps, n)), u),
                            own.residual(np.broadcast_to(elapsed, (reps, n)), u))
-        served = np.zeros(reps, dtype=np.int64)
+        ahead = np.full(reps, need - 1, dtype=np.int64)   # callers still to be served before this one
         wait = np.full(reps, np.nan)
         rows = np.arange(reps)
         zeros = np.zeros(reps)
+        last_t = np.zeros(reps)
         for _ in range(self.max_steps):
             open_ = np.isnan(wait)
             if not open_.any():
                 break
             j = release.argmin(axis=1)
             t = release[rows, j]
-            took = rng.random(reps) < share[j]
-            served += took & open_
-            done = open_ & (served >= need)
+            if self.patience_s is not None and self.patience_s > 0:
+                gone = rng.binomial(ahead, -np.expm1(-(t - last_t) / self.patience_s))
+                ahead = np.where(open_, ahead - gone, ahead)
+            last_t = t
+            took = open_ & (rng.random(reps) < share[j])
+            done = took & (ahead == 0)
             wait[done] = t[done]
+            ahead = np.where(took & (ahead > 0), ahead - 1, ahead)
             fresh = np.where(took, own.residual(zeros, rng.random(reps)), oth.residual(zeros, rng.random(reps)))
             release[rows, j] = t + fresh
         finished = wait[~np.isnan(wait)]
@@ -154,6 +167,24 @@ class WaitModel:
         return WaitEstimate(point, p90, float(finished.mean()),
                             f"{need} release(s) needed of {n} busy agent(s) ({shared} shared),"
                             f" handle time {self.handle.mean_s:.0f} s on average")
+
+
+@dataclass
+class Patience:
+    """Callers' mean patience (s): exponential MLE over answered (censored) and abandoned waits, with a prior."""
+
+    prior_s: float = 120.0
+    prior_callers: float = 3.0
+    waited_s: float = 0.0
+    abandoned: int = 0
+
+    def observe(self, waited_s: float, *, abandoned: bool) -> None:
+        self.waited_s += max(0.0, waited_s)
+        self.abandoned += int(abandoned)
+
+    @property
+    def mean_s(self) -> float:
+        return (self.waited_s + self.prior_s * self.prior_callers) / (self.abandoned + self.prior_callers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,6 +159,19 @@ def test_a_queue_rule_refuses_levels_outside_one_to_ten_and_steps_that_do_not_wi
         QueueRule(strategy=Strategy.SKILLS, **kwargs)
 
 
+def test_a_queue_rule_is_read_from_the_queue_a_team_lead_configured() -> None:
+    from campaigns import queues as cq
+
+    queue = cq.Queue(id=3, name="VIP line", strategy=cq.Strategy.SKILLS, priority=40,
+                     skill_steps=(cq.SkillStep(0, 9), cq.SkillStep(45, 2)))
+    rule = QueueRule.from_queue(queue, {7: 9, 8: 2})
+    assert (rule.strategy, rule.priority, rule.skill_steps) == (Strategy.SKILLS, 40, ((0.0, 9), (45.0, 2)))
+    assert (rule.level(7), rule.level(8), rule.level(99)) == (9, 2, 1)
+    assert [rule.floor(w) for w in (0, 44, 45)] == [9, 9, 2]
+    for strategy in cq.Strategy:
+        assert QueueRule.from_queue(cq.Queue(id=1, name="q", strategy=strategy), {}).strategy.value == strategy.value
+
+
 # --- the router and the real agent machine, over random event orders ----------------------------------------
 POOLS = [SALES, HOTLINE, VIP]
 RULES = {HOTLINE: QueueRule(strategy=Strategy.SKILLS, levels={1: 9, 2: 6, 3: 2, 5: 10},

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dialer.wait_model import BusyAgent, QueueView, WaitErrors, WaitModel
+from dialer.wait_model import BusyAgent, Patience, QueueView, WaitErrors, WaitModel
 from pacing.estimators import HandleTimeModel
 
 
@@ -84,72 +84,122 @@ def test_wait_errors_are_kept_per_queue_as_mean_absolute_error_and_p90() -> None
 # --- against a running average on a simulated M/G/n queue --------------------------------------------------
 @dataclass
 class Outcome:
-    model_errors: WaitErrors
-    baseline_errors: WaitErrors
+    errors: dict[str, WaitErrors]      # per estimator; queue 1: every answered caller, 2: those who queued
     waited: int
+    abandoned: int
     callers: int
+    patience: Patience
+
+    def line(self, name: str) -> str:
+        every, queued = self.errors[name].stats(1), self.errors[name].stats(2)
+        return (f"{name}: MAE {every.mae_s:.1f} s p90 {every.p90_abs_s:.1f} s (callers who queued: MAE"
+                f" {queued.mae_s:.1f} s p90 {queued.p90_abs_s:.1f} s)")
 
 
-def simulate_mgn(*, agents: int, load: float, handle_mean_s: float, handle_cv: float, callers: int,
-                 seed: int) -> Outcome:
-    """An M/G/n queue, first come first served, no abandonment (pure, seeded). At each arrival the model
-    estimates from the caller's position, the idle agents, the busy agents' elapsed times and the handle
-    times learnt so far; the baseline announces the average wait of the last 20 callers answered."""
+def simulate_mgn(*, agents: int, load: float, handle_mean_s: float, handle_cv: float, callers: int, seed: int,
+                 patience_mean_s: float | None = None) -> Outcome:
+    """An M/G/n (+M with ``patience_mean_s``) queue, first come first served (pure, seeded). At each arrival
+    the model estimates from the caller's position, the idle agents, the busy agents' elapsed times and the
+    handle times (and patience) learnt so far; the baseline announces the average wait of the last 20
+    callers answered. Errors count answered callers (an abandoned caller's wait is unknown)."""
     rng = np.random.default_rng(seed)
     sigma = math.sqrt(math.log1p(handle_cv ** 2))
     mu = math.log(handle_mean_s) - sigma ** 2 / 2
     rate = load * agents / handle_mean_s
-    handle = HandleTimeModel(prior_mean_s=150.0)
-    model, model_err, base_err = WaitModel(handle, samples=300), WaitErrors(window=callers), WaitErrors(window=callers)
+    handle, patience = HandleTimeModel(prior_mean_s=150.0), Patience()
+    names = ["model", "running average"] + (["model without patience"] if patience_mean_s else [])
+    errors = {name: WaitErrors(window=callers) for name in names}
     busy_since: dict[int, float] = {}                   # agent -> start of its call
     ends: list[tuple[float, int]] = []                   # (end time, agent)
-    queue: deque[tuple[int, float]] = deque()            # (caller, arrival)
+    queue: deque[tuple[int, float, float]] = deque()     # (caller, arrival, hangs up at)
     recent: deque[float] = deque(maxlen=20)
-    announced: dict[int, tuple[float, float, bool]] = {}
-    t, waited = 0.0, 0
+    announced: dict[int, tuple[dict[str, float], bool]] = {}
+    t, waited, abandoned = 0.0, 0, 0
 
     def start(agent: int, caller: int, arrived: float, now: float) -> None:
-        h = float(rng.lognormal(mu, sigma))
         busy_since[agent] = now
-        heapq.heappush(ends, (now + h, agent))
+        heapq.heappush(ends, (now + float(rng.lognormal(mu, sigma)), agent))
         wait = now - arrived
         recent.append(wait)
-        est, base, queued = announced.pop(caller)
-        for queue_id in (1, 2) if queued else (1,):     # 1: every caller; 2: callers who found no idle agent
-            model_err.observe(queue_id, estimate_s=est, actual_s=wait)
-            base_err.observe(queue_id, estimate_s=base, actual_s=wait)
+        patience.observe(wait, abandoned=False)
+        estimates, queued = announced.pop(caller)
+        for name, estimate in estimates.items():
+            for queue_id in (1, 2) if queued else (1,):
+                errors[name].observe(queue_id, estimate_s=estimate, actual_s=wait)
+
+    def hang_up_until(now: float) -> None:
+        nonlocal abandoned
+        for caller, arrived, leaves in [q for q in queue if q[2] <= now]:
+            patience.observe(leaves - arrived, abandoned=True)
+            announced.pop(caller)
+            abandoned += 1
+        kept = [q for q in queue if q[2] > now]
+        queue.clear()
+        queue.extend(kept)
 
     for caller in range(callers):
         t += float(rng.exponential(1.0 / rate))
         while ends and ends[0][0] <= t:                  # calls that ended before this arrival
             end, agent = heapq.heappop(ends)
             handle.observe(end - busy_since.pop(agent))
+            hang_up_until(end)
             if queue:
-                waiting_caller, arrived = queue.popleft()
+                waiting_caller, arrived, _ = queue.popleft()
                 start(agent, waiting_caller, arrived, end)
+        hang_up_until(t)
         idle = [a for a in range(agents) if a not in busy_since]
-        view = QueueView(ahead=len(queue), idle=len(idle),
-                         busy=tuple(BusyAgent(t - s) for s in busy_since.values()))
-        announced[caller] = (model.estimate(view).point_s, float(np.mean(recent)) if recent else 0.0, not idle)
+        view = QueueView(ahead=len(queue), idle=len(idle), busy=tuple(BusyAgent(t - s) for s in busy_since.values()))
+        estimates = {"model": WaitModel(handle, patience_s=patience.mean_s if patience_mean_s else None,
+                                        samples=300).estimate(view).point_s,
+                     "running average": float(np.mean(recent)) if recent else 0.0}
+        if patience_mean_s:
+            estimates["model without patience"] = WaitModel(handle, samples=300).estimate(view).point_s
+        announced[caller] = (estimates, not idle)
         if idle:
             start(idle[0], caller, t, t)
         else:
             waited += 1
-            queue.append((caller, t))
-    return Outcome(model_err, base_err, waited, callers)
+            leaves = t + float(rng.exponential(patience_mean_s)) if patience_mean_s else math.inf
+            queue.append((caller, t, leaves))
+    return Outcome(errors, waited, abandoned, callers, patience)
 
 
 @pytest.mark.parametrize(("agents", "load", "cv"), [(5, 0.9, 1.0), (10, 0.95, 0.6)])
 def test_on_an_mgn_queue_the_model_errs_far_less_than_a_running_average(agents: int, load: float, cv: float) -> None:
     out = simulate_mgn(agents=agents, load=load, handle_mean_s=180.0, handle_cv=cv, callers=2500, seed=15)
-    m, b = out.model_errors.stats(1), out.baseline_errors.stats(1)
-    mq, bq = out.model_errors.stats(2), out.baseline_errors.stats(2)
-    report = (f"{agents} agents, load {load}, handle cv {cv}, {out.callers} callers ({out.waited} waited):"
-              f" all callers: model MAE {m.mae_s:.1f} s p90 {m.p90_abs_s:.1f} s, running average MAE"
-              f" {b.mae_s:.1f} s p90 {b.p90_abs_s:.1f} s; callers who queued: model MAE {mq.mae_s:.1f} s p90"
-              f" {mq.p90_abs_s:.1f} s, running average MAE {bq.mae_s:.1f} s p90 {bq.p90_abs_s:.1f} s")
+    m, b = out.errors["model"].stats(1), out.errors["running average"].stats(1)
+    mq, bq = out.errors["model"].stats(2), out.errors["running average"].stats(2)
+    report = (f"M/G/{agents}, load {load}, handle 180 s cv {cv}, {out.callers} callers ({out.waited} queued): "
+              f"{out.line('model')}; {out.line('running average')}")
     print(report)
     assert m.callers > 0.95 * out.callers and out.waited > 0.3 * out.callers, report
     assert m.mae_s <= 0.7 * b.mae_s, report               # at least 30 % lower, over every caller
     assert mq.mae_s <= 0.8 * bq.mae_s, report             # and at least 20 % lower over those who queued
     assert m.p90_abs_s <= b.p90_abs_s, report
+
+
+def test_with_impatient_callers_the_measured_patience_makes_the_estimate_better() -> None:
+    """M/G/n+M, overloaded (load 1.1) so the queue is long and many hang up: callers ahead who will hang up
+    shorten the wait, and the model counting them (patience learnt from the waits) errs less."""
+    out = simulate_mgn(agents=5, load=1.1, handle_mean_s=180.0, handle_cv=1.0, callers=2500, seed=16,
+                       patience_mean_s=90.0)
+    m, flat, b = (out.errors[name].stats(2) for name in ("model", "model without patience", "running average"))
+    m_all, b_all = out.errors["model"].stats(1), out.errors["running average"].stats(1)
+    report = (f"M/G/5+M, load 1.1, patience 90 s (learnt {out.patience.mean_s:.0f} s), {out.callers} callers"
+              f" ({out.waited} queued, {out.abandoned} hung up): {out.line('model')};"
+              f" {out.line('model without patience')}; {out.line('running average')}")
+    print(report)
+    assert out.abandoned > 0.1 * out.callers and 70 < out.patience.mean_s < 115, report
+    assert m.mae_s <= 0.85 * flat.mae_s and m.p90_abs_s <= 0.85 * flat.p90_abs_s, report
+    # answered callers are those whose patience outlasted their wait, a bias the running average (built from
+    # their waits) shares: the margin over it is smaller among callers who queued than over every caller
+    assert m_all.mae_s <= 0.7 * b_all.mae_s and m.mae_s <= 0.9 * b.mae_s, report
+
+
+def test_patience_is_the_exponential_maximum_likelihood_over_answered_and_abandoned_waits() -> None:
+    patience = Patience(prior_s=100.0, prior_callers=2.0)
+    assert patience.mean_s == 100.0
+    for waited in (10.0, 30.0):
+        patience.observe(waited, abandoned=False)        # answered: censored, adds time, no hang-up
+    patience.observe(60.0, abandoned=True)
+    assert patience.mean_s == pytest.approx((100.0 + 200.0) / 3)
