@@ -224,7 +224,7 @@ class Queue:
             "overflow_action": self.overflow_action.value, "overflow_queue_id": self.overflow_queue_id,
             "overflow_sound": self.overflow_sound, "voicemail_box": self.voicemail_box,
             "callback_campaign_id": self.callback_campaign_id, "wrapup_s": self.wrapup_s,
-            "sl_target_pct": round(self.sl_target * 100, 2), "sl_threshold_s": self.sl_threshold_s,
+            "sl_target_pct": _plain(round(self.sl_target * 100, 2)), "sl_threshold_s": self.sl_threshold_s,
             "announce_every_s": self.announce_every_s, "announce_position": self.announce_position,
             "announce_wait": self.announce_wait, "press1_callback": self.press1_callback,
             "moh_class": self.moh_class,
@@ -334,6 +334,11 @@ class Queue:
                 raise QueueError("dids", "did_twice", value=did)
             seen.add(did)
         return self
+
+
+def _plain(number: float) -> float | int:
+    """90.0 -> 90 (what a person typed), 92.5 stays."""
+    return int(number) if float(number).is_integer() else number
 
 
 def _asterisk(key: str, variable: str, value: str) -> None:
