@@ -7,6 +7,9 @@ to the sender. Every hold is on the call's timeline (``call_holds``)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from campaigns.model import DialMode
@@ -39,6 +42,15 @@ async def holds(pool, call_id: str) -> list[tuple[int | None, int | None, str | 
     """The call's timeline of holds: (agent, agent consulted, how it ended, whether it ended)."""
     rows = await pool.fetch("SELECT * FROM call_holds WHERE call_id = $1 ORDER BY id", int(call_id))
     return [(r["agent_id"], r["consult_agent_id"], r["end_reason"], r["ended_at"] is not None) for r in rows]
+
+
+async def holds_become(pool, call_id: str, expected: list[tuple[int | None, int | None, str | None, bool]],  # type: ignore[no-untyped-def]
+                       timeout_s: float = 10.0) -> None:
+    """The timeline of holds is written by the engine's effects, just after the state it follows: wait for it."""
+    deadline = time.monotonic() + timeout_s
+    while (seen := await holds(pool, call_id)) != expected:
+        assert time.monotonic() < deadline, f"holds {seen} never became {expected}"
+        await asyncio.sleep(0.05)
 
 
 def conference_of(sim, leg_id: str) -> str | None:  # type: ignore[no-untyped-def]
@@ -82,7 +94,7 @@ async def test_talk_first_then_three_way_then_the_sender_leaves_and_the_receiver
         await until(lambda: conference_of(sim, receiver_leg) == f"agent-{first}")
         await until(lambda: on_hold(sim, customer))
         assert conference_of(sim, customer) is None and customer not in sim.conference_muted
-        assert await holds(services.pool, call_id) == [(first, second, None, False)]
+        await holds_become(services.pool, call_id, [(first, second, None, False)])
         assert engine.agent_state(first)["state"] == "on_call"
         assert engine.agent_state(first)["consult"] == {"to_agent_id": second, "to_name": names[second],
                                                         "stage": "consult"}
@@ -98,7 +110,7 @@ async def test_talk_first_then_three_way_then_the_sender_leaves_and_the_receiver
         await engine.transfer_conference(first)
         await until(lambda: conference_of(sim, customer) == f"agent-{first}")
         assert not on_hold(sim, customer) and engine.agent_state(first)["state"] == "on_call"
-        assert await holds(services.pool, call_id) == [(first, second, "three_way", True)]
+        await holds_become(services.pool, call_id, [(first, second, "three_way", True)])
         assert engine.agent_state(second)["call"]["transfer"]["stage"] == "conference"
         assert engine.agent_state(first)["consult"]["stage"] == "conference"
 
@@ -169,7 +181,7 @@ async def test_a_cancelled_consult_and_a_customer_who_hangs_up_meanwhile_send_th
         await until(lambda: engine.agent_state(first)["state"] == "ready")
         await engine.drain()
         assert engine.errors == [] and engine.consults == {} and engine.transfer_pops == {} and engine.holds == {}
-    assert await holds(services.pool, call_id) == [(first, second, "back", True), (first, second, "hung_up", True)]
+    await holds_become(services.pool, call_id, [(first, second, "back", True), (first, second, "hung_up", True)])
     record = await services.pool.fetchrow("SELECT outcome, disposition FROM call_records WHERE id = $1", int(call_id))
     assert dict(record) == {"outcome": "handled", "disposition": "sale"}
 
@@ -201,7 +213,7 @@ async def test_a_transfer_completed_after_talking_first_takes_the_customer_from_
         assert (customer, f"agent-{first}") not in joined
         await until(lambda: engine.agent_state(first)["state"] == "ready")
         assert engine.agent_state(second)["call"]["transfer"]["stage"] == "talking"
-        assert await holds(services.pool, call_id) == [(first, second, "transferred", True)]
+        await holds_become(services.pool, call_id, [(first, second, "transferred", True)])
         await engine.hangup(second)
         await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
         await engine.set_disposition(second, DispositionInput(call_id, "sale"))
@@ -235,7 +247,7 @@ async def test_the_senders_phone_hanging_up_during_the_consult_gives_the_custome
                     and conference_of(sim, receiver_leg) == f"agent-{second}")
         assert engine.agent_state(second)["call"]["transfer"]["stage"] == "talking"
         await until(lambda: engine.agent_state(first)["state"] == "logged_out")
-        assert await holds(services.pool, call_id) == [(first, second, "transferred", True)]
+        await holds_become(services.pool, call_id, [(first, second, "transferred", True)])
         await engine.hangup(second)
         await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
         await engine.set_disposition(second, DispositionInput(call_id, "sale"))
@@ -275,7 +287,7 @@ async def test_a_customer_who_hangs_up_on_hold_while_the_pbx_link_is_down_ends_t
         await until(lambda: engine.agent_state(first)["state"] == "ready")
         await engine.drain()
         assert engine.holds == {} and engine.consults == {}
-    assert await holds(services.pool, call_id) == [(first, second, "hung_up", True)]
+    await holds_become(services.pool, call_id, [(first, second, "hung_up", True)])
 
 
 async def test_a_customer_left_on_hold_past_the_dialplans_limit_comes_back_and_the_consult_becomes_a_three_way(
@@ -307,7 +319,7 @@ async def test_a_customer_left_on_hold_past_the_dialplans_limit_comes_back_and_t
         await until(lambda: engine.agent_state(first)["consult"]["stage"] == "conference")
         assert engine.agent_state(second)["call"]["transfer"]["stage"] == "conference"
         assert engine.agent_state(first)["state"] == "on_call" and engine.holds == {}
-        assert await holds(services.pool, call_id) == [(first, second, "dialplan", True)]
+        await holds_become(services.pool, call_id, [(first, second, "dialplan", True)])
         await engine.transfer_complete(first)
         await until(lambda: conference_of(sim, customer) == f"agent-{second}")
         await engine.drain()
