@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaigns.queues import (
     ClosedAction,
@@ -119,3 +122,34 @@ def test_every_sound_a_queue_can_play_is_listed_by_its_field_for_the_pbx_check()
     queue = Queue.from_dict({**GOOD, "closed_action": "message", "closed_sound": ""})
     assert queue.sounds() == {"closed_sound": "please-try-call-later",
                               "overflow_sound": "custom/busy&please-try-call-later"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 8), st.one_of(st.none(), st.integers(1, 8))), max_size=40))
+def test_overflows_saved_through_the_cycle_check_never_form_a_loop(changes: list[tuple[int, int | None]]) -> None:
+    stored: dict[int, int | None] = {}
+    for queue_id, target in changes:
+        cycle = overflow_cycle(queue_id, target, stored)
+        if cycle is None:
+            stored[queue_id] = target
+        else:   # a refused change names a real loop through the queue being saved
+            assert cycle[0] == cycle[-1] == queue_id and cycle[1] == target
+            assert all(stored.get(a) == b for a, b in itertools.pairwise(cycle[1:]))
+        for start in stored:                     # following any chain ends
+            seen, current = set(), start
+            while current is not None:
+                assert current not in seen
+                seen.add(current)
+                current = stored.get(current)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["longest_idle", "fewest_calls_today", "skills", "round_robin"]), st.integers(0, 100),
+       st.one_of(st.none(), st.integers(1, 1000)), st.one_of(st.none(), st.integers(15, 600)),
+       st.floats(1, 100).map(lambda x: round(x, 2)), st.booleans())
+def test_what_a_queue_writes_it_reads_back_unchanged(strategy: str, priority: int, max_waiting: int | None,
+                                                      every: int | None, pct: float, press1: bool) -> None:
+    queue = Queue.from_dict({**GOOD, "strategy": strategy, "priority": priority, "max_waiting": max_waiting,
+                             "announce_every_s": every, "announce_position": every is not None,
+                             "sl_target_pct": pct, "press1_callback": press1}, id=3)
+    assert Queue.from_dict(queue.as_dict(), id=3) == queue
