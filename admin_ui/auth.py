@@ -215,10 +215,10 @@ def client_address(request: Request) -> str:
 def role_capabilities(role: Role) -> list[dict[str, Any]]:
     """What the home page offers each role: (key for translation, link)."""
     by_role: dict[Role, list[tuple[str, str]]] = {
-        Role.ADMIN: [("users", "/admin/users"), ("campaigns", "/campaigns"), ("dnc", "/dnc"),
+        Role.ADMIN: [("users", "/admin/users"), ("campaigns", "/campaigns"), ("queues", "/queues"), ("dnc", "/dnc"),
                      ("wallboard", "/wallboard"), ("reports", "/reports"), ("abandonment", "/compliance")],
-        Role.TEAM_LEAD: [("campaigns", "/campaigns"), ("lists", "/campaigns"), ("wallboard", "/wallboard"),
-                         ("reports", "/reports")],
+        Role.TEAM_LEAD: [("campaigns", "/campaigns"), ("lists", "/campaigns"), ("queues", "/queues"),
+                         ("wallboard", "/wallboard"), ("reports", "/reports")],
         Role.AGENT: [("panel", "/agent")],
         Role.COMPLIANCE: [("dnc", "/dnc"), ("audit", "/dnc/audit"), ("abandonment", "/compliance")],
     }

@@ -90,6 +90,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
 
 _TEXTS: dict[str, tuple[str, str]] = {
     "nav_queues": ("Queues", "Hàng đợi"),
+    "cap_queues": ("Set up inbound queues", "Thiết lập hàng đợi cuộc gọi đến"),
     "queues_title": ("Inbound queues", "Hàng đợi cuộc gọi đến"),
     "new_queue": ("New queue", "Hàng đợi mới"),
     "edit_queue": ("Edit queue", "Sửa hàng đợi"),
