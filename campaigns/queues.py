@@ -277,8 +277,12 @@ class Queue:
         return queue.validate()
 
     def with_settings(self, data: Mapping[str, Any]) -> Queue:
-        """A copy with the settings present in ``data`` changed (id and created_at kept), validated."""
-        merged = {**self.as_dict(), **{k: v for k, v in data.items() if k not in ("id", "created_at")}}
+        """A copy with the settings present in ``data`` changed (id and created_at kept), validated; ``hours``
+        changes only the weekdays it names."""
+        current = self.as_dict()
+        merged = {**current, **{k: v for k, v in data.items() if k not in ("id", "created_at")}}
+        if isinstance(data.get("hours"), Mapping):
+            merged["hours"] = {**current["hours"], **data["hours"]}
         return replace(Queue.from_dict(merged, id=self.id), created_at=self.created_at)
 
     def validate(self) -> Queue:

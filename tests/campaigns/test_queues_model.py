@@ -153,3 +153,8 @@ def test_what_a_queue_writes_it_reads_back_unchanged(strategy: str, priority: in
                              "announce_every_s": every, "announce_position": every is not None,
                              "sl_target_pct": pct, "press1_callback": press1}, id=3)
     assert Queue.from_dict(queue.as_dict(), id=3) == queue
+
+
+def test_a_change_of_hours_changes_only_the_weekdays_it_names() -> None:
+    queue = Queue.from_dict(GOOD).with_settings({"hours": {"sat": "", "sun": "09:00-11:00"}})
+    assert queue.weekly[0] == ((480, 720), (810, 1050)) and queue.weekly[5] == () and queue.weekly[6] == ((540, 660),)
