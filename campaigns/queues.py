@@ -209,6 +209,19 @@ class Queue:
                 level = step.min_level
         return level
 
+    def is_vip(self, *, on_vip_list: bool, lead_fields: Mapping[str, Any] | None = None) -> bool:
+        """A caller is VIP when their number is on the queue's VIP list, or their lead's ``vip_lead_field``
+        holds ``vip_lead_value`` (compared as text, blanks and case ignored)."""
+        if on_vip_list:
+            return True
+        if not self.vip_lead_field or not lead_fields or self.vip_lead_field not in lead_fields:
+            return False
+        return str(lead_fields[self.vip_lead_field]).strip().casefold() == self.vip_lead_value.strip().casefold()
+
+    def caller_priority(self, *, vip: bool) -> int:
+        """A caller's priority points: the queue's priority, plus its VIP priority for a VIP (aging is the router's)."""
+        return self.priority + (self.vip_priority if vip else 0)
+
     def as_dict(self) -> dict[str, Any]:
         """Every setting as JSON-ready data (the shape ``from_dict`` reads)."""
         return {

@@ -158,3 +158,12 @@ def test_what_a_queue_writes_it_reads_back_unchanged(strategy: str, priority: in
 def test_a_change_of_hours_changes_only_the_weekdays_it_names() -> None:
     queue = Queue.from_dict(GOOD).with_settings({"hours": {"sat": "", "sun": "09:00-11:00"}})
     assert queue.weekly[0] == ((480, 720), (810, 1050)) and queue.weekly[5] == () and queue.weekly[6] == ((540, 660),)
+
+
+def test_a_vip_is_on_the_vip_list_or_has_the_lead_field_value_and_gets_the_extra_priority() -> None:
+    queue = Queue.from_dict(GOOD)                    # priority 10, VIP +50 when tier is gold
+    assert queue.is_vip(on_vip_list=True)
+    assert queue.is_vip(on_vip_list=False, lead_fields={"tier": " Gold "})
+    assert not queue.is_vip(on_vip_list=False, lead_fields={"tier": "silver"})
+    assert not queue.is_vip(on_vip_list=False, lead_fields=None)
+    assert (queue.caller_priority(vip=True), queue.caller_priority(vip=False)) == (60, 10)
