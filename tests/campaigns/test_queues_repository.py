@@ -91,3 +91,25 @@ async def test_agents_serve_a_queue_with_a_skill_level_and_only_agents_may(db_po
         await repo.set_queue_agents(db_pool, queue_id=vip.id, levels={boss.id: 5})
     assert not_agent.value.code == "agent_unknown"
     assert [r["username"] for r in await repo.queue_agents(db_pool, queue_id=vip.id)] == ["ann"]
+
+
+
+async def test_a_save_waits_for_another_in_flight_so_two_cannot_close_a_loop(db_pool: asyncpg.Pool) -> None:
+    import asyncio
+
+    a = await repo.save_queue(db_pool, queue=q("A"))
+    b = await repo.save_queue(db_pool, queue=q("B"))
+    async with db_pool.acquire() as first:
+        held = first.transaction()
+        await held.start()
+        await repo.save_queue(first, queue=a.with_settings(overflow_to(b.id)))      # A -> B, not committed yet
+        second = asyncio.create_task(repo.save_queue(db_pool, queue=b.with_settings(overflow_to(a.id))))
+        for _ in range(200):      # the second save waits on the queue-save lock
+            if await db_pool.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+                break
+            await asyncio.wait([second], timeout=0.02)
+        assert not second.done()
+        await held.commit()
+    with pytest.raises(QueueError) as info:
+        await second
+    assert str(info.value) == "overflow_queue_id: overflowing to 'A' makes a loop: B → A → B"
