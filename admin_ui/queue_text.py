@@ -45,6 +45,7 @@ _VI_ERRORS: dict[str, str] = {
     "vip_field": "'{value}' không phải tên trường của khách hàng (chữ, số và _); nhập cả trường và giá trị",
     "disposition_line": "dòng {line}: viết 'mã | Nhãn' (mã: chữ, số, _ và -)",
     "disposition_twice": "mã '{value}' được nhập hai lần",
+    "disposition_label": "nhãn của '{value}' phải dài 1-100 ký tự trên một dòng",
     "disposition_none": "nhập ít nhất một kết quả",
     "announce_needed": "thông báo vị trí hoặc thời gian chờ cần một chu kỳ (mỗi 15-600 giây)",
     "limit_needed": "hành động khi vượt giới hạn cần một giới hạn (số người chờ tối đa hoặc thời gian chờ tối đa)",

@@ -88,6 +88,7 @@ ENGLISH: dict[str, str] = {
                  "together",
     "disposition_line": "line {line}: write 'code | Label' (code: letters, digits, _ and -)",
     "disposition_twice": "the code {value!r} is listed twice",
+    "disposition_label": "the label of {value!r} must be 1-100 characters on one line",
     "disposition_none": "give at least one",
     "announce_needed": "announcing position or wait needs an interval (every 15-600 seconds)",
     "limit_needed": "an action past the limits needs a limit (maximum callers waiting or maximum wait)",
@@ -345,6 +346,9 @@ class Queue:
         for code in codes:
             if codes.count(code) > 1:
                 raise QueueError("dispositions", "disposition_twice", value=code)
+        for d in self.dispositions:
+            if not 1 <= len(d.label) <= 100 or any(ord(c) < 32 for c in d.label):
+                raise QueueError("dispositions", "disposition_label", value=d.code)
         seen: set[str] = set()
         for did in self.dids:
             if did in seen:

@@ -90,6 +90,8 @@ def test_announcements_are_off_and_nothing_overflows_by_default() -> None:
     ({"dispositions": "ok | OK\nok | Again"}, "dispositions", "disposition_twice"),
     ({"dispositions": "bad code | Bad"}, "dispositions", "disposition_line"),
     ({"dispositions": []}, "dispositions", "disposition_none"),
+    ({"dispositions": [{"code": "ok", "label": "Line\nbreak"}]}, "dispositions", "disposition_label"),
+    ({"dispositions": "ok | " + "x" * 101}, "dispositions", "disposition_label"),
 ])
 def test_a_bad_setting_is_refused_naming_its_field(changes: dict[str, Any], field: str, code: str) -> None:
     error = refused(changes)
