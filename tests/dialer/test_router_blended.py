@@ -186,7 +186,8 @@ class Shell:
                  queues: dict[Pool, QueueRule], calls_today: list[int]) -> None:
         self.now = 0.0
         self.queues = queues
-        self.agents = {i + 1: Agent(i + 1, pools=p, skills=s, leg_id=f"dl-a{i + 1}", calls_today=n)
+        self.agents = {i + 1: Agent(i + 1, pools=p, skills=s, leg_id=f"dl-a{i + 1}", calls_today=n,
+                                    state=AgentState.READY, ready_since=-float(i))
                        for i, (p, s, n) in enumerate(zip(pools_of, skills_of, calls_today, strict=True))}
         self.calls: dict[int, Call] = {}
         self.holder: dict[int, int] = {}          # call -> agent reserved for it or talking to it
@@ -240,6 +241,14 @@ class Shell:
                 self.holder[d.call_id] = d.agent_id
                 if call.inbound and call.ready_at is not None:
                     self.served_waits.append(self.now - call.ready_at)
+        still_free = [a for a in before.values() if a.state is AgentState.READY and a.agent_id not in chosen]
+        for d in decisions:
+            if d.action is RouteAction.WAIT:     # never left waiting beside a free agent able to take it now
+                call = self.calls[d.call_id]
+                rule = self.queues.get(call.pool)
+                waited = self.now - call.ready_at if call.ready_at is not None else 0.0
+                assert not [a.agent_id for a in still_free if routing.eligible(a, call)
+                            and (rule is None or rule.level(a.agent_id) >= rule.floor(waited))], d
         self.check()
 
     def check(self) -> None:
@@ -296,10 +305,10 @@ class Shell:
         self.route()
 
 
-EVENTS = st.lists(st.tuples(st.sampled_from(["ready", "ready", "pause", "leave", "inbound", "answered", "abandon",
-                                             "connect", "connect", "hangup", "tick"]),
+EVENTS = st.lists(st.tuples(st.sampled_from(["inbound", "answered", "ready", "connect", "hangup", "inbound", "pause",
+                                             "ready", "leave", "abandon", "connect", "tick", "answered"]),
                             st.integers(0, 20), st.integers(0, 20), st.sampled_from([0.0, 0.1, 0.4, 1.0, 3.0])),
-                  max_size=80)
+                  min_size=20, max_size=100)
 AGENT_POOLS = st.lists(st.frozensets(st.sampled_from(POOLS), min_size=1), min_size=1, max_size=6)
 
 
