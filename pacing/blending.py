@@ -19,15 +19,17 @@ and Zhou, "A call-routing problem with service-level constraints", OR 51(2), 200
 - the model ignores the idle time pacing leaves anyway (which serves callers at once), so it is
   calibrated on this team as the predictive pacer calibrates its abandons: kappa = (late callers seen +
   3) / (q summed over the callers who arrived + 3), both forgetting with a half-life of 300 callers;
-- R is the least reserve with kappa q(R) <= q*, the late share allowed: ``spend`` (0.85) of the (1 - target)
-  late share of the callers expected
-  over the next ``plan_s`` seconds plus what the service-level windows have in hand (the late callers
-  still allowed today and this hour; negative when behind, which raises the reserve);
+- R is the least whole number with kappa q(R) <= q*, the late share allowed: ``spend`` (0.92) of the
+  (1 - target) late share of the callers expected over the next ``plan_s`` (15 min), plus what the
+  service-level windows have in hand: the late callers still allowed over 24 h (at ``spend`` of 1 - target)
+  and over the last hour (at ``hour_spend`` = 0.7 of 1 - (target - 10 points)); negative when behind,
+  which raises the reserve;
 - R never exceeds what a dedicated pool would keep idle: Erlang C agents for the same late share on the
   learnt load a = lambda h_in, less the agents already on inbound calls.
-The predictive pacer then treats R agents and every waiting inbound caller as taken, and counts the
-inbound arrivals expected within each look-ahead (Poisson, lambda t) as demand that goes before its own
-answered calls; ``why`` says all of it.
+The predictive pacer then treats R agents and every waiting inbound caller as taken, places nothing ahead
+of agents freeing while inbound callers wait (they are theirs), and counts the inbound arrivals expected
+within each look-ahead (Poisson, lambda t) as demand served before its own answered calls: the answered
+calls lose what all demand loses less what inbound callers alone lose. ``why`` says all of it.
 """
 
 from __future__ import annotations
@@ -60,8 +62,9 @@ class InboundBlend:
         *,
         short_s: float = 300.0,
         long_s: float = 1800.0,
-        plan_s: float = 1800.0,
-        spend: float = 0.85,
+        plan_s: float = 900.0,
+        spend: float = 0.92,
+        hour_spend: float = 0.7,
         hour_slack: float = 0.10,
         prior_handle_s: float = 180.0,
         calibration_half_life: float = 300.0,
@@ -76,7 +79,8 @@ class InboundBlend:
         self.short = ArrivalRate(short_s)
         self.long = ArrivalRate(long_s)
         self.handle = HandleTimeModel(prior_mean_s=prior_handle_s)
-        self.windows = ServiceLevelWindows(self.target, self.answer_s, hour_slack=hour_slack)
+        self.windows = ServiceLevelWindows(self.target, self.answer_s, hour_slack=hour_slack, spend=spend,
+                                           hour_spend=hour_spend)
         self.on_inbound = 0
         self.abandons = 0
         self.wait_total_s = 0.0
@@ -148,31 +152,39 @@ class InboundBlend:
         sl_today = f"{1 - late / resolved:.1%} of {resolved}" if resolved else "none yet"
         head = (f"inbound {lam * 60:.1f}/min (5 min {self.short.rate(now) * 60:.1f}, 30 min "
                 f"{self.long.rate(now) * 60:.1f}), handle {self.handle.mean_s:.0f}s, {busy_inbound} on inbound, "
-                f"{waiting} waiting (longest {longest:.0f}s); SL today {sl_today}, {in_hand:+.1f} late in hand")
+                f"{waiting} waiting (longest {longest:.0f}s)"
+                + (f", patience ~{self.patience_s:.0f}s" if self.abandons >= 5 else "")
+                + f"; SL today {sl_today}, {in_hand:+.1f} late in hand")
         if lam <= 0 or logged == 0:
             return BlendPlan(0, waiting, lam, f"{head}; reserve 0 idle agents (no inbound traffic seen)")
         expected = lam * self.plan_s
         q_allowed = min(max(((1.0 - self.target) * self.spend * expected + in_hand) / expected, 1e-4), 1.0)
         h = max(mean_handle_s, 1.0)
         kappa = self.calibration
-        reserve, q = logged, 1.0
-        for r in range(logged + 1):
-            nu = max(logged - r, 1) / h
+        # r* with kappa q(r*) = q* (q falls geometrically in r), nu counting the agents not held in reserve
+        level, found = 0.0, True
+        for _ in range(3):
+            nu = max(logged - math.ceil(level), 1) / h
             rho = lam / nu
-            q = 1.0 if rho >= 1.0 else rho ** r * math.exp(-(nu - lam) * self.answer_s)
-            if kappa * q <= q_allowed:
-                reserve = r
+            if rho >= 1.0:
+                level, found = float(logged), False
                 break
+            q0 = kappa * math.exp(-(nu - lam) * self.answer_s)
+            level = min(float(logged), math.log(q_allowed / q0) / math.log(rho)) if q0 > q_allowed else 0.0
+        q = 1.0 if not found else rho ** level * math.exp(-(nu - lam) * self.answer_s)
         self._q_now = q
-        risk = f"late risk {q:.1%} x{kappa:.2f} <= allowed {q_allowed:.1%}"
-        if reserve == 0:
+        reserve = math.ceil(level - 1e-9)      # whole agents: the least reserve with kappa q(R) <= q*
+        risk = (f"late risk {q:.1%} x{kappa:.2f} = allowed {q_allowed:.1%}" if found and level > 0 else
+                f"late risk {q:.1%} x{kappa:.2f} <= allowed {q_allowed:.1%}" if found else
+                f"no reserve keeps the late risk under {q_allowed:.1%}")
+        if reserve == 0 and level == 0:
             return BlendPlan(0, waiting, lam, f"{head}; reserve 0 idle agents ({risk})")
-        cap = self._erlang_idle(lam, self.handle.mean_s, q_allowed, busy_inbound)
+        cap = min(logged, self._erlang_idle(lam, self.handle.mean_s, q_allowed, busy_inbound))
         if cap < reserve:
             why = (f"{head}; reserve {cap} idle agents: Erlang C on {lam * self.handle.mean_s:.1f} erlangs "
                    f"needs {cap + busy_inbound} for {1 - q_allowed:.0%} in {self.answer_s:.0f}s "
-                   f"(threshold asked {reserve})")
+                   f"(threshold asked {level:.1f})")
             reserve = cap
         else:
-            why = f"{head}; reserve {reserve} idle agents ({risk}, Erlang C cap {cap})"
+            why = f"{head}; reserve {reserve} idle agents (threshold {level:.2f}, {risk}, Erlang C cap {cap})"
         return BlendPlan(reserve, waiting, lam, why)

@@ -8,7 +8,8 @@
 - ``ServiceLevelWindows``: inbound callers resolved (answered or abandoned) and the late ones (answered
   after the answer time, or abandoned at any wait: an abandoned caller always counts against the
   service level) over the rolling 24 hours and the last hour, each with its own cap on the late share
-  (``1 - target`` for the day, ``1 - (target - hour_slack)`` for any hour). ``remaining`` is the number
+  (``1 - target`` for the day, ``1 - (target - hour_slack)`` for any hour, each times the share of it
+  the pacer plans to use, ``spend`` and ``hour_spend``). ``remaining`` is the number
   of late callers still allowed, the least over the windows, as ``AbandonmentWindows`` does for abandons.
 """
 
@@ -62,14 +63,14 @@ class ArrivalRate:
 class ServiceLevelWindows:
     """Inbound callers resolved and late ones over 24 h and the last hour, and the late callers still allowed."""
 
-    def __init__(self, target: float, answer_s: float, *, hour_slack: float = 0.10,
-                 initial_allowance: float = 1.0) -> None:
+    def __init__(self, target: float, answer_s: float, *, hour_slack: float = 0.10, spend: float = 1.0,
+                 hour_spend: float = 1.0, initial_allowance: float = 1.0) -> None:
         if not 0 < target < 1 or answer_s <= 0:
             raise ValueError(f"need 0 < target < 1 and answer_s > 0, got {target}, {answer_s}")
         self.target = target
         self.answer_s = answer_s
         self._windows = AbandonmentWindows(
-            {DAY_S: 1.0 - target, HOUR_S: min(1.0, 1.0 - (target - hour_slack))},
+            {DAY_S: (1.0 - target) * spend, HOUR_S: min(1.0, (1.0 - (target - hour_slack)) * hour_spend)},
             initial_allowance=initial_allowance)
 
     def answered(self, now: float, waited_s: float) -> None:

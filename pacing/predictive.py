@@ -26,9 +26,13 @@ smoothly). Until the estimators hold evidence (``warmup_*``) it stays progressiv
 Blending (``service_level=(target, answer_s)``, see ``pacing.blending``): the agents also serve inbound
 callers. Each decision an ``InboundBlend`` sets a reserve R of idle agents from the learnt inbound load;
 the pacer counts R agents and every waiting inbound caller as taken (K = ready - waiting - inbound waiting
-- R) and adds the inbound arrivals expected by t_k (Poisson, lambda t_k, as Bernoulli items) to the
-demand, since a freed agent goes to an inbound caller before a young answered call. Handle times of all
-calls feed the supply model (busy agents may be on either). Without ``service_level`` nothing changes.
+- R), places nothing ahead of agents freeing while inbound callers wait, and adds the inbound arrivals
+expected by t_k (Poisson, lambda t_k, as Bernoulli items) to the demand, since a freed agent goes to an
+inbound caller before a young answered call: E_n becomes E[(C_k + N_k(n) + A_k - F_k - K)^+] less
+E[(A_k - F_k - K)^+] (what inbound callers alone would lack) per look-ahead. Handle times of all calls feed
+the supply model (busy agents may be on either); the hour cap is ``blend_hour_cap`` (4 %: a surge takes
+agents from calls already ringing) and kappa may fall to ``blend_calibration_floor``. Without
+``service_level`` nothing changes.
 """
 
 from __future__ import annotations
@@ -74,7 +78,9 @@ class PredictiveSettings:
     prior_ring_s: float = 9.0
     calibration_prior: float = 1.2    # realized abandons per predicted one, before evidence
     calibration_weight: float = 5.0   # how many predicted abandons the prior is worth
-    blend_calibration_floor: float = 0.5  # blending: kappa may fall this low (the inbound model overstates risk)
+    blend_calibration_floor: float = 0.75  # blending: kappa may fall this low (the inbound model overstates risk)
+    blend_hour_cap: float = 0.04      # blending: cap over the last rolling hour (inbound surges take agents
+                                      # from calls already ringing)
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor
     recover: float = 0.5              # overspent: calls may risk this share of what their answers pay
@@ -203,7 +209,8 @@ class PredictivePacer:
         self.handle = HandleTimeModel(prior_mean_s=s.prior_handle_s)
         self.rate = s.target_abandon * s.spend   # abandons per live answer the pacer plans to spend
         self.windows = AbandonmentWindows(
-            {DAY_S: self.rate, MONTH_S: self.rate, HOUR_S: min(s.hour_cap * s.spend, 1.0)},
+            {DAY_S: self.rate, MONTH_S: self.rate,
+             HOUR_S: min((s.hour_cap if service_level is None else s.blend_hour_cap) * s.spend, 1.0)},
             initial_allowance=s.initial_allowance,
         )
         self.handled = 0
@@ -260,6 +267,10 @@ class PredictivePacer:
                                    f"{ringing} ringing -> {calls}{blended}")
         if cap <= safe:
             return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}{blended}")
+        if plan is not None and plan.inbound_waiting:
+            # inbound callers are waiting: the agents freeing are theirs, so no call is placed ahead of them
+            return Decision(safe, f"predictive: {plan.inbound_waiting} inbound callers waiting, no calls ahead of "
+                                  f"agents freeing -> {safe}{blended}")
         p = self.connect.rate
         grid = self._grid
         busy = np.fromiter(snap.agents_busy, dtype=np.float64, count=len(snap.agents_busy))
@@ -267,6 +278,7 @@ class PredictivePacer:
         supply = self.handle.p_end_within(busy[:, None], s.supply_trust * grid[None, :] + s.grace_s, busy)
         offered_share = 1.0 - self.machine.rate
         demand = self.ring.p_answer_within(dialing[:, None], grid[None, :]) * offered_share
+        ringing_live = float(demand[:, -1].sum())
         base = None
         if plan is not None and plan.rate_per_s > 0:
             # inbound arrivals by t_k, Poisson(lambda t_k), as m Bernoulli items of lambda t_k / m each; they go
@@ -300,7 +312,7 @@ class PredictivePacer:
         calls = int(bad[0] - 1) if bad.size else len(excess) - 1
         self.predicted_added += float(raw[calls] - raw[0])
         why = (f"predictive: {snap.agents_ready} ready, {len(busy)} busy (~{supply[:, -1].sum():.1f} free in "
-               f"{grid[-1] + s.grace_s:.0f}s), {ringing} ringing (~{demand[:, -1].sum():.1f} live), "
+               f"{grid[-1] + s.grace_s:.0f}s), {ringing} ringing (~{ringing_live:.1f} live), "
                f"connect {p:.1%}; {calls} calls risk {excess[calls]:.2f} abandons (model x{kappa:.2f}) "
                f"allowed {allowed[calls]:.2f} (budget left {budget:.2f}){blended}")
         return Decision(calls, why)
