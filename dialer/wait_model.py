@@ -23,6 +23,13 @@ in a queue whose agents are ``view.idle`` ready ones and ``view.busy`` busy ones
   average or Erlang C's mean forgets. Not modelled: callers of higher priority who arrive later (the
   estimate errs short); the error accumulator measures it.
 
+``queue_view(call, calls, agents, queues, now)`` builds the view from the router's own inputs: the agents
+serving the caller (signed in, working its queue, with the skills it needs), the ready ones among them, the
+busy ones with the time since their call connected (outbound or not), and the callers ahead: those the
+router serves first (``routing.blended_order``) that one of these agents could take. Shares are left at 1:
+callers of other queues competing for the same agents are counted among those ahead instead (a caller
+ahead whom other agents may serve too makes the estimate err long).
+
 ``Patience`` learns the mean patience from waits that ended in an answer (censored: the caller would
 have waited longer) and in a hang-up: the exponential maximum likelihood, total waited seconds / hang-ups,
 with a prior worth a few callers.
@@ -36,11 +43,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from dialer.agents import Agent, AgentState
+from dialer.calls import Call, Pool
+from dialer.routing import QueueRule, blended_order, eligible
 from pacing.estimators import HandleTimeModel
 
 FloatArray = NDArray[np.float64]
@@ -167,6 +178,33 @@ class WaitModel:
         return WaitEstimate(point, p90, float(finished.mean()),
                             f"{need} release(s) needed of {n} busy agent(s) ({shared} shared),"
                             f" handle time {self.handle.mean_s:.0f} s on average")
+
+
+_SERVING = (AgentState.READY, AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
+
+
+def queue_view(call: Call, calls: Iterable[Call], agents: Iterable[Agent], queues: Mapping[Pool, QueueRule],
+               now: float) -> QueueView:
+    """The view of the WAITING inbound ``call`` (see the module docstring), from the router's inputs."""
+    by_id = {c.call_id: c for c in calls}
+    serving = [a for a in agents if a.state in _SERVING and call.pool in a.pools and call.skills <= a.skills]
+    rule = queues.get(call.pool)
+    floor = rule.floor(now - call.ready_at) if rule is not None and call.ready_at is not None else 1
+    idle = sum(1 for a in serving if eligible(a, call) and (rule is None or rule.level(a.agent_id) >= floor))
+    busy = []
+    for a in serving:
+        if a.state is AgentState.READY:
+            continue
+        current = by_id.get(a.call_id) if a.call_id is not None else None
+        began = current.connected_at if current is not None and current.connected_at is not None else a.state_since
+        busy.append(BusyAgent(max(0.0, now - began), outbound=current is not None and not current.inbound))
+    ahead = 0
+    for other in blended_order(by_id.values(), now, queues):
+        if other.call_id == call.call_id:
+            break
+        if any(other.pool in a.pools and other.skills <= a.skills for a in serving):
+            ahead += 1
+    return QueueView(ahead=ahead, idle=idle, busy=tuple(busy))
 
 
 @dataclass

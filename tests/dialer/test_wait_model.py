@@ -5,13 +5,16 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from dialer.wait_model import BusyAgent, Patience, QueueView, WaitErrors, WaitModel
+from dialer.agents import Agent, AgentState
+from dialer.calls import Call, CallPolicy, CallState, Pool, PoolKind
+from dialer.routing import QueueRule
+from dialer.wait_model import BusyAgent, Patience, QueueView, WaitErrors, WaitModel, queue_view
 from pacing.estimators import HandleTimeModel
 
 
@@ -79,6 +82,38 @@ def test_wait_errors_are_kept_per_queue_as_mean_absolute_error_and_p90() -> None
     assert errors.stats(8).mae_s == 2.0 and errors.stats(9).callers == 0
     errors.observe(7, estimate_s=0.0, actual_s=100.0)              # the window forgets the oldest
     assert errors.stats(7).callers == 10 and errors.stats(7).mae_s == pytest.approx(6.4 + 9.0)
+
+
+def test_the_view_of_a_caller_is_built_from_what_the_router_sees() -> None:
+    """Hotline caller 12: agents 1, 2, 3 and 6 serve the hotline (1 reserved for a caller 1 s ago, 2 on an
+    outbound call for 40 s, 3 in wrap-up of an inbound call connected 100 s ago, 6 ready but kept from this
+    caller: it already failed to reach it); agent 4 serves only another queue; agent 5 is paused. Ahead of
+    it: the VIP caller (priority 30 s) and the earlier hotline caller, not the other queue's caller nobody of
+    the hotline serves, nor the later one."""
+    sales, hotline, vip, other = (Pool(PoolKind.CAMPAIGN, 1), Pool(PoolKind.QUEUE, 2), Pool(PoolKind.QUEUE, 3),
+                                  Pool(PoolKind.QUEUE, 4))
+    queues = {hotline: QueueRule(), vip: QueueRule(priority=30), other: QueueRule()}
+
+    def caller(call_id: int, pool: Pool, ready_at: float) -> Call:
+        return Call(call_id, f"dl-{call_id}", pool, CallPolicy(safe_harbor_s=None), state=CallState.WAITING,
+                    ready_at=ready_at, inbound=True)
+    now = 500.0
+    outbound_call = Call(20, "dl-20", sales, state=CallState.CONNECTED, connected_at=460.0, agent_id=2)
+    inbound_done = Call(21, "dl-21", hotline, state=CallState.WRAP_UP, connected_at=400.0, agent_id=3, inbound=True)
+    connecting = Call(16, "dl-16", hotline, state=CallState.CONNECTING, ready_at=450.0, agent_id=1, inbound=True)
+    me = replace(caller(12, hotline, 480.0), agents_lost=frozenset({6}))
+    calls = [me, caller(11, hotline, 470.0), caller(13, vip, 495.0), caller(14, other, 400.0),
+             caller(15, hotline, 490.0), outbound_call, inbound_done, connecting]
+    works = frozenset({sales, hotline, vip})
+    agents = [Agent(1, pools=works, state=AgentState.RESERVED, state_since=499.0, call_id=16),
+              Agent(2, pools=works, state=AgentState.ON_CALL, state_since=461.0, call_id=20),
+              Agent(3, pools=works, state=AgentState.WRAP_UP, state_since=490.0, call_id=21),
+              Agent(4, pools=frozenset({other}), state=AgentState.READY, ready_since=300.0),
+              Agent(5, pools=works, state=AgentState.PAUSED, state_since=0.0),
+              Agent(6, pools=works, state=AgentState.READY, ready_since=450.0)]
+    view = queue_view(me, calls, agents, queues, now)
+    assert (view.ahead, view.idle) == (2, 0)
+    assert sorted((b.elapsed_s, b.outbound) for b in view.busy) == [(1.0, False), (40.0, True), (100.0, False)]
 
 
 # --- against a running average on a simulated M/G/n queue --------------------------------------------------
