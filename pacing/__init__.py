@@ -59,7 +59,8 @@ PACERS = ("progressive", "power", "predictive", "vicidial", "preview")
 def make_pacer(name: str, **options: Any) -> Pacer:
     """Build the pacer called ``name`` with keyword ``options``; unknown names raise ``ValueError``.
 
-    ``service_level=(target, answer_s)`` (blending) is the predictive pacer's; ``None`` is the same as leaving it out.
+    ``service_level=(target, answer_s)`` (blending) is the predictive pacer's; ``None`` is the same as
+    leaving it out.
     """
     if options.get("service_level") is None:
         options.pop("service_level", None)

@@ -112,7 +112,7 @@ class InboundBlend:
 
     @property
     def patience_s(self) -> float:
-        """Mean patience (exponential, censored by answers): total waiting time per abandon; inf without any."""
+        """Mean patience (exponential, censored by answers): total waiting per abandon; inf without any."""
         return self.wait_total_s / self.abandons if self.abandons else math.inf
 
     @property
@@ -125,7 +125,7 @@ class InboundBlend:
         return max(self.short.rate(now), self.long.rate(now))
 
     def _erlang_idle(self, rate: float, handle_s: float, late_share: float, busy_inbound: int) -> int:
-        """Idle agents a dedicated inbound pool would keep: Erlang C agents for the target, less those on calls."""
+        """Idle agents a dedicated inbound pool keeps: Erlang C agents for the target less those on calls."""
         erlangs = rate * handle_s
         key = (round(erlangs, 1), round(handle_s, -1), round(late_share, 2))
         need = self._erlang_cache.get(key)
@@ -151,7 +151,8 @@ class InboundBlend:
         resolved, late = self.windows.today(now)
         sl_today = f"{1 - late / resolved:.1%} of {resolved}" if resolved else "none yet"
         head = (f"inbound {lam * 60:.1f}/min (5 min {self.short.rate(now) * 60:.1f}, 30 min "
-                f"{self.long.rate(now) * 60:.1f}), handle {self.handle.mean_s:.0f}s, {busy_inbound} on inbound, "
+                f"{self.long.rate(now) * 60:.1f}), handle {self.handle.mean_s:.0f}s, "
+                f"{busy_inbound} on inbound, "
                 f"{waiting} waiting (longest {longest:.0f}s)"
                 + (f", patience ~{self.patience_s:.0f}s" if self.abandons >= 5 else "")
                 + f"; SL today {sl_today}, {in_hand:+.1f} late in hand")

@@ -61,7 +61,7 @@ class ArrivalRate:
 
 
 class ServiceLevelWindows:
-    """Inbound callers resolved and late ones over 24 h and the last hour, and the late callers still allowed."""
+    """Inbound callers resolved and late over 24 h and the last hour, and the late callers still allowed."""
 
     def __init__(self, target: float, answer_s: float, *, hour_slack: float = 0.10, spend: float = 1.0,
                  hour_spend: float = 1.0, initial_allowance: float = 1.0) -> None:

@@ -15,9 +15,9 @@ calls it placed (blending: down to ``blend_calibration_floor``, since counting i
 first and the reserve as taken overstates the risk), and places the largest n such that every call beyond
 the risk-free progressive ones (one per free agent) keeps (1) kappa E_n within the budget: what is left of
 it now, the least over 24 h and 30 d of spend * 3% * live answers - abandons (and spend * 4.5% over the
-last hour), plus spend * 3% of the live answers expected from the calls in flight and the n new ones (each live answer
-widens the budget). When chance has overspent the budget, the calls may still risk ``recover`` (a half)
-of what their own answers pay for: the rate then comes down, where stalling on progressive dialling
+last hour), plus spend * 3% of the live answers expected from the calls in flight and the n new ones (each
+live answer widens the budget). When chance has overspent the budget, the calls may still risk ``recover``
+(a half) of what their own answers pay for: the rate then comes down, where stalling on progressive dialling
 would cut the answers it is measured on and leave agents idle for the rest of the day; and (2) the
 marginal abandon chance per offered connect, kappa (E_n - E_{n-1}) / p, under ``marginal_limit``
 (scaled up by remaining budget / ``slack_reserve``, up to ``slack_max``, so unspent budget is spent
@@ -127,7 +127,8 @@ def _excess_exact(
     stop_above: float = math.inf, stop_step: float = math.inf, min_n: int = 0, base: FloatArray | None = None,
 ) -> FloatArray:
     """Exact E[(C_k + N_k(n) - F_k - ready)^+] (less ``base``, one value per grid row, when given) by dynamic
-    programming over the Bernoulli sums, all grid rows at once. ``supply`` is (busy, grid), ``demand`` (ringing, grid), ``g`` (grid,)."""
+    programming over the Bernoulli sums, all grid rows at once. ``supply`` is (busy, grid), ``demand``
+    (ringing, grid), ``g`` (grid,)."""
     rows = len(g)
     items = np.concatenate((1.0 - supply, demand), axis=0)
     width = len(items) + n_max + 2
@@ -269,8 +270,8 @@ class PredictivePacer:
             return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}{blended}")
         if plan is not None and plan.inbound_waiting:
             # inbound callers are waiting: the agents freeing are theirs, so no call is placed ahead of them
-            return Decision(safe, f"predictive: {plan.inbound_waiting} inbound callers waiting, no calls ahead of "
-                                  f"agents freeing -> {safe}{blended}")
+            return Decision(safe, f"predictive: {plan.inbound_waiting} inbound callers waiting, no calls "
+                                  f"ahead of agents freeing -> {safe}{blended}")
         p = self.connect.rate
         grid = self._grid
         busy = np.fromiter(snap.agents_busy, dtype=np.float64, count=len(snap.agents_busy))
@@ -281,8 +282,9 @@ class PredictivePacer:
         ringing_live = float(demand[:, -1].sum())
         base = None
         if plan is not None and plan.rate_per_s > 0:
-            # inbound arrivals by t_k, Poisson(lambda t_k), as m Bernoulli items of lambda t_k / m each; they go
-            # first, so the answered calls lose what all demand loses less what the inbound callers alone lose
+            # inbound arrivals by t_k, Poisson(lambda t_k), as m Bernoulli items of lambda t_k / m each;
+            # they go first, so the answered calls lose what all demand loses less what the inbound callers
+            # alone lose
             mean_in = plan.rate_per_s * grid
             m = min(12, max(2, math.ceil(1.5 * float(mean_in[-1]))))
             arrivals = np.tile(np.minimum(mean_in / m, 1.0), (m, 1))
