@@ -125,6 +125,9 @@ class Engine:
         self._signing_in: set[int] = set()                # agents whose sign-in is under way
         self.agent_day: dict[int, date] = {}              # the day (campaign zone) of each agent's counters
         self.control: Any = None          # dialer.control.CampaignControl, set by the composition root
+        self.queue_rules: dict[Pool, routing.QueueRule] = {}   # inbound queues' routing (none: the outbound router)
+        self.queue_last_agent: dict[Pool, int] = {}            # round robin: the agent each queue gave its last caller
+        self._route_checks: set[float] = set()                 # times a re-route is already planned for
 
     # --- background work ------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
@@ -386,14 +389,26 @@ class Engine:
             owner = self.reserved_for[call.call_id]  # a manual or preview call goes to its own agent
             self.apply_call(call.call_id, calls.AssignAgent(owner))
         waiting = [c for c in waiting if c.call_id not in self.reserved_for]
-        for decision in routing.assign(waiting, self.agents.values(), now):
+        for decision in routing.assign(waiting, self.agents.values(), now, queues=self.queue_rules,
+                                       last_agent=self.queue_last_agent):
             if decision.action is routing.RouteAction.CONNECT and decision.agent_id is not None:
+                pool = self.calls[decision.call_id].pool
+                if pool in self.queue_rules:
+                    self.queue_last_agent[pool] = decision.agent_id
                 self.apply_agent(decision.agent_id, agents_mod.Reserve(decision.call_id))
                 self.apply_call(decision.call_id, calls.AssignAgent(decision.agent_id))
+            elif decision.recheck_at is not None and decision.recheck_at not in self._route_checks:
+                self._route_checks.add(decision.recheck_at)   # a skills floor widens then: route again
+                self.spawn(self._route_at(decision.recheck_at), name=f"route-at-{decision.recheck_at:.1f}")
             elif decision.action is routing.RouteAction.SAFE_HARBOR:
                 from dialer.effects import Timer
 
                 self.apply_call(decision.call_id, calls.TimerFired(Timer.SAFE_HARBOR))
+
+    async def _route_at(self, at: float) -> None:
+        await self.clock.sleep_until(at)
+        self._route_checks.discard(at)
+        self.route()
 
     # --- dialling (used by runners and the agent API) ----------------------------------------------
     async def dial(self, campaign: CampaignView, *, number_e164: str, lead_id: int | None,
