@@ -904,6 +904,11 @@ REASONS_VI: dict[str, str] = {
     "unterminated_quote_size_closed": _QUOTE_VI + _SIZE_VI + "nó chỉ đóng ở dòng {end}" + _QUOTE_LOST_VI,
     "swallowed_by_quote": "bị nuốt bởi dấu ngoặc kép không đóng mở ở dòng {start}",
     "above_header": "nằm trên dòng tiêu đề (dòng {row})",
+    "header_row_not_offered": "{name}: dòng {row} không thể là dòng tên cột: hãy chọn một trong {count} dòng đầu "
+                              "({rows})",
+    "header_row_empty": "{name}: dòng {row} trống nên không chứa tên cột",
+    "workbook_unreadable": "{name}: không đọc được bảng tính ({error})",
+    "full_name_and_parts": "chỉ chọn cột họ và tên đầy đủ, hoặc cột họ và cột tên, không chọn cả hai",
     "duplicate_in_file": "{number} đã có ở dòng {line}",
     "on_dnc": "{number} nằm trong danh sách không gọi {list}",
     "already_in_campaign": "{number} đã có trong chiến dịch",

@@ -156,7 +156,7 @@ def build_column_map(header: Sequence[str], mapping: Mapping[str, str | Sequence
             chosen.setdefault(role, []).append(index)
             used.add(index)
     if "full_name" in chosen and ("first_name" in chosen or "last_name" in chosen):
-        raise ImportFailed("map either the full name or the first and last names, not both")
+        raise ImportFailed(reason("full_name_and_parts"))
     explicit = set(chosen)
     for role in ROLES:
         if role in chosen or (role == "full_name" and ({"first_name", "last_name"} & explicit)) or \

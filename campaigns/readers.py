@@ -325,10 +325,10 @@ def _choose_header(first: list[tuple[int, list[str]]], header_row: HeaderChoice,
     if chosen is not None:
         rows = dict(first)
         if chosen not in rows:
-            raise ImportFailed(f"{name}: row {chosen} cannot be the header row: choose one of the first "
-                               f"{HEADER_SEARCH_ROWS} rows ({', '.join(str(n) for n, _ in first[:HEADER_SEARCH_ROWS])})")
+            raise ImportFailed(reason("header_row_not_offered", name=name, row=chosen, count=HEADER_SEARCH_ROWS,
+                                      rows=", ".join(str(n) for n, _ in first[:HEADER_SEARCH_ROWS])))
         if not any(c.strip() for c in rows[chosen]):
-            raise ImportFailed(f"{name}: row {chosen} is empty, so it holds no column names")
+            raise ImportFailed(reason("header_row_empty", name=name, row=chosen))
     return chosen, proposed
 
 
@@ -425,7 +425,7 @@ def open_xlsx(path: Path, header_row: HeaderChoice = "auto") -> Table:
         first = [(number, [cell_text(v) for v in values])
                  for number, values in enumerate(islice(iterator, HEADER_SEARCH_ROWS), start=top)]
     except (CalamineError, OSError, ValueError) as exc:
-        raise ImportFailed(f"{path.name}: cannot read the workbook ({exc})") from None
+        raise ImportFailed(reason("workbook_unreadable", name=path.name, error=str(exc))) from None
     if not first:
         workbook.close()
         raise UnreadableFile(f"{path.name} is empty: there is nothing to import", code="empty")

@@ -44,6 +44,12 @@ ENGLISH: dict[str, str] = {
     "unterminated_quote_size_closed": _QUOTE_OPENED + _SIZE + "it closes only on line {end}" + _QUOTE_LOST,
     "swallowed_by_quote": "swallowed by the unterminated quote opened on line {start}",
     "above_header": "above the header row (row {row})",
+    # a whole file refused (campaigns.errors.ImportFailed), as the mapping page says it
+    "header_row_not_offered": "{name}: row {row} cannot be the header row: choose one of the first {count} rows "
+                              "({rows})",
+    "header_row_empty": "{name}: row {row} is empty, so it holds no column names",
+    "workbook_unreadable": "{name}: cannot read the workbook ({error})",
+    "full_name_and_parts": "map either the full name or the first and last names, not both",
     # the list import's checks against the file and the database (campaigns.jobs)
     "duplicate_in_file": "{number} already on line {line}",
     "on_dnc": "{number} is on the do-not-call list {list}",

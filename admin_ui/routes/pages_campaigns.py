@@ -49,6 +49,7 @@ from campaigns.readers import (
 from campaigns.windows import DAY_NAMES, PROFILES
 from dialer import jobs, users
 from dialer.engine_api import EngineError
+from dialer.reasons import code_of
 from dialer.sound_check import check_sound
 from dialer.users import Role
 
@@ -303,6 +304,13 @@ async def choose_header_row(request: Request, user: TeamLead, campaign_id: int) 
                          header_row=_header_choice(str(form.get("header_row", ""))))
 
 
+def _said(exc: Exception, t: Callable[..., str]) -> str:
+    """Why a file cannot be imported, in the reader's language when the error carries a reason code
+    (``dialer.reasons``), else as the error says it."""
+    why = exc.args[0] if exc.args else ""
+    return reason_text(t, *code_of(why), str(exc)) if isinstance(why, str) else str(exc)
+
+
 def _column_labels(header: list[str], t: Callable[..., str]) -> list[tuple[int, str]]:
     """Each column as the page shows it: its name, with its position when the name is repeated or empty."""
     labels = []
@@ -326,14 +334,14 @@ def _mapping_page(request: Request, user: CurrentUser, campaign: Campaign, uploa
     except CampaignError as exc:
         if header_row == "auto":
             return render(request, "list_mapping.html", user, status_code=400, c=campaign, upload="",
-                          problem=str(exc), columns=[], preview=[], guess={}, roles=ROLES, filename=filename,
+                          problem=_said(exc, t), columns=[], preview=[], guess={}, roles=ROLES, filename=filename,
                           first_rows=[], header_row=None, header_note="")
-        return _mapping_page(request, user, campaign, upload, filename, problem=str(exc), status_code=400)
+        return _mapping_page(request, user, campaign, upload, filename, problem=_said(exc, t), status_code=400)
     try:
         header = table.header
         preview = _preview(table, 5)
     except (CampaignError, UnicodeError, ValueError) as exc:
-        header, preview, problem = [], [], problem or f"{exc}"
+        header, preview, problem = [], [], problem or _said(exc, t)
     finally:
         table.close()
     guess: dict[str, list[int]] = {}
@@ -397,7 +405,7 @@ async def start_import(request: Request, user: TeamLead, campaign_id: int) -> Re
         finally:
             table.close()
     except CampaignError as exc:
-        return _mapping_page(request, user, campaign, upload, filename, problem=str(exc), status_code=400,
+        return _mapping_page(request, user, campaign, upload, filename, problem=_said(exc, t), status_code=400,
                              header_row=header_row)
     region = str(form.get("region", "")).strip().upper()      # the list's own region ('' = the campaign's)
     if region and region not in phonenumbers.SUPPORTED_REGIONS:

@@ -130,3 +130,25 @@ async def test_a_vietnamese_compliance_officer_reads_a_registry_imports_bad_line
                                         "2 dòng không hợp lệ; tệp danh bạ quoc-gia-"), result["summary"]
     assert result["examples"] == ["dòng 2: 'xin chào': không phải là số điện thoại", "dòng 3: '+8491': quá ngắn"]
     assert [(b["line"], b["code"]) for b in result["bad_lines"]] == [(2, "not_a_number"), (3, "too_short")]
+
+
+async def test_the_mapping_page_says_why_a_choice_cannot_be_imported_in_vietnamese(
+        browser_client, make_user, services) -> None:  # type: ignore[no-untyped-def]
+    lead = await make_user(Role.TEAM_LEAD, language="vi")
+    csrf = await sign_in(browser_client, lead.username)
+    campaign_id = await _campaign(browser_client, csrf)
+    content = "Danh sách tháng 1,,\n,,\nSố điện thoại,Họ và tên,Tên\n0912345678,Nguyễn Văn An,An\n".encode()
+    mapping = await browser_client.post(f"/campaigns/{campaign_id}/upload", data={"csrf_token": csrf},
+                                        files={"file": ("khach-hang.csv", content, "text/csv")})
+    upload = mapping.text.split('name="upload" value="')[1].split('"')[0]
+    # row 2 chosen as the header row: it is empty
+    empty = await browser_client.post(f"/campaigns/{campaign_id}/mapping", data={
+        "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": "2"})
+    assert empty.status_code == 400
+    assert ": dòng 2 trống nên không chứa tên cột" in html.unescape(empty.text)
+    # the full name and the first name both mapped
+    both = await browser_client.post(f"/campaigns/{campaign_id}/import", data={
+        "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": "3",
+        "map_phone": "#1", "map_full_name": "#2", "map_first_name": "#3"})
+    assert both.status_code == 400
+    assert "chỉ chọn cột họ và tên đầy đủ, hoặc cột họ và cột tên, không chọn cả hai" in html.unescape(both.text)
