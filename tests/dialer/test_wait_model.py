@@ -142,7 +142,7 @@ def simulate_mgn(*, agents: int, load: float, handle_mean_s: float, handle_cv: f
     mu = math.log(handle_mean_s) - sigma ** 2 / 2
     rate = load * agents / handle_mean_s
     handle, patience = HandleTimeModel(prior_mean_s=150.0), Patience()
-    names = ["model", "running average"] + (["model without patience"] if patience_mean_s else [])
+    names = ["model", "running average", "(k+1) h / n"] + (["model without patience"] if patience_mean_s else [])
     errors = {name: WaitErrors(window=callers) for name in names}
     busy_since: dict[int, float] = {}                   # agent -> start of its call
     ends: list[tuple[float, int]] = []                   # (end time, agent)
@@ -186,7 +186,9 @@ def simulate_mgn(*, agents: int, load: float, handle_mean_s: float, handle_cv: f
         view = QueueView(ahead=len(queue), idle=len(idle), busy=tuple(BusyAgent(t - s) for s in busy_since.values()))
         estimates = {"model": WaitModel(handle, patience_s=patience.mean_s if patience_mean_s else None,
                                         samples=300).estimate(view).point_s,
-                     "running average": float(np.mean(recent)) if recent else 0.0}
+                     "running average": float(np.mean(recent)) if recent else 0.0,
+                     # the memoryless (Erlang) mean: k + 1 - idle releases at n / h each, no residuals
+                     "(k+1) h / n": max(0, len(queue) + 1 - len(idle)) * handle.mean_s / agents}
         if patience_mean_s:
             estimates["model without patience"] = WaitModel(handle, samples=300).estimate(view).point_s
         announced[caller] = (estimates, not idle)
@@ -205,12 +207,23 @@ def test_on_an_mgn_queue_the_model_errs_far_less_than_a_running_average(agents: 
     m, b = out.errors["model"].stats(1), out.errors["running average"].stats(1)
     mq, bq = out.errors["model"].stats(2), out.errors["running average"].stats(2)
     report = (f"M/G/{agents}, load {load}, handle 180 s cv {cv}, {out.callers} callers ({out.waited} queued): "
-              f"{out.line('model')}; {out.line('running average')}")
+              f"{out.line('model')}; {out.line('running average')}; {out.line('(k+1) h / n')}")
     print(report)
     assert m.callers > 0.95 * out.callers and out.waited > 0.3 * out.callers, report
     assert m.mae_s <= 0.7 * b.mae_s, report               # at least 30 % lower, over every caller
     assert mq.mae_s <= 0.8 * bq.mae_s, report             # and at least 20 % lower over those who queued
     assert m.p90_abs_s <= b.p90_abs_s, report
+
+
+@pytest.mark.parametrize(("agents", "cv"), [(3, 0.3), (5, 0.2)])
+def test_when_handle_times_are_not_memoryless_the_residual_times_beat_erlangs_mean(agents: int, cv: float) -> None:
+    """With exponential handle times (cv 1) the busy agents' elapsed times say nothing and the model ties
+    with (k + 1 - idle) h / n; with regular calls (cv 0.2-0.3) they matter."""
+    out = simulate_mgn(agents=agents, load=0.9, handle_mean_s=180.0, handle_cv=cv, callers=2000, seed=17)
+    m, e = out.errors["model"].stats(2), out.errors["(k+1) h / n"].stats(2)
+    report = f"M/G/{agents}, load 0.9, handle cv {cv}: {out.line('model')}; {out.line('(k+1) h / n')}"
+    print(report)
+    assert m.mae_s <= 0.85 * e.mae_s, report
 
 
 def test_with_impatient_callers_the_measured_patience_makes_the_estimate_better() -> None:
