@@ -909,6 +909,7 @@ REASONS_VI: dict[str, str] = {
     "header_row_empty": "{name}: dòng {row} trống nên không chứa tên cột",
     "workbook_unreadable": "{name}: không đọc được bảng tính ({error})",
     "full_name_and_parts": "chỉ chọn cột họ và tên đầy đủ, hoặc cột họ và cột tên, không chọn cả hai",
+    "dnc_unavailable": "không kiểm tra được danh sách không gọi (DNC) nên chưa nhập gì",
     "duplicate_in_file": "{number} đã có ở dòng {line}",
     "on_dnc": "{number} nằm trong danh sách không gọi {list}",
     "already_in_campaign": "{number} đã có trong chiến dịch",

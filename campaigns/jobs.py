@@ -28,7 +28,7 @@ from campaigns import repository
 from campaigns.errors import ImportFailed
 from campaigns.imports import ChunkResult, ColumnMap, build_column_map, normalise_chunk, normalise_lines
 from campaigns.readers import Chunk, HeaderChoice, Table, open_table
-from dialer.reasons import reason
+from dialer.reasons import Reason, reason
 from dialer.safe_export import csv_writer
 
 CHUNK_ROWS = 20_000
@@ -46,7 +46,7 @@ async def default_dnc_lookup(conn: asyncpg.Connection, numbers: Sequence[str], *
     try:
         from dnc.repository import numbers_on_dnc
     except ImportError:
-        raise ImportFailed("the DNC scrub is not available, so nothing was imported") from None
+        raise ImportFailed(reason("dnc_unavailable")) from None
     return await numbers_on_dnc(conn, numbers, campaign_id=campaign_id, now=now)
 
 
@@ -67,6 +67,8 @@ async def run_import(conn: asyncpg.Connection, *, campaign_id: int, list_id: int
     except Exception as exc:
         await repository.finish_list(conn, list_id=list_id, status="failed", counts={}, error=str(exc),
                                      at=datetime.now(UTC))
+        if exc.args and isinstance(exc.args[0], Reason):          # why, for the reader's language
+            await repository.set_list_error_reason(conn, list_id=list_id, reason=exc.args[0])
         raise
     await repository.finish_list(conn, list_id=list_id, status="ready", counts=counts, error="",
                                  at=datetime.now(UTC))

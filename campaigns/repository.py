@@ -220,6 +220,19 @@ async def finish_list(conn: Conn, *, list_id: int, status: str, counts: dict[str
     )
 
 
+async def set_list_error_reason(conn: Conn, *, list_id: int, reason: str) -> None:
+    """Why the list's import failed as a code and parameters (``dialer.reasons``; ``lists.error`` has the text)."""
+    code, params = code_of(reason)
+    await conn.execute("UPDATE lists SET error_code = $2, error_params = $3 WHERE id = $1", list_id, code, params)
+
+
+async def list_error_reasons(conn: Conn, *, campaign_id: int) -> dict[int, tuple[str, str, str]]:
+    """The failed lists of a campaign whose error has a code: list id -> (code, params JSON, English text)."""
+    rows = await conn.fetch("SELECT id, error_code, error_params, error FROM lists"
+                            " WHERE campaign_id = $1 AND error_code <> ''", campaign_id)
+    return {r["id"]: (r["error_code"], r["error_params"], r["error"]) for r in rows}
+
+
 async def get_list(conn: Conn, *, list_id: int) -> CallList:
     row = await conn.fetchrow(f"SELECT {_LIST_COLUMNS} FROM lists WHERE id = $1", list_id)
     if row is None:

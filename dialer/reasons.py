@@ -50,6 +50,7 @@ ENGLISH: dict[str, str] = {
     "header_row_empty": "{name}: row {row} is empty, so it holds no column names",
     "workbook_unreadable": "{name}: cannot read the workbook ({error})",
     "full_name_and_parts": "map either the full name or the first and last names, not both",
+    "dnc_unavailable": "the DNC scrub is not available, so nothing was imported",
     # the list import's checks against the file and the database (campaigns.jobs)
     "duplicate_in_file": "{number} already on line {line}",
     "on_dnc": "{number} is on the do-not-call list {list}",

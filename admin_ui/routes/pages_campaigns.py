@@ -163,6 +163,8 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
     lists = await repository.list_lists(pool, campaign_id=campaign.id)
     return render(request, "campaign.html", user, status_code=status_code, c=campaign, problem=problem,
                   notice=notice, job_id=job, lists=lists, first_rejects=await _first_rejects(pool, lists, t),
+                  list_errors={i: reason_text(t, *why) for i, why in
+                               (await repository.list_error_reasons(pool, campaign_id=campaign.id)).items()},
                   list_admin=await list_admin.list_overview(pool, campaign_id=campaign.id),
                   list_audit=await list_admin.audit_trail(pool, campaign_id=campaign.id, limit=20),
                   counts=await repository.count_leads(pool, campaign_id=campaign.id), agents=agents,

@@ -28,6 +28,7 @@
             result.hidden = false;
             result.className = "job-result error";
             result.textContent = job.error || job.status;
+            box.dispatchEvent(new CustomEvent("job-failed", {detail: job, bubbles: true}));
           } else {
             setTimeout(tick, 500);
           }

@@ -152,3 +152,24 @@ async def test_the_mapping_page_says_why_a_choice_cannot_be_imported_in_vietname
         "map_phone": "#1", "map_full_name": "#2", "map_first_name": "#3"})
     assert both.status_code == 400
     assert "chỉ chọn cột họ và tên đầy đủ, hoặc cột họ và cột tên, không chọn cả hai" in html.unescape(both.text)
+
+
+async def test_an_import_that_fails_in_its_job_says_why_in_vietnamese_on_the_campaign_page(
+        browser_client, make_user, services, database_url, redis_url) -> None:  # type: ignore[no-untyped-def]
+    services.extras["database_url"] = database_url
+    lead = await make_user(Role.TEAM_LEAD, language="vi")
+    csrf = await sign_in(browser_client, lead.username)
+    campaign_id = await _campaign(browser_client, csrf)
+    mapping = await browser_client.post(f"/campaigns/{campaign_id}/upload", data={"csrf_token": csrf},
+                                        files={"file": ("khach-hang.csv", LIST.encode(), "text/csv")})
+    upload = mapping.text.split('name="upload" value="')[1].split('"')[0]
+    started = await browser_client.post(f"/campaigns/{campaign_id}/import", data={
+        "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": "1", "map_phone": "#1"})
+    assert started.status_code == 303
+    # the stored upload changes before the job reads it: its header row is now empty
+    (services.settings.data_dir / "uploads" / upload).write_text(",,\n0912345678,Nguyễn,An\n", encoding="utf-8")
+    await run_worker_burst(database_url, redis_url)
+    (call_list,) = await repository.list_lists(services.pool, campaign_id=campaign_id)
+    assert call_list.status == "failed" and "row 1 is empty" in call_list.error       # the stored English text
+    page = html.unescape((await browser_client.get(f"/campaigns/{campaign_id}")).text)
+    assert ": dòng 1 trống nên không chứa tên cột</div>" in page and "row 1 is empty" not in page
