@@ -41,6 +41,7 @@ from dialer.effects import (
     StartCallTimer,
 )
 from dialer.engine_api import DispositionInput, EngineError
+from dialer.inbound import InboundDesk, write_inbound_outcome
 from dialer.leg_keeper import AgentLegKeeper
 from dialer.live import LiveBoard, call_view_of
 from dialer.metrics import ANSWER_TO_AGENT_SECONDS
@@ -128,6 +129,7 @@ class Engine:
         self.queue_rules: dict[Pool, routing.QueueRule] = {}   # inbound queues' routing (none: the outbound router)
         self.queue_last_agent: dict[Pool, int] = {}            # round robin: the agent each queue gave its last caller
         self._route_checks: set[float] = set()                 # times a re-route is already planned for
+        self.inbound = InboundDesk(self)                       # inbound callers: queue lookup, records, rules
 
     # --- background work ------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
@@ -174,6 +176,8 @@ class Engine:
             return
         leg = getattr(event, "leg_id", None)
         if leg is None:
+            return
+        if self.inbound.observe(event):      # a caller arriving in dialer-inbound, or gone while looked up
             return
         if isinstance(event, SafeHarborPlayed):
             self._safe_harbor_played(event)
@@ -331,6 +335,8 @@ class Engine:
     async def _record(self, call: Call) -> None:
         try:
             await call_records.close_record(self.pool, call, self.wall)
+            if call.inbound:
+                await write_inbound_outcome(self, call)
         finally:
             for listener in self.outcome_listeners:
                 try:
@@ -531,7 +537,8 @@ class Engine:
         self.agent_notices.pop(user_id, None)
         request = self.agent_phone_request(user_id, campaign_id, phone)
         leg_id = request.leg_id
-        self.agents[user_id] = Agent(agent_id=user_id, pools=frozenset({Pool(PoolKind.CAMPAIGN, campaign_id)}),
+        queues = await self.inbound.agent_pools(user_id)   # the queues it has a skill level for
+        self.agents[user_id] = Agent(agent_id=user_id, pools=frozenset({Pool(PoolKind.CAMPAIGN, campaign_id)}) | queues,
                                      state_since=self.clock.monotonic(),
                                      calls_today=current.calls_today if current else 0,
                                      talk_s=current.talk_s if current else 0.0)
@@ -612,7 +619,11 @@ class Engine:
         if agent.state is not AgentState.WRAP_UP or agent.call_id != int(disposition.call_id):
             raise EngineError("this call is not waiting for a disposition")
         campaign = self.campaigns.get(self.agent_campaign.get(user_id, -1))
-        if campaign is not None and disposition.code not in campaign.dispositions:
+        queue_codes = self.call_context.get(agent.call_id or -1, {}).get("dispositions")
+        if queue_codes is not None:    # an inbound call: its queue's dispositions
+            if disposition.code not in queue_codes:
+                raise EngineError(f"unknown disposition {disposition.code!r}; choose one of {', '.join(queue_codes)}")
+        elif campaign is not None and disposition.code not in campaign.dispositions:
             raise EngineError(f"unknown disposition {disposition.code!r}; choose one of {', '.join(campaign.dispositions)}")
         call_id = agent.call_id
         if disposition.notes:

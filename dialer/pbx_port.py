@@ -36,6 +36,7 @@ VAR_SAFE_HARBOR = "DIALER_SAFE_HARBOR"  # sound file name for the safe-harbor me
 VAR_MACHINE_MSG = "DIALER_MACHINE_MSG"  # sound file to leave on a machine ("" to hang up)
 VAR_TRANSFER_TO = "DIALER_TRANSFER_TO"  # dial string a transferred customer is connected to
 VAR_HOLD_S = "DIALER_HOLD_S"            # seconds an answered customer holds before the dialplan's own safe harbor
+VAR_CLOSED_MSG = "DIALER_CLOSED_MSG"    # sound of dialer-inbound's closed message (default please-try-call-later)
 
 # UserEvents our dialplan sends (asterisk/extensions_dialer.conf)
 UE_CUSTOMER_READY = "DialerCustomerReady"        # LegId, CallId, AMDStatus, AMDCause

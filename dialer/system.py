@@ -106,6 +106,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     control_task: asyncio.Task[Any] | None = None
     try:
         await recover(system, engine_id=engine_id)
+        await engine.inbound.load_rules()   # inbound queues' routing rules (again on each inbound caller)
         if database_url:
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
         system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))

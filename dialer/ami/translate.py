@@ -56,7 +56,7 @@ from dialer.pbx_port import (
 
 # UserEvent names the dialplans send (recordings' [dialer-answered], asterisk/extensions_dialer.conf)
 READY_USER_EVENTS = frozenset({"CustomerWaiting", "CustomerReady", "DialerCustomerReady"})
-INBOUND_USER_EVENTS = frozenset({"InboundCall", "DialerInbound"})
+INBOUND_USER_EVENTS = frozenset({"InboundCall", "DialerInbound", "DialerInboundArrived"})
 FAILED_USER_EVENTS = frozenset({UE_ORIGINATE_FAILED, UE_AGENT_FAILED})   # sent from a `failed` extension
 _NONE: tuple[PbxEvent, ...] = ()
 
@@ -433,6 +433,6 @@ class Translator:
                    uids=(uid,), alive={uid}, seen=True, answered=True, ready=True)
         self._legs[leg.leg_id] = leg
         self._by_uid[uid] = leg
-        caller = fields.get("Caller") or fields.get("CallerIDNum", "")
-        did = fields.get("DID") or fields.get("Exten", "")
+        caller = fields.get("CallerId") or fields.get("Caller") or fields.get("CallerIDNum", "")
+        did = fields.get("Did") or fields.get("DID") or fields.get("Exten", "")
         return (InboundCall(self.server, now, leg.leg_id, leg.channel, caller, did),)

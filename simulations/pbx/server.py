@@ -115,9 +115,11 @@ class SimulatedPbx:
         """Call ``hook`` whenever a leg joins or leaves an agent conference (or a bridge with an agent)."""
         self.switch.dialplan.hooks.append(hook)
 
-    def inject_inbound(self, caller: str = "+15550001111", did: str = "5000") -> str:
-        """A call arrives from the trunk into ``dialer-inbound``; returns its channel name."""
-        return self.switch.inject_inbound(caller, did).name
+    def inject_inbound(self, caller: str = "+15550001111", did: str = "5000", *, patience_s: float | None = None,
+                       talk_s: float | None = None) -> str:
+        """A call arrives from the trunk into ``dialer-inbound``; returns its channel name (``patience_s``: it
+        hangs up after that long unless with an agent; ``talk_s``: then talks that long)."""
+        return self.switch.inject_inbound(caller, did, patience_s=patience_s, talk_s=talk_s).name
 
     @property
     def abandons(self) -> list[AbandonRecord]:

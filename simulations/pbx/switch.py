@@ -353,8 +353,10 @@ class Switch:
         self.dialplan.run_context(near, spec.context, spec.exten)
 
     # --- inbound --------------------------------------------------------------------------------
-    def inject_inbound(self, caller: str, did: str) -> Channel:
-        """A caller enters ``dialer-inbound`` from a trunk; returns its channel."""
+    def inject_inbound(self, caller: str, did: str, *, patience_s: float | None = None,
+                       talk_s: float | None = None) -> Channel:
+        """A caller enters ``dialer-inbound`` from a trunk; returns its channel. It hangs up after
+        ``patience_s`` (default ``PbxConfig.inbound_patience_s``) unless with an agent, then talks ``talk_s``."""
         self.seq += 1
         uid = self._uid()
         name = f"PJSIP/sim-trunk-{self.seq:08x}"
@@ -364,8 +366,8 @@ class Switch:
             FarOutcome.ANSWER,
             0.0,
             ringing=False,
-            drop_s=self.config.inbound_patience_s,
-            talk_s=model.talk.sample(self.rng),
+            drop_s=self.config.inbound_patience_s if patience_s is None else patience_s,
+            talk_s=model.talk.sample(self.rng) if talk_s is None else talk_s,
             label="inbound",
         )
         leg = Leg(

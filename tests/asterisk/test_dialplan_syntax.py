@@ -370,7 +370,8 @@ def test_the_customer_ready_user_event_carries_what_the_adapter_reads(shipped):
     events = [s.args for s in shipped if s.app == "UserEvent"]
     ready = next(a for a in events if a.startswith("DialerCustomerReady,"))
     assert "LegId: ${DIALER_LEG_ID}" in ready and "AMDStatus: ${AMDSTATUS}" in ready
-    assert any(a.startswith("DialerInbound,") for a in events)
+    inbound = [a for a in events if a.startswith("DialerInboundArrived,")]
+    assert inbound and all("LegId: ${UNIQUEID}" in a and "CallerId: ${CALLERID(num)}" in a for a in inbound)
 
 
 def test_confbridge_profiles_used_by_the_dialplan_exist_with_the_right_types(shipped):

@@ -155,8 +155,8 @@ async def test_without_dialer_hold_s_the_dialplan_default_applies_unless_a_globa
 async def test_an_inbound_call_to_a_plus_number_is_sent_to_its_digits_by_the_dialplan():
     pbx, probe = await _start()
     name = pbx.inject_inbound(caller="+15550001111", did="+15551230000")
-    event = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerInbound")
-    assert (event.get("Channel"), event.get("Caller"), event.get("DID")) == (
+    event = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerInboundArrived")
+    assert (event.get("Channel"), event.get("CallerId"), event.get("Did")) == (
         name,
         "+15550001111",
         "15551230000",

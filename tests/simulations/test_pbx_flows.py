@@ -182,12 +182,13 @@ async def test_inbound_calls_enter_dialer_inbound_and_can_be_connected_to_an_age
     pbx, probe = await _start()
     await _agent(probe, "agent-9")
     name = pbx.inject_inbound(caller="+15550001111", did="5000")
-    inbound = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerInbound")
-    assert (inbound.get("Caller"), inbound.get("DID"), inbound.get("Channel")) == (
+    inbound = await probe.wait_for(lambda m: m.get("UserEvent") == "DialerInboundArrived")
+    assert (inbound.get("CallerId"), inbound.get("Did"), inbound.get("Channel")) == (
         "+15550001111",
         "5000",
         name,
     )
+    assert inbound.get("LegId") == inbound.get("Uniqueid")
     await probe.action("Redirect", Channel=name, Context="dialer-connect", Exten="agent-9", Priority="1")
     joined = await probe.wait_for(lambda m: m.event == "ConfbridgeJoin" and m.get("Channel") == name)
     assert joined.get("Conference") == "agent-9"

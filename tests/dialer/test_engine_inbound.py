@@ -1,0 +1,148 @@
+"""Inbound callers end to end on the simulated PBX over TCP: the shipped ``dialer-inbound`` holds them, the engine
+finds the DID's queue and gives the caller to a ready agent of that queue, and every caller has one record."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+import asyncpg
+import pytest
+
+from campaigns import queue_repository
+from campaigns.model import DialMode
+from campaigns.queues import DAY_NAMES, Queue
+from dialer.clock import RealClock
+from dialer.engine_api import DispositionInput
+from dialer.system import run_system
+from simulations.call_model import CustomerModel, LogNormal
+from simulations.pbx import PbxConfig
+from simulations.pbx.probe import AmiProbe
+from simulations.virtual_agents import virtual_phone
+
+SPEED = 20.0
+DID = "+842873001234"
+QUIET = CustomerModel(connect_rate=1.0, machine_rate=0.0, busy_rate=0.0, congestion_rate=0.0, invalid_rate=0.0,
+                      ring=LogNormal(1.0, 0.1), talk=LogNormal(5.0, 0.1), patience=LogNormal(60.0, 0.1),
+                      no_answer_s=15.0)
+
+
+async def until(check: Callable[[], object], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def until_async(check, timeout_s: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = await check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def hotline(db_pool, build_scenario, services):  # type: ignore[no-untyped-def]
+    """A preview campaign (it dials nothing by itself) with two agents; a queue open all week owning ``DID``,
+    served by the first agent only."""
+    services.clock = RealClock(speed=SPEED)
+    services.settings.speed = SPEED
+    scenario = await build_scenario(db_pool, leads=5, agents=2, now=services.clock.now(), mode=DialMode.PREVIEW,
+                                    dnc_share=0.0, outside_share=0.0)
+    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
+        {"name": "Hotline", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={scenario.agent_ids[0]: 5})
+    return scenario, queue
+
+
+async def inbound_records(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT * FROM call_records WHERE direction = 'inbound' ORDER BY id")
+
+
+async def test_an_inbound_caller_is_answered_by_a_ready_agent_of_the_dids_queue_with_one_record(
+        services, hotline, db_pool) -> None:
+    scenario, queue = hotline
+    ann, bob = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=QUIET),
+                          engine_id="inbound-1", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        # bob signs in first (longest idle) but does not serve the queue: the caller must go to ann
+        for agent in (bob, ann):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+            await until(lambda a=agent: engine.agent_state(a)["state"] == "ready")
+        await engine.agent_pause(ann, "break")
+        await until(lambda: engine.agent_state(ann)["state"] == "paused")
+        system.sim.inject_inbound(caller="+15550001111", did=DID, patience_s=120.0, talk_s=4.0)  # type: ignore[union-attr]
+        await asyncio.sleep(3.0 / SPEED * 20)    # the caller holds: nobody of its queue is ready
+        assert engine.agent_state(bob)["state"] == "ready"
+        waiting = [c for c in engine.calls.values() if c.inbound]
+        assert len(waiting) == 1 and waiting[0].state.value == "waiting"
+        await engine.agent_ready(ann)
+        await until(lambda: engine.agent_state(ann)["state"] in ("on_call", "wrap_up"))
+        await until(lambda: engine.agent_state(ann)["state"] == "wrap_up", timeout_s=30)
+        call_id = engine.agent_state(ann)["call"]["call_id"]
+        await engine.set_disposition(ann, DispositionInput(call_id, "resolved"))
+        await until(lambda: engine.agent_state(ann)["state"] == "ready")
+        assert engine.agent_state(bob)["state"] == "ready"
+        records = await until_async(lambda: _closed(db_pool))
+    assert engine.errors == []
+    (record,) = records
+    assert record["direction"] == "inbound" and record["queue_id"] == queue.id and record["did"] == DID
+    assert record["phone_e164"] == "+15550001111" and record["campaign_id"] is None
+    assert record["outcome"] == "handled" and record["agent_id"] == ann and record["disposition"] == "resolved"
+    assert record["waited_s"] > 0 and record["connected_at"] is not None
+
+
+async def _closed(pool: asyncpg.Pool) -> list[asyncpg.Record] | None:
+    rows = await inbound_records(pool)
+    return rows if rows and all(r["outcome"] is not None and r["waited_s"] is not None for r in rows) else None
+
+
+async def test_a_caller_who_hangs_up_while_waiting_is_recorded_abandoned_with_the_time_waited(
+        services, hotline, db_pool) -> None:
+    scenario, queue = hotline
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=QUIET),
+                          engine_id="inbound-2", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        # nobody of the queue is signed in: the caller holds, then gives up after 6 s
+        system.sim.inject_inbound(caller="+15550002222", did=DID, patience_s=6.0)  # type: ignore[union-attr]
+        records = await until_async(lambda: _closed(db_pool))
+    assert engine.errors == []
+    (record,) = records
+    assert record["outcome"] == "abandoned" and record["queue_id"] == queue.id and record["agent_id"] is None
+    assert 5.0 <= record["waited_s"] <= 8.0, record["waited_s"]
+    assert "hung up waiting" in record["detail"]
+
+
+async def test_a_did_no_queue_owns_hears_the_closed_message_and_is_logged(services, hotline, db_pool,
+                                                                         caplog) -> None:
+    scenario, _ = hotline
+    caplog.set_level(logging.WARNING, logger="dialer.inbound")
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=6, customer_model=QUIET),
+                          engine_id="inbound-3", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        sim = system.sim
+        assert sim is not None
+        witness = AmiProbe()    # an AMI client of its own, beside the engine's
+        await witness.connect("127.0.0.1", sim.port)
+        await witness.login(sim.config.username, sim.config.secret)
+        try:
+            name = sim.inject_inbound(caller="+15550003333", did="+842873009999", patience_s=120.0)
+            played = await witness.wait_for(lambda m: m.event == "VarSet" and m.get("Channel") == name
+                                            and m.get("Variable") == "PLAYBACKSTATUS", timeout=20)
+            await witness.wait_for(lambda m: m.event == "Hangup" and m.get("Channel") == name, timeout=20)
+        finally:
+            await witness.close()
+    assert engine.errors == []
+    assert played.get("Value") == "SUCCESS"
+    assert await inbound_records(db_pool) == []           # no queue: no call record, a log line instead
+    assert any("no queue owns this DID" in r.getMessage() and "842873009999" in r.getMessage()
+               for r in caplog.records)
