@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin_ui import auth, routes
 from admin_ui.auth import CurrentUser, SignedIn, services_of
 from admin_ui.health import engine_pbx_health
-from admin_ui.i18n import localise_job_result, translator
+from admin_ui.i18n import localise_job_result, reason_text, translator
 from admin_ui.safe_text import scrubbed, without_paths
 from dialer import jobs, users
 from dialer.services import Services
@@ -157,10 +157,12 @@ async def job_progress(request: Request, job_id: str, user: SignedIn) -> dict[st
     status = jobs.job_status(services_of(request).redis, job_id)
     if status is None:
         raise HTTPException(404, "no such job")
+    t = translator(user.language)      # the message and error said with a dialer.reasons code: in the reader's language
     return {"id": status.id, "status": status.status, "description": status.description, "done": status.done,
-            "total": status.total, "percent": status.percent, "message": without_paths(status.message),
+            "total": status.total, "percent": status.percent,
+            "message": without_paths(reason_text(t, status.message_code, status.message_params, status.message)),
             "result": localise_job_result(scrubbed(status.result), user.language),
-            "error": without_paths(status.error)}
+            "error": without_paths(reason_text(t, status.error_code, status.error_params, status.error))}
 
 
 def _wants_html(request: Request) -> bool:

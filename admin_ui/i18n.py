@@ -784,6 +784,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "next_attempt": {"en": "Next attempt", "vi": "Lần gọi tiếp theo"},
     "edit_lead": {"en": "Edit the lead", "vi": "Sửa thông tin khách hàng"},
     "lead_zones": {"en": "Time zones (comma-separated)", "vi": "Múi giờ (cách nhau bằng dấu phẩy)"},
+    "lead_zone_flag": {"en": "Time zone of the file", "vi": "Múi giờ trong tệp"},
+    "leads_zone_flagged": {"en": "Only leads whose file's time zone was not used",
+                           "vi": "Chỉ khách hàng có múi giờ trong tệp không được dùng"},
     "lead_fields": {"en": "Other columns of the file", "vi": "Các cột khác của tệp"},
     "lead_edit_help": {
         "en": "One column per line, name = value. A new number is read as at import (the campaign's country), "
@@ -929,6 +932,10 @@ REASONS_VI: dict[str, str] = {
     "wrong_length": "độ dài không đúng với quốc gia của số",
     "no_such_range": "không có dải số này ở quốc gia của số",
     "not_e164": "không ở dạng E.164 (+ và 6 đến 15 chữ số)",
+    "progress_reading": "đang đọc {name}",
+    "progress_rows": "đã đọc {rows} dòng, đã nhập {imported} khách hàng",
+    "progress_done": "xong: đã nhập {imported}, bị từ chối {rejected}",
+    "progress_lines": "đã đọc {lines} dòng, {invalid} dòng không hợp lệ",
 }
 
 

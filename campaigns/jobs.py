@@ -59,16 +59,22 @@ async def run_import(conn: asyncpg.Connection, *, campaign_id: int, list_id: int
     row ``campaigns.readers.propose_header_row`` proposes."""
     campaign = await repository.get_campaign(conn, campaign_id=campaign_id)
     region = await repository.list_region(conn, list_id=list_id) or campaign.default_region
+    # the file as the team lead named it (a web upload is stored as list-xxxx.csv), in progress and errors
+    name = (await repository.get_list(conn, list_id=list_id)).source_filename or Path(path).name
     try:
         counts = await _import(conn, campaign_id=campaign_id, region=region, list_id=list_id,
-                               path=Path(path), mapping=mapping, now=now, progress=progress or _no_progress,
+                               path=Path(path), name=name, mapping=mapping, now=now, progress=progress or _no_progress,
                                workers=workers, chunk_rows=chunk_rows, dnc_lookup=dnc_lookup,
                                header_row=header_row)
     except Exception as exc:
+        why = exc.args[0] if exc.args else None
+        if isinstance(why, Reason) and "name" in why.params and why.params["name"] != name:
+            why = Reason(why.code, {**why.params, "name": name})     # the file's own name, not the stored copy's
+            exc.args = (why, *exc.args[1:])
         await repository.finish_list(conn, list_id=list_id, status="failed", counts={}, error=str(exc),
                                      at=datetime.now(UTC))
-        if exc.args and isinstance(exc.args[0], Reason):          # why, for the reader's language
-            await repository.set_list_error_reason(conn, list_id=list_id, reason=exc.args[0])
+        if isinstance(why, Reason):          # why, for the reader's language
+            await repository.set_list_error_reason(conn, list_id=list_id, reason=why)
         raise
     await repository.finish_list(conn, list_id=list_id, status="ready", counts=counts, error="",
                                  at=datetime.now(UTC))
@@ -79,13 +85,15 @@ def _no_progress(done: int, total: int | None, message: str) -> None:
     return None
 
 
-async def _import(conn: asyncpg.Connection, *, campaign_id: int, region: str, list_id: int, path: Path,
+async def _import(conn: asyncpg.Connection, *, campaign_id: int, region: str, list_id: int, path: Path, name: str,
                   mapping: Mapping[str, str | Sequence[str]] | None, now: datetime, progress: Progress,
                   workers: int, chunk_rows: int, dnc_lookup: DncLookup, header_row: HeaderChoice) -> dict[str, int]:
     table = open_table(path, header_row)
+    # the row used, as the API records it (a web or CLI upload too): GET /api/campaigns/{id}/lists/{id}
+    await repository.set_list_header_row(conn, list_id=list_id, header_row=table.header_row)
     try:
         return await _import_table(conn, table=table, campaign_id=campaign_id, region=region, list_id=list_id,
-                                   name=path.name, mapping=mapping, now=now, progress=progress, workers=workers,
+                                   name=name, mapping=mapping, now=now, progress=progress, workers=workers,
                                    chunk_rows=chunk_rows, dnc_lookup=dnc_lookup)
     finally:
         table.close()
@@ -98,7 +106,7 @@ async def _import_table(conn: asyncpg.Connection, *, table: Table, campaign_id: 
     counts = dict.fromkeys(COUNT_KINDS, 0)
     counts["rows"] = 0
     seen: dict[str, int] = {}        # number -> first line, for duplicates within the file
-    progress(0, table.estimated_rows, f"reading {name}")
+    progress(0, table.estimated_rows, reason("progress_reading", name=name))
     await repository.create_staging(conn)
     executor: Executor | None = None
     if workers > 1 and table.estimated_rows > chunk_rows:
@@ -114,7 +122,7 @@ async def _import_table(conn: asyncpg.Connection, *, table: Table, campaign_id: 
                              counts=counts, now=now, delimiter=table.delimiter, dnc_lookup=dnc_lookup,
                              seen=seen)
                 total = max(table.estimated_rows, counts["rows"])
-                progress(counts["rows"], total, f"{counts['rows']} rows read, {counts['imported']} leads imported")
+                progress(counts["rows"], total, reason("progress_rows", rows=counts["rows"], imported=counts["imported"]))
     except BaseExceptionGroup as group_error:
         raise group_error.exceptions[0] from None
     finally:
@@ -123,7 +131,8 @@ async def _import_table(conn: asyncpg.Connection, *, table: Table, campaign_id: 
     counts["rejected"] = counts["rows"] - counts["imported"]
     if counts["imported"] > 10_000:
         await repository.analyze_leads(conn)
-    progress(counts["rows"], counts["rows"], f"done: {counts['imported']} imported, {counts['rejected']} rejected")
+    progress(counts["rows"], counts["rows"],
+             reason("progress_done", imported=counts["imported"], rejected=counts["rejected"]))
     return counts
 
 
@@ -230,11 +239,13 @@ async def write_rejects_file(conn: asyncpg.Connection, *, list_id: int, path: Pa
 
 def import_list_job(database_url: str, *, campaign_id: int, list_id: int, path: str,
                     mapping: Mapping[str, Sequence[str]] | None = None, workers: int = 2,
-                    remove_source: bool = False, header_row: HeaderChoice = "auto") -> dict[str, int]:
+                    remove_source: bool = False, header_row: HeaderChoice = "auto") -> dict[str, object]:
     """rq entry point: import a stored upload, reporting progress to the job's meta (``remove_source``
-    deletes the upload afterwards, whatever the outcome)."""
+    deletes the upload afterwards, whatever the outcome). The result is the counts with a ``summary`` (English)
+    and its ``summary_code``/``summary_params``, which ``/api/jobs`` says in the reader's language; a failure
+    carrying a reason code is recorded for the same (``dialer.jobs.report_failure``)."""
     from dialer import db
-    from dialer.jobs import report_progress
+    from dialer.jobs import report_failure, report_progress
 
     async def go() -> dict[str, int]:
         conn = await db.connect(database_url)
@@ -247,7 +258,14 @@ def import_list_job(database_url: str, *, campaign_id: int, list_id: int, path: 
             if remove_source:
                 Path(path).unlink(missing_ok=True)
 
-    return asyncio.run(go())
+    try:
+        counts = asyncio.run(go())
+    except Exception as exc:
+        report_failure(exc)
+        raise
+    summary = reason("progress_done", imported=counts["imported"], rejected=counts["rejected"])
+    return {**counts, "summary": str(summary), "summary_code": f"reason_{summary.code}",
+            "summary_params": summary.params}
 
 
 __all__ = ["ColumnMap", "import_list_job", "rejects_csv", "run_import", "write_rejects_file"]

@@ -124,6 +124,7 @@ class LeadQuery:
     list_id: int | None = None
     timezone: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)
+    zone_flagged: bool = False          # only leads whose file's time zone was not used (leads.timezone_flag)
 
     def __post_init__(self) -> None:
         for bound in (self.min_attempts, self.max_attempts):
@@ -170,6 +171,8 @@ def build_where(query: LeadQuery, *, regions: Iterable[str], alias: str = "l") -
         sql.clauses.append(f"{a}.list_id = {sql.arg(query.list_id)}")
     if query.timezone:
         sql.clauses.append(f"{sql.arg(query.timezone)} = ANY({a}.timezones)")
+    if query.zone_flagged:
+        sql.clauses.append(f"{a}.timezone_flag <> ''")
     for name, value in query.fields.items():
         if value:
             sql.clauses.append(f"{a}.fields ->> {sql.arg(name)} ILIKE '%' || {sql.arg(like_escape(value))} || '%'"

@@ -153,6 +153,14 @@ async def lead_detail(conn: Conn, *, lead_id: int) -> LeadRow:
     return LeadRow(repository.lead_from_row(row), row["campaign_name"], row["list_name"])
 
 
+async def zone_flag(conn: Conn, *, lead_id: int) -> tuple[str, str, str]:
+    """Why the import did not use the time zone of the lead's file: ``(code, params JSON, English text)``
+    (``dialer.reasons``; a lead flagged before codes existed has only the text, an unflagged one nothing)."""
+    row = await conn.fetchrow("SELECT timezone_flag_code, timezone_flag_params, timezone_flag FROM leads"
+                              " WHERE id = $1", lead_id)
+    return (row["timezone_flag_code"], row["timezone_flag_params"], row["timezone_flag"]) if row else ("", "", "")
+
+
 async def lead_calls(conn: Conn, *, lead_id: int, limit: int = 200) -> list[dict[str, Any]]:
     """The lead's attempts, newest first, with the agent who took each."""
     rows = await conn.fetch(

@@ -16,6 +16,8 @@ import redis
 import rq
 from rq.job import Job
 
+from dialer.reasons import code_of
+
 QUEUE_NAME = "dialer"
 
 
@@ -36,7 +38,19 @@ def report_progress(done: int, total: int | None, message: str = "") -> None:
     job = rq.get_current_job()
     if job is None:
         return
-    job.meta["progress"] = {"done": done, "total": total, "message": message}
+    code, params = code_of(message)       # a dialer.reasons.Reason: said in the reader's language by /api/jobs
+    job.meta["progress"] = {"done": done, "total": total, "message": str(message), "code": code, "params": params}
+    job.save_meta()
+
+
+def report_failure(exc: BaseException) -> None:
+    """Record why the current job fails when the error carries a ``dialer.reasons.Reason`` (its first
+    argument), so ``/api/jobs`` says it in the reader's language (no-op outside a job or for other errors)."""
+    job = rq.get_current_job()
+    code, params = code_of(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else ("", "")
+    if job is None or not code:
+        return
+    job.meta["error"] = {"code": code, "params": params}
     job.save_meta()
 
 
@@ -50,6 +64,10 @@ class JobStatus:
     message: str
     result: Any
     error: str
+    message_code: str = ""      # the message and error as dialer.reasons codes with their parameters (JSON)
+    message_params: str = ""
+    error_code: str = ""
+    error_params: str = ""
 
     @property
     def percent(self) -> float | None:
@@ -64,6 +82,7 @@ def job_status(connection: redis.Redis, job_id: str) -> JobStatus | None:
     except rq.exceptions.NoSuchJobError:
         return None
     progress = job.meta.get("progress", {})
+    failure = job.meta.get("error", {})
     status = job.get_status(refresh=True)
     error = ""
     if status == "failed":
@@ -73,5 +92,6 @@ def job_status(connection: redis.Redis, job_id: str) -> JobStatus | None:
         id=job.id, status=str(status.value if hasattr(status, "value") else status),
         description=job.description or "", done=int(progress.get("done", 0)), total=progress.get("total"),
         message=str(progress.get("message", "")), result=job.return_value() if status == "finished" else None,
-        error=error,
+        error=error, message_code=str(progress.get("code", "")), message_params=str(progress.get("params", "")),
+        error_code=str(failure.get("code", "")) if error else "", error_params=str(failure.get("params", "")),
     )

@@ -73,6 +73,11 @@ ENGLISH: dict[str, str] = {
     "wrong_length": "wrong length for its country",
     "no_such_range": "no such number range in its country",
     "not_e164": "not in E.164 form (+ and 6 to 15 digits)",
+    # how far an import job has got, shown in its progress bar (campaigns.jobs, dnc.imports; dialer.jobs)
+    "progress_reading": "reading {name}",
+    "progress_rows": "{rows} rows read, {imported} leads imported",
+    "progress_done": "done: {imported} imported, {rejected} rejected",
+    "progress_lines": "{lines} lines read, {invalid} invalid",
 }
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import asyncpg
 
 from dialer import db, jobs
-from dialer.reasons import Reason
+from dialer.reasons import Reason, reason
 from dialer.settings import load_settings
 from dnc import registry_files, repository
 from dnc.errors import DncError
@@ -94,7 +94,7 @@ async def import_file(
 
     def report(done: int, lines: int, invalid: int) -> None:  # in the parsing thread
         if progress is not None:
-            loop.call_soon_threadsafe(progress, done, total, f"{lines} lines read, {invalid} invalid")
+            loop.call_soon_threadsafe(progress, done, total, reason("progress_lines", lines=lines, invalid=invalid))
 
     registry_path: Path | None = None
     if kind is ListKind.NATIONAL:
@@ -181,7 +181,7 @@ async def import_file(
             )
             await repository.notify(conn, {"op": "reload"})
     if progress is not None:
-        progress(total, total, f"{lines} lines read, {invalid} invalid")
+        progress(total, total, reason("progress_lines", lines=lines, invalid=invalid))
     return ImportReport(lst.name, kind.value, lines, invalid, count, added, path_text, sha, examples, bad_lines)
 
 

@@ -32,7 +32,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from admin_ui.auth import CurrentUser, TeamLead, require_roles, services_of
-from admin_ui.i18n import reason_renderer, translator
+from admin_ui.i18n import reason_renderer, reason_text, translator
 from campaigns import jobs as list_jobs
 from campaigns import repository
 from campaigns.errors import CampaignError, IllegalTransition, ImportFailed, NotFound
@@ -107,11 +107,13 @@ def _header_row_json(header_row: int | None) -> int | str:
     return header_row if header_row else "none"
 
 
-def _list_json(lst: CallList, campaign: Campaign) -> dict[str, Any]:
+def _list_json(lst: CallList, campaign: Campaign, error: str | None = None) -> dict[str, Any]:
     """A list; ``region`` is the region of its numbers without +country code (``region_from``: "list" when
-    set for this list, else "campaign"); ``header_row`` is null for a list whose header row was not recorded."""
+    set for this list, else "campaign"); ``header_row`` is null for a list whose header row was not recorded;
+    ``error`` is why its import failed as the reader reads it (``_errors``)."""
     return {"id": lst.id, "campaign_id": lst.campaign_id, "name": lst.name, "source_filename": lst.source_filename,
-            "status": lst.status, "job_id": lst.job_id, "counts": dict(lst.counts), "error": lst.error,
+            "status": lst.status, "job_id": lst.job_id, "counts": dict(lst.counts),
+            "error": lst.error if error is None else error,
             "created_at": lst.created_at, "finished_at": lst.finished_at,
             "region": lst.region or campaign.default_region, "region_from": "list" if lst.region else "campaign",
             "header_row": None if lst.header_row is None else _header_row_json(lst.header_row),
@@ -234,8 +236,17 @@ async def assign_agents(request: Request, user: TeamLead, campaign_id: int, body
 @router.get("/{campaign_id}/lists")
 async def lists(request: Request, user: TeamLead, campaign_id: int) -> list[dict[str, Any]]:
     campaign = await _campaign(request, campaign_id)
-    return [_list_json(li, campaign)
+    errors = await _errors(request, user, campaign_id)
+    return [_list_json(li, campaign, errors.get(li.id))
             for li in await repository.list_lists(services_of(request).pool, campaign_id=campaign_id)]
+
+
+async def _errors(request: Request, user: CurrentUser, campaign_id: int) -> dict[int, str]:
+    """Why each failed list's import failed, in the user's language where it was stored with a reason code
+    (``lists.error_code``); lists stored without one keep their ``error`` text."""
+    t = translator(user.language)
+    stored = await repository.list_error_reasons(services_of(request).pool, campaign_id=campaign_id)
+    return {list_id: reason_text(t, code, params, text) for list_id, (code, params, text) in stored.items()}
 
 
 def _refusal(user: CurrentUser, key: str, **values: object) -> HTTPException:
@@ -355,7 +366,8 @@ async def _list_of(request: Request, campaign_id: int, list_id: int) -> CallList
 @router.get("/{campaign_id}/lists/{list_id}")
 async def get_list(request: Request, user: TeamLead, campaign_id: int, list_id: int) -> dict[str, Any]:
     campaign = await _campaign(request, campaign_id)
-    return _list_json(await _list_of(request, campaign_id, list_id), campaign)
+    lst = await _list_of(request, campaign_id, list_id)
+    return _list_json(lst, campaign, (await _errors(request, user, campaign_id)).get(lst.id))
 
 
 @router.get("/{campaign_id}/lists/{list_id}/rejects.csv")

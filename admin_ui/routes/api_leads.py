@@ -66,7 +66,8 @@ def lead_query(request: Request) -> LeadQuery:
                          min_attempts=_int(params.get("min_attempts"), "min_attempts"),
                          max_attempts=_int(params.get("max_attempts"), "max_attempts"),
                          last_outcome=params.get("outcome", "").strip()[:64], list_id=_int(params.get("list"), "list"),
-                         timezone=params.get("tz", "").strip()[:64], fields=fields)
+                         timezone=params.get("tz", "").strip()[:64], fields=fields,
+                         zone_flagged=params.get("flagged", "") in ("1", "true", "on"))
     except CampaignError as exc:
         raise HTTPException(422, str(exc)) from None
 

@@ -49,7 +49,7 @@ from campaigns.readers import (
 from campaigns.windows import DAY_NAMES, PROFILES
 from dialer import jobs, users
 from dialer.engine_api import EngineError
-from dialer.reasons import code_of
+from dialer.reasons import Reason, code_of
 from dialer.sound_check import check_sound
 from dialer.users import Role
 
@@ -306,11 +306,15 @@ async def choose_header_row(request: Request, user: TeamLead, campaign_id: int) 
                          header_row=_header_choice(str(form.get("header_row", ""))))
 
 
-def _said(exc: Exception, t: Callable[..., str]) -> str:
+def _said(exc: Exception, t: Callable[..., str], upload: str = "", filename: str = "") -> str:
     """Why a file cannot be imported, in the reader's language when the error carries a reason code
-    (``dialer.reasons``), else as the error says it."""
+    (``dialer.reasons``), else as the error says it; naming the file as the team lead named it
+    (``filename``), not as it is stored (``upload``: list-xxxx.csv)."""
     why = exc.args[0] if exc.args else ""
-    return reason_text(t, *code_of(why), str(exc)) if isinstance(why, str) else str(exc)
+    text = str(exc).replace(upload, filename) if upload and filename else str(exc)
+    if isinstance(why, Reason) and filename and "name" in why.params:
+        why = Reason(why.code, {**why.params, "name": filename})
+    return reason_text(t, *code_of(why), text) if isinstance(why, str) else text
 
 
 def _column_labels(header: list[str], t: Callable[..., str]) -> list[tuple[int, str]]:
@@ -336,14 +340,15 @@ def _mapping_page(request: Request, user: CurrentUser, campaign: Campaign, uploa
     except CampaignError as exc:
         if header_row == "auto":
             return render(request, "list_mapping.html", user, status_code=400, c=campaign, upload="",
-                          problem=_said(exc, t), columns=[], preview=[], guess={}, roles=ROLES, filename=filename,
-                          first_rows=[], header_row=None, header_note="")
-        return _mapping_page(request, user, campaign, upload, filename, problem=_said(exc, t), status_code=400)
+                          problem=_said(exc, t, upload, filename), columns=[], preview=[], guess={}, roles=ROLES,
+                          filename=filename, first_rows=[], header_row=None, header_note="")
+        return _mapping_page(request, user, campaign, upload, filename, problem=_said(exc, t, upload, filename),
+                             status_code=400)
     try:
         header = table.header
         preview = _preview(table, 5)
     except (CampaignError, UnicodeError, ValueError) as exc:
-        header, preview, problem = [], [], problem or _said(exc, t)
+        header, preview, problem = [], [], problem or _said(exc, t, upload, filename)
     finally:
         table.close()
     guess: dict[str, list[int]] = {}
@@ -407,8 +412,8 @@ async def start_import(request: Request, user: TeamLead, campaign_id: int) -> Re
         finally:
             table.close()
     except CampaignError as exc:
-        return _mapping_page(request, user, campaign, upload, filename, problem=_said(exc, t), status_code=400,
-                             header_row=header_row)
+        return _mapping_page(request, user, campaign, upload, filename, problem=_said(exc, t, upload, filename),
+                             status_code=400, header_row=header_row)
     region = str(form.get("region", "")).strip().upper()      # the list's own region ('' = the campaign's)
     if region and region not in phonenumbers.SUPPORTED_REGIONS:
         return _mapping_page(request, user, campaign, upload, filename, status_code=400,

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from admin_ui.app import render
 from admin_ui.auth import CurrentUser, TeamLead, services_of
-from admin_ui.i18n import translator
+from admin_ui.i18n import reason_text, translator
 from admin_ui.routes.api_leads import actor_of, lead_or_404, lead_query, list_operation
 from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
@@ -61,13 +61,16 @@ async def leads_page(request: Request, user: TeamLead, after: int = 0, limit: in
 
 def _lead_page(request: Request, user: CurrentUser, row: Any, calls: list[dict[str, Any]],
                trail: list[dict[str, Any]], *, problem: str = "", notice: str = "", values: dict[str, str] | None = None,
-               status_code: int = 200) -> HTMLResponse:
+               status_code: int = 200, zone_flag: tuple[str, str, str] = ("", "", "")) -> HTMLResponse:
+    """``zone_flag``: why the import did not use the file's time zone (``list_admin.zone_flag``), said in the
+    reader's language (a lead flagged before reason codes shows its stored English text)."""
     lead = row.lead
     form = values or {"phone": lead.phone_e164, "first_name": lead.first_name, "last_name": lead.last_name,
                       "postal_code": lead.postal_code, "timezones": ", ".join(lead.timezones),
                       "fields": "\n".join(f"{k} = {v}" for k, v in lead.fields.items())}
     return render(request, "lead.html", user, status_code=status_code, row=row, lead=lead, calls=calls, trail=trail,
-                  v=form, problem=problem, notice=notice)
+                  v=form, problem=problem, notice=notice,
+                  zone_flag=reason_text(translator(user.language), *zone_flag) if zone_flag[2] else "")
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
@@ -76,7 +79,8 @@ async def lead_page(request: Request, user: TeamLead, lead_id: int, done: str = 
     pool = services_of(request).pool
     t = translator(user.language)
     return _lead_page(request, user, row, await list_admin.lead_calls(pool, lead_id=lead_id),
-                      await list_admin.audit_trail(pool, lead_id=lead_id), notice=t("lead_saved") if done else "")
+                      await list_admin.audit_trail(pool, lead_id=lead_id), notice=t("lead_saved") if done else "",
+                      zone_flag=await list_admin.zone_flag(pool, lead_id=lead_id))
 
 
 def _fields(text: str) -> dict[str, str]:
@@ -113,7 +117,7 @@ async def save_lead(request: Request, user: TeamLead, lead_id: int) -> Response:
         pool = services.pool
         return _lead_page(request, user, row, await list_admin.lead_calls(pool, lead_id=lead_id),
                           await list_admin.audit_trail(pool, lead_id=lead_id), problem=problem, values=form,
-                          status_code=409)
+                          status_code=409, zone_flag=await list_admin.zone_flag(pool, lead_id=lead_id))
     return RedirectResponse(f"/leads/{lead_id}?done=1", status_code=303)
 
 
