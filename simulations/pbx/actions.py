@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from dialer.pbx_port import CTX_INBOUND
 from simulations.pbx import queries, wire
 from simulations.pbx.asterisk_args import channel_variables, escape_c, originate_variables
 from simulations.pbx.channels import DIALPLAN, OriginateSpec, channel_event, conference_event, var_set
@@ -21,6 +22,8 @@ from simulations.pbx.config import OriginateRecord
 from simulations.pbx.fates import parse_dial_string
 from simulations.pbx.manager_conf import may_send
 from simulations.pbx.queries import channel_value
+
+TEST_NETWORK = "dialer-test-network"   # asterisk/extensions_test_network.conf
 
 if TYPE_CHECKING:
     from simulations.pbx.server import SimulatedPbx
@@ -84,7 +87,8 @@ def originate(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
     target = parse_dial_string(channel)
     if target is None:
         return s.reply(wire.error(aid, "Invalid channel"))
-    if not application and not pbx.switch.dialplan.exists(context, exten):
+    caller_stay = _pretend_caller_stay(target.context if target.local else "", context, exten)
+    if caller_stay is None and not application and not pbx.switch.dialplan.exists(context, exten):
         return s.reply(wire.error(aid, "Extension does not exist."))
     variables = parse_variables(req.get_all("Variable"))
     timeout_ms = req.get("Timeout") or "30000"
@@ -121,7 +125,19 @@ def originate(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
         app_data=req.get("Data") or "",
         on_sync_result=sync_result if synchronous else None,
     )
+    if caller_stay is not None:
+        sw.pretend_caller(spec, caller_stay)
+        return
     sw.originate(spec)
+
+
+def _pretend_caller_stay(local_context: str, context: str, exten: str) -> float | None:
+    """Seconds a pretend inbound caller stays (``Local/<did>@dialer-inbound`` into the test network's
+    ``caller-<N>``, ``asterisk/extensions_test_network.conf``; N empty: 30), or None for any other originate."""
+    if local_context != CTX_INBOUND or context != TEST_NETWORK or not exten.startswith("caller-"):
+        return None
+    stay = exten[len("caller-"):]
+    return float(stay) if stay.isdigit() else 30.0 if not stay else None
 
 
 def redirect(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:

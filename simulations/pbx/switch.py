@@ -386,6 +386,32 @@ class Switch:
         self.dialplan.run_context(ch, CTX_INBOUND, ch.exten)
         return ch
 
+    def pretend_caller(self, spec: OriginateSpec, stay_s: float) -> Channel:
+        """``Originate Local/<did>@dialer-inbound`` into the test network's ``caller-<N>``
+        (``asterisk/extensions_test_network.conf``), as recorded in l1: the ;2 half enters ``dialer-inbound``
+        as an inbound caller, the ;1 half is the caller's phone, which hangs up ``stay_s`` after the answer (the
+        simulated caller talks ``stay_s`` again once with an agent). Returns the ;2 half."""
+        target = spec.target
+        assert target is not None and target.local
+        self.seq += 1
+        uid1 = spec.channel_id or self._uid()
+        uid2 = spec.other_channel_id or self._uid()
+        phone = self.new_channel(target.channel_name(self.seq, 1), uid1, uid1, spec.context, spec.exten, STATE_UP,
+                                 spec.caller)
+        ch = self.new_channel(target.channel_name(self.seq, 2), uid2, uid1, CTX_INBOUND, target.number, STATE_RING,
+                              spec.caller)
+        plan = FarPlan(FarOutcome.ANSWER, 0.0, ringing=False, drop_s=stay_s, talk_s=stay_s, label="inbound")
+        leg = Leg(kind="inbound", near=ch, far=phone, plan=plan, spec=spec)
+        phone.leg = ch.leg = leg
+        self.emit(ev.channel_event("Newchannel", phone))
+        self.emit(ev.channel_event("Newchannel", ch))
+        ch.state = STATE_UP
+        leg.answered_at = self.now()
+        self.emit(ev.channel_event("Newstate", ch))
+        self.after(leg, "far", stay_s, self.far_hangup, 16)
+        self.dialplan.run_context(ch, CTX_INBOUND, ch.exten)
+        return ch
+
     # --- hang-ups -------------------------------------------------------------------------------
     def far_hangup(self, leg: Leg, cause: int) -> None:
         """The far end (customer, machine, caller) hangs up."""

@@ -1,0 +1,96 @@
+"""The simulated PBX holds and connects inbound callers as Asterisk 22 does: the recording l1 (made on this
+project's Asterisk with the shipped ``dialer-inbound`` and manager user, ``tests/live_asterisk/record_inbound.py``)
+replayed.
+
+A caller entering ``dialer-inbound`` sends ``DialerInboundArrived`` (LegId = its Uniqueid, Did, CallerId) and hears
+music; redirected into an agent's conference its music stops and it joins; redirected to ``closed`` it hears the
+closed message (PLAYBACKSTATUS SUCCESS) and the dialplan hangs it up; a caller who hangs up while holding stops its
+music and ends. Every client action of the recording is sent to the simulated PBX once it has produced the events
+that preceded that action in the recording; then each caller's events must be the recorded ones, in order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from simulations.pbx import PbxConfig, SimulatedPbx
+from simulations.pbx.probe import AmiProbe
+from simulations.pbx.transcripts import Message, label, load_transcript, per_channel
+
+RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "l1_inbound_hold_connect_closed_abandon.txt"
+SPEED = 10.0
+COMPARED = {"Newchannel", "Hangup", "MusicOnHoldStart", "MusicOnHoldStop", "ConfbridgeJoin", "ConfbridgeLeave",
+            "UserEvent"}
+CALLERS = ("l1-caller-a-2", "l1-caller-b-2", "l1-caller-c-2")
+
+
+def _uid(msg: Message) -> str:
+    return msg.get("Uniqueid")
+
+
+async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
+    recorded = load_transcript(RECORDING)
+    probe = AmiProbe()
+    await probe.connect("127.0.0.1", pbx.port)
+    await probe.login("dialer", "dialer-secret")
+    for i, msg in enumerate(recorded):
+        if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
+            continue
+        await _caught_up(probe, recorded[:i])
+        fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
+        await probe.action(msg.get("Action"), **fields)
+    await _caught_up(probe, recorded)
+    return recorded, probe
+
+
+async def _caught_up(probe: AmiProbe, before: list[Message]) -> None:
+    """Wait until the simulated PBX has sent as many of each awaited event as the recording had by now."""
+    wanted = Counter((_uid(m), label(m)) for m in before if m.event and _uid(m)
+                     and label(m) in ("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"))
+    wanted += Counter((_uid(m), "PLAYBACKSTATUS") for m in before if m.get("Variable") == "PLAYBACKSTATUS")
+
+    def reached(_: Message) -> bool:
+        got = Counter((_uid(m), label(m)) for m in probe.events if _uid(m))
+        got += Counter((_uid(m), "PLAYBACKSTATUS") for m in probe.events if m.get("Variable") == "PLAYBACKSTATUS")
+        return all(got[k] >= n for k, n in wanted.items())
+
+    await probe.wait_for(reached, timeout=30.0 / SPEED + 5.0)
+
+
+@pytest.fixture
+async def pbx():  # type: ignore[no-untyped-def]
+    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED))
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+async def test_inbound_callers_held_connected_closed_and_gone_give_the_recorded_events(pbx) -> None:  # type: ignore[no-untyped-def]
+    recorded, probe = await _replay(pbx)
+    try:
+        rec, got = per_channel(recorded, COMPARED), per_channel(probe.events, COMPARED)
+        for uid in CALLERS:
+            assert got.get(uid) == rec[uid], (uid, got.get(uid), rec[uid])
+        for seen in (recorded, probe.events):
+            arrived = {m.get("Uniqueid"): m for m in seen if m.get("UserEvent") == "DialerInboundArrived"}
+            assert sorted(arrived) == sorted(CALLERS)
+            for uid, m in arrived.items():
+                assert m.get("LegId") == uid and m.get("CallerId").startswith("+1555000")
+            assert {m.get("Did") for m in arrived.values()} == {"5000", "5999"}
+            played = [m.get("Value") for m in seen if m.get("Variable") == "PLAYBACKSTATUS"]
+            assert played == ["SUCCESS"]                          # caller B's closed message, nobody else's
+            joined = [m for m in seen if m.event == "ConfbridgeJoin" and m.get("Uniqueid") == "l1-caller-a-2"]
+            assert [m.get("Conference") for m in joined] == ["agent-1001"]
+    finally:
+        await probe.close()
+
+
+async def test_a_caller_who_hangs_up_while_holding_is_an_abandon_and_the_connected_one_met_its_agent(pbx) -> None:  # type: ignore[no-untyped-def]
+    _, probe = await _replay(pbx)
+    await probe.close()
+    assert [a.uniqueid for a in pbx.switch.abandons] == ["l1-caller-c-2"]
+    ended = {r.uniqueid: r for r in pbx.call_records}
+    assert ended["l1-caller-a-2"].met_agent and not ended["l1-caller-b-2"].met_agent
