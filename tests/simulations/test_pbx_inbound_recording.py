@@ -94,3 +94,23 @@ async def test_a_caller_who_hangs_up_while_holding_is_an_abandon_and_the_connect
     assert [a.uniqueid for a in pbx.switch.abandons] == ["l1-caller-c-2"]
     ended = {r.uniqueid: r for r in pbx.call_records}
     assert ended["l1-caller-a-2"].met_agent and not ended["l1-caller-b-2"].met_agent
+
+
+async def test_a_caller_no_engine_takes_hears_the_closed_message_at_the_hold_limit_and_is_hung_up() -> None:
+    server = SimulatedPbx(PbxConfig(seed=2, speed=20.0, hold_limit_s=4.0))   # DIALER_HOLD_S=4 in [globals]
+    await server.start(host="127.0.0.1", port=0)
+    probe = AmiProbe()
+    try:
+        await probe.connect("127.0.0.1", server.port)
+        await probe.login("dialer", "dialer-secret")
+        name = server.inject_inbound(caller="+15550005555", did="5000", patience_s=600.0)
+        start = await probe.wait_for(lambda m: m.event == "MusicOnHoldStart" and m.get("Channel") == name,
+                                     timeout=2.0)
+        played = await probe.wait_for(lambda m: m.get("Variable") == "PLAYBACKSTATUS" and m.get("Channel") == name,
+                                      timeout=3.0)
+        await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Channel") == name, timeout=2.0)
+    finally:
+        await probe.close()
+        await server.stop()
+    assert played.get("Value") == "SUCCESS"       # never silence: the closed message, then the dialplan hangs up
+    assert start is not None and [r.met_agent for r in server.call_records] == [False]
