@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=[str(HERE / "templates")])
 templates.env.filters["no_paths"] = without_paths     # no server file path in what a page shows
+# reason_text(t, code, params, stored): a reason the product wrote (dialer.reasons) in the reader's language
+templates.env.globals["reason_text"] = reason_text
 ROUTE_PACKAGES = ("admin_ui.routes", "agents_ws")
 
 

@@ -936,6 +936,7 @@ REASONS_VI: dict[str, str] = {
     "progress_rows": "đã đọc {rows} dòng, đã nhập {imported} khách hàng",
     "progress_done": "xong: đã nhập {imported}, bị từ chối {rejected}",
     "progress_lines": "đã đọc {lines} dòng, {invalid} dòng không hợp lệ",
+    "dnc_import_of": "nhập từ tệp {name}",
 }
 
 

@@ -78,6 +78,8 @@ ENGLISH: dict[str, str] = {
     "progress_rows": "{rows} rows read, {imported} leads imported",
     "progress_done": "done: {imported} imported, {rejected} rejected",
     "progress_lines": "{lines} lines read, {invalid} invalid",
+    # why numbers are on a DNC list or in its audit trail, when an import put them there (dnc.imports)
+    "dnc_import_of": "import of {name}",
 }
 
 

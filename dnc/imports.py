@@ -136,6 +136,7 @@ async def import_file(
         if registry_path is not None:
             sha = await asyncio.to_thread(registry_files.write_keys, parsed.keys, registry_path)
     shown_name = source_name or source.name   # the file the person uploaded, not the server's copy
+    source_reason = reason("dnc_import_of", name=shown_name)   # said in the reader's language on pages
     details = {
         "source": shown_name,
         "lines": lines,
@@ -166,7 +167,7 @@ async def import_file(
                     list_id=lst.id,
                     numbers=batch,
                     actor=actor,
-                    reason=f"import of {shown_name}",
+                    reason=source_reason,
                     now=now,
                 )
             await repository.audit(
@@ -176,7 +177,7 @@ async def import_file(
                 action="import",
                 list_id=lst.id,
                 number=None,
-                reason=f"import of {shown_name}",
+                reason=source_reason,
                 details={**details, "added": added},
             )
             await repository.notify(conn, {"op": "reload"})

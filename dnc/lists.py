@@ -58,6 +58,8 @@ class DncEntry:
     reason: str
     added_at: datetime
     expires_at: datetime | None
+    reason_code: str = ""      # the reason as a dialer.reasons code and its parameters (JSON) when the product
+    reason_params: str = ""    # wrote it (an import): pages say it in the reader's language; else "" (typed)
 
     def active(self, now: datetime) -> bool:
         return self.expires_at is None or self.expires_at > now
@@ -73,6 +75,8 @@ class AuditRecord:
     number: str | None
     reason: str
     details: dict[str, Any]
+    reason_code: str = ""      # as DncEntry's
+    reason_params: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,12 +99,14 @@ async def check_number(
     if number[:1] != "+" or not digits.isdigit() or not digits.isascii() or not 6 <= len(digits) <= 15:
         raise InvalidNumber(number, "not in E.164 form (+ and 6 to 15 digits)")
     rows = await conn.fetch(
-        "SELECT l.id, l.name, l.kind, l.campaign_id, e.number, e.added_by, e.reason, e.added_at, e.expires_at"
+        "SELECT l.id, l.name, l.kind, l.campaign_id, e.number, e.added_by, e.reason, e.added_at, e.expires_at,"
+        " e.reason_code, e.reason_params"
         " FROM dnc_entries e JOIN dnc_lists l ON l.id = e.list_id WHERE e.number = $1 ORDER BY l.id",
         number,
     )
     entries = tuple(
-        DncEntry(r["name"], r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"]) for r in rows
+        DncEntry(r["name"], r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"],
+                 r["reason_code"], r["reason_params"]) for r in rows
     )
     blocking = [
         r for r in rows

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from dialer.reasons import code_of
 from dnc import registry_files
 from dnc.errors import DncError, UnknownList
 from dnc.lists import AuditRecord, DncEntry, DncList, ListKind, ListSummary, RegistryFile
@@ -49,8 +50,8 @@ async def audit(
     """Append one audit row; returns its id."""
     return int(
         await conn.fetchval(
-            "INSERT INTO dnc_audit (at, actor, action, list_id, number, reason, details)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO dnc_audit (at, actor, action, list_id, number, reason, details, reason_code, reason_params)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             at,
             actor,
             action,
@@ -58,6 +59,7 @@ async def audit(
             number,
             reason,
             details or {},
+            *code_of(reason),           # a dialer.reasons.Reason (an import's): its code, for the reader's language
         )
     )
 
@@ -165,7 +167,8 @@ async def add_entry(
             "INSERT INTO dnc_entries (list_id, number, added_by, reason, added_at, expires_at)"
             " VALUES ($1, $2, $3, $4, $5, $6)"
             " ON CONFLICT (list_id, number) DO UPDATE SET added_by = EXCLUDED.added_by,"
-            " reason = EXCLUDED.reason, added_at = EXCLUDED.added_at, expires_at = EXCLUDED.expires_at",
+            " reason = EXCLUDED.reason, added_at = EXCLUDED.added_at, expires_at = EXCLUDED.expires_at,"
+            " reason_code = '', reason_params = ''",          # a typed reason replaces an import's
             lst.id,
             number,
             actor,
@@ -230,7 +233,7 @@ async def entries_for_number(conn: asyncpg.Connection, *, number: str) -> list[D
         number,
     )
     return [
-        DncEntry(r["name"], r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"])
+        _entry(r["name"], r)
         for r in rows
     ]
 
@@ -240,7 +243,7 @@ async def export_entries(conn: asyncpg.Connection, *, list_name: str) -> list[Dn
     lst = await get_list(conn, name=list_name)
     rows = await conn.fetch("SELECT * FROM dnc_entries WHERE list_id = $1 ORDER BY number", lst.id)
     return [
-        DncEntry(list_name, r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"])
+        _entry(list_name, r)
         for r in rows
     ]
 
@@ -260,7 +263,7 @@ async def entries_page(
             "SELECT * FROM dnc_entries WHERE list_id = $1 AND number >= $2 ORDER BY number LIMIT $3",
             list_id, start or "", limit)
     return [
-        DncEntry(list_name, r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"])
+        _entry(list_name, r)
         for r in rows
     ]
 
@@ -269,7 +272,12 @@ async def iter_entries(conn: asyncpg.Connection, *, list_id: int, list_name: str
     """Every row entry of a list in number order (a cursor: call inside a transaction)."""
     async for r in conn.cursor("SELECT * FROM dnc_entries WHERE list_id = $1 ORDER BY number", list_id,
                                prefetch=5000):
-        yield DncEntry(list_name, r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"])
+        yield _entry(list_name, r)
+
+
+def _entry(list_name: str, r: asyncpg.Record) -> DncEntry:
+    return DncEntry(list_name, r["number"], r["added_by"], r["reason"], r["added_at"], r["expires_at"],
+                    r["reason_code"], r["reason_params"])
 
 
 async def bulk_add(
@@ -281,14 +289,15 @@ async def bulk_add(
     """
     return int(
         await conn.fetchval(
-            "WITH ins AS (INSERT INTO dnc_entries (list_id, number, added_by, reason, added_at)"
-            " SELECT $1, n, $3, $4, $5 FROM unnest($2::text[]) AS n"
+            "WITH ins AS (INSERT INTO dnc_entries (list_id, number, added_by, reason, added_at, reason_code,"
+            " reason_params) SELECT $1, n, $3, $4, $5, $6, $7 FROM unnest($2::text[]) AS n"
             " ON CONFLICT (list_id, number) DO NOTHING RETURNING 1) SELECT count(*) FROM ins",
             list_id,
             list(numbers),
             actor,
             reason,
             now,
+            *code_of(reason),           # a dialer.reasons.Reason (an import's): its code, for the reader's language
         )
     )
 
@@ -369,7 +378,8 @@ async def audit_page(
     )
     return [
         AuditRecord(
-            r["id"], r["at"], r["actor"], r["action"], r["list_name"], r["number"], r["reason"], r["details"]
+            r["id"], r["at"], r["actor"], r["action"], r["list_name"], r["number"], r["reason"], r["details"],
+            r["reason_code"], r["reason_params"],
         )
         for r in rows
     ]
