@@ -14,12 +14,14 @@ engine looks the DID up (``queue_for_did``), checks the queue is open (``is_open
 Which agents work a queue (the simple rule): an agent signed in to a campaign also serves every queue it
 has a skill level for (``agent_queue_skills``); ``Engine._sign_in`` adds those queues to its pools. The queue
 rules (strategy, priority, skill steps, the agents' levels) are loaded at start (``load_rules``) and again on
-each inbound caller, so a queue changed by a team lead applies from the next caller on.
+each inbound caller, so a queue changed by a team lead (its settings, or who serves it) applies from the next
+caller on, to agents already signed in too.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from campaigns import queue_repository
@@ -59,13 +61,18 @@ class InboundDesk:
     # --- queue rules -------------------------------------------------------------------------------
     async def load_rules(self) -> None:
         """``Engine.queue_rules`` from every configured queue and its agents' skill levels."""
-        pool = self.engine.pool
+        engine = self.engine
         rules: dict[Pool, routing.QueueRule] = {}
-        for queue in await queue_repository.list_queues(pool):
-            agents = await queue_repository.queue_agents(pool, queue_id=queue.id)
+        for queue in await queue_repository.list_queues(engine.pool):
+            agents = await queue_repository.queue_agents(engine.pool, queue_id=queue.id)
             rules[queue_pool(queue.id)] = routing.QueueRule.from_queue(
                 queue, {r["user_id"]: r["level"] for r in agents})
-        self.engine.queue_rules = rules
+        engine.queue_rules = rules
+        for agent_id, agent in list(engine.agents.items()):   # signed-in agents follow their queues' changes
+            pools = frozenset(p for p in agent.pools if p.kind is not PoolKind.QUEUE) | frozenset(
+                pool for pool, rule in rules.items() if agent_id in rule.levels)
+            if pools != agent.pools:
+                engine.agents[agent_id] = replace(agent, pools=pools)
 
     async def agent_pools(self, user_id: int) -> frozenset[Pool]:
         """The queues an agent serves (those it has a skill level for)."""

@@ -121,6 +121,27 @@ async def test_a_caller_who_hangs_up_while_waiting_is_recorded_abandoned_with_th
     assert "hung up waiting" in record["detail"]
 
 
+async def test_an_agent_given_the_queue_while_signed_in_takes_its_next_caller(services, hotline, db_pool) -> None:
+    scenario, queue = hotline
+    ann, bob = scenario.agent_ids
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=7, customer_model=QUIET),
+                          engine_id="inbound-4", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        await engine.agent_login(bob, scenario.campaign.id, phone_dial_string=virtual_phone(bob))
+        await until(lambda: engine.agent_state(bob)["state"] == "ready")
+        # a team lead adds bob to the queue after he signed in (ann, who serves it too, is not signed in)
+        await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={ann: 5, bob: 7})
+        system.sim.inject_inbound(caller="+15550006666", did=DID, patience_s=120.0, talk_s=3.0)  # type: ignore[union-attr]
+        await until(lambda: engine.agent_state(bob)["state"] == "wrap_up", timeout_s=30)
+        call_id = engine.agent_state(bob)["call"]["call_id"]
+        await engine.set_disposition(bob, DispositionInput(call_id, "follow_up"))
+        records = await until_async(lambda: _closed(db_pool))
+    assert engine.errors == []
+    (record,) = records
+    assert record["outcome"] == "handled" and record["agent_id"] == bob and record["disposition"] == "follow_up"
+
+
 async def test_a_did_no_queue_owns_hears_the_closed_message_and_is_logged(services, hotline, db_pool,
                                                                          caplog) -> None:
     scenario, _ = hotline
