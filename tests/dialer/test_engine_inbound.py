@@ -167,3 +167,34 @@ async def test_a_did_no_queue_owns_hears_the_closed_message_and_is_logged(servic
     assert await inbound_records(db_pool) == []           # no queue: no call record, a log line instead
     assert any("no queue owns this DID" in r.getMessage() and "842873009999" in r.getMessage()
                for r in caplog.records)
+
+
+async def test_a_caller_to_a_closed_queue_hears_the_queues_closed_message_and_is_logged(services, hotline, db_pool,
+                                                                                      caplog) -> None:
+    scenario, _ = hotline
+    today = services.clock.now().date().isoformat()
+    await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
+        {"name": "Closed today", "dids": ["+842873005555"], "closed_days": [today], "closed_sound": "ss-noservice",
+         "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    caplog.set_level(logging.INFO, logger="dialer.inbound")
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=8, customer_model=QUIET),
+                          engine_id="inbound-5", tick_s=0.5) as system:
+        engine = system.engine
+        sim = system.sim
+        assert sim is not None
+        witness = AmiProbe()
+        await witness.connect("127.0.0.1", sim.port)
+        await witness.login(sim.config.username, sim.config.secret)
+        try:
+            name = sim.inject_inbound(caller="+15550007777", did="+842873005555", patience_s=120.0)
+            played = await witness.wait_for(lambda m: m.event == "VarSet" and m.get("Channel") == name
+                                            and m.get("Variable") == "PLAYBACKSTATUS", timeout=20)
+            await witness.wait_for(lambda m: m.event == "Hangup" and m.get("Channel") == name, timeout=20)
+            sound = [m.get("Value") for m in witness.events if m.event == "VarSet" and m.get("Channel") == name
+                     and m.get("Variable") == "DIALER_CLOSED_MSG"]
+        finally:
+            await witness.close()
+    assert engine.errors == []
+    assert played.get("Value") == "SUCCESS" and sound == ["ss-noservice"]
+    assert await inbound_records(db_pool) == []
+    assert any("Closed today" in r.getMessage() and "closed" in r.getMessage() for r in caplog.records)
