@@ -937,6 +937,8 @@ REASONS_VI: dict[str, str] = {
     "progress_done": "xong: đã nhập {imported}, bị từ chối {rejected}",
     "progress_lines": "đã đọc {lines} dòng, {invalid} dòng không hợp lệ",
     "dnc_import_of": "nhập từ tệp {name}",
+    "dnc_no_such_column": "không có cột tên {column} trong dòng tiêu đề {header}",
+    "dnc_list_other_kind": "danh sách DNC {name} thuộc loại {kind}, không phải loại {wanted}",
 }
 
 

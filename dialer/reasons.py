@@ -80,6 +80,9 @@ ENGLISH: dict[str, str] = {
     "progress_lines": "{lines} lines read, {invalid} invalid",
     # why numbers are on a DNC list or in its audit trail, when an import put them there (dnc.imports)
     "dnc_import_of": "import of {name}",
+    # why a DNC import job failed (dnc.registry_files, dnc.repository)
+    "dnc_no_such_column": "no column named {column} in the header {header}",
+    "dnc_list_other_kind": "DNC list {name} is of kind {kind}, not {wanted}",
 }
 
 

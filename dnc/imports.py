@@ -269,6 +269,9 @@ def import_job(
         report = asyncio.run(work())
     except ValueError as exc:
         raise DncError(str(exc)) from None
+    except DncError as exc:
+        jobs.report_failure(exc)          # a reason with a code: /api/jobs says it in the reader's language
+        raise
     finally:
         if remove_source:
             Path(source).unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dialer.reasons import reason
 from dnc import number_ranges
 from dnc.errors import DncError, InvalidNumber
 from dnc.numbers import normalise
@@ -314,7 +315,7 @@ def number_fields(stream: Iterable[str], *, column: str | int | None = None) -> 
         header = next(reader, [])
         names = [h.strip().lower() for h in header]
         if str(column).strip().lower() not in names:
-            raise DncError(f"no column named {column!r} in the header {header}")
+            raise DncError(reason("dnc_no_such_column", column=repr(column), header=str(header)))
         index = names.index(str(column).strip().lower())
     for row in reader:
         if len(row) > index and row[index].strip():

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
-from dialer.reasons import code_of
+from dialer.reasons import Reason, code_of
 from dnc import registry_files
 from dnc.errors import DncError, UnknownList
 from dnc.lists import AuditRecord, DncEntry, DncList, ListKind, ListSummary, RegistryFile
@@ -127,7 +127,8 @@ async def ensure_list(
     except UnknownList:
         return await create_list(conn, name=name, kind=kind, actor=actor, now=now, campaign_id=campaign_id)
     if found.kind is not kind:
-        raise DncError(f"DNC list {name!r} is of kind {found.kind.value}, not {kind.value}")
+        raise DncError(Reason("dnc_list_other_kind", {"name": repr(name), "kind": found.kind.value,
+                                                      "wanted": kind.value}))
     return found
 
 

@@ -179,3 +179,21 @@ async def test_numbers_a_dnc_import_added_say_so_in_vietnamese_on_every_dnc_page
     assert added.status_code == 303
     listed = html.unescape((await browser_client.get("/dnc/lists/internal")).text)
     assert listed.count(f"<td>{said}</td>") == 1 and "<td>khách gọi lên từ chối</td>" in listed
+
+
+async def test_a_failed_dnc_import_says_why_in_vietnamese(
+        browser_client, make_user, services, database_url, redis_url) -> None:  # type: ignore[no-untyped-def]
+    services.extras["database_url"] = database_url
+    officer = await make_user(Role.COMPLIANCE, language="vi")
+    csrf = await sign_in(browser_client, officer.username)
+    started = []
+    for form in ({"list_name": "tu-choi", "kind": "internal", "column": "so_dien_thoai"},
+                 {"list_name": "internal", "kind": "national"}):
+        response = await browser_client.post("/dnc/import", data={"csrf_token": csrf, **form},
+                                             files={"file": ("tu-choi.csv", b"phone\n+84912345678\n", "text/csv")})
+        started.append(response.headers["location"].split("job=")[1])
+    await run_worker_burst(database_url, redis_url)
+    said = [(await browser_client.get(f"/api/jobs/{job_id}")).json() for job_id in started]
+    assert [(job["status"], job["error"]) for job in said] == [
+        ("failed", "không có cột tên 'so_dien_thoai' trong dòng tiêu đề ['phone']"),
+        ("failed", "danh sách DNC 'internal' thuộc loại internal, không phải loại national")]
