@@ -2,8 +2,10 @@
 
 Job functions are plain synchronous functions importable by the worker (``dialer worker``); long ones
 call ``report_progress(done, total, message)`` every so often, which pages poll through
-``GET /api/jobs/{id}`` and show as a progress bar. A job that needs PostgreSQL opens its own
-connection from ``settings_for_job()`` (the worker has the same settings as the server).
+``GET /api/jobs/{id}`` and show as a progress bar. A message or a failure (``report_failure``) that is a
+``dialer.reasons.Reason`` is kept with its code, so ``/api/jobs`` says it in the reader's language. A job that
+needs PostgreSQL opens its own connection from ``settings_for_job()`` (the worker has the same settings as the
+server).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ rejects report downloaded from the web render ``reason_<code>`` of ``admin_ui.i1
 parameters in the reader's language (``admin_ui.i18n.reason_text``); a row stored before codes existed
 has none and shows its stored text. A ``value`` parameter is the cell as written: it follows the text as
 ``": value"`` in every language (it is data, not words). Reasons are made for refused or flagged rows
-only, never on the happy path of an import; ``ENGLISH`` lists every code (tests/admin_ui/test_reason_codes.py
+only, never on the happy path of an import (besides one progress message per chunk of an import job, which
+``dialer.jobs.report_progress`` keeps as code and parameters for ``/api/jobs``, and the reason an import gives
+the DNC entries it adds); ``ENGLISH`` lists every code (tests/admin_ui/test_reason_codes.py
 checks each has an English and a Vietnamese text in ``admin_ui.i18n``).
 """
 
