@@ -117,7 +117,8 @@ async def test_a_caller_who_hangs_up_while_waiting_is_recorded_abandoned_with_th
     assert engine.errors == []
     (record,) = records
     assert record["outcome"] == "abandoned" and record["queue_id"] == queue.id and record["agent_id"] is None
-    assert 5.0 <= record["waited_s"] <= 8.0, record["waited_s"]
+    # it gave up after 6 s; at 20x a loaded machine's 0.1 s of real delay either way is 2 s here
+    assert 3.0 <= record["waited_s"] <= 10.0, record["waited_s"]
     assert "hung up waiting" in record["detail"]
 
 
