@@ -104,8 +104,8 @@ class InboundBlend:
         elif isinstance(event, InboundAbandoned):
             self.abandons += 1
             self.wait_total_s += event.waited_s
-            self.windows.abandoned(event.now)
-            self.late_seen += 1.0
+            self.windows.abandoned(event.now, event.waited_s)
+            self.late_seen += event.waited_s > self.answer_s
         elif isinstance(event, CallHandled) and event.inbound:
             self.on_inbound = max(0, self.on_inbound - 1)
             self.handle.observe(event.handle_s)

@@ -5,9 +5,9 @@
   decayed count over the decayed exposure since the estimator started (so the first minutes are not
   read as a lull). Two of them (5 and 30 minutes by default) follow a time-varying rate: the short one
   sees a surge within minutes, the long one keeps the level through a short lull.
-- ``ServiceLevelWindows``: inbound callers resolved (answered or abandoned) and the late ones (answered
-  after the answer time, or abandoned at any wait: an abandoned caller always counts against the
-  service level) over the rolling 24 hours and the last hour, each with its own cap on the late share
+- ``ServiceLevelWindows``: inbound callers counted and the late ones over the rolling 24 hours and the
+  last hour, by the README's rule ("Inbound queues"): SL = answered within T / (answered + hung up after
+  waiting more than T); a caller who hangs up within T is not counted, one who hangs up later is late, each with its own cap on the late share
   (``1 - target`` for the day, ``1 - (target - hour_slack)`` for any hour, each times the share of it
   the pacer plans to use, ``spend`` and ``hour_spend``). ``remaining`` is the number
   of late callers still allowed, the least over the windows, as ``AbandonmentWindows`` does for abandons.
@@ -78,16 +78,18 @@ class ServiceLevelWindows:
         if waited_s > self.answer_s:
             self._windows.abandon(now)
 
-    def abandoned(self, now: float) -> None:
-        self._windows.answer(now)
-        self._windows.abandon(now)
+    def abandoned(self, now: float, waited_s: float) -> None:
+        """A caller hung up unanswered after ``waited_s``: late if past the answer time, else not counted."""
+        if waited_s > self.answer_s:
+            self._windows.answer(now)
+            self._windows.abandon(now)
 
     def remaining(self, now: float) -> float:
         """Late callers still allowed now before a window falls under its target."""
         return self._windows.remaining(now)
 
     def today(self, now: float) -> tuple[int, int]:
-        """(resolved, late) over the last 24 hours."""
+        """(counted, late) over the last 24 hours."""
         day = self._windows.counts(now)[-1]
         return day.answers, day.abandons
 

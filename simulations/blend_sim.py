@@ -16,9 +16,11 @@ which it does not replace). What it adds is the inbound side that blending needs
   A policy may hide a fixed reserve of ready agents from the pacer, or stop dialling while any
   inbound caller waits (VICIdial's rule).
 The day ends at ``hours``: no call is placed and no caller arrives after it; calls in progress finish,
-and only time inside the day is counted. Service level: callers answered within ``answer_s`` over all
-callers who arrived in the day (answered or abandoned: an abandoned caller always counts as not
-answered in time). Outbound abandonment: abandoned live answers over live answers.
+and only time inside the day is counted. Service level, the README's rule ("Inbound queues"), which the
+pacer's ``ServiceLevelWindows`` keeps too: callers answered within ``answer_s`` over callers answered plus
+callers who hung up after waiting more than ``answer_s`` (a caller who hangs up within it is not counted),
+callers who arrived in the day, per hour of arrival. Outbound abandonment: abandoned live answers over
+live answers.
 """
 
 from __future__ import annotations
@@ -105,10 +107,11 @@ class DayResult:
     seed: int
     agents: int
     hours: float
-    inbound_offered: int
-    inbound_in_time: int
-    inbound_abandoned: int
-    hourly_sl: tuple[float, ...]             # service level per hour of arrival (nan: no caller)
+    inbound_offered: int                     # callers who arrived in the day
+    inbound_in_time: int                     # ... answered within the answer time
+    inbound_abandoned: int                   # ... who hung up unanswered (at any wait)
+    hourly_sl: tuple[float, ...]             # service level per hour of arrival (nan: no caller counted)
+    inbound_counted: int                     # callers the service level counts: answered + hung up after T
     live_answers: int
     abandons: int
     hourly_abandon: tuple[float, ...]        # outbound abandonment per hour of answer
@@ -118,7 +121,8 @@ class DayResult:
 
     @property
     def service_level(self) -> float:
-        return self.inbound_in_time / self.inbound_offered if self.inbound_offered else 1.0
+        """Answered within T / (answered + hung up after waiting more than T), the README's rule."""
+        return self.inbound_in_time / self.inbound_counted if self.inbound_counted else 1.0
 
     @property
     def abandon_rate(self) -> float:
@@ -216,6 +220,7 @@ def simulate_day(scenario: BlendScenario, policy: Policy, seed: int) -> DayResul
     # figures
     offered = [0] * hours
     in_time = [0] * hours
+    counted = [0] * hours      # answered + hung up after waiting more than the answer time
     in_abandoned = 0
     answers = [0] * hours
     drops = [0] * hours
@@ -242,8 +247,9 @@ def simulate_day(scenario: BlendScenario, policy: Policy, seed: int) -> DayResul
             out_handle_sum += call.talk_s + call.wrap_s
         else:
             waited = now - call.presented_s
-            if call.presented_s < end_s and waited <= t_sl:
-                in_time[hour_of(call.presented_s)] += 1
+            if call.presented_s < end_s:
+                counted[hour_of(call.presented_s)] += 1
+                in_time[hour_of(call.presented_s)] += waited <= t_sl
             pacer.observe(InboundAnswered(now=now, waited_s=waited))
             handle_in += inside(now, now + call.talk_s + call.wrap_s)
         push(now + call.talk_s + call.wrap_s, _FREE, (agent, call))
@@ -330,6 +336,8 @@ def simulate_day(scenario: BlendScenario, policy: Policy, seed: int) -> DayResul
             else:
                 waiting_in.remove(call)
                 in_abandoned += call.presented_s < end_s
+                if call.presented_s < end_s and waited > t_sl:
+                    counted[hour_of(call.presented_s)] += 1
                 pacer.observe(InboundAbandoned(now=now, waited_s=waited))
         elif kind == _FREE:
             agent, call = payload  # type: ignore[misc]
@@ -368,7 +376,8 @@ def simulate_day(scenario: BlendScenario, policy: Policy, seed: int) -> DayResul
     return DayResult(
         scenario=scenario.name, policy=policy.label, seed=seed, agents=scenario.agents, hours=scenario.hours,
         inbound_offered=sum(offered), inbound_in_time=sum(in_time), inbound_abandoned=in_abandoned,
-        hourly_sl=ratio(in_time, offered, math.nan), live_answers=sum(answers), abandons=sum(drops),
+        hourly_sl=ratio(in_time, counted, math.nan), inbound_counted=sum(counted), live_answers=sum(answers),
+        abandons=sum(drops),
         hourly_abandon=ratio(drops, answers, math.nan), talk_out_s=talk_out, handle_in_s=handle_in,
         talk_share_out=out_talk_sum / out_handle_sum if out_handle_sum else 0.0,
     )

@@ -171,14 +171,26 @@ def test_the_arrival_rate_follows_a_surge_faster_over_the_short_horizon() -> Non
     assert seen[3900.0][0] > 1.5 * seen[3900.0][1]        # the short horizon sees it first
 
 
-def test_service_level_windows_count_every_abandoned_caller_as_late() -> None:
+def test_service_level_windows_follow_the_readme_rule_a_caller_leaving_within_the_answer_time_is_not_counted() -> None:
+    # README "Inbound queues": SL = answered within T / (answered + hung up after waiting more than T)
     sl = ServiceLevelWindows(0.90, 15.0, initial_allowance=0.0)
     for i in range(18):
         sl.answered(float(i), waited_s=3.0)
     sl.answered(18.0, waited_s=20.0)
-    sl.abandoned(19.0)
+    sl.abandoned(19.0, waited_s=40.0)          # left after T: late
+    sl.abandoned(19.5, waited_s=6.0)           # left within T: not counted at all
     assert sl.today(20.0) == (20, 2)
     assert sl.remaining(20.0) == pytest.approx(0.10 * 20 - 2)
+
+
+def test_the_simulated_day_counts_the_service_level_by_the_readme_rule() -> None:
+    scen = BlendScenario("sl rule", 4, CustomerModel(connect_rate=0.2, machine_rate=0.0),
+                         InboundLoad((120.0,), patience_mean_s=10.0), hours=1.0)
+    day = simulate_day(scen, Policy("vici", lambda: make_pacer("progressive"), hold_while_inbound_waits=True), 3)
+    quick_leavers = day.inbound_offered - day.inbound_counted
+    assert day.inbound_abandoned > quick_leavers > 0          # some left within T, some after
+    assert day.service_level == pytest.approx(day.inbound_in_time / day.inbound_counted)
+    assert day.service_level > day.inbound_in_time / day.inbound_offered
 
 
 def test_the_router_serves_an_urgent_answered_call_then_the_longest_waiting_caller() -> None:
