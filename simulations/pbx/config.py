@@ -12,6 +12,7 @@ from pathlib import Path
 
 from simulations.call_model import CustomerModel
 from simulations.pbx.conf_parser import SHIPPED_DIALPLAN
+from simulations.pbx.inbound_traffic import InboundStream
 from simulations.pbx.manager_conf import SHIPPED_MANAGER_CONF, ManagerUser, everything, load_manager_conf
 
 
@@ -37,6 +38,12 @@ class PbxConfig:
     extra_sounds: Mapping[str, float] = field(default_factory=dict)
     max_priorities: int = 5000  # a channel that runs more dialplan priorities is hung up (a loop)
     inbound_patience_s: float = 120.0  # an inbound caller waits this long, then hangs up
+    # inbound traffic the PBX generates by itself once started (``simulations.pbx.inbound_traffic``): its
+    # streams (DID, rate per hour of the day, patience, talk, press 1), for this many simulated seconds, from
+    # this hour of the day, drawn from ``seed``
+    inbound_traffic: tuple[InboundStream, ...] = ()
+    inbound_duration_s: float = 8 * 3600.0
+    inbound_start_hour: float = 9.0
     machine_record_s: float = 120.0  # a machine hangs up this long after its greeting
     agent_answer_s: float = 0.0  # virtual agent phones answer after this long
     auth_fail_delay_real_s: float = 1.0  # Asterisk waits about 1 s before "Authentication failed"

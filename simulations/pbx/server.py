@@ -22,6 +22,7 @@ from simulations.pbx.config import (
     PbxStatistics,
 )
 from simulations.pbx.faults import Faults
+from simulations.pbx.inbound_traffic import InboundTraffic
 from simulations.pbx.session import AmiSession
 from simulations.pbx.switch import Switch
 
@@ -51,6 +52,7 @@ class SimulatedPbx:
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._switch: Switch | None = None
+        self.inbound_traffic: InboundTraffic | None = None   # PbxConfig.inbound_traffic's callers, once started
 
     # --- life cycle -----------------------------------------------------------------------------
     @property
@@ -71,6 +73,11 @@ class SimulatedPbx:
         self._switch = Switch(self.config, self.emit, loop=self._loop)
         self.host, self.port = host, port
         await self.open_listener()
+        if self.config.inbound_traffic:
+            cfg = self.config
+            self.inbound_traffic = InboundTraffic(self, cfg.inbound_traffic, duration_s=cfg.inbound_duration_s,
+                                                  start_hour=cfg.inbound_start_hour, seed=cfg.seed)
+            self.inbound_traffic.start()
 
     async def open_listener(self) -> None:
         self._server = await self.loop.create_server(
@@ -86,6 +93,8 @@ class SimulatedPbx:
     async def stop(self) -> None:
         """Close the listener and every connection; forget every channel."""
         self.faults.cancel()
+        if self.inbound_traffic is not None:
+            await self.inbound_traffic.stop()
         await self.close_listener()
         for session in list(self.sessions):
             session.abort()
