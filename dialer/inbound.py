@@ -21,13 +21,20 @@ caller on, to agents already signed in too.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+
 from campaigns import queue_repository
+from campaigns import repository as campaigns_repository
+from campaigns.errors import CampaignError, NotFound
 from campaigns.queue_hours import is_open
-from dialer import call_records, calls, routing
-from dialer.calls import Call, CallPolicy, Pool, PoolKind
+from campaigns.queues import OverflowAction, Queue
+from dialer import call_records, inbound_policy, routing
+from dialer.calls import Call, CallOutcome, CallPolicy, CallState, Pool, PoolKind
+from dialer.effects import SeekAgent
+from dialer.inbound_policy import InboundOutcome, PastLimit
 from dialer.pbx_port import CTX_INBOUND, VAR_CLOSED_MSG, InboundCall, LegFailed, LegHungUp, PbxError, PbxEvent
 
 if TYPE_CHECKING:
@@ -35,6 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EXTEN_CLOSED = "closed"     # dialer-inbound's closed message (then hang-up)
+EXTEN_VOICEMAIL = "voicemail"   # dialer-inbound's VoiceMail(${DIALER_VM_BOX}) (the closed message if it fails)
+VAR_VM_BOX = "DIALER_VM_BOX"
+CALLBACK_SOUND = "auth-thankyou"   # a core sound ("thank you") after a callback request, unless the queue has one
 INBOUND_POLICY = CallPolicy(safe_harbor_s=None)   # a caller holds with music: no 2-second rule
 
 
@@ -50,6 +60,19 @@ def queue_pool(queue_id: int) -> Pool:
     return Pool(PoolKind.QUEUE, queue_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An inbound caller as its queue sees it: its open record, leg, number, DID and first arrival (engine
+    seconds; an overflowed caller keeps it)."""
+
+    call_id: int
+    leg_id: str
+    number: str
+    did: str
+    server: str
+    arrived_at: float
+
+
 class InboundDesk:
     """The engine's inbound side: callers arriving, their queue's rules, their records."""
 
@@ -57,6 +80,7 @@ class InboundDesk:
         self.engine = engine
         self.arriving: set[str] = set()     # legs being looked up (their queue, their record)
         self.gone: set[str] = set()         # of those, legs that hung up meanwhile
+        self.callers: dict[int, Caller] = {}  # callers in a queue, by call id
 
     # --- queue rules -------------------------------------------------------------------------------
     async def load_rules(self) -> None:
@@ -103,38 +127,163 @@ class InboundDesk:
         engine = self.engine
         did = did_e164(event.did)
         queue = await queue_repository.queue_for_did(engine.pool, did=did) if did else None
+        arrived_at = engine.clock.monotonic()
+        call_id = await self._open_record(event.leg_id, event.caller, did or event.did.strip(), queue, event.server)
         if queue is None:
             log.warning("inbound call from %s to DID %r (channel %s): no queue owns this DID; the caller hears the"
                         " closed message", event.caller or "-", event.did, event.channel)
             await self._closed(event.leg_id, "")
+            await self._close_record(call_id, InboundOutcome.NO_QUEUE, arrived_at, "no queue owns this DID")
             return
+        await self._enter(Caller(call_id, event.leg_id, event.caller, did, event.server, arrived_at), queue)
+
+    async def _enter(self, caller: Caller, queue: Queue) -> None:
+        """``caller`` (its record open in ``queue``) joins the queue, or gets its closed or past-limit action."""
+        engine = self.engine
         state = is_open(queue, engine.clock.now())
         if not state.open:
-            log.info("inbound call from %s to %s: queue %r is %s; the caller hears the closed message",
-                     event.caller or "-", did, queue.name, state.why)
-            await self._closed(event.leg_id, queue.closed_sound_played)
+            log.info("inbound call from %s to %s: queue %r is %s; the caller gets its closed action (%s)",
+                     caller.number or "-", caller.did, queue.name, state.why, queue.closed_action.value)
+            await self._past_limit(caller, queue, inbound_policy.on_closed(queue))
             return
         await self.load_rules()
-        vip = bool(event.caller) and await queue_repository.is_vip_number(engine.pool, queue_id=queue.id,
-                                                                          phone_e164=event.caller)
+        pool = queue_pool(queue.id)
+        waiting = sum(1 for c in engine.calls.values() if c.pool == pool and c.state is CallState.WAITING)
+        past = inbound_policy.on_arrival(queue, waiting)
+        if past is not None:
+            await self._past_limit(caller, queue, past)
+            return
+        vip = bool(caller.number) and await queue_repository.is_vip_number(engine.pool, queue_id=queue.id,
+                                                                           phone_e164=caller.number)
+        if caller.leg_id in self.gone:     # hung up while we looked its queue up: an abandon all the same
+            await self._close_record(caller.call_id, CallOutcome.ABANDONED, caller.arrived_at,
+                                     "customer hung up waiting for an agent")
+            return
+        self.arriving.discard(caller.leg_id)   # from here on its hang-up reaches the call itself
+        call = Call(call_id=caller.call_id, leg_id=caller.leg_id, pool=pool, policy=INBOUND_POLICY,
+                    state=CallState.WAITING, inbound=True, priority=queue.caller_priority(vip=vip),
+                    answered_at=caller.arrived_at, ready_at=caller.arrived_at)
+        engine.calls[caller.call_id] = call
+        engine.call_of_leg[caller.leg_id] = caller.call_id
+        context: dict[str, Any] = {"campaign_id": None, "lead_id": None, "number": caller.number,
+                                   "direction": "inbound", "queue_id": queue.id, "queue_name": queue.name,
+                                   "did": caller.did, "vip": vip, "dispositions": [d.code for d in queue.dispositions]}
+        engine.call_context[caller.call_id] = context
+        engine.board.call_changed(None, call)
+        self.callers[caller.call_id] = caller
+        at = inbound_policy.max_wait_at(queue, caller.arrived_at)
+        if at is not None:
+            engine.spawn(self._max_wait(caller, queue, at), name=f"inbound-max-wait-{caller.call_id}")
+        engine.run_effects((SeekAgent(caller.call_id),))
+
+    async def _max_wait(self, caller: Caller, queue: Queue, at: float) -> None:
+        engine = self.engine
+        await engine.clock.sleep_until(at)
+        call = engine.calls.get(caller.call_id)
+        if call is None:
+            return
+        past = inbound_policy.on_max_wait(queue, caller.arrived_at, engine.clock.monotonic(),
+                                          still_waiting=call.state is CallState.WAITING)
+        if past is None:
+            return
+        self._leave(caller)
+        self.arriving.add(caller.leg_id)     # a hang-up while we carry the action out is still seen
+        try:
+            await self._past_limit(caller, queue, past)
+        finally:
+            self.arriving.discard(caller.leg_id)
+            self.gone.discard(caller.leg_id)
+
+    def _leave(self, caller: Caller) -> None:
+        """Take a waiting caller out of the engine (its record stays open for what comes next)."""
+        engine = self.engine
+        engine.calls.pop(caller.call_id, None)
+        engine.call_context.pop(caller.call_id, None)
+        if engine.call_of_leg.get(caller.leg_id) == caller.call_id:
+            del engine.call_of_leg[caller.leg_id]
+        self.callers.pop(caller.call_id, None)
+
+    async def _past_limit(self, caller: Caller, queue: Queue, past: PastLimit) -> None:
+        """Carry out ``past`` for ``caller`` and close its record in ``queue`` with the outcome."""
+        engine = self.engine
+        outcome = inbound_policy.outcome_of(past)
+        detail = f"{past.why}: {outcome.value}"
+        log.info("inbound caller %s in queue %r: %s", caller.number or "-", queue.name, detail)
+        if past.action is OverflowAction.QUEUE and past.queue_id is not None:
+            try:
+                target = await queue_repository.get_queue(engine.pool, queue_id=past.queue_id)
+            except NotFound:
+                log.warning("queue %r overflows to queue %s, which is gone: the caller hears the overflow message",
+                            queue.name, past.queue_id)
+                await self._past_limit(caller, queue, replace(past, action=OverflowAction.MESSAGE))
+                return
+            next_id = await self._open_record(caller.leg_id, caller.number, caller.did, target, caller.server)
+            await engine.pool.execute("UPDATE call_records SET overflowed_from=$2 WHERE id=$1", next_id,
+                                      caller.call_id)
+            await engine.pool.execute("UPDATE call_records SET overflowed_to=$2 WHERE id=$1", caller.call_id,
+                                      next_id)
+            await self._close_record(caller.call_id, outcome, caller.arrived_at, f"{detail} to {target.name}")
+            await self._enter(replace(caller, call_id=next_id), target)
+            return
+        callback_id = None
+        try:
+            if past.action is OverflowAction.VOICEMAIL:
+                await engine.pbx.set_var(caller.leg_id, VAR_VM_BOX, past.box)
+                await engine.pbx.redirect(caller.leg_id, context=CTX_INBOUND, exten=EXTEN_VOICEMAIL)
+            else:
+                sound = past.sound
+                if past.action is OverflowAction.CALLBACK:
+                    callback_id = await self._callback(caller, queue, past)
+                    if callback_id is None:
+                        outcome, detail = InboundOutcome.MESSAGE, f"{past.why}: no callback could be placed"
+                    else:
+                        sound = queue.overflow_sound.strip() or CALLBACK_SOUND
+                await engine.pbx.set_var(caller.leg_id, VAR_CLOSED_MSG, sound)
+                await engine.pbx.redirect(caller.leg_id, context=CTX_INBOUND, exten=EXTEN_CLOSED)
+        except PbxError as exc:
+            log.info("inbound caller %s gone before %s: %s", caller.leg_id, outcome.value, exc)
+            if callback_id is None:       # it hung up first: it waited and nobody took it
+                outcome, detail = CallOutcome.ABANDONED, f"customer hung up before {outcome.value}"
+        await self._close_record(caller.call_id, outcome, caller.arrived_at, detail, callback_id=callback_id)
+
+    async def _callback(self, caller: Caller, queue: Queue, past: PastLimit) -> int | None:
+        """A callback for the caller's number in the queue's callback campaign (its lead made if new)."""
+        if not caller.number or past.campaign_id is None:
+            return None
+        note = f"inbound caller to queue {queue.name} ({past.why})"
+        try:
+            async with self.engine.pool.acquire() as conn:
+                lead_id = await conn.fetchval(
+                    "INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, $2) ON CONFLICT (campaign_id, phone_e164)"
+                    " DO UPDATE SET phone_e164 = EXCLUDED.phone_e164 RETURNING id", past.campaign_id, caller.number)
+                callback = await campaigns_repository.create_callback(
+                    conn, lead_id=lead_id, due_at=self.engine.clock.now(), agent_id=None, created_by=None, note=note)
+        except (CampaignError, asyncpg.PostgresError) as exc:
+            log.warning("no callback for inbound caller %s in campaign %s: %s", caller.number, past.campaign_id, exc)
+            return None
+        return callback.id
+
+    async def _open_record(self, leg_id: str, number: str, did: str, queue: Queue | None, server: str) -> int:
+        engine = self.engine
         call_id = await call_records.open_record(
             engine.pool, campaign_id=None, lead_id=None, agent_id=None, engine_id=engine.engine_id,
-            leg_id=event.leg_id, direction="inbound", phone_e164=event.caller, dial_string="", caller_id=did,
+            leg_id=leg_id, direction="inbound", phone_e164=number, dial_string="", caller_id=did,
             originated_at=engine.clock.now())
         await engine.pool.execute("UPDATE call_records SET queue_id=$2, did=$3, pbx_server=$4 WHERE id=$1",
-                                  call_id, queue.id, did, event.server)
-        call = Call(call_id=call_id, leg_id=event.leg_id, pool=queue_pool(queue.id), policy=INBOUND_POLICY,
-                    inbound=True, priority=queue.caller_priority(vip=vip))
-        engine.calls[call_id] = call
-        engine.call_of_leg[event.leg_id] = call_id
-        context: dict[str, Any] = {"campaign_id": None, "lead_id": None, "number": event.caller,
-                                   "direction": "inbound", "queue_id": queue.id, "queue_name": queue.name,
-                                   "did": did, "vip": vip, "dispositions": [d.code for d in queue.dispositions]}
-        engine.call_context[call_id] = context
-        engine.board.call_changed(None, call)
-        engine.apply_call(call_id, calls.Arrive())
-        if event.leg_id in self.gone:      # hung up while we looked its queue up: an abandon all the same
-            engine.apply_call(call_id, calls.CustomerHungUp(16))
+                                  call_id, queue.id if queue else None, did, server)
+        return call_id
+
+    async def _close_record(self, call_id: int, outcome: InboundOutcome | CallOutcome, arrived_at: float,
+                            detail: str, *, callback_id: int | None = None) -> None:
+        """The one outcome of a caller no agent took: when it ended and how long it waited."""
+        engine = self.engine
+        now = engine.clock.monotonic()
+        await engine.pool.execute(
+            "UPDATE call_records SET outcome=$2, detail=$3, ended_at=$4, waited_s=$5, callback_id=$6,"
+            " ready_at=CASE WHEN $2 = 'abandoned' THEN COALESCE(ready_at, $7) ELSE ready_at END"
+            " WHERE id=$1 AND outcome IS NULL",
+            call_id, outcome.value, detail, engine.wall.at(now), max(0.0, now - arrived_at), callback_id,
+            engine.wall.at(arrived_at))
 
     async def _closed(self, leg_id: str, sound: str) -> None:
         pbx = self.engine.pbx
@@ -148,6 +297,7 @@ class InboundDesk:
 
 async def write_inbound_outcome(engine: Engine, call: Call) -> None:
     """``waited_s`` of a finished inbound call: from its arrival to its agent's answer, or to its end."""
+    engine.inbound.callers.pop(call.call_id, None)
     if not call.inbound or call.ready_at is None:
         return
     until = call.connected_at if call.connected_at is not None else call.ended_at

@@ -165,7 +165,9 @@ async def test_a_did_no_queue_owns_hears_the_closed_message_and_is_logged(servic
             await witness.close()
     assert engine.errors == []
     assert played.get("Value") == "SUCCESS"
-    assert await inbound_records(db_pool) == []           # no queue: no call record, a log line instead
+    (record,) = await until_async(lambda: _closed(db_pool))     # one record all the same, and a log line
+    assert record["outcome"] == "no_queue" and record["queue_id"] is None and record["did"] == "+842873009999"
+    assert record["phone_e164"] == "+15550003333" and record["ended_at"] is not None
     assert any("no queue owns this DID" in r.getMessage() and "842873009999" in r.getMessage()
                for r in caplog.records)
 
@@ -197,5 +199,6 @@ async def test_a_caller_to_a_closed_queue_hears_the_queues_closed_message_and_is
             await witness.close()
     assert engine.errors == []
     assert played.get("Value") == "SUCCESS" and sound == ["ss-noservice"]
-    assert await inbound_records(db_pool) == []
+    (record,) = await until_async(lambda: _closed(db_pool))
+    assert record["outcome"] == "closed" and record["did"] == "+842873005555" and record["queue_id"] is not None
     assert any("Closed today" in r.getMessage() and "closed" in r.getMessage() for r in caplog.records)
