@@ -1,0 +1,169 @@
+"""Staffing for an inbound queue: a forecast of offered calls per 15-minute interval and the agents needed.
+
+Pure functions (no I/O). ``campaigns.queue_stats`` gives the measured figures; here:
+
+- **Forecast** (``forecast``): for each interval of a coming day, the mean offered calls of the same
+  interval on the same weekday of the last ``weeks`` weeks of history (a day of history with no call in an
+  interval counts 0), and the handle time of those intervals (total handle / answered; the queue's overall
+  AHT where they had none).
+- **Agents needed** for the service level (answered within T / (answered + abandoned after T), at least
+  the target share), with load a = offered / 900 s x AHT:
+  - **Erlang C** (M/M/n, nobody abandons): ``pacing.erlang.agents_for_service_level``.
+  - **Erlang A** (M/M/n+M, exponential patience with the measured mean): ``erlang_a_service_level`` below.
+    A tagged caller who finds all n agents busy and m callers ahead moves up at rate n mu + m theta and
+    abandons at rate theta; over [0, T] (a small absorbing chain, ``scipy.linalg.expm``) that gives
+    P(answered by T) and P(abandoned by T), so SL = P(answered by T) / (1 - P(abandoned by T)) (callers
+    who abandon within T are not counted). The arrival's view is the stationary M/M/n+M state (PASTA).
+  A target of 100 % cannot be met by any finite team; it is read as 99.9 %.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
+from scipy.linalg import expm
+
+from pacing.erlang import agents_for_service_level
+
+INTERVAL_S = 900
+SLOTS_PER_DAY = 24 * 3600 // INTERVAL_S
+MAX_TARGET = 0.999
+
+
+@dataclass(frozen=True, slots=True)
+class SlotHistory:
+    """One interval of one past day: offered calls, answered calls and their total handle time (s)."""
+
+    offered: int
+    answered: int = 0
+    handle_total_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SlotForecast:
+    day: date
+    slot: int                  # 0..95: the interval starting at slot * 15 min on the queue's wall clock
+    offered: float
+    aht_s: float | None
+    days_seen: int             # same-weekday days of history the mean is over
+
+
+def forecast(history: Mapping[date, Mapping[int, SlotHistory]], *, days: Sequence[date], observed: Sequence[date],
+             weeks: int = 4, fallback_aht_s: float | None = None) -> list[SlotForecast]:
+    """Per interval of each of ``days``: the mean of the same weekday's intervals over the last ``weeks``
+    weeks among ``observed`` (the past days the queue had records for, or was open: those count 0 where
+    ``history`` has nothing). Only intervals with some history are returned."""
+    out = []
+    for day in days:
+        same = sorted((d for d in observed if d < day and d.weekday() == day.weekday()
+                       and (day - d).days <= 7 * weeks), reverse=True)
+        if not same:
+            continue
+        for slot in range(SLOTS_PER_DAY):
+            cells = [history.get(d, {}).get(slot) for d in same]
+            offered = sum(c.offered for c in cells if c is not None)
+            if offered == 0:
+                continue
+            answered = sum(c.answered for c in cells if c is not None)
+            handle = sum(c.handle_total_s for c in cells if c is not None)
+            aht = handle / answered if answered and handle > 0 else fallback_aht_s
+            out.append(SlotForecast(day, slot, offered / len(same), aht, len(same)))
+    return out
+
+
+def erlangs(offered: float, aht_s: float, interval_s: int = INTERVAL_S) -> float:
+    return offered * aht_s / interval_s
+
+
+def _target(target: float) -> float:
+    return min(target, MAX_TARGET)
+
+
+def agents_erlang_c(offered: float, aht_s: float, *, target: float, threshold_s: float,
+                    interval_s: int = INTERVAL_S) -> int:
+    """Fewest agents for the service level without abandonment (Erlang C); 0 with no load."""
+    load = erlangs(offered, aht_s, interval_s)
+    if load <= 0:
+        return 0
+    return agents_for_service_level(load, aht_s, threshold_s, _target(target))
+
+
+def _stationary_queue(agents: int, load: float, aht_s: float, patience_s: float) -> tuple[float, np.ndarray]:
+    """M/M/n+M at arrival (PASTA): P(an agent is free), and P(all busy with m callers waiting) for m = 0..K."""
+    mu, theta = 1.0 / aht_s, 1.0 / patience_s
+    lam = load * mu
+    log_p = [0.0]          # log of unnormalised p_j, j = 0..n (in system)
+    for j in range(1, agents + 1):
+        log_p.append(log_p[-1] + math.log(lam) - math.log(j * mu))
+    queue = [log_p[-1]]    # j = n + m, m = 0..
+    peak = max(log_p)
+    m = 0
+    while m < 5000:
+        m += 1
+        queue.append(queue[-1] + math.log(lam) - math.log(agents * mu + m * theta))
+        peak = max(peak, queue[-1])
+        if queue[-1] < peak - 30 and queue[-1] < queue[-2]:
+            break
+    all_logs = np.array(log_p[:-1] + queue)
+    top = all_logs.max()
+    weights = np.exp(all_logs - top)
+    weights /= weights.sum()
+    return float(weights[:agents].sum()), weights[agents:]
+
+
+@lru_cache(maxsize=4096)
+def erlang_a_service_level(agents: int, load: float, aht_s: float, patience_s: float, threshold_s: float) -> float:
+    """Service level (README rule) of M/M/n+M: answered within T / (answered + abandoned after T)."""
+    if load <= 0:
+        return 1.0
+    if agents < 1:
+        return 0.0
+    mu, theta = 1.0 / aht_s, 1.0 / patience_s
+    free, waiting = _stationary_queue(agents, load, aht_s, patience_s)
+    size = len(waiting)
+    # states 0..size-1: callers ahead; size: answered; size + 1: abandoned
+    q = np.zeros((size + 2, size + 2))
+    for m in range(size):
+        advance = agents * mu + m * theta
+        q[m, m - 1 if m else size] = advance
+        q[m, size + 1] = theta
+        q[m, m] = -(advance + theta)
+    moved = expm(q * threshold_s)
+    answered_by_t = free + float(waiting @ moved[:size, size])
+    abandoned_by_t = float(waiting @ moved[:size, size + 1])
+    return answered_by_t / (1.0 - abandoned_by_t) if abandoned_by_t < 1.0 else 0.0
+
+
+def agents_erlang_a(offered: float, aht_s: float, *, target: float, threshold_s: float, patience_s: float,
+                    interval_s: int = INTERVAL_S, max_agents: int = 2000) -> int:
+    """Fewest agents for the service level with callers abandoning after the measured mean patience."""
+    load = erlangs(offered, aht_s, interval_s)
+    if load <= 0:
+        return 0
+    goal = _target(target)
+    load_key, aht_key, pat_key = round(load, 6), round(aht_s, 3), round(patience_s, 3)
+
+    def meets(n: int) -> bool:
+        return erlang_a_service_level(n, load_key, aht_key, pat_key, float(threshold_s)) >= goal
+
+    low, high = 1, min(max_agents, agents_erlang_c(offered, aht_s, target=target, threshold_s=threshold_s,
+                                                   interval_s=interval_s))
+    if not meets(high):            # abandonment only helps the service level; never reached in practice
+        raise ValueError("service level target not reachable with the Erlang C staffing")
+    while low < high:              # the service level grows with the agents: the first n that meets it
+        mid = (low + high) // 2
+        if meets(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def slot_label(slot: int) -> str:
+    start = timedelta(seconds=slot * INTERVAL_S)
+    return f"{start.seconds // 3600:02d}:{start.seconds % 3600 // 60:02d}"

@@ -1,0 +1,59 @@
+"""Staffing: the forecast from the same weekday's intervals, and the agents needed for the service level by
+Erlang C (checked against the textbook case) and Erlang A with the measured patience."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from campaigns import staffing
+from campaigns.staffing import SlotHistory
+from pacing.erlang import erlang_a
+
+
+def test_erlang_c_textbook_case_50_calls_a_quarter_of_an_hour_of_180_s_need_14_agents_for_80_in_20() -> None:
+    # 10 Erlangs: 13 agents answer 79.6 % within 20 s (C = 0.2853), 14 agents 88.8 % (C = 0.1741)
+    assert staffing.agents_erlang_c(50, 180, target=0.80, threshold_s=20) == 14
+    assert staffing.agents_erlang_c(50, 180, target=0.795, threshold_s=20) == 13
+    assert staffing.agents_erlang_c(0, 180, target=0.80, threshold_s=20) == 0
+
+
+def test_erlang_a_with_endless_patience_is_erlang_c() -> None:
+    for agents, level in ((11, 0.3896), (12, 0.6402), (13, 0.7956), (14, 0.8884)):
+        assert staffing.erlang_a_service_level(agents, 10.0, 180.0, 1e7, 20.0) == pytest.approx(level, abs=2e-4)
+
+
+def test_erlang_a_waiting_probability_matches_the_closed_form() -> None:
+    for agents, load in ((9, 10.0), (12, 10.0), (5, 8.0)):
+        free, _ = staffing._stationary_queue(agents, load, 180.0, 120.0)
+        p_wait, _, _ = erlang_a(agents, load, 180.0, 120.0)
+        assert 1 - free == pytest.approx(float(p_wait[0]), rel=1e-9)
+
+
+def test_impatient_callers_need_fewer_agents_and_the_rule_leaves_out_those_who_leave_early() -> None:
+    # patience 120 s: callers who would wait long leave; 12 agents reach 85.5 % where Erlang C says 64 %
+    assert staffing.erlang_a_service_level(12, 10.0, 180.0, 120.0, 20.0) == pytest.approx(0.8546, abs=1e-3)
+    assert staffing.agents_erlang_a(50, 180, target=0.80, threshold_s=20, patience_s=120) == 12
+    assert staffing.agents_erlang_a(50, 180, target=0.80, threshold_s=20, patience_s=1e7) == 14
+    assert staffing.agents_erlang_a(0, 180, target=0.80, threshold_s=20, patience_s=60) == 0
+
+
+def test_a_target_of_100_percent_is_read_as_99_9() -> None:
+    assert staffing.agents_erlang_c(50, 180, target=1.0, threshold_s=20) == staffing.agents_erlang_c(
+        50, 180, target=0.999, threshold_s=20)
+
+
+def test_forecast_is_the_mean_of_the_same_weekday_and_interval_over_the_last_weeks() -> None:
+    mondays = [date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 23), date(2026, 11, 30)]
+    tuesday = date(2026, 12, 1)
+    history = {mondays[0]: {36: SlotHistory(100, 100, 100 * 300.0)},           # five weeks back: left out
+               mondays[1]: {36: SlotHistory(10, 10, 10 * 200.0)},
+               mondays[2]: {36: SlotHistory(20, 18, 18 * 100.0), 37: SlotHistory(3, 3, 3 * 60.0)},
+               tuesday: {36: SlotHistory(500, 500, 500 * 50.0)}}                  # another weekday
+    observed = [*mondays, tuesday]                                               # Monday 30/11: no calls, counts 0
+    rows = staffing.forecast(history, days=[date(2026, 12, 7)], observed=observed, weeks=3)
+    assert [(r.slot, r.offered, r.days_seen) for r in rows] == [(36, pytest.approx(10.0), 3), (37, 1.0, 3)]
+    assert rows[0].aht_s == pytest.approx((2000 + 1800) / 28) and rows[1].aht_s == pytest.approx(60.0)
+    assert staffing.slot_label(36) == "09:00"
+    assert staffing.forecast(history, days=[date(2026, 12, 9)], observed=observed) == []   # no Wednesday yet
