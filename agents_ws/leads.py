@@ -15,6 +15,8 @@ from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
 from campaigns.model import Campaign, Lead
 from dialer import call_records
+from dialer.inbound_pop import INBOUND_CONTACTS, caller_numbers
+from dialer.inbound_pop import contact_campaign as choose_contact_campaign
 from dialer.users import Role
 
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
@@ -69,3 +71,36 @@ async def history(conn: Conn, *, lead_id: int) -> list[dict[str, Any]]:
     """Previous attempts of the lead, newest first: when, outcome, disposition, notes, agent."""
     rows = await call_records.lead_history(conn, lead_id=lead_id)
     return [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+
+
+MAX_CALLER_LEADS = 10
+
+
+async def caller_leads(conn: Conn, *, caller: str, also_lead_id: int | None = None) -> list[tuple[Lead, Campaign]]:
+    """The leads of every campaign whose main number is the caller's (read as the lead search reads a number,
+    in each campaign's region), and the lead ``also_lead_id`` (a call transferred from an outbound call), with
+    their campaigns; at most ``MAX_CALLER_LEADS``. An inbound caller is shown whatever campaigns the agent
+    works: the agent serves the queue the customer called."""
+    every = {c.id: c for c in await campaigns_repo.list_campaigns(conn)}
+    numbers = caller_numbers(caller, {c.default_region for c in every.values()})
+    ids = [r["id"] for r in await conn.fetch(
+        "SELECT id FROM leads WHERE phone_e164 = ANY($1::text[]) OR id = $2 ORDER BY id LIMIT $3",
+        list(numbers), also_lead_id, MAX_CALLER_LEADS)] if numbers or also_lead_id else []
+    found = []
+    for lead_id in ids:
+        lead = await campaigns_repo.get_lead(conn, lead_id=lead_id)
+        if lead.campaign_id in every:
+            found.append((lead, every[lead.campaign_id]))
+    return found
+
+
+async def contact_campaign(conn: Conn, queue: Any) -> dict[str, Any] | None:
+    """Where a new inbound contact is created (``dialer.inbound_pop.contact_campaign``)."""
+    own = None
+    if queue.callback_campaign_id is not None:
+        try:
+            own = campaign_view(await campaigns_repo.get_campaign(conn, campaign_id=queue.callback_campaign_id))
+        except NotFound:
+            own = None
+    row = await conn.fetchrow("SELECT id, name FROM campaigns WHERE name = $1", INBOUND_CONTACTS)
+    return choose_contact_campaign(own, dict(row) if row else {"id": None, "name": INBOUND_CONTACTS})

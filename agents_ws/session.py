@@ -34,9 +34,11 @@ from agents_ws.engine_link import engine_method, panel_watch, running_engine
 from agents_ws.panel_strings import translated
 from agents_ws.protocol import ProtocolError
 from agents_ws.tabs import TabRegistry
+from campaigns import queue_repository
 from campaigns.errors import CampaignError
 from campaigns.panel_settings import render_script
 from campaigns.windows import is_zone, local_time_to_utc
+from dialer import inbound_pop
 from dialer.agents import DISCONNECTED
 from dialer.engine_api import DispositionInput, EngineError
 from dialer.users import Role
@@ -334,6 +336,11 @@ class PanelSession:
         await self.send(view)
 
     async def _pop(self, call: dict[str, Any]) -> None:
+        engine = running_engine(self.ws)
+        context = getattr(engine, "call_context", {}).get(int(call["call_id"])) if engine is not None else None
+        if context and context.get("direction") == "inbound":
+            await self._inbound_pop(engine, call, context)
+            return
         pool = self.services.pool
         lead_id = call.get("lead_id")
         found = None
@@ -354,6 +361,27 @@ class PanelSession:
         })
         if lead is not None and campaign is not None and campaign.crm_url_template:
             self._background(self._crm(str(call["call_id"]), campaign.crm_url(lead)))
+
+    async def _inbound_pop(self, engine: Any, call: dict[str, Any], context: dict[str, Any]) -> None:
+        """An inbound caller's pop (``dialer.inbound_pop``): its queue, number, wait, its leads across campaigns
+        with their history (or where a new contact goes), the queue's dispositions; the CRM of the first lead's
+        campaign follows as for an outbound call."""
+        pool = self.services.pool
+        caller = str(context.get("number") or call.get("number") or "")
+        found = await leads.caller_leads(pool, caller=caller, also_lead_id=context.get("lead_id"))
+        matches = [{"lead": leads.lead_view(lead), "campaign": leads.campaign_view(campaign),
+                    "history": await leads.history(pool, lead_id=lead.id)} for lead, campaign in found]
+        queue = await queue_repository.get_queue(pool, queue_id=int(context["queue_id"]))
+        running = getattr(engine, "calls", {}).get(int(call["call_id"]))
+        waited = inbound_pop.waited_s(getattr(running, "ready_at", None), getattr(running, "connected_at", None),
+                                      engine.clock.monotonic())
+        new_contact = None if found else await leads.contact_campaign(pool, queue)
+        pop = inbound_pop.inbound_pop(call_id=call["call_id"], caller=caller, context=context, waited=waited,
+                                      dispositions=[{"code": d.code, "label": d.label} for d in queue.dispositions],
+                                      matches=matches, new_contact=new_contact)
+        await self.send(pop)
+        if found and found[0][1].crm_url_template:
+            self._background(self._crm(str(call["call_id"]), found[0][1].crm_url(found[0][0])))
 
     def _script(self, campaign: Any, lead: Any, number: str | None) -> dict[str, Any]:
         """The campaign's agent script filled in for this call (``script``), or why it could not be

@@ -480,8 +480,8 @@ class Engine:
                 call = self.calls.pop(call_id, None)
                 self.finished_at.pop(call_id, None)
                 self.call_context.pop(call_id, None)
-                if call is not None:
-                    self.call_of_leg.pop(call.leg_id, None)
+                if call is not None and self.call_of_leg.get(call.leg_id) == call_id:   # a leg sent to a queue
+                    del self.call_of_leg[call.leg_id]                                 # is another call's now
 
     # --- links ---------------------------------------------------------------------------------
     async def _link_up(self, event: LinkUp) -> None:
@@ -661,6 +661,19 @@ class Engine:
         self.call_context.setdefault(call.call_id, {})["transferred_to"] = to_number
         await self.pbx.redirect(call.leg_id, context=CTX_TRANSFER, exten="s")
         self.apply_call(call.call_id, calls.CustomerHungUp(0))
+
+    async def transfer_to_queue(self, user_id: int, *, queue_id: int) -> int:
+        """Cold transfer of the agent's customer to an inbound queue (``dialer.queue_transfer``): the agent goes to
+        wrap-up, the customer holds in ``dialer-inbound`` as the queue's caller with its own linked record."""
+        from dialer.queue_transfer import transfer_to_queue
+
+        agent = self._agent(user_id)
+        call = self.calls.get(agent.call_id) if agent.call_id is not None else None
+        if call is None or call.state is not CallState.CONNECTED or self._received_transfer(user_id) is not None:
+            raise EngineError("you have no call to transfer")
+        if user_id in self.consults:
+            raise EngineError("finish or cancel the transfer under way first")
+        return await transfer_to_queue(self, user_id, call, queue_id)
 
     async def _reserve_receiver(self, user_id: int, call: Call, to_agent_id: int, *, stage: str) -> None:
         """The receiving agent is paused for the call ("transfer": the router gives it no other) and its panel

@@ -1,0 +1,93 @@
+"""Cold transfer of an agent's customer to an inbound queue (issues 13 and 15).
+
+The agent is on a call (outbound or inbound) and sends the customer to a queue. The customer leaves the agent's
+conference for ``dialer-inbound``'s hold (a Redirect to the queue's first DID, or ``s``: music on hold, bounded by
+``DIALER_HOLD_S`` as for any caller) and becomes that queue's caller; the one router gives it to an agent of the
+queue, whose pop shows the transfer (``queue_transfer``: who sent it, from which call).
+
+Records, one each: the sending agent's call ends for it as a transfer to a number does (its record is closed
+``handled``, with ``transferred_to_queue_id``; the agent sets its disposition in wrap-up), and the engine itself
+opens the queue's inbound record (``transferred_from_call_id`` = the first call, the same leg, the customer's
+number, the first call's lead; its ``leg_id`` is ``<leg>~<first call id>``). The dialplan's ``DialerInboundArrived`` for the redirected leg opens nothing: the
+AMI translator knows the leg already and passes the event by, so no second record can appear.
+
+A closed queue refuses the transfer (the agent keeps its customer and is told why).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from campaigns import queue_repository
+from campaigns.errors import NotFound
+from campaigns.queue_hours import is_open
+from dialer import call_records, calls
+from dialer.calls import Call
+from dialer.engine_api import EngineError
+from dialer.inbound import Caller
+from dialer.pbx_port import CTX_INBOUND, PbxError
+
+if TYPE_CHECKING:
+    from dialer.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def hold_exten(dids: tuple[str, ...]) -> str:
+    """The ``dialer-inbound`` extension a transferred customer holds in: the queue's first DID without '+'."""
+    return dids[0].lstrip("+") if dids else "s"
+
+
+def record_leg_id(call: Call) -> str:
+    """The queue record's ``leg_id``: the PBX leg is the first call's (``call_records.leg_id`` is unique), so the
+    record names it with the call it came from, ``<leg>~<first call id>``."""
+    return f"{call.leg_id}~{call.call_id}"
+
+
+async def transfer_to_queue(engine: Engine, user_id: int, call: Call, queue_id: int) -> int:
+    """Send ``call``'s customer (connected to ``user_id``) to queue ``queue_id``; returns the queue record's id."""
+    try:
+        queue = await queue_repository.get_queue(engine.pool, queue_id=queue_id)
+    except NotFound:
+        raise EngineError("that queue does not exist") from None
+    state = is_open(queue, engine.clock.now())
+    if not state.open:
+        raise EngineError(f"queue {queue.name} is closed now")
+    context = engine.call_context.setdefault(call.call_id, {})
+    number = str(context.get("number") or "")
+    lead_id = context.get("lead_id")
+    did = queue.dids[0] if queue.dids else ""
+    new_id = await call_records.open_record(
+        engine.pool, campaign_id=None, lead_id=lead_id, agent_id=None, engine_id=engine.engine_id,
+        leg_id=record_leg_id(call), direction="inbound", phone_e164=number, dial_string="", caller_id=did,
+        originated_at=engine.clock.now())
+    await engine.pool.execute("UPDATE call_records SET queue_id=$2, did=NULLIF($3, ''), transferred_from_call_id=$4"
+                              " WHERE id=$1", new_id, queue.id, did, call.call_id)
+    desk = engine.inbound
+    desk.arriving.add(call.leg_id)          # a hang-up from here on is the queue caller's abandon
+    if engine.call_of_leg.get(call.leg_id) == call.call_id:
+        del engine.call_of_leg[call.leg_id]  # the leg's events are the queue caller's, not the first call's
+    try:
+        await engine.pbx.redirect(call.leg_id, context=CTX_INBOUND, exten=hold_exten(queue.dids))
+    except PbxError as exc:
+        desk.arriving.discard(call.leg_id)
+        engine.call_of_leg[call.leg_id] = call.call_id
+        await engine.pool.execute("DELETE FROM call_records WHERE id=$1", new_id)
+        raise EngineError(f"the customer could not be sent to the queue: {exc}") from None
+    context["transferred_to"] = f"queue {queue.name}"
+    await engine.pool.execute("UPDATE call_records SET transferred_to_queue_id=$2 WHERE id=$1", call.call_id, queue.id)
+    engine.apply_call(call.call_id, calls.CustomerHungUp(0))     # the sending agent goes to wrap-up
+    sender = await engine.pool.fetchval("SELECT display_name FROM users WHERE id = $1", user_id)
+    log.info("agent %s transferred call %s (leg %s) to queue %r: its record there is %s", user_id, call.call_id,
+             call.leg_id, queue.name, new_id)
+    try:
+        await desk._enter(Caller(new_id, call.leg_id, number, did, "", engine.clock.monotonic()), queue)
+    finally:
+        desk.arriving.discard(call.leg_id)
+        desk.gone.discard(call.leg_id)
+    entered = engine.call_context.get(new_id)
+    if entered is not None:     # in the queue (not past its limits): the pop shows the lead and the transfer
+        entered["lead_id"] = lead_id
+        entered["queue_transfer"] = {"from_agent_id": user_id, "from_name": sender or "", "from_call_id": call.call_id}
+    return new_id
