@@ -217,6 +217,10 @@ class InboundDesk:
                             queue.name, past.queue_id)
                 await self._past_limit(caller, queue, replace(past, action=OverflowAction.MESSAGE))
                 return
+            # the leg's id (unique in call_records, the key a restarted engine finds a live caller by) moves to
+            # the record in the next queue; the overflowed one keeps it with "~<its id>" appended
+            await engine.pool.execute("UPDATE call_records SET leg_id = leg_id || '~' || id WHERE id=$1",
+                                      caller.call_id)
             next_id = await self._open_record(caller.leg_id, caller.number, caller.did, target, caller.server)
             await engine.pool.execute("UPDATE call_records SET overflowed_from=$2 WHERE id=$1", next_id,
                                       caller.call_id)

@@ -38,6 +38,10 @@ class PbxConfig:
     extra_sounds: Mapping[str, float] = field(default_factory=dict)
     max_priorities: int = 5000  # a channel that runs more dialplan priorities is hung up (a loop)
     inbound_patience_s: float = 120.0  # an inbound caller waits this long, then hangs up
+    # voicemail.conf's boxes ("box" is box@default); VoiceMail() to any other sets VMSTATUS FAILED at once, as the
+    # real one does (the lab Asterisk has no voicemail.conf: no box). A caller in a box leaves a message this long.
+    voicemail_boxes: frozenset[str] = frozenset()
+    voicemail_message_s: float = 8.0
     # inbound traffic the PBX generates by itself once started (``simulations.pbx.inbound_traffic``): its
     # streams (DID, rate per hour of the day, patience, talk, press 1), for this many simulated seconds, from
     # this hour of the day, drawn from ``seed``

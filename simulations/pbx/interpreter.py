@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 MISSING_SOUND_S = 0.002  # Playback of a file that does not exist fails this fast (i2)
 DUMMY_CONFBRIDGE_S = 0.003  # ConfBridge on a channel without media returns at once: ~330 turns/s (i3)
 SPOOL_FAILED = "OutgoingSpoolFailed"
+# app_voicemail's "unavailable" greeting of a box with none recorded, then the beep's prompt
+VOICEMAIL_GREETING = ("vm-theperson", "vm-isunavail", "vm-intro")
 
 
 class Next(enum.Enum):
@@ -110,6 +112,7 @@ class Interpreter:
             "waitforsilence": self._wait_for_silence,
             "dial": self._dial,
             "hangup": self._hangup,
+            "voicemail": self._voicemail,
         }
 
     # --- running --------------------------------------------------------------------------------
@@ -428,6 +431,26 @@ class Interpreter:
             max(talk, 1.0) if talk != NEVER else 60.0,
             lambda c: self.set_variable(c, "DIALSTATUS", "ANSWER"),
         )
+
+    def _voicemail(self, ch: Channel, data: str) -> Next:
+        """``VoiceMail(box[@context],opts)`` as app_voicemail: a box voicemail.conf does not have logs "No entry
+        in voicemail config file" and sets VMSTATUS FAILED at once (the dialplan goes on); a known box plays its
+        greeting, the caller leaves a message of ``voicemail_message_s`` and hangs up, VMSTATUS SUCCESS."""
+        box = split_args(data)[0].strip() if data.strip() else ""
+        config = self.sw.config
+        known = {b if "@" in b else f"{b}@default" for b in config.voicemail_boxes}
+        if not box or (box if "@" in box else f"{box}@default") not in known:
+            log.warning("No entry in voicemail config file for '%s'", box)
+            self.set_variable(ch, "VMSTATUS", "FAILED")
+            return Next.NEXT
+        ch.activity = Activity.PLAYBACK
+        greeting = sum(sound_length(n, config.extra_sounds) or 0.0 for n in VOICEMAIL_GREETING)
+
+        def left(c: Channel) -> None:
+            self.set_variable(c, "VMSTATUS", "SUCCESS")
+            self._hangup_now(c, 16)
+
+        return self._later(ch, greeting + config.voicemail_message_s, left)
 
     def _hangup(self, ch: Channel, data: str) -> Next:
         raw = data.strip()
