@@ -12,8 +12,8 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from campaigns import repository as campaigns_repo
-from campaigns.errors import NotFound
-from campaigns.model import Campaign, Lead
+from campaigns.errors import CampaignError, NotFound
+from campaigns.model import Campaign, DialMode, Lead
 from dialer import call_records
 from dialer.inbound_pop import INBOUND_CONTACTS, caller_numbers
 from dialer.inbound_pop import contact_campaign as choose_contact_campaign
@@ -104,3 +104,30 @@ async def contact_campaign(conn: Conn, queue: Any) -> dict[str, Any] | None:
             own = None
     row = await conn.fetchrow("SELECT id, name FROM campaigns WHERE name = $1", INBOUND_CONTACTS)
     return choose_contact_campaign(own, dict(row) if row else {"id": None, "name": INBOUND_CONTACTS})
+
+
+async def create_contact(conn: Conn, *, queue: Any, phone: str, first_name: str, last_name: str) -> int:
+    """A lead for an unknown inbound caller, in the queue's campaign (``callback_campaign_id``) or else in the
+    ``Inbound contacts`` campaign, created on first use as a draft preview campaign (it dials nobody until a team
+    lead sets its trunk and starts it). The number is the caller's, read as E.164 in that campaign's region."""
+    campaign_id = queue.callback_campaign_id
+    if campaign_id is None:
+        campaign_id = await conn.fetchval("SELECT id FROM campaigns WHERE name = $1", INBOUND_CONTACTS)
+    if campaign_id is None:
+        try:
+            campaign_id = (await campaigns_repo.create_campaign(conn, campaign=Campaign(
+                id=0, name=INBOUND_CONTACTS, trunk_template="PJSIP/{number}@trunk",
+                dial_mode=DialMode.PREVIEW))).id
+        except CampaignError:      # created meanwhile by another agent's form
+            campaign_id = await conn.fetchval("SELECT id FROM campaigns WHERE name = $1", INBOUND_CONTACTS)
+    campaign = await campaigns_repo.get_campaign(conn, campaign_id=campaign_id)
+    numbers = caller_numbers(phone, [campaign.default_region])
+    if not numbers:
+        raise CampaignError("the caller's number is not a phone number; the contact cannot be created")
+    existing = await conn.fetchval("SELECT id FROM leads WHERE campaign_id = $1 AND phone_e164 = $2",
+                                   campaign_id, numbers[0])
+    if existing is not None:
+        return int(existing)
+    return int(await conn.fetchval(
+        "INSERT INTO leads (campaign_id, phone_e164, first_name, last_name) VALUES ($1, $2, $3, $4) RETURNING id",
+        campaign_id, numbers[0], first_name, last_name))

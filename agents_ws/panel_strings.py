@@ -30,6 +30,9 @@ PANEL_KEYS = (
     "pause_transfer", "transferred_from", "transfer_talking", "transfer_wrap_up",
     # a transfer to an agent picked by name, warm (talk first) or three-way (Engine.transfer_consult)
     "no_ready_agents", "transfer_consult_stage", "transfer_conference_stage", "consult_with", "conference_with",
+    # inbound calls (dialer.inbound_pop) and the transfer to a queue (dialer.queue_transfer)
+    "inbound_call_from_queue", "inbound_waited", "inbound_vip", "inbound_dialled", "inbound_sent_by",
+    "inbound_other_leads", "new_contact_title", "queue_closed_now", "no_queues",
     # the campaign's agent script, filled in for the call (campaigns.panel_settings)
     "agent_script", "script_failed",
     *OUTCOME_KEYS,
@@ -78,6 +81,12 @@ AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"that agent does not work in this campaign", "err_agent_not_in_campaign"),
     (r"this connection is not allowed", "err_connection_not_allowed"),
     (r"invalid message.*", "err_invalid_message"),
+    (r"this is not your inbound call", "err_not_your_inbound"),
+    (r"this caller already has a lead", "err_caller_has_lead"),
+    (r"the caller's number is not a phone number; the contact cannot be created", "err_contact_number"),
+    (r"that queue does not exist", "err_no_such_queue"),
+    (r"queue (?P<name>.*) is closed now", "err_queue_closed"),
+    (r"the customer could not be sent to the queue: (?P<why>.*)", "err_queue_transfer_failed"),
     # agents_ws.crm
     (r"the campaign's CRM address is not an http\(s\) URL", "err_crm_not_http"),
     (r"the CRM did not answer within (?P<seconds>[\d.]+) s", "err_crm_timeout"),

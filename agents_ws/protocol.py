@@ -13,6 +13,12 @@ raises ``ProtocolError`` with a message for the agent). Server -> client message
   carries the panel's ``shortcuts`` and ``pause_codes``; a ``pause`` reason must be one of those codes)
 * ``crm``    {call_id, ok, data | error}: the external CRM's answer, when it arrives
 * ``agents`` {items: [{id, name}]}: the ready agents of the campaign (but this one), to transfer to
+* ``queues`` {items: [{id, name, open}]}: the inbound queues, to transfer a customer to (``transfer`` with
+  ``to_queue_id``)
+* an inbound call's ``pop`` (``dialer.inbound_pop``) has ``direction: "inbound"``, ``queue`` {id, name}, ``did``,
+  ``waited_s``, ``vip``, ``dispositions`` (the queue's), ``matches`` [{lead, campaign, history}], ``new_contact``
+  {id, name} (no lead matched: where ``create_contact`` puts the caller) and ``queue_transfer`` {from_agent_id,
+  from_name, from_call_id} when a colleague sent the customer to the queue
 * ``preview`` {lead}, ``leads`` {items}, ``callbacks`` {items}, ``tab`` {active, reason}, ``ok`` {request},
   ``error`` {message, request}, ``expired`` {}, ``pong`` {}
 """
@@ -70,12 +76,26 @@ class Transfer(_Msg):
     type: Literal["transfer"]
     to_agent_id: int | None = None
     to_number: str | None = Field(None, max_length=32)
+    to_queue_id: int | None = None      # cold transfer to an inbound queue (Engine.transfer_to_queue)
 
     @model_validator(mode="after")
     def _one_target(self) -> Transfer:
-        if (self.to_agent_id is None) == (not self.to_number):
-            raise ValueError("give either an agent or a number to transfer to")
+        if sum((self.to_agent_id is not None, bool(self.to_number), self.to_queue_id is not None)) != 1:
+            raise ValueError("give either an agent, a number or a queue to transfer to")
         return self
+
+
+class Queues(_Msg):
+    """The inbound queues, by name (to pick one to transfer to)."""
+    type: Literal["queues"]
+
+
+class CreateContact(_Msg):
+    """The inbound caller of ``call_id`` is nobody known: create its lead (``dialer.inbound_pop.contact_campaign``)."""
+    type: Literal["create_contact"]
+    call_id: str = Field(min_length=1, max_length=40)
+    first_name: str = Field("", max_length=200)
+    last_name: str = Field("", max_length=200)
 
 
 class Warm(_Msg):
@@ -142,7 +162,7 @@ class Ping(_Msg):
 
 ClientMessage = Annotated[
     Login | Ready | Pause | Logout | Hangup | Dispose | Transfer | PreviewNext | PreviewDial | PreviewSkip | Dial
-    | DialNumber | ReadyAgents | Warm | SearchLeads | Callbacks | TakeOver | Ping,
+    | DialNumber | ReadyAgents | Warm | SearchLeads | Callbacks | TakeOver | Ping | Queues | CreateContact,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)

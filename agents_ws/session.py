@@ -37,6 +37,7 @@ from agents_ws.tabs import TabRegistry
 from campaigns import queue_repository
 from campaigns.errors import CampaignError
 from campaigns.panel_settings import render_script
+from campaigns.queue_hours import is_open
 from campaigns.windows import is_zone, local_time_to_utc
 from dialer import inbound_pop
 from dialer.agents import DISCONNECTED
@@ -162,6 +163,8 @@ class PanelSession:
                 await engine_method(engine, "hangup")(user_id)
             case protocol.Dispose():
                 await engine_method(engine, "set_disposition")(user_id, await self._disposition(message))
+            case protocol.Transfer(to_queue_id=int() as queue_id):
+                await engine_method(engine, "transfer_to_queue")(user_id, queue_id=queue_id)
             case protocol.Transfer(to_agent_id=to_agent, to_number=to_number):
                 kwargs = await self._transfer_target(to_agent, to_number)
                 await engine_method(engine, "transfer")(user_id, **kwargs)
@@ -190,6 +193,10 @@ class PanelSession:
                                                                 three_way=action == "three_way")
             case protocol.Warm(action=action):
                 await engine_method(engine, f"transfer_{action}")(user_id)
+            case protocol.Queues():
+                return await self._queues()
+            case protocol.CreateContact():
+                await self._create_contact(engine, message)
             case protocol.ReadyAgents():
                 return await self._ready_agents(engine)
             case protocol.SearchLeads(text=text):
@@ -263,6 +270,35 @@ class PanelSession:
                                               ids) if ids else []
         items = [{"id": r["id"], "name": r["display_name"] or r["username"]} for r in rows]
         return {"type": "agents", "items": sorted(items, key=lambda item: (item["name"].casefold(), item["id"]))}
+
+    async def _queues(self) -> dict[str, Any]:
+        """The inbound queues by name, with whether each is open now (a closed one refuses a transfer)."""
+        now = self.services.clock.now()
+        items = [{"id": q.id, "name": q.name, "open": is_open(q, now).open}
+                 for q in await queue_repository.list_queues(self.services.pool)]
+        return {"type": "queues", "items": sorted(items, key=lambda q: (q["name"].casefold(), q["id"]))}
+
+    async def _create_contact(self, engine: Any, message: protocol.CreateContact) -> None:
+        """Create the unknown inbound caller's lead where the pop said (the queue's campaign, or Inbound contacts),
+        tie the call to it, and pop the call again with its lead."""
+        call = engine_method(engine, "agent_state")(self.user.id).get("call")
+        context = engine.call_context.get(int(message.call_id)) if call and call["call_id"] == message.call_id \
+            else None
+        if not context or context.get("direction") != "inbound":
+            raise ProtocolError("this is not your inbound call")
+        if context.get("lead_id") is not None:
+            raise ProtocolError("this caller already has a lead")
+        queue = await queue_repository.get_queue(self.services.pool, queue_id=int(context["queue_id"]))
+        try:
+            lead_id = await leads.create_contact(self.services.pool, queue=queue, phone=str(context.get("number") or ""),
+                                                 first_name=message.first_name.strip(),
+                                                 last_name=message.last_name.strip())
+        except CampaignError as exc:
+            raise ProtocolError(str(exc)) from None
+        context["lead_id"] = lead_id
+        await self.services.pool.execute("UPDATE call_records SET lead_id=$2 WHERE id=$1", int(message.call_id),
+                                         lead_id)
+        await self._inbound_pop(engine, call, context)
 
     async def _search(self, text: str) -> dict[str, Any]:
         from campaigns import repository as campaigns_repo

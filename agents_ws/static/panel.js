@@ -78,6 +78,7 @@
       case "preview": onPreview(m.lead); break;
       case "leads": onLeads(m.items || []); break;
       case "agents": onAgents(m.items || []); break;
+      case "queues": onQueues(m.items || []); break;
       case "callbacks": onCallbacks(m.items || []); break;
       case "tab": setActive(m.active); break;
       case "expired": sessionOver(); break;
@@ -167,6 +168,7 @@
     var picked = !!$("transfer-agent").value;
     ["btn-transfer-agent", "btn-consult", "btn-three-way"].forEach(function (id) { toggle(id, onCall && picked && !consult); });
     toggle("btn-transfer", onCall && !consult);
+    toggle("btn-transfer-queue", onCall && !consult && !!$("transfer-queue").value);
     toggle("btn-consult-three-way", !!consult && consult.stage === "consult");
     toggle("btn-consult-complete", !!consult);
     toggle("btn-consult-cancel", !!consult);
@@ -178,6 +180,43 @@
     items.forEach(function (a) { var o = el("option", a.name); o.value = String(a.id); select.appendChild(o); });
     if (was && items.some(function (a) { return String(a.id) === was; })) { select.value = was; }
     render();
+  }
+  function onQueues(items) {   // the inbound queues a customer can be sent to (a closed one says so)
+    var select = $("transfer-queue"), was = select.value;
+    select.textContent = "";
+    if (!items.length) { var none = el("option", t("no_queues")); none.value = ""; select.appendChild(none); }
+    items.forEach(function (q) {
+      var o = el("option", q.open ? q.name : q.name + " (" + t("queue_closed_now") + ")");
+      o.value = String(q.id); select.appendChild(o);
+    });
+    if (was && items.some(function (q) { return String(q.id) === was; })) { select.value = was; }
+    render();
+  }
+  // an inbound call's pop (dialer.inbound_pop): its queue, wait, who sent it there, other leads, new contact form
+  function renderInbound(m) {
+    var box = $("pop-inbound"), inbound = m.direction === "inbound";
+    box.hidden = !inbound;
+    box.textContent = "";
+    $("new-contact-form").hidden = !(inbound && m.new_contact);
+    $("pop-matches-box").hidden = !(inbound && m.matches && m.matches.length > 1);
+    if (!inbound) return;
+    var parts = [t("inbound_call_from_queue", {queue: (m.queue && m.queue.name) || ""}),
+                 t("inbound_waited", {seconds: String(Math.round(m.waited_s || 0))})];
+    if (m.did) parts.push(t("inbound_dialled", {did: m.did}));
+    if (m.vip) parts.push(t("inbound_vip"));
+    if (m.queue_transfer) parts.push(t("inbound_sent_by", {name: m.queue_transfer.from_name || String(m.queue_transfer.from_agent_id)}));
+    box.textContent = parts.join(" · ");
+    if (m.new_contact) {
+      $("new-contact-title").textContent = t("new_contact_title", {campaign: m.new_contact.name});
+      $("new-contact-first").value = ""; $("new-contact-last").value = "";
+    }
+    var list = $("pop-matches");
+    list.textContent = "";
+    $("pop-matches-title").textContent = t("inbound_other_leads");
+    (m.matches || []).slice(1).forEach(function (x) {
+      var name = ((x.lead.first_name || "") + " " + (x.lead.last_name || "")).trim() || t("no_lead");
+      list.appendChild(el("li", name + " · " + (x.campaign ? x.campaign.name : "") + " · " + x.lead.phone));
+    });
   }
   function toggle(id, on) {
     var e = $(id);
@@ -223,8 +262,8 @@
     crm.className = "muted";
     var codes = $("dispo-codes");
     codes.textContent = "";
-    var keys = (m.campaign && m.campaign.shortcuts) || {};
-    ((m.campaign && m.campaign.dispositions) || []).forEach(function (d) {
+    var keys = (!m.dispositions && m.campaign && m.campaign.shortcuts) || {};
+    (m.dispositions || (m.campaign && m.campaign.dispositions) || []).forEach(function (d) {   // an inbound call: its queue's
       var label = el("label"); var input = el("input");
       input.type = "radio"; input.name = "code"; input.value = d.code;
       label.appendChild(input); label.appendChild(document.createTextNode(d.label));
@@ -240,6 +279,7 @@
     $("callback-at").value = "";
     $("callback-zone").textContent = "(" + (m.zone || "UTC") + ")";
     $("pop").setAttribute("data-call", m.call_id);
+    renderInbound(m);
     render();
     setActive(active);
   }
@@ -381,6 +421,18 @@
   on("btn-consult-complete", function () { send({type: "warm", action: "complete"}); });
   on("btn-consult-cancel", function () { send({type: "warm", action: "cancel"}); });
   $("transfer-agent").addEventListener("change", render);
+  $("transfer-queue").addEventListener("change", render);
+  $("transfer-box").addEventListener("toggle", function () { if ($("transfer-box").open) send({type: "queues"}); });
+  on("btn-transfer-queue", function () {
+    var queue = Number($("transfer-queue").value);
+    if (queue) { send({type: "transfer", to_queue_id: queue}); }
+  });
+  $("new-contact-form").addEventListener("submit", function (ev) {   // an unknown inbound caller becomes a lead
+    ev.preventDefault();
+    if (!pop) return;
+    send({type: "create_contact", call_id: String(pop.call_id), first_name: $("new-contact-first").value,
+          last_name: $("new-contact-last").value});
+  });
   $("manual-form").addEventListener("submit", function (ev) {   // a number the agent typed
     ev.preventDefault();
     var number = $("manual-number").value.trim();

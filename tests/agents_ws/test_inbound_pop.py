@@ -94,8 +94,8 @@ async def until(check: Any, timeout_s: float = 20.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and_its_history(
-        db_pool, database_url, redis_url, tmp_path) -> None:
+async def _floor(db_pool, database_url, redis_url, tmp_path):  # type: ignore[no-untyped-def]
+    """The web app, an agent Ann, a preview campaign she works (3 leads) and the Hotline queue she serves."""
     from admin_ui.app import create_app
 
     settings = load_settings(None, mode="development", secret_key="k" * 32, data_dir=tmp_path, speed=SPEED,
@@ -113,6 +113,29 @@ async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and
     campaign_id = scenario.campaign.id
     async with db_pool.acquire() as conn:
         await campaigns_repo.set_campaign_agents(conn, campaign_id=campaign_id, user_ids=[ann.id])
+    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
+        {"name": "Hotline", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={ann.id: 5})
+    return services, app, ann, campaign_id, queue
+
+
+async def _answered(services, app, ann, campaign_id, stack, caller: str):  # type: ignore[no-untyped-def]
+    """Ann's panel, signed in and ready, and the pop of ``caller``'s call to the Hotline."""
+    system = services.extras["system"]
+    engine = system.engine
+    await until(lambda: campaign_id in engine.campaigns)
+    cookies, token = await sign_in(app, ann.username)
+    ws = await stack.enter_async_context(AsgiSocket(app, "/agent/ws", query=f"csrf={token}", cookies=cookies))
+    await ws.send({"type": "login", "campaign_id": campaign_id})
+    await until(lambda: engine.agent_state(ann.id)["state"] == "ready")
+    system.sim.inject_inbound(caller=caller, did=DID, patience_s=120.0, talk_s=8.0)
+    return ws, await _next_pop(ws)
+
+
+async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and_its_history(
+        db_pool, database_url, redis_url, tmp_path) -> None:
+    services, app, ann, campaign_id, queue = await _floor(db_pool, database_url, redis_url, tmp_path)
+    clock = services.clock
     lead = (await campaigns_repo.search_leads(db_pool, campaign_id=campaign_id, limit=1))[0]
     # the lead was called last week: the agent must see that attempt in the pop
     await db_pool.execute(
@@ -120,27 +143,42 @@ async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and
         " dial_string, caller_id, originated_at, outcome, disposition, notes)"
         " VALUES ($1,$2,$3,'old','old-1','outbound',$4,'','',$5,'handled','sale','wants the blue one')",
         campaign_id, lead.id, ann.id, lead.phone_e164, clock.now() - timedelta(days=7))
-    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
-        {"name": "Hotline", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
-    await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={ann.id: 5})
 
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=QUIET),
-                          engine_id="inbound-pop", tick_s=0.5) as system, contextlib.AsyncExitStack() as stack:
-        engine = system.engine
-        await until(lambda: campaign_id in engine.campaigns)
-        cookies, token = await sign_in(app, ann.username)
-        ws = await stack.enter_async_context(AsgiSocket(app, "/agent/ws", query=f"csrf={token}", cookies=cookies))
-        await ws.send({"type": "login", "campaign_id": campaign_id})
-        await until(lambda: engine.agent_state(ann.id)["state"] == "ready")
+                          engine_id="inbound-pop", tick_s=0.5), contextlib.AsyncExitStack() as stack:
         # the trunk presents the number without its '+': the lead is found all the same
-        system.sim.inject_inbound(caller=lead.phone_e164.lstrip("+"), did=DID, patience_s=120.0, talk_s=8.0)
-        pop = await _next_pop(ws)
+        ws, pop = await _answered(services, app, ann, campaign_id, stack, lead.phone_e164.lstrip("+"))
+        await ws.send({"type": "queues"})
+        queues = await ws.receive_type("queues")
     assert pop["direction"] == "inbound" and pop["queue"] == {"id": queue.id, "name": "Hotline"}
     assert pop["number"] == lead.phone_e164.lstrip("+") and pop["did"] == DID and pop["waited_s"] >= 0
     assert pop["lead"]["id"] == lead.id and pop["campaign"]["id"] == campaign_id
     assert [(h["disposition"], h["notes"]) for h in pop["history"]] == [("sale", "wants the blue one")]
     assert [d["code"] for d in pop["dispositions"]] == [d.code for d in queue.dispositions]
     assert pop["new_contact"] is None
+    assert queues["items"] == [{"id": queue.id, "name": "Hotline", "open": True}]   # to transfer a customer to
+
+
+async def test_an_unknown_caller_is_offered_the_contact_form_and_the_new_lead_pops(
+        db_pool, database_url, redis_url, tmp_path) -> None:
+    services, app, ann, campaign_id, queue = await _floor(db_pool, database_url, redis_url, tmp_path)
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=QUIET),
+                          engine_id="inbound-pop-2", tick_s=0.5), contextlib.AsyncExitStack() as stack:
+        ws, pop = await _answered(services, app, ann, campaign_id, stack, "+84987650001")
+        assert pop["lead"] is None and pop["matches"] == []
+        assert pop["new_contact"] == {"id": None, "name": "Inbound contacts"}     # created on first use
+        await ws.send({"type": "create_contact", "call_id": pop["call_id"], "first_name": "Lan",
+                       "last_name": "Trần"})
+        again = await _next_pop(ws)
+        await ws.send({"type": "create_contact", "call_id": pop["call_id"], "first_name": "Lan"})
+        refused = await ws.receive_type("error")
+    assert again["call_id"] == pop["call_id"] and again["new_contact"] is None
+    assert (again["lead"]["first_name"], again["lead"]["last_name"], again["lead"]["phone"]) == \
+        ("Lan", "Trần", "+84987650001")
+    assert again["campaign"]["name"] == "Inbound contacts"
+    assert refused["request"] == "create_contact" and "already has a lead" in refused["message"]
+    record = await db_pool.fetchrow("SELECT lead_id FROM call_records WHERE id = $1", int(pop["call_id"]))
+    assert record["lead_id"] == again["lead"]["id"]
 
 
 async def _next_pop(ws: AsgiSocket) -> dict[str, Any]:
