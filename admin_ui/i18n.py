@@ -985,6 +985,15 @@ def _queue_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_queue_messages())
 
 
+def _staffing_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.staffing_text import STAFFING_MESSAGES  # queue wallboard tiles, queue report, staffing
+
+    return STAFFING_MESSAGES
+
+
+MESSAGES.update(_staffing_messages())
+
+
 def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,
                 stored: str) -> str:
     """A reason (``dialer.reasons``: its code and parameters, a dict or the stored JSON) in ``t``'s language;

@@ -13,7 +13,7 @@ from admin_ui import reports
 from admin_ui.app import render
 from admin_ui.auth import TeamLead, services_of
 from admin_ui.i18n import MESSAGES, translator
-from campaigns import repository
+from campaigns import queue_repository, repository
 from campaigns.errors import NotFound
 from dialer.safe_export import csv_writer
 
@@ -51,7 +51,7 @@ async def reports_page(request: Request, user: TeamLead, campaign: int | None = 
                     for r in await reports.by_disposition(pool, period)]
     return render(request, "reports.html", user, campaigns=campaigns, campaign=campaign, days=days, period=period,
                   dispositions=dispositions, agents=await reports.per_agent(pool, period),
-                  hours=await reports.per_hour(pool, period))
+                  hours=await reports.per_hour(pool, period), queues=await queue_repository.list_queues(pool))
 
 
 @router.get("/reports/{kind}.csv")

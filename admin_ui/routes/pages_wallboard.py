@@ -21,6 +21,7 @@ from admin_ui.app import render
 from admin_ui.auth import TeamLead, authenticate_connection, services_of
 from admin_ui.health import engine_pbx_health, pbx_banner
 from admin_ui.i18n import translator
+from admin_ui.routes.pages_staffing import queue_tiles
 from agents_ws.engine_link import engine_method, running_engine
 from dialer import supervision
 from dialer.engine_api import EngineError
@@ -63,7 +64,8 @@ async def wallboard_page(request: Request, user: TeamLead) -> HTMLResponse:
              | {f"health_{c}": t(f"health_{c}", count="{count}", detail="{detail}")   # campaign_health
                 for c in ("originate_rejected", "failures_in_a_row")})
     return render(request, "wallboard.html", user, live=live, agent_states=AGENT_STATES, pbx_banner=banner,
-                  actions=actions, row_texts=texts)
+                  actions=actions, row_texts=texts, queue_tiles=await queue_tiles(request),
+                  queue_agent_states=AGENT_STATES)
 
 
 async def _act_on_agent(request: Request, user: TeamLead, agent_id: int, action: str, reason: str) -> JSONResponse:

@@ -1,0 +1,245 @@
+"""Inbound queues for team leads: the wallboard's queue tiles, the per-interval queue report (with its CSV,
+written through ``dialer.safe_export``) and the staffing page (forecast and agents needed, table and plot).
+
+Figures come from the queue's call records (``campaigns.queue_stats``) and ``campaigns.staffing``; the live
+ones (callers waiting now, agents by state) from the running engine. The estimated wait and its measured
+error are shown only when the engine gives them: its board's ``queues[<id>].estimated_wait_s`` and its
+``wait_errors`` (a ``dialer.wait_model.WaitErrors``); otherwise a dash, never a guess.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from admin_ui.app import render
+from admin_ui.auth import TeamLead, services_of
+from agents_ws.engine_link import running_engine
+from campaigns import queue_repository, queue_stats, staffing
+from campaigns.errors import NotFound
+from campaigns.queues import Queue
+from dialer.safe_export import csv_writer
+
+router = APIRouter()
+AGENT_STATES = ("ready", "reserved", "on_call", "wrap_up", "paused", "connecting")
+Days = Annotated[int, Query(ge=1, le=366)]
+Ahead = Annotated[int, Query(ge=1, le=14)]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueTile:
+    queue: Queue
+    waiting_now: int | None
+    longest_wait_s: float | None
+    today: queue_stats.QueueFigures
+    last_15: queue_stats.QueueFigures
+    agents: dict[str, int] | None
+    estimated_wait_s: float | None
+    error_mae_s: float | None
+    error_p90_s: float | None
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _live_callers(engine: Any, queue_id: int) -> list[float] | None:
+    """Seconds each caller of ``queue_id`` has been waiting for an agent, from the engine (None: no engine)."""
+    calls = getattr(engine, "calls", None)
+    if engine is None or calls is None:
+        return None
+    now = engine.clock.monotonic()
+    waits = []
+    for call in list(calls.values()):
+        pool = getattr(call, "pool", None)
+        if (getattr(call, "inbound", False) and not call.terminal and call.connected_at is None
+                and pool is not None and pool.kind.value == "queue" and pool.id == queue_id):
+            waits.append(max(0.0, now - (call.ready_at if call.ready_at is not None else now)))
+    return waits
+
+
+def _agents_by_state(engine: Any, agent_ids: Sequence[int]) -> dict[str, int] | None:
+    agents = getattr(engine, "agents", None) if engine is not None else None
+    if agents is None:
+        return None
+    counts = dict.fromkeys((*AGENT_STATES, "logged_out"), 0)
+    for agent_id in agent_ids:
+        agent = agents.get(agent_id)
+        state = agent.state.value if agent is not None else "logged_out"
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def _estimate(engine: Any, live: dict[str, Any] | None, queue_id: int) -> tuple[float | None, ...]:
+    board = ((live or {}).get("queues") or {}).get(str(queue_id)) or {}
+    estimate = _finite(board.get("estimated_wait_s"))
+    errors = getattr(engine, "wait_errors", None) if engine is not None else None
+    mae = p90 = None
+    if errors is not None and hasattr(errors, "stats"):
+        stats = errors.stats(queue_id)
+        if stats.callers:
+            mae, p90 = _finite(stats.mae_s), _finite(stats.p90_abs_s)
+    return estimate, mae, p90
+
+
+async def queue_tiles(request: Request) -> list[QueueTile]:
+    """One tile per queue for the wallboard."""
+    services = services_of(request)
+    pool = services.pool
+    now = services.clock.now()
+    engine = running_engine(request)
+    live = engine.live_state() if engine is not None and hasattr(engine, "live_state") else None
+    tiles = []
+    for queue in await queue_repository.list_queues(pool):
+        zone = ZoneInfo(queue.timezone)
+        since = queue_stats.day_start(now, zone)
+        records = await queue_stats.load_records(pool, queue_id=queue.id, since=since, until=now + timedelta(seconds=1))
+        waits = _live_callers(engine, queue.id)
+        agent_ids = [r["user_id"] for r in await queue_repository.queue_agents(pool, queue_id=queue.id)]
+        start_15, end_15 = queue_stats.last_interval(now)
+        estimate, mae, p90 = _estimate(engine, live, queue.id)
+        tiles.append(QueueTile(
+            queue=queue, waiting_now=None if waits is None else len(waits),
+            longest_wait_s=(max(waits) if waits else 0.0) if waits is not None else None,
+            today=queue_stats.span(records, threshold_s=queue.sl_threshold_s, since=since, until=end_15),
+            last_15=queue_stats.span(records, threshold_s=queue.sl_threshold_s, since=start_15, until=end_15),
+            agents=_agents_by_state(engine, agent_ids), estimated_wait_s=estimate, error_mae_s=mae, error_p90_s=p90))
+    return tiles
+
+
+@router.get("/wallboard/queues", response_class=HTMLResponse)
+async def wallboard_queues(request: Request, user: TeamLead) -> HTMLResponse:
+    """The wallboard's queue section alone (the page reloads it every few seconds)."""
+    return render(request, "wallboard_queues.html", user, queue_tiles=await queue_tiles(request),
+                  queue_agent_states=AGENT_STATES)
+
+
+async def _queue(request: Request, queue_id: int) -> Queue:
+    try:
+        return await queue_repository.get_queue(services_of(request).pool, queue_id=queue_id)
+    except NotFound:
+        raise HTTPException(404, "there is no such queue") from None
+
+
+async def _intervals(request: Request, queue: Queue, days: int) -> list[queue_stats.QueueFigures]:
+    services = services_of(request)
+    now = services.clock.now()
+    records = await queue_stats.load_records(services.pool, queue_id=queue.id, since=now - timedelta(days=days),
+                                             until=now + timedelta(seconds=1))
+    return queue_stats.per_interval(records, threshold_s=queue.sl_threshold_s, zone=ZoneInfo(queue.timezone))
+
+
+@router.get("/reports/queues/{queue_id:int}", response_class=HTMLResponse)
+async def queue_report(request: Request, user: TeamLead, queue_id: int, days: Days = 7) -> HTMLResponse:
+    queue = await _queue(request, queue_id)
+    rows = await _intervals(request, queue, days)
+    return render(request, "queue_report.html", user, queue=queue, rows=rows, days=days)
+
+
+@router.get("/reports/queues/{queue_id:int}.csv")
+async def queue_report_csv(request: Request, user: TeamLead, queue_id: int, days: Days = 7) -> Response:
+    queue = await _queue(request, queue_id)
+    out = io.StringIO()
+    writer = csv_writer(out)   # through dialer.safe_export: no cell runs as a formula
+    writer.writerow([f"interval ({queue.timezone})", "offered", "answered", "answered_within_t",
+                     "abandoned_within_t", "abandoned_after_t", "service_level_pct", "asa_s", "aht_s",
+                     "longest_wait_s"])
+    for r in await _intervals(request, queue, days):
+        writer.writerow([r.start.strftime("%Y-%m-%d %H:%M"), r.offered, r.answered, r.answered_within,
+                         r.abandoned_short, r.abandoned_late,
+                         None if r.service_level is None else round(r.service_level * 100, 1),
+                         queue_stats.round_or_none(r.asa_s), queue_stats.round_or_none(r.aht_s),
+                         queue_stats.round_or_none(r.longest_wait_s)])
+    name = f"queue-{queue.id}-intervals-{days}d.csv"
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@dataclass(frozen=True, slots=True)
+class StaffingRow:
+    day: date
+    slot: int
+    offered: float
+    aht_s: float | None
+    need_c: int | None
+    need_a: int | None
+    outbound_agents: float | None = None
+
+
+def _needs(queue: Queue, offered: float, aht: float | None, patience: float | None) -> tuple[int | None, int | None]:
+    if aht is None or aht <= 0:
+        return None, None
+    target, threshold = queue.sl_target, float(queue.sl_threshold_s)
+    need_c = staffing.agents_erlang_c(offered, aht, target=target, threshold_s=threshold)
+    need_a = None if patience is None else staffing.agents_erlang_a(offered, aht, target=target, threshold_s=threshold,
+                                                                    patience_s=patience)
+    return need_c, need_a
+
+
+async def _outbound_seconds(pool: Any, agent_ids: list[int], since: datetime, until: datetime,
+                            zone: ZoneInfo) -> dict[tuple[date, int], float]:
+    """Talk and wrap-up seconds of outbound calls taken by ``agent_ids``, by the interval they connected."""
+    rows = await pool.fetch(
+        "SELECT connected_at, EXTRACT(EPOCH FROM COALESCE(wrap_end_at, ended_at) - connected_at) AS busy_s"
+        " FROM call_records WHERE agent_id = ANY($1::bigint[]) AND direction <> 'inbound'"
+        " AND connected_at >= $2 AND connected_at < $3 AND COALESCE(wrap_end_at, ended_at) IS NOT NULL",
+        agent_ids, since, until)
+    out: dict[tuple[date, int], float] = {}
+    for r in rows:
+        start = queue_stats.interval_start(r["connected_at"], zone)
+        key = (start.date(), (start.hour * 3600 + start.minute * 60) // staffing.INTERVAL_S)
+        out[key] = out.get(key, 0.0) + max(0.0, float(r["busy_s"]))
+    return out
+
+
+@router.get("/queues/{queue_id}/staffing", response_class=HTMLResponse)
+async def staffing_page(request: Request, user: TeamLead, queue_id: int, days: Days = 28,
+                        ahead: Ahead = 3) -> HTMLResponse:
+    services = services_of(request)
+    queue = await _queue(request, queue_id)
+    zone = ZoneInfo(queue.timezone)
+    now = services.clock.now()
+    since = now - timedelta(days=days)
+    records = await queue_stats.load_records(services.pool, queue_id=queue.id, since=since,
+                                             until=now + timedelta(seconds=1))
+    threshold = queue.sl_threshold_s
+    patience = queue_stats.patience_s(records)
+    abandoned = sum(1 for r in records if r.finished and not r.answered)
+    overall = queue_stats.figures(records, threshold_s=threshold, start=since)
+    history: dict[date, dict[int, staffing.SlotHistory]] = {}
+    measured = []
+    agent_ids = [r["user_id"] for r in await queue_repository.queue_agents(services.pool, queue_id=queue.id)]
+    outbound = await _outbound_seconds(services.pool, agent_ids, since, now, zone)
+    for f in queue_stats.per_interval(records, threshold_s=threshold, zone=zone):
+        slot = (f.start.hour * 3600 + f.start.minute * 60) // staffing.INTERVAL_S
+        history.setdefault(f.start.date(), {})[slot] = staffing.SlotHistory(f.offered, f.handled_with_time,
+                                                                            f.handle_total_s)
+        aht = f.aht_s if f.aht_s is not None else overall.aht_s
+        need_c, need_a = _needs(queue, f.offered, aht, patience)
+        measured.append(StaffingRow(f.start.date(), slot, f.offered, aht, need_c, need_a,
+                                    outbound.get((f.start.date(), slot), 0.0) / staffing.INTERVAL_S))
+    today = queue_stats.local_date(now, zone)
+    first = min((queue_stats.local_date(r.arrived_at, zone) for r in records), default=today)
+    observed = [first + timedelta(days=i) for i in range((today - first).days)]    # whole past days only
+    coming = [today + timedelta(days=i) for i in range(1, ahead + 1)]
+    forecast = []
+    for fc in staffing.forecast(history, days=coming, observed=observed, fallback_aht_s=overall.aht_s):
+        need_c, need_a = _needs(queue, fc.offered, fc.aht_s, patience)
+        forecast.append(StaffingRow(fc.day, fc.slot, fc.offered, fc.aht_s, need_c, need_a))
+    plot_day = forecast[0].day if forecast else None
+    plot = [(staffing.slot_label(r.slot), r.need_c or 0) for r in forecast if r.day == plot_day]
+    return render(request, "staffing.html", user, queue=queue, days=days, ahead=ahead, measured=measured,
+                  forecast=forecast, plot=plot, plot_day=plot_day, patience=patience, abandoned=abandoned,
+                  overall=overall, slot_label=staffing.slot_label)

@@ -1,0 +1,76 @@
+"""Texts of the inbound queue wallboard tiles, the per-interval queue report and the staffing page, in English
+and Vietnamese (merged into ``admin_ui.i18n.MESSAGES``)."""
+
+from __future__ import annotations
+
+STAFFING_MESSAGES: dict[str, dict[str, str]] = {
+    "qs_queues": {"en": "Inbound queues", "vi": "Hàng đợi cuộc gọi đến"},
+    "qs_no_queues": {"en": "No inbound queue yet.", "vi": "Chưa có hàng đợi cuộc gọi đến."},
+    "qs_queue": {"en": "Queue", "vi": "Hàng đợi"},
+    "qs_target": {"en": "target {pct} % within {s} s", "vi": "mục tiêu {pct} % trong {s} giây"},
+    "qs_waiting_now": {"en": "Waiting now", "vi": "Đang chờ"},
+    "qs_longest_wait": {"en": "Longest wait", "vi": "Chờ lâu nhất"},
+    "qs_sl_today": {"en": "Service level today", "vi": "Mức phục vụ hôm nay"},
+    "qs_sl_15": {"en": "Service level, last 15 min", "vi": "Mức phục vụ 15 phút qua"},
+    "qs_abandoned_today": {"en": "Abandoned today", "vi": "Bỏ máy hôm nay"},
+    "qs_asa_today": {"en": "Average speed of answer today", "vi": "Thời gian trả lời trung bình hôm nay"},
+    "qs_agents_by_state": {"en": "Agents serving the queue", "vi": "Nhân viên phục vụ hàng đợi"},
+    "qs_est_wait": {"en": "Estimated wait", "vi": "Thời gian chờ ước tính"},
+    "qs_est_error": {"en": "Its measured error (mean / p90)", "vi": "Sai số đo được (trung bình / p90)"},
+    "qs_dash_note": {"en": "— : not known (the engine is not running or does not give it)",
+                     "vi": "— : chưa biết (bộ quay số không chạy hoặc không cung cấp)"},
+    "qs_interval_report": {"en": "Per-interval report", "vi": "Báo cáo theo khoảng 15 phút"},
+    "qs_staffing": {"en": "Staffing", "vi": "Định biên nhân sự"},
+    "qs_report_title": {"en": "Queue {name}: every 15 minutes", "vi": "Hàng đợi {name}: theo từng 15 phút"},
+    "qs_staffing_title": {"en": "Staffing of queue {name}", "vi": "Định biên nhân sự hàng đợi {name}"},
+    "qs_interval": {"en": "Interval", "vi": "Khoảng thời gian"},
+    "qs_day": {"en": "Day", "vi": "Ngày"},
+    "qs_offered": {"en": "Offered", "vi": "Cuộc gọi đến"},
+    "qs_answered": {"en": "Answered", "vi": "Đã trả lời"},
+    "qs_answered_within": {"en": "Answered within T", "vi": "Trả lời trong T"},
+    "qs_abandoned_short": {"en": "Abandoned within T", "vi": "Bỏ máy trong T"},
+    "qs_abandoned_late": {"en": "Abandoned after T", "vi": "Bỏ máy sau T"},
+    "qs_sl": {"en": "Service level", "vi": "Mức phục vụ"},
+    "qs_asa": {"en": "ASA (s)", "vi": "Thời gian trả lời TB (giây)"},
+    "qs_aht": {"en": "AHT (s)", "vi": "Thời gian xử lý TB (giây)"},
+    "qs_longest": {"en": "Longest wait (s)", "vi": "Chờ lâu nhất (giây)"},
+    "qs_sl_rule": {"en": "Service level = answered within T / (answered + abandoned after T); callers who "
+                         "leave within T are not counted.",
+                   "vi": "Mức phục vụ = số cuộc trả lời trong T / (số cuộc trả lời + số cuộc bỏ máy sau T); "
+                         "người gọi rời đi trong T không được tính."},
+    "qs_no_calls": {"en": "No inbound call in this period.", "vi": "Không có cuộc gọi đến trong khoảng này."},
+    "qs_history_days": {"en": "History (days)", "vi": "Lịch sử (ngày)"},
+    "qs_ahead_days": {"en": "Forecast (days)", "vi": "Dự báo (ngày)"},
+    "qs_forecast": {"en": "Forecast from the same weekday", "vi": "Dự báo theo cùng thứ trong tuần"},
+    "qs_forecast_none": {"en": "No forecast: no history of these weekdays yet.",
+                         "vi": "Chưa có dự báo: chưa có lịch sử của các thứ này."},
+    "qs_measured": {"en": "Measured", "vi": "Đo được"},
+    "qs_offered_fc": {"en": "Offered (forecast)", "vi": "Cuộc gọi đến (dự báo)"},
+    "qs_need_c": {"en": "Agents needed (Erlang C)", "vi": "Số nhân viên cần (Erlang C)"},
+    "qs_need_a": {"en": "Agents needed (Erlang A)", "vi": "Số nhân viên cần (Erlang A)"},
+    "qs_logged_in": {"en": "Agents logged in", "vi": "Nhân viên đăng nhập"},
+    "qs_logged_in_not_kept": {
+        "en": "Agents logged in per interval: not kept. The dialer stores who is signed in now (agent_sessions), "
+              "not a history of sign-ins, so this column shows —.",
+        "vi": "Số nhân viên đăng nhập theo khoảng: không được lưu. Bộ quay số chỉ lưu ai đang đăng nhập "
+              "(agent_sessions), không lưu lịch sử đăng nhập, nên cột này hiển thị —."},
+    "qs_outbound_freed": {"en": "Outbound by these agents (agents)", "vi": "Gọi ra của các nhân viên này (người)"},
+    "qs_outbound_note": {
+        "en": "Outbound capacity blending freed: the talk and wrap-up time of outbound calls taken by the agents "
+              "serving this queue, in agents over the interval (seconds / 900), by the interval the call connected.",
+        "vi": "Năng lực gọi ra nhờ kết hợp: thời gian nói chuyện và hoàn tất của các cuộc gọi ra do nhân viên "
+              "phục vụ hàng đợi này nhận, tính bằng số nhân viên trong khoảng (giây / 900), theo khoảng cuộc "
+              "gọi được kết nối."},
+    "qs_patience": {"en": "Measured patience", "vi": "Độ kiên nhẫn đo được"},
+    "qs_patience_value": {"en": "{s} s (mean, from {n} abandoned callers)",
+                          "vi": "{s} giây (trung bình, từ {n} người gọi bỏ máy)"},
+    "qs_patience_none": {"en": "not measured yet (no caller abandoned): Erlang A is not computed",
+                         "vi": "chưa đo được (chưa ai bỏ máy): không tính Erlang A"},
+    "qs_aht_overall": {"en": "Average handle time", "vi": "Thời gian xử lý trung bình"},
+    "qs_plot_need": {"en": "Agents needed per interval (Erlang C), {day}",
+                     "vi": "Số nhân viên cần theo khoảng (Erlang C), {day}"},
+    "qs_plot_offered": {"en": "Offered calls per interval", "vi": "Cuộc gọi đến theo khoảng"},
+    "qs_target_cap": {"en": "A target of 100 % is planned as 99.9 %.",
+                      "vi": "Mục tiêu 100 % được tính là 99,9 %."},
+    "qs_signed_out": {"en": "signed out", "vi": "đã đăng xuất"},
+}

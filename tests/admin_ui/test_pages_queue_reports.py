@@ -1,0 +1,118 @@
+"""Inbound queues on the team lead's pages: the wallboard's queue tiles, the per-interval report and its CSV,
+and the staffing page (forecast and agents needed), from call records written in the test."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from campaigns import queue_repository
+from campaigns.queues import Queue
+from dialer.users import Role
+from tests.admin_ui.test_pages_reports import sign_in
+from tests.campaigns.test_queue_stats import add_inbound
+
+
+def zone_away_from_midnight(now: datetime) -> str:
+    """A time zone where ``now`` is not within an hour of midnight, so 'today' holds the last 15 minutes."""
+    for name in ("UTC", "Asia/Ho_Chi_Minh", "America/New_York"):
+        if 1 <= now.astimezone(ZoneInfo(name)).hour <= 22:
+            return name
+    raise AssertionError("unreachable: these zones are 5 and 7 hours apart")
+
+
+async def hotline(services: Any, zone: str, **settings: Any) -> Queue:
+    return await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+        {"name": "Hotline", "timezone": zone, "sl_target_pct": 80, "sl_threshold_s": 15, **settings}))
+
+
+async def five_callers(services: Any, queue: Queue, at: datetime) -> None:
+    # answered after 5, 10 and 40 s (talk 100 s, wrap 20 s); left after 8 s (not counted) and after 30 s (late)
+    for outcome, waited in (("handled", 5), ("handled", 10), ("handled", 40), ("abandoned", 8), ("abandoned", 30)):
+        await add_inbound(services.pool, queue_id=queue.id, at=at, outcome=outcome, waited_s=waited, talk_s=100,
+                          wrap_s=20)
+
+
+async def test_the_wallboard_shows_each_queues_service_level_today_and_dashes_for_what_it_does_not_know(
+        browser_client, make_user, services) -> None:
+    now = datetime.now(UTC)
+    queue = await hotline(services, zone_away_from_midnight(now))
+    await five_callers(services, queue, now - timedelta(minutes=3))
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    page = (await browser_client.get("/wallboard")).text
+    assert 'data-q="sl_today">50.0 %' in page and 'data-q="sl_15">50.0 %' in page   # 2 / (3 + 1)
+    assert 'data-q="abandoned_today">2<' in page and 'data-q="asa_today">0:18<' in page
+    assert 'data-q="waiting_now">—<' in page and 'data-q="estimated_wait">—<' in page   # no engine running here
+    assert 'data-q="wait_error">—<' in page
+    part = await browser_client.get("/wallboard/queues")
+    assert part.status_code == 200 and 'data-q="sl_today">50.0 %' in part.text
+
+
+async def test_the_per_interval_report_and_its_csv_count_by_the_readme_rule(browser_client, make_user,
+                                                                             services) -> None:
+    now = datetime.now(UTC)
+    queue = await hotline(services, "UTC")
+    at = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0) - timedelta(hours=2)
+    await five_callers(services, queue, at + timedelta(minutes=1))
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    csv = await browser_client.get(f"/reports/queues/{queue.id}.csv?days=1")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines() == [
+        ("interval (UTC),offered,answered,answered_within_t,abandoned_within_t,abandoned_after_t,"
+         "service_level_pct,asa_s,aht_s,longest_wait_s"),
+        f"{at:%Y-%m-%d %H:%M},5,3,2,1,1,50.0,18.3,120.0,40.0"]
+    page = await browser_client.get(f"/reports/queues/{queue.id}?days=1")
+    assert page.status_code == 200 and "<svg" in page.text and "50.0 %" in page.text
+    assert f'href="/reports/queues/{queue.id}?days=7"' in (await browser_client.get("/reports")).text
+    assert (await browser_client.get("/reports/queues/999999")).status_code == 404
+
+
+async def test_staffing_forecasts_the_same_weekday_and_needs_14_agents_for_10_erlangs_at_80_in_20(
+        browser_client, make_user, services) -> None:
+    now = datetime.now(UTC)
+    queue = await hotline(services, "UTC", sl_threshold_s=20)
+    today = now.date()
+    for weeks in (1, 2):     # 50 calls at 10:00 on the same weekday, 180 s each (170 talk + 10 wrap)
+        ten = datetime.combine(today - timedelta(weeks=weeks), datetime.min.time(), UTC) + timedelta(hours=10)
+        for i in range(50):
+            await add_inbound(services.pool, queue_id=queue.id, at=ten + timedelta(seconds=10 * i), outcome="handled",
+                              waited_s=5, talk_s=170, wrap_s=10)
+    lead = await make_user(Role.TEAM_LEAD)
+    await sign_in(browser_client, lead.username)
+    page = (await browser_client.get(f"/queues/{queue.id}/staffing?days=28&ahead=7")).text
+    next_week: date = today + timedelta(weeks=1)
+    assert (f'<td>{next_week.isoformat()}</td><td>10:00</td><td class="num">50.0</td><td class="num">180</td>'
+            '<td class="num">14</td><td class="num">—</td>') in page        # Erlang A needs a measured patience
+    assert "not measured yet (no caller abandoned)" in page and "<svg" in page
+    assert "agent_sessions" in page                                        # logged-in history: said not kept
+    await services.pool.execute("UPDATE users SET language = 'vi' WHERE id = $1", lead.id)
+    page_vi = (await browser_client.get(f"/queues/{queue.id}/staffing")).text
+    assert "Số nhân viên cần (Erlang C)" in page_vi and "chưa đo được" in page_vi
+
+
+async def test_erlang_a_uses_the_measured_patience_and_blended_agents_outbound_work_is_shown(
+        browser_client, make_user, services) -> None:
+    now = datetime.now(UTC)
+    queue = await hotline(services, "UTC", sl_threshold_s=20)
+    agent = await make_user(Role.AGENT)
+    await queue_repository.set_queue_agents(services.pool, queue_id=queue.id, levels={agent.id: 5})
+    nine = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=9)
+    for i in range(50):   # 40 answered after 30 s (180 s handle), 10 left after 120 s: patience (1200+1200)/10
+        answered = i < 40
+        await add_inbound(services.pool, queue_id=queue.id, at=nine + timedelta(seconds=15 * i),
+                          outcome="handled" if answered else "abandoned", waited_s=30 if answered else 120,
+                          talk_s=170, wrap_s=10)
+    await services.pool.execute(   # the agent's outbound call in the same interval: 450 s = half an agent
+        "INSERT INTO call_records (agent_id, engine_id, leg_id, direction, phone_e164, originated_at, connected_at,"
+        " ended_at, wrap_end_at, outcome) VALUES ($1, 'e', 'out-1', 'outbound', '+84987654321', $2, $2, $3, $4,"
+        " 'handled')", agent.id, nine + timedelta(minutes=2), nine + timedelta(minutes=9), nine + timedelta(seconds=570))
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    page = (await browser_client.get(f"/queues/{queue.id}/staffing")).text
+    assert "240 s (mean, from 10 abandoned callers)" in page
+    # 50 offered, AHT 180 s: 10 Erlangs; Erlang C 14; callers with 240 s patience leave, so fewer suffice
+    from campaigns import staffing
+    need_a = staffing.agents_erlang_a(50, 180, target=0.8, threshold_s=20, patience_s=240)
+    assert need_a < 14
+    assert (f'<td>09:00</td><td class="num">50</td><td class="num">180</td><td class="num">14</td>'
+            f'<td class="num">{need_a}</td><td class="num">—</td><td class="num">0.50</td>') in page
