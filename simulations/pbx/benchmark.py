@@ -68,7 +68,7 @@ def _originate(manager: Manager, number: str, leg: str) -> None:
 
 async def concurrent_calls(calls: int) -> tuple[int, int]:
     """Hold ``calls`` answered customers at once; return (legs ready, channels listed)."""
-    pbx = SimulatedPbx(PbxConfig(speed=50.0, hold_limit_s=3600.0))
+    pbx = SimulatedPbx(PbxConfig(speed=5.0, hold_limit_s=3600.0))  # calls stay ~20 s: a busy machine sees all at once
     await pbx.start()
     manager, _ = await _client(pbx.port)
     try:

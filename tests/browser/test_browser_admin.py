@@ -128,7 +128,7 @@ async def test_a_compliance_officer_manages_dnc_and_imports_a_registry_with_a_pr
     await page.click("#dnc-import button[type=submit]")
     await page.wait_for_selector("[data-job][data-status=finished]", timeout=60_000)
     result = await page.locator(".job-result").inner_text()
-    assert "imported 5000 numbers into national-vn (national) from 5001 lines, 1 invalid" in result
+    assert "imported 5000 numbers into national-vn (National registry) from 5001 lines, 1 invalid" in result
     assert await page.locator(".progress > div").evaluate("e => e.style.width") == "100%"
     await ui.shot(page, "dnc-import-finished")
     assert page.errors == []

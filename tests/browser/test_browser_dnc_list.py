@@ -73,7 +73,7 @@ async def test_an_import_shows_the_lines_that_are_not_numbers_with_their_line_nu
     async with page.expect_navigation():
         await page.click("#dnc-import button[type=submit]")
     await page.wait_for_selector("#dnc-import-invalid:not([hidden])", timeout=60_000)
-    assert "imported 3 numbers into vn-registry (national) from 5 lines, 2 invalid" in \
+    assert "imported 3 numbers into vn-registry (National registry) from 5 lines, 2 invalid" in \
         await page.locator(".job-result").inner_text()
     assert await page.locator("#dnc-import-invalid li").all_inner_texts() == [
         "line 3: 'not a number': not a phone number",
