@@ -63,6 +63,7 @@ async def test_the_agent_works_with_the_leads_shortcuts_pause_codes_and_script(
     assert await desk.locator("#btn-hangup kbd.shortcut").inner_text() == "H"
     assert await desk.locator("#pause-reason option").all_inner_texts() == ["Cà phê", "Lunch"]
     await desk.select_option("#pause-reason", "coffee")
+    await desk.focus("#pause-reason")
     await desk.keyboard.press("p")                        # the select has the focus: nothing happens
     assert await desk.get_attribute("body", "data-state") == "ready"
     await desk.locator("#st-campaign").click()            # out of the select
