@@ -1,0 +1,75 @@
+"""The wallboard in Debian's chromium shows each inbound queue's service level (the README rule, from the
+queue's call records), its agents by state from the running engine, and links to the per-interval report
+and the staffing page; in Vietnamese too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from campaigns import queue_repository, repository
+from campaigns.model import Campaign, DialMode
+from campaigns.queues import Queue
+from dialer import users
+from dialer.users import Role
+from simulations.virtual_agents import virtual_phone
+from tests.admin_ui.test_pages_queue_reports import five_callers, zone_away_from_midnight
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PASSWORD = "correct horse battery"
+
+
+async def test_the_wallboard_shows_the_queues_service_level(open_page, live_system, make_user, services, ui) -> None:
+    base = live_system.url
+    now = datetime.now(UTC)
+    lena = await make_user(Role.TEAM_LEAD, "lena", display_name="Lena")
+    agent = await make_user(Role.AGENT, "an", display_name="An Pham")
+    await users.update_user(services.pool, user_id=agent.id, phone_dial_string=virtual_phone(agent.id))
+    queue = await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+        {"name": "Hotline", "timezone": zone_away_from_midnight(now), "sl_target_pct": 80, "sl_threshold_s": 15}))
+    await queue_repository.set_queue_agents(services.pool, queue_id=queue.id, levels={agent.id: 7})
+    await five_callers(services, queue, now - timedelta(minutes=3))      # service level 2 / (3 + 1) = 50 %
+    campaign = await repository.create_campaign(services.pool, campaign=Campaign(
+        id=0, name="Blend", trunk_template="Local/{number}@from-dialer", dial_mode=DialMode.PREVIEW))
+    async with services.pool.acquire() as conn:
+        await repository.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=[agent.id])
+
+    lead = await open_page(base)
+    await ui.sign_in(lead, "lena", PASSWORD)
+    await lead.goto(f"/campaigns/{campaign.id}")
+    await lead.click("#btn-start")
+    await lead.wait_for_selector("text=The campaign's state was changed.")
+    desk = await open_page(base)
+    await ui.sign_in(desk, "an", PASSWORD)
+    await desk.goto("/agent")
+    await desk.wait_for_selector("body[data-ws=up]")
+    await desk.click("#btn-login")
+    await desk.wait_for_selector("body[data-state=ready]", timeout=15_000)
+
+    await lead.goto("/wallboard")
+    tile = lead.locator(f"#wb-queues .wb-queue[data-queue='{queue.id}']")
+    await tile.wait_for(timeout=10_000)
+    assert "Hotline" in await tile.locator("h3").inner_text()
+    assert await tile.locator("[data-q=sl_today]").inner_text() == "50.0%"
+    assert await tile.locator("[data-q=sl_15]").inner_text() == "50.0%"
+    assert await tile.locator("[data-q=abandoned_today]").inner_text() == "2"
+    assert await tile.locator("[data-q=waiting_now]").inner_text() == "0"          # the engine runs: nobody holds
+    assert await tile.locator("[data-q=agents] [data-state=ready]").inner_text() == "1"
+    assert "Service level" in await tile.inner_text()
+    await ui.shot(lead, "wallboard-queue-service-level")
+
+    await lead.click(f"#wb-queues a[href='/reports/queues/{queue.id}']")
+    await lead.wait_for_selector("#queue-intervals")
+    assert "50.0%" in await lead.locator("#queue-intervals tbody").inner_text()
+    await ui.shot(lead, "queue-interval-report")
+    await lead.goto(f"/queues/{queue.id}/staffing")
+    await lead.wait_for_selector("#staffing-measured")
+    await ui.shot(lead, "queue-staffing")
+
+    vi = await open_page(base, lang="vi")
+    await users.update_user(services.pool, user_id=lena.id, language="vi")
+    await ui.sign_in(vi, "lena", PASSWORD)
+    await vi.goto("/wallboard")
+    await vi.locator(f"#wb-queues .wb-queue[data-queue='{queue.id}']").wait_for(timeout=10_000)
+    assert "Mức phục vụ hôm nay" in await vi.locator("#wb-queues").inner_text()
