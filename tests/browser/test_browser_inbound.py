@@ -105,3 +105,63 @@ async def test_an_agent_takes_an_inbound_call_with_its_pop(open_page, inbound_sy
         "SELECT direction, queue_id, did, agent_id, disposition, notes FROM call_records WHERE direction='inbound'")
     assert dict(record) == {"direction": "inbound", "queue_id": queue.id, "did": DID, "agent_id": agent.id,
                             "disposition": "resolved", "notes": "đã đổi gói"}
+
+
+async def _ready_panel(open_page, base: str, username: str, lang: str, ui):  # type: ignore[no-untyped-def]
+    page = await open_page(base, lang)
+    await ui.sign_in(page, username, PASSWORD)
+    await page.goto("/agent")
+    await page.wait_for_selector("body[data-ws=up]")
+    for _ in range(10):     # the engine takes up a campaign just started within its next sync (2 s)
+        if await page.get_attribute("body", "data-state") in (None, "logged_out"):
+            await page.click("#btn-login")
+        try:
+            await page.wait_for_selector("body[data-state=ready]", timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    await page.wait_for_selector("body[data-state=ready]", timeout=5_000)
+    return page
+
+
+async def test_an_agent_sends_its_customer_to_a_queue_and_the_queues_agent_sees_who_sent_it(
+        open_page, inbound_system, make_user, services, ui) -> None:
+    an = await make_user(Role.AGENT, "an", display_name="An")
+    binh = await make_user(Role.AGENT, "binh", display_name="Bình", language="vi")
+    for agent in (an, binh):
+        await users.update_user(services.pool, user_id=agent.id, phone_dial_string=virtual_phone(agent.id))
+    campaign = await repository.create_campaign(services.pool, campaign=Campaign(
+        id=0, name="Sales", trunk_template="Local/{number}@from-dialer", default_region="VN",
+        timezone="Asia/Ho_Chi_Minh", window_profile="custom", custom_window=ALL_DAY, dial_mode=DialMode.PREVIEW))
+    async with services.pool.acquire() as conn:
+        await repository.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=[an.id, binh.id])
+        await repository.set_campaign_state(conn, campaign_id=campaign.id, target=CampaignState.RUNNING)
+    await services.pool.execute(
+        "INSERT INTO leads (campaign_id, phone_e164, first_name, last_name, timezones)"
+        " VALUES ($1, '+84987654322', 'Minh', 'Trần', ARRAY['Asia/Ho_Chi_Minh'])", campaign.id)
+    queue = await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+        {"name": "Support", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    await queue_repository.set_queue_agents(services.pool, queue_id=queue.id, levels={binh.id: 5})
+
+    sender = await _ready_panel(open_page, inbound_system.url, "an", "en", ui)
+    receiver = await _ready_panel(open_page, inbound_system.url, "binh", "vi", ui)
+    await receiver.select_option("#pause-reason", index=0)
+    await receiver.click("#btn-pause")                 # Bình is away: the customer will hold in the queue
+    await receiver.wait_for_selector("body[data-state=paused]")
+    await sender.fill("#manual-number", "0987 654 322")
+    await sender.click("#btn-manual")
+    await sender.wait_for_selector("body[data-state=on_call]", timeout=15_000)
+    assert await sender.locator("#pop-name").inner_text() == "Minh Trần"
+
+    await sender.click("#transfer-box summary")
+    await sender.wait_for_selector("#transfer-queue option:has-text('Support')", state="attached")
+    await sender.select_option("#transfer-queue", label="Support")
+    await sender.click("#btn-transfer-queue")
+    await sender.wait_for_selector("body[data-state=wrap_up]", timeout=10_000)
+
+    await receiver.click("#btn-ready")
+    await receiver.wait_for_selector("body[data-state=on_call]", timeout=15_000)
+    assert await receiver.locator("#pop-name").inner_text() == "Minh Trần"
+    inbound = await receiver.locator("#pop-inbound").inner_text()
+    assert vi("inbound_call_from_queue", queue="Support") in inbound and vi("inbound_sent_by", name="An") in inbound
+    assert sender.errors == [] and receiver.errors == []
