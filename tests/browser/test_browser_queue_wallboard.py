@@ -4,17 +4,22 @@ and the staffing page; in Vietnamese too."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 
 from campaigns import queue_repository, repository
 from campaigns.model import Campaign, DialMode
-from campaigns.queues import Queue
+from campaigns.queues import DAY_NAMES, Queue
 from dialer import users
 from dialer.users import Role
 from simulations.virtual_agents import virtual_phone
 from tests.admin_ui.test_pages_queue_reports import five_callers, zone_away_from_midnight
+from tests.browser.conftest import ROOT, LiveServer, start_server, stop_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "correct horse battery"
@@ -73,3 +78,43 @@ async def test_the_wallboard_shows_the_queues_service_level(open_page, live_syst
     await vi.goto("/wallboard")
     await vi.locator(f"#wb-queues .wb-queue[data-queue='{queue.id}']").wait_for(timeout=10_000)
     assert "Mức phục vụ hôm nay" in await vi.locator("#wb-queues").inner_text()
+
+
+@pytest.fixture
+def inbound_system(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """The web app, engine and simulated PBX with a trunk the test can call in through (live_inbound_app.py)."""
+    server = start_server(database_url, redis_url, tmp_path / "system",
+                          command=[sys.executable, str(Path(__file__).with_name("live_inbound_app.py"))],
+                          extra_env={"PYTHONPATH": str(ROOT)})
+    yield server
+    stop_server(server)
+
+
+async def test_a_caller_holding_shows_as_waiting_now_with_its_longest_wait(open_page, inbound_system, make_user,
+                                                                          services, ui) -> None:
+    did = "+842873001299"
+    await make_user(Role.TEAM_LEAD, "lena", display_name="Lena")
+    agent = await make_user(Role.AGENT, "an", display_name="An Pham")     # serves the queue, not signed in
+    queue = await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+        {"name": "Hotline", "dids": [did], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    await queue_repository.set_queue_agents(services.pool, queue_id=queue.id, levels={agent.id: 5})
+    lead = await open_page(inbound_system.url)
+    await ui.sign_in(lead, "lena", PASSWORD)
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(inbound_system.url + "/test/inbound",
+                                   params={"caller": "84987654321", "did": did[1:]})
+    assert answer.status_code == 200, answer.text
+    tile = lead.locator(f"#wb-queues .wb-queue[data-queue='{queue.id}']")
+    for _ in range(20):       # the engine hears of the caller within a moment; the page is read again
+        await lead.goto("/wallboard")
+        if await tile.locator("[data-q=waiting_now]").inner_text() == "1":
+            break
+        await lead.wait_for_timeout(500)
+    assert await tile.locator("[data-q=waiting_now]").inner_text() == "1"
+    await lead.wait_for_timeout(2_000)
+    await lead.goto("/wallboard")
+    longest = await tile.locator("[data-q=longest_wait]").inner_text()
+    minutes, seconds = longest.split(":")
+    assert 2 <= int(minutes) * 60 + int(seconds) < 120, longest
+    assert await tile.locator("[data-q=agents] [data-state=logged_out]").inner_text() == "1"
+    await ui.shot(lead, "wallboard-queue-caller-waiting")
