@@ -21,6 +21,7 @@ caller on, to agents already signed in too.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,17 @@ from dialer import call_records, inbound_policy, routing
 from dialer.calls import Call, CallOutcome, CallPolicy, CallState, Pool, PoolKind
 from dialer.effects import SeekAgent
 from dialer.inbound_policy import InboundOutcome, PastLimit
-from dialer.pbx_port import CTX_INBOUND, VAR_CLOSED_MSG, InboundCall, LegFailed, LegHungUp, PbxError, PbxEvent
+from dialer.pbx_port import (
+    CTX_INBOUND,
+    VAR_CLOSED_MSG,
+    InboundCall,
+    LegFailed,
+    LegHungUp,
+    LegKind,
+    LiveChannel,
+    PbxError,
+    PbxEvent,
+)
 
 if TYPE_CHECKING:
     from dialer.engine import Engine
@@ -71,6 +82,7 @@ class Caller:
     did: str
     server: str
     arrived_at: float
+    channel: str = ""
 
 
 class InboundDesk:
@@ -128,14 +140,16 @@ class InboundDesk:
         did = did_e164(event.did)
         queue = await queue_repository.queue_for_did(engine.pool, did=did) if did else None
         arrived_at = engine.clock.monotonic()
-        call_id = await self._open_record(event.leg_id, event.caller, did or event.did.strip(), queue, event.server)
+        call_id = await self._open_record(Caller(0, event.leg_id, event.caller, did or event.did.strip(), event.server,
+                                                 arrived_at, event.channel), queue)
         if queue is None:
             log.warning("inbound call from %s to DID %r (channel %s): no queue owns this DID; the caller hears the"
                         " closed message", event.caller or "-", event.did, event.channel)
             await self._closed(event.leg_id, "")
             await self._close_record(call_id, InboundOutcome.NO_QUEUE, arrived_at, "no queue owns this DID")
             return
-        await self._enter(Caller(call_id, event.leg_id, event.caller, did, event.server, arrived_at), queue)
+        await self._enter(Caller(call_id, event.leg_id, event.caller, did, event.server, arrived_at, event.channel),
+                          queue)
 
     async def _enter(self, caller: Caller, queue: Queue) -> None:
         """``caller`` (its record open in ``queue``) joins the queue, or gets its closed or past-limit action."""
@@ -221,7 +235,7 @@ class InboundDesk:
             # the record in the next queue; the overflowed one keeps it with "~<its id>" appended
             await engine.pool.execute("UPDATE call_records SET leg_id = leg_id || '~' || id WHERE id=$1",
                                       caller.call_id)
-            next_id = await self._open_record(caller.leg_id, caller.number, caller.did, target, caller.server)
+            next_id = await self._open_record(caller, target)
             await engine.pool.execute("UPDATE call_records SET overflowed_from=$2 WHERE id=$1", next_id,
                                       caller.call_id)
             await engine.pool.execute("UPDATE call_records SET overflowed_to=$2 WHERE id=$1", caller.call_id,
@@ -267,15 +281,44 @@ class InboundDesk:
             return None
         return callback.id
 
-    async def _open_record(self, leg_id: str, number: str, did: str, queue: Queue | None, server: str) -> int:
+    async def _open_record(self, caller: Caller, queue: Queue | None) -> int:
+        """The caller's record in ``queue``: its channel (a restarted engine finds it by that) and, as
+        ``ready_at``, its first arrival (a person is on the line from the dialplan's answer)."""
         engine = self.engine
         call_id = await call_records.open_record(
             engine.pool, campaign_id=None, lead_id=None, agent_id=None, engine_id=engine.engine_id,
-            leg_id=leg_id, direction="inbound", phone_e164=number, dial_string="", caller_id=did,
-            originated_at=engine.clock.now())
-        await engine.pool.execute("UPDATE call_records SET queue_id=$2, did=$3, pbx_server=$4 WHERE id=$1",
-                                  call_id, queue.id if queue else None, did, server)
+            leg_id=caller.leg_id, direction="inbound", phone_e164=caller.number, dial_string="",
+            caller_id=caller.did, originated_at=engine.clock.now())
+        await engine.pool.execute(
+            "UPDATE call_records SET queue_id=$2, did=$3, pbx_server=$4, pbx_channel=$5, answered_at=$6, ready_at=$6"
+            " WHERE id=$1", call_id, queue.id if queue else None, caller.did, caller.server, caller.channel,
+            engine.wall.at(caller.arrived_at))
         return call_id
+
+    async def adopt(self, record: Mapping[str, Any], channel: LiveChannel) -> None:
+        """A caller a dead engine left holding in ``dialer-inbound`` (crash recovery found its channel): follow
+        its leg, take its record, and put it back in its queue with its first arrival; it is routed as any."""
+        engine = self.engine
+        leg_id = str(record["leg_id"])
+        engine.pbx.adopt(replace(channel, leg_id=leg_id), LegKind.INBOUND)  # type: ignore[attr-defined]
+        await call_records.adopt(engine.pool, call_id=int(record["id"]), engine_id=engine.engine_id)
+        first = record.get("ready_at") or record["originated_at"]
+        caller = Caller(int(record["id"]), leg_id, record.get("phone_e164") or "", record.get("did") or "",
+                        channel.server, engine.wall.mono(first), channel.channel)
+        queue = None
+        if record.get("queue_id") is not None:
+            try:
+                queue = await queue_repository.get_queue(engine.pool, queue_id=int(record["queue_id"]))
+            except NotFound:
+                queue = None
+        log.warning("adopted inbound caller %s (call %s) holding since %s", caller.number or "-", caller.call_id,
+                    first)
+        if queue is None:     # its queue was deleted meanwhile
+            await self._closed(leg_id, "")
+            await self._close_record(caller.call_id, InboundOutcome.NO_QUEUE, caller.arrived_at,
+                                     "its queue was deleted while the engine restarted")
+            return
+        await self._enter(caller, queue)
 
     async def _close_record(self, call_id: int, outcome: InboundOutcome | CallOutcome, arrived_at: float,
                             detail: str, *, callback_id: int | None = None) -> None:

@@ -103,6 +103,7 @@ class LiveChannel:
     exten: str
     duration_s: float
     bridge_id: str = ""
+    uniqueid: str = ""        # the channel's Uniqueid (an inbound caller's leg is followed by it after a restart)
 
 
 # --- events -------------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ each milestone is written when it happens (``answered_at``, ``ready_at``, ``conn
   (``dialer-hold``) or in it, is brought to the sender, or to the receiving agent if the sender's phone is
   gone, and adopted; its open hold ends on the call's timeline (``call_holds``, ``recovered``);
 - a conversation whose agent's leg is gone is cut and recorded as handled by that agent;
+- an inbound caller still holding in ``dialer-inbound`` (found by its channel's name, ``pbx_channel``) is
+  *adopted* into its queue (``adopt_inbound``): the dialplan kept it holding with music; the engine follows its
+  leg again and routes it with its first arrival (``ready_at``), under its one record;
 - a customer waiting for an agent (answered, in ``dialer-customer``) gets the safe-harbor message at
   once and counts as abandoned; one already in ``dialer-safe-harbor`` (the dialplan sent it there by
   itself) is left to hear it and counts as abandoned; one hearing the machine message is a machine;
@@ -45,6 +48,7 @@ from dialer.pbx_port import (
     CTX_AGENT,
     CTX_CONNECT,
     CTX_HOLD,
+    CTX_INBOUND,
     CTX_MACHINE,
     CTX_SAFE_HARBOR,
     CTX_TRANSFER,
@@ -131,6 +135,16 @@ def judge_orphan(record: Mapping[str, Any], channel: LiveChannel | None,
     return OrphanVerdict(call_id, CallOutcome.FAILED, "engine restarted before the call was answered", hangup=True)
 
 
+INBOUND_DECIDED = frozenset({"closed", "voicemail", "failed"})   # dialer-inbound extens past the engine's decision
+
+
+def holding_inbound(record: Mapping[str, Any], channel: LiveChannel | None) -> bool:
+    """An inbound caller the dead engine left holding for an agent: its channel still in ``dialer-inbound``,
+    at its DID (not the closed message, voicemail or a failure the engine had already sent it to)."""
+    return (record.get("direction") == "inbound" and channel is not None and channel.context == CTX_INBOUND
+            and channel.exten not in INBOUND_DECIDED and not channel.bridge_id)
+
+
 def _mono(wall: WallTime, at: datetime | None) -> float | None:
     return wall.mono(at) if at is not None else None
 
@@ -178,18 +192,21 @@ class RecoveryReport:
 async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock, engine_id: str,
                               finish_lead: Callable[[dict[str, Any], OrphanVerdict], Awaitable[None]] | None = None,
                               adopt: Callable[[Adoption], Awaitable[None]] | None = None,
+                              adopt_inbound: Callable[[Mapping[str, Any], LiveChannel], Awaitable[None]] | None = None,
                               ) -> tuple[RecoveryReport, list[OrphanVerdict]]:
     """Settle every in-flight record of ``engine_id`` against the PBX's live channels; hang up the legs of
     its agents that keep no call. Other engines' calls and agents are not touched.
 
     ``finish_lead(record, verdict)`` lets the campaigns layer apply its retry policy to the lead of a
-    settled call; ``adopt(adoption)`` takes a live conversation over (without it, conversations are cut).
+    settled call; ``adopt(adoption)`` takes a live conversation over (without it, conversations are cut);
+    ``adopt_inbound(record, channel)`` an inbound caller still holding (without it, it gets safe harbor).
     """
     try:
         channels = await pbx.channels()
     except PbxError as exc:
         raise PbxError(f"cannot recover: the PBX's channel list is unavailable ({exc})") from exc
     by_leg = {c.leg_id: c for c in channels if c.leg_id}
+    by_name = {(c.server, c.channel): c for c in channels}
     sessions = await pool.fetch("SELECT user_id, campaign_id, leg_id FROM agent_sessions WHERE engine_id = $1",
                                 engine_id)
     # a warm transfer under way: phone legs visiting another agent's conference go home first
@@ -214,9 +231,22 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
     kept: set[int] = set()
     verdicts: list[OrphanVerdict] = []
     closed: dict[str, int] = {}
+    inbound_kept = 0
     for record in await call_records.in_flight(pool, engine_id=engine_id):
         row = dict(record)
         channel = by_leg.get(row["leg_id"])
+        if channel is None and row.get("direction") == "inbound" and row.get("pbx_channel"):
+            channel = by_name.get((row.get("pbx_server") or "", row["pbx_channel"]))   # its leg id was the dead one's
+        if adopt_inbound is not None and holding_inbound(row, channel):
+            assert channel is not None
+            try:
+                await adopt_inbound(row, channel)
+                verdicts.append(OrphanVerdict(int(row["id"]), None, "engine restarted while the caller held; "
+                                              "adopted into its queue"))
+                inbound_kept += 1
+                continue
+            except PbxError as exc:
+                log.warning("inbound caller %s could not be adopted (%s)", row["id"], exc)
         free_legs = {a: leg for a, leg in agent_legs.items() if a not in kept} if adopt is not None else None
         verdict = judge_orphan(row, channel, free_legs, visitors)
         verdicts.append(verdict)
@@ -260,7 +290,8 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
             hung += 1
         await pool.execute("DELETE FROM agent_sessions WHERE user_id = $1 AND engine_id = $2",
                            session["user_id"], engine_id)
-    report = RecoveryReport(closed=closed, released_leads=0, agent_legs_hung_up=hung, adopted=len(kept))
+    report = RecoveryReport(closed=closed, released_leads=0, agent_legs_hung_up=hung,
+                            adopted=len(kept) + inbound_kept)
     if verdicts or hung:
         log.warning("recovered after a crash: %s", report)
     return report, verdicts

@@ -225,7 +225,8 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
                     adoption.agent_id)
 
     report, verdicts = await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock,
-                                                 engine_id=engine_id, finish_lead=finish_lead, adopt=adopt)
+                                                 engine_id=engine_id, finish_lead=finish_lead, adopt=adopt,
+                                                 adopt_inbound=engine.inbound.adopt)
     # attempts whose record was closed but whose lead the crash caught before its next step: settle them
     # from the record (a lead handed back as new would be dialled a second time)
     settled = 0

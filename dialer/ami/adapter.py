@@ -289,7 +289,9 @@ class AmiAdapter:
         server = self._servers.get(channel.server)
         if server is None or channel.leg_id is None:
             raise PbxError(f"cannot adopt {channel.channel}: not a leg of ours on a known server")
-        server.translator.adopt(channel.leg_id, kind, channel.channel)
+        # an inbound caller's channel has Asterisk's own Uniqueid, not our leg id: it is followed by that
+        uid = channel.uniqueid if kind is LegKind.INBOUND else ""
+        server.translator.adopt(channel.leg_id, kind, channel.channel, uid=uid)
 
     async def events(self) -> AsyncIterator[PbxEvent]:
         """Domain events from all servers in arrival order (one consumer)."""
@@ -396,5 +398,5 @@ class AmiAdapter:
                 server=name, leg_id=leg_of(uid), channel=fields.get("Channel", ""),
                 state=fields.get("ChannelStateDesc", ""), context=fields.get("Context", ""),
                 exten=fields.get("Exten", ""), duration_s=_duration_s(fields.get("Duration", "")),
-                bridge_id=fields.get("BridgeId", ""))))
+                bridge_id=fields.get("BridgeId", ""), uniqueid=uid)))
         return out

@@ -187,13 +187,14 @@ class Translator:
                 out.append(self._fail(leg, now, " (ended while the AMI link was down)"))
         return out
 
-    def adopt(self, leg_id: str, kind: LegKind, channel: str) -> None:
+    def adopt(self, leg_id: str, kind: LegKind, channel: str, *, uid: str = "") -> None:
         """Follow a leg placed before a restart (crash recovery adopted it): it is answered (a customer is
-        past its ready point), and its hang-up and conference moves give events like any other leg's."""
+        past its ready point), and its hang-up and conference moves give events like any other leg's. ``uid``:
+        the channel's Uniqueid when it is not the leg id (an inbound caller's)."""
         if leg_id in self._legs:
             return
-        uids = (leg_id, other_channel_id(leg_id))
-        leg = _Leg(leg_id, kind, "", self.epoch, leg_id, channel=channel, uids=uids, alive={leg_id}, seen=True,
+        uids = (uid,) if uid else (leg_id, other_channel_id(leg_id))
+        leg = _Leg(leg_id, kind, "", self.epoch, uids[0], channel=channel, uids=uids, alive={uids[0]}, seen=True,
                    answered=True, ready=kind is not LegKind.AGENT)
         self._legs[leg_id] = leg
         for uid in uids:
