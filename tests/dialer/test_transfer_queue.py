@@ -76,6 +76,9 @@ async def test_a_customer_sent_to_a_queue_reaches_the_queues_agent_with_one_link
         assert system.sim is not None
         await until(lambda: any(ch.uniqueid == leg and ch.context == "dialer-inbound" for ch in system.sim.channels()))
         assert engine.calls[second].state.value == "waiting" and engine.call_of_leg[leg] == second
+        engine.finished_at[first] = engine.clock.monotonic() - 1e6    # the first call forgotten meanwhile:
+        engine.prune_finished()                                        # the leg stays the queue caller's
+        assert first not in engine.calls and engine.call_of_leg[leg] == second
         await engine.agent_ready(bob)
         await until(lambda: any(ch.uniqueid == leg and ch.bridge is not None and ch.bridge.conference == f"agent-{bob}"
                                 for ch in system.sim.channels()))
@@ -99,3 +102,39 @@ async def test_a_customer_sent_to_a_queue_reaches_the_queues_agent_with_one_link
     assert (into["direction"], into["queue_id"], into["transferred_from_call_id"]) == ("inbound", queue.id, first)
     assert (into["outcome"], into["agent_id"], into["disposition"]) == ("handled", bob, "resolved")
     assert into["lead_id"] == lead["lead_id"] and into["leg_id"] == f"{leg}~{first}" and into["waited_s"] > 0
+
+
+async def test_an_inbound_caller_sent_on_to_another_queue_gets_a_second_linked_record(services, desk, db_pool) -> None:
+    scenario, support = desk
+    ann, bob = scenario.agent_ids
+    sales = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
+        {"name": "Sales line", "dids": ["+842873001300"], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    await queue_repository.set_queue_agents(db_pool, queue_id=sales.id, levels={ann: 5})
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=TALKS_LONG),
+                          engine_id="queue-transfer-2", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (ann, bob):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (ann, bob)))
+        assert system.sim is not None
+        system.sim.inject_inbound(caller="+15550007777", did="+842873001300", patience_s=600.0, talk_s=600.0)
+        await until(lambda: engine.agent_state(ann)["state"] == "on_call")
+        first = int(engine.agent_state(ann)["call"]["call_id"])
+        second = await engine.transfer_to_queue(ann, queue_id=support.id)   # the caller wanted support
+        await until(lambda: engine.agent_state(bob)["state"] == "on_call")
+        assert engine.agent_state(bob)["call"]["call_id"] == str(second)
+        await until(lambda: engine.agent_state(ann)["state"] == "wrap_up")
+        await engine.set_disposition(ann, DispositionInput(str(first), sales.dispositions[0].code))
+        await engine.hangup(bob)
+        await until(lambda: engine.agent_state(bob)["state"] == "wrap_up")
+        await engine.set_disposition(bob, DispositionInput(str(second), support.dispositions[0].code))
+        await until(lambda: all(engine.calls.get(c) is None or engine.calls[c].terminal for c in (first, second)))
+        await engine.drain()
+    assert engine.errors == []
+    out, into = await db_pool.fetch("SELECT * FROM call_records ORDER BY id")
+    assert (out["id"], out["queue_id"], out["outcome"], out["transferred_to_queue_id"]) == \
+        (first, sales.id, "handled", support.id)
+    assert (into["id"], into["queue_id"], into["transferred_from_call_id"], into["phone_e164"]) == \
+        (second, support.id, first, "+15550007777")
+    assert into["outcome"] == "handled" and into["agent_id"] == bob
