@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from campaigns import queue_repository
 from campaigns.queues import Queue
 from dialer.users import Role
@@ -116,3 +118,21 @@ async def test_erlang_a_uses_the_measured_patience_and_blended_agents_outbound_w
     assert need_a < 14
     assert (f'<td>09:00</td><td class="num">50</td><td class="num">180</td><td class="num">14</td>'
             f'<td class="num">{need_a}</td><td class="num">—</td><td class="num">0.50</td>') in page
+
+
+def test_the_estimated_wait_and_its_error_are_read_from_the_engine_only_when_it_gives_them() -> None:
+    from types import SimpleNamespace
+
+    from admin_ui.routes.pages_staffing import _estimate
+    from dialer.wait_model import WaitErrors
+
+    errors = WaitErrors()
+    engine = SimpleNamespace(wait_errors=errors)          # an engine that keeps WaitErrors, nothing measured yet
+    assert _estimate(engine, {}, 7) == (None, None, None)
+    for estimate, actual in ((30, 40), (30, 10), (60, 60)):
+        errors.observe(7, estimate_s=estimate, actual_s=actual)
+    board = {"queues": {"7": {"estimated_wait_s": 42.0}}}
+    estimate, mae, p90 = _estimate(engine, board, 7)
+    assert estimate == 42.0 and mae == pytest.approx(10.0) and p90 == pytest.approx(18.0)   # |errors| 10, 20, 0
+    assert _estimate(SimpleNamespace(), board, 8) == (None, None, None)                      # another queue: —
+    assert _estimate(None, None, 7) == (None, None, None)                                    # no engine: —

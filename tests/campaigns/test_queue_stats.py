@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaigns import queue_repository, queue_stats
 from campaigns.queue_stats import InboundRecord
@@ -85,3 +87,16 @@ async def test_figures_from_the_queues_records_in_postgresql(db_pool: asyncpg.Po
     assert first.service_level == pytest.approx(1 / 3) and first.asa_s == pytest.approx(12.0)
     assert first.aht_s == pytest.approx((190 + 130) / 2) and first.longest_wait_s == pytest.approx(30.0)
     assert (second.start.strftime("%H:%M"), second.offered, second.service_level) == ("09:15", 1, 1.0)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["handled", "abandoned", None]), st.floats(0, 600), st.floats(0, 900)),
+                max_size=60), st.integers(1, 120))
+def test_every_finished_caller_counts_once_and_the_service_level_is_a_share(rows: list, threshold: int) -> None:
+    records = [rec(i, outcome, waited if outcome else None, handle) for i, (outcome, waited, handle) in enumerate(rows)]
+    f = queue_stats.figures(records, threshold_s=threshold, start=T0)
+    finished = [r for r in records if r.finished]
+    assert f.offered == len(finished) == f.answered + f.abandoned_short + f.abandoned_late
+    assert f.answered_within <= f.answered
+    if f.service_level is not None:
+        assert 0.0 <= f.service_level <= 1.0 and f.answered + f.abandoned_late > 0
+    assert sum(i.offered for i in queue_stats.per_interval(records, threshold_s=threshold, zone=HCM)) == f.offered
