@@ -161,7 +161,7 @@ async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and
 
 async def test_an_unknown_caller_is_offered_the_contact_form_and_the_new_lead_pops(
         db_pool, database_url, redis_url, tmp_path) -> None:
-    services, app, ann, campaign_id, queue = await _floor(db_pool, database_url, redis_url, tmp_path)
+    services, app, ann, campaign_id, _ = await _floor(db_pool, database_url, redis_url, tmp_path)
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=QUIET),
                           engine_id="inbound-pop-2", tick_s=0.5), contextlib.AsyncExitStack() as stack:
         ws, pop = await _answered(services, app, ann, campaign_id, stack, "+84987650001")

@@ -82,7 +82,9 @@ async def test_an_agent_takes_an_inbound_call_with_its_pop(open_page, inbound_sy
     await page.wait_for_selector("body[data-state=ready]", timeout=5_000)
 
     # the carrier presents the caller id without its '+'
-    answer = httpx.post(inbound_system.url + "/test/inbound", params={"caller": "84987654321", "did": DID[1:]})
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(inbound_system.url + "/test/inbound", params={"caller": "84987654321",
+                                                                               "did": DID[1:]})
     assert answer.status_code == 200, answer.text
     await page.wait_for_selector("#pop:not([hidden])", timeout=15_000)
     await page.wait_for_selector("body[data-state=on_call]", timeout=15_000)
