@@ -133,10 +133,13 @@ async def _answered(services, app, ann, campaign_id, stack, caller: str):  # typ
 
 
 async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and_its_history(
-        db_pool, database_url, redis_url, tmp_path) -> None:
+        db_pool, database_url, redis_url, tmp_path, crm_server) -> None:
     services, app, ann, campaign_id, queue = await _floor(db_pool, database_url, redis_url, tmp_path)
     clock = services.clock
     lead = (await campaigns_repo.search_leads(db_pool, campaign_id=campaign_id, limit=1))[0]
+    crm = crm_server()                  # the lead's campaign's external CRM
+    await db_pool.execute("UPDATE campaigns SET crm_url_template = $2 WHERE id = $1", campaign_id,
+                          crm.url + "/customers?phone={phone}&id={lead_id}")
     # the lead was called last week: the agent must see that attempt in the pop
     await db_pool.execute(
         "INSERT INTO call_records (campaign_id, lead_id, agent_id, engine_id, leg_id, direction, phone_e164,"
@@ -144,12 +147,14 @@ async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and
         " VALUES ($1,$2,$3,'old','old-1','outbound',$4,'','',$5,'handled','sale','wants the blue one')",
         campaign_id, lead.id, ann.id, lead.phone_e164, clock.now() - timedelta(days=7))
 
-    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=QUIET),
-                          engine_id="inbound-pop", tick_s=0.5), contextlib.AsyncExitStack() as stack:
-        # the trunk presents the number without its '+': the lead is found all the same
-        ws, pop = await _answered(services, app, ann, campaign_id, stack, lead.phone_e164.lstrip("+"))
-        await ws.send({"type": "queues"})
-        queues = await ws.receive_type("queues")
+    with crm:
+        async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=QUIET),
+                              engine_id="inbound-pop", tick_s=0.5), contextlib.AsyncExitStack() as stack:
+            # the trunk presents the number without its '+': the lead is found all the same
+            ws, pop = await _answered(services, app, ann, campaign_id, stack, lead.phone_e164.lstrip("+"))
+            crm_answer = await ws.receive_type("crm")      # the lead's campaign's CRM, as for an outbound call
+            await ws.send({"type": "queues"})
+            queues = await ws.receive_type("queues")
     assert pop["direction"] == "inbound" and pop["queue"] == {"id": queue.id, "name": "Hotline"}
     assert pop["number"] == lead.phone_e164.lstrip("+") and pop["did"] == DID and pop["waited_s"] >= 0
     assert pop["lead"]["id"] == lead.id and pop["campaign"]["id"] == campaign_id
@@ -157,6 +162,8 @@ async def test_an_agent_panel_receives_the_inbound_pop_with_the_callers_lead_and
     assert [d["code"] for d in pop["dispositions"]] == [d.code for d in queue.dispositions]
     assert pop["new_contact"] is None
     assert queues["items"] == [{"id": queue.id, "name": "Hotline", "open": True}]   # to transfer a customer to
+    assert crm_answer["ok"] and crm_answer["call_id"] == pop["call_id"] and crm_answer["data"]["tier"] == "gold"
+    assert crm.paths == [f"/customers?phone=%2B{lead.phone_e164.lstrip('+')}&id={lead.id}"]
 
 
 async def test_an_unknown_caller_is_offered_the_contact_form_and_the_new_lead_pops(
