@@ -130,6 +130,7 @@ class Engine:
         self.queue_last_agent: dict[Pool, int] = {}            # round robin: the agent each queue gave its last caller
         self._route_checks: set[float] = set()                 # times a re-route is already planned for
         self.inbound = InboundDesk(self)                       # inbound callers: queue lookup, records, rules
+        self.wait_errors = self.inbound.wait_errors            # the estimated wait's error per queue (staffing page)
 
     # --- background work ------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:

@@ -47,6 +47,8 @@ from dialer.pbx_port import (
     PbxError,
     PbxEvent,
 )
+from dialer.wait_model import Patience, WaitErrors, WaitModel, queue_view
+from pacing.estimators import HandleTimeModel
 
 if TYPE_CHECKING:
     from dialer.engine import Engine
@@ -93,6 +95,11 @@ class InboundDesk:
         self.arriving: set[str] = set()     # legs being looked up (their queue, their record)
         self.gone: set[str] = set()         # of those, legs that hung up meanwhile
         self.callers: dict[int, Caller] = {}  # callers in a queue, by call id
+        # the estimated wait (dialer.wait_model) of each caller as it joins a queue, and its measured error
+        self.handle: dict[int, HandleTimeModel] = {}    # per queue: inbound talk + wrap-up seconds
+        self.patience: dict[int, Patience] = {}         # per queue: callers' mean patience
+        self.wait_errors = WaitErrors()
+        self.estimates: dict[int, tuple[float, float]] = {}   # call id -> (estimate s, when made)
 
     # --- queue rules -------------------------------------------------------------------------------
     async def load_rules(self) -> None:
@@ -185,10 +192,38 @@ class InboundDesk:
         engine.call_context[caller.call_id] = context
         engine.board.call_changed(None, call)
         self.callers[caller.call_id] = caller
+        self.estimates[caller.call_id] = (self.estimate(call, queue.id), engine.clock.monotonic())
         at = inbound_policy.max_wait_at(queue, caller.arrived_at)
         if at is not None:
             engine.spawn(self._max_wait(caller, queue, at), name=f"inbound-max-wait-{caller.call_id}")
         engine.run_effects((SeekAgent(caller.call_id),))
+
+    def estimate(self, call: Call, queue_id: int) -> float:
+        """The wait ahead of the waiting ``call`` (s; inf when nobody serves its queue now): the wait model's
+        median from the caller's view of the router's inputs and this queue's learnt handle times and patience."""
+        engine = self.engine
+        view = queue_view(call, engine.calls.values(), engine.agents.values(), engine.queue_rules,
+                          engine.clock.monotonic())
+        model = WaitModel(handle=self.handle.setdefault(queue_id, HandleTimeModel()),
+                          patience_s=self.patience.setdefault(queue_id, Patience()).mean_s)
+        return model.estimate(view).point_s
+
+    def learn(self, call: Call) -> None:
+        """A finished inbound call teaches its queue: handle time, patience, and the arrival estimate's error."""
+        if call.pool.kind is not PoolKind.QUEUE or call.ready_at is None:
+            return
+        queue_id = call.pool.id
+        estimated = self.estimates.pop(call.call_id, None)
+        patience = self.patience.setdefault(queue_id, Patience())
+        if call.connected_at is not None:
+            patience.observe(call.connected_at - call.ready_at, abandoned=False)
+            if estimated is not None:
+                self.wait_errors.observe(queue_id, estimate_s=estimated[0], actual_s=call.connected_at - estimated[1])
+            end = call.wrap_end_at if call.wrap_end_at is not None else call.ended_at
+            if end is not None:
+                self.handle.setdefault(queue_id, HandleTimeModel()).observe(max(0.0, end - call.connected_at))
+        elif call.outcome is CallOutcome.ABANDONED and call.ended_at is not None:
+            patience.observe(call.ended_at - call.ready_at, abandoned=True)
 
     async def _max_wait(self, caller: Caller, queue: Queue, at: float) -> None:
         engine = self.engine
@@ -213,6 +248,7 @@ class InboundDesk:
         engine = self.engine
         engine.calls.pop(caller.call_id, None)
         engine.call_context.pop(caller.call_id, None)
+        self.estimates.pop(caller.call_id, None)
         if engine.call_of_leg.get(caller.leg_id) == caller.call_id:
             del engine.call_of_leg[caller.leg_id]
         self.callers.pop(caller.call_id, None)
@@ -345,6 +381,7 @@ class InboundDesk:
 async def write_inbound_outcome(engine: Engine, call: Call) -> None:
     """``waited_s`` of a finished inbound call: from its arrival to its agent's answer, or to its end."""
     engine.inbound.callers.pop(call.call_id, None)
+    engine.inbound.learn(call)
     if not call.inbound or call.ready_at is None:
         return
     until = call.connected_at if call.connected_at is not None else call.ended_at
