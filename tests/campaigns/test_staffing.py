@@ -3,6 +3,8 @@ Erlang C (checked against the textbook case) and Erlang A with the measured pati
 
 from __future__ import annotations
 
+import heapq
+import random
 from datetime import date
 
 import pytest
@@ -37,6 +39,36 @@ def test_impatient_callers_need_fewer_agents_and_the_rule_leaves_out_those_who_l
     assert staffing.agents_erlang_a(50, 180, target=0.80, threshold_s=20, patience_s=120) == 12
     assert staffing.agents_erlang_a(50, 180, target=0.80, threshold_s=20, patience_s=1e7) == 14
     assert staffing.agents_erlang_a(0, 180, target=0.80, threshold_s=20, patience_s=60) == 0
+
+
+def simulated_service_level(agents: int, per_s: float, aht_s: float, patience_s: float, threshold_s: float,
+                            callers: int, seed: int) -> float:
+    """M/M/n+M served first come first served, caller by caller: each agent's next free time; a caller whose
+    patience runs out before an agent frees leaves (and takes no agent). The README rule on the outcome."""
+    rng = random.Random(seed)
+    free = [0.0] * agents
+    now = 0.0
+    within = answered = late = 0
+    for _ in range(callers):
+        now += rng.expovariate(per_s)
+        wait = max(0.0, free[0] - now)
+        patience = rng.expovariate(1 / patience_s)
+        if patience < wait:
+            late += patience > threshold_s
+            continue
+        answered += 1
+        within += wait <= threshold_s
+        heapq.heapreplace(free, now + wait + rng.expovariate(1 / aht_s))
+    return within / (answered + late)
+
+
+@pytest.mark.parametrize(("agents", "patience_s", "threshold_s"), [(12, 120.0, 20.0), (9, 60.0, 15.0)])
+def test_erlang_a_service_level_matches_a_simulation_of_impatient_callers(agents: int, patience_s: float,
+                                                                          threshold_s: float) -> None:
+    # 10 Erlangs (50 calls a quarter hour, 180 s); 400,000 callers: seeds spread the simulation by about 0.002
+    simulated = simulated_service_level(agents, 50 / 900, 180.0, patience_s, threshold_s, 400_000, seed=1)
+    assert staffing.erlang_a_service_level(agents, 10.0, 180.0, patience_s, threshold_s) == pytest.approx(
+        simulated, abs=0.006)
 
 
 def test_a_target_of_100_percent_is_read_as_99_9() -> None:
