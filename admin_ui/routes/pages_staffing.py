@@ -181,6 +181,7 @@ class StaffingRow:
 def _needs(queue: Queue, offered: float, aht: float | None, patience: float | None) -> tuple[int | None, int | None]:
     if aht is None or aht <= 0:
         return None, None
+    aht = float(max(1, round(aht)))     # whole seconds: intervals alike share one computation (lru_cache)
     target, threshold = queue.sl_target, float(queue.sl_threshold_s)
     need_c = staffing.agents_erlang_c(offered, aht, target=target, threshold_s=threshold)
     need_a = None if patience is None else staffing.agents_erlang_a(offered, aht, target=target, threshold_s=threshold,
