@@ -136,3 +136,22 @@ def test_the_estimated_wait_and_its_error_are_read_from_the_engine_only_when_it_
     assert estimate == 42.0 and mae == pytest.approx(10.0) and p90 == pytest.approx(18.0)   # |errors| 10, 20, 0
     assert _estimate(SimpleNamespace(), board, 8) == (None, None, None)                      # another queue: —
     assert _estimate(None, None, 7) == (None, None, None)                                    # no engine: —
+
+
+def test_every_text_of_the_queue_wallboard_report_and_staffing_pages_is_in_english_and_vietnamese() -> None:
+    import re
+    import string
+    from pathlib import Path
+
+    from admin_ui.i18n import MESSAGES
+
+    templates = Path(__file__).resolve().parents[2] / "admin_ui" / "templates"
+    keys: set[str] = set()
+    for name in ("wallboard_queues.html", "queue_report.html", "staffing.html"):
+        keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", (templates / name).read_text()))
+    keys -= {"st_"}
+    assert {"qs_sl_today", "qs_need_a", "qs_logged_in_not_kept"} <= keys
+    for key in sorted(keys):
+        assert MESSAGES[key].get("en") and MESSAGES[key].get("vi"), key
+        names = [{f for _, f, _, _ in string.Formatter().parse(MESSAGES[key][lang]) if f} for lang in ("en", "vi")]
+        assert names[0] == names[1], key
