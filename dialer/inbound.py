@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 EXTEN_CLOSED = "closed"     # dialer-inbound's closed message (then hang-up)
 EXTEN_VOICEMAIL = "voicemail"   # dialer-inbound's VoiceMail(${DIALER_VM_BOX}) (the closed message if it fails)
 VAR_VM_BOX = "DIALER_VM_BOX"
+EXTEN_ANNOUNCE = "announce"     # dialer-inbound's announcement of place and wait (DIALER_ANN_MSG), then hold again
+VAR_ANNOUNCEMENT = "DIALER_ANN_MSG"
 CALLBACK_SOUND = "auth-thankyou"   # a core sound ("thank you") after a callback request, unless the queue has one
 INBOUND_POLICY = CallPolicy(safe_harbor_s=None)   # a caller holds with music: no 2-second rule
 
@@ -196,6 +198,8 @@ class InboundDesk:
         at = inbound_policy.max_wait_at(queue, caller.arrived_at)
         if at is not None:
             engine.spawn(self._max_wait(caller, queue, at), name=f"inbound-max-wait-{caller.call_id}")
+        if queue.announce_every_s and (queue.announce_position or queue.announce_wait):
+            engine.spawn(self._announce(caller, queue), name=f"inbound-announce-{caller.call_id}")
         engine.run_effects((SeekAgent(caller.call_id),))
 
     def estimate(self, call: Call, queue_id: int) -> float:
@@ -224,6 +228,33 @@ class InboundDesk:
                 self.handle.setdefault(queue_id, HandleTimeModel()).observe(max(0.0, end - call.connected_at))
         elif call.outcome is CallOutcome.ABANDONED and call.ended_at is not None:
             patience.observe(call.ended_at - call.ready_at, abandoned=True)
+
+    async def _announce(self, caller: Caller, queue: Queue) -> None:
+        """Every ``announce_every_s`` while the caller still waits for an agent (WAITING: the router found none
+        to take it now), its place and estimated wait: a Redirect to ``dialer-inbound,announce``, which plays
+        them and holds it again. An agent freeing meanwhile Redirects it at once, cutting the message short."""
+        engine = self.engine
+        every = float(queue.announce_every_s or 0)
+        at = engine.clock.monotonic() + every
+        while True:
+            await engine.clock.sleep_until(at)
+            call = engine.calls.get(caller.call_id)
+            if call is None or call.state is not CallState.WAITING:
+                return
+            view = queue_view(call, engine.calls.values(), engine.agents.values(), engine.queue_rules,
+                              engine.clock.monotonic())
+            message = inbound_policy.announcement(queue, ahead=view.ahead, estimate_s=self.estimate(call, queue.id))
+            at = engine.clock.monotonic() + every
+            if not message:
+                continue
+            try:
+                await engine.pbx.set_var(caller.leg_id, VAR_ANNOUNCEMENT, message)
+                if engine.calls.get(caller.call_id, call).state is not CallState.WAITING:
+                    return                 # an agent took it while the variable was set: no announcement
+                await engine.pbx.redirect(caller.leg_id, context=CTX_INBOUND, exten=EXTEN_ANNOUNCE)
+            except PbxError as exc:
+                log.info("announcement to inbound caller %s skipped: %s", caller.leg_id, exc)
+                return
 
     async def _max_wait(self, caller: Caller, queue: Queue, at: float) -> None:
         engine = self.engine

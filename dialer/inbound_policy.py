@@ -17,6 +17,7 @@ A closed queue's ``closed_action`` voicemail and callback take the same ways (ou
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 from campaigns.queues import ClosedAction, OverflowAction, Queue
@@ -103,3 +104,35 @@ def outcome_of(past: PastLimit) -> InboundOutcome:
     return {OverflowAction.QUEUE: InboundOutcome.OVERFLOWED, OverflowAction.VOICEMAIL: InboundOutcome.VOICEMAIL,
             OverflowAction.CALLBACK: InboundOutcome.CALLED_BACK,
             OverflowAction.MESSAGE: InboundOutcome.MESSAGE}[past.action]
+
+
+def number_sounds(n: int) -> list[str]:
+    """Core sounds saying ``n`` (0-999; larger is said as 999), as SayNumber would in English."""
+    n = max(0, min(int(n), 999))
+    out: list[str] = []
+    if n >= 100:
+        out += [f"digits/{n // 100}", "digits/hundred"]
+        n %= 100
+        if n == 0:
+            return out
+    if n <= 20:
+        out.append(f"digits/{n}")
+    else:
+        out.append(f"digits/{n // 10 * 10}")
+        if n % 10:
+            out.append(f"digits/{n % 10}")
+    return out
+
+
+def announcement(queue: Queue, *, ahead: int, estimate_s: float) -> str:
+    """What a holding caller hears every ``announce_every_s`` (a Playback list joined with '&'), or "" (nothing
+    to say): its place ("you are next", or "there are N calls waiting" ahead of it) and the estimated wait in
+    whole minutes, rounded up ("hold time ... minutes"; unsaid when no estimate can be made)."""
+    sounds: list[str] = []
+    if queue.announce_position:
+        sounds += ["queue-youarenext"] if ahead <= 0 else ["queue-thereare", *number_sounds(ahead),
+                                                          "queue-callswaiting"]
+    if queue.announce_wait and math.isfinite(estimate_s) and estimate_s > 0:
+        minutes = max(1, math.ceil(estimate_s / 60.0))
+        sounds += ["queue-holdtime", *number_sounds(minutes), "queue-minute" if minutes == 1 else "queue-minutes"]
+    return "&".join(sounds)

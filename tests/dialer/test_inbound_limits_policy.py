@@ -6,7 +6,9 @@ from campaigns.queues import DAY_NAMES, ClosedAction, OverflowAction, Queue
 from dialer.inbound_policy import (
     InboundOutcome,
     Limit,
+    announcement,
     max_wait_at,
+    number_sounds,
     on_arrival,
     on_closed,
     on_max_wait,
@@ -61,3 +63,20 @@ def test_a_closed_queue_gives_its_closed_action_and_a_closed_message_is_recorded
     box = on_closed(queue(closed_action=ClosedAction.VOICEMAIL.value, voicemail_box="200"))
     assert box.action is OverflowAction.VOICEMAIL and box.box == "200"
     assert outcome_of(box) is InboundOutcome.VOICEMAIL
+
+
+def test_numbers_are_said_with_the_core_digit_sounds() -> None:
+    assert number_sounds(7) == ["digits/7"] and number_sounds(20) == ["digits/20"]
+    assert number_sounds(42) == ["digits/40", "digits/2"] and number_sounds(90) == ["digits/90"]
+    assert number_sounds(305) == ["digits/3", "digits/hundred", "digits/5"]
+    assert number_sounds(5000) == ["digits/9", "digits/hundred", "digits/90", "digits/9"]
+
+
+def test_an_announcement_says_the_place_and_the_wait_in_whole_minutes_rounded_up() -> None:
+    both = queue(announce_every_s=30, announce_position=True, announce_wait=True)
+    assert announcement(both, ahead=0, estimate_s=50.0) == "queue-youarenext&queue-holdtime&digits/1&queue-minute"
+    assert announcement(both, ahead=3, estimate_s=130.0) == (
+        "queue-thereare&digits/3&queue-callswaiting&queue-holdtime&digits/3&queue-minutes")
+    assert announcement(both, ahead=3, estimate_s=float("inf")) == "queue-thereare&digits/3&queue-callswaiting"
+    wait_only = queue(announce_every_s=30, announce_wait=True)
+    assert announcement(wait_only, ahead=2, estimate_s=0.0) == ""      # nothing worth saying
