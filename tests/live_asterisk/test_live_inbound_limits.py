@@ -78,3 +78,38 @@ async def test_callers_past_max_wait_or_max_waiting_go_to_the_queues_voicemail_b
                                                                ("+15550005552", "voicemail")]
     assert "waited the queue's maximum" in rows[0]["detail"] and "too many callers waiting" in rows[1]["detail"]
     assert 9.0 <= rows[0]["waited_s"] <= 14.0 and rows[1]["waited_s"] < 3.0
+
+
+async def test_a_holding_caller_hears_its_place_every_n_seconds_then_holds_again(
+        services, ami_target: AmiTarget, watch: AmiWatch) -> None:  # type: ignore[no-untyped-def]
+    live = await campaign_on_test_network(services.pool, numbers=[customer_number(1, serial=53)], agents=1,
+                                          now=services.clock.now(), mode=DialMode.PREVIEW, name="live-announce",
+                                          amd=False)
+    await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+        {"name": "Live announce", "dids": [DID], "hours": ALL_WEEK, "announce_every_s": 15,
+         "announce_position": True}))
+    services.settings.ami_servers = [AmiServer(name="live", host=ami_target.host, port=ami_target.port,
+                                               username=ami_target.username, secret=ami_target.secret)]
+    caller = "live-ann-a-2"
+    async with run_system(services, engine_id="live-announce", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: live.campaign.id in engine.campaigns, what="the campaign loaded")
+        await inbound_caller(watch, "live-ann-a", DID.lstrip("+"), 30, "+15550005561")
+        await watch.wait_for(on_channel("MusicOnHoldStart", caller), timeout_s=10)
+        held_at = time.monotonic()
+        message = await watch.wait_for(on_channel("VarSet", caller, Variable="DIALER_ANN_MSG"), timeout_s=25)
+        said_at = time.monotonic()
+        played = await watch.wait_for(on_channel("VarSet", caller, Variable="PLAYBACKSTATUS"), timeout_s=15)
+        again = await watch.wait_for(on_channel("MusicOnHoldStart", caller, Exten="announce"), timeout_s=5)
+        await watch.wait_for(on_channel("Hangup", caller), timeout_s=30)
+
+        async def closed() -> bool:
+            return bool(await services.pool.fetchval(
+                "SELECT outcome IS NOT NULL FROM call_records WHERE direction = 'inbound'"))
+        await until(closed, what="the record closed")
+    assert engine.errors == []
+    assert message.get("Value") == "queue-youarenext"           # nobody ahead of it
+    assert 13.0 <= said_at - held_at <= 18.0, said_at - held_at
+    assert (played.get("Exten"), played.get("Value")) == ("announce", "SUCCESS") and again is not None
+    record = await services.pool.fetchrow("SELECT * FROM call_records WHERE direction = 'inbound'")
+    assert record["outcome"] == "abandoned"                      # its phone hung up after 30 s
