@@ -23,7 +23,7 @@ from campaigns.errors import CampaignError
 from campaigns.model import Campaign, CampaignState, Lead
 from dialer import call_records
 from dialer.agents import AgentState
-from dialer.calls import Call, CallOutcome, CallState, PoolKind
+from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
 from dialer.campaign_health import Health, HealthPause, observe
 from dialer.campaign_view import CampaignView
 from dialer.engine import Engine
@@ -31,7 +31,18 @@ from dialer.metrics import PACER_DECISION_SECONDS
 from dialer.pbx_health import pbx_health
 from dialer.sound_check import check_sound
 from dnc.errors import DncError
-from pacing import Abandoned, CallHandled, DialOutcome, Pacer, Snapshot, make_pacer
+from pacing import (
+    Abandoned,
+    CallHandled,
+    DialOutcome,
+    Event,
+    InboundAbandoned,
+    InboundAnswered,
+    InboundArrived,
+    Pacer,
+    Snapshot,
+    make_pacer,
+)
 
 log = logging.getLogger(__name__)
 BUSY_AGENT_STATES = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
@@ -110,6 +121,10 @@ class CampaignRunner:
         self.hopper_size = hopper_size
         self.hopper: deque[Lead] = deque()
         self.pacer: Pacer = make_pacer(self.view.pacer_name, **self.view.pacer_options)
+        # blending: the inbound queues this campaign's agents serve and the strictest service level among them
+        self.blend_queues: frozenset[int] = frozenset()
+        self.service_level: tuple[float, float] | None = None
+        self._inbound: dict[int, float] = {}     # those queues' callers seen waiting, not yet resolved: ready_at
         self.dialled = 0
         self.refused: dict[str, int] = {}
         self.hold = ""                              # why no call is placed now (see ``guard``)
@@ -133,8 +148,34 @@ class CampaignRunner:
         wall = self.engine.wall
         seed(answers=[wall.mono(t) for t in answers], abandons=[wall.mono(t) for t in abandons])
 
+    async def follow_queues(self) -> bool:
+        """Find the inbound queues this campaign's agents serve (assigned to it, or signed in to it, with a skill
+        level for the queue); a predictive campaign whose agents serve queues paces with the strictest service
+        level of those queues (highest target, shortest answer time). True when the pacer was made again."""
+        from campaigns import queue_repository
+
+        cid = self.campaign.id
+        rows = await self.engine.pool.fetch(
+            "SELECT DISTINCT s.queue_id FROM agent_queue_skills s JOIN campaign_agents c ON c.user_id = s.user_id"
+            " WHERE c.campaign_id = $1", cid)
+        ids = {r["queue_id"] for r in rows} | {
+            p.id for agent in self.engine.agents.values() if self.engine.agent_campaign.get(agent.agent_id) == cid
+            for p in agent.pools if p.kind is PoolKind.QUEUE}
+        queues = [q for q in await queue_repository.list_queues(self.engine.pool) if q.id in ids] if ids else []
+        self.blend_queues = frozenset(q.id for q in queues)
+        level = ((max(q.sl_target for q in queues), float(min(q.sl_threshold_s for q in queues)))
+                 if queues and self.view.pacer_name == "predictive" else None)
+        if level == self.service_level:
+            return False
+        self.service_level = level
+        self.pacer = make_pacer(self.view.pacer_name, **self.view.pacer_options, service_level=level)
+        log.info("campaign %s paces %s", cid, f"blended with inbound queues {sorted(self.blend_queues)}: service "
+                 f"level {level[0]:.0%} within {level[1]:g} s" if level else "without inbound queues")
+        return True
+
     async def run(self) -> None:
         """Tick every ``tick_s`` until cancelled; the hopper's leads go back on the way out."""
+        await self.follow_queues()
         await self.seed_pacer()
         clock = self.engine.clock
         next_tick = clock.monotonic()
@@ -150,6 +191,8 @@ class CampaignRunner:
                 await self.tick()
                 if clock.monotonic() >= next_figures:
                     await self.refresh_abandonment()
+                    if await self.follow_queues():
+                        await self.seed_pacer()
                     next_figures = clock.monotonic() + 10.0
                 self.engine.prune_finished()
                 self.engine.roll_days()
@@ -187,8 +230,35 @@ class CampaignRunner:
         if self.lines is not None:
             in_use = sum(1 for c in engine.calls.values() if not c.terminal and c.state is not CallState.QUEUED)
             lines_free = max(0, self.lines - in_use)
+        inbound_waiting = self.follow_inbound(now)
         return Snapshot(now=now, agents_ready=ready, agents_busy=tuple(busy_s), dialing=tuple(dialing),
-                        waiting=waiting, lines_free=lines_free)
+                        waiting=waiting, lines_free=lines_free, inbound_waiting=inbound_waiting)
+
+    def follow_inbound(self, now: float) -> tuple[float, ...]:
+        """Seconds each caller of these agents' queues has waited; a pacing campaign learns of a new caller
+        (``InboundArrived``), and of one that left its queue unanswered another way than hanging up (overflowed,
+        sent to voicemail or a callback, told the queue is full: ``InboundAbandoned``)."""
+        if self.service_level is None:
+            return ()
+        calls_now = self.engine.calls
+        waits = []
+        for call in calls_now.values():
+            if call.inbound and call.state is CallState.WAITING and self.serves(call.pool):
+                self._note_inbound(call)
+                waits.append(now - (call.ready_at if call.ready_at is not None else now))
+        for call_id in [c for c in self._inbound if c not in calls_now]:
+            ready_at = self._inbound.pop(call_id)
+            self.pacer.observe(InboundAbandoned(now=now, waited_s=max(0.0, now - ready_at)))
+        return tuple(waits)
+
+    def _note_inbound(self, call: Call) -> None:
+        if call.call_id not in self._inbound and call.ready_at is not None:
+            self._inbound[call.call_id] = call.ready_at
+            self.pacer.observe(InboundArrived(now=call.ready_at))
+
+    def serves(self, pool: Pool) -> bool:
+        """An inbound queue this campaign's agents serve (blending)."""
+        return pool.kind is PoolKind.QUEUE and pool.id in self.blend_queues
 
     async def tick(self) -> int:
         """Decide and dial once; returns how many calls were placed."""
@@ -293,7 +363,16 @@ class CampaignRunner:
         return call.pool.kind is PoolKind.CAMPAIGN and call.pool.id == self.campaign.id
 
     def on_change(self, before: Call, after: Call) -> None:
-        """The pacer learns of a connect (or of its absence) as soon as the dialling phase ends."""
+        """The pacer learns of a connect (or of its absence) as soon as the dialling phase ends, and of an inbound
+        caller of its agents' queues starting to wait and reaching an agent."""
+        if after.inbound and self.service_level is not None and self.serves(after.pool):
+            if after.call_id not in self._inbound and after.connected_at is None and not after.terminal:
+                self._note_inbound(after)
+            if after.call_id in self._inbound and (after.connected_at is not None or after.terminal):
+                arrived = self._inbound.pop(after.call_id)
+                for inbound in inbound_resolved(after, arrived):
+                    self.pacer.observe(inbound)
+            return
         if self.mine(after):
             event = dial_outcome(before, after)
             if event is not None:
@@ -301,6 +380,12 @@ class CampaignRunner:
 
     async def on_outcome(self, call: Call) -> None:
         """Teach the pacer the call's end and apply the retry policy to its lead."""
+        if call.inbound and self.service_level is not None and self.serves(call.pool):
+            mine = call.agent_id is not None and self.engine.agent_campaign.get(call.agent_id) == self.campaign.id
+            handled = inbound_handled(call) if mine else None
+            if handled is not None:
+                self.pacer.observe(handled)
+            return
         if not self.mine(call):
             return
         self.health, pause = observe(self.health, call)
@@ -342,6 +427,25 @@ def dial_outcome(before: Call, after: Call) -> DialOutcome | None:
                            machine=machine)
     end = after.ended_at if after.ended_at is not None else after.originated_at
     return DialOutcome(now=end, connected=False, ring_s=end - after.originated_at)
+
+
+def inbound_resolved(call: Call, arrived_at: float) -> Sequence[Event]:
+    """What a blended pacer learns when a waiting inbound caller (waiting since ``arrived_at``) reaches an agent,
+    or ends without one (hung up, or taken out of its queue)."""
+    if call.connected_at is not None:
+        return (InboundAnswered(now=call.connected_at, waited_s=max(0.0, call.connected_at - arrived_at)),)
+    end = call.ended_at if call.ended_at is not None else arrived_at
+    return (InboundAbandoned(now=end, waited_s=max(0.0, end - arrived_at)),)
+
+
+def inbound_handled(call: Call) -> CallHandled | None:
+    """A finished inbound call an agent handled: its talk plus wrap-up, for the pacer's inbound handle time."""
+    if call.outcome is not CallOutcome.HANDLED or call.connected_at is None:
+        return None
+    end = call.wrap_end_at if call.wrap_end_at is not None else call.ended_at
+    if end is None:
+        return None
+    return CallHandled(now=end, handle_s=max(0.0, end - call.connected_at), inbound=True)
 
 
 def final_events(call: Call) -> Sequence[CallHandled | Abandoned]:

@@ -33,6 +33,8 @@ class VirtualAgents:
     seed: int = 1
     wrap: LogNormal = field(default_factory=lambda: LogNormal(8.0, 0.4))
     dispositions: Sequence[str] = ("sale", "not_interested", "not_interested", "wrong_number")
+    # an inbound caller's call (no campaign) takes its queue's dispositions (a queue's defaults unless changed)
+    inbound_dispositions: Sequence[str] = ("resolved", "resolved", "follow_up")
     dispositions_done: int = 0
     phone: Callable[[int], str] = virtual_phone    # each agent's phone dial string (a real Asterisk: from settings)
 
@@ -63,7 +65,8 @@ class VirtualAgents:
                 state = view["state"]
                 if state == "wrap_up" and view.get("call"):
                     await clock.sleep(self.wrap.sample(rng))
-                    code = rng.choice(list(self.dispositions))
+                    inbound = view["call"].get("campaign_id") is None
+                    code = rng.choice(list(self.inbound_dispositions if inbound else self.dispositions))
                     try:
                         await engine.set_disposition(user_id, DispositionInput(view["call"]["call_id"], code))  # type: ignore[attr-defined]
                         self.dispositions_done += 1
