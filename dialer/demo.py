@@ -31,6 +31,8 @@ from dialer.settings import Settings
 from dialer.users import Role
 from dnc import repository as dnc_repo
 from dnc.lists import ListKind
+from simulations.call_model import LogNormal
+from simulations.pbx.inbound_traffic import InboundStream
 from simulations.virtual_agents import virtual_phone
 
 DEMO_CAMPAIGN = "Demo campaign"
@@ -180,3 +182,47 @@ async def _generate_list(pool: asyncpg.Pool, campaign_id: int, *, leads: int, no
         for number in dnc_numbers:
             await dnc_repo.add_entry(conn, list_name="internal", number=number, actor="demo",
                                      reason="demo: asked not to be called", now=now)
+
+
+# --- the blended team: two inbound queues (one VIP) served by the demo's agents -------------------------------
+DEMO_VIP_QUEUE, DEMO_QUEUE = "Demo VIP line", "Demo hotline"
+DEMO_VIP_DID, DEMO_DID = "+842873001900", "+842873001901"
+DEMO_VIP_NUMBERS = tuple(f"+8490200{i:04d}" for i in range(50))
+
+
+@dataclass(frozen=True, slots=True)
+class DemoQueues:
+    vip_queue_id: int
+    queue_id: int
+
+
+async def seed_demo_queues(pool: asyncpg.Pool, *, agent_ids: list[int]) -> DemoQueues:
+    """Create (or find) the demo's two queues, open around the clock: a VIP line (its callers from
+    ``DEMO_VIP_NUMBERS``, priority 60 and VIP priority 40, 90 % answered within 20 s) and a hotline (80 % within
+    30 s); every agent of the demo serves both (skill level 5), so the demo campaign paces blended."""
+    from campaigns import queue_repository
+    from campaigns.queues import DAY_NAMES, Queue
+
+    hours = {d: "00:00-24:00" for d in DAY_NAMES}
+    found = {q.name: q for q in await queue_repository.list_queues(pool)}
+    ids = []
+    for name, did, extra, vips in (
+            (DEMO_VIP_QUEUE, DEMO_VIP_DID, {"priority": 60, "vip_priority": 40, "sl_target_pct": 90,
+                                            "sl_threshold_s": 20}, list(DEMO_VIP_NUMBERS)),
+            (DEMO_QUEUE, DEMO_DID, {"sl_target_pct": 80, "sl_threshold_s": 30}, None)):
+        queue = found.get(name) or await queue_repository.save_queue(pool, queue=Queue.from_dict(
+            {"name": name, "dids": [did], "hours": hours, **extra}), vip_numbers=vips)
+        await queue_repository.set_queue_agents(pool, queue_id=queue.id, levels={a: 5 for a in agent_ids})
+        ids.append(queue.id)
+    return DemoQueues(*ids)
+
+
+def demo_inbound_streams() -> tuple[InboundStream, ...]:
+    """The inbound traffic the simulated PBX sends the demo's queues: VIP callers 10 an hour, the hotline 10 to 40
+    an hour with a morning and an afternoon peak (hours of the day), talk about 2 minutes (under 2 erlangs at the
+    peak, for the default 8 agents); 10 % press 1."""
+    hotline = [10.0] * 8 + [25.0, 35.0, 40.0, 30.0, 20.0, 25.0, 35.0, 30.0, 25.0, 15.0] + [10.0] * 6
+    return (InboundStream(did=DEMO_VIP_DID, rate_per_hour=[10.0], patience=LogNormal(120.0, 0.6),
+                          talk=LogNormal(120.0, 0.5), callers=DEMO_VIP_NUMBERS, press_1_share=0.1),
+            InboundStream(did=DEMO_DID, rate_per_hour=hotline, patience=LogNormal(90.0, 0.7),
+                          talk=LogNormal(120.0, 0.6), press_1_share=0.1))

@@ -29,7 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from dialer.demo import demo_phones, seed_demo
+    from dialer.demo import (
+        DEMO_DID,
+        DEMO_VIP_DID,
+        demo_inbound_streams,
+        demo_phones,
+        seed_demo,
+        seed_demo_queues,
+    )
+    from simulations.pbx.inbound_traffic import InboundTraffic
     from simulations.virtual_agents import VirtualAgents
 
     settings = settings_from(args)
@@ -39,10 +47,20 @@ def run(args: argparse.Namespace) -> int:
         setup = await seed_demo(services.pool, now=services.clock.now(), leads=args.leads,
                                 virtual_agents=args.agents, phones=phones)
         engine = services.extras["engine"]
+        human = await services.pool.fetchval("SELECT id FROM users WHERE username = 'agent'")
+        await seed_demo_queues(services.pool, agent_ids=[human, *setup.virtual_agent_ids])
         agents = VirtualAgents(engine, setup.virtual_agent_ids, setup.campaign_id, phone=phones.agent_phone)
         engine.spawn(agents.run(), name="virtual-agents")
+        sim = services.extras["system"].sim
+        if sim is not None:     # on a real Asterisk, people call the queues' DIDs themselves
+            now = services.clock.now()
+            traffic = InboundTraffic(sim, demo_inbound_streams(), duration_s=7 * 24 * 3600.0,
+                                     start_hour=now.hour + now.minute / 60)
+            traffic.start()
         host, port = args.host or settings.host, args.port or settings.port
-        lines = [f"Demo running at http://{host}:{port}  ({len(setup.virtual_agent_ids)} virtual agents taking calls)"]
+        lines = [f"Demo running at http://{host}:{port}  ({len(setup.virtual_agent_ids)} virtual agents taking calls)",
+                 f"  blended: the agents also serve two inbound queues, VIP line {DEMO_VIP_DID} and hotline {DEMO_DID}"
+                 + (" (the simulated PBX sends them callers)" if sim is not None else "")]
         for username, password in setup.accounts.items():
             lines.append(f"  sign in as {username!r} with password {password!r}")
         if not setup.accounts:

@@ -110,3 +110,54 @@ async def test_an_agent_without_a_phone_of_their_own_is_called_at_the_agent_phon
             await asyncio.sleep(0.05)
         phones = [o.channel for o in system.sim.originate_log if o.context == "dialer-agent"]  # type: ignore[union-attr]
     assert phones == [f"Local/agent-{bot}@dialer-test-network"]
+
+
+async def test_the_demo_is_a_blended_team_with_two_queues_one_vip_fed_by_the_simulated_pbx(services) -> None:  # type: ignore[no-untyped-def]
+    """``dialer demo``'s agents also serve a VIP line and a hotline; the simulated PBX sends them callers."""
+    from campaigns import queue_repository
+    from dialer.clock import RealClock
+    from dialer.demo import DEMO_DID, DEMO_VIP_DID, DEMO_VIP_NUMBERS, demo_inbound_streams, seed_demo_queues
+    from simulations.pbx.inbound_traffic import InboundTraffic
+
+    speed = 40.0
+    services.clock = RealClock(speed=speed)
+    services.settings.speed = speed
+    setup = await seed_demo(services.pool, now=services.clock.now(), leads=100, virtual_agents=4)
+    human = await services.pool.fetchval("SELECT id FROM users WHERE username = 'agent'")
+    queues = await seed_demo_queues(services.pool, agent_ids=[human, *setup.virtual_agent_ids])
+    assert await seed_demo_queues(services.pool, agent_ids=[human, *setup.virtual_agent_ids]) == queues  # idempotent
+    vip = await queue_repository.get_queue(services.pool, queue_id=queues.vip_queue_id)
+    hotline = await queue_repository.get_queue(services.pool, queue_id=queues.queue_id)
+    assert vip.dids == (DEMO_VIP_DID,) and hotline.dids == (DEMO_DID,) and vip.priority > hotline.priority
+    assert set(await queue_repository.vip_numbers(services.pool, queue_id=vip.id)) == set(DEMO_VIP_NUMBERS)
+    served = {r["user_id"] for r in await queue_repository.queue_agents(services.pool, queue_id=hotline.id)}
+    assert served == {human, *setup.virtual_agent_ids}
+    assert {s.did for s in demo_inbound_streams()} == {DEMO_VIP_DID, DEMO_DID}
+    async with run_system(services, sim_config=PbxConfig(speed=speed, seed=4), engine_id="demo-blend",
+                          tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        agents = VirtualAgents(engine, setup.virtual_agent_ids, setup.campaign_id)
+        agent_task = asyncio.create_task(agents.run())
+        traffic = InboundTraffic(sim, demo_inbound_streams(), duration_s=20 * 60.0, start_hour=10.0, seed=3)
+        traffic.start()
+        try:
+            deadline = time.monotonic() + 20 * 60.0 / speed + 40
+            while True:
+                closed = await services.pool.fetchval(
+                    "SELECT count(*) FROM call_records WHERE direction = 'inbound' AND outcome IS NOT NULL")
+                if traffic.done and closed >= len(traffic.plan):
+                    break
+                assert time.monotonic() < deadline and not engine.errors, (closed, len(traffic.plan), engine.errors)
+                await asyncio.sleep(0.5)
+            runner = system.control.runners[setup.campaign_id][0]
+        finally:
+            await traffic.stop()
+            agent_task.cancel()
+            await asyncio.gather(agent_task, return_exceptions=True)
+    assert engine.errors == []
+    assert runner.service_level == (0.90, 20.0)       # the demo campaign paces blended, for the VIP line's target
+    rows = await services.pool.fetch("SELECT queue_id, outcome FROM call_records WHERE direction = 'inbound'")
+    assert len(rows) == len(traffic.plan) >= 5
+    assert {r["queue_id"] for r in rows} == {vip.id, hotline.id}
+    assert sum(r["outcome"] == "handled" for r in rows) >= len(rows) * 0.8
