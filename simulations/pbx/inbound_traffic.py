@@ -12,7 +12,8 @@ PBX's start); ``SimulatedPbx.start`` runs it and ``SimulatedPbx.inbound_traffic`
 
 A press of 1 is sent as Asterisk sends a caller's key: ``DTMFBegin`` then ``DTMFEnd`` (``Digit: 1``,
 ``Direction: Received``, class dtmf) on the caller's channel while it still holds in ``dialer-inbound``.
-The dialplan and the engine do not act on it yet (issue 15's callback is not built): the caller keeps holding.
+Neither the shipped dialplan nor the engine acts on a key yet (the shipped manager.conf's user does not even read
+the dtmf class): the caller keeps holding.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ Scaled to keep the run near a minute of wall time on a loaded 2-core machine: 40
 inbound traffic (the issue asks for two hours; ``BLEND_E2E_MINUTES=120`` runs that), talk times of tens of seconds.
 Each queue meets its service level (answered within its time over answered plus hung up after it, the README's
 rule), outbound abandonment stays within 3 %, no agent ever has two callers in its conference (the PBX's own
-witness), every inbound caller the PBX placed ends with exactly one record, answered or abandoned (overflow and
-callbacks are not built yet), and VIP callers wait less on average than the others.
+witness), every inbound caller the PBX placed ends with exactly one record, answered or abandoned (these queues
+set no limits, so nobody is overflowed, sent to voicemail or called back), and VIP callers wait less on average
+than the others. Figures are printed (``-s``).
 """
 
 from __future__ import annotations
