@@ -371,7 +371,7 @@ _ACTIVE_LISTS = "AND NOT list_held"
 
 async def claim_leads(conn: Conn, *, campaign_id: int, limit: int, engine_id: str, now: datetime) -> list[Lead]:
     """Claim up to ``limit`` due leads: due callbacks first, then due retries, then new leads (priority, id).
-    Leads of a disabled list (``lists.active`` false, ``campaigns.list_admin``) are never claimed."""
+    Leads of a disabled list (held: ``campaigns.list_admin.set_list_active``) are never claimed."""
     rows = await conn.fetch(
         # each tier locks its own rows (FOR UPDATE is not allowed on a UNION itself)
         "WITH callbacks AS (SELECT id, 1 AS tier FROM leads WHERE campaign_id = $1 AND status = 'callback'"
