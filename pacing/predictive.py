@@ -33,13 +33,6 @@ E[(A_k - F_k - K)^+] (what inbound callers alone would lack) per look-ahead. Han
 the supply model (busy agents may be on either); the hour cap is ``blend_hour_cap`` (4 %: a surge takes
 agents from calls already ringing) and kappa may fall to ``blend_calibration_floor``. Without
 ``service_level`` nothing changes.
-The hour guard (blending): an hour with few outbound answers (inbound took the agents) breaks a 5 % hourly
-cap with one abandon, which no rolling budget sees coming. The pacer counts this clock hour's live answers
-and abandons; when two more abandons (one for the calls already ringing) would put the hour over
-``blend_hour_guard`` of its answers (those so
-far plus ``blend_hour_forecast`` of the ones expected in the rest of the hour, at the lesser of the last
-rolling hour's and this hour's pace), it places only progressive calls, one per free agent not needed by
-the inbound callers expected while they ring (lambda t, rounded up, over the longest look-ahead), and says so.
 """
 
 from __future__ import annotations
@@ -88,8 +81,6 @@ class PredictiveSettings:
     blend_calibration_floor: float = 0.75  # blending: kappa may fall this low (the inbound model overstates risk)
     blend_hour_cap: float = 0.04      # blending: cap over the last rolling hour (inbound surges take agents
                                       # from calls already ringing)
-    blend_hour_guard: float = 0.05    # blending: the cap of each clock hour the reports show (see decide)
-    blend_hour_forecast: float = 0.7  # ... share of the answers still expected this hour counted on
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor
     recover: float = 0.5              # overspent: calls may risk this share of what their answers pay
@@ -224,7 +215,6 @@ class PredictivePacer:
             initial_allowance=s.initial_allowance,
         )
         self.handled = 0
-        self._hour = (-1, 0, 0)           # blending: (clock hour, live answers, abandons) for the hour guard
         self.predicted_added = 0.0        # model's expected abandons of the calls placed so far
         self.abandons_seen = 0
         self._grid = np.array(s.grid_s, dtype=np.float64)
@@ -243,38 +233,12 @@ class PredictivePacer:
                 self.machine.observe(not event.offered)
             if event.live:
                 self.windows.answer(event.now)
-                if self.blend is not None:
-                    self._count_hour(event.now, 1, 0)
         elif isinstance(event, CallHandled):
             self.handle.observe(event.handle_s)
             self.handled += 1
         elif isinstance(event, Abandoned):
             self.windows.abandon(event.now)
             self.abandons_seen += 1
-            if self.blend is not None:
-                self._count_hour(event.now, 0, 1)
-
-    def _count_hour(self, now: float, answers: int, abandons: int) -> None:
-        hour, ans, ab = self._hour
-        if int(now // HOUR_S) != hour:
-            hour, ans, ab = int(now // HOUR_S), 0, 0
-        self._hour = (hour, ans + answers, ab + abandons)
-
-    def hour_guard(self, now: float) -> str | None:
-        """Blending: why one more abandon would break this clock hour's cap, or None when it would not."""
-        s = self.settings
-        hour, ans, ab = self._hour
-        if int(now // HOUR_S) != hour:
-            ans, ab = 0, 0
-        into = now - math.floor(now / HOUR_S) * HOUR_S
-        pace = self.windows.counts(now)[0].answers / HOUR_S        # the shortest window is the last hour
-        if into >= 300.0:
-            pace = min(pace, ans / into)
-        expected = ans + s.blend_hour_forecast * pace * (HOUR_S - into)
-        if ab + 2 <= s.blend_hour_guard * expected:     # one more, and one for the calls already ringing
-            return None
-        return (f"hour guard: {ab} abandons in {ans} live answers this hour (~{expected:.0f} expected by its "
-                f"end), two more would pass {s.blend_hour_guard:.0%}")
 
     @property
     def calibration(self) -> float:
@@ -304,14 +268,6 @@ class PredictivePacer:
                                    f"{ringing} ringing -> {calls}{blended}")
         if cap <= safe:
             return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}{blended}")
-        guard = self.hour_guard(snap.now) if plan is not None else None
-        if plan is not None and guard is not None:
-            # a progressive call's agent may go to an inbound caller arriving while it rings: keep those
-            keep = math.ceil(plan.rate_per_s * float(self._grid[-1]))
-            calls = min(max(0, safe - keep), cap)
-            return Decision(calls, f"predictive (progressive): {guard}; {free} free agents less {keep} for the "
-                                   f"inbound callers expected within {self._grid[-1]:.0f}s, {ringing} ringing "
-                                   f"-> {calls}{blended}")
         if plan is not None and plan.inbound_waiting:
             # inbound callers are waiting: the agents freeing are theirs, so no call is placed ahead of them
             return Decision(safe, f"predictive: {plan.inbound_waiting} inbound callers waiting, no calls "

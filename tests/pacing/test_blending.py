@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pacing import (
-    Abandoned,
     CallHandled,
     DialOutcome,
     InboundAbandoned,
@@ -232,27 +230,3 @@ def test_a_blended_team_keeps_the_outbound_abandonment_budget(agents: int, conne
     # the pacer plans 95 % of 3 % and may overspend by chance; over two hours one abandon is that chance
     assert day.abandons <= 0.03 * day.live_answers + 1
     assert day.worst_hour_abandon <= 0.05 or math.isnan(day.worst_hour_abandon)
-
-
-def _hour_with(answers: int, abandons: int, **overrides: float) -> PredictivePacer:
-    """A trained blended pacer ten minutes into a clock hour with these live answers and abandons."""
-    pacer = _trained_blend(now=3600.0)
-    if overrides:
-        pacer.settings = replace(pacer.settings, **overrides)
-    for k in range(answers):
-        pacer.observe(DialOutcome(now=3600.0 + 55 * k, connected=True, ring_s=8.0))
-    for k in range(abandons):
-        pacer.observe(Abandoned(now=3700.0 + 60 * k, waited_s=1.5))
-    return pacer
-
-
-def test_when_two_more_abandons_would_break_the_hours_cap_the_blended_pacer_dials_progressive_only() -> None:
-    # 10 answers in the first 10 minutes, ~45 by the hour's end at this pace: 2 abandons fit in 5 %, 3 do not
-    snap = Snapshot(now=4200.0, agents_ready=3, agents_busy=tuple(float(100 + k) for k in range(200)))
-    calm, unguarded, guarded = _hour_with(10, 0), _hour_with(10, 1, blend_hour_guard=1.0), _hour_with(10, 1)
-    assert calm.decide(snap).calls > 3 and unguarded.decide(snap).calls > 3     # predictive: ahead of agents
-    decision = guarded.decide(snap)
-    # one per free agent, less one for the inbound caller expected while they ring (0.7 a minute: 0.3 in 26 s)
-    assert decision.calls == 2
-    assert "hour guard: 1 abandons in 10 live answers this hour" in decision.why
-    assert "3 free agents less 1 for the inbound callers expected" in decision.why
