@@ -61,6 +61,25 @@ def conference_of(sim, leg_id: str) -> str | None:  # type: ignore[no-untyped-de
     return None
 
 
+async def both_ready(engine, scenario) -> None:  # type: ignore[no-untyped-def]
+    """The campaign runs and both agents are signed in to it with their virtual phones, ready."""
+    first, second = scenario.agent_ids
+    await until(lambda: scenario.campaign.id in engine.campaigns)
+    for agent in (first, second):
+        await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+    await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+
+
+async def the_receiver_hangs_up_and_disposes(engine, receiver: int, call_id: str) -> None:  # type: ignore[no-untyped-def]
+    """The receiving agent owns the call: it hangs up, sets the disposition and is ready; nothing is left over."""
+    await engine.hangup(receiver)
+    await until(lambda: engine.agent_state(receiver)["call"]["transfer"]["stage"] == "wrap_up")
+    await engine.set_disposition(receiver, DispositionInput(call_id, "sale"))
+    await until(lambda: engine.agent_state(receiver)["state"] == "ready")
+    await engine.drain()
+    assert engine.errors == [] and engine.holds == {} and engine.consults == {}
+
+
 async def on_a_call(engine, agent_id: int) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     lead = await engine.preview_next(agent_id)
     assert lead is not None
@@ -78,10 +97,7 @@ async def test_talk_first_then_three_way_then_the_sender_leaves_and_the_receiver
                           engine_id="warm-transfer", tick_s=0.5) as system:
         engine, sim = system.engine, system.sim
         assert sim is not None
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        for agent in (first, second):
-            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
-        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        await both_ready(engine, scenario)
         assert engine.ready_agents(scenario.campaign.id, but=first) == [second]
         call_id, customer = await on_a_call(engine, first)
         assert engine.ready_agents(scenario.campaign.id, but=second) == []     # on a call: not offered
@@ -141,10 +157,7 @@ async def test_a_cancelled_consult_and_a_customer_who_hangs_up_meanwhile_send_th
                           engine_id="warm-cancel", tick_s=0.5) as system:
         engine, sim = system.engine, system.sim
         assert sim is not None
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        for agent in (first, second):
-            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
-        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        await both_ready(engine, scenario)
         call_id, customer = await on_a_call(engine, first)
         receiver_leg = engine.agents[second].leg_id
 
@@ -194,10 +207,7 @@ async def test_a_transfer_completed_after_talking_first_takes_the_customer_from_
                           engine_id="warm-from-hold", tick_s=0.5) as system:
         engine, sim = system.engine, system.sim
         assert sim is not None
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        for agent in (first, second):
-            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
-        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        await both_ready(engine, scenario)
         call_id, customer = await on_a_call(engine, first)
         receiver_leg = engine.agents[second].leg_id
         await engine.transfer_consult(first, to_agent_id=second)
@@ -214,12 +224,7 @@ async def test_a_transfer_completed_after_talking_first_takes_the_customer_from_
         await until(lambda: engine.agent_state(first)["state"] == "ready")
         assert engine.agent_state(second)["call"]["transfer"]["stage"] == "talking"
         await holds_become(services.pool, call_id, [(first, second, "transferred", True)])
-        await engine.hangup(second)
-        await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
-        await engine.set_disposition(second, DispositionInput(call_id, "sale"))
-        await until(lambda: engine.agent_state(second)["state"] == "ready")
-        await engine.drain()
-        assert engine.errors == [] and engine.holds == {} and engine.consults == {}
+        await the_receiver_hangs_up_and_disposes(engine, second, call_id)
     record = await services.pool.fetchrow("SELECT outcome, disposition FROM call_records WHERE id = $1", int(call_id))
     assert dict(record) == {"outcome": "handled", "disposition": "sale"}
 
@@ -232,10 +237,7 @@ async def test_the_senders_phone_hanging_up_during_the_consult_gives_the_custome
                           engine_id="warm-sender-gone", tick_s=0.5) as system:
         engine, sim = system.engine, system.sim
         assert sim is not None
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        for agent in (first, second):
-            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
-        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        await both_ready(engine, scenario)
         call_id, customer = await on_a_call(engine, first)
         sender_leg, receiver_leg = engine.agents[first].leg_id, engine.agents[second].leg_id
         await engine.transfer_consult(first, to_agent_id=second)
@@ -248,12 +250,7 @@ async def test_the_senders_phone_hanging_up_during_the_consult_gives_the_custome
         assert engine.agent_state(second)["call"]["transfer"]["stage"] == "talking"
         await until(lambda: engine.agent_state(first)["state"] == "logged_out")
         await holds_become(services.pool, call_id, [(first, second, "transferred", True)])
-        await engine.hangup(second)
-        await until(lambda: engine.agent_state(second)["call"]["transfer"]["stage"] == "wrap_up")
-        await engine.set_disposition(second, DispositionInput(call_id, "sale"))
-        await until(lambda: engine.agent_state(second)["state"] == "ready")
-        await engine.drain()
-        assert engine.errors == [] and engine.holds == {} and engine.consults == {}
+        await the_receiver_hangs_up_and_disposes(engine, second, call_id)
     record = await services.pool.fetchrow("SELECT outcome, disposition FROM call_records WHERE id = $1", int(call_id))
     assert dict(record) == {"outcome": "handled", "disposition": "sale"}
 
@@ -266,10 +263,7 @@ async def test_a_customer_who_hangs_up_on_hold_while_the_pbx_link_is_down_ends_t
                           engine_id="warm-link-down", tick_s=0.5) as system:
         engine, sim = system.engine, system.sim
         assert sim is not None
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        for agent in (first, second):
-            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
-        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        await both_ready(engine, scenario)
         call_id, customer = await on_a_call(engine, first)
         receiver_leg = engine.agents[second].leg_id
         await engine.transfer_consult(first, to_agent_id=second)
@@ -306,10 +300,7 @@ async def test_a_customer_left_on_hold_past_the_dialplans_limit_comes_back_and_t
                           engine_id="warm-hold-limit", tick_s=0.5) as system:
         engine, sim = system.engine, system.sim
         assert sim is not None
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        for agent in (first, second):
-            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
-        await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in (first, second)))
+        await both_ready(engine, scenario)
         call_id, customer = await on_a_call(engine, first)
         await engine.transfer_consult(first, to_agent_id=second)
         await until(lambda: on_hold(sim, customer))
