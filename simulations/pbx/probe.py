@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from simulations.pbx.transcripts import Message
 
@@ -147,3 +147,15 @@ class AmiProbe:
                 return
         if msg.event:
             self.events.append(msg)
+
+
+async def replay_client_actions(probe: AmiProbe, recorded: Sequence[Message],
+                                caught_up: Callable[[Sequence[Message]], Awaitable[None]]) -> None:
+    """Send a recording's client actions (Login and Logoff aside) in order, each once ``caught_up`` of what
+    the recording held before it returns (the simulated PBX has sent what Asterisk had sent by then)."""
+    for i, msg in enumerate(recorded):
+        if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
+            continue
+        await caught_up(recorded[:i])
+        fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
+        await probe.action(msg.get("Action"), **fields)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe
+from simulations.pbx.probe import AmiProbe, replay_client_actions
 from simulations.pbx.transcripts import Message, field_names, label, load_transcript, per_channel
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "k1_warm_transfer_customer_on_hold.txt"
@@ -48,12 +49,7 @@ async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
     probe = AmiProbe()
     await probe.connect("127.0.0.1", pbx.port)
     await probe.login("dialer", "dialer-secret")
-    for i, msg in enumerate(recorded):
-        if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
-            continue
-        await _caught_up(probe, recorded[:i])
-        fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
-        await probe.action(msg.get("Action"), **fields)
+    await replay_client_actions(probe, recorded, lambda before: _caught_up(probe, before))
     deadline = asyncio.get_running_loop().time() + 5.0
     while pbx.switch.channels and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
@@ -61,7 +57,7 @@ async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
     return recorded, probe
 
 
-async def _caught_up(probe: AmiProbe, before: list[Message]) -> None:
+async def _caught_up(probe: AmiProbe, before: Sequence[Message]) -> None:
     """Wait until the simulated PBX has sent as many of each compared event as the recording had by now."""
     wanted = Counter((_uid(m), label(m)) for m in before if m.event and label(m) in COMPARED and _uid(m))
     wanted = Counter({k: n for k, n in wanted.items() if k[1] in ("ConfbridgeJoin", "MusicOnHoldStart", "Hangup")})

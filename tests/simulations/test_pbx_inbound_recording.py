@@ -12,12 +12,13 @@ that preceded that action in the recording; then each caller's events must be th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe
+from simulations.pbx.probe import AmiProbe, replay_client_actions
 from simulations.pbx.transcripts import Message, label, load_transcript, per_channel
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "l1_inbound_hold_connect_closed_abandon.txt"
@@ -36,17 +37,12 @@ async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
     probe = AmiProbe()
     await probe.connect("127.0.0.1", pbx.port)
     await probe.login("dialer", "dialer-secret")
-    for i, msg in enumerate(recorded):
-        if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
-            continue
-        await _caught_up(probe, recorded[:i])
-        fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
-        await probe.action(msg.get("Action"), **fields)
+    await replay_client_actions(probe, recorded, lambda before: _caught_up(probe, before))
     await _caught_up(probe, recorded)
     return recorded, probe
 
 
-async def _caught_up(probe: AmiProbe, before: list[Message]) -> None:
+async def _caught_up(probe: AmiProbe, before: Sequence[Message]) -> None:
     """Wait until the simulated PBX has sent as many of each awaited event as the recording had by now."""
     wanted = Counter((_uid(m), label(m)) for m in before if m.event and _uid(m)
                      and label(m) in ("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"))
