@@ -88,28 +88,6 @@ async def test_a_web_upload_records_the_header_row_it_was_read_with(
     assert sorted((x["status"], str(x["header_row"])) for x in lists) == [("ready", "2"), ("ready", "none")]
 
 
-async def test_the_mapping_pages_errors_name_the_uploaded_file_not_the_stored_copy(
-        browser_client, make_user, services) -> None:  # type: ignore[no-untyped-def]
-    lead = await make_user(Role.TEAM_LEAD, language="vi")
-    csrf = await sign_in(browser_client, lead.username)
-    campaign_id = await _campaign(browser_client, csrf)
-    content = "Danh sách tháng 1,,\n,,\nSố điện thoại,Họ và tên,Tên\n0912345678,Nguyễn Văn An,An\n".encode()
-    mapping = await browser_client.post(f"/campaigns/{campaign_id}/upload", data={"csrf_token": csrf},
-                                        files={"file": ("khach-hang.csv", content, "text/csv")})
-    upload = mapping.text.split('name="upload" value="')[1].split('"')[0]
-    for header_row, said in (("2", "khach-hang.csv: dòng 2 trống nên không chứa tên cột"),
-                             ("40", "khach-hang.csv: dòng 40 không thể là dòng tên cột")):
-        page = await browser_client.post(f"/campaigns/{campaign_id}/mapping", data={
-            "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": header_row})
-        text = html.unescape(page.text)
-        assert page.status_code == 400 and said in text, text
-        assert f"{upload}:" not in text
-    started = await browser_client.post(f"/campaigns/{campaign_id}/import", data={
-        "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": "2", "map_phone": "#1"})
-    text = html.unescape(started.text)
-    assert started.status_code == 400 and "khach-hang.csv: dòng 2 trống" in text and f"{upload}:" not in text
-
-
 async def test_a_registry_imports_progress_is_in_vietnamese(
         browser_client, make_user, services, database_url, redis_url) -> None:  # type: ignore[no-untyped-def]
     services.extras["database_url"] = database_url

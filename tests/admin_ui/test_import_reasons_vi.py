@@ -132,7 +132,7 @@ async def test_a_vietnamese_compliance_officer_reads_a_registry_imports_bad_line
     assert [(b["line"], b["code"]) for b in result["bad_lines"]] == [(2, "not_a_number"), (3, "too_short")]
 
 
-async def test_the_mapping_page_says_why_a_choice_cannot_be_imported_in_vietnamese(
+async def test_the_mapping_page_says_why_a_choice_cannot_be_imported_in_vietnamese_naming_the_uploaded_file(
         browser_client, make_user, services) -> None:  # type: ignore[no-untyped-def]
     lead = await make_user(Role.TEAM_LEAD, language="vi")
     csrf = await sign_in(browser_client, lead.username)
@@ -141,11 +141,19 @@ async def test_the_mapping_page_says_why_a_choice_cannot_be_imported_in_vietname
     mapping = await browser_client.post(f"/campaigns/{campaign_id}/upload", data={"csrf_token": csrf},
                                         files={"file": ("khach-hang.csv", content, "text/csv")})
     upload = mapping.text.split('name="upload" value="')[1].split('"')[0]
-    # row 2 chosen as the header row: it is empty
-    empty = await browser_client.post(f"/campaigns/{campaign_id}/mapping", data={
-        "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": "2"})
-    assert empty.status_code == 400
-    assert ": dòng 2 trống nên không chứa tên cột" in html.unescape(empty.text)
+    # row 2 chosen as the header row: it is empty; row 40 is past the end. The errors name the file the team
+    # lead uploaded, never the stored copy
+    for header_row, said in (("2", "khach-hang.csv: dòng 2 trống nên không chứa tên cột"),
+                             ("40", "khach-hang.csv: dòng 40 không thể là dòng tên cột")):
+        page = await browser_client.post(f"/campaigns/{campaign_id}/mapping", data={
+            "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": header_row})
+        text = html.unescape(page.text)
+        assert page.status_code == 400 and said in text, text
+        assert f"{upload}:" not in text
+    started = await browser_client.post(f"/campaigns/{campaign_id}/import", data={
+        "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": "2", "map_phone": "#1"})
+    text = html.unescape(started.text)
+    assert started.status_code == 400 and "khach-hang.csv: dòng 2 trống" in text and f"{upload}:" not in text
     # the full name and the first name both mapped
     both = await browser_client.post(f"/campaigns/{campaign_id}/import", data={
         "csrf_token": csrf, "upload": upload, "filename": "khach-hang.csv", "header_row": "3",
