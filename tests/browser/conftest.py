@@ -205,6 +205,21 @@ async def sign_in(page, username: str, password: str) -> None:  # type: ignore[n
     await page.wait_for_load_state("domcontentloaded")
 
 
+async def agent_ready(page) -> None:  # type: ignore[no-untyped-def]
+    """An agent already signed in opens the panel, signs in to its campaign and waits until ready."""
+    await page.goto("/agent")
+    await page.wait_for_selector("body[data-ws=up]")
+    await page.click("#btn-login")
+    await page.wait_for_selector("body[data-state=ready]", timeout=15_000)
+
+
+async def start_campaign(page, campaign_id: int) -> None:  # type: ignore[no-untyped-def]
+    """A team lead already signed in starts the campaign from its page."""
+    await page.goto(f"/campaigns/{campaign_id}")
+    await page.click("#btn-start")
+    await page.wait_for_selector("text=The campaign's state was changed.")
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], *, timeout_s: float = 10.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -267,6 +282,8 @@ class Ui:
 
     shot: Callable[..., Awaitable[Path]] = shot
     sign_in: Callable[..., Awaitable[None]] = sign_in
+    agent_ready: Callable[..., Awaitable[None]] = agent_ready
+    start_campaign: Callable[..., Awaitable[None]] = start_campaign
     eventually: Callable[..., Awaitable[None]] = eventually
     admin_password: str = ADMIN_PASSWORD
 

@@ -54,10 +54,7 @@ async def test_the_agent_works_with_the_leads_shortcuts_pause_codes_and_script(
     # --- the agent sees the keys on the buttons and pauses with a code of the campaign ------------------
     desk = await open_page(base)
     await ui.sign_in(desk, "an", PASSWORD)
-    await desk.goto("/agent")
-    await desk.wait_for_selector("body[data-ws=up]")
-    await desk.click("#btn-login")
-    await desk.wait_for_selector("body[data-state=ready]", timeout=15_000)
+    await ui.agent_ready(desk)
     assert await desk.locator("#btn-ready kbd.shortcut").inner_text() == "F2"
     assert await desk.locator("#btn-pause kbd.shortcut").inner_text() == "P"
     assert await desk.locator("#btn-hangup kbd.shortcut").inner_text() == "H"

@@ -31,16 +31,11 @@ async def test_a_closed_panel_pauses_the_agent_and_the_panel_opened_again_says_w
 
     lead = await open_page(base)
     await ui.sign_in(lead, "lena", PASSWORD)
-    await lead.goto(f"/campaigns/{campaign.id}")
-    await lead.click("#btn-start")
-    await lead.wait_for_selector("text=The campaign's state was changed.")
+    await ui.start_campaign(lead, campaign.id)
 
     desk = await open_page(base, "vi")
     await ui.sign_in(desk, "binh", PASSWORD)
-    await desk.goto("/agent")
-    await desk.wait_for_selector("body[data-ws=up]")
-    await desk.click("#btn-login")
-    await desk.wait_for_selector("body[data-state=ready]", timeout=15_000)
+    await ui.agent_ready(desk)
     context = desk.context
     await desk.close()                               # the agent closes the browser tab
 

@@ -42,15 +42,10 @@ async def test_the_wallboard_shows_the_queues_service_level(open_page, live_syst
 
     lead = await open_page(base)
     await ui.sign_in(lead, "lena", PASSWORD)
-    await lead.goto(f"/campaigns/{campaign.id}")
-    await lead.click("#btn-start")
-    await lead.wait_for_selector("text=The campaign's state was changed.")
+    await ui.start_campaign(lead, campaign.id)
     desk = await open_page(base)
     await ui.sign_in(desk, "an", PASSWORD)
-    await desk.goto("/agent")
-    await desk.wait_for_selector("body[data-ws=up]")
-    await desk.click("#btn-login")
-    await desk.wait_for_selector("body[data-state=ready]", timeout=15_000)
+    await ui.agent_ready(desk)
 
     await lead.goto("/wallboard")
     tile = lead.locator(f"#wb-queues .wb-queue[data-queue='{queue.id}']")

@@ -28,16 +28,11 @@ async def test_a_team_lead_pauses_an_agent_from_the_wallboard(open_page, live_sy
 
     lead = await open_page(base)
     await ui.sign_in(lead, "lena", PASSWORD)
-    await lead.goto(f"/campaigns/{campaign.id}")
-    await lead.click("#btn-start")
-    await lead.wait_for_selector("text=The campaign's state was changed.")
+    await ui.start_campaign(lead, campaign.id)
 
     desk = await open_page(base)
     await ui.sign_in(desk, "an", PASSWORD)
-    await desk.goto("/agent")
-    await desk.wait_for_selector("body[data-ws=up]")
-    await desk.click("#btn-login")
-    await desk.wait_for_selector("body[data-state=ready]", timeout=15_000)
+    await ui.agent_ready(desk)
 
     await lead.goto("/wallboard")
     row = lead.locator(f"#wb-agents tr[data-agent='{agent.id}']")
