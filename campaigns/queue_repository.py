@@ -9,8 +9,7 @@ keyword-only arguments after.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeAlias
 
@@ -18,6 +17,7 @@ import asyncpg
 
 from campaigns.errors import NotFound
 from campaigns.queues import Queue, QueueError, overflow_cycle
+from dialer.db import transaction
 
 Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
 SAVE_LOCK = 7201150          # pg_advisory_xact_lock key serialising queue saves
@@ -36,16 +36,6 @@ def queue_from_row(row: asyncpg.Record) -> Queue:
 
 def _settings(queue: Queue) -> dict[str, Any]:
     return {k: v for k, v in queue.as_dict().items() if k not in _OWN_COLUMNS}
-
-
-@asynccontextmanager
-async def _transaction(conn: Conn) -> AsyncIterator[asyncpg.Connection]:
-    if isinstance(conn, asyncpg.Pool):
-        async with conn.acquire() as c, c.transaction():
-            yield c
-    else:
-        async with conn.transaction():
-            yield conn
 
 
 async def _check_against_others(conn: asyncpg.Connection, queue: Queue) -> None:
@@ -76,7 +66,7 @@ async def _check_against_others(conn: asyncpg.Connection, queue: Queue) -> None:
 async def save_queue(conn: Conn, *, queue: Queue, vip_numbers: Sequence[str] | None = None) -> Queue:
     """Insert (``queue.id == 0``) or update ``queue`` with its DIDs (and VIP numbers when given)."""
     queue = queue.validate()
-    async with _transaction(conn) as c:
+    async with transaction(conn) as c:
         await c.execute("SELECT pg_advisory_xact_lock($1)", SAVE_LOCK)
         if queue.id == 0:
             # a provisional id so the checks see this queue as itself
@@ -124,7 +114,7 @@ async def queue_for_did(conn: Conn, *, did: str) -> Queue | None:
 
 async def delete_queue(conn: Conn, *, queue_id: int) -> None:
     """Delete a queue (its DIDs, VIP numbers and agents' levels go with it); refused while another overflows to it."""
-    async with _transaction(conn) as c:
+    async with transaction(conn) as c:
         await c.execute("SELECT pg_advisory_xact_lock($1)", SAVE_LOCK)
         users = await c.fetch("SELECT name FROM inbound_queues WHERE overflow_queue_id = $1 AND id <> $1 ORDER BY name",
                               queue_id)
@@ -158,7 +148,7 @@ async def set_queue_agents(conn: Conn, *, queue_id: int, levels: Mapping[int, in
     for user_id, level in levels.items():
         if not 1 <= int(level) <= 10:
             raise QueueError("agents", "level", value=user_id, level=level)
-    async with _transaction(conn) as c:
+    async with transaction(conn) as c:
         await get_queue(c, queue_id=queue_id)
         ids = list(levels)
         agents = {r["id"] for r in await c.fetch(

@@ -17,8 +17,6 @@ import asyncio
 import enum
 import hashlib
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +25,7 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dialer.db import transaction
 from dialer.errors import DialerError
 
 _hasher = PasswordHasher()
@@ -143,21 +142,11 @@ async def get_user_by_name(conn: asyncpg.Connection | asyncpg.Pool, username: st
     return User.from_row(row) if row else None
 
 
-@asynccontextmanager
-async def _transaction(conn: asyncpg.Connection | asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    if isinstance(conn, asyncpg.Pool):
-        async with conn.acquire() as c, c.transaction():
-            yield c
-    else:
-        async with conn.transaction():
-            yield conn
-
-
 async def set_password(conn: asyncpg.Connection | asyncpg.Pool, *, user_id: int, password: str,
                        now: datetime | None = None, reason: str = "password changed") -> int:
     """Change a password and revoke every session of that user; returns how many sessions were open."""
     password_hash = await _off_loop(hash_password, password)
-    async with _transaction(conn) as c:
+    async with transaction(conn) as c:
         await c.execute(
             "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now() WHERE id = $1",
             user_id, password_hash,
@@ -170,7 +159,7 @@ async def update_user(conn: asyncpg.Connection | asyncpg.Pool, *, user_id: int, 
                       phone_dial_string: str | None = None) -> User | None:
     """Change what is given; deactivating or changing the role ends the user's sessions."""
     ends_sessions = role is not None or active is False
-    async with _transaction(conn) as c:
+    async with transaction(conn) as c:
         row = await c.fetchrow(
         f"UPDATE users SET role = COALESCE($2, role), active = COALESCE($3, active),"
         f" language = COALESCE($4, language), display_name = COALESCE($5, display_name),"
