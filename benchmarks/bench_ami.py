@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dialer.aio import wait_within
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
 from dialer.ami.message import EOL, AmiParser, MessageKind
@@ -150,13 +151,13 @@ async def bench_end_to_end(calls: int) -> dict[str, float]:
         for batch in range(0, calls, 200):
             await asyncio.gather(*(ami.originate(r) for r in requests[batch:batch + 200]))
         originated_s = time.perf_counter() - start
-        await asyncio.wait_for(all_ready.wait(), 120)
+        await wait_within(all_ready.wait(), 120)
         peak_legs = ami.statistics()[0].active_legs
         peak_channels = pbx.statistics().channels
         up_s = time.perf_counter() - start
         for batch in range(0, calls, 200):
             await asyncio.gather(*(ami.hangup(r.leg_id) for r in requests[batch:batch + 200]))
-        await asyncio.wait_for(all_ended.wait(), 120)
+        await wait_within(all_ended.wait(), 120)
         total_s = time.perf_counter() - start
         cpu_s = time.process_time() - cpu0
         received = ami.statistics()[0].messages_received - received0

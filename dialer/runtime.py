@@ -92,7 +92,8 @@ async def open_services(settings: Settings, *, clock: Clock | None = None, migra
             yield services
         finally:
             try:  # a connection still held by a task that failed to let go must not hang the exit
-                await asyncio.wait_for(pool.close(), timeout=15)
+                async with asyncio.timeout(15):
+                    await pool.close()
             except TimeoutError:
                 log.warning("database connections still in use after 15 s; closing them")
                 pool.terminate()

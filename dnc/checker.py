@@ -236,7 +236,8 @@ class DncChecker:
             await self._wait_for_work()
 
     async def _heartbeat(self, conn: asyncpg.Connection) -> None:
-        await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=max(1.0, self.heartbeat_s * 2))
+        async with asyncio.timeout(max(1.0, self.heartbeat_s * 2)):
+            await conn.fetchval("SELECT 1")
         self._confirmed_at = self.clock.monotonic()
 
     async def _load_registry(self, conn: asyncpg.Connection, path: str, sha256: str) -> SortedKeys:
@@ -274,6 +275,7 @@ def connector(database_url: str) -> Callable[[], Awaitable[asyncpg.Connection]]:
 
 async def _close_quietly(conn: asyncpg.Connection) -> None:
     try:
-        await asyncio.wait_for(conn.close(), timeout=2)
+        async with asyncio.timeout(2):
+            await conn.close()
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
         conn.terminate()

@@ -89,7 +89,7 @@ async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await db.create_pool(database_url, min_size=1, max_size=10)
     yield pool
     try:
-        await asyncio.wait_for(pool.close(), 30)
+        await wait_within(pool.close(), 30)
     except TimeoutError:
         logging.getLogger(__name__).error("a test left a PostgreSQL connection acquired; pool terminated")
         pool.terminate()
@@ -136,6 +136,7 @@ import httpx  # noqa: E402
 import redis as redis_lib  # noqa: E402
 
 from dialer import users as users_mod  # noqa: E402
+from dialer.aio import wait_within
 from dialer.clock import RealClock  # noqa: E402
 from dialer.services import Services  # noqa: E402
 from dialer.settings import load_settings  # noqa: E402

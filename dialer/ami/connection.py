@@ -132,7 +132,8 @@ class AmiConnection:
         future = self.submit(action, headers, action_id=aid, logged_in=logged_in)
         timeout = timeout_s if timeout_s is not None else self.config.action_timeout_s
         try:
-            reply = await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                reply = await future
         except TimeoutError:
             raise AmiTimeout(f"{action} to {self.config.name}: no reply in {timeout:g} s") from None
         finally:
@@ -148,9 +149,11 @@ class AmiConnection:
         timeout = timeout_s if timeout_s is not None else self.config.action_timeout_s
         try:
             reply_future = self.submit(action, headers, action_id=aid)
-            reply = await asyncio.wait_for(reply_future, timeout)
+            async with asyncio.timeout(timeout):
+                reply = await reply_future
             self.check(action, reply)
-            return await asyncio.wait_for(collector.future, timeout)
+            async with asyncio.timeout(timeout):
+                return await collector.future
         except TimeoutError:
             raise AmiTimeout(f"{action} to {self.config.name}: list not complete in {timeout:g} s") from None
         finally:
@@ -166,7 +169,8 @@ class AmiConnection:
         future = self.submit("Command", [("Command", cli)], action_id=aid)
         timeout = timeout_s if timeout_s is not None else self.config.action_timeout_s
         try:
-            reply = await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                reply = await future
         except TimeoutError:
             raise AmiTimeout(f"Command {cli!r} to {self.config.name}: no reply in {timeout:g} s") from None
         finally:
@@ -262,13 +266,14 @@ class AmiConnection:
         loop = asyncio.get_running_loop()
         cfg = self.config
         try:
-            _, proto = await asyncio.wait_for(
-                loop.create_connection(lambda: _AmiProtocol(self), cfg.host, cfg.port), cfg.connect_timeout_s)
+            async with asyncio.timeout(cfg.connect_timeout_s):
+                _, proto = await loop.create_connection(lambda: _AmiProtocol(self), cfg.host, cfg.port)
         except (OSError, TimeoutError) as exc:
             raise AmiLinkError(self._describe(exc)) from exc
         self._proto = proto
         self.sessions += 1
-        await asyncio.wait_for(asyncio.shield(proto.banner), cfg.connect_timeout_s)
+        async with asyncio.timeout(cfg.connect_timeout_s):
+            await asyncio.shield(proto.banner)
         await self._login()
         self._logged_in = True
 

@@ -82,9 +82,8 @@ async def concurrent_calls(calls: int) -> tuple[int, int]:
             if ready >= calls:
                 break
             await asyncio.sleep(0.05)
-        listing = await asyncio.wait_for(
-            manager.send_action({"Action": "CoreShowChannels"}, as_list=True), 30
-        )
+        async with asyncio.timeout(30):
+            listing = await manager.send_action({"Action": "CoreShowChannels"}, as_list=True)
         listed = sum(1 for m in listing if m.get("Event") == "CoreShowChannel")
         return ready, listed
     finally:

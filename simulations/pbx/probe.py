@@ -70,7 +70,8 @@ class AmiProbe:
         self._pending[aid] = (future, [])
         self.send(action, aid, **fields)
         try:
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                return await future
         finally:
             self._pending.pop(aid, None)
 
@@ -87,7 +88,8 @@ class AmiProbe:
                     seen = len(self.events)
                     await self._changed.wait()
 
-        return await asyncio.wait_for(scan(), timeout)
+        async with asyncio.timeout(timeout):
+            return await scan()
 
     async def close(self) -> None:
         if self._writer is not None:

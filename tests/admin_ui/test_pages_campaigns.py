@@ -11,6 +11,7 @@ import httpx
 from admin_ui.routes.pages_campaign_form import NEW_CAMPAIGN, form_values
 from campaigns import repository
 from campaigns.model import CampaignState
+from dialer.aio import wait_within
 from dialer.users import Role
 
 PASSWORD = "correct horse battery"
@@ -35,7 +36,7 @@ async def run_worker_burst(database_url: str, redis_url: str) -> None:
     env = {**os.environ, "DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "dialer.cli", "worker", "--burst", env=env,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    _, err = await asyncio.wait_for(proc.communicate(), 90)
+    _, err = await wait_within(proc.communicate(), 90)
     assert proc.returncode == 0, err.decode()
 
 

@@ -8,6 +8,7 @@ import sys
 
 import httpx
 
+from dialer.aio import wait_within
 from dialer.users import Role
 from dnc import repository
 from dnc.lookup import check_number
@@ -29,7 +30,7 @@ async def run_worker_burst(database_url: str, redis_url: str) -> None:
     env = {**os.environ, "DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "dialer.cli", "worker", "--burst", env=env,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    _, err = await wait_within(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
 
 

@@ -24,6 +24,7 @@ from itsdangerous import URLSafeTimedSerializer
 from admin_ui.app import create_app
 from admin_ui.auth import COOKIE_NAME, forwarded_client
 from dialer import users
+from dialer.aio import wait_within
 from dialer.clock import VirtualClock
 from dialer.errors import SettingsError
 from dialer.services import Services
@@ -239,7 +240,7 @@ class _Socket:
 
     async def accepted(self) -> bool:
         await self.inbox.put({"type": "websocket.connect"})
-        return (await asyncio.wait_for(self.outbox.get(), 5))["type"] == "websocket.accept"
+        return (await wait_within(self.outbox.get(), 5))["type"] == "websocket.accept"
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.inbox.put({"type": "websocket.receive", "text": json.dumps(message)})
@@ -247,7 +248,7 @@ class _Socket:
     async def until_closed(self) -> tuple[int, list[str]]:
         kinds: list[str] = []
         while True:
-            event = await asyncio.wait_for(self.outbox.get(), 5)
+            event = await wait_within(self.outbox.get(), 5)
             if event["type"] == "websocket.close":
                 return event.get("code", 1000), kinds
             kinds.append(json.loads(event["text"])["type"])
@@ -255,7 +256,7 @@ class _Socket:
     async def close(self) -> None:
         await self.inbox.put({"type": "websocket.disconnect", "code": 1000})
         try:
-            await asyncio.wait_for(self.task, 5)
+            await wait_within(self.task, 5)
         except (TimeoutError, asyncio.CancelledError):
             self.task.cancel()
 

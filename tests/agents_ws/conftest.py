@@ -19,6 +19,7 @@ import pytest
 
 from campaigns import repository as campaigns_repo
 from campaigns.model import Campaign
+from dialer.aio import wait_within
 from dialer.engine_api import EngineError
 
 PASSWORD = "correct horse battery"
@@ -53,7 +54,7 @@ class AsgiSocket:
     async def __aenter__(self) -> AsgiSocket:  # noqa: PYI034
         self.task = asyncio.create_task(self.app(self.scope, self.inbox.get, self.outbox.put))
         await self.inbox.put({"type": "websocket.connect"})
-        first = await asyncio.wait_for(self.outbox.get(), 5)
+        first = await wait_within(self.outbox.get(), 5)
         if first["type"] != "websocket.accept":
             raise Closed(first.get("code", 1000))
         return self
@@ -62,7 +63,7 @@ class AsgiSocket:
         await self.inbox.put({"type": "websocket.disconnect", "code": 1000})
         assert self.task is not None
         try:
-            await asyncio.wait_for(self.task, 5)
+            await wait_within(self.task, 5)
         except (TimeoutError, asyncio.CancelledError):
             self.task.cancel()
 
@@ -70,7 +71,7 @@ class AsgiSocket:
         await self.inbox.put({"type": "websocket.receive", "text": json.dumps(message)})
 
     async def receive(self, timeout_s: float = 5.0) -> dict[str, Any]:
-        event = await asyncio.wait_for(self.outbox.get(), timeout_s)
+        event = await wait_within(self.outbox.get(), timeout_s)
         if event["type"] == "websocket.close":
             self.closed_with = event.get("code", 1000)
             raise Closed(self.closed_with)

@@ -14,6 +14,7 @@ from campaigns.errors import CampaignError, IllegalTransition
 from campaigns.model import Campaign, CampaignState, LeadStatus
 from campaigns.retry_policy import Outcome, decide_retry
 from campaigns.windows import Schedule, WindowProfile
+from dialer.aio import wait_within
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -78,7 +79,7 @@ async def test_a_locked_lead_is_skipped_not_waited_for(db_pool: asyncpg.Pool, fr
     await _add_leads(db_pool, fr_campaign.id, 3)
     async with db_pool.acquire() as one, db_pool.acquire() as two, one.transaction():
         held = await repository.claim_leads(one, campaign_id=fr_campaign.id, limit=2, engine_id="a", now=NOW)
-        other = await asyncio.wait_for(
+        other = await wait_within(
             repository.claim_leads(two, campaign_id=fr_campaign.id, limit=3, engine_id="b", now=NOW), 5)
     assert len(held) == 2 and len(other) == 1 and other[0].id not in {lead.id for lead in held}
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 import redis
 
 from campaigns import repository as campaigns_repo
@@ -186,10 +184,6 @@ async def working_floor(db_pool, database_url, redis_url, tmp_path, build_scenar
         yield floor
 
 
-@pytest.mark.skipif(os.environ.get("CI") == "true",
-                    reason="quarantined in CI: hung for 300 s once in a clean-clone run on 2026-12-06 (not "
-                           "reproduced alone); runs everywhere else. The same behaviour is also covered by "
-                           "the browser presence test and the reserved-call test")
 async def test_an_agent_whose_panel_closes_gets_no_call_after_the_grace_period_and_is_told_why_when_back(
         db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
     async with working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario, "panel") as floor:

@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 import redis
 
+from dialer.aio import wait_within
 from dialer.clock import RealClock
 from dialer.services import Services
 from dialer.settings import load_settings
@@ -118,7 +119,7 @@ async def start_engine_process(env: dict[str, str], campaign_id: int, agent_ids:
     assert process.stdout is not None
     seen = []
     while True:  # log lines (a recovery report, say) may come first
-        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        line = await wait_within(process.stdout.readline(), timeout=60)
         seen.append(line)
         assert line, b"".join(seen)
         if b"engine up" in line:
@@ -138,7 +139,7 @@ async def stop_engine_process(process: asyncio.subprocess.Process, timeout_s: fl
     """SIGTERM, as a supervisor; if it has not exited in time, ask it for its stacks and fail with its output."""
     process.send_signal(signal.SIGTERM)
     try:
-        await asyncio.wait_for(process.wait(), timeout=timeout_s)
+        await wait_within(process.wait(), timeout=timeout_s)
     except TimeoutError:
         process.send_signal(signal.SIGUSR2)   # asyncio tasks
         process.send_signal(signal.SIGUSR1)   # threads

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from dialer import db
+from dialer.aio import wait_within
 
 
 async def test_every_migration_is_applied_once_and_recorded(db_pool: asyncpg.Pool) -> None:
@@ -45,7 +46,7 @@ async def test_a_pool_whose_connections_are_all_held_fails_the_next_wait_clearly
     held = [await pool.acquire(), await pool.acquire()]
     started = time.monotonic()
     with pytest.raises(db.PoolExhausted, match="all 2 of the pool are in use"):
-        await asyncio.wait_for(pool.fetchval("SELECT 1"), 10)
+        await wait_within(pool.fetchval("SELECT 1"), 10)
     assert time.monotonic() - started < 5
     with pytest.raises(OSError):        # what the engine's I/O handlers catch
         await pool.fetchval("SELECT 1")

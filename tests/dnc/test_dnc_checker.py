@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dialer import db
+from dialer.aio import wait_within
 from dialer.clock import RealClock, VirtualClock
 from dnc import registry_files, repository
 from dnc.checker import DncChecker, connector
@@ -94,7 +95,7 @@ async def test_an_added_number_is_blocked_within_a_second_through_listen_notify(
     checker = DncChecker(clock=clock, heartbeat_s=0.2)
     task = asyncio.create_task(checker.run(connector(database_url)))
     try:
-        await asyncio.wait_for(checker.wait_loaded(), timeout=10)
+        await wait_within(checker.wait_loaded(), timeout=10)
         assert checker.is_blocked("+33612345678", campaign_id=1, now=clock.now()) is None
         async with db_pool.acquire() as conn:
             await repository.add_entry(

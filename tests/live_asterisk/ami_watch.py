@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dialer.aio import wait_within
+
 Message = dict[str, str]
 
 
@@ -58,9 +60,9 @@ class AmiWatch:
 
     async def connect(self, timeout_s: float = 5.0) -> None:
         await self.close()   # a reconnect: the old connection is done with
-        self._reader, self._writer = await asyncio.wait_for(
+        self._reader, self._writer = await wait_within(
             asyncio.open_connection(self.target.host, self.target.port), timeout_s)
-        banner = await asyncio.wait_for(self._reader.readline(), timeout_s)
+        banner = await wait_within(self._reader.readline(), timeout_s)
         self._log("<<", banner.decode().rstrip("\r\n"))
         self.closed = False
         self._task = asyncio.create_task(self._read_loop())
@@ -144,7 +146,7 @@ class AmiWatch:
             self._log(">>", line)
         self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         await self._writer.drain()
-        return await asyncio.wait_for(future, timeout_s)
+        return await wait_within(future, timeout_s)
 
     async def command(self, command: str, *, timeout_s: float = 10.0) -> tuple[str, str]:
         """A CLI command through AMI: (Response, the output lines joined)."""
@@ -172,7 +174,7 @@ class AmiWatch:
                 raise TimeoutError("the awaited AMI event did not come")
             self._changed.clear()
             try:
-                await asyncio.wait_for(self._changed.wait(), left)
+                await wait_within(self._changed.wait(), left)
             except TimeoutError:
                 pass
 

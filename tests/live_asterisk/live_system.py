@@ -29,6 +29,7 @@ from campaigns import repository as campaigns_repo
 from campaigns.model import Campaign, CampaignState, DialMode, Pacing
 from campaigns.retry_policy import RetryPolicy, RetryRule
 from dialer import users
+from dialer.aio import wait_within
 from dialer.demo import daytime_zones
 from dialer.users import Role
 from tests.live_asterisk.ami_watch import AmiTarget
@@ -143,7 +144,7 @@ class DialerProcess:
             return
         self.process.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(self.process.wait(), timeout_s)
+            await wait_within(self.process.wait(), timeout_s)
         except TimeoutError:
             self.process.kill()
             await self.process.wait()

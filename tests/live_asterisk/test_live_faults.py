@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from dialer.aio import wait_within
 from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch
 from tests.live_asterisk.conftest import ASTERISK_START, customer_number
 from tests.live_asterisk.live_system import (
@@ -168,7 +169,7 @@ async def test_asterisk_stopped_and_started_shows_degraded_health_then_dials_aga
             assert page == "running"
             await asyncio.sleep(5)
             starting = await asyncio.create_subprocess_shell(ASTERISK_START)
-            assert await asyncio.wait_for(starting.wait(), 60) == 0
+            assert await wait_within(starting.wait(), 60) == 0
             await reconnect(watch)
             await wait_health(dialer, 200, timeout_s=30)
             await db_pool.execute(

@@ -7,6 +7,7 @@ import re
 import signal
 import sys
 
+from dialer.aio import wait_within
 from simulations.pbx.probe import AmiProbe
 
 
@@ -33,7 +34,7 @@ async def test_dialer_pbx_sim_serves_ami_logs_originates_and_exits_cleanly_on_si
     )
     assert proc.stdout is not None
     try:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        line = (await wait_within(proc.stdout.readline(), 20)).decode()
         port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)", line).group(1))
         probe = AmiProbe()
         assert await probe.connect("127.0.0.1", port) == "Asterisk Call Manager/11.0.0"
@@ -46,11 +47,11 @@ async def test_dialer_pbx_sim_serves_ami_logs_originates_and_exits_cleanly_on_si
             Priority="1",
             Async="true",
         )
-        logged = (await asyncio.wait_for(proc.stdout.readline(), 5)).decode()
+        logged = (await wait_within(proc.stdout.readline(), 5)).decode()
         assert "originate PJSIP/+33612345678@carrier -> dialer-customer,s" in logged
         await probe.close()
         proc.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(proc.wait(), 10) == 0
+        assert await wait_within(proc.wait(), 10) == 0
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -9,6 +9,7 @@ import time
 import pytest
 from panoramisk import Manager
 
+from dialer.aio import wait_within
 from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.pbx.probe import AmiProbe
 
@@ -31,8 +32,8 @@ async def _login(pbx: SimulatedPbx, events: str = "on") -> AmiProbe:
 async def test_drop_connections_closes_every_session_without_goodbye_and_keeps_listening(pbx):
     first, second = await _login(pbx), await _login(pbx)
     assert pbx.faults.drop_connections() == 2
-    await asyncio.wait_for(first.closed.wait(), 1.0)
-    await asyncio.wait_for(second.closed.wait(), 1.0)
+    await wait_within(first.closed.wait(), 1.0)
+    await wait_within(second.closed.wait(), 1.0)
     assert not any(m.get("Response") == "Goodbye" for m in first.received)
     third = await _login(pbx)
     assert (await third.action("Ping")).get("Ping") == "Pong"
@@ -57,7 +58,7 @@ async def test_restart_sends_shutdown_refuses_connections_then_comes_back_withou
     assert (
         shutdown.keys == ("Event", "Privilege", "Shutdown", "Restart") and shutdown.get("Restart") == "True"
     )
-    await asyncio.wait_for(probe.closed.wait(), 1.0)
+    await wait_within(probe.closed.wait(), 1.0)
     await asyncio.sleep(0.1)
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", pbx.port)
@@ -75,7 +76,7 @@ async def test_refused_logins_fail_like_a_wrong_secret(pbx):
     await probe.connect("127.0.0.1", pbx.port)
     reply = await probe.action("Login", Username="dialer", Secret="dialer-secret")
     assert reply.get("Message") == "Authentication failed"
-    await asyncio.wait_for(probe.closed.wait(), 1.0)
+    await wait_within(probe.closed.wait(), 1.0)
     await probe.close()
 
 
@@ -91,7 +92,7 @@ async def test_reply_delay_holds_back_responses(pbx):
 async def test_a_connection_that_never_logs_in_is_closed_after_the_auth_timeout(pbx):
     probe = AmiProbe()
     await probe.connect("127.0.0.1", pbx.port)
-    await asyncio.wait_for(probe.closed.wait(), 1.0)
+    await wait_within(probe.closed.wait(), 1.0)
     await probe.close()
 
 
@@ -106,7 +107,7 @@ async def test_panoramisk_logs_in_and_gets_the_originate_response_with_its_futur
     )
     await manager.connect()
     try:
-        result = await asyncio.wait_for(
+        result = await wait_within(
             manager.send_action(
                 {
                     "Action": "Originate",

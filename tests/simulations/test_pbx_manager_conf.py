@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dialer.aio import wait_within
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
 from dialer.clock import RealClock
@@ -108,7 +109,7 @@ async def test_a_user_whose_permit_lines_exclude_the_address_cannot_log_in(tmp_p
     await probe.connect("127.0.0.1", pbx.port)
     reply = await probe.login("dialer", "dialer-secret")  # the right secret, from a refused address
     assert (reply.get("Response"), reply.get("Message")) == ("Error", "Authentication failed")
-    await asyncio.wait_for(probe.closed.wait(), 2.0)
+    await wait_within(probe.closed.wait(), 2.0)
     await probe.close()
     await pbx.stop()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dialer.aio import wait_within
 from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.pbx.probe import AmiProbe
 from simulations.pbx.transcripts import field_names, load_transcript
@@ -69,7 +70,7 @@ async def test_a_wrong_secret_waits_then_fails_and_closes_the_socket(pbx):
     reply = await probe.action("Login", Username="dialer", Secret="wrong")
     assert reply.get("Response") == "Error" and reply.get("Message") == "Authentication failed"
     assert time.monotonic() - started >= 0.19
-    await asyncio.wait_for(probe.closed.wait(), 1.0)
+    await wait_within(probe.closed.wait(), 1.0)
     await probe.close()
 
 
@@ -187,7 +188,7 @@ async def test_ping_without_actionid_has_no_actionid_and_lowercase_headers_work(
         b"action: login\r\nusername: dialer\r\nsecret: dialer-secret\r\nevents: off\r\n\r\n"
         b"Action: Ping\r\n\r\n"
     )
-    data = await asyncio.wait_for(reader.readuntil(b"Timestamp"), 2.0)
+    data = await wait_within(reader.readuntil(b"Timestamp"), 2.0)
     assert b"Authentication accepted" in data and b"Response: Success\r\nPing: Pong\r\n" in data
     writer.close()
     await writer.wait_closed()
@@ -292,7 +293,7 @@ async def test_events_action_switches_the_stream_off_and_on(pbx, ami):
 async def test_logoff_says_goodbye_and_closes(pbx, ami):
     reply = await ami.action("Logoff")
     assert (reply.get("Response"), reply.get("Message")) == ("Goodbye", "Thanks for all the fish.")
-    await asyncio.wait_for(ami.closed.wait(), 1.0)
+    await wait_within(ami.closed.wait(), 1.0)
 
 
 async def test_mixmonitor_with_an_id_option_returns_a_mixmonitorid_and_stop_twice_fails(pbx, ami):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dialer.aio import wait_within
 from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.pbx.asterisk_args import (
     channel_variables,
@@ -213,7 +214,7 @@ async def _raw(pbx: SimulatedPbx, data: bytes, replies: int = 1) -> list[bytes]:
     writer.write(b"Action: Login\r\nUsername: dialer\r\nSecret: dialer-secret\r\nEvents: off\r\n\r\n")
     await reader.readuntil(b"\r\n\r\n")
     writer.write(data)
-    out = [await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2.0) for _ in range(replies)]
+    out = [await wait_within(reader.readuntil(b"\r\n\r\n"), 2.0) for _ in range(replies)]
     writer.close()
     await writer.wait_closed()
     return out
@@ -341,7 +342,7 @@ async def test_core_restart_now_ends_every_call_with_the_recorded_events_then_sh
     assert (
         shutdown.keys == ("Event", "Privilege", "Shutdown", "Restart") and shutdown.get("Restart") == "True"
     )
-    await asyncio.wait_for(probe.closed.wait(), 1.0)
+    await wait_within(probe.closed.wait(), 1.0)
     closed_at = time.monotonic()
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", pbx.port)
@@ -378,7 +379,7 @@ async def test_core_restart_now_by_the_command_action_silences_its_sender_and_re
     assert (refused.get("Response"), refused.get("Message")) == ("Error", "Asterisk is shutting down")
     shutdown = await watcher.wait_for(lambda m: m.event == "Shutdown")
     assert shutdown.get("Restart") == "True"
-    await asyncio.wait_for(sender.closed.wait(), 1.0)
+    await wait_within(sender.closed.wait(), 1.0)
     assert sender.received[seen_before:] == []  # no reply and no event: its thread ran the restart
     for probe in (sender, watcher):
         await probe.close()
@@ -404,7 +405,7 @@ async def test_core_stop_now_without_calls_says_shutdown_at_once_and_the_port_st
     sender.send("Command", "stop-1", Command="core stop now")
     shutdown = await watcher.wait_for(lambda m: m.event == "Shutdown")
     assert shutdown.get("Restart") == "False" and time.monotonic() - started < 0.5
-    await asyncio.wait_for(watcher.closed.wait(), 1.0)
+    await wait_within(watcher.closed.wait(), 1.0)
     await asyncio.sleep(0.6)
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", pbx.port)
@@ -438,7 +439,7 @@ async def test_core_stop_gracefully_refuses_every_action_lets_the_call_end_then_
     assert ended.get("Cause") == "16"  # the call ended by itself, not cut
     shutdown = await watcher.wait_for(lambda m: m.event == "Shutdown", timeout=5.0)
     assert shutdown.get("Restart") == "False" and shutdown.at - ended.at >= 1.0
-    await asyncio.wait_for(newcomer.closed.wait(), 1.0)
+    await wait_within(newcomer.closed.wait(), 1.0)
     for probe in (sender, watcher, newcomer):
         await probe.close()
 
