@@ -1,0 +1,1 @@
+"""SMS providers over httpx behind one small interface (``sms.providers.base``)."""
