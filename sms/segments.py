@@ -65,7 +65,7 @@ def count_segments(text: str) -> Segments:
         if septets <= GSM7_SINGLE_PART:
             return Segments(GSM7, septets, 1)
         if not extended:
-            return Segments(GSM7, septets, _packed_parts(map(_GSM7_WEIGHT.__getitem__, text), GSM7_PER_PART))
+            return Segments(GSM7, septets, -(-septets // GSM7_PER_PART))
         return Segments(GSM7, septets, _packed_parts(map(_GSM7_WEIGHT.__getitem__, text), GSM7_PER_PART))
     if text.isascii() or max(text) <= _BMP_MAX:
         units = len(text)
