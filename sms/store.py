@@ -15,6 +15,7 @@ from typing import Literal
 import asyncpg
 
 from dialer.db import transaction
+from dialer.reasons import code_of
 
 OUT_STATUSES = ("pending", "queued", "sent", "delivered", "failed", "undelivered", "refused", "cancelled")
 REPORT_STATUSES = ("queued", "sent", "delivered", "failed", "undelivered")
@@ -48,6 +49,8 @@ class SmsMessage:
     provider_message_id: str | None
     status: str
     reason: str | None
+    reason_code: str           # the reason as a dialer.reasons code and its JSON parameters ('' when none)
+    reason_params: str
     attempts: int
     scheduled_for: datetime | None
     created_at: datetime
@@ -78,8 +81,8 @@ class DeliveryReport:
 
 
 _COLUMNS = ("id, idempotency_key, direction, lead_id, campaign_id, send_id, template_id, agent_id, phone, body,"
-            " encoding, parts, provider, provider_message_id, status, reason, attempts, scheduled_for, created_at,"
-            " sent_at, final_at, updated_at")
+            " encoding, parts, provider, provider_message_id, status, reason, reason_code, reason_params, attempts,"
+            " scheduled_for, created_at, sent_at, final_at, updated_at")
 
 
 def _message(row: asyncpg.Record) -> SmsMessage:
@@ -94,19 +97,19 @@ async def insert_outgoing(conn: asyncpg.Connection | asyncpg.Pool, *, key: str, 
                           scheduled_for: datetime | None = None) -> tuple[SmsMessage, bool]:
     """Store an outgoing message under ``key``; returns ``(row, True)``, or ``(existing row, False)`` when a
     message with that key already exists (nothing is changed then). ``status`` is ``pending`` unless the
-    message is born ``refused`` (consent) or ``cancelled``."""
+    message is born ``refused`` (consent) or ``cancelled``; a ``dialer.reasons.Reason`` keeps its code."""
     if status not in ("pending", "refused", "cancelled"):
         raise StoreError(f"a new outgoing message cannot start as {status!r}")
     final_at = now if status in FINAL_STATUSES else None
     row = await conn.fetchrow(
         f"""INSERT INTO sms_messages (idempotency_key, direction, lead_id, campaign_id, send_id, template_id,
-                agent_id, phone, body, encoding, parts, provider, status, reason, scheduled_for, created_at,
-                final_at, updated_at)
-            VALUES ($1, 'out', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15)
+                agent_id, phone, body, encoding, parts, provider, status, reason, reason_code, reason_params,
+                scheduled_for, created_at, final_at, updated_at)
+            VALUES ($1, 'out', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $17)
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING {_COLUMNS}""",
         key, lead_id, campaign_id, send_id, template_id, agent_id, phone, body, encoding, parts, provider,
-        status, reason, scheduled_for, now, final_at)
+        status, reason, *code_of(reason or ""), scheduled_for, now, final_at)
     if row is not None:
         return _message(row), True
     existing = await get_by_key(conn, key)
@@ -176,13 +179,15 @@ async def mark_sent(conn: asyncpg.Connection | asyncpg.Pool, *, message_id: int,
 async def mark_final(conn: asyncpg.Connection | asyncpg.Pool, *, message_id: int, status: str, reason: str,
                      now: datetime) -> SmsMessage | None:
     """End a message that was never handed over: ``failed`` (a permanent error, retries exhausted),
-    ``refused`` (consent) or ``cancelled``. A message already final is left as it is; returns the row after."""
+    ``refused`` (consent) or ``cancelled``. A message already final is left as it is; returns the row after.
+    A ``dialer.reasons.Reason`` keeps its code, so pages say it in the reader's language."""
     if status not in ("failed", "refused", "cancelled"):
         raise StoreError(f"mark_final takes failed, refused or cancelled, not {status!r}")
     row = await conn.fetchrow(
-        f"""UPDATE sms_messages SET status = $2, reason = $3, final_at = $4, updated_at = $4
+        f"""UPDATE sms_messages SET status = $2, reason = $3, reason_code = $5, reason_params = $6, final_at = $4,
+                updated_at = $4
             WHERE id = $1 AND direction = 'out' AND status IN ('pending', 'queued') RETURNING {_COLUMNS}""",
-        message_id, status, reason, now)
+        message_id, status, reason, now, *code_of(reason))
     return _message(row) if row else await get_message(conn, message_id)
 
 

@@ -19,7 +19,9 @@ CREATE TABLE sms_messages (
     provider_message_id text,
     status              text NOT NULL CHECK (status IN ('pending', 'queued', 'sent', 'delivered', 'failed',
                                                         'undelivered', 'refused', 'cancelled', 'received')),
-    reason              text,
+    reason              text,              -- English text (CLI, exports)
+    reason_code         text NOT NULL DEFAULT '',   -- dialer.reasons code and its JSON parameters, so pages
+    reason_params       text NOT NULL DEFAULT '',   -- say the reason in the reader's language ('' : typed text)
     attempts            int NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     scheduled_for       timestamptz,
     created_at          timestamptz NOT NULL,

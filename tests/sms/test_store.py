@@ -145,3 +145,12 @@ async def test_an_incoming_message_is_stored_once_and_linked_to_the_lead_by_numb
 async def test_an_unknown_status_is_refused(db_pool: asyncpg.Pool) -> None:
     with pytest.raises(store.StoreError):
         await store.apply_report(db_pool, report("read", "r"), now=T0)
+
+
+async def test_a_coded_reason_is_stored_with_its_code(db_pool: asyncpg.Pool) -> None:
+    from dialer.reasons import Reason
+
+    msg, _ = await store.insert_outgoing(db_pool, key="k", phone="+84901234567", body="x", now=T0)
+    why = Reason("invalid_number")     # any code of dialer.reasons
+    after = await store.mark_final(db_pool, message_id=msg.id, status="refused", reason=why, now=T0)
+    assert after is not None and (after.reason, after.reason_code) == (str(why), "invalid_number")
