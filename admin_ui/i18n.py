@@ -963,6 +963,19 @@ REASONS_VI: dict[str, str] = {
     "dnc_import_of": "nhập từ tệp {name}",
     "dnc_no_such_column": "không có cột tên {column} trong dòng tiêu đề {header}",
     "dnc_list_other_kind": "danh sách DNC {name} thuộc loại {kind}, không phải loại {wanted}",
+    "sms_opted_out": "{number} nằm trong danh sách từ chối SMS {list}",
+    "sms_dnc": "{number} nằm trong danh sách không liên lạc {list}",
+    "sms_dnc_unknown": "không kiểm tra được các danh sách không liên lạc, nên tin nhắn không được gửi",
+    "sms_no_zone": "không rõ múi giờ của người nhận ({zones}), nên không kiểm tra được giờ yên lặng",
+    "sms_quiet_hours": "ngoài khung giờ {window} tại {zones}",
+    "sms_provider_refused": "nhà cung cấp từ chối tin nhắn: {error}",
+    "sms_retries_exhausted": "nhà cung cấp vẫn lỗi sau {attempts} lần thử: {error}",
+    "sms_outcome_unknown": "nhà cung cấp {provider} không trả lời và không chống trùng lặp, "
+                           "nên tin nhắn không được gửi lại: {error}",
+    "sms_no_provider": "không có nhà cung cấp SMS tên {provider}",
+    "sms_render_failed": "không điền được mẫu tin cho người nhận này: {error}",
+    "sms_cancelled": "đợt gửi đã bị hủy",
+    "sms_no_number": "khách hàng không có số điện thoại",
 }
 
 
@@ -992,6 +1005,15 @@ def _staffing_messages() -> dict[str, dict[str, str]]:
 
 
 MESSAGES.update(_staffing_messages())
+
+
+def _sms_page_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.sms_page_text import SMS_PAGE_MESSAGES  # SMS log, sends, statistics, providers, panel
+
+    return SMS_PAGE_MESSAGES
+
+
+MESSAGES.update(_sms_page_messages())
 
 
 def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,

@@ -85,6 +85,20 @@ ENGLISH: dict[str, str] = {
     # why a DNC import job failed (dnc.registry_files, dnc.repository)
     "dnc_no_such_column": "no column named {column} in the header {header}",
     "dnc_list_other_kind": "DNC list {name} is of kind {kind}, not {wanted}",
+    # why a text message was not sent, or not yet (sms.consent, sms.sending, sms.bulk: sms_messages.reason_code)
+    "sms_opted_out": "{number} is on the SMS opt-out list {list}",
+    "sms_dnc": "{number} is on the do-not-contact list {list}",
+    "sms_dnc_unknown": "the do-not-contact lists could not be checked, so the message was not sent",
+    "sms_no_zone": "the recipient's time zone ({zones}) is unknown, so quiet hours cannot be checked",
+    "sms_quiet_hours": "outside the {window} hours in {zones}",
+    "sms_provider_refused": "the provider refused the message: {error}",
+    "sms_retries_exhausted": "the provider still failed after {attempts} attempts: {error}",
+    "sms_outcome_unknown": "the provider {provider} did not answer and does not de-duplicate, "
+                           "so the message was not sent again: {error}",
+    "sms_no_provider": "no SMS provider named {provider}",
+    "sms_render_failed": "the template could not be filled in for this recipient: {error}",
+    "sms_cancelled": "the send was cancelled",
+    "sms_no_number": "the lead has no phone number",
 }
 
 
