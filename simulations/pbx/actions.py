@@ -1,4 +1,4 @@
-"""AMI actions that act on calls (Originate, Redirect, Bridge, Hangup, Getvar/Setvar, MixMonitor,
+"""AMI actions that act on calls (Originate, Redirect, PlayDTMF, Bridge, Hangup, Getvar/Setvar, MixMonitor,
 ConfbridgeKick, ConfbridgeMute/Unmute) and the dispatch of every action; Asterisk 22's replies and error
 messages, as recorded.
 
@@ -26,8 +26,10 @@ from simulations.pbx.queries import channel_value
 TEST_NETWORK = "dialer-test-network"   # asterisk/extensions_test_network.conf
 
 if TYPE_CHECKING:
+    from simulations.pbx.channels import Channel
     from simulations.pbx.server import SimulatedPbx
     from simulations.pbx.session import AmiSession
+    from simulations.pbx.switch import Switch
 
 Handler = Callable[["SimulatedPbx", "AmiSession", wire.Request], None]
 
@@ -152,6 +154,32 @@ def redirect(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
         return s.reply(wire.error(aid, "Extension does not exist."))
     s.reply(wire.success(aid, "Redirect successful"))
     pbx.switch.dialplan.redirect(ch, context, exten)
+
+
+def play_dtmf(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    """``PlayDTMF`` (Asterisk 22, recording m1): ``Receive: true`` emulates the key arriving on the channel (what a
+    caller pressing it does: a ``WaitDigit`` there takes it); without it the key is sent out to the far end, which
+    the simulated far ends ignore. An unknown channel: "Channel not found"."""
+    aid = req.action_id
+    ch = pbx.switch.find(req.get("Channel") or "")
+    if ch is None or ch.leg is None:
+        return s.reply(wire.error(aid, "Channel not found"))
+    digit = (req.get("Digit") or "").strip()[:1]
+    if not digit:
+        return s.reply(wire.error(aid, "No digit specified"))
+    s.reply(wire.success(aid, "DTMF successfully queued"))
+    if (req.get("Receive") or "").strip().lower() in ("true", "yes", "1", "on"):
+        press_key(pbx.switch, ch, digit)
+
+
+def press_key(switch: Switch, ch: Channel, digit: str) -> None:
+    """A key received on ``ch``: DTMFBegin/DTMFEnd (class dtmf), then the dialplan's WaitDigit, if any, takes it."""
+    block = ch.block()
+    privilege = "Privilege: dtmf,all\r\n"
+    switch.emit(f"Event: DTMFBegin\r\n{privilege}{block}Digit: {digit}\r\nDirection: Received\r\n\r\n", "dtmf")
+    switch.emit(f"Event: DTMFEnd\r\n{privilege}{block}Digit: {digit}\r\nDurationMs: 120\r\n"
+                "Direction: Received\r\n\r\n", "dtmf")
+    switch.dialplan.interpreter.dtmf(ch, digit)
 
 
 def bridge(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
@@ -321,6 +349,7 @@ def confbridge_unmute(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> No
 HANDLERS: dict[str, Handler] = {
     "originate": originate,
     "redirect": redirect,
+    "playdtmf": play_dtmf,
     "bridge": bridge,
     "hangup": hangup,
     "getvar": getvar,

@@ -75,6 +75,7 @@ class Channel:
     activity: Activity = Activity.FAR
     bridge: Bridge | None = None
     moh: bool = False
+    wait_digits: str = ""  # the keys a WaitDigit running on this channel accepts
     mixmonitor: bool = False
     extension: str = ""  # the dialplan extension running, as written ("s", "_[a-z0-9].")
     executed: int = 0  # dialplan priorities run so far (PbxConfig.max_priorities bounds it)

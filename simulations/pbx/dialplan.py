@@ -164,8 +164,11 @@ class Dialplan:
         if ch is leg.far:  # redirecting the far half: it simply hangs up in our model
             self.sw.far_hangup(leg, 16)
             return
+        waiting_digit = ch.application.lower() == "waitdigit" and "flow" in leg.timers
         self.sw.cancel(leg, "flow")
         self.stop_moh(ch)
+        if waiting_digit:   # Asterisk 22 (recording m1): the music stops, then WaitDigit ends with CANCEL
+            self.interpreter.set_variable(ch, "WAITDIGITSTATUS", "CANCEL")
         self.leave(ch)
         self.run_context(ch, context, exten)
 

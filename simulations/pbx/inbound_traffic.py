@@ -11,9 +11,10 @@ Turned on with ``PbxConfig.inbound_traffic`` (and ``PbxConfig.inbound_start_hour
 PBX's start); ``SimulatedPbx.start`` runs it and ``SimulatedPbx.inbound_traffic`` holds it.
 
 A press of 1 is sent as Asterisk sends a caller's key: ``DTMFBegin`` then ``DTMFEnd`` (``Digit: 1``,
-``Direction: Received``, class dtmf) on the caller's channel while it still holds in ``dialer-inbound``.
-Neither the shipped dialplan nor the engine acts on a key yet (the shipped manager.conf's user does not even read
-the dtmf class): the caller keeps holding.
+``Direction: Received``, class dtmf, which the shipped manager user does not read) on the caller's channel while
+it still holds in ``dialer-inbound``, and the shipped dialplan's ``WaitDigit`` takes it: when the engine offers
+"press 1 to be called back" to the caller's queue (``DIALER_PRESS1=1``) the caller goes to ``callback``
+(``UserEvent(DialerCallbackRequest)``, a "thank you", hang-up); otherwise it keeps holding.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from simulations.call_model import LogNormal
 
 log = logging.getLogger(__name__)
 HOUR_S = 3600.0
-DTMF_PRIVILEGE = "Privilege: dtmf,all\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +157,7 @@ class InboundTraffic:
     def _press_1(self, ch: object) -> None:
         """The caller presses 1, if it still holds in ``dialer-inbound`` (not with an agent, not gone)."""
         from dialer.pbx_port import CTX_INBOUND
+        from simulations.pbx.actions import press_key
 
         switch = self.pbx.switch  # type: ignore[attr-defined]
         leg = getattr(ch, "leg", None)
@@ -164,8 +165,5 @@ class InboundTraffic:
             return
         if ch.context != CTX_INBOUND:  # type: ignore[attr-defined]
             return
-        block = ch.block()  # type: ignore[attr-defined]
-        switch.emit(f"Event: DTMFBegin\r\n{DTMF_PRIVILEGE}{block}Digit: 1\r\nDirection: Received\r\n\r\n", "dtmf")
-        switch.emit(f"Event: DTMFEnd\r\n{DTMF_PRIVILEGE}{block}Digit: 1\r\nDurationMs: 120\r\n"
-                    "Direction: Received\r\n\r\n", "dtmf")
+        press_key(switch, ch, "1")  # type: ignore[arg-type]
         self.pressed_1.append(ch.uniqueid)  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 ``Interpreter.start`` puts a channel at context/extension/priority and executes priorities one after the
 other, as Asterisk's pbx loop does: it substitutes the arguments, runs the application, goes on at the
-next priority (or where a Goto sends it). Applications that take time (AMD, Wait, MusicOnHold,
+next priority (or where a Goto sends it). Applications that take time (AMD, Wait, MusicOnHold, WaitDigit,
 Playback, WaitForSilence, Dial) schedule a timer on the leg's ``flow`` slot and resume when it fires;
 ConfBridge waits until the channel leaves the conference. Times come from the far end's plan (AMD
 duration, machine greeting, talk time) and from ``sounds`` (Playback lengths).
@@ -103,6 +103,9 @@ class Interpreter:
             "userevent": self._user_event,
             "wait": self._wait,
             "musiconhold": self._music_on_hold,
+            "startmusiconhold": self._start_music_on_hold,
+            "stopmusiconhold": self._stop_music_on_hold,
+            "waitdigit": self._wait_digit,
             "confbridge": self._confbridge,
             "goto": self._goto,
             "gotoif": self._goto_if,
@@ -313,6 +316,42 @@ class Interpreter:
         self.sw.emit(ev.channel_event("MusicOnHoldStart", ch, f"Class: {args[0].strip() or 'default'}\r\n"))
         self._hold(ch)
         return self._later(ch, duration if duration > 0 else NEVER, self.dp.stop_moh)
+
+    def _start_music_on_hold(self, ch: Channel, data: str) -> Next:
+        """``StartMusicOnHold([class])``: music starts and the dialplan goes on at once (Asterisk 22, recording m1)."""
+        if not ch.moh and not ch.dummy:
+            ch.moh = True
+            self.sw.emit(ev.channel_event("MusicOnHoldStart", ch, f"Class: {data.strip() or 'default'}\r\n"))
+        return Next.NEXT
+
+    def _stop_music_on_hold(self, ch: Channel, data: str) -> Next:
+        self.dp.stop_moh(ch)
+        return Next.NEXT
+
+    def _wait_digit(self, ch: Channel, data: str) -> Next:
+        """``WaitDigit(seconds[,digits])`` as Asterisk 22 runs it (recording m1): a key among ``digits`` (any when
+        empty) ends it with ``WAITDIGITRESULT`` then ``WAITDIGITSTATUS=DTMF``, other keys are ignored; the time
+        passing gives ``WAITDIGITSTATUS=TIMEOUT``; a Redirect ends it with ``CANCEL`` (``Dialplan.redirect``).
+        Keys reach it through ``dtmf``."""
+        args = split_args(data)
+        ch.wait_digits = args[1].strip() if len(args) > 1 and args[1].strip() else "0123456789*#ABCD"
+        self._hold(ch)
+        seconds = _seconds(args[0]) if args and args[0].strip() else 0.0
+        return self._later(ch, seconds, lambda c: self.set_variable(c, "WAITDIGITSTATUS", "TIMEOUT"))
+
+    def dtmf(self, ch: Channel, digit: str) -> bool:
+        """A key the caller pressed (received on ``ch``): True when a ``WaitDigit`` took it. Elsewhere (music,
+        Playback, a conference) our dialplan reads no key, so it is dropped, as Asterisk drops it."""
+        leg = ch.leg
+        if leg is None or leg.done or ch.application.lower() != "waitdigit" or digit not in ch.wait_digits:
+            return False
+        if "flow" not in leg.timers:
+            return False
+        self.sw.cancel(leg, "flow")
+        self.set_variable(ch, "WAITDIGITRESULT", digit)
+        self.set_variable(ch, "WAITDIGITSTATUS", "DTMF")
+        self.resume(ch)
+        return True
 
     def _confbridge(self, ch: Channel, data: str) -> Next:
         name = split_args(data)[0].strip()

@@ -58,6 +58,7 @@ ACTION_CLASSES: Mapping[str, frozenset[str]] = {
     "setvar": frozenset({"call"}),
     "getvar": frozenset({"call", "reporting"}),
     "redirect": frozenset({"call"}),
+    "playdtmf": frozenset({"call"}),
     "originate": frozenset({"originate"}),
     "command": frozenset({"command"}),
     "userevent": frozenset({"user"}),
