@@ -59,6 +59,9 @@ ENGLISH: dict[str, str] = {
     "limit": "the template was stopped: {what}",
     "not_allowed": "the template tried something that is not allowed: {detail}",
     "failed": "the template could not be filled in: {detail}",
+    "name_missing": "give the template a name (at most 100 characters)",
+    "name_taken": "a template named '{name}' already exists for this campaign",
+    "empty": "the template is empty",
 }
 
 STRING_METHODS = frozenset({"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "casefold",
