@@ -17,6 +17,17 @@ STAFFING_MESSAGES: dict[str, dict[str, str]] = {
     "qs_agents_by_state": {"en": "Agents serving the queue", "vi": "Nhân viên phục vụ hàng đợi"},
     "qs_est_wait": {"en": "Estimated wait", "vi": "Thời gian chờ ước tính"},
     "qs_est_error": {"en": "Its measured error (mean / p90)", "vi": "Sai số đo được (trung bình / p90)"},
+    "qs_est_error_callers": {"en": "over {n} answered callers", "vi": "trên {n} người gọi được trả lời"},
+    "qs_no_agent_serving": {"en": "no agent", "vi": "không có nhân viên"},
+    "qs_abandoned": {"en": "Abandoned", "vi": "Bỏ máy"},
+    "qs_est_error_mae": {"en": "Estimated wait: mean error (s)", "vi": "Chờ ước tính: sai số TB (giây)"},
+    "qs_est_error_p90": {"en": "Estimated wait: p90 error (s)", "vi": "Chờ ước tính: sai số p90 (giây)"},
+    "qs_est_error_note": {
+        "en": "Estimated-wait error: for the answered callers of the interval, the wait the engine estimated as "
+              "each joined the queue against the wait it then had (mean absolute error and 90th percentile).",
+        "vi": "Sai số thời gian chờ ước tính: với người gọi được trả lời trong khoảng, thời gian chờ bộ quay số "
+              "ước tính khi họ vào hàng đợi so với thời gian họ thực sự chờ (sai số tuyệt đối trung bình và "
+              "phân vị 90)."},
     "qs_dash_note": {"en": "— : not known (the engine is not running or does not give it)",
                      "vi": "— : chưa biết (bộ quay số không chạy hoặc không cung cấp)"},
     "qs_interval_report": {"en": "Per-interval report", "vi": "Báo cáo theo khoảng 15 phút"},
@@ -49,11 +60,14 @@ STAFFING_MESSAGES: dict[str, dict[str, str]] = {
     "qs_need_c": {"en": "Agents needed (Erlang C)", "vi": "Số nhân viên cần (Erlang C)"},
     "qs_need_a": {"en": "Agents needed (Erlang A)", "vi": "Số nhân viên cần (Erlang A)"},
     "qs_logged_in": {"en": "Agents logged in", "vi": "Nhân viên đăng nhập"},
-    "qs_logged_in_not_kept": {
-        "en": "Agents logged in per interval: not kept. The dialer stores who is signed in now (agent_sessions), "
-              "not a history of sign-ins, so this column shows —.",
-        "vi": "Số nhân viên đăng nhập theo khoảng: không được lưu. Bộ quay số chỉ lưu ai đang đăng nhập "
-              "(agent_sessions), không lưu lịch sử đăng nhập, nên cột này hiển thị —."},
+    "qs_logged_in_paused": {"en": "Of them paused", "vi": "Trong đó tạm nghỉ"},
+    "qs_logged_in_note": {
+        "en": "Agents logged in: the average number of agents serving this queue who were signed in over the "
+              "interval (agent-hours / 0.25 h), from the sign-in history (agent_history); paused time is "
+              "included and also shown on its own. — : before that history was kept.",
+        "vi": "Nhân viên đăng nhập: số nhân viên phục vụ hàng đợi này đăng nhập trung bình trong khoảng "
+              "(giờ-người / 0,25 giờ), theo lịch sử đăng nhập (agent_history); thời gian tạm nghỉ được tính "
+              "và cũng hiển thị riêng. — : trước khi lịch sử này được lưu."},
     "qs_outbound_freed": {"en": "Outbound by these agents (agents)", "vi": "Gọi ra của các nhân viên này (người)"},
     "qs_outbound_note": {
         "en": "Outbound capacity blending freed: the talk and wrap-up time of outbound calls taken by the agents "

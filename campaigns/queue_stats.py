@@ -11,6 +11,9 @@ Pure functions over ``InboundRecord`` (one finished or waiting inbound caller) p
 - **service level** = answered within T / (answered + abandoned late); ``None`` when nobody counts.
 - **ASA**: mean wait of the answered; **AHT**: mean talk + wrap-up of the answered (connected to wrap end);
   **longest wait**: the longest any counted caller waited.
+- **estimated-wait error**: for the answered callers whose record has one (``wait_error_s``: the wait after the
+  engine's estimate at arrival less that estimate, ``dialer.queue_board.write_estimate``), the mean absolute
+  error and the 90th percentile of the absolute error (linear interpolation, as numpy's default), in seconds.
 - **patience** (for Erlang A): the mean of exponential patience by its censored maximum likelihood: all the
   waiting time (answered callers' waits are censored patiences) over the number who abandoned.
 
@@ -37,6 +40,7 @@ class InboundRecord:
     waited_s: float | None             # arrival to answer, or to leaving
     handle_s: float | None = None      # talk + wrap-up of an answered call
     agent_id: int | None = None
+    wait_error_s: float | None = None  # answered: actual wait since the arrival estimate - the estimate
 
     @property
     def finished(self) -> bool:
@@ -64,6 +68,9 @@ class QueueFigures:
     wait_total_s: float
     handle_total_s: float
     handled_with_time: int
+    estimated: int = 0                     # answered callers with an estimate's error on their record
+    wait_error_mae_s: float | None = None
+    wait_error_p90_s: float | None = None
 
     @property
     def abandoned(self) -> int:
@@ -75,6 +82,7 @@ def figures(records: Iterable[InboundRecord], *, threshold_s: float, start: date
     answered = within = short = late = handled_with_time = 0
     answered_wait = wait_total = handle_total = 0.0
     longest: float | None = None
+    errors: list[float] = []
     for r in records:
         if not r.finished:
             continue
@@ -85,6 +93,8 @@ def figures(records: Iterable[InboundRecord], *, threshold_s: float, start: date
             answered += 1
             answered_wait += waited
             within += waited <= threshold_s
+            if r.wait_error_s is not None:
+                errors.append(abs(r.wait_error_s))
             if r.handle_s is not None:
                 handle_total += r.handle_s
                 handled_with_time += 1
@@ -99,7 +109,19 @@ def figures(records: Iterable[InboundRecord], *, threshold_s: float, start: date
         asa_s=answered_wait / answered if answered else None,
         aht_s=handle_total / handled_with_time if handled_with_time else None,
         longest_wait_s=longest, wait_total_s=wait_total, handle_total_s=handle_total,
-        handled_with_time=handled_with_time)
+        handled_with_time=handled_with_time, estimated=len(errors),
+        wait_error_mae_s=sum(errors) / len(errors) if errors else None, wait_error_p90_s=quantile(errors, 0.9))
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile of ``values`` by linear interpolation (numpy's default); None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def interval_start(at: datetime, zone: ZoneInfo, interval_s: int = INTERVAL_S) -> datetime:
@@ -157,14 +179,17 @@ def record_of(row: Any) -> InboundRecord:
     if waited is None and row["outcome"] is not None:
         waited = _seconds(row["originated_at"], row["connected_at"] or row["ended_at"])
     handle = _seconds(row["connected_at"], row["wrap_end_at"] or row["ended_at"])
+    answered = row["outcome"] == HANDLED
     return InboundRecord(arrived_at=row["originated_at"], outcome=row["outcome"], waited_s=waited,
-                         handle_s=handle if row["outcome"] == HANDLED else None, agent_id=row["agent_id"])
+                         handle_s=handle if answered else None, agent_id=row["agent_id"],
+                         wait_error_s=row["wait_error_s"] if answered else None)
 
 
 async def load_records(conn: Any, *, queue_id: int, since: datetime, until: datetime) -> list[InboundRecord]:
     """The inbound records of ``queue_id`` that arrived in [since, until), oldest first."""
     rows = await conn.fetch(
-        "SELECT originated_at, outcome, waited_s, connected_at, ended_at, wrap_end_at, agent_id FROM call_records"
+        "SELECT originated_at, outcome, waited_s, connected_at, ended_at, wrap_end_at, agent_id, wait_error_s"
+        " FROM call_records"
         " WHERE queue_id = $1 AND direction = 'inbound' AND originated_at >= $2 AND originated_at < $3"
         " ORDER BY originated_at", queue_id, since, until)
     return [record_of(r) for r in rows]

@@ -15,15 +15,19 @@ Pure functions (no I/O). ``campaigns.queue_stats`` gives the measured figures; h
     P(answered by T) and P(abandoned by T), so SL = P(answered by T) / (1 - P(abandoned by T)) (callers
     who abandon within T are not counted). The arrival's view is the stationary M/M/n+M state (PASTA).
   A target of 100 % cannot be met by any finite team; it is read as 99.9 %.
+- **Agents logged in** per interval (``agents_per_interval``), beside the agents needed: from the segments of
+  ``agent_history`` (``dialer.agent_history``: signed in, and of that time paused), the agent-seconds each
+  interval holds over its 900 s, i.e. agent-hours / 0.25 h: the average number signed in over the interval.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from scipy.linalg import expm
@@ -162,6 +166,40 @@ def agents_erlang_a(offered: float, aht_s: float, *, target: float, threshold_s:
         else:
             low = mid + 1
     return low
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalAgents:
+    """Agents over one interval: the average number signed in, and of them paused (agent-seconds / 900 s)."""
+
+    logged_in: float
+    paused: float
+
+
+def slot_of(local_start: datetime, interval_s: int = INTERVAL_S) -> int:
+    return (local_start.hour * 3600 + local_start.minute * 60) // interval_s
+
+
+def agents_per_interval(spans: Iterable[tuple[datetime, datetime, bool]], zone: ZoneInfo,
+                        interval_s: int = INTERVAL_S) -> dict[tuple[date, int], IntervalAgents]:
+    """Per (day, slot) on ``zone``'s wall clock: the average agents signed in, from ``spans`` (start, end,
+    paused) of signed-in time. The intervals are cut on the hour's quarters, which are the same instants in
+    every zone whose offset is a multiple of 15 minutes (all of today's)."""
+    seconds: dict[tuple[date, int], list[float]] = {}
+    for start, end, paused in spans:
+        t = start
+        while t < end:
+            boundary = datetime.fromtimestamp((t.timestamp() // interval_s + 1) * interval_s, UTC)
+            stop = min(end, boundary)
+            local = t.astimezone(zone)
+            cell = seconds.setdefault((local.date(), (local.hour * 3600 + local.minute * 60) // interval_s),
+                                      [0.0, 0.0])
+            dt = (stop - t).total_seconds()
+            cell[0] += dt
+            if paused:
+                cell[1] += dt
+            t = stop
+    return {key: IntervalAgents(v[0] / interval_s, v[1] / interval_s) for key, v in seconds.items()}
 
 
 def slot_label(slot: int) -> str:

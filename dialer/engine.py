@@ -18,7 +18,8 @@ from typing import Any
 import asyncpg
 
 from dialer import agents as agents_mod
-from dialer import call_holds, call_records, calls, routing
+from dialer import call_holds, call_records, calls, queue_board, routing
+from dialer.agent_history import AgentHistory
 from dialer.agents import Agent, AgentState
 from dialer.call_records import WallTime
 from dialer.calls import Call, CallState, Pool, PoolKind
@@ -131,6 +132,7 @@ class Engine:
         self._route_checks: set[float] = set()                 # times a re-route is already planned for
         self.inbound = InboundDesk(self)                       # inbound callers: queue lookup, records, rules
         self.wait_errors = self.inbound.wait_errors            # the estimated wait's error per queue (staffing page)
+        self.history = AgentHistory(self)                      # agent_history: who was signed in, when (staffing)
 
     # --- background work ------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
@@ -253,6 +255,7 @@ class Engine:
             self.agent_of_leg[new.leg_id] = agent_id
         if new != agent:
             self.board.agent_changed(agent, new)
+            self.history.changed(agent, new)
             self._publish_agent(agent_id)
         self.run_effects(effects)
         if new.state is AgentState.READY and agent.state is not AgentState.READY:
@@ -337,6 +340,7 @@ class Engine:
         try:
             await call_records.close_record(self.pool, call, self.wall)
             if call.inbound:
+                await queue_board.write_estimate(self, call)   # before the desk learns from it (and forgets it)
                 await write_inbound_outcome(self, call)
         finally:
             for listener in self.outcome_listeners:
@@ -457,6 +461,7 @@ class Engine:
         self.agent_of_leg[agent.leg_id] = agent.agent_id
         self.agent_campaign[agent.agent_id] = campaign_id
         self.board.call_changed(None, call)
+        self.history.changed(None, agent)
         self._publish_agent(agent.agent_id)
 
     def roll_days(self) -> None:

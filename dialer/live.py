@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from dialer.agents import Agent, AgentState
 from dialer.calls import Call, CallOutcome, CallState
+from dialer.queue_board import QueueBoard
 
 if TYPE_CHECKING:
     from dialer.engine import Engine
@@ -37,6 +38,7 @@ def call_view_of(call_id: int, state: str, context: dict[str, Any], connected_s:
 class LiveBoard:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.queues = QueueBoard(engine)             # inbound queues: waiting, estimated wait and its error
         self.dials: deque[float] = deque()           # originate times in the last minute
         self.connects: deque[float] = deque()        # live answers in the last hour
         self.outcomes: Counter[str] = Counter()      # since start
@@ -139,5 +141,6 @@ class LiveBoard:
                 for cid, view in engine.campaigns.items()
             },
             "health_pauses": {str(cid): pause for cid, pause in self.health_pauses.items()},
+            "queues": self.queues.snapshot(),
             "at": engine.clock.now().isoformat(),
         }

@@ -3,8 +3,11 @@ written through ``dialer.safe_export``) and the staffing page (forecast and agen
 
 Figures come from the queue's call records (``campaigns.queue_stats``) and ``campaigns.staffing``; the live
 ones (callers waiting now, agents by state) from the running engine. The estimated wait and its measured
-error are shown only when the engine gives them: its board's ``queues[<id>].estimated_wait_s`` and its
-``wait_errors`` (a ``dialer.wait_model.WaitErrors``); otherwise a dash, never a guess.
+error are shown only when the engine gives them: its board's ``queues[<id>]`` (``dialer.queue_board``:
+``estimated_wait_s`` for a caller arriving now, ``wait_error`` measured by the engine itself); otherwise a
+dash, never a guess. The per-interval report reads the error of each interval from the records
+(``call_records.wait_error_s``). The staffing page puts the agents logged in per interval (``agent_history``,
+``dialer.agent_history``) beside the agents needed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from agents_ws.engine_link import running_engine
 from campaigns import queue_repository, queue_stats, staffing
 from campaigns.errors import NotFound
 from campaigns.queues import Queue
+from dialer import agent_history
 from dialer.safe_export import csv_writer
 
 router = APIRouter()
@@ -45,6 +49,8 @@ class QueueTile:
     estimated_wait_s: float | None
     error_mae_s: float | None
     error_p90_s: float | None
+    error_callers: int = 0
+    agents_serving: int | None = None     # 0: nobody serves the queue now, so no wait can be estimated
 
 
 def _finite(value: Any) -> float | None:
@@ -82,16 +88,26 @@ def _agents_by_state(engine: Any, agent_ids: Sequence[int]) -> dict[str, int] | 
     return counts
 
 
-def _estimate(engine: Any, live: dict[str, Any] | None, queue_id: int) -> tuple[float | None, ...]:
-    board = ((live or {}).get("queues") or {}).get(str(queue_id)) or {}
-    estimate = _finite(board.get("estimated_wait_s"))
-    errors = getattr(engine, "wait_errors", None) if engine is not None else None
-    mae = p90 = None
-    if errors is not None and hasattr(errors, "stats"):
-        stats = errors.stats(queue_id)
-        if stats.callers:
-            mae, p90 = _finite(stats.mae_s), _finite(stats.p90_abs_s)
-    return estimate, mae, p90
+@dataclass(frozen=True, slots=True)
+class LiveEstimate:
+    """A queue's estimated wait and its measured error as the engine's board gives them (None: not given)."""
+
+    wait_s: float | None = None
+    mae_s: float | None = None
+    p90_s: float | None = None
+    callers: int = 0
+    agents_serving: int | None = None
+
+
+def _estimate(live: dict[str, Any] | None, queue_id: int) -> LiveEstimate:
+    board = ((live or {}).get("queues") or {}).get(str(queue_id))
+    if not isinstance(board, dict):
+        return LiveEstimate()
+    error = board.get("wait_error") or {}
+    serving = board.get("agents_serving")
+    return LiveEstimate(_finite(board.get("estimated_wait_s")), _finite(error.get("mae_s")),
+                        _finite(error.get("p90_s")), int(error.get("callers") or 0),
+                        int(serving) if isinstance(serving, int) else None)
 
 
 async def queue_tiles(request: Request) -> list[QueueTile]:
@@ -109,13 +125,14 @@ async def queue_tiles(request: Request) -> list[QueueTile]:
         waits = _live_callers(engine, queue.id)
         agent_ids = [r["user_id"] for r in await queue_repository.queue_agents(pool, queue_id=queue.id)]
         start_15, end_15 = queue_stats.last_interval(now)
-        estimate, mae, p90 = _estimate(engine, live, queue.id)
+        estimate = _estimate(live, queue.id)
         tiles.append(QueueTile(
             queue=queue, waiting_now=None if waits is None else len(waits),
             longest_wait_s=(max(waits) if waits else 0.0) if waits is not None else None,
             today=queue_stats.span(records, threshold_s=queue.sl_threshold_s, since=since, until=end_15),
             last_15=queue_stats.span(records, threshold_s=queue.sl_threshold_s, since=start_15, until=end_15),
-            agents=_agents_by_state(engine, agent_ids), estimated_wait_s=estimate, error_mae_s=mae, error_p90_s=p90))
+            agents=_agents_by_state(engine, agent_ids), estimated_wait_s=estimate.wait_s, error_mae_s=estimate.mae_s,
+            error_p90_s=estimate.p90_s, error_callers=estimate.callers, agents_serving=estimate.agents_serving))
     return tiles
 
 
@@ -153,15 +170,16 @@ async def queue_report_csv(request: Request, user: TeamLead, queue_id: int, days
     queue = await _queue(request, queue_id)
     out = io.StringIO()
     writer = csv_writer(out)   # through dialer.safe_export: no cell runs as a formula
-    writer.writerow([f"interval ({queue.timezone})", "offered", "answered", "answered_within_t",
+    writer.writerow([f"interval ({queue.timezone})", "offered", "answered", "answered_within_t", "abandoned",
                      "abandoned_within_t", "abandoned_after_t", "service_level_pct", "asa_s", "aht_s",
-                     "longest_wait_s"])
+                     "longest_wait_s", "estimated_wait_callers", "estimated_wait_mae_s", "estimated_wait_p90_s"])
     for r in await _intervals(request, queue, days):
-        writer.writerow([r.start.strftime("%Y-%m-%d %H:%M"), r.offered, r.answered, r.answered_within,
+        writer.writerow([r.start.strftime("%Y-%m-%d %H:%M"), r.offered, r.answered, r.answered_within, r.abandoned,
                          r.abandoned_short, r.abandoned_late,
                          None if r.service_level is None else round(r.service_level * 100, 1),
                          queue_stats.round_or_none(r.asa_s), queue_stats.round_or_none(r.aht_s),
-                         queue_stats.round_or_none(r.longest_wait_s)])
+                         queue_stats.round_or_none(r.longest_wait_s), r.estimated,
+                         queue_stats.round_or_none(r.wait_error_mae_s), queue_stats.round_or_none(r.wait_error_p90_s)])
     name = f"queue-{queue.id}-intervals-{days}d.csv"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
@@ -176,9 +194,13 @@ class StaffingRow:
     need_c: int | None
     need_a: int | None
     outbound_agents: float | None = None
+    logged_in: float | None = None        # average agents signed in (agent_history); None: before its history
+    paused: float | None = None           # of them, paused
 
 
 def _needs(queue: Queue, offered: float, aht: float | None, patience: float | None) -> tuple[int | None, int | None]:
+    if offered <= 0:
+        return 0, 0
     if aht is None or aht <= 0:
         return None, None
     aht = float(max(1, round(aht)))     # whole seconds: intervals alike share one computation (lru_cache)
@@ -205,6 +227,21 @@ async def _outbound_seconds(pool: Any, agent_ids: list[int], since: datetime, un
     return out
 
 
+def _slot_end(day: date, slot: int, zone: ZoneInfo) -> datetime:
+    start = datetime.combine(day, datetime.min.time(), zone) + timedelta(seconds=slot * staffing.INTERVAL_S)
+    return start + timedelta(seconds=staffing.INTERVAL_S)
+
+
+async def _logged_in(pool: Any, queue_id: int, since: datetime, until: datetime,
+                     zone: ZoneInfo) -> tuple[dict[tuple[date, int], staffing.IntervalAgents], datetime | None]:
+    """Agents signed in per interval among those serving the queue then (``agent_history``), and since when
+    that history is kept (intervals that ended before it show a dash, not a zero)."""
+    rows = await agent_history.segments(pool, queue_id=queue_id, since=since, until=until)
+    spans = [(r.start, r.end, r.state == agent_history.PAUSED) for r in rows]
+    kept_since = await pool.fetchval("SELECT min(started_at) FROM agent_history")
+    return staffing.agents_per_interval(spans, zone), kept_since
+
+
 @router.get("/queues/{queue_id}/staffing", response_class=HTMLResponse)
 async def staffing_page(request: Request, user: TeamLead, queue_id: int, days: Days = 28,
                         ahead: Ahead = 3) -> HTMLResponse:
@@ -223,14 +260,22 @@ async def staffing_page(request: Request, user: TeamLead, queue_id: int, days: D
     measured = []
     agent_ids = [r["user_id"] for r in await queue_repository.queue_agents(services.pool, queue_id=queue.id)]
     outbound = await _outbound_seconds(services.pool, agent_ids, since, now, zone)
-    for f in queue_stats.per_interval(records, threshold_s=threshold, zone=zone):
-        slot = (f.start.hour * 3600 + f.start.minute * 60) // staffing.INTERVAL_S
-        history.setdefault(f.start.date(), {})[slot] = staffing.SlotHistory(f.offered, f.handled_with_time,
-                                                                            f.handle_total_s)
-        aht = f.aht_s if f.aht_s is not None else overall.aht_s
-        need_c, need_a = _needs(queue, f.offered, aht, patience)
-        measured.append(StaffingRow(f.start.date(), slot, f.offered, aht, need_c, need_a,
-                                    outbound.get((f.start.date(), slot), 0.0) / staffing.INTERVAL_S))
+    logged, kept_since = await _logged_in(services.pool, queue.id, since, now, zone)
+    by_interval = {(f.start.date(), staffing.slot_of(f.start)): f
+                   for f in queue_stats.per_interval(records, threshold_s=threshold, zone=zone)}
+    for day, slot in sorted(by_interval.keys() | logged.keys()):
+        f = by_interval.get((day, slot))
+        offered = f.offered if f is not None else 0
+        if f is not None:
+            history.setdefault(day, {})[slot] = staffing.SlotHistory(f.offered, f.handled_with_time, f.handle_total_s)
+        aht = f.aht_s if f is not None and f.aht_s is not None else overall.aht_s
+        need_c, need_a = _needs(queue, offered, aht, patience)
+        agents = logged.get((day, slot))
+        kept = kept_since is not None and _slot_end(day, slot, zone) > kept_since
+        measured.append(StaffingRow(day, slot, offered, aht if offered else None, need_c, need_a,
+                                    outbound.get((day, slot), 0.0) / staffing.INTERVAL_S,
+                                    (agents.logged_in if agents else 0.0) if kept else None,
+                                    (agents.paused if agents else 0.0) if kept else None))
     today = queue_stats.local_date(now, zone)
     first = min((queue_stats.local_date(r.arrived_at, zone) for r in records), default=today)
     observed = [first + timedelta(days=i) for i in range((today - first).days)]    # whole past days only

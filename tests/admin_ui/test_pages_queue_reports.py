@@ -7,8 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from campaigns import queue_repository
 from campaigns.queues import Queue
 from dialer.users import Role
@@ -61,11 +59,21 @@ async def test_the_per_interval_report_and_its_csv_count_by_the_readme_rule(brow
     csv = await browser_client.get(f"/reports/queues/{queue.id}.csv?days=1")
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines() == [
-        ("interval (UTC),offered,answered,answered_within_t,abandoned_within_t,abandoned_after_t,"
-         "service_level_pct,asa_s,aht_s,longest_wait_s"),
-        f"{at:%Y-%m-%d %H:%M},5,3,2,1,1,50.0,18.3,120.0,40.0"]
+        ("interval (UTC),offered,answered,answered_within_t,abandoned,abandoned_within_t,abandoned_after_t,"
+         "service_level_pct,asa_s,aht_s,longest_wait_s,estimated_wait_callers,estimated_wait_mae_s,"
+         "estimated_wait_p90_s"),
+        f"{at:%Y-%m-%d %H:%M},5,3,2,2,1,1,50.0,18.3,120.0,40.0,0,,"]          # no estimate on these records
+    # an interval whose answered callers carry the engine's estimate error (actual - estimate): -4 and +10 s
+    later = at + timedelta(minutes=15)
+    for error in (-4.0, 10.0):
+        await add_inbound(services.pool, queue_id=queue.id, at=later + timedelta(minutes=1), outcome="handled",
+                          waited_s=12, talk_s=60, wait_error_s=error)
+    csv = await browser_client.get(f"/reports/queues/{queue.id}.csv?days=1")
+    assert csv.text.splitlines()[2] == f"{later:%Y-%m-%d %H:%M},2,2,2,0,0,0,100.0,12.0,60.0,12.0,2,7.0,9.4"
     page = await browser_client.get(f"/reports/queues/{queue.id}?days=1")
     assert page.status_code == 200 and "<svg" in page.text and "50.0%" in page.text
+    assert '<td class="num" data-col="est_error_mae">7.0</td><td class="num" data-col="est_error_p90">9.4</td>' in page.text
+    assert "Estimated wait: mean error (s)" in page.text
     assert f'href="/reports/queues/{queue.id}?days=7"' in (await browser_client.get("/reports")).text
     assert (await browser_client.get("/reports/queues/999999")).status_code == 404
 
@@ -87,7 +95,7 @@ async def test_staffing_forecasts_the_same_weekday_and_needs_14_agents_for_10_er
     assert (f'>{next_week.isoformat()}</td><td>10:00</td><td class="num">50.0</td><td class="num">180</td>'
             '<td class="num">14</td><td class="num">—</td>') in page        # Erlang A needs a measured patience
     assert "not measured yet (no caller abandoned)" in page and "<svg" in page
-    assert "agent_sessions" in page                                        # logged-in history: said not kept
+    assert "agent_history" in page                            # the logged-in column says where it comes from
     await services.pool.execute("UPDATE users SET language = 'vi' WHERE id = $1", lead.id)
     page_vi = (await browser_client.get(f"/queues/{queue.id}/staffing")).text
     assert "Số nhân viên cần (Erlang C)" in page_vi and "chưa đo được" in page_vi
@@ -117,25 +125,47 @@ async def test_erlang_a_uses_the_measured_patience_and_blended_agents_outbound_w
     need_a = staffing.agents_erlang_a(50, 180, target=0.8, threshold_s=20, patience_s=240)
     assert need_a < 14
     assert (f'<td>09:00</td><td class="num">50</td><td class="num">180</td><td class="num">14</td>'
-            f'<td class="num">{need_a}</td><td class="num">—</td><td class="num">0.50</td>') in page
+            f'<td class="num">{need_a}</td><td class="num" data-col="logged_in">—</td>'       # no sign-in history
+            '<td class="num" data-col="paused">—</td><td class="num">0.50</td>') in page
 
 
-def test_the_estimated_wait_and_its_error_are_read_from_the_engine_only_when_it_gives_them() -> None:
-    from types import SimpleNamespace
+async def test_the_agents_logged_in_per_interval_come_from_the_sign_in_history_beside_the_agents_needed(
+        browser_client, make_user, services) -> None:
+    now = datetime.now(UTC)
+    queue = await hotline(services, "UTC", sl_threshold_s=20)
+    ann, bob = (await make_user(Role.AGENT)).id, (await make_user(Role.AGENT)).id
+    nine = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=9)
+    for i in range(50):   # 50 calls of 180 s at 09:00: Erlang C needs 14
+        await add_inbound(services.pool, queue_id=queue.id, at=nine + timedelta(seconds=15 * i), outcome="handled",
+                          waited_s=5, talk_s=170, wrap_s=10)
+    # ann works 09:00-09:30; bob 09:00-09:05, then paused until 09:15; an agent of another queue does not count
+    for user, state, start, end, queues in (
+            (ann, "working", 0, 30, [queue.id]), (bob, "working", 0, 5, [queue.id]),
+            (bob, "paused", 5, 15, [queue.id]), (bob, "working", 0, 30, [queue.id + 1000])):
+        await services.pool.execute(
+            "INSERT INTO agent_history (user_id, engine_id, campaign_id, queue_ids, state, started_at, ended_at)"
+            " VALUES ($1, 'e', 3, $2::bigint[], $3, $4, $5)", user, queues, state,
+            nine + timedelta(minutes=start), nine + timedelta(minutes=end))
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    page = (await browser_client.get(f"/queues/{queue.id}/staffing")).text
+    assert ('<td>09:00</td><td class="num">50</td><td class="num">180</td><td class="num">14</td><td class="num">—</td>'
+            '<td class="num" data-col="logged_in">2.00</td><td class="num" data-col="paused">0.67</td>') in page
+    # 09:15: nobody called, ann was there: 0 needed beside 1 logged in
+    assert ('<td>09:15</td><td class="num">0</td><td class="num">—</td><td class="num">0</td><td class="num">0</td>'
+            '<td class="num" data-col="logged_in">1.00</td><td class="num" data-col="paused">0.00</td>') in page
 
-    from admin_ui.routes.pages_staffing import _estimate
-    from dialer.wait_model import WaitErrors
 
-    errors = WaitErrors()
-    engine = SimpleNamespace(wait_errors=errors)          # an engine that keeps WaitErrors, nothing measured yet
-    assert _estimate(engine, {}, 7) == (None, None, None)
-    for estimate, actual in ((30, 40), (30, 10), (60, 60)):
-        errors.observe(7, estimate_s=estimate, actual_s=actual)
-    board = {"queues": {"7": {"estimated_wait_s": 42.0}}}
-    estimate, mae, p90 = _estimate(engine, board, 7)
-    assert estimate == 42.0 and mae == pytest.approx(10.0) and p90 == pytest.approx(18.0)   # |errors| 10, 20, 0
-    assert _estimate(SimpleNamespace(), board, 8) == (None, None, None)                      # another queue: —
-    assert _estimate(None, None, 7) == (None, None, None)                                    # no engine: —
+def test_the_estimated_wait_and_its_error_are_read_from_the_engines_board_only_when_it_gives_them() -> None:
+    from admin_ui.routes.pages_staffing import LiveEstimate, _estimate
+
+    board = {"queues": {"7": {"estimated_wait_s": 42.0, "agents_serving": 3,
+                              "wait_error": {"callers": 3, "mae_s": 10.0, "p90_s": 18.0}},
+                        "8": {"estimated_wait_s": None, "agents_serving": 0,
+                              "wait_error": {"callers": 0, "mae_s": None, "p90_s": None}}}}
+    assert _estimate(board, 7) == LiveEstimate(42.0, 10.0, 18.0, 3, 3)
+    assert _estimate(board, 8) == LiveEstimate(None, None, None, 0, 0)       # nobody serves it: no estimate
+    assert _estimate(board, 9) == LiveEstimate()                             # a queue the engine does not know: —
+    assert _estimate(None, 7) == LiveEstimate()                              # no engine: —
 
 
 def test_every_text_of_the_queue_wallboard_report_and_staffing_pages_is_in_english_and_vietnamese() -> None:
@@ -150,7 +180,7 @@ def test_every_text_of_the_queue_wallboard_report_and_staffing_pages_is_in_engli
     for name in ("wallboard_queues.html", "queue_report.html", "staffing.html"):
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", (templates / name).read_text()))
     keys -= {"st_"}
-    assert {"qs_sl_today", "qs_need_a", "qs_logged_in_not_kept"} <= keys
+    assert {"qs_sl_today", "qs_need_a", "qs_logged_in_note", "qs_est_error_mae", "qs_no_agent_serving"} <= keys
     for key in sorted(keys):
         assert MESSAGES[key].get("en") and MESSAGES[key].get("vi"), key
         names = [{f for _, f, _, _ in string.Formatter().parse(MESSAGES[key][lang]) if f} for lang in ("en", "vi")]

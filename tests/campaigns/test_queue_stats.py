@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 async def add_inbound(pool: Any, *, queue_id: int, at: datetime, outcome: str | None, waited_s: float | None,
                       talk_s: float = 0, wrap_s: float = 0, agent_id: int | None = None,
-                      n: list[int] = [0]) -> None:  # noqa: B006
+                      wait_error_s: float | None = None, n: list[int] = [0]) -> None:  # noqa: B006
     """One inbound call record as the engine writes it (dialer.inbound: direction, queue, DID, waited_s)."""
     n[0] += 1
     connected = at + timedelta(seconds=waited_s) if outcome == "handled" and waited_s is not None else None
@@ -30,11 +31,11 @@ async def add_inbound(pool: Any, *, queue_id: int, at: datetime, outcome: str | 
              at + timedelta(seconds=waited_s) if waited_s is not None and outcome else None)
     await pool.execute(
         "INSERT INTO call_records (agent_id, engine_id, leg_id, direction, phone_e164, originated_at, ready_at,"
-        " connected_at, ended_at, wrap_end_at, outcome, queue_id, did, waited_s)"
-        " VALUES ($1, 'e', $2, 'inbound', '+84987654321', $3, $3, $4, $5, $6, $7, $8, '+842873001234', $9)",
+        " connected_at, ended_at, wrap_end_at, outcome, queue_id, did, waited_s, wait_error_s)"
+        " VALUES ($1, 'e', $2, 'inbound', '+84987654321', $3, $3, $4, $5, $6, $7, $8, '+842873001234', $9, $10)",
         agent_id, f"in-{n[0]}-{at.timestamp()}", at, connected, ended,
         ended + timedelta(seconds=wrap_s) if connected else None, outcome, queue_id,
-        waited_s if outcome else None)
+        waited_s if outcome else None, wait_error_s)
 
 
 def rec(minute: float, outcome: str | None, waited: float | None, handle: float | None = None) -> InboundRecord:
@@ -87,6 +88,31 @@ async def test_figures_from_the_queues_records_in_postgresql(db_pool: asyncpg.Po
     assert first.service_level == pytest.approx(1 / 3) and first.asa_s == pytest.approx(12.0)
     assert first.aht_s == pytest.approx((190 + 130) / 2) and first.longest_wait_s == pytest.approx(30.0)
     assert (second.start.strftime("%H:%M"), second.offered, second.service_level) == ("09:15", 1, 1.0)
+
+
+def test_the_estimated_wait_error_of_an_interval_is_over_its_answered_callers_with_an_estimate() -> None:
+    def answered(minute: float, error: float | None) -> InboundRecord:
+        return InboundRecord(T0 + timedelta(minutes=minute), "handled", 10, 100, wait_error_s=error)
+
+    # errors -30, +10, +20, 0 s (abs 30, 10, 20, 0); one answered caller had no estimate; an abandoned one
+    # carries none whatever its record says (its actual wait is unknown)
+    records = [answered(0, -30.0), answered(1, 10.0), answered(2, 20.0), answered(3, 0.0), answered(4, None),
+               InboundRecord(T0 + timedelta(minutes=5), "abandoned", 50, wait_error_s=99.0)]
+    f = queue_stats.figures(records, threshold_s=15, start=T0)
+    assert f.estimated == 4
+    assert f.wait_error_mae_s == pytest.approx(15.0)
+    assert f.wait_error_p90_s == pytest.approx(27.0)           # numpy's linear p90 of 0, 10, 20, 30
+    assert queue_stats.quantile([0.0, 10.0, 20.0, 30.0], 0.9) == pytest.approx(float(np.quantile([0, 10, 20, 30], 0.9)))
+    nobody = queue_stats.figures([answered(0, None)], threshold_s=15, start=T0)
+    assert nobody.estimated == 0 and nobody.wait_error_mae_s is None and nobody.wait_error_p90_s is None
+
+
+async def test_the_estimated_wait_error_is_read_from_the_records(db_pool: asyncpg.Pool) -> None:
+    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict({"name": "Hotline"}))
+    await add_inbound(db_pool, queue_id=queue.id, at=T0, outcome="handled", waited_s=40, wait_error_s=-12.0)
+    await add_inbound(db_pool, queue_id=queue.id, at=T0, outcome="abandoned", waited_s=40, wait_error_s=5.0)
+    records = await queue_stats.load_records(db_pool, queue_id=queue.id, since=T0, until=T0 + timedelta(hours=1))
+    assert sorted((r.outcome, r.wait_error_s) for r in records) == [("abandoned", None), ("handled", -12.0)]
 
 
 @given(st.lists(st.tuples(st.sampled_from(["handled", "abandoned", None]), st.floats(0, 600), st.floats(0, 900)),

@@ -89,3 +89,37 @@ def test_forecast_is_the_mean_of_the_same_weekday_and_interval_over_the_last_wee
     assert rows[0].aht_s == pytest.approx((2000 + 1800) / 28) and rows[1].aht_s == pytest.approx(60.0)
     assert staffing.slot_label(36) == "09:00"
     assert staffing.forecast(history, days=[date(2026, 12, 9)], observed=observed) == []   # no Wednesday yet
+
+
+def test_agents_logged_in_per_interval_are_agent_seconds_over_the_interval_on_the_queues_wall_clock() -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    hcm = ZoneInfo("Asia/Ho_Chi_Minh")          # 02:00 UTC is 09:00 there
+    t0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    spans = [
+        (t0, t0 + timedelta(minutes=30), False),                                     # a whole half hour
+        (t0 + timedelta(minutes=5), t0 + timedelta(minutes=10), True),               # 5 min paused
+        (t0 + timedelta(minutes=10), t0 + timedelta(minutes=20), False),             # back, across 09:15
+    ]
+    per = staffing.agents_per_interval(spans, hcm)
+    day = date(2026, 12, 7)
+    nine, quarter = per[(day, 36)], per[(day, 37)]          # 09:00 and 09:15 are slots 36 and 37
+    assert nine.logged_in == pytest.approx((15 + 5 + 5) / 15)   # 1 agent all along, 1 more for 10 of 15 min
+    assert nine.paused == pytest.approx(5 / 15)
+    assert quarter.logged_in == pytest.approx((15 + 5) / 15) and quarter.paused == 0
+    assert set(per) == {(day, 36), (day, 37)}
+    # 8 agent-hours over a 2-hour span spread evenly: 4 agents in each of its 8 intervals
+    even = staffing.agents_per_interval([(t0, t0 + timedelta(hours=2), False)] * 4, hcm)
+    assert len(even) == 8 and all(v.logged_in == pytest.approx(4.0) for v in even.values())
+    assert staffing.slot_of(t0.astimezone(hcm)) == 36
+
+
+def test_an_interval_of_a_zone_a_quarter_off_the_hour_is_cut_at_its_own_quarters() -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    kathmandu = ZoneInfo("Asia/Kathmandu")      # UTC+05:45
+    start = datetime(2026, 12, 7, 3, 15, tzinfo=UTC)    # 09:00 there
+    per = staffing.agents_per_interval([(start, start + timedelta(minutes=15), False)], kathmandu)
+    assert per == {(date(2026, 12, 7), 36): staffing.IntervalAgents(1.0, 0.0)}
