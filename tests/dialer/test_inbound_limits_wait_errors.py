@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import math
 
+import pytest
+
 from campaigns import queue_repository
 from campaigns.model import DialMode
 from campaigns.queues import DAY_NAMES, Queue
@@ -39,6 +41,9 @@ async def test_a_caller_behind_a_busy_agent_gets_a_finite_estimate_whose_error_i
         await until(lambda: engine.agent_state(ann)["state"] == "ready")
         sim.inject_inbound(caller="+15550007001", did=DID, patience_s=600.0, talk_s=20.0)
         await until(lambda: engine.agent_state(ann)["state"] == "on_call")
+        board = engine.live_state()["queues"][str(queue.id)]     # what the wallboard shows: a newcomer would wait
+        assert board["agents_serving"] == 1 and board["waiting"] == 0
+        assert board["estimated_wait_s"] is not None and board["estimated_wait_s"] > 0
         sim.inject_inbound(caller="+15550007002", did=DID, patience_s=600.0, talk_s=2.0)
         await until(lambda: len(engine.inbound.estimates) == 2)      # both still in progress
         first_estimate, second_estimate = (engine.inbound.estimates[k][0] for k in sorted(engine.inbound.estimates))
@@ -50,9 +55,24 @@ async def test_a_caller_behind_a_busy_agent_gets_a_finite_estimate_whose_error_i
             call_id = engine.agent_state(ann)["call"]["call_id"]
             await engine.set_disposition(ann, DispositionInput(call_id, "resolved"))
             await until(lambda: engine.agent_state(ann)["state"] in ("ready", "on_call"))
-        await finished(db_pool, 2)
+        rows = await finished(db_pool, 2)
         await asyncio.sleep(0.2)
+        board = engine.live_state()["queues"][str(queue.id)]
     assert engine.errors == []
+    # each record keeps the estimate made as its caller joined, and the error against the wait it then had
+    records = await db_pool.fetch("SELECT estimated_wait_s, wait_error_s, waited_s FROM call_records"
+                                  " WHERE direction = 'inbound' ORDER BY id")
+    assert [r["estimated_wait_s"] for r in records] == [first_estimate, second_estimate] and len(rows) == 2
+    assert all(r["wait_error_s"] is not None for r in records)
+    assert records[1]["wait_error_s"] + second_estimate == pytest.approx(records[1]["waited_s"], abs=2.0)
+    assert sorted(abs(r["wait_error_s"]) for r in records) == pytest.approx(
+        sorted(engine.wait_errors._errors[queue.id]), abs=1e-6)           # the engine measured the same errors
+    assert board["wait_error"]["callers"] == 2 and board["wait_error"]["mae_s"] is not None
+    # the sign-in is in the staffing history, with the campaign and the queue the agent served
+    history = await db_pool.fetch("SELECT campaign_id, queue_ids, state, ended_at FROM agent_history"
+                                  " WHERE user_id = $1 ORDER BY started_at", ann)
+    assert [(h["campaign_id"], h["queue_ids"], h["state"]) for h in history][:1] == [
+        (team.campaign.id, [queue.id], "working")]
     stats = engine.wait_errors.stats(queue.id)
     assert stats.callers == 2                     # the first (estimate 0: a ready agent) and the second
     assert math.isfinite(stats.mae_s) and stats.p90_abs_s >= stats.mae_s * 0.5
