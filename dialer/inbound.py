@@ -144,11 +144,12 @@ class InboundDesk:
             self.arriving.discard(event.leg_id)
             self.gone.discard(event.leg_id)
 
-    async def _take(self, event: InboundCall) -> None:
+    async def _take(self, event: InboundCall, *, arrived_at: float | None = None) -> None:
+        """A caller's record and its queue; ``arrived_at``: when it came, if before now (``recovery_inbound``)."""
         engine = self.engine
         did = did_e164(event.did)
         queue = await queue_repository.queue_for_did(engine.pool, did=did) if did else None
-        arrived_at = engine.clock.monotonic()
+        arrived_at = engine.clock.monotonic() if arrived_at is None else arrived_at
         call_id = await self._open_record(Caller(0, event.leg_id, event.caller, did or event.did.strip(), event.server,
                                                  arrived_at, event.channel), queue)
         if queue is None:

@@ -104,6 +104,7 @@ class LiveChannel:
     duration_s: float
     bridge_id: str = ""
     uniqueid: str = ""        # the channel's Uniqueid (an inbound caller's leg is followed by it after a restart)
+    caller_id: str = ""       # CallerIDNum ('' when unknown): a caller found holding with no record is named by it
 
 
 # --- events -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from dialer import call_records, calls
 from dialer.calls import Call
 from dialer.engine_api import EngineError
 from dialer.inbound import Caller
-from dialer.pbx_port import CTX_INBOUND, PbxError
+from dialer.pbx_port import CTX_INBOUND, VAR_HOLD_S, PbxError
 
 if TYPE_CHECKING:
     from dialer.engine import Engine
@@ -62,13 +62,19 @@ async def transfer_to_queue(engine: Engine, user_id: int, call: Call, queue_id: 
         engine.pool, campaign_id=None, lead_id=lead_id, agent_id=None, engine_id=engine.engine_id,
         leg_id=record_leg_id(call), direction="inbound", phone_e164=number, dial_string="", caller_id=did,
         originated_at=engine.clock.now())
-    await engine.pool.execute("UPDATE call_records SET queue_id=$2, did=NULLIF($3, ''), transferred_from_call_id=$4"
-                              " WHERE id=$1", new_id, queue.id, did, call.call_id)
+    # its channel (the first call's, when known) and the start of its wait in the queue: a restarted engine finds
+    # the caller holding by them and adopts it with this wait (dialer.recovery, dialer.recovery_inbound)
+    await engine.pool.execute("UPDATE call_records r SET queue_id=$2, did=NULLIF($3, ''), transferred_from_call_id=$4,"
+                              " pbx_server=f.pbx_server, pbx_channel=f.pbx_channel, ready_at=r.originated_at"
+                              " FROM call_records f WHERE r.id=$1 AND f.id=$4", new_id, queue.id, did, call.call_id)
     desk = engine.inbound
     desk.arriving.add(call.leg_id)          # a hang-up from here on is the queue caller's abandon
     if engine.call_of_leg.get(call.leg_id) == call.call_id:
         del engine.call_of_leg[call.leg_id]  # the leg's events are the queue caller's, not the first call's
     try:
+        # an outbound customer's leg carries DIALER_HOLD_S=1.8 (its safe harbor): emptied, dialer-inbound holds it
+        # as any caller (600 s), rather than playing the closed message after 1.8 s of waiting for the queue
+        await engine.pbx.set_var(call.leg_id, VAR_HOLD_S, "")
         await engine.pbx.redirect(call.leg_id, context=CTX_INBOUND, exten=hold_exten(queue.dids))
     except PbxError as exc:
         desk.arriving.discard(call.leg_id)

@@ -39,7 +39,7 @@ from typing import Any
 
 import asyncpg
 
-from dialer import call_holds, call_records
+from dialer import call_holds, call_records, recovery_inbound
 from dialer.agents import Agent, AgentState
 from dialer.call_records import WallTime
 from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
@@ -235,6 +235,8 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
     for record in await call_records.in_flight(pool, engine_id=engine_id):
         row = dict(record)
         channel = by_leg.get(row["leg_id"])
+        if channel is None and row.get("direction") == "inbound":   # a queue transfer's: "<first leg>~<first call>"
+            channel = by_leg.get(str(row["leg_id"]).split("~", 1)[0])
         if channel is None and row.get("direction") == "inbound" and row.get("pbx_channel"):
             channel = by_name.get((row.get("pbx_server") or "", row["pbx_channel"]))   # its leg id was the dead one's
         if adopt_inbound is not None and holding_inbound(row, channel):
@@ -276,6 +278,8 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
             await _hangup(pbx, leg)
         await call_records.close_orphan(pool, call_id=verdict.call_id, outcome=verdict.outcome,
                                         detail=verdict.detail, ended_at=clock.now(), agent_id=verdict.agent_id)
+        if row.get("direction") == "inbound":
+            await recovery_inbound.write_waited(pool, verdict.call_id)
         await call_holds.end(pool, call_id=verdict.call_id, at=clock.now(), reason="recovered")
         if finish_lead is not None:
             await finish_lead(row, verdict)

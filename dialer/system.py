@@ -14,14 +14,14 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
 
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
-from dialer import call_records, db, lead_store, takeover
+from dialer import call_records, db, lead_store, recovery_inbound, takeover
 from dialer.agents import AgentState
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
@@ -106,6 +106,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     control_task: asyncio.Task[Any] | None = None
     try:
         await recover(system, engine_id=engine_id)
+        await recovery_inbound.adopt_strays(engine)   # callers who came while no engine ran hold in dialer-inbound
         await engine.inbound.load_rules()   # inbound queues' routing rules (again on each inbound caller)
         if database_url:
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
@@ -205,16 +206,21 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
     async def adopt(adoption: Adoption) -> None:
         record = adoption.record
         now = engine.clock.monotonic()
-        call = adopted_call(record, adoption.agent_id, engine.wall, now)
+        call = recovery_inbound.inbound_call(adopted_call(record, adoption.agent_id, engine.wall, now), record)
         agent = adopted_agent(call, adoption.agent_id, leg_id=str(adoption.agent_leg.leg_id),
                               campaign_id=adoption.campaign_id, now=now)
-        engine.pbx.adopt(adoption.customer, LegKind.CUSTOMER)  # type: ignore[attr-defined]
+        if call.inbound:   # a caller's channel is followed by its Uniqueid, under its record's leg id
+            engine.pbx.adopt(replace(adoption.customer, leg_id=str(record["leg_id"])), LegKind.INBOUND)  # type: ignore[attr-defined]
+        else:
+            engine.pbx.adopt(adoption.customer, LegKind.CUSTOMER)  # type: ignore[attr-defined]
         engine.pbx.adopt(adoption.agent_leg, LegKind.AGENT)  # type: ignore[attr-defined]
         found = await campaign(adoption.campaign_id)
-        engine.adopt(call, agent, campaign_id=adoption.campaign_id, context={
-            "campaign_id": record.get("campaign_id"), "lead_id": record.get("lead_id"),
-            "number": record.get("phone_e164"), "direction": record.get("direction"),
-            "record": bool(found.record_calls) if found is not None else False})
+        context = {"campaign_id": record.get("campaign_id"), "lead_id": record.get("lead_id"),
+                   "number": record.get("phone_e164"), "direction": record.get("direction"),
+                   "record": bool(found.record_calls) if found is not None else False}
+        if call.inbound:      # an inbound caller talking with its agent: its queue's call, dispositions and wait
+            context = await recovery_inbound.conversation_context(engine.pool, record)
+        engine.adopt(call, agent, campaign_id=adoption.campaign_id, context=context)
         system.adopted.add(call.call_id)
         await call_records.adopt(engine.pool, call_id=call.call_id, engine_id=engine.engine_id)
         await engine.pool.execute("UPDATE agent_sessions SET engine_id = $2 WHERE user_id = $1",
@@ -254,7 +260,7 @@ async def settle_adopted(system: DialerSystem, call: Any) -> None:
         return
     system.adopted.discard(call.call_id)
     engine = system.engine
-    if call.lead_id is None:
+    if call.lead_id is None or call.inbound:    # an inbound call's lead (a queue transfer's) is not the queue's
         return
     try:
         campaign = await campaigns_repo.get_campaign(engine.pool, campaign_id=call.pool.id)  # type: ignore[arg-type]

@@ -70,6 +70,11 @@ def _duration_s(text: str) -> float:
         return 0.0
 
 
+def _caller_num(text: str) -> str:
+    """A CallerIDNum as a number: Asterisk writes ``<unknown>`` when there is none."""
+    return "" if text.strip() in ("", "<unknown>") else text.strip()
+
+
 class _Server:
     def __init__(self, adapter: AmiAdapter, config: AmiServerConfig) -> None:
         self.adapter = adapter
@@ -291,7 +296,8 @@ class AmiAdapter:
             raise PbxError(f"cannot adopt {channel.channel}: not a leg of ours on a known server")
         # an inbound caller's channel has Asterisk's own Uniqueid, not our leg id: it is followed by that
         uid = channel.uniqueid if kind is LegKind.INBOUND else ""
-        server.translator.adopt(channel.leg_id, kind, channel.channel, uid=uid)
+        if not server.translator.adopt(channel.leg_id, kind, channel.channel, uid=uid):
+            raise PbxError(f"cannot adopt {channel.channel}: another leg follows it already")
 
     async def events(self) -> AsyncIterator[PbxEvent]:
         """Domain events from all servers in arrival order (one consumer)."""
@@ -398,5 +404,6 @@ class AmiAdapter:
                 server=name, leg_id=leg_of(uid), channel=fields.get("Channel", ""),
                 state=fields.get("ChannelStateDesc", ""), context=fields.get("Context", ""),
                 exten=fields.get("Exten", ""), duration_s=_duration_s(fields.get("Duration", "")),
-                bridge_id=fields.get("BridgeId", ""), uniqueid=uid)))
+                bridge_id=fields.get("BridgeId", ""), uniqueid=uid,
+                caller_id=_caller_num(fields.get("CallerIDNum", "")))))
         return out

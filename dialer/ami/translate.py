@@ -23,6 +23,7 @@ Three cases the recordings i2-i4 and j2 taught:
   ``LegHungUp(pbx_cut=True)``, never as a no-answer or a normal hang-up.
 - ``PLAYBACKSTATUS`` of a leg's own channel (not the ``;2`` half, which sets its own) after our
   ``DialerSafeHarbor`` UserEvent is the fate of the safe-harbor message: ``SafeHarborPlayed``.
+- ``DialerCallbackRequest`` from an inbound caller's own channel (it pressed 1): ``CallbackPressed``.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from dialer.ami import causes
 from dialer.ami.message import AmiMessage
 from dialer.pbx_port import (
     UE_AGENT_FAILED,
+    UE_CALLBACK_REQUEST,
     UE_ORIGINATE_FAILED,
     UE_SAFE_HARBOR,
+    CallbackPressed,
     ConferenceJoined,
     ConferenceLeft,
     CustomerReady,
@@ -187,18 +190,22 @@ class Translator:
                 out.append(self._fail(leg, now, " (ended while the AMI link was down)"))
         return out
 
-    def adopt(self, leg_id: str, kind: LegKind, channel: str, *, uid: str = "") -> None:
+    def adopt(self, leg_id: str, kind: LegKind, channel: str, *, uid: str = "") -> bool:
         """Follow a leg placed before a restart (crash recovery adopted it): it is answered (a customer is
         past its ready point), and its hang-up and conference moves give events like any other leg's. ``uid``:
-        the channel's Uniqueid when it is not the leg id (an inbound caller's)."""
+        the channel's Uniqueid when it is not the leg id (an inbound caller's). False, and nothing changes, when
+        another leg already follows that Uniqueid (an inbound caller whose arrival event came meanwhile)."""
         if leg_id in self._legs:
-            return
+            return True
+        if uid and uid in self._by_uid:
+            return False
         uids = (uid,) if uid else (leg_id, other_channel_id(leg_id))
         leg = _Leg(leg_id, kind, "", self.epoch, uids[0], channel=channel, uids=uids, alive={uids[0]}, seen=True,
                    answered=True, ready=kind is not LegKind.AGENT)
         self._legs[leg_id] = leg
         for uid in uids:
             self._by_uid[uid] = leg
+        return True
 
     # --- queries -------------------------------------------------------------------------------
     def channel_of(self, leg_id: str) -> str | None:
@@ -330,6 +337,9 @@ class Translator:
             if name in INBOUND_USER_EVENTS and uid:
                 return self._inbound(msg, now)
             return _NONE
+        if name == UE_CALLBACK_REQUEST:     # an inbound caller pressed 1 (dialer-inbound's callback exten)
+            ok = uid == leg.primary and leg.kind is LegKind.INBOUND
+            return (CallbackPressed(self.server, now, leg.leg_id),) if ok else _NONE
         if name == UE_SAFE_HARBOR:
             if uid != leg.primary:
                 return _NONE
