@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dialer.errors import SettingsError
+from sms.provider_settings import SmsProviderConfig, check_unique, parse_providers
 
 # The placeholders each dial-string template setting may use.
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     # An agent's phone when the user has no dial string of their own (and the demo's virtual agents):
     # {agent_id} is the user's id.
     agent_phone_template: str | None = None
+    # SMS providers (sms.provider_settings): a JSON list of {name, kind, base_url, credentials, ...}
+    sms_providers: Annotated[list[SmsProviderConfig], NoDecode] = Field(default_factory=list)
 
     @field_validator("trunk_template", "agent_phone_template")
     @classmethod
@@ -90,6 +93,16 @@ class Settings(BaseSettings):
         if not used:
             raise ValueError(f"must contain {' or '.join('{' + a + '}' for a in allowed)}")
         return value
+
+    @field_validator("sms_providers", mode="before")
+    @classmethod
+    def _sms_providers_json(cls, value: Any) -> Any:
+        return parse_providers(value)
+
+    @field_validator("sms_providers")
+    @classmethod
+    def _sms_providers_unique(cls, value: list[SmsProviderConfig]) -> list[SmsProviderConfig]:
+        return check_unique(value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

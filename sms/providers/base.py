@@ -4,6 +4,7 @@ saying whether trying again may help.
 ``TransientError``: HTTP 429 (with its ``Retry-After``), 5xx, a timeout or a connection error — the message
 may or may not have reached the provider, so a retry must carry the same idempotency key.
 ``PermanentError``: any other refusal (4xx, a number the provider refuses): retrying will not help.
+``AlreadyAccepted``: an earlier attempt with this key got through (eSMS says so without the id).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class TransientError(ProviderError):
 
 class PermanentError(ProviderError):
     """Refused for good: do not retry."""
+
+
+class AlreadyAccepted(ProviderError):
+    """The provider already holds a message under this idempotency key (eSMS code 124, "Duplicate RequestId")
+    but did not say its id: the message was handed over on an earlier attempt and must not be sent again.
+    Its delivery reports find it by the key they echo (``sms.store.apply_report``)."""
 
 
 class Provider(Protocol):
