@@ -1016,6 +1016,15 @@ def _sms_page_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_sms_page_messages())
 
 
+def _sms_template_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.sms_template_text import SMS_TEMPLATE_MESSAGES  # SMS template editor, counter, preview
+
+    return SMS_TEMPLATE_MESSAGES
+
+
+MESSAGES.update(_sms_template_messages())
+
+
 def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,
                 stored: str) -> str:
     """A reason (``dialer.reasons``: its code and parameters, a dict or the stored JSON) in ``t``'s language;
