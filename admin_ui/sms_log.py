@@ -93,6 +93,7 @@ def log_query(f: LogFilter, *, before_id: int | None = None, limit: int = PAGE) 
         where.append(f"m.id < {arg(before_id)}")
     sql = ("SELECT m.id, m.direction, m.lead_id, m.campaign_id, c.name AS campaign_name, m.template_id, m.agent_id,"
            " m.phone, m.body, m.encoding, m.parts, m.provider, m.provider_message_id, m.status, m.reason,"
+           " m.reason_code, m.reason_params,"
            " m.attempts, m.scheduled_for, m.created_at, m.sent_at, m.final_at, m.send_id"
            " FROM sms_messages m LEFT JOIN campaigns c ON c.id = m.campaign_id"
            + (" WHERE " + " AND ".join(where) if where else "")

@@ -51,6 +51,8 @@ def safe_url(url: str) -> str:
 
 
 def _shown(name: str, value: Any) -> str:
+    if name == "credentials" and isinstance(value, Mapping):   # which are set, never their values
+        return ", ".join(f"{k}: {HIDDEN}" for k in sorted(value)) or "—"
     if SECRET_NAME.search(name):
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()

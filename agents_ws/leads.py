@@ -73,6 +73,24 @@ async def history(conn: Conn, *, lead_id: int) -> list[dict[str, Any]]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in rows]
 
 
+async def sms_history(conn: Conn, *, lead_id: int, t: Any = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The lead's text messages, both directions, newest first (``sms.store``): when, direction, status, body,
+    and a refusal's or failure's reason (in ``t``'s language when given)."""
+    from admin_ui.i18n import reason_text
+    from sms.store import messages_for_lead
+
+    rows = await conn.fetch("SELECT id, reason_code, reason_params FROM sms_messages WHERE lead_id = $1"
+                            " ORDER BY created_at DESC, id DESC LIMIT $2", lead_id, limit)
+    codes = {r["id"]: (r["reason_code"], r["reason_params"]) for r in rows}
+    out = []
+    for m in await messages_for_lead(conn, lead_id=lead_id, limit=limit):
+        code, params = codes.get(m.id, ("", ""))
+        reason = (reason_text(t, code, params, m.reason) if t is not None else m.reason) if m.reason else ""
+        out.append({"id": m.id, "at": m.created_at.isoformat(), "direction": m.direction, "status": m.status,
+                    "body": m.body, "parts": m.parts, "reason": reason})
+    return out
+
+
 MAX_CALLER_LEADS = 10
 
 

@@ -35,6 +35,11 @@ PANEL_KEYS = (
     "inbound_other_leads", "new_contact_title", "queue_closed_now", "no_queues",
     # the campaign's agent script, filled in for the call (campaigns.panel_settings)
     "agent_script", "script_failed",
+    # "Send SMS" and the lead's text messages in the pop (admin_ui/static/sms_panel.js)
+    "sms_panel_none", "sms_panel_no_templates", "sms_panel_sending", "sms_panel_sent", "sms_panel_refused",
+    "sms_panel_count", "sms_dir_out", "sms_dir_in", "sms_status_pending", "sms_status_queued", "sms_status_sent",
+    "sms_status_delivered", "sms_status_failed", "sms_status_undelivered", "sms_status_refused",
+    "sms_status_cancelled", "sms_status_received", "sms_panel_pick",
     *OUTCOME_KEYS,
 )
 

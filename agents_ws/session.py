@@ -391,6 +391,7 @@ class PanelSession:
             "type": "pop", "call_id": str(call["call_id"]), "number": call.get("number"),
             "lead": leads.lead_view(lead) if lead else None,
             "history": await leads.history(pool, lead_id=lead.id) if lead else [],
+            "messages": await self._sms_history(lead.id) if lead else [],     # its text messages, both ways
             "campaign": leads.campaign_view(campaign) if campaign else None,
             "zone": (lead.zones_or(campaign.timezone)[0] if lead and campaign else "UTC"),
             **self._script(campaign, lead, call.get("number")),
@@ -415,9 +416,16 @@ class PanelSession:
         pop = inbound_pop.inbound_pop(call_id=call["call_id"], caller=caller, context=context, waited=waited,
                                       dispositions=[{"code": d.code, "label": d.label} for d in queue.dispositions],
                                       matches=matches, new_contact=new_contact)
+        pop["messages"] = await self._sms_history(found[0][0].id) if found else []
         await self.send(pop)
         if found and found[0][1].crm_url_template:
             self._background(self._crm(str(call["call_id"]), found[0][1].crm_url(found[0][0])))
+
+    async def _sms_history(self, lead_id: int) -> list[dict[str, Any]]:
+        """The lead's text messages for the pop (``leads.sms_history``), reasons in the agent's language."""
+        from admin_ui.i18n import translator
+
+        return await leads.sms_history(self.services.pool, lead_id=lead_id, t=translator(self.user.language))
 
     def _script(self, campaign: Any, lead: Any, number: str | None) -> dict[str, Any]:
         """The campaign's agent script filled in for this call (``script``), or why it could not be

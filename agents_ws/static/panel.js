@@ -282,6 +282,7 @@
     renderInbound(m);
     render();
     setActive(active);
+    document.dispatchEvent(new CustomEvent("panel-pop", {detail: m}));   // the SMS box (/static/sms_panel.js)
   }
 
   function onCrm(m) {
