@@ -181,11 +181,20 @@ def slot_of(local_start: datetime, interval_s: int = INTERVAL_S) -> int:
 
 
 def agents_per_interval(spans: Iterable[tuple[datetime, datetime, bool]], zone: ZoneInfo,
-                        interval_s: int = INTERVAL_S) -> dict[tuple[date, int], IntervalAgents]:
+                        interval_s: int = INTERVAL_S, *,
+                        until: datetime | None = None) -> dict[tuple[date, int], IntervalAgents]:
     """Per (day, slot) on ``zone``'s wall clock: the average agents signed in, from ``spans`` (start, end,
     paused) of signed-in time. The intervals are cut on the hour's quarters, which are the same instants in
-    every zone whose offset is a multiple of 15 minutes (all of today's)."""
+    every zone whose offset is a multiple of 15 minutes (all of today's). The interval holding ``until`` (now)
+    is averaged over its part gone by."""
     seconds: dict[tuple[date, int], list[float]] = {}
+    current: tuple[date, int] | None = None
+    elapsed = float(interval_s)
+    if until is not None:
+        begun = datetime.fromtimestamp(until.timestamp() // interval_s * interval_s, UTC)
+        local_now = begun.astimezone(zone)
+        current = (local_now.date(), (local_now.hour * 3600 + local_now.minute * 60) // interval_s)
+        elapsed = max(1.0, (until - begun).total_seconds())
     for start, end, paused in spans:
         t = start
         while t < end:
@@ -199,7 +208,8 @@ def agents_per_interval(spans: Iterable[tuple[datetime, datetime, bool]], zone: 
             if paused:
                 cell[1] += dt
             t = stop
-    return {key: IntervalAgents(v[0] / interval_s, v[1] / interval_s) for key, v in seconds.items()}
+    return {key: IntervalAgents(v[0] / (elapsed if key == current else interval_s),
+                                v[1] / (elapsed if key == current else interval_s)) for key, v in seconds.items()}
 
 
 def slot_label(slot: int) -> str:

@@ -239,7 +239,7 @@ async def _logged_in(pool: Any, queue_id: int, since: datetime, until: datetime,
     rows = await agent_history.segments(pool, queue_id=queue_id, since=since, until=until)
     spans = [(r.start, r.end, r.state == agent_history.PAUSED) for r in rows]
     kept_since = await pool.fetchval("SELECT min(started_at) FROM agent_history")
-    return staffing.agents_per_interval(spans, zone), kept_since
+    return staffing.agents_per_interval(spans, zone, until=until), kept_since
 
 
 @router.get("/queues/{queue_id}/staffing", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ and the staffing page; in Vietnamese too."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -56,7 +57,9 @@ async def test_the_wallboard_shows_the_queues_service_level(open_page, live_syst
     assert await tile.locator("[data-q=abandoned_today]").inner_text() == "2"
     assert await tile.locator("[data-q=waiting_now]").inner_text() == "0"          # the engine runs: nobody holds
     assert await tile.locator("[data-q=agents] [data-state=ready]").inner_text() == "1"
-    assert "Service level" in await tile.inner_text()
+    # the engine's estimate for a caller arriving now: the ready agent would take it at once
+    assert await tile.locator("[data-q=estimated_wait]").inner_text() == "0:00"
+    assert "Service level" in await tile.inner_text() and "Estimated wait" in await tile.inner_text()
     await ui.shot(lead, "wallboard-queue-service-level")
 
     await lead.click(f"#wb-queues a[href='/reports/queues/{queue.id}']")
@@ -65,6 +68,10 @@ async def test_the_wallboard_shows_the_queues_service_level(open_page, live_syst
     await ui.shot(lead, "queue-interval-report")
     await lead.goto(f"/queues/{queue.id}/staffing")
     await lead.wait_for_selector("#staffing-measured")
+    assert "Agents logged in" in await lead.locator("#staffing-measured thead").inner_text()
+    # the interval going on now: An has been signed in (agent_history) since a moment ago, so a number, not —
+    now_cell = await lead.locator("#staffing-measured td[data-col=logged_in]").last.inner_text()
+    assert re.fullmatch(r"\d+\.\d\d", now_cell), now_cell
     await ui.shot(lead, "queue-staffing")
 
     vi = await open_page(base, lang="vi")
@@ -112,4 +119,5 @@ async def test_a_caller_holding_shows_as_waiting_now_with_its_longest_wait(open_
     minutes, seconds = longest.split(":")
     assert 2 <= int(minutes) * 60 + int(seconds) < 120, longest
     assert await tile.locator("[data-q=agents] [data-state=logged_out]").inner_text() == "1"
+    assert await tile.locator("[data-q=estimated_wait]").inner_text() == "no agent"   # nobody serves it now
     await ui.shot(lead, "wallboard-queue-caller-waiting")

@@ -113,6 +113,10 @@ def test_agents_logged_in_per_interval_are_agent_seconds_over_the_interval_on_th
     even = staffing.agents_per_interval([(t0, t0 + timedelta(hours=2), False)] * 4, hcm)
     assert len(even) == 8 and all(v.logged_in == pytest.approx(4.0) for v in even.values())
     assert staffing.slot_of(t0.astimezone(hcm)) == 36
+    # the interval going on now is averaged over its part gone by: 2 agents for the 6 minutes since 09:15
+    now = t0 + timedelta(minutes=21)
+    ongoing = staffing.agents_per_interval([(t0 + timedelta(minutes=10), now, False)] * 2, hcm, until=now)
+    assert ongoing[(day, 37)].logged_in == pytest.approx(2.0) and ongoing[(day, 36)].logged_in == pytest.approx(2 / 3)
 
 
 def test_an_interval_of_a_zone_a_quarter_off_the_hour_is_cut_at_its_own_quarters() -> None:
