@@ -99,6 +99,9 @@ ENGLISH: dict[str, str] = {
     "sms_render_failed": "the template could not be filled in for this recipient: {error}",
     "sms_cancelled": "the send was cancelled",
     "sms_no_number": "the lead has no phone number",
+    # why a number went on or off the SMS opt-out list by itself (sms.inbound: dnc_audit.reason_code)
+    "sms_keyword_opt_out": "the customer texted {keyword}",
+    "sms_keyword_opt_in": "the customer texted {keyword} to receive texts again",
 }
 
 
