@@ -35,12 +35,12 @@
     span.dataset.encoding = c.encoding;
     span.dataset.parts = String(c.parts);
     box.classList.toggle("sent", sent);
-    box.querySelector(".will-send").hidden = !sent;
+    box.querySelector(".will-send").style.display = sent ? "" : "none";
   }
 
   function showProblem(text) {
     problem.textContent = text ? T.problem + " " + text : "";
-    problem.hidden = !text;
+    problem.style.display = text ? "" : "none";
   }
 
   function campaignId() {
