@@ -975,6 +975,7 @@ REASONS_VI: dict[str, str] = {
     "sms_no_provider": "không có nhà cung cấp SMS tên {provider}",
     "sms_render_failed": "không điền được mẫu tin cho người nhận này: {error}",
     "sms_cancelled": "đợt gửi đã bị hủy",
+    "sms_retry": "chưa gửi được, sẽ thử lại: {error}",
     "sms_no_number": "khách hàng không có số điện thoại",
     "sms_keyword_opt_out": "khách hàng nhắn {keyword}",
     "sms_keyword_opt_in": "khách hàng nhắn {keyword} để nhận tin nhắn trở lại",

@@ -98,6 +98,7 @@ ENGLISH: dict[str, str] = {
     "sms_no_provider": "no SMS provider named {provider}",
     "sms_render_failed": "the template could not be filled in for this recipient: {error}",
     "sms_cancelled": "the send was cancelled",
+    "sms_retry": "not sent yet, trying again: {error}",
     "sms_no_number": "the lead has no phone number",
     # why a number went on or off the SMS opt-out list by itself (sms.inbound: dnc_audit.reason_code)
     "sms_keyword_opt_out": "the customer texted {keyword}",
