@@ -155,4 +155,21 @@ SMS_PAGE_MESSAGES: dict[str, dict[str, str]] = {
     "sms_refused_sms_no_zone": {"en": "time zone unknown", "vi": "không rõ múi giờ"},
     "sms_refused_sms_quiet_hours": {"en": "the window never opens", "vi": "khung giờ không bao giờ mở"},
     "sms_refused_sms_no_number": {"en": "no phone number", "vi": "không có số điện thoại"},
+    # providers
+    "sms_providers_help": {
+        "en": "The providers in DIALER_SMS_PROVIDERS. Credentials are never shown here: only whether each is set.",
+        "vi": "Các nhà cung cấp trong DIALER_SMS_PROVIDERS. Thông tin xác thực không bao giờ hiển thị ở đây: chỉ cho "
+              "biết đã được đặt hay chưa."},
+    "sms_provider_kind": {"en": "Kind", "vi": "Loại"},
+    "sms_provider_url": {"en": "Address", "vi": "Địa chỉ"},
+    "sms_provider_rate": {"en": "Rate limit (messages/s)", "vi": "Giới hạn tốc độ (tin/giây)"},
+    "sms_provider_price": {"en": "Price per part", "vi": "Giá mỗi phần"},
+    "sms_no_providers": {"en": "No SMS provider is configured (DIALER_SMS_PROVIDERS).",
+                         "vi": "Chưa cấu hình nhà cung cấp SMS (DIALER_SMS_PROVIDERS)."},
+    "sms_test_title": {"en": "Send a test message", "vi": "Gửi tin nhắn thử"},
+    "sms_test_send": {"en": "Send the test message", "vi": "Gửi tin nhắn thử"},
+    "sms_test_default": {"en": "Test message from the dialer", "vi": "Tin nhắn thử từ hệ thống"},
+    "sms_test_empty": {"en": "Write the message.", "vi": "Vui lòng nhập nội dung tin nhắn."},
+    "sms_test_sent": {"en": "Test message {id} is on its way: follow it in the message log.",
+                      "vi": "Tin nhắn thử {id} đang được gửi: theo dõi trong nhật ký tin nhắn."},
 }

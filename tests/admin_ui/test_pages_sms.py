@@ -137,9 +137,31 @@ async def test_compliance_officers_read_the_log_and_the_opt_out_audit_but_send_n
     optouts = await browser_client.get("/sms/optouts")
     assert optouts.status_code == 200 and "replied STOP" in optouts.text and 'href="/dnc/lists/sms_optout"' in optouts.text
     assert (await browser_client.get("/sms/stats")).status_code == 403
+    assert (await browser_client.get("/sms/sends")).status_code == 403
 
 
 async def test_agents_open_no_sms_page(browser_client, make_user, services) -> None:
     await sign_in(browser_client, (await make_user(Role.AGENT)).username)
-    for path in ("/sms/messages", "/sms/stats", "/sms/optouts"):
+    for path in ("/sms/messages", "/sms/sends", "/sms/stats", "/sms/optouts", "/sms/providers"):
         assert (await browser_client.get(path)).status_code == 403, path
+
+
+async def test_only_admins_see_providers_and_never_their_secrets(browser_client, make_user, services) -> None:
+    from dialer.settings import load_settings
+    from tests.admin_ui.test_sms_panel import PROVIDERS
+
+    services.settings = load_settings(None, mode="development", secret_key="test-secret-key-0123456789",
+                                      data_dir=services.settings.data_dir, redis_url=services.settings.redis_url,
+                                      sms_providers=PROVIDERS)
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    assert (await browser_client.get("/sms/providers")).status_code == 403
+    await sign_in(browser_client, (await make_user(Role.ADMIN)).username)
+    page = await browser_client.get("/sms/providers")
+    assert page.status_code == 200 and 'data-provider="sim"' in page.text and "0.02" in page.text
+    assert "api_token: ••••••" in page.text
+    assert "SECRET" not in page.text
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    sent = await browser_client.post("/sms/providers/test", data={"csrf_token": token, "provider": "sim",
+                                                                  "number": "+84912345678", "text": "Thử"})
+    assert sent.status_code == 303
+    assert await services.pool.fetchval("SELECT status FROM sms_messages WHERE body = 'Thử'") == "pending"
