@@ -6,7 +6,8 @@ with its pause code), each with the campaign the agent worked and the inbound qu
 
 - ``segment_of(agent, campaign_id)`` (pure) is the segment an agent's state belongs to (None: signed out);
 - ``AgentHistory.changed(before, after)`` is told of every agent change by the engine; when the segment
-  changes it closes the open row and opens the next, in order, through one writer task (never two at once,
+  (kind, campaign, queues, pause code) differs from the one last written it closes the open row and opens
+  the next (so queues a team lead gives a signed-in agent show from its next change on), in order, through one writer task (never two at once,
   so a pause then a resume a moment later are written in that order). The times are the engine's clock.
 - A row left open by an engine that died (the agent was never signed out) is closed when the agent next signs
   in (or is adopted by a restarted engine), at its last call's end after the row began: the last moment the
@@ -77,13 +78,18 @@ class AgentHistory:
         self.engine = engine
         self.pending: deque[_Change] = deque()
         self.writing = False
+        self.current: dict[int, Segment | None] = {}   # the segment last written per agent
 
     def changed(self, before: Agent | None, after: Agent) -> None:
+        """``after`` is the agent now. Compared with the segment last written for it (not only ``before``: the
+        queues of a signed-in agent can change without an event, ``InboundDesk.load_rules``)."""
         engine = self.engine
         campaign_id = engine.agent_campaign.get(after.agent_id)
-        old, new = segment_of(before, campaign_id), segment_of(after, campaign_id)
+        new = segment_of(after, campaign_id)
+        old = self.current[after.agent_id] if after.agent_id in self.current else segment_of(before, campaign_id)
         if old == new:
             return
+        self.current[after.agent_id] = new
         self.pending.append(_Change(after.agent_id, engine.clock.now(), new, old is None))
         if not self.writing:
             self.writing = True

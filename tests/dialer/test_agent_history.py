@@ -113,3 +113,23 @@ async def test_an_open_row_counts_to_now_while_its_agent_is_signed_in_else_to_it
     await db_pool.execute("INSERT INTO agent_sessions (user_id, campaign_id, engine_id) VALUES ($1, 3, 'e1')", ann)
     seen = await agent_history.segments(db_pool, queue_id=queue.id, since=T0, until=T0 + timedelta(hours=1))
     assert [(r.user_id, r.end) for r in seen] == [(ann, T0 + timedelta(hours=1))]   # bob: no session, no call
+
+
+async def test_queues_given_to_a_signed_in_agent_start_a_new_segment_at_its_next_change(
+        db_pool, make_user) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    ann = (await make_user(Role.AGENT)).id
+    clock = VirtualClock(start=T0)
+    engine = idle_engine(db_pool, clock)
+    engine.agent_campaign[ann] = 3
+    agent = Agent(agent_id=ann, pools=frozenset({CAMPAIGN}), state=AgentState.READY, leg_id="leg-ann")
+    engine.agents[ann] = agent
+    engine.history.changed(None, agent)
+    await clock.advance(60)
+    engine.agents[ann] = replace(agent, pools=agent.pools | {QUEUE_A})   # as InboundDesk.load_rules does
+    engine.apply_agent(ann, agents_mod.Reserve(99))                        # its next change: still working
+    await written(engine)
+    rows = [tuple(r) for r in await db_pool.fetch(
+        "SELECT queue_ids, started_at, ended_at FROM agent_history ORDER BY started_at")]
+    assert rows == [([], T0, T0 + timedelta(minutes=1)), ([QUEUE_A.id], T0 + timedelta(minutes=1), None)]
