@@ -60,6 +60,20 @@ class DemoPhones:
         return self.agent_phone_template.format(agent_id=user_id)
 
 
+def demo_sms_providers(settings: Settings, *, sim_url: str, dialer_url: str) -> list[dict[str, object]]:
+    """``DIALER_SMS_PROVIDERS`` for the demo: the providers already configured, then the simulated provider at
+    ``sim_url`` as ``sim`` (generic), ``sim-twilio`` and ``sim-esms`` (names already taken are left alone), its
+    reports and STOP replies sent to the dialer at ``dialer_url``."""
+    from sms.sim.server import sim_provider_settings
+    from sms.sim.state import SimConfig
+
+    mine = [{**p.model_dump(), "credentials": {k: v.get_secret_value() for k, v in p.credentials.items()}}
+            for p in settings.sms_providers]
+    taken = {p.name for p in settings.sms_providers}
+    sims = sim_provider_settings(sim_url, SimConfig(), callback_base_url=dialer_url)
+    return mine + [entry for entry in sims if entry["name"] not in taken]
+
+
 def demo_phones(settings: Settings) -> DemoPhones:
     """The dial strings the demo uses; ``SettingsError`` on a real Asterisk without them."""
     if settings.ami_servers:
