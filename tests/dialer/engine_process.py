@@ -10,14 +10,41 @@ from __future__ import annotations
 import asyncio
 import faulthandler
 import logging
+import os
 import signal
 import sys
+from datetime import UTC, datetime
 
+from dialer.clock import RealClock
 from dialer.runtime import open_services
 from dialer.settings import load_settings
 from dialer.system import run_system
 from simulations.call_model import LogNormal
 from simulations.virtual_agents import VirtualAgents
+
+
+class SharedTimeline(RealClock):
+    """The test's own accelerated clock, continued in this process: the same wall time at the same monotonic
+    instant (CLOCK_MONOTONIC is the machine's), so engines killed and restarted write one timeline of records."""
+
+    def __init__(self, *, speed: float, wall0_s: float, mono0: float) -> None:
+        super().__init__(speed=speed)
+        self._wall0 = datetime.fromtimestamp(wall0_s, UTC)
+        self._mono0 = mono0
+
+
+def timeline(speed: float) -> RealClock | None:
+    """``DIALER_TEST_TIMELINE=<wall0 unix s>,<monotonic0>`` (``timeline_env``): the test's clock; else None."""
+    text = os.environ.get("DIALER_TEST_TIMELINE")
+    if not text:
+        return None
+    wall0_s, mono0 = (float(part) for part in text.split(","))
+    return SharedTimeline(speed=speed, wall0_s=wall0_s, mono0=mono0)
+
+
+def timeline_env(clock: RealClock) -> dict[str, str]:
+    """The environment that gives an engine process ``clock``'s timeline."""
+    return {"DIALER_TEST_TIMELINE": f"{clock._wall0.timestamp()!r},{clock._mono0!r}"}
 
 
 def dump_tasks() -> None:
@@ -36,7 +63,7 @@ async def main(campaign_id: int, agent_ids: list[int]) -> None:
     assert main_task is not None
     loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
     settings = load_settings(None)
-    async with open_services(settings, bootstrap_admin=False) as services:
+    async with open_services(settings, bootstrap_admin=False, clock=timeline(settings.speed)) as services:
         async with run_system(services) as system:
             print("engine up", flush=True)
             await VirtualAgents(system.engine, agent_ids, campaign_id, seed=11, wrap=LogNormal(3.0, 0.3)).run()

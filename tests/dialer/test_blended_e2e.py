@@ -15,47 +15,34 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 
-import asyncpg
 import pytest
 
-from campaigns import queue_repository
-from campaigns.queues import DAY_NAMES, Queue
 from dialer.clock import RealClock
 from dialer.system import run_system
-from simulations.call_model import CustomerModel, LogNormal
-from simulations.pbx import ConferenceUpdate, PbxConfig
+from simulations.call_model import LogNormal
+from simulations.pbx import PbxConfig
 from simulations.pbx.inbound_traffic import InboundStream, InboundTraffic
 from simulations.virtual_agents import VirtualAgents
+from tests.dialer.blended_team import (
+    MAIN_DID,
+    OUTBOUND,
+    VIP_DID,
+    VIP_NUMBERS,
+    ConferenceWitness,
+    blended_queues,
+    inbound_settled,
+    service_level,
+)
 
 SPEED = 40.0
 MINUTES = float(os.environ.get("BLEND_E2E_MINUTES", "30"))
-VIP_DID, MAIN_DID = "+842873009001", "+842873009000"
-VIP_NUMBERS = tuple(f"+8490100{i:04d}" for i in range(40))
-OUTBOUND = CustomerModel(connect_rate=0.45, machine_rate=0.06, busy_rate=0.10, congestion_rate=0.02,
-                         invalid_rate=0.02, ring=LogNormal(5.0, 0.4), talk=LogNormal(40.0, 0.5),
-                         patience=LogNormal(6.0, 0.5), no_answer_s=15.0)
 STREAMS = (
     InboundStream(did=VIP_DID, rate_per_hour=[120.0], patience=LogNormal(90.0, 0.6), talk=LogNormal(50.0, 0.5),
                   callers=VIP_NUMBERS),
     InboundStream(did=MAIN_DID, rate_per_hour=[360.0], patience=LogNormal(60.0, 0.6), talk=LogNormal(50.0, 0.5)),
 )
-
-
-def service_level(waits: list[tuple[str, float]], answer_s: float) -> float:
-    """Answered within ``answer_s`` over answered plus hung up after it (a caller who gave up sooner is not
-    counted), as the README says."""
-    good = sum(1 for outcome, w in waits if outcome == "handled" and w <= answer_s)
-    counted = sum(1 for outcome, w in waits if outcome == "handled" or w > answer_s)
-    return good / counted if counted else 1.0
-
-
-async def inbound_settled(pool: asyncpg.Pool, callers: Counter[tuple[str, str]]) -> bool:
-    """Every caller placed (caller number, DID) has its closed record (the record's leg id is the engine's own)."""
-    rows = await pool.fetch("SELECT phone_e164, did FROM call_records WHERE direction = 'inbound'"
-                            " AND outcome IS NOT NULL AND waited_s IS NOT NULL")
-    return Counter((r["phone_e164"], r["did"]) for r in rows) >= callers
 
 
 @pytest.mark.slow
@@ -66,25 +53,8 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
     services.settings.speed = SPEED
     scenario = await build_scenario(db_pool, leads=3000, agents=20, now=services.clock.now(), seed=15,
                                     dnc_share=0.0, outside_share=0.0)
-    hours = {d: "00:00-24:00" for d in DAY_NAMES}
-    vip = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
-        {"name": "VIP line", "dids": [VIP_DID], "hours": hours, "priority": 60, "vip_priority": 40,
-         "sl_target_pct": 90, "sl_threshold_s": 20}), vip_numbers=list(VIP_NUMBERS))
-    main = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
-        {"name": "Hotline", "dids": [MAIN_DID], "hours": hours, "sl_target_pct": 80, "sl_threshold_s": 30}))
-    for queue in (vip, main):
-        await queue_repository.set_queue_agents(db_pool, queue_id=queue.id,
-                                                levels={a: 5 for a in scenario.agent_ids})
-    callers_in: dict[str, set[str]] = defaultdict(set)     # conference -> customer or inbound legs in it now
-    two_at_once: list[tuple[str, set[str]]] = []
-
-    def witness(update: ConferenceUpdate) -> None:
-        if update.kind == "agent":
-            return
-        legs = callers_in[update.conference]
-        (legs.add if update.joined else legs.discard)(update.uniqueid)
-        if len(legs) > 1:
-            two_at_once.append((update.conference, set(legs)))
+    vip, main = await blended_queues(db_pool, scenario.agent_ids)
+    witness = ConferenceWitness()
 
     started = time.monotonic()
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=6, customer_model=OUTBOUND),
@@ -119,7 +89,7 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
     # the campaign paced blended, with the strictest service level of its agents' queues
     assert runner.service_level == (0.90, 20.0) and runner.blend_queues == {vip.id, main.id}
     assert "reserve" in why and "inbound" in why, why
-    assert not two_at_once, two_at_once[:3]
+    assert not witness.two_at_once, witness.two_at_once[:3]
     # every inbound caller the PBX placed has one record, answered or abandoned
     inbound = await db_pool.fetch("SELECT phone_e164, did, queue_id, outcome, waited_s, agent_id FROM call_records"
                                   " WHERE direction = 'inbound'")
