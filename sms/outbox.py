@@ -78,10 +78,22 @@ async def claim(conn: asyncpg.Connection | asyncpg.Pool, *, token: str, now: dat
 async def next_due(conn: asyncpg.Connection | asyncpg.Pool, *, send_id: int | None = None,
                    message_ids: Sequence[int] | None = None) -> datetime | None:
     """When the next pending unclaimed message (of the send, ids, or any) falls due; None when there is none.
-    A message due already answers its ``scheduled_for`` (or ``-infinity`` when it has none)."""
+    A message without ``scheduled_for`` is due from its creation; a cancelled send's messages never fall due."""
     return await conn.fetchval(
-        """SELECT min(COALESCE(scheduled_for, '-infinity'::timestamptz)) FROM sms_messages
+        """SELECT min(COALESCE(scheduled_for, created_at)) FROM sms_messages
            WHERE direction = 'out' AND status = 'pending' AND claim_token IS NULL
+             AND ($1::bigint IS NULL OR send_id = $1) AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
+             AND (send_id IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM sms_sends s WHERE s.id = send_id AND s.state = 'cancelled'))""",
+        send_id, list(message_ids) if message_ids is not None else None)
+
+
+async def oldest_claim(conn: asyncpg.Connection | asyncpg.Pool, *, send_id: int | None = None,
+                       message_ids: Sequence[int] | None = None) -> datetime | None:
+    """When the oldest claim still open (of the send, the ids, or any) was taken; None when there is none."""
+    return await conn.fetchval(
+        """SELECT min(claimed_at) FROM sms_messages
+           WHERE direction = 'out' AND status = 'pending' AND claim_token IS NOT NULL
              AND ($1::bigint IS NULL OR send_id = $1) AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))""",
         send_id, list(message_ids) if message_ids is not None else None)
 

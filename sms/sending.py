@@ -18,8 +18,9 @@ The rules (``after_error`` and ``Sender``; the SQL is ``sms.outbox``):
   ``PermanentError`` ends the message ``failed`` with the provider's reason; so does the last attempt.
 * **Consent** (``sms.consent.decide``) is checked when a message is claimed, right before its hand-off:
   refused messages end ``refused`` with the reason, quiet hours put it back due at the window's opening.
-* **Leases.** A claim is handed over only while younger than ``lease_s`` minus the provider's timeout, so a
-  claim that ``outbox.recover_stale`` takes back (older than ``lease_s``) is never still being sent.
+* **Leases.** A claim is handed over only while younger than ``lease_s`` minus the provider's timeout and a
+  second, so a claim that ``outbox.recover_stale`` takes back (older than ``lease_s``) is never still being
+  sent. A worker that finds nothing to claim waits for other workers' claims to settle or to be taken back.
 """
 
 from __future__ import annotations
@@ -174,6 +175,10 @@ class Sender:
                     await self.clock.sleep(0.05)
                     continue
                 due = await outbox.next_due(self.pool, send_id=send_id, message_ids=message_ids)
+                held = await outbox.oldest_claim(self.pool, send_id=send_id, message_ids=message_ids)
+                if held is not None:      # another worker's claim: done soon, or taken back when its lease ends
+                    freed = held + timedelta(seconds=opts.lease_s)
+                    due = freed if due is None else min(due, freed)
                 if due is None or (due - now).total_seconds() > opts.wait_horizon_s:
                     return
                 await self.clock.sleep(min(1.0, max(0.05, (due - now).total_seconds())))
@@ -252,7 +257,7 @@ class Sender:
         if limit is not None:
             await limit.acquire()
         age_s = (self.clock.now() - m.claimed_at).total_seconds()
-        if age_s > self.options.lease_s - config.timeout_s - 5.0:      # too late to hand over under this claim
+        if age_s > self.options.lease_s - config.timeout_s - 1.0:      # too late to hand over under this claim
             self._results.retry.append((m.id, self.clock.now(), reason("sms_retry", error="claim expired"), False))
             return
         msg = OutgoingSms(key=m.key, to=m.phone, sender=config.sender, body=m.body,
