@@ -54,7 +54,8 @@ def callback_values(callback_at: datetime, zone: str | None) -> dict[str, str]:
     except (ZoneInfoNotFoundError, ValueError):
         tz = ZoneInfo("UTC")
     local = callback_at.astimezone(tz)
-    return {"date": local.strftime("%d/%m/%Y"), "time": local.strftime("%H:%M"), "zone": tz.key}
+    return {"date": f"{local.day:02d}/{local.month:02d}/{local.year:04d}", "time": f"{local.hour:02d}:{local.minute:02d}",
+            "zone": tz.key}
 
 
 def message_context(lead: Mapping[str, Any], *, agent_name: str | None, campaign: Mapping[str, Any] | None,

@@ -14,15 +14,19 @@ from __future__ import annotations
 import unicodedata
 
 
-def _table() -> dict[int, str | None]:
-    table: dict[int, str | None] = dict.fromkeys(range(0x0300, 0x0370))      # combining marks: dropped
+def _table() -> list[str]:
+    """Indexed by code point below U+1F00 (a list is read faster than a dict; a code point past its end
+    is kept as it is)."""
+    table = [chr(code) for code in range(0x1F00)]
+    for code in range(0x0300, 0x0370):
+        table[code] = ""                                   # combining marks: dropped
     for first, last in ((0x00C0, 0x024F), (0x1E00, 0x1EFF)):
         for code in range(first, last + 1):
             letter = chr(code)
             base = "".join(c for c in unicodedata.normalize("NFD", letter) if not unicodedata.combining(c))
             if base and base != letter:
                 table[code] = base
-    table.update({ord("đ"): "d", ord("Đ"): "D"})
+    table[ord("đ")], table[ord("Đ")] = "d", "D"
     return table
 
 

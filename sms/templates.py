@@ -165,6 +165,13 @@ class _SmsSandbox(ImmutableSandboxedEnvironment):
         _budget.get().step()
         return super().call(context, obj, *args, **kwargs)
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # the context is dicts of plain data: read a key first (the sandbox tries the attribute first,
+        # and the AttributeError that raises costs more than the rest of a lookup)
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             _bounded_size(left, right)
