@@ -13,7 +13,10 @@ Per queue (keyed by its id as text, as JSON keys are), from the engine's own sta
   caller, the estimate given as it joined against the wait it then had; ``callers``, ``mae_s`` (mean absolute
   error) and ``p90_s`` (90th percentile of the absolute error), over the last 1000 answered callers.
 
-The estimates are Monte Carlo runs: one per queue per second at most (``QueueBoard`` keeps the last).
+The estimates are Monte Carlo runs: one per queue per second at most (``QueueBoard`` keeps the last). The
+first time a queue is on the board, its errors measured before this engine started (the records'
+``wait_error_s`` of callers answered before then, the last 1000) are put before those measured since, so a
+restart does not wipe the measure.
 
 ``write_estimate`` puts a finished inbound call's arrival estimate on its record (``estimated_wait_s``) and,
 for an answered caller, the error (``wait_error_s`` = actual wait since the estimate - estimate), so the
@@ -22,8 +25,12 @@ per-interval queue report measures the error per interval from the records (``ca
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 from typing import TYPE_CHECKING, Any
+
+import asyncpg
 
 from dialer.agents import AgentState
 from dialer.calls import Call, CallPolicy, CallState, Pool, PoolKind
@@ -33,6 +40,7 @@ from pacing.estimators import HandleTimeModel
 if TYPE_CHECKING:
     from dialer.engine import Engine
 
+log = logging.getLogger(__name__)
 PROBE_CALL_ID = 2**62          # the caller who would arrive now: after every real caller of its priority
 REFRESH_S = 1.0
 
@@ -53,6 +61,31 @@ class QueueBoard:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._cache: dict[int, tuple[float, dict[str, Any]]] = {}
+        self.started_at = engine.clock.now()
+        self.seeded: set[int] = set()        # queues whose earlier errors were read from the records
+
+    def _seed(self, queue_id: int) -> None:
+        if queue_id in self.seeded:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:                 # read outside the engine's loop: no records read
+            return
+        self.seeded.add(queue_id)
+        self.engine.spawn(self._read_errors(queue_id), name=f"wait-errors-{queue_id}")
+
+    async def _read_errors(self, queue_id: int) -> None:
+        errors = self.engine.wait_errors
+        try:
+            rows = await self.engine.pool.fetch(
+                "SELECT wait_error_s FROM call_records WHERE queue_id = $1 AND wait_error_s IS NOT NULL"
+                " AND connected_at < $2 ORDER BY connected_at DESC LIMIT $3", queue_id, self.started_at,
+                errors.window)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("earlier estimated-wait errors of queue %s not read: %s", queue_id, exc)
+            self.seeded.discard(queue_id)
+            return
+        errors.seed(queue_id, [float(r["wait_error_s"]) for r in reversed(rows)])
 
     def queue_ids(self) -> set[int]:
         """The queues the engine knows now: its routing rules, the queues signed-in agents serve, live callers."""
@@ -65,7 +98,10 @@ class QueueBoard:
         return {p.id for p in pools if p.kind is PoolKind.QUEUE}
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
-        return {str(queue_id): self.queue(queue_id) for queue_id in sorted(self.queue_ids())}
+        queue_ids = sorted(self.queue_ids())
+        for queue_id in queue_ids:
+            self._seed(queue_id)
+        return {str(queue_id): self.queue(queue_id) for queue_id in queue_ids}
 
     def queue(self, queue_id: int) -> dict[str, Any]:
         now = self.engine.clock.monotonic()

@@ -245,6 +245,15 @@ class WaitErrors:
             return
         self._errors.setdefault(queue_id, deque(maxlen=self.window)).append(abs(estimate_s - actual_s))
 
+    def seed(self, queue_id: int, older_abs_errors_s: Iterable[float]) -> None:
+        """Errors measured before this engine started (oldest first, from the records), kept before those
+        measured since, as far as the window has room."""
+        errors = self._errors.setdefault(queue_id, deque(maxlen=self.window))
+        room = self.window - len(errors)
+        older = [abs(e) for e in older_abs_errors_s if math.isfinite(e)]
+        if room > 0 and older:
+            errors.extendleft(reversed(older[-room:]))
+
     def stats(self, queue_id: int) -> ErrorStats:
         errors = self._errors.get(queue_id)
         if not errors:

@@ -82,3 +82,49 @@ async def test_a_vip_holding_is_ahead_of_the_newcomer_and_the_queues_of_signed_i
     assert figures["5"]["callers_ahead"] == 1
     assert figures["6"]["callers_ahead"] == 1      # its one agent also serves queue 5, whose caller goes first
     assert figures["6"]["agents_serving"] == 1 and figures["6"]["estimated_wait_s"] is not None
+
+
+async def test_a_restarted_engine_keeps_measuring_from_the_errors_its_records_kept(db_pool) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    from datetime import timedelta
+
+    from campaigns import queue_repository
+    from campaigns.queues import Queue
+    from tests.campaigns.test_queue_stats import add_inbound
+
+    start = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict({"name": "Hotline"}))
+    for minutes, error in ((50, -30.0), (40, 10.0), (30, 20.0)):       # answered before this engine started
+        await add_inbound(db_pool, queue_id=queue.id, at=start - timedelta(minutes=minutes), outcome="handled",
+                          waited_s=20, wait_error_s=error)
+    await add_inbound(db_pool, queue_id=queue.id, at=start + timedelta(minutes=1), outcome="handled", waited_s=20,
+                      wait_error_s=99.0)          # answered since: this engine measured it itself (below)
+    clock = VirtualClock(start=start + timedelta(minutes=2))
+    engine = idle_engine(db_pool, clock)
+    engine.board.queues.started_at = start
+    engine.queue_rules = {Pool(PoolKind.QUEUE, queue.id): QueueRule()}
+    engine.wait_errors.observe(queue.id, estimate_s=0.0, actual_s=99.0)
+    engine.live_state()
+    for _ in range(100):
+        if engine.wait_errors.stats(queue.id).callers == 4:
+            break
+        await asyncio.sleep(0.02)
+    stats = engine.wait_errors.stats(queue.id)
+    assert stats.callers == 4 and stats.mae_s == pytest.approx((30 + 10 + 20 + 99) / 4)
+    assert list(engine.wait_errors._errors[queue.id]) == [30.0, 10.0, 20.0, 99.0]     # oldest first
+    await clock.advance(1.0)
+    assert engine.live_state()["queues"][str(queue.id)]["wait_error"]["callers"] == 4
+    engine.live_state()
+    await asyncio.sleep(0.1)
+    assert engine.wait_errors.stats(queue.id).callers == 4                            # read once
+
+
+def test_earlier_errors_fill_only_the_room_the_window_has_left_newest_of_them_kept() -> None:
+    from dialer.wait_model import WaitErrors
+
+    errors = WaitErrors(window=4)
+    errors.observe(1, estimate_s=10.0, actual_s=15.0)             # measured since the start: 5
+    errors.seed(1, [-1.0, 2.0, -3.0, 4.0, float("nan")])        # older, oldest first: room for 3, the newest
+    assert list(errors._errors[1]) == [2.0, 3.0, 4.0, 5.0]
+    errors.seed(2, [])
+    assert errors.stats(2).callers == 0
