@@ -168,7 +168,7 @@ class _SmsSandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         # the context is dicts of plain data: read a key first (the sandbox tries the attribute first,
         # and the AttributeError that raises costs more than the rest of a lookup)
-        if type(obj) is dict and attribute in obj:
+        if type(obj) is dict and attribute in obj and not attribute.startswith("_"):
             return obj[attribute]
         return super().getattr(obj, attribute)
 

@@ -73,6 +73,13 @@ def test_loops_conditions_and_string_methods_work() -> None:
     assert render(body, context()) == "VIP N.g.u.y.ễ.n. ĐÀOVang"
 
 
+def test_a_column_named_like_a_dict_method_reads_the_column() -> None:
+    ctx = message_context({**LEAD, "fields": {"items": "2 áo", "keys": "A1"}}, agent_name=None, campaign=None,
+                          callback_at=None, zone=None)
+    check_template("{{ lead.items }} {{ lead.keys }}", FIELDS | {"items", "keys"})
+    assert render("{{ lead.items }} {{ lead.keys }}", ctx) == "2 áo A1"
+
+
 def test_a_value_missing_for_this_message_fails_naming_it_rather_than_sending_a_hole() -> None:
     with pytest.raises(RenderFailed) as caught:
         render("Xin chào, tôi là {{ agent_name }}", context(agent_name=None))   # a bulk send has no agent
