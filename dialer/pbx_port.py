@@ -43,6 +43,8 @@ UE_CUSTOMER_READY = "DialerCustomerReady"        # LegId, CallId, AMDStatus, AMD
 UE_SAFE_HARBOR = "DialerSafeHarbor"              # LegId, CallId: the safe-harbor message starts
 UE_ORIGINATE_FAILED = "DialerOriginateFailed"    # LegId, CallId, Reason: `failed` of dialer-customer ran
 UE_AGENT_FAILED = "DialerAgentFailed"            # AgentId, LegId, Reason: `failed` of dialer-agent ran
+UE_CALLBACK_REQUEST = "DialerCallbackRequest"    # LegId, CallerId: an inbound caller pressed 1 (dialer-inbound)
+VAR_PRESS1 = "DIALER_PRESS1"            # "1" on an inbound caller whose queue offers "press 1 to be called back"
 
 
 LEG_ID_PREFIX = "dl-"
@@ -198,6 +200,13 @@ class InboundCall(PbxEvent):
     channel: str
     caller: str
     did: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackPressed(PbxEvent):
+    """An inbound caller pressed 1 to be called back (``dialer-inbound``'s ``callback``); it hangs up next."""
+
+    leg_id: str
 
 
 @dataclass(frozen=True, slots=True)
