@@ -295,3 +295,22 @@ async def test_twilio_and_esms_incoming_messages_are_answered_in_their_own_forma
     assert esms.status_code == 200 and "<Smsid>mo1</Smsid>" in esms.text
     for number in ("+84901111111", "+84902222222"):
         assert [e.list_name for e in await dnc_repo.entries_for_number(svc.pool, number=number)] == ["sms_optout"]
+
+
+async def test_signatures_are_checked_against_wall_time_not_the_engines_clock(services: Services) -> None:
+    """A demo's engine clock may run fast or be virtual: a fresh signature is still fresh."""
+    import dataclasses
+
+    from dialer.clock import VirtualClock
+
+    provider = SmsProviderConfig(name="gen", kind="generic", base_url="http://127.0.0.1:9",
+                                 credentials={"api_token": "t", "webhook_secret": SECRET})
+    svc = dataclasses.replace(with_providers(services, [provider]), clock=VirtualClock())   # 2026-01-05
+    sock = bound_socket()
+    msg = await queued(svc.pool, provider="gen", pid="m1")
+    raw, headers = signed({"event_id": "e1", "message_id": "m1", "status": "delivered"})
+    async with live_dialer(svc, sock) as url, httpx.AsyncClient() as client:
+        response = await client.post(f"{url}/sms/webhooks/gen/status", content=raw, headers=headers)
+    assert response.status_code == 200
+    after = await store.get_message(svc.pool, msg.id)
+    assert after is not None and after.status == "delivered"
