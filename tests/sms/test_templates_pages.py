@@ -3,16 +3,35 @@ reader's language), the counter and the preview answer with sms.count_segments, 
 
 from __future__ import annotations
 
+import re
+import string
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from admin_ui.i18n import MESSAGES
+from admin_ui.sms_template_text import SMS_TEMPLATE_MESSAGES
 from campaigns import repository
 from campaigns.model import Campaign
 from dialer.users import Role
 from sms import template_repository as repo
+from sms.templates import ENGLISH
 from tests.admin_ui.test_pages_campaigns import sign_in
+
+
+def test_every_template_page_text_and_refusal_reads_in_english_and_vietnamese_with_the_same_fields() -> None:
+    for key, entry in SMS_TEMPLATE_MESSAGES.items():
+        assert entry["en"] and entry["vi"], key
+    for code, english in ENGLISH.items():
+        fields = {f for _, f, _, _ in string.Formatter().parse(english) if f}
+        vietnamese = MESSAGES[f"smst_refused_{code}"]["vi"]
+        assert {f for _, f, _, _ in string.Formatter().parse(vietnamese) if f} == fields, code
+    folder = Path(__file__).resolve().parents[2] / "admin_ui" / "templates"
+    pages = (folder / "sms_templates.html").read_text() + (folder / "sms_template_form.html").read_text()
+    used = set(re.findall(r'\bt\("([a-z0-9_]+)"\)', pages))
+    assert used and sorted(k for k in used if not (MESSAGES.get(k, {}).get("en") and MESSAGES.get(k, {}).get("vi"))) == []
 
 
 @pytest.fixture
