@@ -20,8 +20,8 @@ STAFFING_MESSAGES: dict[str, dict[str, str]] = {
     "qs_est_error_callers": {"en": "over {n} answered callers", "vi": "trên {n} người gọi được trả lời"},
     "qs_no_agent_serving": {"en": "no agent", "vi": "không có nhân viên"},
     "qs_abandoned": {"en": "Abandoned", "vi": "Bỏ máy"},
-    "qs_est_error_mae": {"en": "Estimated wait: mean error (s)", "vi": "Chờ ước tính: sai số TB (giây)"},
-    "qs_est_error_p90": {"en": "Estimated wait: p90 error (s)", "vi": "Chờ ước tính: sai số p90 (giây)"},
+    "qs_est_error_mae": {"en": "Wait est. error (s)", "vi": "Sai số chờ ước tính (giây)"},
+    "qs_est_error_p90": {"en": "its p90 (s)", "vi": "p90 (giây)"},
     "qs_est_error_note": {
         "en": "Estimated-wait error: for the answered callers of the interval, the wait the engine estimated as "
               "each joined the queue against the wait it then had (mean absolute error and 90th percentile).",

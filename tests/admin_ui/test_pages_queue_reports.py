@@ -73,7 +73,7 @@ async def test_the_per_interval_report_and_its_csv_count_by_the_readme_rule(brow
     page = await browser_client.get(f"/reports/queues/{queue.id}?days=1")
     assert page.status_code == 200 and "<svg" in page.text and "50.0%" in page.text
     assert '<td class="num" data-col="est_error_mae">7.0</td><td class="num" data-col="est_error_p90">9.4</td>' in page.text
-    assert "Estimated wait: mean error (s)" in page.text
+    assert "Wait est. error (s)" in page.text and "Estimated-wait error: for the answered callers" in page.text
     assert f'href="/reports/queues/{queue.id}?days=7"' in (await browser_client.get("/reports")).text
     assert (await browser_client.get("/reports/queues/999999")).status_code == 404
 
