@@ -36,6 +36,7 @@ from dialer.ami.header_values import variable_header
 
 DEFAULT_CLOSED_SOUND = DEFAULT_SAFE_HARBOR        # "please-try-call-later": a core sound every Asterisk has
 DEFAULT_OVERFLOW_SOUND = DEFAULT_SAFE_HARBOR
+DEFAULT_PRESS1_SOUND = "vm-tocallback&vm-press&digits/1"   # core sounds: the "press 1 to be called back" offer
 _SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 _MAILBOX = re.compile(r"[A-Za-z0-9_-]{1,40}(@[A-Za-z0-9_-]{1,40})?")
 _MOH_CLASS = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -179,6 +180,7 @@ class Queue:
     announce_position: bool = False
     announce_wait: bool = False
     press1_callback: bool = False
+    press1_sound: str = ""                 # the offer heard while holding ("": DEFAULT_PRESS1_SOUND)
     moh_class: str = "default"
     dispositions: tuple[QueueDisposition, ...] = DEFAULT_QUEUE_DISPOSITIONS
     created_at: datetime | None = None
@@ -198,6 +200,8 @@ class Queue:
             found["closed_sound"] = self.closed_sound_played
         if self.overflow_action is OverflowAction.MESSAGE or self.overflow_sound.strip():
             found["overflow_sound"] = self.overflow_sound_played
+        if self.press1_callback or self.press1_sound.strip():
+            found["press1_sound"] = self.press1_sound.strip() or DEFAULT_PRESS1_SOUND
         return found
 
     def min_skill_level(self, waited_s: float) -> int:
@@ -241,6 +245,7 @@ class Queue:
             "sl_target_pct": _plain(round(self.sl_target * 100, 2)), "sl_threshold_s": self.sl_threshold_s,
             "announce_every_s": self.announce_every_s, "announce_position": self.announce_position,
             "announce_wait": self.announce_wait, "press1_callback": self.press1_callback,
+            "press1_sound": self.press1_sound,
             "moh_class": self.moh_class,
             "dispositions": [{"code": d.code, "label": d.label} for d in self.dispositions],
             "created_at": self.created_at.isoformat() if self.created_at else None,
@@ -283,6 +288,7 @@ class Queue:
             announce_position=bool(data.get("announce_position", False)),
             announce_wait=bool(data.get("announce_wait", False)),
             press1_callback=bool(data.get("press1_callback", False)),
+            press1_sound=_text(data, "press1_sound"),
             moh_class=_text(data, "moh_class", "default") or "default",
             dispositions=_dispositions(data["dispositions"]) if data.get("dispositions") is not None
             else base.dispositions,
@@ -310,7 +316,8 @@ class Queue:
             raise QueueError("hours", "hours", value=self.weekly)
         if self.holiday_calendar is not None and self.holiday_calendar not in CALENDARS:
             raise QueueError("holiday_calendar", "holidays", value=self.holiday_calendar, known=", ".join(CALENDARS))
-        for key, sound in (("closed_sound", self.closed_sound), ("overflow_sound", self.overflow_sound)):
+        for key, sound in (("closed_sound", self.closed_sound), ("overflow_sound", self.overflow_sound),
+                           ("press1_sound", self.press1_sound)):
             _check_sound(key, sound)
         if self.voicemail_box and not _MAILBOX.fullmatch(self.voicemail_box):
             raise QueueError("voicemail_box", "mailbox", value=self.voicemail_box)

@@ -394,14 +394,21 @@ class Engine:
         """Give waiting calls to ready agents (longest idle first), or send late ones to safe harbor."""
         now = self.clock.monotonic()
         waiting = [c for c in self.calls.values() if c.state is CallState.WAITING]
-        if not waiting:
+        places = self.inbound.callbacks.waiting()    # callers who pressed 1 keep their places among the waiting
+        if not waiting and not places:
             return
         for call in [c for c in waiting if c.call_id in self.reserved_for]:
             owner = self.reserved_for[call.call_id]  # a manual or preview call goes to its own agent
             self.apply_call(call.call_id, calls.AssignAgent(owner))
-        waiting = [c for c in waiting if c.call_id not in self.reserved_for]
-        for decision in routing.assign(waiting, self.agents.values(), now, queues=self.queue_rules,
+        waiting = [c for c in waiting if c.call_id not in self.reserved_for] + places
+        held = self.inbound.callbacks.held           # agents picked for a callback being placed
+        agents = [a for a in self.agents.values() if a.agent_id not in held] if held else self.agents.values()
+        for decision in routing.assign(waiting, agents, now, queues=self.queue_rules,
                                        last_agent=self.queue_last_agent):
+            if (decision.action is routing.RouteAction.CONNECT and decision.agent_id is not None
+                    and decision.call_id not in self.calls):     # a place reached the front: call it back
+                self.inbound.callbacks.front(decision.call_id, decision.agent_id)
+                continue
             if decision.action is routing.RouteAction.CONNECT and decision.agent_id is not None:
                 pool = self.calls[decision.call_id].pool
                 if pool in self.queue_rules:

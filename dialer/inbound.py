@@ -32,13 +32,14 @@ from campaigns import repository as campaigns_repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.queue_hours import is_open
 from campaigns.queues import OverflowAction, Queue
-from dialer import call_records, inbound_policy, routing
+from dialer import call_records, callback_places, inbound_policy, routing
 from dialer.calls import Call, CallOutcome, CallPolicy, CallState, Pool, PoolKind
 from dialer.effects import SeekAgent
 from dialer.inbound_policy import InboundOutcome, PastLimit
 from dialer.pbx_port import (
     CTX_INBOUND,
     VAR_CLOSED_MSG,
+    VAR_PRESS1,
     InboundCall,
     LegFailed,
     LegHungUp,
@@ -47,6 +48,7 @@ from dialer.pbx_port import (
     PbxError,
     PbxEvent,
 )
+from dialer.queue_callbacks import QueueCallbacks
 from dialer.wait_model import Patience, WaitErrors, WaitModel, queue_view
 from pacing.estimators import HandleTimeModel
 
@@ -102,6 +104,7 @@ class InboundDesk:
         self.patience: dict[int, Patience] = {}         # per queue: callers' mean patience
         self.wait_errors = WaitErrors()
         self.estimates: dict[int, tuple[float, float]] = {}   # call id -> (estimate s, when made)
+        self.callbacks = QueueCallbacks(engine)         # "press 1 to be called back and keep your place"
 
     # --- queue rules -------------------------------------------------------------------------------
     async def load_rules(self) -> None:
@@ -127,6 +130,8 @@ class InboundDesk:
     # --- callers -----------------------------------------------------------------------------------
     def observe(self, event: PbxEvent) -> bool:
         """Take ``InboundCall``; note a caller that hangs up while being looked up. True when consumed."""
+        if self.callbacks.observe(event):     # a caller pressed 1: it keeps its place, the line is let go
+            return True
         if isinstance(event, InboundCall):
             self.arriving.add(event.leg_id)
             self.engine.spawn(self._arrived(event), name=f"inbound-{event.leg_id}")
@@ -199,7 +204,9 @@ class InboundDesk:
         at = inbound_policy.max_wait_at(queue, caller.arrived_at)
         if at is not None:
             engine.spawn(self._max_wait(caller, queue, at), name=f"inbound-max-wait-{caller.call_id}")
-        if queue.announce_every_s and (queue.announce_position or queue.announce_wait):
+        if queue.press1_callback:           # its key 1 now asks for a callback (the dialplan's callback exten)
+            engine.spawn(self._offer_callback(caller), name=f"inbound-press1-{caller.call_id}")
+        if callback_places.announce_every_s(queue) is not None:
             engine.spawn(self._announce(caller, queue), name=f"inbound-announce-{caller.call_id}")
         engine.run_effects((SeekAgent(caller.call_id),))
 
@@ -235,7 +242,7 @@ class InboundDesk:
         to take it now), its place and estimated wait: a Redirect to ``dialer-inbound,announce``, which plays
         them and holds it again. An agent freeing meanwhile Redirects it at once, cutting the message short."""
         engine = self.engine
-        every = float(queue.announce_every_s or 0)
+        every = callback_places.announce_every_s(queue) or 0.0
         at = engine.clock.monotonic() + every
         while True:
             await engine.clock.sleep_until(at)
@@ -244,7 +251,9 @@ class InboundDesk:
                 return
             view = queue_view(call, engine.calls.values(), engine.agents.values(), engine.queue_rules,
                               engine.clock.monotonic())
-            message = inbound_policy.announcement(queue, ahead=view.ahead, estimate_s=self.estimate(call, queue.id))
+            message = "&".join(part for part in (
+                inbound_policy.announcement(queue, ahead=view.ahead, estimate_s=self.estimate(call, queue.id)),
+                callback_places.offer(queue)) if part)
             at = engine.clock.monotonic() + every
             if not message:
                 continue
@@ -256,6 +265,12 @@ class InboundDesk:
             except PbxError as exc:
                 log.info("announcement to inbound caller %s skipped: %s", caller.leg_id, exc)
                 return
+
+    async def _offer_callback(self, caller: Caller) -> None:
+        try:
+            await self.engine.pbx.set_var(caller.leg_id, VAR_PRESS1, "1")
+        except PbxError as exc:
+            log.info("inbound caller %s cannot press 1 for a callback: %s", caller.leg_id, exc)
 
     async def _max_wait(self, caller: Caller, queue: Queue, at: float) -> None:
         engine = self.engine

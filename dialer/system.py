@@ -108,6 +108,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
         await recover(system, engine_id=engine_id)
         await recovery_inbound.adopt_strays(engine)   # callers who came while no engine ran hold in dialer-inbound
         await engine.inbound.load_rules()   # inbound queues' routing rules (again on each inbound caller)
+        await engine.inbound.callbacks.restore()   # callers who pressed 1 keep their places across a restart
         if database_url:
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
         system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))

@@ -123,7 +123,8 @@ def test_skills_widen_to_lower_levels_as_the_caller_waits() -> None:
 def test_every_sound_a_queue_can_play_is_listed_by_its_field_for_the_pbx_check() -> None:
     queue = Queue.from_dict({**GOOD, "closed_action": "message", "closed_sound": ""})
     assert queue.sounds() == {"closed_sound": "please-try-call-later",
-                              "overflow_sound": "custom/busy&please-try-call-later"}
+                              "overflow_sound": "custom/busy&please-try-call-later",
+                              "press1_sound": "vm-tocallback&vm-press&digits/1"}   # it offers press 1: the default
 
 
 @settings(max_examples=300, deadline=None)

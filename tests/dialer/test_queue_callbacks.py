@@ -1,0 +1,205 @@
+"""Press 1 to be called back and keep your place, on the simulated PBX over TCP (issue 15).
+
+The shipped ``dialer-inbound`` holds callers with ``WaitDigit``; a caller of a queue that offers the callback
+presses 1 (the simulated PBX's inbound traffic sends the key), is thanked and hung up, and keeps its place: when
+that place reaches the front and an agent is ready, the engine reserves the agent and calls the caller back as a
+normal outbound call record linked to the inbound one (``callback_of``), after the DNC and calling-window check.
+Nobody is called back twice: the place is a ``queue_callbacks`` row claimed once, before the callback's record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import asyncpg
+import pytest
+
+from campaigns import queue_repository
+from campaigns.model import DialMode
+from campaigns.queues import DAY_NAMES, Queue
+from dialer import call_records
+from dialer.clock import RealClock
+from dialer.engine_api import DispositionInput
+from dialer.system import run_system
+from simulations.call_model import CustomerModel, LogNormal
+from simulations.pbx import PbxConfig
+from simulations.pbx.inbound_traffic import InboundArrival, InboundTraffic
+from simulations.virtual_agents import virtual_phone
+
+SPEED = 20.0
+DID = "+842873001234"
+ALL_WEEK = {d: "00:00-24:00" for d in DAY_NAMES}
+QUIET = CustomerModel(connect_rate=1.0, machine_rate=0.0, busy_rate=0.0, congestion_rate=0.0, invalid_rate=0.0,
+                      ring=LogNormal(1.0, 0.1), talk=LogNormal(4.0, 0.1), patience=LogNormal(60.0, 0.1),
+                      no_answer_s=15.0)
+
+
+async def until(check: Callable[[], object], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def row_until(pool: asyncpg.Pool, sql: str, *args: object, timeout_s: float = 20.0) -> asyncpg.Record:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        row = await pool.fetchrow(sql, *args)
+        if row is not None:
+            return row
+        assert time.monotonic() < deadline, f"timed out waiting for: {sql} {args}"
+        await asyncio.sleep(0.05)
+
+
+async def loaded(system) -> None:  # type: ignore[no-untyped-def]
+    """The DNC data loaded; at 20x a loaded test machine can miss the checker's 10 s freshness (0.5 s real), which
+    fails every check closed: these tests are about callbacks, so they allow a minute."""
+    system.dnc.max_stale_s = 60.0
+    await system.dnc.wait_loaded()
+
+
+@pytest.fixture
+async def team(db_pool, build_scenario, services):  # type: ignore[no-untyped-def]
+    services.clock = RealClock(speed=SPEED)
+    services.settings.speed = SPEED
+    return await build_scenario(db_pool, leads=12, agents=2, now=services.clock.now(), mode=DialMode.PREVIEW,
+                                dnc_share=0.25, outside_share=0.25)
+
+
+async def hotline(pool: asyncpg.Pool, team, **settings: object) -> Queue:  # type: ignore[no-untyped-def]
+    queue = await queue_repository.save_queue(pool, queue=Queue.from_dict({
+        "hours": ALL_WEEK, "name": "Hotline", "dids": [DID], "press1_callback": True,
+        "callback_campaign_id": team.campaign.id, **settings}))
+    await queue_repository.set_queue_agents(pool, queue_id=queue.id, levels={a: 5 for a in team.agent_ids})
+    return queue
+
+
+async def callable_numbers(pool: asyncpg.Pool, team) -> list[str]:  # type: ignore[no-untyped-def]
+    """Numbers of the campaign's leads that are neither on DNC nor outside their calling window now."""
+    rows = await pool.fetch("SELECT phone_e164 FROM leads WHERE campaign_id = $1 ORDER BY id", team.campaign.id)
+    return [r["phone_e164"] for r in rows
+            if r["phone_e164"] not in team.dnc_numbers and r["phone_e164"] not in team.outside_numbers]
+
+
+def caller(number: str, *, press_1_after_s: float | None) -> InboundArrival:
+    return InboundArrival(at=0.0, did=DID, caller=number, patience_s=300.0, talk_s=4.0,
+                          press_1_after_s=press_1_after_s)
+
+
+async def test_a_caller_who_presses_1_is_called_back_when_its_place_reaches_the_front_one_record_each(
+        services, team, db_pool) -> None:
+    ann = team.agent_ids[0]
+    queue = await hotline(db_pool, team)
+    first_number, second_number = (await callable_numbers(db_pool, team))[:2]
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=21, customer_model=QUIET),
+                          engine_id="press1-1", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await loaded(system)
+        await until(lambda: team.campaign.id in engine.campaigns)
+        traffic = InboundTraffic(sim, [], duration_s=0.0)
+        # the first caller presses 1 after 8 s on hold; the second comes after it and holds on
+        traffic.inject(caller(first_number, press_1_after_s=8.0))
+        await asyncio.sleep(1.0 / SPEED)
+        traffic.inject(caller(second_number, press_1_after_s=None))
+        first = await row_until(db_pool, "SELECT * FROM queue_callbacks")
+        assert len(traffic.pressed_1) == 1 and first["state"] == "waiting"
+        inbound_first = await db_pool.fetchrow("SELECT * FROM call_records WHERE id = $1", first["inbound_call_id"])
+        assert inbound_first["outcome"] == "called_back" and inbound_first["phone_e164"] == first_number
+        assert 5.0 <= inbound_first["waited_s"] <= 11.0, inbound_first["waited_s"]   # ~8 s, from the engine's view
+        assert not any(c.call_id == first["inbound_call_id"] for c in engine.calls.values())   # off the line
+        # an agent comes: the first caller's place is at the front, so it is called back before the second
+        await engine.agent_login(ann, team.campaign.id, phone_dial_string=virtual_phone(ann))
+        callback = await row_until(db_pool, "SELECT * FROM call_records WHERE callback_of = $1",
+                                   first["inbound_call_id"])
+        assert callback["direction"] == "outbound" and callback["phone_e164"] == first_number
+        assert callback["agent_id"] == ann and callback["campaign_id"] == team.campaign.id
+        await until(lambda: engine.agent_state(ann)["state"] == "wrap_up", timeout_s=15)
+        state = engine.agent_state(ann)
+        assert state["call"]["call_id"] == str(callback["id"])
+        assert engine.call_context[callback["id"]]["queue_callback"]["queue"] == "Hotline"
+        await engine.set_disposition(ann, DispositionInput(str(callback["id"]), "sale"))
+        # then the second caller, who held meanwhile, gets the agent
+        await until(lambda: engine.agent_state(ann)["state"] == "wrap_up", timeout_s=15)
+        second_call = engine.agent_state(ann)["call"]["call_id"]
+        await engine.set_disposition(ann, DispositionInput(second_call, "resolved"))
+        await engine.drain()
+        # a restart's restore finds nothing left to call back: the place was claimed once
+        assert await engine.inbound.callbacks.restore() == 0
+    assert engine.errors == []
+    records = await db_pool.fetch("SELECT * FROM call_records ORDER BY id")
+    inbound = [r for r in records if r["direction"] == "inbound"]
+    assert [(r["phone_e164"], r["outcome"]) for r in inbound] == [(first_number, "called_back"),
+                                                                   (second_number, "handled")]
+    callbacks = [r for r in records if r["callback_of"] is not None]
+    assert [(r["callback_of"], r["outcome"], r["disposition"]) for r in callbacks] == [
+        (inbound[0]["id"], "handled", "sale")]
+    assert inbound[1]["connected_at"] > callbacks[0]["connected_at"]       # the place went first
+    placed = await db_pool.fetchrow("SELECT * FROM queue_callbacks")
+    assert (placed["state"], placed["call_id"], placed["queue_id"]) == ("placed", callbacks[0]["id"], queue.id)
+
+
+async def test_a_dnc_number_or_one_outside_its_calling_window_is_not_called_back_and_the_row_says_why(
+        services, team, db_pool) -> None:
+    ann = team.agent_ids[0]
+    await hotline(db_pool, team)
+    on_dnc, outside = sorted(team.dnc_numbers)[0], sorted(team.outside_numbers)[0]
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=22, customer_model=QUIET),
+                          engine_id="press1-2", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await loaded(system)
+        await until(lambda: team.campaign.id in engine.campaigns)
+        traffic = InboundTraffic(sim, [], duration_s=0.0)
+        traffic.inject(caller(on_dnc, press_1_after_s=8.0))
+        traffic.inject(caller(outside, press_1_after_s=8.0))
+        await until(lambda: len(traffic.pressed_1) == 2)
+        await until(lambda: len(engine.inbound.callbacks.places) == 2)
+        await engine.agent_login(ann, team.campaign.id, phone_dial_string=virtual_phone(ann))
+        await row_until(db_pool, "SELECT count(*) FROM queue_callbacks WHERE state = 'refused' HAVING count(*) = 2")
+        await until(lambda: engine.agent_state(ann)["state"] == "ready" and not engine.inbound.callbacks.held)
+    assert engine.errors == []
+    rows = {r["phone_e164"]: r for r in await db_pool.fetch("SELECT * FROM queue_callbacks")}
+    assert rows[on_dnc]["state"] == "refused" and rows[on_dnc]["reason"].startswith("dnc:")
+    assert rows[outside]["state"] == "refused" and rows[outside]["reason"].startswith("window")
+    assert rows[on_dnc]["call_id"] is None and rows[outside]["call_id"] is None
+    assert await db_pool.fetchval("SELECT count(*) FROM call_records WHERE direction <> 'inbound'") == 0
+
+
+async def test_a_place_claimed_before_a_crash_is_never_dialled_again_and_a_waiting_one_is_restored(
+        services, team, db_pool) -> None:
+    """The record-first rule: the claim (``dialing``) is written before the callback's record; an engine that died
+    after it must not call again, while a place still ``waiting`` is routed again by the restarted engine."""
+    ann = team.agent_ids[0]
+    queue = await hotline(db_pool, team)
+    claimed_number, waiting_number = (await callable_numbers(db_pool, team))[:2]
+    now = services.clock.now()
+    ids = []
+    for n, number in enumerate((claimed_number, waiting_number)):
+        record = await call_records.open_record(
+            db_pool, campaign_id=None, lead_id=None, agent_id=None, engine_id="press1-3", leg_id=f"crashed-{n}",
+            direction="inbound", phone_e164=number, dial_string="", caller_id=DID, originated_at=now)
+        await db_pool.execute("UPDATE call_records SET queue_id=$2, outcome='called_back', waited_s=5 WHERE id=$1",
+                              record, queue.id)
+        ids.append(record)
+    await db_pool.execute(
+        "INSERT INTO queue_callbacks (inbound_call_id, queue_id, phone_e164, first_arrival, requested_at, engine_id,"
+        " state) VALUES ($1, $2, $3, $4, $4, 'press1-3', 'dialing'), ($5, $2, $6, $4, $4, 'press1-3', 'waiting')",
+        ids[0], queue.id, claimed_number, now, ids[1], waiting_number)
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=23, customer_model=QUIET),
+                          engine_id="press1-3", tick_s=0.5) as system:
+        engine = system.engine
+        await loaded(system)
+        assert list(engine.inbound.callbacks.places) == [-ids[1]]
+        await until(lambda: team.campaign.id in engine.campaigns)
+        await engine.agent_login(ann, team.campaign.id, phone_dial_string=virtual_phone(ann))
+        callback = await row_until(db_pool, "SELECT * FROM call_records WHERE callback_of IS NOT NULL")
+        await until(lambda: engine.agent_state(ann)["state"] == "wrap_up", timeout_s=15)
+        await engine.set_disposition(ann, DispositionInput(str(callback["id"]), "sale"))
+        await engine.drain()
+    assert engine.errors == []
+    assert callback["callback_of"] == ids[1] and callback["phone_e164"] == waiting_number
+    assert await db_pool.fetchval("SELECT count(*) FROM call_records WHERE direction = 'outbound'") == 1
+    assert await db_pool.fetchval("SELECT state FROM queue_callbacks WHERE inbound_call_id = $1", ids[0]) == "dialing"
