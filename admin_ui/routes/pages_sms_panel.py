@@ -7,7 +7,7 @@ campaign; any other call, lead or agent is refused (403) and nothing is stored. 
 (``sms.consent.decide``: the opt-out and DNC lists that apply, quiet hours in the lead's zones): a refused
 message is stored ``refused`` with its reason and the panel says why; one in quiet hours waits for the window.
 A message is stored with its idempotency key (``panel:<call>:<template>``: the same template twice on one
-call is one message) and handed to the worker as an rq job (``sms.jobs``); the sender checks consent again
+call is one message) and handed to the worker as an rq job (``sms.jobs.drain_job``); the sender checks consent again
 right before the hand-off.
 """
 
@@ -178,8 +178,9 @@ def _local(at: datetime, zone: str) -> str:
 
 
 def _enqueue(services: Any, message_id: int) -> None:
-    """Hand the message to the worker (``sms.jobs.send_message_job``: it drains this id through its provider).
-    Without the backends' URLs (a web process started without them) the message waits for the next drain."""
+    """Hand the message to the worker: an rq job draining this one id through its provider
+    (``sms.jobs.drain_job``). Without the backends' URLs (a web process started without them) the message waits
+    for the next drain of every due message."""
     from dialer import jobs
     from sms import jobs as sms_jobs
 
@@ -188,7 +189,7 @@ def _enqueue(services: Any, message_id: int) -> None:
     if not database_url or not redis_url:
         log.warning("SMS %s stored but not enqueued: this process has no database or Redis URL", message_id)
         return
-    jobs.enqueue(services.redis, sms_jobs.send_message_job, database_url, redis_url, message_id,
+    jobs.enqueue(services.redis, sms_jobs.drain_job, database_url, redis_url, message_ids=[message_id],
                  description=f"SMS {message_id}")
 
 

@@ -4,7 +4,7 @@ never shows a secret), and a "send a test message" form.
 
 A test message belongs to no campaign: it is checked against the SMS opt-out and internal lists (an opted-out
 number is refused, saying which list) but has no quiet hours; it is stored under a fresh key and handed to the
-worker like any other (``sms.jobs.send_message_job``), so the message log shows what became of it.
+worker like any other (``sms.jobs.drain_job``), so the message log shows what became of it.
 """
 
 from __future__ import annotations

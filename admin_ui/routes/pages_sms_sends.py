@@ -5,7 +5,7 @@ A send is ``sms.bulk``'s: ``create_send`` makes a draft, ``estimate`` renders an
 recipient (worst case and total parts, cost at the provider's price per part, recipients refused by consent and
 why, those in quiet hours now, those the template cannot be filled in for), ``confirm`` makes it active,
 ``cancel`` stops it (nothing of it reaches a provider afterwards). A bulk send is then made and drained by an rq
-job (``sms.jobs.drain_job`` after ``sms.bulk.materialise_all``); scheduled ones (``birthday``: a date column of
+job (``sms.jobs.start_send``: ``materialise_all``, then drain jobs); scheduled ones (``birthday``: a date column of
 the lead at a local time of day; ``before_callback``: N hours before each open callback; ``at``: a date and
 time in the campaign's zone) are made by ``sms.scheduler`` when due. The progress bar polls
 ``/api/sms/sends/{id}`` (``sms.bulk.progress``: the messages by status, every worker's).
@@ -163,8 +163,7 @@ async def confirm(request: Request, user: TeamLead, send_id: int) -> Response:
 
 
 def _start(services: Any, send_id: int) -> None:
-    """Make the bulk send's messages and drain them in the worker (``sms.jobs``)."""
-    from dialer import jobs
+    """Make the bulk send's messages and drain them in the worker (``sms.jobs.start_send``)."""
     from sms import jobs as sms_jobs
 
     database_url = services.extras.get("database_url")
@@ -172,8 +171,7 @@ def _start(services: Any, send_id: int) -> None:
     if not database_url or not redis_url:
         log.warning("SMS send %s confirmed but not started: this process has no database or Redis URL", send_id)
         return
-    jobs.enqueue(services.redis, sms_jobs.bulk_job, database_url, redis_url, send_id,
-                 description=f"SMS send {send_id}")
+    sms_jobs.start_send(services.redis, database_url, redis_url, send_id)
 
 
 @router.post("/sms/sends/{send_id:int}/cancel")

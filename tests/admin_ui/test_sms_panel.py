@@ -80,7 +80,8 @@ async def test_the_agent_of_the_call_previews_and_sends_a_templated_message(brow
     from rq import Queue
 
     queued = Queue("dialer", connection=services.redis).jobs
-    assert any(job.func_name == "sms.jobs.send_message_job" and job.args[2] == message.id for job in queued)
+    assert any(job.func_name == "sms.jobs.drain_job" and job.kwargs.get("message_ids") == [message.id]
+               for job in queued)
 
 
 async def test_another_agent_cannot_text_the_lead_of_a_call_that_is_not_theirs(browser_client, make_user,
