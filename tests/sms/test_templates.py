@@ -6,10 +6,19 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sms.context import LEAD_FIELDS, message_context
 from sms.segments import count_segments
-from sms.templates import MAX_TEMPLATE_CHARS, RenderFailed, TemplateRefused, check_template, render
+from sms.templates import (
+    MAX_OUTPUT_CHARS,
+    MAX_TEMPLATE_CHARS,
+    RenderFailed,
+    TemplateRefused,
+    check_template,
+    render,
+)
 
 LEAD = {"id": 7, "first_name": "Đào", "last_name": "Nguyễn", "phone_e164": "+84901234567", "postal_code": "700000",
         "fields": {"plan": "Vàng", "ngày sinh": "01/02/1990"}}
@@ -166,3 +175,28 @@ def test_percent_formatting_of_text_fails_at_render() -> None:
     with pytest.raises(RenderFailed) as caught:
         render("{{ '%0999999999d' % 1 }}", context())
     assert caught.value.code == "not_allowed"
+
+
+# --- any text at all: refused, or rendered within the caps ------------------------------------------------
+
+FRAGMENTS = ["{{ ", " }}", "{% ", " %}", "for x in ", "endfor", "if ", "endif", "else", "lead", "x", "loop",
+             ".first_name", ".plan", ".__class__", ".__globals__", "['plan']", "[0]", " * ", " ** ", " % ", " ~ ",
+             " + ", "'ab'", "999", "(", ")", "[", "]", ",", "|upper", "|replace('', 'xyz')", "|join", "|center(99)",
+             ".upper()", ".format(1)", "cycler", "range(9)", "agent_name", "callback.time", "campaign.name",
+             " recursive", "set y = ", "loop.index", "Chào ", "😀", "\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
+def test_any_template_is_refused_or_renders_within_the_caps(body: str) -> None:
+    try:
+        check_template(body, FIELDS)
+    except TemplateRefused:
+        pass
+    started = time.monotonic()
+    try:
+        text = render(body, context())
+    except TemplateRefused:
+        text = ""
+    assert len(text) <= MAX_OUTPUT_CHARS
+    assert time.monotonic() - started < 0.5
