@@ -80,6 +80,9 @@ async def test_the_wallboard_shows_the_queues_service_level(open_page, live_syst
     await vi.goto("/wallboard")
     await vi.locator(f"#wb-queues .wb-queue[data-queue='{queue.id}']").wait_for(timeout=10_000)
     assert "Mức phục vụ hôm nay" in await vi.locator("#wb-queues").inner_text()
+    assert "Thời gian chờ ước tính" in await vi.locator("#wb-queues").inner_text()
+    await vi.goto(f"/queues/{queue.id}/staffing")
+    assert "Nhân viên đăng nhập" in await vi.locator("#staffing-measured thead").inner_text()
 
 
 @pytest.fixture
