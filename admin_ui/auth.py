@@ -216,10 +216,12 @@ def role_capabilities(role: Role) -> list[dict[str, Any]]:
     """What the home page offers each role: (key for translation, link)."""
     by_role: dict[Role, list[tuple[str, str]]] = {
         Role.ADMIN: [("users", "/admin/users"), ("campaigns", "/campaigns"), ("queues", "/queues"), ("dnc", "/dnc"),
-                     ("wallboard", "/wallboard"), ("reports", "/reports"), ("abandonment", "/compliance")],
+                     ("wallboard", "/wallboard"), ("reports", "/reports"), ("abandonment", "/compliance"),
+                     ("sms", "/sms/messages")],
         Role.TEAM_LEAD: [("campaigns", "/campaigns"), ("lists", "/campaigns"), ("queues", "/queues"),
-                         ("wallboard", "/wallboard"), ("reports", "/reports")],
+                         ("wallboard", "/wallboard"), ("reports", "/reports"), ("sms", "/sms/messages")],
         Role.AGENT: [("panel", "/agent")],
-        Role.COMPLIANCE: [("dnc", "/dnc"), ("audit", "/dnc/audit"), ("abandonment", "/compliance")],
+        Role.COMPLIANCE: [("dnc", "/dnc"), ("audit", "/dnc/audit"), ("abandonment", "/compliance"),
+                          ("sms", "/sms/messages")],
     }
     return [{"key": key, "href": href} for key, href in (*by_role[role], ("simulations", "/simulations"))]

@@ -136,6 +136,8 @@ async def test_compliance_officers_read_the_log_and_the_opt_out_audit_but_send_n
     assert (await browser_client.get("/sms/messages")).status_code == 200
     optouts = await browser_client.get("/sms/optouts")
     assert optouts.status_code == 200 and "replied STOP" in optouts.text and 'href="/dnc/lists/sms_optout"' in optouts.text
+    dnc = await browser_client.get("/dnc")                  # the opt-out list among the DNC lists, and a link here
+    assert "sms_optout" in dnc.text and 'href="/sms/optouts"' in dnc.text
     assert (await browser_client.get("/sms/stats")).status_code == 403
     assert (await browser_client.get("/sms/sends")).status_code == 403
 
