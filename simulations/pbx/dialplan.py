@@ -164,11 +164,13 @@ class Dialplan:
         if ch is leg.far:  # redirecting the far half: it simply hangs up in our model
             self.sw.far_hangup(leg, 16)
             return
-        waiting_digit = ch.application.lower() == "waitdigit" and "flow" in leg.timers
+        busy = ch.application.lower() if "flow" in leg.timers else ""
         self.sw.cancel(leg, "flow")
         self.stop_moh(ch)
-        if waiting_digit:   # Asterisk 22 (recording m1): the music stops, then WaitDigit ends with CANCEL
+        if busy == "waitdigit":   # Asterisk 22 (recording m1): the music stops, then WaitDigit ends with CANCEL
             self.interpreter.set_variable(ch, "WAITDIGITSTATUS", "CANCEL")
+        elif busy == "playback":  # a Playback cut short by a Redirect ends with SUCCESS (recording m1, caller C)
+            self.interpreter.set_variable(ch, "PLAYBACKSTATUS", "SUCCESS")
         self.leave(ch)
         self.run_context(ch, context, exten)
 
