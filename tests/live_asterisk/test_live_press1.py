@@ -56,7 +56,8 @@ async def test_a_caller_who_presses_1_is_called_back_at_its_turn_and_the_next_ca
     a, b = "live-p1-a-2", "live-p1-b-2"      # the Local channels' halves in dialer-inbound
     async with run_system(services, engine_id="live-press1", tick_s=0.5) as system:
         engine = system.engine
-        await asyncio.wait_for(system.dnc.wait_loaded(), 10)
+        async with asyncio.timeout(10):
+            await system.dnc.wait_loaded()
         await until(lambda: live.campaign.id in engine.campaigns, what="the campaign loaded")
         await engine.agent_login(agent, live.campaign.id)
         await until(lambda: engine.agent_state(agent)["state"] == "ready", what="the agent's phone in its conference")
