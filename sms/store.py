@@ -148,9 +148,11 @@ async def begin_attempt(conn: asyncpg.Connection | asyncpg.Pool, *, message_id: 
 
 
 async def mark_handed_over(conn: asyncpg.Connection | asyncpg.Pool, *, message_id: int, provider: str,
-                           provider_message_id: str, now: datetime, status: str = "queued") -> SmsMessage | None:
-    """The provider accepted the message (``queued``), or says it already sent it (``sent``): record its id.
-    Never moves the status backwards (a report may have arrived first); returns the row after."""
+                           provider_message_id: str | None, now: datetime,
+                           status: str = "queued") -> SmsMessage | None:
+    """The provider accepted the message (``queued``), or says it already sent it (``sent``): record its id
+    (None: the provider holds it under our key but did not say its id — ``AlreadyAccepted``; its reports find
+    it by the key). Never moves the status backwards (a report may have arrived first); returns the row after."""
     if status not in ("queued", "sent"):
         raise StoreError(f"handed over means queued or sent, not {status!r}")
     row = await conn.fetchrow(
@@ -165,13 +167,13 @@ async def mark_handed_over(conn: asyncpg.Connection | asyncpg.Pool, *, message_i
 
 
 async def mark_queued(conn: asyncpg.Connection | asyncpg.Pool, *, message_id: int, provider: str,
-                      provider_message_id: str, now: datetime) -> SmsMessage | None:
+                      provider_message_id: str | None, now: datetime) -> SmsMessage | None:
     return await mark_handed_over(conn, message_id=message_id, provider=provider,
                                   provider_message_id=provider_message_id, now=now, status="queued")
 
 
 async def mark_sent(conn: asyncpg.Connection | asyncpg.Pool, *, message_id: int, provider: str,
-                    provider_message_id: str, now: datetime) -> SmsMessage | None:
+                    provider_message_id: str | None, now: datetime) -> SmsMessage | None:
     return await mark_handed_over(conn, message_id=message_id, provider=provider,
                                   provider_message_id=provider_message_id, now=now, status="sent")
 

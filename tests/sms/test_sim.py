@@ -197,3 +197,31 @@ async def test_a_bad_fault_setting_is_refused_naming_it(faults: dict, says: str)
 def test_replies_go_to_the_inbound_webhook_beside_the_status_one() -> None:
     assert inbound_url_from("https://d.example/sms/webhooks/sim-esms/status?token=x") == \
         "https://d.example/sms/webhooks/sim-esms/inbound"
+
+
+async def test_esms_that_timed_out_then_says_already_accepted_is_handed_over_and_its_reports_find_it(rig: Rig) -> None:
+    """eSMS refuses a repeated RequestId (124) without saying the first id: the message is handed over without
+    an id and its delivery reports, which echo the RequestId, complete it."""
+    from sms.providers.base import AlreadyAccepted
+
+    rig.sim.state.faults = Faults(next_timeout=1, timeout_delay_s=None)
+    config = rig.configs["esms"].model_copy(update={"timeout_s": 0.3})
+    provider = provider_for(config, rig.client)
+    pool, now = rig.services.pool, rig.services.clock.now()
+    msg, _ = await store.insert_outgoing(pool, key="e-1", phone="+84901234567", body="x", now=now)
+    out = OutgoingSms(key="e-1", to="+84901234567", sender="", body="x", unicode=False, callback_url=None)
+    await store.begin_attempt(pool, message_id=msg.id, provider=config.name, now=now)
+    with pytest.raises(TransientError):
+        await provider.send(out)
+    with pytest.raises(AlreadyAccepted):
+        await provider.send(out)
+    handed = await store.mark_queued(pool, message_id=msg.id, provider=config.name, provider_message_id=None, now=now)
+    assert handed is not None and handed.handed_over     # queued, or further when its reports came first
+
+    async def delivered() -> bool:
+        return await status_of(pool, msg.id) == "delivered"
+
+    await eventually(delivered)
+    after = await store.get_message(pool, msg.id)
+    assert after is not None and after.provider_message_id == rig.sim.state.messages[0].provider_message_id
+    assert len(rig.sim.state.messages) == 1
