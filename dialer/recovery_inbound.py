@@ -39,14 +39,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DECIDED = frozenset({"closed", "voicemail", "failed", "callback", EXTEN_ANNOUNCE})   # reached past a decision
 RECORD_SLACK_S = 5.0   # a record opened this long before its channel's creation (clock skew) still names it
+YOUNG_S = 2.0          # a caller younger than this may have its arrival event under way (to us, or to a live engine
+LOOK_AGAIN_S = 5.0     # opening its record): ``look_again`` takes it this long after the start if still unrecorded
 
 
-def stray_callers(channels: Iterable[LiveChannel]) -> list[LiveChannel]:
-    """Callers holding in ``dialer-inbound`` at a DID (or ``s``) that no leg of ours follows: candidates for
-    ``adopt_strays`` (those a record names are dropped there). Oldest first."""
+def stray_callers(channels: Iterable[LiveChannel], *, min_age_s: float = YOUNG_S) -> list[LiveChannel]:
+    """Callers holding in ``dialer-inbound`` at a DID (or ``s``) that no leg of ours follows, ``min_age_s`` old at
+    least: candidates for ``adopt_strays`` (those a record names are dropped there). Oldest first."""
     found = [c for c in channels
              if c.context == CTX_INBOUND and c.exten not in DECIDED and c.leg_id is None and not c.bridge_id
-             and c.state == "Up" and c.uniqueid]
+             and c.state == "Up" and c.uniqueid and c.duration_s >= min_age_s]
     return sorted(found, key=lambda c: -c.duration_s)
 
 
@@ -66,7 +68,7 @@ async def named_by_a_record(pool: asyncpg.Pool, channel: LiveChannel, *, created
 async def adopt_strays(engine: Engine) -> int:
     """Find the callers holding in ``dialer-inbound`` with no record and take them as arrivals that came
     ``duration_s`` ago: each gets its record (``ready_at`` = its arrival) and joins its DID's queue (or hears
-    the closed message). Returns how many were taken."""
+    the closed message). Returns how many were taken. Run at start, and once more by ``look_again``."""
     try:
         channels = await engine.pbx.channels()
     except PbxError as exc:
@@ -97,6 +99,12 @@ async def adopt_strays(engine: Engine) -> int:
             engine.inbound.gone.discard(leg_id)
         taken += 1
     return taken
+
+
+async def look_again(engine: Engine, *, after_s: float = LOOK_AGAIN_S) -> int:
+    """``adopt_strays`` once more ``after_s`` after the start: callers too young to be sure of at the start."""
+    await engine.clock.sleep(after_s)
+    return await adopt_strays(engine)
 
 
 def inbound_call(call: Call, record: Mapping[str, Any]) -> Call:

@@ -112,6 +112,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
         if database_url:
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
         system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))
+        system.tasks.append(engine.spawn(recovery_inbound.look_again(engine), name="inbound-strays-again"))
         control_task = engine.spawn(control.run(), name="campaign-control")
         system.tasks.append(control_task)
         system.tasks.append(engine.spawn(watch_other_engines(system, every_s=takeover_every_s), name="engine-watch"))

@@ -17,8 +17,10 @@ from dataclasses import replace
 from campaigns import queue_repository
 from campaigns.model import DialMode
 from campaigns.queues import DAY_NAMES, Queue
+from dialer.ami.message import AmiMessage, MessageKind
+from dialer.ami.translate import Translator
 from dialer.engine_api import DispositionInput
-from dialer.pbx_port import LiveChannel
+from dialer.pbx_port import InboundCall, LegKind, LiveChannel
 from dialer.recovery_inbound import stray_callers
 from dialer.system import run_system
 from simulations.pbx import SimulatedPbx
@@ -65,8 +67,20 @@ def test_a_stray_caller_is_one_holding_at_a_did_that_no_leg_of_ours_follows() ->
         channel("dialer-inbound", "842873001555", state="Ring"),             # not answered: its event is to come
         channel("dialer-inbound", "842873001555", bridge="b-1"),
         channel("dialer-connect", "agent-7"),
+        channel("dialer-inbound", "842873001555", age_s=1.0),   # too young: its event may be under way
     ])
     assert found == [older, at_did]        # the longest waiting first
+
+
+def test_a_caller_whose_arrival_event_came_meanwhile_is_not_adopted_a_second_time() -> None:
+    translator = Translator("pbx1", new_id=lambda: "dl-heard")
+    (heard,) = translator.feed(AmiMessage(MessageKind.EVENT, "UserEvent", {
+        "Event": "UserEvent", "UserEvent": "DialerInboundArrived", "Uniqueid": "17.40", "Channel": "PJSIP/t-1",
+        "CallerId": "+15550001234", "Did": "5000"}), 1.0)
+    assert isinstance(heard, InboundCall)
+    # recovery listed the channel before the event came: adopting it now is refused, the event's leg keeps it
+    assert not translator.adopt("in-pbx1-17.40", LegKind.INBOUND, "PJSIP/t-1", uid="17.40")
+    assert translator.leg_of_channel("17.40") == "dl-heard"
 
 
 async def test_a_caller_who_arrived_while_no_engine_ran_is_taken_with_its_real_arrival_and_answered(
@@ -76,7 +90,7 @@ async def test_a_caller_who_arrived_while_no_engine_ran_is_taken_with_its_real_a
                                         mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
         (agent,) = scenario.agent_ids
         queue = await hotline(services, {agent: 5})
-        name = sim.inject_inbound(caller="+15550007777", did=DID, patience_s=900.0, talk_s=3.0)
+        name = sim.inject_inbound(caller="+15550007777", did=DID, patience_s=900.0, talk_s=30.0)
         await until(lambda: holding(sim, name), what="the caller holding")
         await asyncio.sleep(1.5)                  # 30 s with no engine: nobody heard its DialerInboundArrived
         assert await services.pool.fetchval("SELECT count(*) FROM call_records") == 0
