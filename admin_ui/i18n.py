@@ -275,6 +275,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_queues": {"en": "No inbound queue is set up", "vi": "Chưa có hàng chờ gọi vào nào"},
     "inbound_call_from_queue": {"en": "Inbound call · {queue}", "vi": "Cuộc gọi đến · {queue}"},
     "inbound_waited": {"en": "waited {seconds} s", "vi": "đã chờ {seconds} giây"},
+    "callback_from_queue": {"en": "Called back from queue {queue}, waited {seconds} s",
+                            "vi": "Gọi lại từ hàng chờ {queue}, đã chờ {seconds} giây"},
     "inbound_vip": {"en": "VIP caller", "vi": "Khách hàng VIP"},
     "inbound_dialled": {"en": "dialled {did}", "vi": "đã gọi số {did}"},
     "inbound_sent_by": {"en": "Sent to this queue by {name}", "vi": "Được {name} chuyển vào hàng chờ này"},

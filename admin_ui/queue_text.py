@@ -84,6 +84,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "announce_position": ("Announce the caller's position", "Thông báo vị trí của người gọi"),
     "announce_wait": ("Announce the estimated wait", "Thông báo thời gian chờ ước tính"),
     "press1_callback": ("\"Press 1 to be called back\"", "\"Bấm phím 1 để được gọi lại\""),
+    "press1_sound": ("The offer callers hear (sound)", "Lời mời người gọi nghe (âm thanh)"),
     "moh_class": ("Music on hold (class)", "Nhạc chờ (lớp)"),
     "dispositions": ("Dispositions (code | Label, one a line)", "Kết quả cuộc gọi (mã | Nhãn, mỗi dòng một)"),
     "agents": ("Agents", "Nhân viên"),

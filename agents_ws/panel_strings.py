@@ -33,6 +33,8 @@ PANEL_KEYS = (
     # inbound calls (dialer.inbound_pop) and the transfer to a queue (dialer.queue_transfer)
     "inbound_call_from_queue", "inbound_waited", "inbound_vip", "inbound_dialled", "inbound_sent_by",
     "inbound_other_leads", "new_contact_title", "queue_closed_now", "no_queues",
+    # a caller who pressed 1 in a queue and is called back (dialer.queue_callbacks)
+    "callback_from_queue",
     # the campaign's agent script, filled in for the call (campaigns.panel_settings)
     "agent_script", "script_failed",
     # "Send SMS" and the lead's text messages in the pop (admin_ui/static/sms_panel.js)

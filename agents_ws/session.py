@@ -394,6 +394,8 @@ class PanelSession:
             "messages": await self._sms_history(lead.id) if lead else [],     # its text messages, both ways
             "campaign": leads.campaign_view(campaign) if campaign else None,
             "zone": (lead.zones_or(campaign.timezone)[0] if lead and campaign else "UTC"),
+            # a caller who pressed 1 in a queue, called back (dialer.queue_callbacks): its queue and wait
+            "queue_callback": (context or {}).get("queue_callback"),
             **self._script(campaign, lead, call.get("number")),
         })
         if lead is not None and campaign is not None and campaign.crm_url_template:

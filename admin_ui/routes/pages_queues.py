@@ -37,7 +37,7 @@ CHECKBOXES = ("announce_position", "announce_wait", "press1_callback")
 TEXT_FIELDS = ("name", "timezone", "holiday_calendar", "closed_action", "closed_sound", "strategy", "skill_steps",
                "priority", "vip_priority", "vip_lead_field", "vip_lead_value", "max_waiting", "max_wait_s",
                "overflow_action", "overflow_queue_id", "overflow_sound", "voicemail_box", "callback_campaign_id",
-               "wrapup_s", "sl_target_pct", "sl_threshold_s", "announce_every_s", "moh_class")
+               "wrapup_s", "sl_target_pct", "sl_threshold_s", "announce_every_s", "press1_sound", "moh_class")
 NEW_QUEUE = Queue(id=0, name="", timezone="Asia/Ho_Chi_Minh")
 
 

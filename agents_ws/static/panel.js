@@ -194,12 +194,15 @@
   }
   // an inbound call's pop (dialer.inbound_pop): its queue, wait, who sent it there, other leads, new contact form
   function renderInbound(m) {
-    var box = $("pop-inbound"), inbound = m.direction === "inbound";
-    box.hidden = !inbound;
+    var box = $("pop-inbound"), inbound = m.direction === "inbound", back = m.queue_callback;
+    box.hidden = !inbound && !back;
     box.textContent = "";
     $("new-contact-form").hidden = !(inbound && m.new_contact);
     $("pop-matches-box").hidden = !(inbound && m.matches && m.matches.length > 1);
-    if (!inbound) return;
+    if (!inbound) {   // a caller who pressed 1 in a queue, called back now
+      if (back) box.textContent = t("callback_from_queue", {queue: back.queue || "", seconds: String(back.waited_s || 0)});
+      return;
+    }
     var parts = [t("inbound_call_from_queue", {queue: (m.queue && m.queue.name) || ""}),
                  t("inbound_waited", {seconds: String(Math.round(m.waited_s || 0))})];
     if (m.did) parts.push(t("inbound_dialled", {did: m.did}));
