@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,6 +41,22 @@ from sms.webhooks import (
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+_TOKEN = re.compile(r"([?&]token=)[^&\s]*")
+
+
+class RedactWebhookToken(logging.Filter):
+    """eSMS's status URL carries our secret ``token``: the web server's access log and httpx's request log
+    (the simulated provider calling back in ``dialer demo``) show it as ``***``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any("token=" in str(a) for a in record.args):
+            record.args = tuple(_TOKEN.sub(r"\1***", str(a)) if "token=" in str(a) else a for a in record.args)
+        return True
+
+
+for _name in ("uvicorn.access", "httpx"):
+    if not any(isinstance(f, RedactWebhookToken) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(RedactWebhookToken())
 
 REPORT_HTTP = {"applied": 200, "stale": 200, "duplicate": 409, "unknown_message": 404}
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -5,6 +5,7 @@ nothing; STOP and START move the number on and off the SMS opt-out list, audited
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -314,3 +315,13 @@ async def test_signatures_are_checked_against_wall_time_not_the_engines_clock(se
     assert response.status_code == 200
     after = await store.get_message(svc.pool, msg.id)
     assert after is not None and after.status == "delivered"
+
+
+def test_the_esms_callback_token_never_reaches_the_logs() -> None:
+    from admin_ui.routes.api_sms_webhooks import RedactWebhookToken
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/sms/webhooks/es/status?SMSID=1&token=s3cret&x=1", "1.1", 200),
+                               None)
+    assert RedactWebhookToken().filter(record)
+    assert "s3cret" not in record.getMessage() and "token=***&x=1" in record.getMessage()
