@@ -214,8 +214,8 @@ class InboundDesk:
         """The wait ahead of the waiting ``call`` (s; inf when nobody serves its queue now): the wait model's
         median from the caller's view of the router's inputs and this queue's learnt handle times and patience."""
         engine = self.engine
-        view = queue_view(call, engine.calls.values(), engine.agents.values(), engine.queue_rules,
-                          engine.clock.monotonic())
+        view = queue_view(call, [*engine.calls.values(), *self.callbacks.waiting()], engine.agents.values(),
+                          engine.queue_rules, engine.clock.monotonic())     # callers who pressed 1 keep their places
         model = WaitModel(handle=self.handle.setdefault(queue_id, HandleTimeModel()),
                           patience_s=self.patience.setdefault(queue_id, Patience()).mean_s)
         return model.estimate(view).point_s
@@ -249,8 +249,8 @@ class InboundDesk:
             call = engine.calls.get(caller.call_id)
             if call is None or call.state is not CallState.WAITING:
                 return
-            view = queue_view(call, engine.calls.values(), engine.agents.values(), engine.queue_rules,
-                              engine.clock.monotonic())
+            view = queue_view(call, [*engine.calls.values(), *self.callbacks.waiting()], engine.agents.values(),
+                              engine.queue_rules, engine.clock.monotonic())
             message = "&".join(part for part in (
                 inbound_policy.announcement(queue, ahead=view.ahead, estimate_s=self.estimate(call, queue.id)),
                 callback_places.offer(queue)) if part)

@@ -117,3 +117,16 @@ def test_the_offer_is_a_queue_setting_checked_at_save_naming_its_field() -> None
     assert all(sound_exists(part) for part in DEFAULT_PRESS1_SOUND.split("&"))   # core sounds every Asterisk has
     assert Queue.from_dict(queue.as_dict(), id=1).press1_sound == ""               # kept through storage's shape
     assert "press1_sound" not in Queue.from_dict({"name": "Hotline"}).sounds()
+
+
+def test_a_holding_caller_behind_a_place_is_told_the_place_is_ahead_of_it() -> None:
+    """The announcement's position and the wait estimate (``dialer.wait_model.queue_view``) count the places kept
+    by callers who pressed 1 before it, as the router will serve them first."""
+    from dialer.wait_model import queue_view
+
+    place = callback_places.place_call(callback_places.place_of(holding(5, 100.0), number="+1555", pressed_at=130.0))
+    behind = holding(6, 110.0)
+    busy = Agent(7, pools=frozenset({HOTLINE}), state=AgentState.ON_CALL, state_since=100.0, call_id=99,
+                 leg_id="dl-a7")
+    assert queue_view(behind, [behind, place], [busy], QUEUES, 200.0).ahead == 1
+    assert queue_view(behind, [behind], [busy], QUEUES, 200.0).ahead == 0
