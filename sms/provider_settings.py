@@ -50,7 +50,10 @@ class SmsProviderConfig(BaseModel):
     sms_type: str = "2"                   # eSMS SmsType: 2 customer care (brandname)
     rate_per_s: float = Field(10.0, gt=0, le=10000)   # the provider's limit, for sms.rate_limit
     timeout_s: float = Field(10.0, gt=0, le=120)
-    deduplicates: bool = True             # the provider honours our idempotency key (Twilio: only the simulated one)
+    # The provider honours our idempotency key, so a send whose outcome is unknown (a timeout) may be retried.
+    # Unset: true for esms (RequestId) and generic, false for twilio (real Twilio has no key; the simulated one
+    # honours the Idempotency-Key header, so its entry says true).
+    deduplicates: bool = True
     price_per_part: float = Field(0.0, ge=0)   # cost of one SMS part, for a bulk send's estimate (sms.bulk)
 
     @field_validator("name")
@@ -68,6 +71,13 @@ class SmsProviderConfig(BaseModel):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deduplicates_by_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("deduplicates") is None:
+            return {**data, "deduplicates": data.get("kind") != "twilio"}
+        return data
 
     @model_validator(mode="after")
     def _credentials(self) -> SmsProviderConfig:

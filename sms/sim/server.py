@@ -47,7 +47,6 @@ log = logging.getLogger("sms.sim")
 TWILIO_PATH = "/2010-04-01/Accounts/{account}/Messages.json"
 ESMS_PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
 GENERIC_PATH = "/v1/messages"
-WORKERS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +121,7 @@ class SmsSimulator:
         bound = self._server.servers[0].sockets[0].getsockname()
         self.url = f"http://{host}:{bound[1]}"
         self._tasks.append(asyncio.create_task(self._schedule(), name="sms-sim-scheduler"))
-        self._tasks.extend(asyncio.create_task(self._deliver(), name=f"sms-sim-deliver-{i}") for i in range(WORKERS))
+        self._tasks.extend(asyncio.create_task(self._deliver(), name=f"sms-sim-deliver-{i}") for i in range(self.config.callback_workers))
         log.info("simulated SMS provider on %s", self.url)
         return self.url
 
@@ -458,7 +457,7 @@ def sim_provider_settings(sim_url: str, config: SimConfig, *, callback_base_url:
     return [
         {"name": prefix, "kind": "generic", "sender": "DIALER", **common,
          "credentials": {"api_token": config.generic_api_token, "webhook_secret": config.webhook_secret}},
-        {"name": f"{prefix}-twilio", "kind": "twilio", "sender": "+15005550006", **common,
+        {"name": f"{prefix}-twilio", "kind": "twilio", "sender": "+15005550006", "deduplicates": True, **common,
          "credentials": {"account_sid": config.twilio_account_sid, "auth_token": config.twilio_auth_token}},
         {"name": f"{prefix}-esms", "kind": "esms", "sender": "DIALER", **common,
          "credentials": {"api_key": config.esms_api_key, "secret_key": config.esms_secret_key,

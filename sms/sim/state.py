@@ -36,6 +36,7 @@ class SimConfig:
     stop_delay_s: float = 0.2        # from the final report to the STOP reply
     seed: int = 1
     callback_attempts: int = 3       # tries per report/reply when the dialer answers 5xx or cannot be reached
+    callback_workers: int = 16       # reports and replies on their way at once
 
     def __post_init__(self) -> None:
         for name in ("fail_share", "stop_share"):
@@ -43,6 +44,8 @@ class SimConfig:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.report_delay_s < 0 or self.stop_delay_s < 0:
             raise ValueError("delays must not be negative")
+        if self.callback_workers < 1 or self.callback_attempts < 1:
+            raise ValueError("callback_workers and callback_attempts must be at least 1")
 
 
 @dataclass(slots=True)

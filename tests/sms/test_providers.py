@@ -242,3 +242,10 @@ async def test_the_registry_builds_one_provider_per_entry(monkeypatch: pytest.Mo
     providers = providers_from_settings(load_settings(None), client)
     assert {name: type(p).__name__ for name, p in providers.items()} == {"tw": "TwilioProvider",
                                                                          "brand": "EsmsProvider"}
+
+
+def test_twilio_is_taken_not_to_deduplicate_unless_the_entry_says_so() -> None:
+    creds = {"api_key": "k", "secret_key": "s"}
+    assert not SmsProviderConfig(**GOOD).deduplicates
+    assert SmsProviderConfig(**{**GOOD, "deduplicates": True}).deduplicates
+    assert SmsProviderConfig(name="e", kind="esms", base_url="https://rest.esms.vn", credentials=creds).deduplicates
