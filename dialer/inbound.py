@@ -337,7 +337,9 @@ class InboundDesk:
                     callback_id = await self._callback(caller, queue, past)
                     if callback_id is None:
                         outcome, detail = InboundOutcome.MESSAGE, f"{past.why}: no callback could be placed"
-                    else:
+                    else:   # on the record at once: an engine dying before the caller hears it places none again
+                        await engine.pool.execute("UPDATE call_records SET callback_id=$2 WHERE id=$1",
+                                                  caller.call_id, callback_id)
                         sound = queue.overflow_sound.strip() or CALLBACK_SOUND
                 await engine.pbx.set_var(caller.leg_id, VAR_CLOSED_MSG, sound)
                 await engine.pbx.redirect(caller.leg_id, context=CTX_INBOUND, exten=EXTEN_CLOSED)
@@ -400,6 +402,12 @@ class InboundDesk:
             await self._closed(leg_id, "")
             await self._close_record(caller.call_id, InboundOutcome.NO_QUEUE, caller.arrived_at,
                                      "its queue was deleted while the engine restarted")
+            return
+        if record.get("callback_id") is not None:   # the dead engine placed its callback: it stands, never twice
+            await self._closed(leg_id, queue.overflow_sound.strip() or CALLBACK_SOUND)
+            await self._close_record(caller.call_id, InboundOutcome.CALLED_BACK, caller.arrived_at,
+                                     "its callback was placed before the engine restarted",
+                                     callback_id=int(record["callback_id"]))
             return
         await self._enter(caller, queue)
 

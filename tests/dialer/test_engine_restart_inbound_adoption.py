@@ -15,6 +15,7 @@ import asyncio
 from dataclasses import replace
 
 from campaigns import queue_repository
+from campaigns import repository as campaigns_repository
 from campaigns.model import DialMode
 from campaigns.queues import DAY_NAMES, Queue
 from dialer.ami.message import AmiMessage, MessageKind
@@ -191,3 +192,32 @@ async def test_a_caller_talking_with_its_agent_when_the_engine_dies_stays_its_qu
     (row,) = await services.pool.fetch("SELECT * FROM call_records")
     assert (row["outcome"], row["agent_id"], row["disposition"]) == ("handled", agent, "resolved")
     assert row["queue_id"] == queue.id and row["waited_s"] < 5.0
+
+
+async def test_a_caller_whose_callback_the_dead_engine_placed_gets_no_second_callback(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=SPEED, hold_limit_s=HOLD_S) as sim:
+        scenario = await build_scenario(services.pool, leads=1, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        queue = await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+            {"name": "Hotline", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES}, "max_wait_s": 10,
+             "overflow_action": "callback", "callback_campaign_id": scenario.campaign.id}))
+        first = DoomedEngine(services, sim, scenario.campaign)
+        await first.start()
+        name = sim.inject_inbound(caller="+15550009191", did=DID, patience_s=900.0)
+        await until(lambda: any(c.inbound for c in first.engine.calls.values()), what="the caller in its queue")
+        await first.kill()                     # within its 10 s: as if it died having placed the callback and
+        async with services.pool.acquire() as conn:   # noted it on the record, before the caller heard its message
+            lead_id = await conn.fetchval("INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, $2) RETURNING id",
+                                          scenario.campaign.id, "+15550009191")
+            placed = await campaigns_repository.create_callback(conn, lead_id=lead_id, due_at=services.clock.now(),
+                                                                agent_id=None, created_by=None, note="before the crash")
+            await conn.execute("UPDATE call_records SET callback_id = $1 WHERE direction = 'inbound'", placed.id)
+        await asyncio.sleep(1.0)               # its maximum wait passes while no engine runs
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2):
+            await until(lambda: not any(ch.name == name for ch in sim.channels()), what="the caller told and gone")
+            await until(lambda: services.pool.fetchval("SELECT outcome IS NOT NULL FROM call_records"),
+                        what="the record closed")
+    (record,) = await services.pool.fetch("SELECT * FROM call_records")
+    assert (record["outcome"], record["callback_id"], record["queue_id"]) == ("called_back", placed.id, queue.id)
+    assert await services.pool.fetchval("SELECT count(*) FROM callbacks") == 1       # never placed twice
