@@ -1,10 +1,10 @@
 """PostgreSQL access: the asyncpg pool and ordered SQL migrations.
 
 Migrations are plain SQL files named ``NNNN_description.sql`` in the ``migrations/`` folder of each
-package that owns tables (``dialer``, ``campaigns``, ``dnc``, ``sms``). They run in the order of their
+package that owns tables (``dialer``, ``campaigns``, ``dnc``, ``sms``, ``surveys``). They run in the order of their
 number across packages, each in its own transaction, and each once: applied names are kept in
 ``schema_migrations``. Number ranges: 0001-0099 dialer core (users), 0100-0199 campaigns,
-0200-0299 dnc, 0300-0399 dialer engine (call records), 0400-0499 sms.
+0200-0299 dnc, 0300-0399 dialer engine (call records), 0400-0499 sms, 0500-0599 surveys.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dialer.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-MIGRATION_PACKAGES = ("dialer", "campaigns", "dnc", "sms")
+MIGRATION_PACKAGES = ("dialer", "campaigns", "dnc", "sms", "surveys")
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("dialer", "pacing", "campaigns", "dnc", "sms", "agents_ws", "admin_ui", "simulations", "tests",
+PACKAGES = ("dialer", "pacing", "campaigns", "dnc", "sms", "surveys", "agents_ws", "admin_ui", "simulations", "tests",
             "benchmarks")
 
 
