@@ -10,7 +10,7 @@
   }
   function $(id) { return document.getElementById(id); }
   function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
-  var callId = null;
+  var callId = null, hasLead = false;
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   function api(path, options) {
@@ -100,6 +100,7 @@
   document.addEventListener("panel-pop", function (ev) {
     var m = ev.detail || {};
     callId = m.call_id != null ? String(m.call_id) : null;
+    hasLead = !!m.lead;
     var box = $("sms-box");
     box.hidden = !m.lead;       // only a known lead can be texted
     $("sms-preview").textContent = ""; $("sms-count").textContent = ""; result("");
@@ -107,6 +108,8 @@
     renderMessages(m.messages || []);
     if (m.lead) { loadTemplates(); }
   });
+  // a reply the customer sends while the pop is on screen shows up within 10 s
+  setInterval(function () { if (hasLead && callId != null && !$("pop").hidden) { refreshMessages(1); } }, 10000);
   $("sms-template").addEventListener("change", preview);
   $("btn-sms-send").addEventListener("click", send);
 })();
