@@ -86,3 +86,25 @@ async def test_agents_and_compliance_officers_cannot_open_the_send_pages(browser
         await sign_in(browser_client, (await make_user(role)).username)
         assert (await browser_client.get("/sms/sends")).status_code == 403
         assert (await browser_client.get("/api/sms/sends/1")).status_code == 403
+
+
+async def test_a_confirmed_bulk_send_is_prepared_by_the_worker_and_its_progress_counts_its_messages(
+        browser_client, make_user, services, database_url) -> None:
+    from rq import Queue
+
+    from sms import bulk
+
+    s = await _setup(services)
+    services.extras["database_url"] = database_url
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    token = (await browser_client.get("/sms/sends")).text.split('name="csrf_token" value="')[1].split('"')[0]
+    made = await browser_client.post("/sms/sends", data={
+        "csrf_token": token, "template_id": str(s["template"]), "campaign_id": str(s["campaign"].id), "kind": "bulk"})
+    send_id = int(made.headers["location"].rsplit("/", 1)[1])
+    await browser_client.post(f"/sms/sends/{send_id}/confirm", data={"csrf_token": token})
+    jobs = Queue("dialer", connection=services.redis).jobs
+    assert any(j.func_name == "sms.jobs.prepare_send_job" and j.args[2] == send_id for j in jobs)
+    made_now = await bulk.materialise_all(services.pool, send_id=send_id, now=datetime.now(UTC))  # as the job does
+    assert made_now == 3                      # one per lead; consent is checked again right before each hand-off
+    progress = (await browser_client.get(f"/api/sms/sends/{send_id}")).json()
+    assert (progress["total"], progress["pending"], progress["done"], progress["state"]) == (3, 3, 0, "active")
