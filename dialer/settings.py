@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     agent_phone_template: str | None = None
     # SMS providers (sms.provider_settings): a JSON list of {name, kind, base_url, credentials, ...}
     sms_providers: Annotated[list[SmsProviderConfig], NoDecode] = Field(default_factory=list)
+    # Survey prompts (surveys.prompts): the folder the dialer writes uploaded prompts to (None:
+    # data_dir/sounds/surveys) and the same folder as Asterisk sees it (None: the same path; set it when
+    # Asterisk runs elsewhere and the folder is shared with it, e.g. over NFS).
+    survey_sounds_dir: Path | None = None
+    survey_sounds_pbx_dir: str | None = None
 
     @field_validator("trunk_template", "agent_phone_template")
     @classmethod
