@@ -154,3 +154,16 @@ async def test_a_coded_reason_is_stored_with_its_code(db_pool: asyncpg.Pool) -> 
     why = Reason("invalid_number")     # any code of dialer.reasons
     after = await store.mark_final(db_pool, message_id=msg.id, status="refused", reason=why, now=T0)
     assert after is not None and (after.reason, after.reason_code) == (str(why), "invalid_number")
+
+
+async def test_an_incoming_message_from_a_number_never_texted_is_linked_to_its_lead(db_pool: asyncpg.Pool) -> None:
+    campaign = await db_pool.fetchval(
+        "INSERT INTO campaigns (name, trunk_template) VALUES ('c', 'Local/{digits}@x') RETURNING id")
+    lead = await db_pool.fetchval("INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, '+84908888888') RETURNING id",
+                                  campaign)
+    msg, _ = await store.record_incoming(db_pool, provider="sim", provider_message_id="IN9", phone="+84908888888",
+                                         body="Cho hỏi giá", now=T0)
+    assert (msg.lead_id, msg.campaign_id) == (lead, campaign)
+    stranger, _ = await store.record_incoming(db_pool, provider="sim", provider_message_id="IN10",
+                                              phone="+84907777777", body="hi", now=T0)
+    assert stranger.lead_id is None
