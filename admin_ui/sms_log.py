@@ -76,7 +76,8 @@ def log_query(f: LogFilter, *, before_id: int | None = None, limit: int = PAGE) 
         elif found[0] == "exact":
             where.append(f"m.phone = {arg(found[1])}")
         else:
-            where.append(f"m.phone LIKE {arg('%' + found[1])}")
+            # reversed, a suffix is a prefix: the index sms_messages_phone_reversed (migration 0430) serves it
+            where.append(f"reverse(m.phone) LIKE {arg(found[1][::-1] + '%')}")
     if f.lead_id is not None:
         where.append(f"m.lead_id = {arg(f.lead_id)}")
     if f.campaign_id is not None:

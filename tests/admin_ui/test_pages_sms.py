@@ -167,3 +167,16 @@ async def test_only_admins_see_providers_and_never_their_secrets(browser_client,
                                                                   "number": "+84912345678", "text": "Thử"})
     assert sent.status_code == 303
     assert await services.pool.fetchval("SELECT status FROM sms_messages WHERE body = 'Thử'") == "pending"
+
+
+async def test_a_search_by_the_last_digits_reads_an_index_not_every_message(services) -> None:
+    await services.pool.execute(
+        "INSERT INTO sms_messages (idempotency_key, direction, phone, body, status, created_at, updated_at)"
+        " SELECT 'bulk-' || n, 'out', '+849' || lpad(n::text, 8, '0'), 'x', 'pending', now(), now()"
+        " FROM generate_series(1, 50000) AS n")
+    await services.pool.execute("ANALYZE sms_messages")
+    sql, args = sms_log.log_query(sms_log.LogFilter(number="0012 345"))
+    plan = "\n".join(r[0] for r in await services.pool.fetch("EXPLAIN " + sql, *args))
+    assert "sms_messages_phone_reversed" in plan, plan
+    found = await sms_log.search(services.pool, sms_log.LogFilter(number="0012 345"))
+    assert [r.message["phone"] for r in found] == ["+84900012345"]
