@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -249,3 +250,14 @@ def test_twilio_is_taken_not_to_deduplicate_unless_the_entry_says_so() -> None:
     assert not SmsProviderConfig(**GOOD).deduplicates
     assert SmsProviderConfig(**{**GOOD, "deduplicates": True}).deduplicates
     assert SmsProviderConfig(name="e", kind="esms", base_url="https://rest.esms.vn", credentials=creds).deduplicates
+
+
+async def test_a_late_answer_within_the_timeout_is_an_acceptance(sim: SmsSimulator, client: httpx.AsyncClient) -> None:
+    await set_faults(sim, client, next_timeout=1, timeout_delay_s=0.3)
+    provider = provider_for(sim_configs(sim, callback_base_url=None)["generic"], client)   # waits 2 s
+    started = asyncio.get_running_loop().time()
+    accepted = await provider.send(sms())
+    assert asyncio.get_running_loop().time() - started >= 0.3
+    [logged] = await sim_log(sim, client)
+    assert logged["provider_message_id"] == accepted.provider_message_id
+    assert sim.state.stats.faults["timeout"] == 1
