@@ -15,7 +15,7 @@ import pytest
 
 from dialer.services import Services
 from dnc import repository as dnc_repo
-from sms import store
+from sms import consent, store
 from sms.provider_settings import SmsProviderConfig
 from sms.providers.base import OutgoingSms, TransientError
 from sms.providers.registry import provider_for
@@ -140,6 +140,13 @@ async def test_a_stop_reply_reaches_the_opt_out_list_in_under_5_seconds(rig: Rig
     [incoming] = await rig.services.pool.fetch(
         "SELECT body, lead_id FROM sms_messages WHERE direction = 'in' AND phone = '+84907654321'")
     assert (incoming["body"], incoming["lead_id"]) == ("STOP", 3)     # linked to the lead we texted
+    # and the consent check every sender makes refuses the next message to that number
+    blocks = await consent.sms_blocks(rig.services.pool, ["+84907654321"], campaign_id=None,
+                                      now=rig.services.clock.now())
+    verdict = consent.decide(number="+84907654321", block=blocks.get("+84907654321"), window=None,
+                             zones=["Asia/Ho_Chi_Minh"], now=rig.services.clock.now())
+    assert verdict.verdict is consent.Verdict.REFUSE
+    assert verdict.reason is not None and verdict.reason.code == "sms_opted_out"
 
 
 async def test_a_send_that_timed_out_is_matched_by_its_key_and_never_sent_again(rig: Rig) -> None:
