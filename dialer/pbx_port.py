@@ -26,6 +26,7 @@ CTX_AGENT = "dialer-agent"              # agent's persistent leg: exten = confer
 CTX_INBOUND = "dialer-inbound"          # DIDs enter here: UserEvent to the engine, music on hold
 CTX_TRANSFER = "dialer-transfer"        # Redirect here (exten "s"): Dial(${DIALER_TRANSFER_TO}), blind transfer
 CTX_HOLD = "dialer-hold"                # Redirect a customer here (exten = its agent's conference): music on hold
+CTX_SURVEY = "dialer-survey"            # Redirect a customer here to ask one survey step (exten ask, record, bye)
 
 # channel variables our dialplan and adapter use
 VAR_LEG_ID = "DIALER_LEG_ID"
@@ -44,6 +45,7 @@ UE_SAFE_HARBOR = "DialerSafeHarbor"              # LegId, CallId: the safe-harbo
 UE_ORIGINATE_FAILED = "DialerOriginateFailed"    # LegId, CallId, Reason: `failed` of dialer-customer ran
 UE_AGENT_FAILED = "DialerAgentFailed"            # AgentId, LegId, Reason: `failed` of dialer-agent ran
 UE_CALLBACK_REQUEST = "DialerCallbackRequest"    # LegId, CallerId: an inbound caller pressed 1 (dialer-inbound)
+UE_SURVEY_ANSWER = "DialerSurveyAnswer"          # LegId, Step, Digits + Status (READSTATUS) or Recording + Status
 VAR_PRESS1 = "DIALER_PRESS1"            # "1" on an inbound caller whose queue offers "press 1 to be called back"
 
 
@@ -200,6 +202,20 @@ class InboundCall(PbxEvent):
     channel: str
     caller: str
     did: str
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAnswered(PbxEvent):
+    """A customer answered one survey step in ``dialer-survey`` (``DialerSurveyAnswer``): ``step`` the token the
+    engine set (DIALER_SV_STEP), ``digits`` the keys (``#`` not kept) and ``status`` READSTATUS (OK, TIMEOUT), or
+    ``recording`` the file and ``status`` RECORD_STATUS (SILENCE, TIMEOUT, DTMF; HANGUP also at the longest time on
+    a channel sending no audio, recording n1). A hang-up during a step sends none: the leg's ``LegHungUp`` says it."""
+
+    leg_id: str
+    step: str
+    digits: str
+    status: str
+    recording: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ Three cases the recordings i2-i4 and j2 taught:
 - ``PLAYBACKSTATUS`` of a leg's own channel (not the ``;2`` half, which sets its own) after our
   ``DialerSafeHarbor`` UserEvent is the fate of the safe-harbor message: ``SafeHarborPlayed``.
 - ``DialerCallbackRequest`` from an inbound caller's own channel (it pressed 1): ``CallbackPressed``.
+- ``DialerSurveyAnswer`` from a leg's own channel (``dialer-survey``, one step answered): ``SurveyAnswered``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from dialer.pbx_port import (
     UE_CALLBACK_REQUEST,
     UE_ORIGINATE_FAILED,
     UE_SAFE_HARBOR,
+    UE_SURVEY_ANSWER,
     CallbackPressed,
     ConferenceJoined,
     ConferenceLeft,
@@ -54,6 +56,7 @@ from dialer.pbx_port import (
     PbxEvent,
     SafeHarborPlayed,
     SafeHarborStarted,
+    SurveyAnswered,
     new_leg_id,
 )
 
@@ -340,6 +343,11 @@ class Translator:
         if name == UE_CALLBACK_REQUEST:     # an inbound caller pressed 1 (dialer-inbound's callback exten)
             ok = uid == leg.primary and leg.kind is LegKind.INBOUND
             return (CallbackPressed(self.server, now, leg.leg_id),) if ok else _NONE
+        if name == UE_SURVEY_ANSWER:        # one survey step answered (dialer-survey)
+            if uid != leg.primary:
+                return _NONE
+            return (SurveyAnswered(self.server, now, leg.leg_id, fields.get("Step", ""), fields.get("Digits", ""),
+                                   fields.get("Status", ""), fields.get("Recording", "")),)
         if name == UE_SAFE_HARBOR:
             if uid != leg.primary:
                 return _NONE

@@ -51,6 +51,16 @@ class Activity(enum.Enum):
     GONE = "gone"
 
 
+@dataclass(slots=True)
+class ReadState:
+    """A ``Read(variable,prompt,max,,,timeout)`` under way: the keys so far (``max`` 0: until #)."""
+
+    variable: str
+    max_digits: int
+    timeout_s: float
+    digits: str = ""
+
+
 @dataclass(slots=True, eq=False)
 class Channel:
     """One live channel; ``peer`` is the other half of a Local pair."""
@@ -76,6 +86,7 @@ class Channel:
     bridge: Bridge | None = None
     moh: bool = False
     wait_digits: str = ""  # the keys a WaitDigit running on this channel accepts
+    read: ReadState | None = None  # the Read() running on this channel (dialer-survey), if any
     mixmonitor: bool = False
     extension: str = ""  # the dialplan extension running, as written ("s", "_[a-z0-9].")
     executed: int = 0  # dialplan priorities run so far (PbxConfig.max_priorities bounds it)

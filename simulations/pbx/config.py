@@ -14,6 +14,7 @@ from simulations.call_model import CustomerModel
 from simulations.pbx.conf_parser import SHIPPED_DIALPLAN
 from simulations.pbx.inbound_traffic import InboundStream
 from simulations.pbx.manager_conf import SHIPPED_MANAGER_CONF, ManagerUser, everything, load_manager_conf
+from simulations.pbx.survey_customer import SurveyCustomer
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,8 @@ class PbxConfig:
     inbound_duration_s: float = 8 * 3600.0
     inbound_start_hour: float = 9.0
     machine_record_s: float = 120.0  # a machine hangs up this long after its greeting
+    # how customers answer surveys in dialer-survey (answer distribution, silence, hang-ups halfway)
+    survey_customer: SurveyCustomer = field(default_factory=SurveyCustomer)
     agent_answer_s: float = 0.0  # virtual agent phones answer after this long
     auth_fail_delay_real_s: float = 1.0  # Asterisk waits about 1 s before "Authentication failed"
     auth_timeout_real_s: float = 30.0  # unauthenticated connections are closed after this

@@ -19,19 +19,30 @@ from __future__ import annotations
 
 import enum
 import logging
+import random
 import re
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dialer.pbx_port import CTX_SAFE_HARBOR
+from dialer.pbx_port import CTX_SAFE_HARBOR, CTX_SURVEY
 from simulations.pbx import channels as ev
-from simulations.pbx.channels import STATE_DOWN, STATE_UP, Activity, Bridge, Channel, Leg, OriginateSpec
+from simulations.pbx.channels import (
+    STATE_DOWN,
+    STATE_UP,
+    Activity,
+    Bridge,
+    Channel,
+    Leg,
+    OriginateSpec,
+    ReadState,
+)
 from simulations.pbx.conf_parser import Conf, Extension
 from simulations.pbx.config import DialplanFault
 from simulations.pbx.expressions import function_value, is_true, split_args, split_condition, substitute
 from simulations.pbx.fates import NEVER, FarOutcome, FarPlan
 from simulations.pbx.sounds import sound_length
+from simulations.pbx.survey_customer import react
 
 if TYPE_CHECKING:
     from simulations.pbx.dialplan import Dialplan
@@ -116,6 +127,9 @@ class Interpreter:
             "dial": self._dial,
             "hangup": self._hangup,
             "voicemail": self._voicemail,
+            "read": self._read,
+            "saynumber": self._say_number,
+            "record": self._record,
         }
 
     # --- running --------------------------------------------------------------------------------
@@ -306,6 +320,9 @@ class Interpreter:
             leg.ready_at = self.sw.now()
 
     def _wait(self, ch: Channel, data: str) -> Next:
+        if ch.context == CTX_SURVEY:   # between two survey steps: no agent is awaited (no abandon if it hangs up)
+            ch.activity = Activity.PLAYBACK
+            return self._later(ch, _seconds(data))
         self._hold(ch)
         return self._later(ch, _seconds(data))
 
@@ -340,9 +357,11 @@ class Interpreter:
         return self._later(ch, seconds, lambda c: self.set_variable(c, "WAITDIGITSTATUS", "TIMEOUT"))
 
     def dtmf(self, ch: Channel, digit: str) -> bool:
-        """A key the caller pressed (received on ``ch``): True when a ``WaitDigit`` took it. Elsewhere (music,
-        Playback, a conference) our dialplan reads no key, so it is dropped, as Asterisk drops it."""
+        """A key the caller pressed (received on ``ch``): True when a ``WaitDigit`` or a ``Read`` took it. Elsewhere
+        (music, Playback, a conference) our dialplan reads no key, so it is dropped, as Asterisk drops it."""
         leg = ch.leg
+        if leg is not None and not leg.done and ch.read is not None and ch.application.lower() == "read":
+            return self._read_key(ch, digit)
         if leg is None or leg.done or ch.application.lower() != "waitdigit" or digit not in ch.wait_digits:
             return False
         if "flow" not in leg.timers:
@@ -491,11 +510,155 @@ class Interpreter:
 
         return self._later(ch, greeting + config.voicemail_message_s, left)
 
+    # --- surveys (dialer-survey; recording n1) ---------------------------------------------------
+    def _read(self, ch: Channel, data: str) -> Next:
+        """``Read(variable,prompt,maxdigits,options,attempts,timeout)`` as Asterisk 22 runs it (recording n1):
+        ``READSTATUS`` ERROR at the start; the prompt plays and a key stops it; the keys end with ``#`` (not kept),
+        with ``maxdigits`` keys, or ``timeout`` seconds after the prompt or the last key; then the variable (maybe
+        empty) and ``READSTATUS`` OK, or TIMEOUT when nothing was typed. A hang-up: the variable empty and
+        ``READSTATUS`` HANGUP before the hang-up's events (``abort_read``)."""
+        leg = ch.leg
+        assert leg is not None
+        args = split_args(data)
+        variable = args[0].strip() if args else ""
+        names = [n.strip() for n in args[1].split("&") if n.strip()] if len(args) > 1 else []
+        raw_max = args[2].strip() if len(args) > 2 else ""
+        max_digits = int(raw_max) if raw_max.isdigit() else 0
+        timeout = _seconds(args[5]) if len(args) > 5 and args[5].strip() else 10.0
+        prompt_s = 0.0
+        for name in names:
+            length = None if ch.dummy else sound_length(name, self.sw.config.extra_sounds)
+            if length is None:
+                log.warning("Read on %s: file %s does not exist in any format", ch.name, name)
+            prompt_s += length or 0.0
+        self.set_variable(ch, "READSTATUS", "ERROR")
+        ch.read = ReadState(variable, max_digits, timeout)
+        ch.activity = Activity.PLAYBACK
+        self._survey_customer(ch, max_digits, prompt_s + timeout, record=False)
+        return self._later(ch, prompt_s + timeout, self._read_done)
+
+    def _read_key(self, ch: Channel, digit: str) -> bool:
+        leg, state = ch.leg, ch.read
+        assert leg is not None and state is not None
+        if digit == "#":
+            self.sw.cancel(leg, "flow")
+            self._read_done(ch)
+            self.resume(ch)
+            return True
+        state.digits += digit
+        if state.max_digits and len(state.digits) >= state.max_digits:
+            self.sw.cancel(leg, "flow")
+            self._read_done(ch)
+            self.resume(ch)
+            return True
+        self.sw.after(leg, "flow", state.timeout_s, self._timer_done, self._read_done)   # the prompt stops
+        return True
+
+    def _read_done(self, ch: Channel) -> None:
+        state, ch.read = ch.read, None
+        if state is None:
+            return
+        self.set_variable(ch, state.variable, state.digits)
+        self.set_variable(ch, "READSTATUS", "OK" if state.digits else "TIMEOUT")
+
+    def abort_read(self, ch: Channel) -> None:
+        """The channel hangs up during a Read: the variable empty and ``READSTATUS`` HANGUP (recording n1)."""
+        state, ch.read = ch.read, None
+        if state is not None:
+            self.set_variable(ch, state.variable, "")
+            self.set_variable(ch, "READSTATUS", "HANGUP")
+
+    def _say_number(self, ch: Channel, data: str) -> Next:
+        """``SayNumber(n)``: the digits/ files of the number's English words, one after the other."""
+        raw = split_args(data)[0].strip() if data.strip() else ""
+        if not raw.lstrip("-").isdigit():
+            log.warning("SayNumber on %s: %r is not a number", ch.name, raw)
+            return Next.NEXT
+        extra = self.sw.config.extra_sounds
+        total = sum(sound_length(name, extra) or 0.0 for name in number_words(int(raw)))
+        ch.activity = Activity.PLAYBACK
+        return self._later(ch, max(total, MISSING_SOUND_S))
+
+    def _record(self, ch: Channel, data: str) -> Next:
+        """``Record(file.format,silence,maxduration,options)`` (recording n1): ``RECORDED_FILE`` (the name without
+        its format) at the start; a customer who speaks ``speak_s`` then stops is cut after ``silence`` seconds of
+        silence (``RECORD_STATUS`` SILENCE); one who never speaks runs to ``maxduration``, which Asterisk 22
+        reported as HANGUP on a channel that sends no audio (n1)."""
+        leg = ch.leg
+        assert leg is not None
+        args = split_args(data)
+        name = args[0].strip().rsplit(".", 1)[0] if args else ""
+        silence = _seconds(args[1]) if len(args) > 1 and args[1].strip() else 0.0
+        longest = _seconds(args[2]) if len(args) > 2 and args[2].strip() else NEVER
+        self.set_variable(ch, "RECORDED_FILE", name)
+        ch.activity = Activity.PLAYBACK
+        reaction = self._survey_customer(ch, 0, longest, record=True)
+        if reaction is None or reaction.hang_up or not reaction.keys:
+            return self._later(ch, longest, lambda c: self.set_variable(c, "RECORD_STATUS", "HANGUP"))
+        spoken = reaction.after_s + reaction.speak_s + silence
+        if spoken >= longest:
+            return self._later(ch, longest, lambda c: self.set_variable(c, "RECORD_STATUS", "TIMEOUT"))
+        return self._later(ch, spoken, lambda c: self.set_variable(c, "RECORD_STATUS", "SILENCE"))
+
+    def _survey_customer(self, ch: Channel, max_digits: int, step_s: float, *, record: bool):  # type: ignore[no-untyped-def]
+        """The simulated customer's answer to this survey step (``PbxConfig.survey_customer``): keys pressed
+        later through ``dtmf``, or a hang-up; None for channels that are not customers in dialer-survey."""
+        leg = ch.leg
+        assert leg is not None
+        if ch.context != CTX_SURVEY or ch.dummy or leg.kind not in ("customer", "inbound"):
+            return None
+        self.sw.cancel(leg, "keys")
+        step = ch.variables.get("DIALER_SV_STEP", "")
+        rng = random.Random(f"{self.sw.config.seed}:{ch.uniqueid}:{step}")
+        reaction = react(self.sw.config.survey_customer, rng, step, max_digits, step_s)
+        if reaction.hang_up:
+            self.sw.after(leg, "far", reaction.after_s, self.sw.far_hangup, 16)
+        else:
+            self.sw.cancel(leg, "far")     # the conversation is over: it stays for the survey
+            if reaction.keys and not record:
+                self._press_later(leg, reaction.keys, reaction.after_s)
+        return reaction
+
+    def _press_later(self, leg: Leg, keys: str, after_s: float) -> None:
+        from simulations.pbx.actions import press_key
+
+        def press(leg_: Leg, rest: str) -> None:
+            leg_.timers.pop("keys", None)
+            if leg_.done or not rest:
+                return
+            press_key(self.sw, leg_.near, rest[0])
+            if rest[1:]:
+                self.sw.after(leg_, "keys", self.sw.config.survey_customer.key_gap_s, press, rest[1:])
+
+        self.sw.after(leg, "keys", after_s, press, keys)
+
     def _hangup(self, ch: Channel, data: str) -> Next:
         raw = data.strip()
         cause = int(raw) if raw.isdigit() and int(raw) > 0 else 16
         self._hangup_now(ch, cause)
         return Next.GONE
+
+
+_ONES = ("", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19")
+
+
+def number_words(n: int) -> list[str]:
+    """The core sound files SayNumber plays for ``n`` in English (digits/40, digits/2 for 42)."""
+    if n < 0:
+        return ["digits/minus", *number_words(-n)]
+    if n == 0:
+        return ["digits/0"]
+    words: list[str] = []
+    for size, name in ((1_000_000, "digits/million"), (1000, "digits/thousand"), (100, "digits/hundred")):
+        if n >= size:
+            words += [*number_words(n // size), name]
+            n %= size
+    if n >= 20:
+        words.append(f"digits/{n // 10 * 10}")
+        n %= 10
+    if n:
+        words.append(f"digits/{_ONES[n]}")
+    return words
 
 
 def _seconds(raw: str) -> float:

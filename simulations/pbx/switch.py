@@ -418,6 +418,7 @@ class Switch:
         if leg.done:
             return
         near, far, emit = leg.near, leg.far, self.emit
+        self.dialplan.interpreter.abort_read(near)   # recording n1: READSTATUS HANGUP before the hang-up's events
         if near.activity is Activity.HOLD and leg.kind != "agent":
             self.abandons.append(
                 AbandonRecord(self.now(), near.uniqueid, near.name, self.now() - leg.ready_at, leg.amd_status)
@@ -465,6 +466,7 @@ class Switch:
             self._finish(leg, "cancelled", cause)
             return
         in_basic_bridge = near.bridge is not None and not near.bridge.conference
+        self.dialplan.interpreter.abort_read(near)
         self.dialplan.stop_moh(near)
         self.dialplan.leave(near)
         self._stop_recording_quietly(near)
