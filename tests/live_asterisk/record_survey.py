@@ -151,8 +151,8 @@ async def record(target: AmiTarget) -> list[str]:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     version = os.environ.get("DIALER_ASTERISK_VERSION", "Asterisk 22.10.1")
     watch.save(OUT, [
-        "Scenario n1: a survey in the shipped [dialer-survey] (Setvar + Redirect per step, Read, SayNumber, Record,"
-        " UserEvent DialerSurveyAnswer), the customer taken out of its agent's conference",
+        ("Scenario n1: a survey in the shipped [dialer-survey] (Setvar + Redirect per step, Read, SayNumber, Record,"
+         " UserEvent DialerSurveyAnswer), the customer taken out of its agent's conference"),
         (f"Server: {version}, Local channels only, AMI on {target.host}:{target.port}, user {target.username}"
          " (asterisk/manager_dialer.conf: Newexten, CEL, Cdr, DeviceStateChange filtered out); keys by PlayDTMF"
          " Receive: true"),
