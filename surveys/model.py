@@ -72,6 +72,7 @@ ENGLISH: dict[str, str] = {
     "not_object": "give an object with named settings",
     "choice": "{value!r} is not one of {choices}",
     "range": "{value!r} is out of range; give a whole number {low}-{high}",
+    "text": "the question's text is at most 500 characters",
     "question_id": "{value!r} is not a question id (a lower-case letter, then letters, digits or _; at most 40)",
     "question_twice": "two questions have the id {value!r}",
     "no_questions": "a survey needs at least one question",
@@ -143,6 +144,7 @@ class Question:
     id: str
     kind: Kind
     prompt: Prompt
+    text: str = ""                                  # what the prompt says: shown to agents and on the statistics
     choices: tuple[tuple[str, str], ...] = ()      # CHOICE: (digit, label)
     min_digits: int = 1                             # NUMBER
     max_digits: int = 6
@@ -426,7 +428,11 @@ def _question(raw: Any, index: int) -> Question:
     raw_branches = raw.get("branches") or {}
     if not isinstance(raw_branches, Mapping):
         raise SurveyError(f"{where}.branches", "not_object")
-    question = Question(id=qid, kind=kind, prompt=_prompt(raw.get("prompt"), f"{where}.prompt"), choices=choices,
+    text = raw.get("text", "")
+    if not isinstance(text, str) or len(text) > 500:
+        raise SurveyError(f"{where}.text", "text")
+    question = Question(id=qid, kind=kind, prompt=_prompt(raw.get("prompt"), f"{where}.prompt"), text=text.strip(),
+                        choices=choices,
                         min_digits=min_digits, max_digits=max_digits,
                         max_record_s=_int(raw, "max_record_s", 1, 300, f"{where}.max_record_s", default=30),
                         timeout_s=_int(raw, "timeout_s", 1, 30, f"{where}.timeout_s", default=6),
@@ -452,7 +458,7 @@ def _prompt_dict(prompt: Prompt) -> list[dict[str, str]]:
 
 
 def _question_dict(q: Question) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": q.id, "kind": q.kind.value, "prompt": _prompt_dict(q.prompt),
+    out: dict[str, Any] = {"id": q.id, "kind": q.kind.value, "prompt": _prompt_dict(q.prompt), "text": q.text,
                            "timeout_s": q.timeout_s,
                            "on_no_input": {"repeats": q.on_no_input.repeats, "then": q.on_no_input.then.value},
                            "on_invalid": {"repeats": q.on_invalid.repeats, "then": q.on_invalid.then.value}}

@@ -50,7 +50,7 @@ def refusal(data: dict[str, Any]) -> SurveyError:
 
 
 def test_a_definition_round_trips_through_its_json_form() -> None:
-    data = survey(q("csat"), q("nps", "nps"), q("again", "yes_no", branches={"no": "why"}),
+    data = survey(q("csat", text="How satisfied were you?"), q("nps", "nps"), q("again", "yes_no", branches={"no": "why"}),
                   q("why", "recording", max_record_s=20), q("topic", "choice"),
                   q("age", "number", min_digits=1, max_digits=3),
                   opt_out_digit="9", operator_digit="0", operator={"kind": "queue", "id": 4})
