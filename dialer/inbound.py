@@ -204,8 +204,9 @@ class InboundDesk:
         at = inbound_policy.max_wait_at(queue, caller.arrived_at)
         if at is not None:
             engine.spawn(self._max_wait(caller, queue, at), name=f"inbound-max-wait-{caller.call_id}")
-        if queue.press1_callback:           # its key 1 now asks for a callback (the dialplan's callback exten)
-            engine.spawn(self._offer_callback(caller), name=f"inbound-press1-{caller.call_id}")
+        if queue.press1_callback != (caller.leg_id in self.callbacks.offered):   # its key 1 asks for a callback
+            (self.callbacks.offered.add if queue.press1_callback else self.callbacks.offered.discard)(caller.leg_id)
+            engine.spawn(self._offer_callback(caller, queue.press1_callback), name=f"inbound-press1-{caller.call_id}")
         if callback_places.announce_every_s(queue) is not None:
             engine.spawn(self._announce(caller, queue), name=f"inbound-announce-{caller.call_id}")
         engine.run_effects((SeekAgent(caller.call_id),))
@@ -266,11 +267,14 @@ class InboundDesk:
                 log.info("announcement to inbound caller %s skipped: %s", caller.leg_id, exc)
                 return
 
-    async def _offer_callback(self, caller: Caller) -> None:
+    async def _offer_callback(self, caller: Caller, offered: bool) -> None:
+        """``DIALER_PRESS1``: "1" while the caller's queue offers the callback, "" in a queue that does not (a caller
+        overflowed or transferred from one that did)."""
         try:
-            await self.engine.pbx.set_var(caller.leg_id, VAR_PRESS1, "1")
+            await self.engine.pbx.set_var(caller.leg_id, VAR_PRESS1, "1" if offered else "")
         except PbxError as exc:
-            log.info("inbound caller %s cannot press 1 for a callback: %s", caller.leg_id, exc)
+            log.info("inbound caller %s: press 1 not %s: %s", caller.leg_id, "offered" if offered else "withdrawn",
+                     exc)
 
     async def _max_wait(self, caller: Caller, queue: Queue, at: float) -> None:
         engine = self.engine
@@ -436,6 +440,7 @@ class InboundDesk:
 async def write_inbound_outcome(engine: Engine, call: Call) -> None:
     """``waited_s`` of a finished inbound call: from its arrival to its agent's answer, or to its end."""
     engine.inbound.callers.pop(call.call_id, None)
+    engine.inbound.callbacks.offered.discard(call.leg_id)
     engine.inbound.learn(call)
     if not call.inbound or call.ready_at is None:
         return

@@ -58,6 +58,7 @@ class QueueCallbacks:
         self.engine = engine
         self.places: dict[int, Place] = {}      # routable places, by place id (negative)
         self.held: dict[int, int] = {}          # agent -> place id: the agent picked for a place being claimed
+        self.offered: set[str] = set()          # inbound legs whose DIALER_PRESS1 is "1" (their queue offers it)
 
     # --- what the router sees ----------------------------------------------------------------------
     def waiting(self) -> list[Call]:
@@ -77,6 +78,7 @@ class QueueCallbacks:
         """Take ``CallbackPressed``; True when consumed."""
         if not isinstance(event, CallbackPressed):
             return False
+        self.offered.discard(event.leg_id)      # the caller leaves the line now
         engine = self.engine
         call_id = engine.call_of_leg.get(event.leg_id)
         call = engine.calls.get(call_id) if call_id is not None else None

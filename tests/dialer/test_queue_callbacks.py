@@ -25,6 +25,7 @@ from dialer.engine_api import DispositionInput
 from dialer.system import run_system
 from simulations.call_model import CustomerModel, LogNormal
 from simulations.pbx import PbxConfig
+from simulations.pbx.actions import press_key
 from simulations.pbx.inbound_traffic import InboundArrival, InboundTraffic
 from simulations.virtual_agents import virtual_phone
 
@@ -203,3 +204,27 @@ async def test_a_place_claimed_before_a_crash_is_never_dialled_again_and_a_waiti
     assert callback["callback_of"] == ids[1] and callback["phone_e164"] == waiting_number
     assert await db_pool.fetchval("SELECT count(*) FROM call_records WHERE direction = 'outbound'") == 1
     assert await db_pool.fetchval("SELECT state FROM queue_callbacks WHERE inbound_call_id = $1", ids[0]) == "dialing"
+
+
+async def test_a_caller_overflowed_to_a_queue_without_the_offer_can_no_longer_press_1(
+        services, team, db_pool) -> None:
+    """The key would thank the caller and hang it up: in a queue that calls nobody back, DIALER_PRESS1 is emptied
+    and a key 1 is ignored (the caller holds on)."""
+    second = await queue_repository.save_queue(db_pool, queue=Queue.from_dict({"hours": ALL_WEEK, "name": "Desk"}))
+    await hotline(db_pool, team, max_wait_s=10, overflow_action="queue", overflow_queue_id=second.id)
+    (number,) = (await callable_numbers(db_pool, team))[:1]
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=24, customer_model=QUIET),
+                          engine_id="press1-4", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await loaded(system)
+        name = sim.inject_inbound(caller=number, did=DID, patience_s=300.0)
+        channel = sim.switch.channels[name]
+        await until(lambda: channel.variables.get("DIALER_PRESS1") == "1")            # the Hotline offers it
+        await row_until(db_pool, "SELECT 1 FROM call_records WHERE queue_id = $1", second.id)   # overflowed
+        await until(lambda: channel.variables.get("DIALER_PRESS1") == "")             # the Desk does not
+        press_key(sim.switch, channel, "1")
+        await asyncio.sleep(2.0 / SPEED)
+        assert sim.switch.channels.get(name) is channel and channel.variables.get("DIALER_KEYS") == "1"
+    assert engine.errors == []
+    assert await db_pool.fetchval("SELECT count(*) FROM queue_callbacks") == 0
