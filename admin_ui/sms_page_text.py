@@ -172,4 +172,6 @@ SMS_PAGE_MESSAGES: dict[str, dict[str, str]] = {
     "sms_test_empty": {"en": "Write the message.", "vi": "Vui lòng nhập nội dung tin nhắn."},
     "sms_test_sent": {"en": "Test message {id} is on its way: follow it in the message log.",
                       "vi": "Tin nhắn thử {id} đang được gửi: theo dõi trong nhật ký tin nhắn."},
+    "sms_estimating": {"en": "Rendering and counting every recipient's message…",
+                       "vi": "Đang điền và đếm tin nhắn của từng người nhận…"},
 }

@@ -1,7 +1,7 @@
 """Bulk and scheduled SMS sends for team leads: choose a template and a campaign (or a lead search in it), see
 the estimate, confirm, follow the progress bar, cancel; and the list of sends.
 
-A send is ``sms.bulk``'s: ``create_send`` makes a draft, ``estimate`` renders and counts the message of every
+A send is ``sms.bulk``'s: ``create_send`` makes a draft, ``estimate`` (an rq job: ``admin_ui.sms_send_jobs``) renders and counts the message of every
 recipient (worst case and total parts, cost at the provider's price per part, recipients refused by consent and
 why, those in quiet hours now, those the template cannot be filled in for), ``confirm`` makes it active,
 ``cancel`` stops it (nothing of it reaches a provider afterwards). A bulk send is then made and drained by an rq
@@ -24,9 +24,11 @@ from admin_ui.app import render
 from admin_ui.auth import CurrentUser, TeamLead, services_of
 from admin_ui.i18n import translator
 from admin_ui.sms_providers_view import prices_per_part
+from admin_ui.sms_send_jobs import estimate_job
 from campaigns import repository as campaigns_repo
 from campaigns.errors import CampaignError, NotFound
 from campaigns.windows import WindowError, local_time_to_utc
+from dialer import jobs
 from sms import bulk
 from sms.template_repository import TemplateNotFound, get_template, list_templates
 
@@ -117,8 +119,13 @@ async def create(request: Request, user: TeamLead, template_id: Annotated[str, F
                              lead_filter=lead_filter, send_at=at, date_field=date_field.strip() or None,
                              local_minute=minute, hours_before=hours)
         send = await bulk.create_send(services.pool, spec, now=now, created_by=user.id)
-        await bulk.estimate(services.pool, send_id=send.id, now=now,
-                            price_per_part=prices_per_part(services.settings).get(spec.provider, 0.0))
+        price = prices_per_part(services.settings).get(spec.provider, 0.0)
+        database_url = services.extras.get("database_url")
+        if database_url:        # off the event loop the engine and the panels share (admin_ui.sms_send_jobs)
+            job = jobs.enqueue(services.redis, estimate_job, database_url, send.id, price,
+                               description=f"SMS send {send.id}: estimate")
+            return RedirectResponse(f"/sms/sends/{send.id}?job={job.id}", status_code=303)
+        await bulk.estimate(services.pool, send_id=send.id, now=now, price_per_part=price)   # no backends' URLs
     except (TemplateNotFound, NotFound):
         return await _form_page(request, user, problem=t("sms_send_choose"), form=form, status_code=400)
     except (bulk.SendError, CampaignError, ValueError) as exc:
@@ -134,7 +141,7 @@ async def _send(request: Request, send_id: int) -> bulk.Send:
 
 
 @router.get("/sms/sends/{send_id:int}", response_class=HTMLResponse)
-async def send_page(request: Request, user: TeamLead, send_id: int, done: str = "") -> HTMLResponse:
+async def send_page(request: Request, user: TeamLead, send_id: int, done: str = "", job: str = "") -> HTMLResponse:
     services = services_of(request)
     send = await _send(request, send_id)
     async with services.pool.acquire() as conn:
@@ -142,8 +149,9 @@ async def send_page(request: Request, user: TeamLead, send_id: int, done: str = 
         progress = await bulk.progress(conn, send_id=send.id)
     t = translator(user.language)
     notice = {"confirmed": t("sms_send_confirmed"), "cancelled": t("sms_send_cancelled")}.get(done, "")
+    estimating = bool(job) and send.estimate is None and send.state == "draft"
     return render(request, "sms_send.html", user, send=send, campaign=campaign, estimate=send.estimate or {},
-                  progress=progress, notice=notice,
+                  progress=progress, notice=notice, job_id=job if estimating else "",
                   local_time=f"{send.local_minute // 60:02d}:{send.local_minute % 60:02d}"
                   if send.local_minute is not None else "")
 

@@ -100,7 +100,13 @@ async def test_a_confirmed_bulk_send_is_prepared_by_the_worker_and_its_progress_
     token = (await browser_client.get("/sms/sends")).text.split('name="csrf_token" value="')[1].split('"')[0]
     made = await browser_client.post("/sms/sends", data={
         "csrf_token": token, "template_id": str(s["template"]), "campaign_id": str(s["campaign"].id), "kind": "bulk"})
-    send_id = int(made.headers["location"].rsplit("/", 1)[1])
+    location = made.headers["location"]                 # the estimate is the worker's: the page follows its job
+    send_id, job_id = int(location.split("?")[0].rsplit("/", 1)[1]), location.split("job=")[1]
+    waiting = await browser_client.get(location)
+    assert f'data-job="{job_id}"' in waiting.text and 'id="btn-confirm"' not in waiting.text
+    queued = Queue("dialer", connection=services.redis).fetch_job(job_id)
+    assert queued.func_name == "admin_ui.sms_send_jobs.estimate_job" and queued.args[1:] == (send_id, 0.02)
+    await bulk.estimate(services.pool, send_id=send_id, now=datetime.now(UTC), price_per_part=0.02)   # as the job does
     await browser_client.post(f"/sms/sends/{send_id}/confirm", data={"csrf_token": token})
     jobs = Queue("dialer", connection=services.redis).jobs
     assert any(j.func_name == "sms.jobs.prepare_send_job" and j.args[2] == send_id for j in jobs)
