@@ -189,9 +189,9 @@ class QueueCallbacks:
         if agent is not None and agent.state is AgentState.READY:
             engine.reserved_for[call_id] = agent_id
             engine.apply_agent(agent_id, agents_mod.Reserve(call_id))
-        else:   # the agent paused or left meanwhile: the answered callback waits for any agent of the queue
-            log.info("agent %s left before the callback of inbound call %s: any agent of queue %r takes it",
-                     agent_id, place.inbound_call_id, queue.name)
+        else:   # the agent paused or left meanwhile: the answered callback goes to the router like any answer
+            log.info("agent %s left before the callback of inbound call %s (queue %r): the router gives it to a ready"
+                     " agent of campaign %s when answered", agent_id, place.inbound_call_id, queue.name, campaign.id)
         engine.call_context.setdefault(call_id, {})["queue_callback"] = {
             "inbound_call_id": place.inbound_call_id, "queue_id": queue.id, "queue": queue.name,
             "waited_s": round(place.waited_s)}
