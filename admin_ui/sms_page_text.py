@@ -174,4 +174,5 @@ SMS_PAGE_MESSAGES: dict[str, dict[str, str]] = {
                       "vi": "Tin nhắn thử {id} đang được gửi: theo dõi trong nhật ký tin nhắn."},
     "sms_estimating": {"en": "Rendering and counting every recipient's message…",
                        "vi": "Đang điền và đếm tin nhắn của từng người nhận…"},
+    "sms_lead_messages": {"en": "Text messages of this lead", "vi": "Tin nhắn SMS của khách hàng này"},
 }

@@ -180,3 +180,12 @@ async def test_a_search_by_the_last_digits_reads_an_index_not_every_message(serv
     assert "sms_messages_phone_reversed" in plan, plan
     found = await sms_log.search(services.pool, sms_log.LogFilter(number="0012 345"))
     assert [r.message["phone"] for r in found] == ["+84900012345"]
+
+
+async def test_a_leads_page_links_its_messages_in_the_log(browser_client, make_user, services) -> None:
+    data = await seeded(services.pool)
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    lead_page = await browser_client.get(f"/leads/{data['lan']}")
+    link = f'/sms/messages?lead={data["lan"]}'
+    assert link in lead_page.text
+    assert len(_ids(await browser_client.get(link))) == 3
