@@ -1030,6 +1030,15 @@ def _sms_template_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_sms_template_messages())
 
 
+def _survey_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.survey_text import SURVEY_MESSAGES  # survey list, builder, statistics, the panel's survey
+
+    return SURVEY_MESSAGES
+
+
+MESSAGES.update(_survey_messages())
+
+
 def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,
                 stored: str) -> str:
     """A reason (``dialer.reasons``: its code and parameters, a dict or the stored JSON) in ``t``'s language;

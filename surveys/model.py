@@ -46,7 +46,7 @@ INTRO = "intro"                   # the intro's node name in Progress.at
 OUTRO = "outro"
 MAX_QUESTIONS = 50
 MAX_REPEATS = 5
-DEFAULT_INVALID_SOUND = "option-is-invalid"      # Asterisk core sounds
+DEFAULT_INVALID_SOUND = "pm-invalid-option"      # Asterisk core sounds (in Debian's asterisk-core-sounds-en)
 DEFAULT_NO_INPUT_SOUND = "please-try-again"
 DEFAULT_OPT_OUT_SOUND = "goodbye"
 

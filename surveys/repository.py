@@ -271,3 +271,21 @@ class _transaction:
         finally:
             if self._held is not None:
                 await self._held.__aexit__(*exc)
+
+
+async def export_rows(conn: Conn, *, survey_id: int, since: datetime | None = None,
+                      until: datetime | None = None) -> list[asyncpg.Record]:
+    """One row per answer (and one per response without answers), with its response, version, call record,
+    the call's disposition and recording: what the CSV and XLSX exports write."""
+    return await conn.fetch(
+        "SELECT r.id AS response_id, r.offered_at, r.mode, v.version, r.campaign_id, r.queue_id, r.agent_id,"
+        " u.username AS agent, r.lead_id, r.call_record_id, c.phone_e164, c.disposition, c.recording_file,"
+        " r.completed, r.ended_reason, a.question_id, a.value, a.skipped, a.raw_digits, a.recording_path,"
+        " a.answered_at"
+        " FROM survey_responses r JOIN survey_versions v ON v.id = r.version_id"
+        " LEFT JOIN survey_answers a ON a.response_id = r.id"
+        " LEFT JOIN call_records c ON c.id = r.call_record_id"
+        " LEFT JOIN users u ON u.id = r.agent_id"
+        " WHERE r.survey_id = $1"
+        " AND ($2::timestamptz IS NULL OR r.offered_at >= $2) AND ($3::timestamptz IS NULL OR r.offered_at < $3)"
+        " ORDER BY r.offered_at, r.id, a.answered_at, a.id", survey_id, since, until)

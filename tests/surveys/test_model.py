@@ -148,7 +148,7 @@ def test_no_input_repeats_n_times_then_skips_or_ends() -> None:
 def test_invalid_input_is_apologised_for_and_repeated() -> None:
     definition = SurveyDefinition.from_dict(survey(q("a", on_invalid={"repeats": 1, "then": "end"})))
     steps = drive(definition, [Played(), Digits("7"), Digits("0")])
-    assert steps[2].repeat == "invalid_input" and steps[2].prompt[0].value == "option-is-invalid"
+    assert steps[2].repeat == "invalid_input" and steps[2].prompt[0].value == "pm-invalid-option"
     assert steps[-1].ended_reason is EndReason.INVALID_INPUT
 
 
