@@ -27,6 +27,12 @@ STATUS_RANK = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "failed": 3
 ReportOutcome = Literal["applied", "duplicate", "unknown_message", "stale", "bad_signature"]
 
 
+def report_moves(current: str, reported: str) -> bool:
+    """Whether a report of ``reported`` moves a message that is ``current``: only forwards, never out of a final
+    status (a late ``sent`` after ``delivered``, or ``failed`` after ``delivered``, is stale)."""
+    return STATUS_RANK[reported] > STATUS_RANK[current]
+
+
 class StoreError(ValueError):
     """A value the store refuses (an unknown status, a message that is not outgoing)."""
 
@@ -244,7 +250,7 @@ async def apply_report(conn: asyncpg.Connection | asyncpg.Pool, report: Delivery
         if seen:
             await _log_report(tx, report, message_id=message.id, outcome="duplicate", now=now)
             return "duplicate"
-        if STATUS_RANK[report.status] <= STATUS_RANK[message.status]:
+        if not report_moves(message.status, report.status):
             await _log_report(tx, report, message_id=message.id, outcome="stale", now=now,
                               detail=f"message is {message.status}")
             return "stale"

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sms import store
 from sms.store import DeliveryReport
@@ -167,3 +169,18 @@ async def test_an_incoming_message_from_a_number_never_texted_is_linked_to_its_l
     stranger, _ = await store.record_incoming(db_pool, provider="sim", provider_message_id="IN10",
                                               phone="+84907777777", body="hi", now=T0)
     assert stranger.lead_id is None
+
+
+@given(st.lists(st.sampled_from(store.REPORT_STATUSES), max_size=12),
+       st.sampled_from(["pending", "queued", "sent"]))
+def test_reports_in_any_order_only_move_a_message_forwards_and_never_out_of_a_final_status(
+        reports: list[str], start: str) -> None:
+    status, seen = start, [start]
+    for reported in reports:
+        if store.report_moves(status, reported):
+            status = reported
+        seen.append(status)
+    ranks = [store.STATUS_RANK[s] for s in seen]
+    assert ranks == sorted(ranks)
+    finals = [s for s in seen if s in store.FINAL_STATUSES]
+    assert len(set(finals)) <= 1                 # the first final status is the last word
