@@ -508,11 +508,18 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True)
+class Noted:
+    """An agent's written note of a spoken answer (the scripted survey in the agent panel)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Hangup:
     """The customer hung up."""
 
 
-Event = Start | Played | Digits | NoInput | Recorded | Hangup
+Event = Start | Played | Digits | NoInput | Recorded | Noted | Hangup
 
 
 class StepKind(str, enum.Enum):
@@ -619,7 +626,7 @@ def next_step(definition: SurveyDefinition, progress: Progress, event: Event) ->
     if isinstance(event, Played):
         raise SurveyStateError(f"question {question.id} waits for input; got Played")
     if isinstance(event, NoInput) or (isinstance(event, Digits) and not event.digits.rstrip("#")) or (
-            isinstance(event, Recorded) and event.seconds <= 0):
+            isinstance(event, Recorded) and event.seconds <= 0) or (isinstance(event, Noted) and not event.text.strip()):
         return _retry_or_move(definition, progress, question, "no_input")
     value, answer = _read(question, event)
     if value is None:
@@ -633,6 +640,8 @@ def _read(question: Question, event: Event) -> tuple[str | None, Answer]:
     if question.kind is Kind.RECORDING:
         if isinstance(event, Recorded):
             return event.path, Answer(question.id, event.path, recording=event.path)
+        if isinstance(event, Noted):
+            return event.text.strip()[:2000], Answer(question.id, event.text.strip()[:2000])
         return None, Answer(question.id, None)
     if not isinstance(event, Digits):
         return None, Answer(question.id, None)

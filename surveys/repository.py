@@ -197,11 +197,12 @@ async def saved_answers(conn: Conn, response_id: int) -> list[Answer]:
     return [Answer(r["question_id"], r["value"], r["raw_digits"], r["recording_path"], r["skipped"]) for r in rows]
 
 
-async def response_for_call(conn: Conn, *, call_record_id: int, survey_id: int) -> int | None:
-    """The open response of a survey for a call record, if any (a panel reconnecting mid-call finds it)."""
-    return await conn.fetchval(
-        "SELECT id FROM survey_responses WHERE call_record_id = $1 AND survey_id = $2 ORDER BY id DESC LIMIT 1",
-        call_record_id, survey_id)
+async def response_for_call(conn: Conn, *, call_record_id: int, survey_id: int) -> asyncpg.Record | None:
+    """The latest response of a survey for a call record (``id``, ``ended_at``), if any: a panel reconnecting
+    mid-call carries on with it, and a survey already ended is not offered again."""
+    return await conn.fetchrow(
+        "SELECT id, ended_at FROM survey_responses WHERE call_record_id = $1 AND survey_id = $2"
+        " ORDER BY id DESC LIMIT 1", call_record_id, survey_id)
 
 
 # -- the scripted survey of a campaign -------------------------------------------------------------------

@@ -18,8 +18,9 @@ Figures and their sources:
 - **Shares** (completion, offer rate): Wilson's score interval (Wilson 1927), 95 %.
 - **Drop-off per question**: a response that started and ended without completing is counted at the
   question it stood at when the customer left: the first question on its path (the survey's flow followed
-  through its answers) that it has no answer for. **Nonresponse**: questions reached and skipped (no input
-  or invalid input after the repeats).
+  through its answers) that it has no answer for (ended by a hang-up, by nothing (a crash), or, in the
+  agent panel, by the disposition before the last question: ``disposed``). **Nonresponse**: questions
+  reached and skipped (no input or invalid input after the repeats).
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def survey_stats(definition: SurveyDefinition, rows: Sequence[ResponseRow]) -> S
     completed = sum(r.completed for r in started)
     dropped: Counter[str] = Counter()
     for r in started:
-        if not r.completed and r.ended_reason in (None, "hangup"):
+        if not r.completed and r.ended_reason in (None, "hangup", "disposed"):
             dropped[stood_at(definition, r.answers)] += 1
     questions = tuple(_question_stats(q, started, dropped[q.id]) for q in definition.questions)
     return SurveyStats(offered=len(rows), started=len(started), completed=completed,
