@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dialer.services import Services
 from dnc import repository as dnc_repo
@@ -325,3 +327,17 @@ def test_the_esms_callback_token_never_reaches_the_logs() -> None:
                                None)
     assert RedactWebhookToken().filter(record)
     assert "s3cret" not in record.getMessage() and "token=***&x=1" in record.getMessage()
+
+
+ACCENTED = {"u": "uúùủũụưứừửữự", "o": "oóòỏõọôốồổỗộơớờởỡợ", "i": "iíìỉĩị", "a": "aáàảãạâấầẩẫậăắằẳẵặ",
+            "e": "eéèẻẽẹêếềểễệ", "d": "dđ"}
+
+
+@given(st.sampled_from(sorted(webhooks.OPT_OUT)), st.data())
+def test_any_casing_accents_and_spacing_of_an_opt_out_keyword_opts_out(keyword: str, data: st.DataObject) -> None:
+    text = ""
+    for char in keyword:
+        char = data.draw(st.sampled_from(ACCENTED.get(char, char)))
+        char = char.upper() if data.draw(st.booleans()) else char
+        text += char + data.draw(st.sampled_from(["", "", " ", "  ", "\t", "\u00a0"]))
+    assert webhooks.keyword_of(text) == "opt_out", text
