@@ -120,6 +120,18 @@ def _stationary_queue(agents: int, load: float, aht_s: float, patience_s: float)
     return float(weights[:agents].sum()), weights[agents:]
 
 
+def _unreachable_depth(serving_rate: float, theta: float, threshold_s: float, states: int) -> int:
+    """The number of queue depths worth a matrix: the first m where m + 1 advances within T are out of reach
+    (above the Poisson mean of the advances at that depth by 12 standard deviations and 30), else all."""
+    if theta * threshold_s >= 0.5:       # impatient callers: the others ahead leave fast, keep every state
+        return states
+    for m in range(states):
+        mean = (serving_rate + m * theta) * threshold_s
+        if m + 1 > mean + 12 * math.sqrt(mean) + 30:
+            return m
+    return states
+
+
 @lru_cache(maxsize=4096)
 def erlang_a_service_level(agents: int, load: float, aht_s: float, patience_s: float, threshold_s: float) -> float:
     """Service level (README rule) of M/M/n+M: answered within T / (answered + abandoned after T)."""
@@ -129,7 +141,12 @@ def erlang_a_service_level(agents: int, load: float, aht_s: float, patience_s: f
         return 0.0
     mu, theta = 1.0 / aht_s, 1.0 / patience_s
     free, waiting = _stationary_queue(agents, load, aht_s, patience_s)
-    size = len(waiting)
+    # A caller with m ahead needs m + 1 advances within T; past the depth where even the fastest advance rate
+    # almost surely cannot give that many (a Poisson tail under 1e-12), the caller is answered late or leaves
+    # on its own patience. The chain only moves down, so the states above that depth drop out of the matrix
+    # exactly: without the cut, a queue whose callers barely abandon needs thousands of states (100 s).
+    deep = _unreachable_depth(agents * mu, theta, threshold_s, len(waiting))
+    size = deep
     # states 0..size-1: callers ahead; size: answered; size + 1: abandoned
     q = np.zeros((size + 2, size + 2))
     for m in range(size):
@@ -138,8 +155,9 @@ def erlang_a_service_level(agents: int, load: float, aht_s: float, patience_s: f
         q[m, size + 1] = theta
         q[m, m] = -(advance + theta)
     moved = expm(q * threshold_s)
-    answered_by_t = free + float(waiting @ moved[:size, size])
-    abandoned_by_t = float(waiting @ moved[:size, size + 1])
+    answered_by_t = free + float(waiting[:size] @ moved[:size, size])
+    abandoned_by_t = float(waiting[:size] @ moved[:size, size + 1])
+    abandoned_by_t += float(waiting[size:].sum()) * -math.expm1(-theta * threshold_s)
     return answered_by_t / (1.0 - abandoned_by_t) if abandoned_by_t < 1.0 else 0.0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import time
 from datetime import date
 
 import pytest
@@ -39,6 +40,16 @@ def test_impatient_callers_need_fewer_agents_and_the_rule_leaves_out_those_who_l
     assert staffing.agents_erlang_a(50, 180, target=0.80, threshold_s=20, patience_s=120) == 12
     assert staffing.agents_erlang_a(50, 180, target=0.80, threshold_s=20, patience_s=1e7) == 14
     assert staffing.agents_erlang_a(0, 180, target=0.80, threshold_s=20, patience_s=60) == 0
+
+
+def test_callers_who_almost_never_leave_are_staffed_as_erlang_c_in_well_under_a_second() -> None:
+    # a queue whose measured patience is days long: thousands of queue depths, of which only those a caller
+    # can still be answered from within T need the matrix (the staffing page took 100 s before)
+    started = time.process_time()
+    assert staffing.agents_erlang_a(50, 180, target=0.80, threshold_s=20, patience_s=1e7) == 14
+    assert staffing.agents_erlang_a(400, 240, target=0.90, threshold_s=15, patience_s=1e6) == \
+        staffing.agents_erlang_c(400, 240, target=0.90, threshold_s=15)
+    assert time.process_time() - started < 1.0
 
 
 def simulated_service_level(agents: int, per_s: float, aht_s: float, patience_s: float, threshold_s: float,
