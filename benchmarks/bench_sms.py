@@ -7,7 +7,12 @@ English one over generated leads (Vietnamese names, a plan column, a callback in
 * render + count: ``sms.context.message_context`` + ``sms.templates.render`` (the capped sandbox) +
   ``count_segments``, as a bulk send's estimate does for every recipient.
 
-Run: ``.venv/bin/python benchmarks/bench_sms.py [--part render] [--messages 1000000]``.
+``bulk``: the bulk send's throughput against the simulated provider (``simulations.sms_bulk_run``, the code of
+``tests/sms/test_bulk_exactly_once.py`` at 100,000 messages): faults on, a worker killed with SIGKILL half-way;
+prints messages/s against the rate limit, duplicates in the provider's log (must be 0) and how long a STOP took.
+
+Run: ``.venv/bin/python benchmarks/bench_sms.py [--part render] [--messages 1000000]``;
+``.venv/bin/python benchmarks/bench_sms.py --part bulk [--bulk-messages 100000] [--rate 80] [--workers 2]``.
 """
 
 from __future__ import annotations
@@ -99,8 +104,48 @@ def bench_render(messages: int) -> None:
     rate("message_context + render (plain on half) + count_segments", messages, context_render_count)
 
 
+def bench_bulk(args: argparse.Namespace) -> None:
+    """Bulk throughput: ``simulations.sms_bulk_run.run_bulk`` (the CI test's code) at full size, on an embedded
+    PostgreSQL and Valkey, with faults on and the first worker killed with SIGKILL half-way."""
+    import asyncio
+    import tempfile
+
+    from dialer.runtime import open_services
+    from dialer.settings import load_settings
+    from simulations.sms_bulk_run import run_bulk
+
+    async def go() -> None:
+        with tempfile.TemporaryDirectory(prefix="bench-sms-") as data:
+            settings = load_settings(None, mode="development", data_dir=Path(data), database_url=None,
+                                     redis_url=None, secret_key="bench-secret-key-0123456789")
+            async with open_services(settings, bootstrap_admin=False, pool_size=4) as services:
+                n = args.bulk_messages
+                result = await run_bulk(services, messages=n, rate_per_s=args.rate, workers=args.workers,
+                                        kill_after=n // 2, lease_s=30.0, deadline_s=4 * 3600,
+                                        say=lambda text: print(f"  {text}", flush=True))
+        print(f"messages {result.messages:,}: sendable {result.sendable:,}, accepted by the provider "
+              f"{result.accepted:,}, duplicates {result.duplicates} (must be 0), to opted-out numbers "
+              f"{result.to_opted_out}, in quiet hours {result.to_quiet}")
+        print(f"statuses {result.statuses}; reasons {result.reasons}")
+        print(f"throughput {result.messages_per_s:,.1f} msg/s over {result.send_s:,.0f} s (busiest 10 s: "
+              f"{result.best_10s_per_s:,.1f} msg/s) at a rate limit of {result.rate_per_s:g} msg/s; "
+              f"estimate {result.estimate_s:.1f} s, prepare {result.prepare_s:.1f} s; worker killed: "
+              f"{result.killed_worker}")
+        print(f"STOP mid-send: {result.mid_send_stops} replies, slowest {result.mid_send_stop_max_s:.2f} s to the "
+              f"opt-out list, their messages refused {result.mid_send_stops_refused}, sent {result.mid_send_stops_sent}"
+              f"; provider's own STOP replies: {result.stop_replies}, p50 {result.stop_latency_p50_s:.1f} s, "
+              f"slowest {result.stop_latency_max_s:.1f} s (queued behind its delivery reports); later messages to "
+              f"numbers that said STOP: refused {result.stopped_numbers_refused}, sent {result.stopped_numbers_sent}")
+        stats = result.sim_stats
+        print(f"provider: faults {stats['faults']}, de-duplicated hand-offs {stats['deduplicated']}, reports "
+              f"sent twice {stats['reports_duplicated']}; all checks: {'OK' if result.ok() else 'FAILED'}")
+
+    asyncio.run(go())
+
+
 PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
     "render": lambda args: bench_render(args.messages),
+    "bulk": bench_bulk,
 }
 
 
@@ -109,6 +154,9 @@ def main() -> None:
     parser.add_argument("--part", choices=sorted(PARTS), action="append",
                         help="which part to run (repeatable; default: every part)")
     parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--bulk-messages", type=int, default=100_000, help="bulk: messages of the send")
+    parser.add_argument("--rate", type=float, default=80.0, help="bulk: the provider's rate limit (msg/s)")
+    parser.add_argument("--workers", type=int, default=2, help="bulk: dialer worker processes")
     args = parser.parse_args()
     for part in args.part or sorted(PARTS):
         print(f"== {part}")

@@ -176,10 +176,9 @@ class Sender:
                     continue
                 due = await outbox.next_due(self.pool, send_id=send_id, message_ids=message_ids)
                 held = await outbox.oldest_claim(self.pool, send_id=send_id, message_ids=message_ids)
-                if held is not None:      # another worker's claim: done soon, or taken back when its lease ends
-                    freed = held + timedelta(seconds=opts.lease_s)
-                    due = freed if due is None else min(due, freed)
-                if due is None or (due - now).total_seconds() > opts.wait_horizon_s:
+                if held is not None:      # another worker's claim: settled soon, or taken back when its lease ends
+                    due = now if due is None else min(due, now)
+                elif due is None or (due - now).total_seconds() > opts.wait_horizon_s:
                     return
                 await self.clock.sleep(min(1.0, max(0.05, (due - now).total_seconds())))
                 continue
