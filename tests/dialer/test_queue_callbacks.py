@@ -26,8 +26,8 @@ from dialer.system import run_system
 from simulations.call_model import CustomerModel, LogNormal
 from simulations.pbx import PbxConfig
 from simulations.pbx.actions import press_key
-from simulations.pbx.inbound_traffic import InboundArrival, InboundTraffic
-from simulations.virtual_agents import virtual_phone
+from simulations.pbx.inbound_traffic import InboundArrival, InboundStream, InboundTraffic
+from simulations.virtual_agents import VirtualAgents, virtual_phone
 
 SPEED = 20.0
 DID = "+842873001234"
@@ -62,7 +62,8 @@ async def loaded(system) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def team(db_pool, build_scenario, services):  # type: ignore[no-untyped-def]
+async def team(db_pool, build_scenario, services, database_url):  # type: ignore[no-untyped-def]
+    services.extras["database_url"] = database_url      # the DNC checker's own connection (it stays fresh)
     services.clock = RealClock(speed=SPEED)
     services.settings.speed = SPEED
     return await build_scenario(db_pool, leads=12, agents=2, now=services.clock.now(), mode=DialMode.PREVIEW,
@@ -228,3 +229,66 @@ async def test_a_caller_overflowed_to_a_queue_without_the_offer_can_no_longer_pr
         assert sim.switch.channels.get(name) is channel and channel.variables.get("DIALER_KEYS") == "1"
     assert engine.errors == []
     assert await db_pool.fetchval("SELECT count(*) FROM queue_callbacks") == 0
+
+
+async def test_inbound_traffic_where_half_the_callers_press_1_leaves_one_record_each_and_no_callback_twice(
+        services, db_pool, build_scenario, database_url) -> None:  # type: ignore[no-untyped-def]
+    """The simulated PBX's inbound traffic (4 callers a minute, half of them pressing 1 after about 15 s on hold)
+    for 5 simulated minutes, two virtual agents: every caller ends with one record (answered, abandoned or called
+    back), every caller who pressed 1 has one place, and each place at most one callback, to its own number."""
+    speed = 40.0
+    services.extras["database_url"] = database_url      # the DNC checker's own connection (it stays fresh)
+    services.clock = RealClock(speed=speed)
+    services.settings.speed = speed
+    team = await build_scenario(db_pool, leads=30, agents=2, now=services.clock.now(), mode=DialMode.PREVIEW,
+                                dnc_share=0.0, outside_share=0.0, seed=31)
+    await hotline(db_pool, team)
+    numbers = await callable_numbers(db_pool, team)
+    stream = InboundStream(did=DID, rate_per_hour=[240.0], patience=LogNormal(240.0, 0.2),
+                           talk=LogNormal(20.0, 0.3), callers=numbers, press_1_share=0.5,
+                           press_1_after=LogNormal(15.0, 0.3))
+    async with run_system(services, sim_config=PbxConfig(speed=speed, seed=25, customer_model=QUIET),
+                          engine_id="press1-5", tick_s=0.5) as system:
+        engine, sim = system.engine, system.sim
+        assert sim is not None
+        await loaded(system)
+        agents = VirtualAgents(engine, team.agent_ids, team.campaign.id, seed=3, wrap=LogNormal(3.0, 0.2))
+        agent_task = asyncio.create_task(agents.run())
+        traffic = InboundTraffic(sim, [stream], duration_s=300.0, seed=12)
+        try:
+            await until(lambda: all(engine.agent_state(a)["state"] == "ready" for a in team.agent_ids))
+            traffic.start()
+
+            async def settled() -> bool:
+                open_rows = await db_pool.fetchval(
+                    "SELECT count(*) FROM call_records WHERE outcome IS NULL OR (direction = 'inbound' AND"
+                    " waited_s IS NULL)")
+                pending = await db_pool.fetchval(
+                    "SELECT count(*) FROM queue_callbacks WHERE state IN ('waiting', 'dialing')")
+                inbound = await db_pool.fetchval("SELECT count(*) FROM call_records WHERE direction = 'inbound'")
+                return traffic.done and inbound == len(traffic.injected) and open_rows == 0 and pending == 0
+
+            deadline = time.monotonic() + 300.0 / speed + 40.0
+            while not await settled():
+                assert time.monotonic() < deadline, "callers or callbacks left unsettled"
+                assert not engine.errors, engine.errors
+                await asyncio.sleep(0.2)
+        finally:
+            await traffic.stop()
+            agent_task.cancel()
+            await asyncio.gather(agent_task, return_exceptions=True)
+    assert engine.errors == []
+    inbound = await db_pool.fetch("SELECT * FROM call_records WHERE direction = 'inbound' ORDER BY id")
+    callbacks = await db_pool.fetch("SELECT * FROM call_records WHERE callback_of IS NOT NULL")
+    places = {r["inbound_call_id"]: r for r in await db_pool.fetch("SELECT * FROM queue_callbacks")}
+    assert len(inbound) == len(traffic.injected) >= 12
+    assert {r["outcome"] for r in inbound} <= {"handled", "abandoned", "called_back"}
+    called_back = {r["id"] for r in inbound if r["outcome"] == "called_back"}
+    assert called_back and called_back == set(places) and len(called_back) <= len(traffic.pressed_1)
+    assert sorted(r["callback_of"] for r in callbacks) == sorted(set(r["callback_of"] for r in callbacks))  # once
+    by_id = {r["id"]: r for r in inbound}
+    for callback in callbacks:
+        assert callback["phone_e164"] == by_id[callback["callback_of"]]["phone_e164"]
+        assert places[callback["callback_of"]]["call_id"] == callback["id"]
+        assert callback["outcome"] == "handled" and callback["agent_id"] in team.agent_ids
+    assert {p["state"] for p in places.values()} == {"placed"}       # nobody on DNC or outside its window here
