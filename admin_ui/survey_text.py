@@ -163,6 +163,7 @@ _PAGES: dict[str, tuple[str, str]] = {
     "sv_panel_title": ("Survey: {name}", "Khảo sát: {name}"),
     "sv_panel_done": ("Survey finished: the answers are saved.", "Đã xong khảo sát: các câu trả lời đã được lưu."),
     "sv_panel_save": ("Next", "Tiếp"),
+    "sv_panel_skip": ("No answer", "Không trả lời"),
     "sv_panel_yes": ("Yes", "Có"),
     "sv_panel_no": ("No", "Không"),
     "sv_panel_not_now": ("The survey is not open for this call.", "Khảo sát không mở cho cuộc gọi này."),

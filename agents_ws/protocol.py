@@ -19,6 +19,8 @@ raises ``ProtocolError`` with a message for the agent). Server -> client message
   ``waited_s``, ``vip``, ``dispositions`` (the queue's), ``matches`` [{lead, campaign, history}], ``new_contact``
   {id, name} (no lead matched: where ``create_contact`` puts the caller) and ``queue_transfer`` {from_agent_id,
   from_name, from_call_id} when a colleague sent the customer to the queue
+* ``survey`` {call_id, survey_id, name, question | null, answers, done, completed}: the campaign's scripted survey
+  (``agents_ws.scripted_survey``) after the pop and after each ``survey_answer``
 * ``preview`` {lead}, ``leads`` {items}, ``callbacks`` {items}, ``tab`` {active, reason}, ``ok`` {request},
   ``error`` {message, request}, ``expired`` {}, ``pong`` {}
 """
@@ -160,9 +162,18 @@ class Ping(_Msg):
     type: Literal["ping"]
 
 
+class SurveyAnswer(_Msg):
+    """The customer's answer to the scripted survey's question on screen (``value`` None: no answer, skip)."""
+    type: Literal["survey_answer"]
+    call_id: str = Field(min_length=1, max_length=40)
+    question_id: str = Field(min_length=1, max_length=40)
+    value: str | None = Field(None, max_length=2000)
+
+
 ClientMessage = Annotated[
     Login | Ready | Pause | Logout | Hangup | Dispose | Transfer | PreviewNext | PreviewDial | PreviewSkip | Dial
-    | DialNumber | ReadyAgents | Warm | SearchLeads | Callbacks | TakeOver | Ping | Queues | CreateContact,
+    | DialNumber | ReadyAgents | Warm | SearchLeads | Callbacks | TakeOver | Ping | Queues | CreateContact
+    | SurveyAnswer,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)

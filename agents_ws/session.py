@@ -70,6 +70,7 @@ class PanelSession:
         self.last_heard = self.services.clock.monotonic()   # the last message from the panel
         self._silent_s = 0.0                          # how long the panel had been silent when it was closed
         self._watch: Any = None                       # the engine's PanelWatch, once told this panel is open
+        self.survey: Any = None                       # the scripted survey on screen (agents_ws.scripted_survey)
 
     # --- transport ------------------------------------------------------------------------------
     async def send(self, message: dict[str, Any]) -> None:
@@ -163,6 +164,9 @@ class PanelSession:
                 await engine_method(engine, "hangup")(user_id)
             case protocol.Dispose():
                 await engine_method(engine, "set_disposition")(user_id, await self._disposition(message))
+                await self._survey_done(message.call_id)
+            case protocol.SurveyAnswer():
+                return await self._survey_answer(message)
             case protocol.Transfer(to_queue_id=int() as queue_id):
                 await engine_method(engine, "transfer_to_queue")(user_id, queue_id=queue_id)
             case protocol.Transfer(to_agent_id=to_agent, to_number=to_number):
@@ -398,6 +402,7 @@ class PanelSession:
             "queue_callback": (context or {}).get("queue_callback"),
             **self._script(campaign, lead, call.get("number")),
         })
+        await self._survey_start(call, campaign, lead)
         if lead is not None and campaign is not None and campaign.crm_url_template:
             self._background(self._crm(str(call["call_id"]), campaign.crm_url(lead)))
 
@@ -428,6 +433,36 @@ class PanelSession:
         from admin_ui.i18n import translator
 
         return await leads.sms_history(self.services.pool, lead_id=lead_id, t=translator(self.user.language))
+
+    # --- the campaign's scripted survey (agents_ws.scripted_survey) -------------------------------
+    async def _survey_start(self, call: dict[str, Any], campaign: Any, lead: Any) -> None:
+        from agents_ws import scripted_survey
+
+        self.survey = await scripted_survey.start(
+            self.services.pool, campaign_id=campaign.id if campaign else None, call_id=str(call["call_id"]),
+            lead_id=lead.id if lead else None, agent_id=self.user.id, now=self.services.clock.now())
+        if self.survey is not None:
+            await self.send(self.survey.view())
+
+    async def _survey_answer(self, message: protocol.SurveyAnswer) -> dict[str, Any]:
+        from admin_ui.i18n import translator
+        from agents_ws.scripted_survey import SurveyRefused
+
+        t = translator(self.user.language)
+        if self.survey is None or self.survey.call_id != message.call_id:
+            raise ProtocolError(t("sv_panel_not_now"))
+        try:
+            await self.survey.answer(self.services.pool, question_id=message.question_id, value=message.value,
+                                     now=self.services.clock.now())
+        except SurveyRefused as refused:
+            raise ProtocolError(t(f"sv_panel_{refused.code}", **refused.params)) from None
+        return dict(self.survey.view())
+
+    async def _survey_done(self, call_id: str) -> None:
+        """The disposition is saved: close the survey's response with it."""
+        if self.survey is not None and self.survey.call_id == call_id:
+            survey, self.survey = self.survey, None
+            await survey.finish(self.services.pool, now=self.services.clock.now())
 
     def _script(self, campaign: Any, lead: Any, number: str | None) -> dict[str, Any]:
         """The campaign's agent script filled in for this call (``script``), or why it could not be

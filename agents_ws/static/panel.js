@@ -38,6 +38,7 @@
     if (!ws || ws.readyState !== 1) { banner(t("ws_reconnecting")); return; }
     ws.send(JSON.stringify(message));
   }
+  window.panelSend = send;   // for the scripted survey's card (/static/panel_survey.js)
 
   // --- connection ---------------------------------------------------------------------------
   function connect() {
@@ -75,6 +76,7 @@
       case "state": onState(m); break;
       case "pop": onPop(m); break;
       case "crm": onCrm(m); break;
+      case "survey": document.dispatchEvent(new CustomEvent("panel-survey", {detail: m})); break;   // /static/panel_survey.js
       case "preview": onPreview(m.lead); break;
       case "leads": onLeads(m.items || []); break;
       case "agents": onAgents(m.items || []); break;
