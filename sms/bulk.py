@@ -24,7 +24,6 @@ once a year), ``send:<send id>:callback:<callback id>`` (before a callback). Row
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -471,4 +470,4 @@ async def wait_until(pool: asyncpg.Pool, *, send_id: int, clock: Clock, timeout_
         p = await progress(pool, send_id=send_id)
         if not p.pending or clock.monotonic() >= deadline:
             return p
-        await asyncio.sleep(0) if every_s <= 0 else await clock.sleep(every_s)
+        await clock.sleep(max(every_s, 0.01))

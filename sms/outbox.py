@@ -124,10 +124,10 @@ async def release(conn: asyncpg.Connection | asyncpg.Pool, *,
         [1 if r[4] else 0 for r in released])
 
 
-async def record_accepted(conn: asyncpg.Connection | asyncpg.Pool, *, accepted: Sequence[tuple[int, str, str]],
-                          now: datetime) -> None:
-    """The provider accepted these ``(message id, provider, provider message id)``: 'queued' (never backwards;
-    a delivery report may have come first), one more attempt, the claim cleared."""
+async def record_accepted(conn: asyncpg.Connection | asyncpg.Pool, *,
+                          accepted: Sequence[tuple[int, str, str | None]], now: datetime) -> None:
+    """The provider accepted these ``(message id, provider, provider message id or None)``: 'queued' (never
+    backwards; a delivery report may have come first), one more attempt, the claim cleared."""
     if not accepted:
         return
     await conn.execute(

@@ -13,6 +13,9 @@ The rules (``after_error`` and ``Sender``; the SQL is ``sms.outbox``):
   message is handed over again with the same key, and the provider answers with its first acceptance. For
   one that does not (a real Twilio account), it is never handed over again: it ends ``failed`` with
   ``sms_outcome_unknown``; only a 429 (the provider refused it, so it has not got it) is retried.
+* **Already accepted.** A provider that answers "this key was accepted before" without an id (eSMS code 124:
+  ``AlreadyAccepted``) has the message from an earlier attempt: it is recorded as queued, its reports find it
+  by the key they echo.
 * **Retries** on ``TransientError`` only: exponential backoff with jitter (``backoff_s``), at least the
   provider's ``Retry-After``; a 429 also holds every worker of that provider (``RedisRateLimit.hold_for``).
   ``PermanentError`` ends the message ``failed`` with the provider's reason; so does the last attempt.
@@ -43,7 +46,7 @@ from sms import outbox
 from sms.consent import UNKNOWN, Block, Verdict, decide, recipient_zones, sms_blocks
 from sms.outbox import Claimed
 from sms.provider_settings import SmsProviderConfig
-from sms.providers.base import OutgoingSms, Provider, ProviderError, TransientError
+from sms.providers.base import AlreadyAccepted, OutgoingSms, Provider, ProviderError, TransientError
 from sms.rate_limit import RedisRateLimit
 
 log = logging.getLogger(__name__)
@@ -99,7 +102,7 @@ class SenderOptions:
 
 @dataclass(slots=True)
 class _Results:
-    accepted: list[tuple[int, str, str]] = field(default_factory=list)
+    accepted: list[tuple[int, str, str | None]] = field(default_factory=list)   # id, provider, its id
     final: list[tuple[int, str, Reason]] = field(default_factory=list)
     final_attempted: list[tuple[int, str, Reason]] = field(default_factory=list)
     retry: list[tuple[int, datetime, Reason, bool]] = field(default_factory=list)   # id, due, why, attempted
@@ -263,6 +266,10 @@ class Sender:
                           unicode=m.encoding == "UCS-2", callback_url=config.webhook_url("status"))
         try:
             accepted = await provider.send(msg)
+        except AlreadyAccepted:      # an earlier hand-off with this key got through (its id comes with its reports)
+            self._results.accepted.append((m.id, name, None))
+            self.counts["queued"] += 1
+            return
         except ProviderError as exc:
             await self._failed(m, name, config, exc)
             return

@@ -206,3 +206,20 @@ async def test_consent_at_hand_off_refuses_opted_out_numbers_and_defers_quiet_ho
     assert rows[deferred]["status"] == "pending" and rows[deferred]["reason_code"] == "sms_quiet_hours"
     assert rows[deferred]["scheduled_for"] > now + timedelta(minutes=100)
     assert rows[deferred]["claim_token"] is None and rows[deferred]["attempts"] == 0
+
+
+async def test_a_timeout_then_a_duplicate_request_id_answer_records_the_message_as_handed_over_once(
+        db_pool: asyncpg.Pool, database_url: str, redis_url: str) -> None:
+    async with running_sim() as sim:
+        await set_faults(sim.url, next_timeout=1, timeout_delay_s=None)
+        config = sim_config(sim, kind="esms", name="es", timeout_s=0.5)
+        campaign = await make_campaign(db_pool)
+        leads = await make_leads(db_pool, campaign_id=campaign, count=1)
+        [message] = await _messages(db_pool, campaign_id=campaign, lead_ids=leads, provider="es")
+        async with open_sender(database_url, redis_url, settings=settings_with(config), options=FAST) as sender:
+            await sender.drain()
+        row = await db_pool.fetchrow("SELECT * FROM sms_messages WHERE id = $1", message)
+        log = await sim_log(sim.url)
+    # the first hand-off timed out (eSMS took it), the second was answered "RequestId already accepted" (124)
+    assert row["status"] == "queued" and row["attempts"] == 2 and row["provider_message_id"] is None
+    assert [m["key"] for m in log] == [f"test:{leads[0]}"]
