@@ -202,13 +202,16 @@ class QueueCallbacks:
                  place.inbound_call_id, call_id, agent_id)
 
     # --- after a restart ----------------------------------------------------------------------------
-    async def restore(self) -> int:
-        """Route again the places this engine id kept (rows still ``waiting``): after a restart nobody loses its
+    async def restore(self, *, from_engine: str | None = None) -> int:
+        """Route again the places kept by ``from_engine`` (this engine's id by default: after its restart; another
+        id: an engine that died, whose places this one takes over), rows still ``waiting``: nobody loses its
         place, and a row already claimed is never dialled again. Returns how many."""
         engine = self.engine
         rows = await engine.pool.fetch(
-            "SELECT inbound_call_id, queue_id, phone_e164, priority, first_arrival, waited_s FROM queue_callbacks"
-            " WHERE engine_id = $1 AND state = 'waiting' ORDER BY first_arrival", engine.engine_id)
+            "UPDATE queue_callbacks SET engine_id = $2 WHERE engine_id = $1 AND state = 'waiting'"
+            " RETURNING inbound_call_id, queue_id, phone_e164, priority, first_arrival, waited_s",
+            from_engine or engine.engine_id, engine.engine_id)
+        rows = sorted(rows, key=lambda r: r["first_arrival"])
         for row in rows:
             place = Place(inbound_call_id=int(row["inbound_call_id"]), queue_id=int(row["queue_id"]),
                           number=row["phone_e164"], priority=int(row["priority"]),

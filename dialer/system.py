@@ -108,7 +108,6 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
         await recover(system, engine_id=engine_id)
         await recovery_inbound.adopt_strays(engine)   # callers who came while no engine ran hold in dialer-inbound
         await engine.inbound.load_rules()   # inbound queues' routing rules (again on each inbound caller)
-        await engine.inbound.callbacks.restore()   # callers who pressed 1 keep their places across a restart
         if database_url:
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
         system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))
@@ -251,6 +250,7 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
     released = await lead_store.release_claims(engine.pool, engine_id=engine_id, keep=kept)
     if released:
         log.warning("returned %s leads claimed before the restart to the hopper", released)
+    await engine.inbound.callbacks.restore(from_engine=engine_id)   # callers who pressed 1 keep their places
     if report.adopted:
         await engine.reconcile_links()   # a conversation that ended while being adopted is settled now
 

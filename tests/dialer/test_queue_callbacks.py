@@ -292,3 +292,38 @@ async def test_inbound_traffic_where_half_the_callers_press_1_leaves_one_record_
         assert places[callback["callback_of"]]["call_id"] == callback["id"]
         assert callback["outcome"] == "handled" and callback["agent_id"] in team.agent_ids
     assert {p["state"] for p in places.values()} == {"placed"}       # nobody on DNC or outside its window here
+
+
+async def test_an_engine_that_takes_over_a_dead_ones_work_takes_over_its_places(services, team, db_pool) -> None:
+    """``dialer.system.recover`` for another engine id (it died for good): its places still waiting become this
+    engine's, and are called back at their turn."""
+    from dialer.system import recover
+
+    ann = team.agent_ids[0]
+    queue = await hotline(db_pool, team)
+    (number,) = (await callable_numbers(db_pool, team))[:1]
+    now = services.clock.now()
+    record = await call_records.open_record(
+        db_pool, campaign_id=None, lead_id=None, agent_id=None, engine_id="dead-engine", leg_id="dead-0",
+        direction="inbound", phone_e164=number, dial_string="", caller_id=DID, originated_at=now)
+    await db_pool.execute("UPDATE call_records SET queue_id=$2, outcome='called_back', waited_s=5 WHERE id=$1",
+                          record, queue.id)
+    await db_pool.execute(
+        "INSERT INTO queue_callbacks (inbound_call_id, queue_id, phone_e164, first_arrival, requested_at, engine_id)"
+        " VALUES ($1, $2, $3, $4, $4, 'dead-engine')", record, queue.id, number, now)
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=26, customer_model=QUIET),
+                          engine_id="press1-6", tick_s=0.5) as system:
+        engine = system.engine
+        await loaded(system)
+        assert not engine.inbound.callbacks.places           # not this engine's, while the other may live
+        await recover(system, engine_id="dead-engine")
+        assert list(engine.inbound.callbacks.places) == [-record]
+        await until(lambda: team.campaign.id in engine.campaigns)
+        await engine.agent_login(ann, team.campaign.id, phone_dial_string=virtual_phone(ann))
+        callback = await row_until(db_pool, "SELECT * FROM call_records WHERE callback_of = $1", record)
+        await until(lambda: engine.agent_state(ann)["state"] == "wrap_up", timeout_s=15)
+        await engine.set_disposition(ann, DispositionInput(str(callback["id"]), "sale"))
+        await engine.drain()
+    assert engine.errors == []
+    row = await db_pool.fetchrow("SELECT * FROM queue_callbacks WHERE inbound_call_id = $1", record)
+    assert (row["engine_id"], row["state"], row["call_id"]) == ("press1-6", "placed", callback["id"])
