@@ -234,6 +234,8 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
     report, verdicts = await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock,
                                                  engine_id=engine_id, finish_lead=finish_lead, adopt=adopt,
                                                  adopt_inbound=engine.inbound.adopt)
+    if waits := await recovery_inbound.fill_waits(engine.pool, engine_id=engine_id):
+        log.warning("gave %s inbound records closed just before the restart their wait", waits)
     # attempts whose record was closed but whose lead the crash caught before its next step: settle them
     # from the record (a lead handed back as new would be dialled a second time)
     settled = 0

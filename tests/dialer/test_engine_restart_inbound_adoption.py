@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import timedelta
 
 from campaigns import queue_repository
 from campaigns import repository as campaigns_repository
 from campaigns.model import DialMode
 from campaigns.queues import DAY_NAMES, Queue
+from dialer import call_records
 from dialer.ami.message import AmiMessage, MessageKind
 from dialer.ami.translate import Translator
 from dialer.engine_api import DispositionInput
@@ -221,3 +223,25 @@ async def test_a_caller_whose_callback_the_dead_engine_placed_gets_no_second_cal
     (record,) = await services.pool.fetch("SELECT * FROM call_records")
     assert (record["outcome"], record["callback_id"], record["queue_id"]) == ("called_back", placed.id, queue.id)
     assert await services.pool.fetchval("SELECT count(*) FROM callbacks") == 1       # never placed twice
+
+
+async def test_a_caller_whose_record_was_closed_just_before_the_crash_gets_its_wait_at_the_restart(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=SPEED, hold_limit_s=HOLD_S):
+        scenario = await build_scenario(services.pool, leads=1, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        (agent,) = scenario.agent_ids
+        queue = await hotline(services, {agent: 5})
+        now = services.clock.now()
+        # the engine wrote the outcome and died before the wait (two writes)
+        call_id = await call_records.open_record(
+            services.pool, campaign_id=None, lead_id=None, agent_id=agent, engine_id=ENGINE, leg_id="dl-gone",
+            direction="inbound", phone_e164="+15550006161", dial_string="", caller_id=DID,
+            originated_at=now - timedelta(seconds=60))
+        await services.pool.execute(
+            "UPDATE call_records SET queue_id = $2, ready_at = $3, connected_at = $4, ended_at = $5, outcome = 'handled'"
+            " WHERE id = $1", call_id, queue.id, now - timedelta(seconds=60), now - timedelta(seconds=48),
+            now - timedelta(seconds=10))
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2):
+            pass
+    assert await services.pool.fetchval("SELECT waited_s FROM call_records WHERE id = $1", call_id) == 12.0
