@@ -30,7 +30,10 @@ async def main() -> None:
         sim = PbxConfig(speed=settings.speed, seed=7, customer_model=CUSTOMERS)
         async with run_system(services, sim_config=sim, engine_id="browser-e2e", tick_s=0.5):
             app = create_app(services)
-            config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="off")
+            # the browser's panel websocket is still open when the fixture stops this process: without a
+            # graceful-shutdown limit uvicorn waits for it until the fixture's kill, 10 s per test
+            config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="off",
+                                    timeout_graceful_shutdown=1)
             await uvicorn.Server(config).serve()
 
 

@@ -35,7 +35,10 @@ async def main() -> None:
                 return {"channel": system.sim.inject_inbound(caller=caller, did=did, patience_s=600.0, talk_s=talk_s)}
 
             outer.mount("/", app)
-            config = uvicorn.Config(outer, host=settings.host, port=settings.port, log_level="warning", lifespan="off")
+            # the browser's panel websocket is still open when the fixture stops this process: without a
+            # graceful-shutdown limit uvicorn waits for it until the fixture's kill, 10 s per test
+            config = uvicorn.Config(outer, host=settings.host, port=settings.port, log_level="warning", lifespan="off",
+                                    timeout_graceful_shutdown=1)
             await uvicorn.Server(config).serve()
 
 
