@@ -498,8 +498,11 @@ class Engine:
 
     # --- links ---------------------------------------------------------------------------------
     async def _link_up(self, event: LinkUp) -> None:
+        from dialer.recovery_inbound import adopt_strays
+
         await self.reconcile_links()
         self.legs.link_up(event)
+        await adopt_strays(self)   # callers who arrived while the link was down: their arrival event was lost
 
     async def reconcile_links(self) -> None:
         """After a reconnect: feed calls and agents what the PBX's live channels show they missed."""

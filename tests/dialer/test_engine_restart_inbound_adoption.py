@@ -245,3 +245,27 @@ async def test_a_caller_whose_record_was_closed_just_before_the_crash_gets_its_w
         async with run_system(services, engine_id=ENGINE, tick_s=0.2):
             pass
     assert await services.pool.fetchval("SELECT waited_s FROM call_records WHERE id = $1", call_id) == 12.0
+
+
+async def test_a_caller_who_arrived_while_the_ami_link_was_down_is_taken_when_it_comes_back(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=SPEED, hold_limit_s=HOLD_S) as sim:
+        scenario = await build_scenario(services.pool, leads=1, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        (agent,) = scenario.agent_ids
+        queue = await hotline(services, {agent: 5})
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2) as system:
+            engine = system.engine
+            sim.faults.refuse_logins = True
+            assert sim.faults.drop_connections() == 1          # the engine's link goes; the engine lives on
+            name = sim.inject_inbound(caller="+15550005151", did=DID, patience_s=900.0, talk_s=30.0)
+            await until(lambda: holding(sim, name), what="the caller holding")
+            await asyncio.sleep(1.0)                           # 20 s: nobody hears its DialerInboundArrived
+            sim.faults.refuse_logins = False
+            await until(lambda: any(c.inbound for c in engine.calls.values()), what="the caller taken")
+            (call,) = [c for c in engine.calls.values() if c.inbound]
+            record = await services.pool.fetchrow("SELECT * FROM call_records WHERE id = $1", call.call_id)
+            assert (record["queue_id"], record["phone_e164"], record["pbx_channel"]) == (queue.id, "+15550005151",
+                                                                                         name)
+            assert (record["originated_at"] - record["ready_at"]).total_seconds() >= 18.0
+        assert engine.errors == []
