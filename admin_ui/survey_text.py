@@ -159,7 +159,12 @@ _PAGES: dict[str, tuple[str, str]] = {
     "sv_export_csv": ("Export CSV", "Xuất CSV"),
     "sv_export_xlsx": ("Export XLSX", "Xuất XLSX"),
     "sv_name_taken": ("a survey named '{name}' already exists", "đã có khảo sát tên '{name}'"),
-    "sv_scripted": ("Survey the agent asks (scripted)", "Khảo sát nhân viên hỏi (theo kịch bản)"),
+    "sv_scripted": ("Campaigns whose agents ask this survey", "Các chiến dịch có nhân viên hỏi khảo sát này"),
+    "sv_scripted_help": (("During each call of these campaigns the agent panel shows the questions; the answers are "
+                         "saved with the disposition. A campaign asks one survey."),
+                         ("Trong mỗi cuộc gọi của các chiến dịch này, bảng điều khiển của nhân viên hiện các câu hỏi; "
+                         "câu trả lời được lưu cùng kết quả cuộc gọi. Mỗi chiến dịch hỏi một khảo sát.")),
+    "sv_scripted_other": ("asks another survey now", "đang hỏi khảo sát khác"),
     "sv_panel_title": ("Survey: {name}", "Khảo sát: {name}"),
     "sv_panel_done": ("Survey finished: the answers are saved.", "Đã xong khảo sát: các câu trả lời đã được lưu."),
     "sv_panel_save": ("Next", "Tiếp"),

@@ -221,6 +221,12 @@ async def scripted_survey(conn: Conn, *, campaign_id: int) -> int | None:
                                campaign_id)
 
 
+async def scripted_surveys(conn: Conn) -> dict[int, int]:
+    """Every campaign that names a scripted survey: campaign id -> survey id."""
+    rows = await conn.fetch("SELECT campaign_id, survey_id FROM campaign_scripted_surveys")
+    return {r["campaign_id"]: r["survey_id"] for r in rows}
+
+
 # -- what the statistics read ----------------------------------------------------------------------------
 
 async def response_rows(conn: Conn, *, survey_id: int, since: datetime | None = None,

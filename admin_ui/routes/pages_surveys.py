@@ -79,7 +79,7 @@ async def _builder(request: Request, user: TeamLead, *, survey_id: int | None, d
     js_texts["saved"] = t("sv_saved", version="{version}")
     js_texts["uploaded"] = t("sv_uploaded", seconds=0.0).replace("0.0", "{seconds}")
     return render(request, "survey_builder.html", user, survey_id=survey_id, definition=definition,
-                  versions=versions, js_texts=js_texts, notice=notice, kinds=[k.value for k in Kind],
+                  versions=versions, js_texts=js_texts, notice=notice, scripted=await repo.scripted_surveys(pool), kinds=[k.value for k in Kind],
                   queues=await queue_repository.list_queues(pool),
                   campaigns=await campaign_repository.list_campaigns(pool))
 

@@ -221,6 +221,15 @@
     if (target) { target.classList.add("bad"); target.scrollIntoView({block: "center"}); }
   }
 
+  document.querySelectorAll(".sv-scripted-campaign").forEach(function (box) {
+    box.addEventListener("change", function () {
+      fetch("/api/surveys/scripted", {method: "POST", credentials: "same-origin",
+        headers: {"content-type": "application/json", "x-csrf-token": token},
+        body: JSON.stringify({campaign_id: Number(box.value), survey_id: box.checked ? surveyId : null})})
+        .then(function (r) { if (!r.ok) box.checked = !box.checked; });
+    });
+  });
+
   document.getElementById("sv-save").addEventListener("click", function () {
     var problem = document.getElementById("sv-problem");
     var notice = document.getElementById("sv-notice");

@@ -109,10 +109,9 @@ async def test_an_agent_fills_in_the_scripted_survey_during_a_call(  # type: ign
 
     lead = await open_page(base)
     await ui.sign_in(lead, "lena", PASSWORD)
-    response = await lead.request.post("/api/surveys/scripted", data={"campaign_id": campaign.id,
-                                                                       "survey_id": version.survey_id},
-                                       headers={"x-csrf-token": await _csrf(lead)})
-    assert response.ok
+    await lead.goto(f"/surveys/{version.survey_id}")                     # the lead names the campaign's survey
+    await lead.check(f'.sv-scripted-campaign[value="{campaign.id}"]')
+    await ui.eventually(lambda: _names(services.pool, campaign.id, version.survey_id), what="the scripted survey set")
     await ui.start_campaign(lead, campaign.id)
 
     desk = await open_page(base)
@@ -146,5 +145,5 @@ async def test_an_agent_fills_in_the_scripted_survey_during_a_call(  # type: ign
     assert desk.errors == [] and lead.errors == []
 
 
-async def _csrf(page) -> str:  # type: ignore[no-untyped-def]
-    return str(await page.locator("meta[name=csrf-token]").get_attribute("content"))
+async def _names(pool, campaign_id: int, survey_id: int) -> bool:  # type: ignore[no-untyped-def]
+    return await survey_repo.scripted_survey(pool, campaign_id=campaign_id) == survey_id
