@@ -139,10 +139,10 @@ async def test_the_demo_is_a_blended_team_with_two_queues_one_vip_fed_by_the_sim
         assert sim is not None
         agents = VirtualAgents(engine, setup.virtual_agent_ids, setup.campaign_id)
         agent_task = asyncio.create_task(agents.run())
-        traffic = InboundTraffic(sim, demo_inbound_streams(), duration_s=20 * 60.0, start_hour=10.0, seed=3)
+        traffic = InboundTraffic(sim, demo_inbound_streams(), duration_s=10 * 60.0, start_hour=10.0, seed=3)
         traffic.start()
         try:
-            deadline = time.monotonic() + 20 * 60.0 / speed + 40
+            deadline = time.monotonic() + 10 * 60.0 / speed + 40
             while True:
                 closed = await services.pool.fetchval(
                     "SELECT count(*) FROM call_records WHERE direction = 'inbound' AND outcome IS NOT NULL")
