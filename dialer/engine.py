@@ -78,6 +78,7 @@ from dialer.pbx_port import (
     new_leg_id,
 )
 from dialer.presence import PanelWatch
+from dialer.survey_desk import SurveyDesk
 
 log = logging.getLogger(__name__)
 KEEP_FINISHED_S = 120.0          # a finished call stays in memory this long, to absorb late PBX events
@@ -131,6 +132,7 @@ class Engine:
         self.queue_last_agent: dict[Pool, int] = {}            # round robin: the agent each queue gave its last caller
         self._route_checks: set[float] = set()                 # times a re-route is already planned for
         self.inbound = InboundDesk(self)                       # inbound callers: queue lookup, records, rules
+        self.surveys = SurveyDesk(self)                        # surveys on Asterisk: after a call (dialer.survey_desk)
         self.wait_errors = self.inbound.wait_errors            # the estimated wait's error per queue (staffing page)
         self.history = AgentHistory(self)                      # agent_history: who was signed in, when (staffing)
 
@@ -181,6 +183,8 @@ class Engine:
         if leg is None:
             return
         if self.inbound.observe(event):      # a caller arriving in dialer-inbound, or gone while looked up
+            return
+        if self.surveys.observe(event):      # an answer to a survey step (dialer-survey)
             return
         if isinstance(event, SafeHarborPlayed):
             self._safe_harbor_played(event)
@@ -239,6 +243,8 @@ class Engine:
                 self.board.answer_to_agent_s.append(wait_s)
                 if self.call_context.get(call_id, {}).get("record"):
                     self.spawn(self._record_call(new), name=f"record-{call_id}")
+            if new.state is CallState.CONNECTED and call.state is not CallState.CONNECTED:
+                self.surveys.call_connected(call_id, new.leg_id, new.agent_id)   # offered its survey or not
             if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
                 self.apply_agent(new.agent_id, agents_mod.CustomerLeft(call_id))
         if not new.terminal and _milestone(call, new):
@@ -298,6 +304,8 @@ class Engine:
             elif isinstance(effect, RedirectToMachineMessage):
                 await self._quietly(self.pbx.redirect(effect.leg_id, context=CTX_MACHINE, exten="s"))
             elif isinstance(effect, Hangup):
+                if self.surveys.wants(effect.leg_id) and await self.surveys.take_over(effect.leg_id):
+                    continue     # its agent ended the call: the customer goes into its after-call survey
                 await self._quietly(self.pbx.hangup(effect.leg_id, cause=effect.cause))
             elif isinstance(effect, RecordOutcome):
                 await self._record(effect.call)
@@ -624,6 +632,9 @@ class Engine:
         call = self.calls.get(agent.call_id) if agent.call_id is not None else None
         if call is None or call.state is not CallState.CONNECTED:
             raise EngineError("you have no call to hang up")
+        if self.surveys.wants(call.leg_id) and await self.surveys.take_over(call.leg_id):
+            self.apply_call(call.call_id, calls.CustomerHungUp(0))   # out of the conference, into its survey
+            return
         await self._quietly(self.pbx.hangup(call.leg_id))
 
     async def set_disposition(self, user_id: int, disposition: DispositionInput) -> None:

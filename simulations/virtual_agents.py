@@ -37,6 +37,9 @@ class VirtualAgents:
     inbound_dispositions: Sequence[str] = ("resolved", "resolved", "follow_up")
     dispositions_done: int = 0
     phone: Callable[[int], str] = virtual_phone    # each agent's phone dial string (a real Asterisk: from settings)
+    # set: each agent ends its calls itself (the panel's hang-up) this long after the customer joined, unless the
+    # customer hung up first (None: the customer ends every call)
+    talk: LogNormal | None = None
 
     async def run(self) -> None:
         rng = random.Random(self.seed)
@@ -61,9 +64,23 @@ class VirtualAgents:
                 log.info("virtual agent %s cannot sign in yet: %s", user_id, exc)
                 await clock.sleep(2.0)
                 continue
+            ended = None     # the call this agent last ended itself
             async for view in engine.subscribe_agent(user_id):  # type: ignore[attr-defined]
                 state = view["state"]
-                if state == "wrap_up" and view.get("call"):
+                if (state == "on_call" and view.get("call") and self.talk is not None
+                        and view["call"]["call_id"] != ended):
+                    ended = view["call"]["call_id"]
+                    await clock.sleep(self.talk.sample(rng))
+                    for _ in range(10):     # the customer may still be on its way into the conference
+                        try:
+                            await engine.hangup(user_id)  # type: ignore[attr-defined]
+                            break
+                        except EngineError as exc:      # not connected yet, or the customer hung up meanwhile
+                            log.info("virtual agent %s: %s", user_id, exc)
+                            if engine.agent_state(user_id)["state"] != "on_call":  # type: ignore[attr-defined]
+                                break
+                            await clock.sleep(0.5)
+                elif state == "wrap_up" and view.get("call"):
                     await clock.sleep(self.wrap.sample(rng))
                     inbound = view["call"].get("campaign_id") is None
                     code = rng.choice(list(self.inbound_dispositions if inbound else self.dispositions))

@@ -1,0 +1,297 @@
+"""Surveys played on Asterisk by the engine: after a call with an agent, and in survey campaigns without agents.
+
+``Engine.surveys`` (a ``SurveyDesk``) runs ``surveys.model.next_step`` for each customer in a survey and asks each
+step in ``dialer-survey`` (``dialer.survey_ivr``: Setvars, then a Redirect). Every answer is saved the moment it
+arrives (``surveys.repository.save_answer``) before the next step is asked, so a customer who hangs up halfway, or
+an engine that dies, leaves the answers given so far; a response never ended counts as a drop-off.
+
+- **After a call** (``survey_offers`` mode ``after_call`` of the call's campaign or queue): when a call meets its
+  agent, the system draws whether this customer is offered the survey (``share``; nobody offered it again within
+  ``once_per_days``, by number), and the offer is written at once (a ``survey_responses`` row, mode ``after_call``,
+  with the agent): an offer made is counted even if the customer hangs up first, so the offer rate per agent cannot
+  be steered by the agent. When the agent ends the call (the panel's hang-up, a disposition while connected, its
+  phone hung up) the engine Redirects the customer out of the conference into the survey instead of hanging it up
+  (``take_over``).
+- ``press 9`` (the definition's ``opt_out_digit``) puts the number on the campaign's DNC list, audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from dialer.pbx_port import CTX_SURVEY, LegFailed, LegHungUp, PbxError, PbxEvent, SurveyAnswered
+from dialer.survey_ivr import IvrError, IvrStep, bye_step, ivr_step, survey_event
+from surveys import repository as survey_repo
+from surveys.model import (
+    EndReason,
+    Hangup,
+    Played,
+    Progress,
+    Start,
+    Step,
+    StepKind,
+    SurveyDefinition,
+    answered_values,
+    next_step,
+)
+
+if TYPE_CHECKING:
+    from dialer.engine import Engine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RECORD_DIR = "/var/spool/asterisk/monitor/dialer/surveys"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A campaign's or queue's survey setting (a ``survey_offers`` row)."""
+
+    survey_id: int
+    mode: str
+    share: float
+    once_per_days: int
+
+
+@dataclass
+class Run:
+    """One customer's survey on one leg."""
+
+    leg_id: str
+    response_id: int
+    definition: SurveyDefinition
+    call_id: int
+    context: dict[str, Any]
+    progress: Progress = field(default_factory=Progress)
+    step: Step | None = None
+    token: str = ""
+    asked: int = 0
+    sent: dict[str, str] = field(default_factory=dict)    # variables already set on the leg
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    started: bool = False
+    done: bool = False
+
+
+class SurveyDesk:
+    """The engine's surveys on Asterisk (see the module docstring)."""
+
+    def __init__(self, engine: Engine, *, seed: int | None = None) -> None:
+        self.engine = engine
+        self.rng = random.Random(seed)
+        # leg of a connected call -> its draw (under way or done): the survey offered to it, or None
+        self.offered: dict[str, asyncio.Future[Run | None]] = {}
+        self.running: dict[str, Run] = {}      # leg -> its survey under way
+        self._offers: dict[tuple[int | None, int | None], tuple[float, Offer | None]] = {}
+        self.wait_s = 10.0                     # DIALER_SV_WAIT_S: how long the dialplan waits for our next step
+        self.sounds_pbx_dir = "surveys"        # uploaded prompts as Asterisk names them (settings)
+        self.record_dir = DEFAULT_RECORD_DIR   # where Record() writes spoken answers, as Asterisk names it
+
+    # --- offers ---------------------------------------------------------------------------------
+    async def offer_of(self, *, campaign_id: int | None, queue_id: int | None) -> Offer | None:
+        """The survey setting of a campaign (else of a queue), read at most every 10 s."""
+        key, now = (campaign_id, queue_id), self.engine.clock.monotonic()
+        cached = self._offers.get(key)
+        if cached is not None and now - cached[0] < 10.0:
+            return cached[1]
+        row = await self.engine.pool.fetchrow(
+            "SELECT survey_id, mode, share, once_per_days FROM survey_offers"
+            " WHERE (campaign_id = $1 AND $1::bigint IS NOT NULL) OR (queue_id = $2 AND $2::bigint IS NOT NULL)"
+            " ORDER BY campaign_id NULLS LAST LIMIT 1", campaign_id, queue_id)
+        offer = Offer(row["survey_id"], row["mode"], row["share"], row["once_per_days"]) if row else None
+        self._offers[key] = (now, offer)
+        return offer
+
+    def call_connected(self, call_id: int, leg_id: str, agent_id: int | None) -> None:
+        """A call met its agent: draw, once, whether its customer is offered the after-call survey."""
+        if leg_id in self.offered or leg_id in self.running:
+            return
+        context = self.engine.call_context.get(call_id, {})
+        draw: asyncio.Future[Run | None] = asyncio.get_running_loop().create_future()
+        self.offered[leg_id] = draw
+        self.engine.spawn(self._draw(draw, call_id, leg_id, agent_id, context), name=f"survey-offer-{call_id}")
+
+    async def _draw(self, draw: asyncio.Future[Run | None], call_id: int, leg_id: str, agent_id: int | None,
+                    context: dict[str, Any]) -> None:
+        run = None
+        try:
+            run = await self._offer(call_id, leg_id, agent_id, context)
+        finally:
+            draw.set_result(run)        # a failed draw offers nothing: the call ends as usual
+
+    async def _offer(self, call_id: int, leg_id: str, agent_id: int | None, context: dict[str, Any]) -> Run | None:
+        """Whether this customer is offered the survey; if so its response is written now (the offer counts even
+        if the customer hangs up before the agent ends the call)."""
+        offer = await self.offer_of(campaign_id=context.get("campaign_id"), queue_id=context.get("queue_id"))
+        if offer is None or offer.mode != "after_call" or self.rng.random() >= offer.share:
+            return None
+        number = context.get("number") or context.get("caller") or None
+        now = self.engine.clock.now()
+        if number and offer.once_per_days and await self.engine.pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM survey_responses WHERE survey_id = $1 AND phone = $2"
+                " AND offered_at > $3)", offer.survey_id, number, now - timedelta(days=offer.once_per_days)):
+            return None
+        return await self._open(offer.survey_id, "after_call", call_id, leg_id, context, agent_id=agent_id,
+                                number=number)
+
+    async def _open(self, survey_id: int, mode: str, call_id: int, leg_id: str, context: dict[str, Any], *,
+                    agent_id: int | None, number: str | None) -> Run:
+        version = await survey_repo.latest_version(self.engine.pool, survey_id)
+        response_id = await survey_repo.open_response(
+            self.engine.pool, version=version, mode=mode, offered_at=self.engine.clock.now(), call_record_id=call_id,
+            lead_id=context.get("lead_id"), campaign_id=context.get("campaign_id"),
+            queue_id=context.get("queue_id"), agent_id=agent_id)
+        await self.engine.pool.execute("UPDATE survey_responses SET phone = $2, leg_id = $3 WHERE id = $1",
+                                       response_id, number, leg_id)
+        return Run(leg_id, response_id, version.definition, call_id, dict(context))
+
+    def wants(self, leg_id: str) -> bool:
+        """Whether the customer on ``leg_id`` goes into its after-call survey instead of being hung up."""
+        return leg_id in self.offered
+
+    async def take_over(self, leg_id: str) -> bool:
+        """The agent ended the call of ``leg_id``: start its survey (True), or nothing was offered (False)."""
+        draw = self.offered.pop(leg_id, None)
+        run = await draw if draw is not None else None
+        if run is None:
+            return False
+        self.running[leg_id] = run
+        await self._begin(run)
+        return True
+
+    # --- the survey -----------------------------------------------------------------------------
+    async def _begin(self, run: Run) -> None:
+        async with run.lock:
+            step = next_step(run.definition, run.progress, Start())
+            if step.collect is None and not step.final:      # an intro with no key to press: said before question 1
+                first = next_step(run.definition, step.progress, Played())
+                step = replace(first, prompt=step.prompt + first.prompt) if not first.final else first
+            await survey_repo.mark_started(self.engine.pool, run.response_id, at=self.engine.clock.now())
+            run.started = True
+            await self._play(run, step)
+
+    def observe(self, event: PbxEvent) -> bool:
+        """A PBX event of a leg in a survey: an answer (taken: True), or the leg gone (the survey ends there; the
+        event goes on to the call and agent machines too: False)."""
+        leg = getattr(event, "leg_id", None)
+        if isinstance(event, SurveyAnswered):
+            run = self.running.get(event.leg_id)
+            if run is not None:
+                self.engine.spawn(self._answered(run, event), name=f"survey-answer-{event.leg_id}")
+            return True
+        if isinstance(event, (LegHungUp, LegFailed)) and leg is not None:
+            draw = self.offered.pop(leg, None)
+            if draw is not None:     # offered, never begun: the offer stays counted, the response closed
+                self.engine.spawn(self._never_begun(draw), name=f"survey-not-begun-{leg}")
+            run = self.running.get(leg)
+            if run is not None:
+                self.engine.spawn(self._hung_up(run), name=f"survey-gone-{leg}")
+        return False
+
+    async def _never_begun(self, draw: asyncio.Future[Run | None]) -> None:
+        run = await draw
+        if run is not None:
+            await self.engine.pool.execute(
+                "UPDATE survey_responses SET ended_at = $2, ended_reason = 'hangup' WHERE id = $1 AND ended_at IS NULL",
+                run.response_id, self.engine.clock.now())
+
+    async def _answered(self, run: Run, answer: SurveyAnswered) -> None:
+        async with run.lock:
+            if run.done or run.step is None or answer.step != run.token:
+                log.info("survey answer for step %s of leg %s ignored (asking %s)", answer.step, run.leg_id, run.token)
+                return
+            event = survey_event(answer, run.step.collect)
+            step = next_step(run.definition, run.progress, event)
+            await self._play(run, step)
+
+    async def _hung_up(self, run: Run) -> None:
+        async with run.lock:
+            self.running.pop(run.leg_id, None)
+            if run.done:
+                return
+            run.done = True
+            step = next_step(run.definition, run.progress, Hangup())
+            await survey_repo.end_response(self.engine.pool, run.response_id, at=self.engine.clock.now(),
+                                           completed=step.completed, ended_reason=step.ended_reason)
+
+    async def _play(self, run: Run, step: Step) -> None:
+        """Save the answer the step carries (at once), then ask it, or end the survey as it says."""
+        pool, now = self.engine.pool, self.engine.clock.now()
+        if step.answer is not None:
+            await survey_repo.save_answer(pool, response_id=run.response_id, answer=step.answer, at=now)
+        run.progress, run.step = step.progress, step
+        run.asked += 1
+        if not step.final:
+            try:
+                ivr = ivr_step(step, run.asked, answers=answered_values(step.progress), upload_sound=self._upload,
+                               record_file=lambda token: f"{self.record_dir}/response-{run.response_id}-{token}",
+                               wait_s=self.wait_s)
+            except IvrError as exc:
+                log.error("survey %s cannot be played on leg %s: %s", run.response_id, run.leg_id, exc)
+                await self._end(run, step, EndReason.INVALID_INPUT)
+                return
+            run.token = ivr.token
+            await self._send(run, ivr)
+            return
+        if step.kind is StepKind.OPT_OUT:
+            await self._opt_out(run)
+        if step.kind is StepKind.TRANSFER and await self._transfer(run, step):
+            await self._end(run, step, step.ended_reason)
+            return
+        await self._end(run, step, step.ended_reason)
+        await self._send(run, bye_step(step.prompt, run.asked, upload_sound=self._upload))
+
+    async def _end(self, run: Run, step: Step, reason: EndReason | None) -> None:
+        run.done = True
+        self.running.pop(run.leg_id, None)
+        await survey_repo.end_response(self.engine.pool, run.response_id, at=self.engine.clock.now(),
+                                       completed=reason is EndReason.COMPLETED, ended_reason=reason)
+
+    async def _send(self, run: Run, ivr: IvrStep) -> None:
+        pbx = self.engine.pbx
+        try:
+            for name, value in ivr.variables.items():
+                if run.sent.get(name) != value:
+                    await pbx.set_var(run.leg_id, name, value)
+                    run.sent[name] = value
+            await pbx.redirect(run.leg_id, context=CTX_SURVEY, exten=ivr.exten)
+        except PbxError as exc:      # the customer is gone: its hang-up ends the survey
+            log.info("survey step %s on %s not sent: %s", ivr.token, run.leg_id, exc)
+
+    def _upload(self, prompt_id: str) -> str:
+        from surveys.prompts import sound_name
+
+        return sound_name(self.sounds_pbx_dir, prompt_id)
+
+    # --- press 9, press 0 -------------------------------------------------------------------------
+    async def _opt_out(self, run: Run) -> None:
+        """The number goes on the campaign's DNC list, audited (actor ``survey``, the response named)."""
+        from dnc import repository as dnc_repo
+        from dnc.lists import ListKind
+
+        number = run.context.get("number")
+        campaign_id = run.context.get("campaign_id")
+        if not number or campaign_id is None:
+            log.warning("survey response %s: press-to-stop without a number or campaign", run.response_id)
+            return
+        now = self.engine.clock.now()
+        async with self.engine.pool.acquire() as conn:
+            name = await conn.fetchval("SELECT name FROM dnc_lists WHERE kind = 'campaign' AND campaign_id = $1"
+                                       " ORDER BY id LIMIT 1", campaign_id)
+            if name is None:
+                name = f"campaign-{campaign_id}"
+                await dnc_repo.ensure_list(conn, name=name, kind=ListKind.CAMPAIGN, actor="survey", now=now,
+                                           campaign_id=campaign_id)
+            await dnc_repo.add_entry(conn, list_name=name, number=number, actor="survey", now=now,
+                                     reason=f"pressed {run.definition.opt_out_digit} in survey response "
+                                            f"{run.response_id}")
+
+    async def _transfer(self, run: Run, step: Step) -> bool:
+        """Press 0 (the talk-to-someone key): not routed from here yet; the survey ends with its outro."""
+        log.warning("survey response %s: the customer asked to talk to someone (%s); routing it from a survey is "
+                    "not built yet, the survey ends", run.response_id, step.transfer_to)
+        return False
