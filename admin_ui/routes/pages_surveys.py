@@ -214,7 +214,9 @@ async def stats_page(request: Request, user: TeamLead, survey_id: int, date_from
     charts = []
     for q in overall.questions:
         if q.distribution:
-            charts.append((q, [(label, count) for label, count in q.distribution]))
+            names = dict(definition.question(q.question_id).choices)     # a choice's digit shown with its label
+            charts.append((q, [(f"{value} {names[value]}" if value in names else value, count)
+                               for value, count in q.distribution]))
     return render(request, "survey_stats.html", user, status_code=400 if problem else 200, problem=problem,
                   survey_id=survey_id, definition=definition, overall=overall, charts=charts,
                   per_agent=stats.by(definition, rows, lambda r: r.agent_id), agents=agents, offer=offer,

@@ -1,11 +1,13 @@
 """Surveys in Debian's chromium: a team lead builds a three-question survey with a branch (a dangling branch is
-refused naming its question, the card marked) and uploads a prompt (a stereo 44.1 kHz WAV, converted); an
-agent asks the campaign's scripted survey during a call and the answers are saved with the disposition."""
+refused naming its question, the card marked) and uploads a prompt (a stereo 44.1 kHz WAV, converted), then
+reads its statistics; an agent asks the campaign's scripted survey during a call and the answers are saved with
+the disposition."""
 
 from __future__ import annotations
 
 import io
 import wave
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from dialer import users
 from dialer.users import Role
 from simulations.virtual_agents import virtual_phone
 from surveys import repository as survey_repo
-from surveys.model import SurveyDefinition
+from surveys.model import Answer, SurveyDefinition
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -70,7 +72,7 @@ async def test_a_team_lead_builds_a_three_question_survey_with_a_branch_and_an_u
     await page.locator(".sv-question").nth(0).locator(".sv-branches").fill("no → q3")
     async with page.expect_navigation():
         await page.click("#sv-save")
-    assert await page.locator("#sv-notice").inner_text() == "Saved as version 1."
+    assert "Saved as version 1." in await page.locator("main").inner_text()
     await ui.shot(page, "survey-builder")
 
     [survey] = await survey_repo.list_surveys(services.pool)
@@ -78,6 +80,21 @@ async def test_a_team_lead_builds_a_three_question_survey_with_a_branch_and_an_u
     assert [(q.id, q.kind.value) for q in definition.questions] == [("q1", "yes_no"), ("q2", "nps"), ("q3", "choice")]
     assert definition.questions[0].branches == (("no", "q3"),) and definition.questions[1].next == "end"
     assert definition.intro[0].kind == "upload"
+
+    # --- answers arrive; the statistics page shows them with a chart per question -----------------------
+    version = await survey_repo.latest_version(services.pool, survey.id)
+    now = datetime.now(UTC)
+    for answers in ([("q1", "yes"), ("q2", "10")], [("q1", "yes"), ("q2", "9")], [("q1", "no"), ("q3", "2")]):
+        response = await survey_repo.open_response(services.pool, version=version, mode="scripted", offered_at=now)
+        for qid, value in answers:
+            await survey_repo.save_answer(services.pool, response_id=response, answer=Answer(qid, value), at=now)
+        await survey_repo.end_response(services.pool, response, at=now, completed=True, ended_reason="completed")
+    await page.click("text=Statistics")
+    await page.wait_for_selector("#sv-overall")
+    assert await page.locator('[data-figure="completed"]').inner_text() == "3"
+    assert (await page.locator('tr[data-question="q2"] [data-figure="nps"]').inner_text()).startswith("100.0")
+    assert await page.locator("#sv-charts svg.chart").count() == 3
+    await ui.shot(page, "survey-statistics")
     assert page.errors == []  # type: ignore[attr-defined]
 
 
