@@ -9,13 +9,17 @@
   no record: ``stray_callers`` finds its channel among the PBX's live channels (in ``dialer-inbound`` at a
   DID, answered, out of any bridge, followed by no leg of ours, named by no record since it was created) and
   ``adopt_strays`` opens its record as an arrival would, with the real arrival time: the channel's age
-  (``CoreShowChannels``' ``Duration``, whole seconds, so at most a second short) before now, so its whole wait
+  (``CoreShowChannels``' ``Duration``, whole seconds, so at most a second short) before the listing, so its whole wait
   counts in the service level; the caller number is the channel's ``CallerIDNum``, the DID its extension;
 - a conversation with an agent that was going on is adopted by ``dialer.recovery`` as an outbound one is;
   ``inbound_call``/``conversation_context`` make it the queue's inbound call again (its wait written at the
   end, its queue's dispositions offered to the agent);
+- a caller found at ``callback`` (it pressed 1 while no engine heard it) keeps its place (``adopt_holding``);
 - a caller whose channel is gone by then has its record closed by ``dialer.recovery``; ``write_waited``
-  gives it a ``waited_s`` (to the restart when nobody answered it: the engine cannot know when it hung up).
+  gives it a ``waited_s`` (to the restart when nobody answered it: the engine cannot know when it hung up), and
+  ``fill_waits`` gives one to a record the dead engine closed without it;
+- the same look for callers with no record runs when the AMI link comes back (``Engine._link_up``): their
+  arrival events were lost with the link.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ from campaigns import queue_repository
 from campaigns.errors import NotFound
 from dialer.calls import Call
 from dialer.inbound import EXTEN_ANNOUNCE, INBOUND_POLICY, queue_pool
-from dialer.pbx_port import CTX_INBOUND, InboundCall, LegKind, LiveChannel, PbxError
+from dialer.pbx_port import CTX_INBOUND, CallbackPressed, InboundCall, LegKind, LiveChannel, PbxError
 
 if TYPE_CHECKING:
     from dialer.engine import Engine
 
 log = logging.getLogger(__name__)
-DECIDED = frozenset({"closed", "voicemail", "failed", "callback", EXTEN_ANNOUNCE})   # reached past a decision
+EXTEN_CALLBACK = "callback"   # dialer-inbound's "call me back": the caller pressed 1 (DialerCallbackRequest)
+DECIDED = frozenset({"closed", "voicemail", "failed", EXTEN_CALLBACK, EXTEN_ANNOUNCE})   # reached past a decision
 RECORD_SLACK_S = 5.0   # a record opened this long before its channel's creation (clock skew) still names it
 YOUNG_S = 2.0          # a caller younger than this may have its arrival event under way (to us, or to a live engine
 LOOK_AGAIN_S = 5.0     # opening its record): ``look_again`` takes it this long after the start if still unrecorded
@@ -100,6 +105,16 @@ async def adopt_strays(engine: Engine) -> int:
             engine.inbound.gone.discard(leg_id)
         taken += 1
     return taken
+
+
+async def adopt_holding(engine: Engine, record: Mapping[str, Any], channel: LiveChannel) -> None:
+    """``InboundDesk.adopt`` of a caller the dead engine had in a queue; one found at ``callback`` pressed 1 while
+    no engine heard its ``DialerCallbackRequest``: its press is taken now, so it keeps its place (a
+    ``queue_callbacks`` row, its record ``called_back``) instead of ending as an abandon after its thank-you."""
+    await engine.inbound.adopt(record, channel)
+    if channel.exten == EXTEN_CALLBACK:
+        engine.inbound.callbacks.observe(CallbackPressed(channel.server, engine.clock.monotonic(),
+                                                         str(record["leg_id"])))
 
 
 async def look_again(engine: Engine, *, after_s: float = LOOK_AGAIN_S) -> int:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,7 +29,7 @@ from dialer.calls import CallOutcome
 from dialer.control import CampaignControl
 from dialer.engine import Engine
 from dialer.lead_store import PgLeadStore
-from dialer.pbx_port import LegKind, PbxError
+from dialer.pbx_port import LegKind, LiveChannel, PbxError
 from dialer.recovery import Adoption, OrphanVerdict, adopted_agent, adopted_call, recover_after_crash
 from dialer.services import Services
 from dnc.checker import DncChecker
@@ -231,9 +231,12 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
         log.warning("adopted call %s: agent %s is still talking with the customer", call.call_id,
                     adoption.agent_id)
 
+    async def adopt_inbound(record: Mapping[str, Any], channel: LiveChannel) -> None:
+        await recovery_inbound.adopt_holding(engine, record, channel)
+
     report, verdicts = await recover_after_crash(pool=engine.pool, pbx=engine.pbx, clock=engine.clock,
                                                  engine_id=engine_id, finish_lead=finish_lead, adopt=adopt,
-                                                 adopt_inbound=engine.inbound.adopt)
+                                                 adopt_inbound=adopt_inbound)
     if waits := await recovery_inbound.fill_waits(engine.pool, engine_id=engine_id):
         log.warning("gave %s inbound records closed just before the restart their wait", waits)
     # attempts whose record was closed but whose lead the crash caught before its next step: settle them

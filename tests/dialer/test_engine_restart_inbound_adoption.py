@@ -27,6 +27,7 @@ from dialer.pbx_port import InboundCall, LegKind, LiveChannel
 from dialer.recovery_inbound import stray_callers
 from dialer.system import run_system
 from simulations.pbx import SimulatedPbx
+from simulations.pbx.actions import press_key
 from simulations.virtual_agents import virtual_phone
 from tests.dialer.test_engine_restart import ENGINE, DoomedEngine, _claim, in_conference, outliving_pbx, until
 
@@ -269,3 +270,30 @@ async def test_a_caller_who_arrived_while_the_ami_link_was_down_is_taken_when_it
                                                                                          name)
             assert (record["originated_at"] - record["ready_at"]).total_seconds() >= 18.0
         assert engine.errors == []
+
+
+async def test_a_caller_who_pressed_1_while_no_engine_ran_keeps_its_place(services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    async with outliving_pbx(services, speed=SPEED, hold_limit_s=HOLD_S) as sim:
+        scenario = await build_scenario(services.pool, leads=1, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        queue = await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+            {"name": "Hotline", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES},
+             "press1_callback": True, "callback_campaign_id": scenario.campaign.id}))
+        first = DoomedEngine(services, sim, scenario.campaign)
+        await first.start()
+        name = sim.inject_inbound(caller="+15550004141", did=DID, patience_s=900.0)
+        await until(lambda: any(c.inbound for c in first.engine.calls.values()), what="the caller in its queue")
+        ch = next(c for c in sim.channels() if c.name == name)
+        await until(lambda: ch.variables.get("DIALER_PRESS1") == "1", what="the queue's offer set on the caller")
+        await first.kill()
+        ch.variables["DIALER_CALLBACK_MSG"] = "&".join(["tt-monkeys"] * 10)   # a long thank-you: ~8 s of wall time
+        press_key(sim.switch, ch, "1")                 # no engine hears its DialerCallbackRequest
+        await until(lambda: ch.exten == "callback", what="the caller thanked")
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2):
+            assert ch.exten == "callback"              # still hearing its thank-you
+            await until(lambda: services.pool.fetchval("SELECT outcome IS NOT NULL FROM call_records"),
+                        what="the record closed")
+    place = await services.pool.fetchrow("SELECT * FROM queue_callbacks")
+    (record,) = await services.pool.fetch("SELECT * FROM call_records")
+    assert record["outcome"] == "called_back" and record["queue_id"] == queue.id, dict(record)
+    assert place is not None and place["inbound_call_id"] == record["id"]
