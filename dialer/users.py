@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -127,14 +128,22 @@ async def authenticate(conn: asyncpg.Connection | asyncpg.Pool, *, username: str
     """The active user with this username and password, or None (same cost whether or not the user exists)."""
     row = await conn.fetchrow(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = $1", username)
     if row is None:
-        await _off_loop(verify_password, _DUMMY_HASH, password)
+        await _off_loop(_verify_against_dummy, password)
         return None
     if not await _off_loop(verify_password, row["password_hash"], password) or not row["active"]:
         return None
     return User.from_row(row)
 
 
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash with this process's parameters, made on first use: at import it cost every process start (the
+    web server, each worker, every command line) up to a second."""
+    return _hasher.hash("not-a-real-password-0")
+
+
+def _verify_against_dummy(password: str) -> bool:
+    return verify_password(_dummy_hash(), password)
 
 
 async def get_user_by_name(conn: asyncpg.Connection | asyncpg.Pool, username: str) -> User | None:

@@ -454,7 +454,7 @@ async def test_a_flood_of_logins_never_stalls_the_event_loop_the_engine_shares(b
             lags.append(loop.time() - before - 0.005)
 
     watcher = asyncio.create_task(probe())
-    one_hash = await asyncio.to_thread(lambda: timed(lambda: users.verify_password(users._DUMMY_HASH, "x")))
+    one_hash = await asyncio.to_thread(lambda: timed(lambda: users._verify_against_dummy("x")))
     async with browser("198.51.100.9") as office:
         statuses = await asyncio.gather(*(login(office, "busy-floor", f"wrong {i}") for i in range(3)),
                                         login(office, "nobody-here", "wrong"))
