@@ -46,6 +46,7 @@ _VI_ERRORS: dict[str, str] = {
     "keys_clash": "phím từ chối cuộc gọi và phím gặp nhân viên phải khác nhau",
     "operator_kind": "'{value}' không phải hàng đợi hay chiến dịch",
     "operator_id": "hãy chọn hàng đợi hoặc chiến dịch nhận cuộc gọi",
+    "operator_unknown": "không có {kind} {value}",
 }
 
 _VI_PROMPT: dict[str, str] = {

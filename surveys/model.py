@@ -96,6 +96,7 @@ ENGLISH: dict[str, str] = {
     "keys_clash": "press-to-stop and press-to-talk need different digits",
     "operator_kind": "{value!r} is not queue or campaign",
     "operator_id": "choose the queue or campaign that takes the call",
+    "operator_unknown": "there is no {kind} {value}",
 }
 
 

@@ -17,6 +17,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
@@ -114,14 +115,23 @@ async def _save(request: Request, user: TeamLead, survey_id: int | None, data: S
         definition = SurveyDefinition.from_dict(data.definition)
     except SurveyError as error:
         return JSONResponse({"ok": False, "field": error.field, "problem": survey_problem(t, error)}, 400)
+    if definition.operator is not None and not await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM inbound_queues WHERE id = $1)" if definition.operator.kind == "queue"
+            else "SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)", definition.operator.id):
+        error = SurveyError("operator", "operator_unknown", kind=definition.operator.kind, value=definition.operator.id)
+        return JSONResponse({"ok": False, "field": error.field, "problem": survey_problem(t, error)}, 400)
     if await repo.name_taken(pool, definition.name, except_id=survey_id):
         return JSONResponse({"ok": False, "field": "name", "problem": f"name: {t('sv_name_taken', name=definition.name)}"},
                             400)
-    if survey_id is None:
-        version = await repo.create_survey(pool, definition, created_by=user.id)
-    else:
-        await _survey_versions(request, survey_id)
-        version = await repo.save_definition(pool, survey_id, definition, created_by=user.id)
+    try:
+        if survey_id is None:
+            version = await repo.create_survey(pool, definition, created_by=user.id)
+        else:
+            await _survey_versions(request, survey_id)
+            version = await repo.save_definition(pool, survey_id, definition, created_by=user.id)
+    except asyncpg.UniqueViolationError:        # the same name saved at the same moment elsewhere
+        return JSONResponse({"ok": False, "field": "name", "problem": f"name: {t('sv_name_taken', name=definition.name)}"},
+                            400)
     return JSONResponse({"ok": True, "id": version.survey_id, "version": version.version,
                          "message": t("sv_saved", version=version.version)})
 

@@ -82,6 +82,14 @@ async def test_a_dangling_branch_is_refused_naming_the_question_in_vietnamese(br
     assert "câu hỏi 'happy'" in body["problem"] and "'ghost'" in body["problem"]
 
 
+async def test_a_talk_to_someone_key_must_name_a_queue_that_exists(api_client) -> None:
+    async with api_client(Role.TEAM_LEAD) as client:
+        refused = await client.post("/api/surveys", json={"definition": {
+            **DEFINITION, "operator_digit": "0", "operator": {"kind": "queue", "id": 999}}})
+        assert refused.status_code == 400
+        assert refused.json()["field"] == "operator" and "there is no queue 999" in refused.json()["problem"]
+
+
 async def test_agents_cannot_open_the_builder(api_client) -> None:
     async with api_client(Role.AGENT) as client:
         assert (await client.get("/surveys/new")).status_code == 403
