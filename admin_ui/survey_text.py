@@ -47,6 +47,7 @@ _VI_ERRORS: dict[str, str] = {
     "operator_kind": "'{value}' không phải hàng đợi hay chiến dịch",
     "operator_id": "hãy chọn hàng đợi hoặc chiến dịch nhận cuộc gọi",
     "operator_unknown": "không có {kind} {value}",
+    "sound_missing": "không tìm thấy âm thanh '{value}' trên {server}",
 }
 
 _VI_PROMPT: dict[str, str] = {

@@ -97,6 +97,7 @@ ENGLISH: dict[str, str] = {
     "operator_kind": "{value!r} is not queue or campaign",
     "operator_id": "choose the queue or campaign that takes the call",
     "operator_unknown": "there is no {kind} {value}",
+    "sound_missing": "sound {value!r} not found on {server}",
 }
 
 
@@ -206,6 +207,22 @@ class SurveyDefinition:
     def targets(self, q: Question) -> set[str]:
         found = {t for _, t in q.branches}
         found.add(q.next if q.next is not None else self.following(q.id))
+        return found
+
+    def sounds(self) -> dict[str, str]:
+        """Every Asterisk sound the survey plays, by the field that names it (parts joined by ``&``), for a
+        check on the PBX at save (``dialer.sound_check.check_sound``); uploads are not Asterisk's sounds."""
+        found: dict[str, str] = {}
+        prompts = [("intro", self.intro), ("outro", self.outro)] + [
+            (f"questions.{q.id}.prompt", q.prompt) for q in self.questions]
+        for where, prompt in prompts:
+            names = [p.value for p in prompt if p.kind == "sound"]
+            if names:
+                found[where] = "&".join(names)
+        found["invalid_sound"] = self.invalid_sound
+        found["no_input_sound"] = self.no_input_sound
+        if self.opt_out_digit:
+            found["opt_out_sound"] = self.opt_out_sound
         return found
 
     def to_dict(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from admin_ui.survey_text import prompt_problem, survey_problem
 from campaigns import queue_repository
 from campaigns import repository as campaign_repository
 from dialer.safe_export import csv_text, xlsx_bytes
+from dialer.sound_check import check_sound
 from surveys import prompts, stats
 from surveys import repository as repo
 from surveys.model import Kind, SurveyDefinition, SurveyError
@@ -120,6 +121,13 @@ async def _save(request: Request, user: TeamLead, survey_id: int | None, data: S
             else "SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)", definition.operator.id):
         error = SurveyError("operator", "operator_unknown", kind=definition.operator.kind, value=definition.operator.id)
         return JSONResponse({"ok": False, "field": error.field, "problem": survey_problem(t, error)}, 400)
+    pbx = getattr(services_of(request).extras.get("engine"), "pbx", None)
+    for field, sound in definition.sounds().items():      # as a campaign's and a queue's sounds are checked
+        check = await check_sound(pbx, sound, field=field)
+        if check.missing:
+            part, server = check.missing[0]
+            error = SurveyError(field, "sound_missing", value=part, server=server)
+            return JSONResponse({"ok": False, "field": error.field, "problem": survey_problem(t, error)}, 400)
     if await repo.name_taken(pool, definition.name, except_id=survey_id):
         return JSONResponse({"ok": False, "field": "name", "problem": f"name: {t('sv_name_taken', name=definition.name)}"},
                             400)

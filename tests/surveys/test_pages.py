@@ -90,6 +90,37 @@ async def test_a_talk_to_someone_key_must_name_a_queue_that_exists(api_client) -
         assert refused.json()["field"] == "operator" and "there is no queue 999" in refused.json()["problem"]
 
 
+async def test_a_sound_missing_on_a_connected_pbx_is_refused_naming_its_field(api_client, services) -> None:
+    from dialer.ami.adapter import AmiAdapter
+    from dialer.ami.config import AmiServerConfig
+    from dialer.clock import RealClock
+    from dialer.engine import Engine
+    from simulations.pbx import PbxConfig, SimulatedPbx
+
+    pbx = SimulatedPbx(PbxConfig(seed=1, extra_sounds={"acme/welcome": 2.0}))
+    await pbx.start(host="127.0.0.1", port=0)
+    adapter = AmiAdapter([AmiServerConfig(name="pbx1", host="127.0.0.1", port=pbx.port, username="dialer",
+                                          secret="dialer-secret", max_channels=10, action_timeout_s=2.0)],
+                         clock=RealClock())
+    await adapter.start()
+    services.extras["engine"] = Engine(pool=services.pool, pbx=adapter, clock=RealClock(), engine_id="surveys")
+    try:
+        async with api_client(Role.TEAM_LEAD) as client:
+            question = {**DEFINITION["questions"][1], "prompt": [{"kind": "sound", "value": "acme/score"}]}
+            body = {**DEFINITION, "intro": [{"kind": "sound", "value": "acme/welcome"}],
+                    "questions": [DEFINITION["questions"][0], question, DEFINITION["questions"][2]]}
+            refused = await client.post("/api/surveys", json={"definition": body})
+            assert refused.status_code == 400
+            assert refused.json() == {"ok": False, "field": "questions.score.prompt",
+                                      "problem": "questions.score.prompt: sound 'acme/score' not found on pbx1"}
+            question["prompt"] = SOUND
+            assert (await client.post("/api/surveys", json={"definition": body})).status_code == 200
+    finally:
+        services.extras.pop("engine", None)
+        await adapter.close()
+        await pbx.stop()
+
+
 async def test_agents_cannot_open_the_builder(api_client) -> None:
     async with api_client(Role.AGENT) as client:
         assert (await client.get("/surveys/new")).status_code == 403
