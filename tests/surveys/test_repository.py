@@ -77,3 +77,27 @@ async def test_a_campaign_names_its_scripted_survey(db_pool: asyncpg.Pool) -> No
     assert await repo.scripted_survey(db_pool, campaign_id=campaign) == version.survey_id
     assert await repo.name_taken(db_pool, "csat") and not await repo.name_taken(db_pool, "csat",
                                                                                   except_id=version.survey_id)
+
+
+async def test_the_offer_rate_counts_surveys_offered_against_calls_the_agent_handled(db_pool: asyncpg.Pool) -> None:
+    from dialer.users import Role, create_user
+    from surveys.stats import ResponseRow, offer_rates
+
+    ann = await create_user(db_pool, username="ann", password="correct horse battery", role=Role.AGENT)
+    bob = await create_user(db_pool, username="bob", password="correct horse battery", role=Role.AGENT)
+    campaign = await db_pool.fetchval(
+        "INSERT INTO campaigns (name, trunk_template) VALUES ('o', 'PJSIP/{number}@t') RETURNING id")
+    version = await repo.create_survey(db_pool, definition(), created_by=None)
+    for i, (agent, connected) in enumerate([(ann, True)] * 4 + [(bob, True)] * 4 + [(bob, False)] * 3):
+        record = await db_pool.fetchval(
+            "INSERT INTO call_records (campaign_id, agent_id, engine_id, leg_id, direction, phone_e164,"
+            " originated_at, connected_at) VALUES ($1, $2, 'e', $3, 'outbound', '+84900000001', $4, $5) RETURNING id",
+            campaign, agent.id, f"leg-o{i}", T0, T0 if connected else None)
+        if agent is ann or i == 4:          # every call of Ann's is offered the survey, one of Bob's four
+            await repo.open_response(db_pool, version=version, mode="after_call", offered_at=T0,
+                                     call_record_id=record, campaign_id=campaign, agent_id=agent.id)
+    handled = await repo.calls_handled_by_agent(db_pool, campaign_ids=[campaign])
+    assert handled == {ann.id: 4, bob.id: 4}, "calls never connected are not handled"
+    rows = [ResponseRow.from_record(r) for r in await repo.response_rows(db_pool, survey_id=version.survey_id)]
+    rates = offer_rates(rows, handled)
+    assert (rates[ann.id].share, rates[bob.id].share) == (1.0, 0.25)
