@@ -1,0 +1,2 @@
+"""Phone surveys: definitions and their state machine (model), versions and answers (repository), uploaded
+prompts (prompts), statistics (stats)."""
