@@ -171,6 +171,7 @@ class Dialplan:
             self.interpreter.set_variable(ch, "WAITDIGITSTATUS", "CANCEL")
         elif busy == "playback":  # a Playback cut short by a Redirect ends with SUCCESS (recording m1, caller C)
             self.interpreter.set_variable(ch, "PLAYBACKSTATUS", "SUCCESS")
+        self.interpreter.spies.stop(ch)   # a spy switching mode: ChanSpyStop, then the new extension's ChanSpyStart
         self.leave(ch)
         self.run_context(ch, context, exten)
 

@@ -42,6 +42,7 @@ from simulations.pbx.config import DialplanFault
 from simulations.pbx.expressions import function_value, is_true, split_args, split_condition, substitute
 from simulations.pbx.fates import NEVER, FarOutcome, FarPlan
 from simulations.pbx.sounds import sound_length
+from simulations.pbx.spy import Spies
 from simulations.pbx.survey_customer import react
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class Interpreter:
         self.dp = dialplan
         self.conf = conf
         self.faults: list[DialplanFault] = []
+        self.spies = Spies(switch)
         self.apps: dict[str, Callable[[Channel, str], Next]] = {
             "noop": self._noop,
             "set": self._set,
@@ -130,6 +132,7 @@ class Interpreter:
             "read": self._read,
             "saynumber": self._say_number,
             "record": self._record,
+            "chanspy": self._chanspy,
         }
 
     # --- running --------------------------------------------------------------------------------
@@ -631,6 +634,13 @@ class Interpreter:
                 self.sw.after(leg_, "keys", self.sw.config.survey_customer.key_gap_s, press, rest[1:])
 
         self.sw.after(leg, "keys", after_s, press, keys)
+
+    def _chanspy(self, ch: Channel, data: str) -> Next:
+        """``ChanSpy(target,options)``: see ``simulations.pbx.spy`` (nothing to spy on with option S: hang up)."""
+        if not self.spies.begin(ch, data):
+            self._hangup_now(ch, 0)
+            return Next.GONE
+        return Next.WAIT
 
     def _hangup(self, ch: Channel, data: str) -> Next:
         raw = data.strip()

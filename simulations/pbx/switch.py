@@ -419,6 +419,7 @@ class Switch:
             return
         near, far, emit = leg.near, leg.far, self.emit
         self.dialplan.interpreter.abort_read(near)   # recording n1: READSTATUS HANGUP before the hang-up's events
+        self.dialplan.interpreter.spies.stop(near)
         if near.activity is Activity.HOLD and leg.kind != "agent":
             self.abandons.append(
                 AbandonRecord(self.now(), near.uniqueid, near.name, self.now() - leg.ready_at, leg.amd_status)
@@ -466,6 +467,7 @@ class Switch:
             self._finish(leg, "cancelled", cause)
             return
         in_basic_bridge = near.bridge is not None and not near.bridge.conference
+        self.dialplan.interpreter.spies.stop(near)   # a spy hung up: ChanSpyStop first (recording o1)
         self.dialplan.interpreter.abort_read(near)
         self.dialplan.stop_moh(near)
         self.dialplan.leave(near)
@@ -582,6 +584,9 @@ class Switch:
         leg.timers.clear()
         self._drop(leg.near)
         self._drop(leg.far)
+        self.dialplan.interpreter.spies.running.pop(leg.near.uniqueid, None)
+        for spyer in self.dialplan.interpreter.spies.target_gone(leg):   # ChanSpy option E: the spy goes on
+            self.dialplan.interpreter.resume(spyer)
         self.processed_calls += 1
         if leg.kind in ("customer", "inbound"):
             self.records.append(

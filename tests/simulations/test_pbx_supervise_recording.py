@@ -1,0 +1,102 @@
+"""A team lead supervising an agent in ``dialer-supervise`` as Asterisk 22 runs it: the recording o1 (made on this
+project's Asterisk with the shipped dialplan and manager user, ``tests/live_asterisk/record_supervise.py``) replayed
+on the simulated PBX.
+
+ChanSpy shows over AMI only ``ChanSpyStart`` (0.1 s after it runs) and ``ChanSpyStop``: a Redirect of the lead's leg
+to another mode gives Stop then Start (now in ``whisper``, then ``barge``); the lead's hang-up gives Stop before its
+Hangup; a target that does not exist (option S) gives no Start and the lead's leg hangs up at once; the spied agent's
+hang-up stops the spy and, with option E, the dialplan hangs the lead up. The spied channel is the one whose Uniqueid
+is the target (option u), never one whose name only starts the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from simulations.pbx import PbxConfig, SimulatedPbx
+from simulations.pbx.probe import AmiProbe
+from simulations.pbx.transcripts import Message, label, load_transcript
+
+RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "o1_supervise_listen_whisper_barge.txt"
+SPEED = 4.0
+LEADS = ("o1-lead", "o1-lead-none", "o1-lead-e")
+WATCHED = ("ChanSpyStart", "ChanSpyStop", "Hangup", "ConfbridgeJoin")
+
+
+def story(messages: Sequence[Message]) -> dict[str, list[str]]:
+    """What each lead's leg went through: spy starts and stops (with the mode and the spied leg), its hang-up."""
+    out: dict[str, list[str]] = {}
+    for m in messages:
+        if m.sent_by_client:
+            continue
+        if m.event in ("ChanSpyStart", "ChanSpyStop") and m.get("SpyerUniqueid") in LEADS:
+            out.setdefault(m.get("SpyerUniqueid"), []).append(f"{m.event}:{m.get('SpyerExten')}:{m.get('SpyeeUniqueid')}")
+        elif m.event == "Hangup" and m.get("Uniqueid") in LEADS:
+            out.setdefault(m.get("Uniqueid"), []).append(f"Hangup:{m.get('Exten')}")
+    return out
+
+
+@functools.cache
+def _recording() -> Sequence[Message]:
+    return load_transcript(RECORDING)
+
+
+def _key(m: Message) -> tuple[str, str]:
+    return (m.get("Uniqueid") or m.get("SpyerUniqueid"), label(m))
+
+
+async def _caught_up(probe: AmiProbe, before: Sequence[Message], start: float) -> None:
+    """The PBX has sent what Asterisk had sent before this action, and the action's time in the recording has come."""
+    wanted = Counter(_key(m) for m in before if not m.sent_by_client and m.event in WATCHED)
+
+    def reached(_: Message) -> bool:
+        got = Counter(_key(m) for m in probe.events if m.event in WATCHED)
+        return all(got[k] >= n for k, n in wanted.items())
+
+    await probe.wait_for(reached, timeout=30.0 / SPEED + 5.0)
+    recorded = _recording()
+    if before and len(before) < len(recorded):
+        due = start + recorded[len(before)].at / SPEED
+        await asyncio.sleep(max(due - asyncio.get_running_loop().time(), 0.0))
+
+
+@pytest.fixture
+async def pbx():  # type: ignore[no-untyped-def]
+    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED))
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+async def test_listen_whisper_barge_and_their_ends_give_the_recorded_chanspy_events(pbx) -> None:  # type: ignore[no-untyped-def]
+    recorded = _recording()
+    probe = AmiProbe()
+    start = asyncio.get_running_loop().time()
+    await probe.connect("127.0.0.1", pbx.port)
+    await probe.login("dialer", "dialer-secret")
+    try:
+        for i, msg in enumerate(recorded):
+            if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
+                continue
+            await _caught_up(probe, recorded[:i], start)
+            fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
+            await probe.action(msg.get("Action"), **fields)
+        await _caught_up(probe, recorded, start)
+        rec, got = story(recorded), story(probe.events)
+    finally:
+        await probe.close()
+    assert rec["o1-lead"] == [
+        "ChanSpyStart:listen:o1-agent-1", "ChanSpyStop:listen:o1-agent-1",
+        "ChanSpyStart:whisper:o1-agent-1", "ChanSpyStop:whisper:o1-agent-1",
+        "ChanSpyStart:barge:o1-agent-1", "ChanSpyStop:barge:o1-agent-1", "Hangup:barge"]
+    assert rec["o1-lead-none"] == ["Hangup:listen"]
+    assert rec["o1-lead-e"] == ["ChanSpyStart:listen:o1-agent-10", "ChanSpyStop:listen:o1-agent-10", "Hangup:listen"]
+    for uid in LEADS:
+        assert got.get(uid) == rec[uid], (uid, got.get(uid), rec[uid])
+    assert pbx.switch.dialplan.faults == []
