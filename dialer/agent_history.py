@@ -13,6 +13,9 @@ with its pause code), each with the campaign the agent worked and the inbound qu
   in (or is adopted by a restarted engine), at its last call's end after the row began: the last moment the
   records show the agent at work, never later. Until then the reader counts it the same way, unless the agent
   still has a session with that engine (it is signed in now: counted to now).
+- Each row also keeps the agent's ``activity`` (its ``AgentState`` there: connecting, ready, reserved, on_call,
+  wrap_up, paused): a change of activity is a change of segment too, so every state change is one row closed by
+  the next, and ``dialer.timesheets`` can say how the signed-in time was spent (the staffing reader ignores it).
 
 ``segments(pool, queue_id, since, until)`` reads the segments of the agents who served a queue, clipped to
 [since, until); ``campaigns.staffing.agents_per_interval`` turns them into agents per 15-minute interval.
@@ -57,12 +60,20 @@ def segment_of(agent: Agent | None, campaign_id: int | None) -> Segment | None:
     return Segment(WORKING, campaign_id, queues)
 
 
+def activity_of(agent: Agent | None) -> str | None:
+    """The ``activity`` written with ``agent``'s segment: its state's name; None when it is signed out."""
+    if agent is None or agent.state is AgentState.LOGGED_OUT:
+        return None
+    return agent.state.value
+
+
 @dataclass(frozen=True, slots=True)
 class _Change:
     user_id: int
     at: datetime
     segment: Segment | None
     signing_in: bool               # from signed out: any row still open is a dead engine's
+    activity: str | None = None
 
 
 # the end of a row left open by a dead engine: its agent's last call end after it began, never past ``$2``
@@ -78,19 +89,20 @@ class AgentHistory:
         self.engine = engine
         self.pending: deque[_Change] = deque()
         self.writing = False
-        self.current: dict[int, Segment | None] = {}   # the segment last written per agent
+        self.current: dict[int, tuple[Segment | None, str | None]] = {}   # (segment, activity) last written
 
     def changed(self, before: Agent | None, after: Agent) -> None:
         """``after`` is the agent now. Compared with the segment last written for it (not only ``before``: the
         queues of a signed-in agent can change without an event, ``InboundDesk.load_rules``)."""
         engine = self.engine
         campaign_id = engine.agent_campaign.get(after.agent_id)
-        new = segment_of(after, campaign_id)
-        old = self.current[after.agent_id] if after.agent_id in self.current else segment_of(before, campaign_id)
+        new = (segment_of(after, campaign_id), activity_of(after))
+        old = (self.current[after.agent_id] if after.agent_id in self.current
+               else (segment_of(before, campaign_id), activity_of(before)))
         if old == new:
             return
         self.current[after.agent_id] = new
-        self.pending.append(_Change(after.agent_id, engine.clock.now(), new, old is None))
+        self.pending.append(_Change(after.agent_id, engine.clock.now(), new[0], old[0] is None, new[1]))
         if not self.writing:
             self.writing = True
             engine.spawn(self._write_all(), name="effects")   # the engine's shutdown waits for it (drain)
@@ -119,9 +131,9 @@ class AgentHistory:
             if seg is not None:
                 await conn.execute(
                     "INSERT INTO agent_history (user_id, engine_id, campaign_id, queue_ids, state, pause_reason,"
-                    " started_at) VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7)",
+                    " started_at, activity) VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7, $8)",
                     change.user_id, engine.engine_id, seg.campaign_id, list(seg.queue_ids), seg.state,
-                    seg.pause_reason, change.at)
+                    seg.pause_reason, change.at, change.activity)
 
 
 @dataclass(frozen=True, slots=True)
