@@ -530,7 +530,9 @@ class Engine:
                 self.calls[call.call_id] = call
         for agent in result.agents:
             if agent != self.agents.get(agent.agent_id):
+                before = self.agents.get(agent.agent_id)
                 self.agents[agent.agent_id] = agent
+                self.history.changed(before, agent)   # a state the reconnect found is a segment too (time sheets)
                 self._publish_agent(agent.agent_id)
         self.run_effects(result.effects)
 
