@@ -79,7 +79,6 @@ async def _builder(request: Request, user: TeamLead, *, survey_id: int | None, d
                         "then_end", "remove", "up", "add", "saved", "not_saved")]
     js_texts = {k: t(f"sv_{k}") for k in keys} | {f"kind_{k.value}": t(f"sv_kind_{k.value}") for k in Kind}
     js_texts["saved"] = t("sv_saved", version="{version}")
-    js_texts["uploaded"] = t("sv_uploaded", seconds=0.0).replace("0.0", "{seconds}")
     return render(request, "survey_builder.html", user, survey_id=survey_id, definition=definition,
                   versions=versions, js_texts=js_texts, notice=notice, scripted=await repo.scripted_surveys(pool), kinds=[k.value for k in Kind],
                   queues=await queue_repository.list_queues(pool),
