@@ -15,7 +15,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 set +e
-.venv/bin/pytest "$@"
+# both cores: most tests wait on accelerated clocks, servers and a browser, so two workers nearly halve the
+# run (each worker has its own embedded PostgreSQL and Valkey); DIALER_TEST_WORKERS=0 runs in one process
+.venv/bin/pytest -n "${DIALER_TEST_WORKERS:-2}" "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
