@@ -26,6 +26,8 @@ PANEL_KEYS = (
     # the agent is not really there (dialer.presence): paused as its panel went away, or signed out as its phone did
     "pause_disconnected", "paused_disconnected", "phone_hung_up",
     "skip", "postal_code",
+    # live supervision (dialer.live_supervision): a team lead listens in (where the campaign says so), its message
+    "monitored_notice", "lead_message_from",
     # a call received by transfer (dialer.engine.Engine.transfer): who sent it, talking, then the disposition
     "pause_transfer", "transferred_from", "transfer_talking", "transfer_wrap_up",
     # a transfer to an agent picked by name, warm (talk first) or three-way (Engine.transfer_consult)

@@ -136,6 +136,7 @@ class Campaign:
     shortcuts: Mapping[str, str] = field(default_factory=dict)
     pause_codes: tuple[PauseCode, ...] = DEFAULT_PAUSE_CODES
     agent_script: str = ""
+    notify_monitored: bool = False   # live supervision: the agent's panel says so while a team lead listens in
     created_at: datetime | None = None
 
     @property
@@ -181,7 +182,7 @@ class Campaign:
             "machine_action": self.machine_action.value, "safe_harbor_message": self.safe_harbor_message,
             "crm_url_template": self.crm_url_template,
             "shortcuts": dict(self.shortcuts), "pause_codes": [p.as_dict() for p in self.pause_codes],
-            "agent_script": self.agent_script,
+            "agent_script": self.agent_script, "notify_monitored": self.notify_monitored,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
 
@@ -216,6 +217,8 @@ class Campaign:
                                         if not a.startswith(DISPOSITION_PREFIX) or a in kept}
             if data.get("pause_codes") is not None:
                 changes["pause_codes"] = tuple(PauseCode.from_dict(p) for p in data["pause_codes"])
+            if data.get("notify_monitored") is not None:
+                changes["notify_monitored"] = data["notify_monitored"]
         except (ValueError, TypeError, KeyError) as exc:
             raise CampaignError(f"invalid campaign settings: {exc}") from None
         return replace(self, **changes).validate_settings()
@@ -234,6 +237,9 @@ class Campaign:
                 "Technology/resource with {number} or {digits} and no blank, comma, quote, '|', '&', other {...} "
                 "or accented letter, e.g. PJSIP/{number}@carrier")
         _check_caller_id(self.caller_id)
+        if not isinstance(self.notify_monitored, bool):
+            raise CampaignError("notify_monitored: tell agents when they are monitored is true or false, "
+                                f"not {self.notify_monitored!r}")
         if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
             raise CampaignError(f"unknown region {self.default_region!r}; use an ISO code such as FR or US")
         if not is_zone(self.timezone):

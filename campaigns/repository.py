@@ -39,7 +39,7 @@ Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
 _CAMPAIGN_COLUMNS = (
     "id, name, state, dial_mode, pacing, caller_id, trunk_template, default_region, timezone, schedule,"
     " window_profile, custom_window, retry_policy, dispositions, record_calls, amd_enabled, machine_action,"
-    " safe_harbor_message, crm_url_template, shortcuts, pause_codes, agent_script, created_at"
+    " safe_harbor_message, crm_url_template, shortcuts, pause_codes, agent_script, notify_monitored, created_at"
 )
 
 
@@ -56,7 +56,7 @@ def campaign_from_row(row: asyncpg.Record) -> Campaign:
         machine_action=MachineAction(row["machine_action"]), safe_harbor_message=row["safe_harbor_message"],
         crm_url_template=row["crm_url_template"], shortcuts=dict(row["shortcuts"] or {}),
         pause_codes=tuple(PauseCode.from_dict(p) for p in row["pause_codes"] or ()) or DEFAULT_PAUSE_CODES,
-        agent_script=row["agent_script"], created_at=row["created_at"],
+        agent_script=row["agent_script"], notify_monitored=row["notify_monitored"], created_at=row["created_at"],
     )
 
 
@@ -68,7 +68,7 @@ def _campaign_values(c: Campaign) -> tuple[Any, ...]:
         c.custom_window.as_dict() if c.custom_window else None, c.retry_policy.as_dict(),
         [d.as_dict() for d in c.dispositions], c.record_calls, c.amd_enabled, c.machine_action.value,
         c.safe_harbor_message, c.crm_url_template, dict(c.shortcuts), [p.as_dict() for p in c.pause_codes],
-        c.agent_script,
+        c.agent_script, c.notify_monitored,
     )
 
 
@@ -80,9 +80,9 @@ async def create_campaign(conn: Conn, *, campaign: Campaign) -> Campaign:
             "INSERT INTO campaigns (name, dial_mode, pacing, caller_id, trunk_template, default_region,"
             " timezone, schedule, window_profile, custom_window, retry_policy, dispositions, record_calls,"
             " amd_enabled, machine_action, safe_harbor_message, crm_url_template, shortcuts, pause_codes,"
-            " agent_script, state)"
+            " agent_script, notify_monitored, state)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-            " $21)"
+            " $21, $22)"
             f" RETURNING {_CAMPAIGN_COLUMNS}",
             *_campaign_values(campaign), campaign.state.value,
         )
@@ -100,7 +100,7 @@ async def update_campaign(conn: Conn, *, campaign: Campaign) -> Campaign:
             " default_region = $7, timezone = $8, schedule = $9, window_profile = $10, custom_window = $11,"
             " retry_policy = $12, dispositions = $13, record_calls = $14, amd_enabled = $15, machine_action = $16,"
             " safe_harbor_message = $17, crm_url_template = $18, shortcuts = $19, pause_codes = $20,"
-            " agent_script = $21, updated_at = now()"
+            " agent_script = $21, notify_monitored = $22, updated_at = now()"
             f" WHERE id = $1 RETURNING {_CAMPAIGN_COLUMNS}",
             campaign.id, *_campaign_values(campaign),
         )

@@ -45,6 +45,7 @@ from dialer.engine_api import DispositionInput, EngineError
 from dialer.inbound import InboundDesk, write_inbound_outcome
 from dialer.leg_keeper import AgentLegKeeper
 from dialer.live import LiveBoard, call_view_of
+from dialer.live_supervision import LiveSupervision
 from dialer.metrics import ANSWER_TO_AGENT_SECONDS
 from dialer.pbx_port import (
     CTX_AGENT,
@@ -120,6 +121,7 @@ class Engine:
         self.board = LiveBoard(self)
         self.legs = AgentLegKeeper(self)                  # calls phones a PBX restart cut again
         self.panels = PanelWatch(self)                    # pauses agents whose panels are all gone
+        self.supervision = LiveSupervision(self, on_agent_change=self._publish_agent)   # leads' listen/whisper/barge
         self.agent_phone_template: str | None = None      # settings.agent_phone_template, from the composition root
         self._tasks: set[asyncio.Task[Any]] = set()
         self._agent_queues: dict[int, list[asyncio.Queue[dict[str, Any]]]] = {}
@@ -181,6 +183,8 @@ class Engine:
             return
         leg = getattr(event, "leg_id", None)
         if leg is None:
+            return
+        if self.supervision.observe(event):  # a team lead's phone spying on an agent (dialer-supervise)
             return
         if self.inbound.observe(event):      # a caller arriving in dialer-inbound, or gone while looked up
             return
@@ -1010,6 +1014,7 @@ class Engine:
             view["phone_notice"] = notice
         return view
 
+        view.update(self.supervision.panel_view(user_id))   # monitored (where its campaign says so), a lead's message
     async def subscribe_agent(self, user_id: int) -> AsyncIterator[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
         self._agent_queues.setdefault(user_id, []).append(queue)

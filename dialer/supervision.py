@@ -1,4 +1,5 @@
-"""The audit trail of what team leads do to agents from the wallboard (pause, sign out).
+"""The audit trail of what team leads do to agents from the wallboard: pause, sign out, and live supervision
+(``dialer.live_supervision``: listen, whisper, barge on the agent's call; a message to its panel).
 
 One row per request, written whether the engine accepted it or not (``result`` holds its refusal).
 """
@@ -10,7 +11,7 @@ from datetime import datetime
 
 import asyncpg
 
-ACTIONS = ("pause", "sign_out")
+ACTIONS = ("pause", "sign_out", "listen", "whisper", "barge", "message")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,23 +25,27 @@ class SupervisorAction:
     action: str
     reason: str
     result: str
+    call_id: int | None = None      # the call listened to, whispered or barged into
+    detail: str = ""                # a message's text
 
 
 async def record_action(conn: asyncpg.Connection | asyncpg.Pool, *, at: datetime, actor_id: int, agent_id: int,
-                        action: str, reason: str = "", result: str = "") -> int:
+                        action: str, reason: str = "", result: str = "", call_id: int | None = None,
+                        detail: str = "") -> int:
     """Keep one supervisor action; ``result`` is "" when it was done, else why the engine refused it."""
     if action not in ACTIONS:
         raise ValueError(f"unknown supervisor action {action!r}")
     return int(await conn.fetchval(
-        "INSERT INTO supervisor_actions (at, actor_id, agent_id, action, reason, result)"
-        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", at, actor_id, agent_id, action, reason, result))
+        "INSERT INTO supervisor_actions (at, actor_id, agent_id, action, reason, result, call_id, detail)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id", at, actor_id, agent_id, action, reason, result,
+        call_id, detail))
 
 
 async def recent_actions(conn: asyncpg.Connection | asyncpg.Pool, *, limit: int = 20) -> list[SupervisorAction]:
     """The newest supervisor actions first, with the names of who did it and to whom."""
     rows = await conn.fetch(
         "SELECT s.id, s.at, s.actor_id, a.display_name AS actor, s.agent_id, g.display_name AS agent,"
-        " s.action, s.reason, s.result FROM supervisor_actions s"
+        " s.action, s.reason, s.result, s.call_id, s.detail FROM supervisor_actions s"
         " JOIN users a ON a.id = s.actor_id JOIN users g ON g.id = s.agent_id"
         " ORDER BY s.at DESC, s.id DESC LIMIT $1", limit)
     return [SupervisorAction(**dict(r)) for r in rows]

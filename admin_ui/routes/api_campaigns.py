@@ -70,6 +70,7 @@ class CampaignIn(BaseModel):
     dispositions: list[dict[str, Any]] | None = None
     record_calls: bool | None = None
     amd_enabled: bool | None = None
+    notify_monitored: bool | None = None    # live supervision: the agent's panel says when a lead listens in
     machine_action: str | None = None
     safe_harbor_message: str | None = None
     crm_url_template: str | None = None

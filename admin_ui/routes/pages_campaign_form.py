@@ -57,6 +57,7 @@ def form_values(campaign: Campaign) -> dict[str, Any]:
         "crm_url_template": campaign.crm_url_template,
         "shortcuts": "\n".join(f"{action} = {key}" for action, key in campaign.shortcuts.items()),
         "pause_codes": pause_lines(campaign.pause_codes), "agent_script": campaign.agent_script,
+        "notify_monitored": campaign.notify_monitored,
     }
     for day, text in _hours_text(campaign.schedule.window.weekly).items():
         values[f"schedule_{day}"] = text
@@ -185,7 +186,8 @@ def campaign_from_form(form: Mapping[str, str], base: Campaign = NEW_CAMPAIGN) -
         shortcuts=parse_shortcut_lines(str(form.get("shortcuts", ""))),
         pause_codes=parse_pause_lines(str(form.get("pause_codes", ""))) if str(form.get("pause_codes", "")).strip()
         else DEFAULT_PAUSE_CODES,
-        agent_script=str(form.get("agent_script", "")).replace("\r\n", "\n"))
+        agent_script=str(form.get("agent_script", "")).replace("\r\n", "\n"),
+        notify_monitored=bool(form.get("notify_monitored")))
     if campaign.crm_url_template and not campaign.crm_url_template.startswith(("http://", "https://")):
         raise CampaignError("CRM address: it must start with http:// or https://")
     return campaign.validate_settings()

@@ -1,6 +1,7 @@
 """The live wallboard for supervisors: the page, a server-sent event stream of ``engine.subscribe_live()``
-with a row per signed-in agent (named here), and a team lead's pause or sign-out of an agent from its row
-(each one kept in ``dialer.supervision``'s audit trail, done or refused).
+with a row per signed-in agent (named here), and a team lead's pause or sign-out of an agent from its row; live
+supervision (``dialer.live_supervision``): listen to the agent's call, whisper to the agent, barge in, stop, and a
+message to the agent's panel (each one kept in ``dialer.supervision``'s audit trail, done or refused).
 
 The stream re-checks the viewer's session every ``RECHECK_S`` seconds (a screen left on the wall
 stops when its session expires or its role changes, with an ``expired`` event), and waits for the
@@ -25,6 +26,7 @@ from admin_ui.routes.pages_staffing import queue_tiles
 from agents_ws.engine_link import engine_method, running_engine
 from dialer import supervision
 from dialer.engine_api import EngineError
+from dialer.live_supervision import MESSAGE_MAX, MODES
 from dialer.users import Role
 
 router = APIRouter()
@@ -32,7 +34,8 @@ RECHECK_S = 30.0
 AGENT_STATES = ("ready", "reserved", "on_call", "wrap_up", "paused", "connecting")
 ROW_TEXTS = ("wb_agent", "wb_state", "wb_in_state", "wb_pause_code", "campaign", "wb_call", "wb_calls_today",
              "wb_talk_today", "wb_actions", "wb_pause", "wb_sign_out", "wb_no_agents", "wb_then_pause",
-             "wb_then_sign_out", "wb_confirm_sign_out", "wb_done_pause", "wb_done_sign_out", "not_done")
+             "wb_then_sign_out", "wb_confirm_sign_out", "wb_done_pause", "wb_done_sign_out", "not_done",
+             "wb_listen", "wb_whisper", "wb_barge", "wb_message", "wb_message_prompt", "wb_stop_supervising")
 
 
 class Names:
@@ -102,6 +105,69 @@ async def pause_agent(request: Request, user: TeamLead, agent_id: int,
 @router.post("/wallboard/agents/{agent_id}/sign-out")
 async def sign_out_agent(request: Request, user: TeamLead, agent_id: int) -> JSONResponse:
     return await _act_on_agent(request, user, agent_id, "sign_out", "")
+
+
+def _desk(engine: Any) -> Any:
+    desk = getattr(engine, "supervision", None)
+    if desk is None:
+        raise EngineError("this version of the engine cannot supervise calls yet")
+    return desk
+
+
+@router.post("/wallboard/agents/{agent_id}/message")
+async def message_agent(request: Request, user: TeamLead, agent_id: int,
+                        text: Annotated[str, Form(max_length=MESSAGE_MAX * 2)] = "") -> JSONResponse:
+    """A message from the lead that the agent's panel shows; kept in the audit trail (its text too)."""
+    services = services_of(request)
+    t = translator(user.language)
+    engine = running_engine(request)
+    agent = getattr(engine, "agents", {}).get(agent_id) if engine is not None else None
+    problem = ""
+    try:
+        _desk(engine).send_message(agent_id, text=text, sender=user.display_name or user.username,
+                                   at=services.clock.now().isoformat())
+    except EngineError as exc:
+        problem = str(exc)
+    if agent is not None:
+        await supervision.record_action(services.pool, at=services.clock.now(), actor_id=user.id, agent_id=agent_id,
+                                        action="message", result=problem, detail=" ".join(text.split()))
+    if problem:
+        raise HTTPException(409, f"{t('not_done')} {problem}")
+    return JSONResponse({"done": True, "message": t("wb_done_message")})
+
+
+@router.post("/wallboard/agents/{agent_id}/{mode}")
+async def supervise_agent(request: Request, user: TeamLead, agent_id: int, mode: str) -> JSONResponse:
+    """Listen to the agent's call, whisper to the agent, or barge in: the lead's phone rings into ChanSpy (a session
+    of this lead's on the same agent switches mode instead). Kept in the audit trail, done or refused."""
+    if mode not in MODES:
+        raise HTTPException(404)
+    services = services_of(request)
+    t = translator(user.language)
+    engine = running_engine(request)
+    agent = getattr(engine, "agents", {}).get(agent_id) if engine is not None else None
+    call_id = agent.call_id if agent is not None else None
+    problem = ""
+    try:
+        session = await _desk(engine).supervise(user.id, agent_id, mode)
+        call_id = session.call_id
+    except EngineError as exc:
+        problem = str(exc)
+    if agent is not None:
+        await supervision.record_action(services.pool, at=services.clock.now(), actor_id=user.id, agent_id=agent_id,
+                                        action=mode, result=problem, call_id=call_id)
+    if problem:
+        raise HTTPException(409, f"{t('not_done')} {problem}")
+    return JSONResponse({"done": True, "mode": mode, "message": t(f"wb_done_{mode}")})
+
+
+@router.post("/wallboard/supervise/stop")
+async def stop_supervising(request: Request, user: TeamLead) -> JSONResponse:
+    """Hang up the lead's supervision call, if any."""
+    t = translator(user.language)
+    engine = running_engine(request)
+    stopped = await _desk(engine).stop(user.id) if engine is not None else None
+    return JSONResponse({"done": stopped is not None, "message": t("wb_done_stop")})
 
 
 def _event(data: dict[str, Any], name: str | None = None) -> str:

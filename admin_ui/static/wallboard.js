@@ -52,6 +52,10 @@
       actions.className = "wb-actions";
       if (row.state !== "paused" && !row.pending_pause && !row.pending_logout) actions.appendChild(button(W.t.wb_pause, "pause", row));
       if (!row.pending_logout) actions.appendChild(button(W.t.wb_sign_out, "sign-out", row));
+      if (row.state === "on_call") {   // live supervision: the lead's phone rings into ChanSpy on this agent
+        ["listen", "whisper", "barge"].forEach(function (mode) { actions.appendChild(button(W.t["wb_" + mode], mode, row)); });
+      }
+      actions.appendChild(button(W.t.wb_message, "message", row));
       tr.appendChild(actions);
       body.appendChild(tr);
     });
@@ -76,21 +80,37 @@
     if (!b || busy) return;
     var action = b.getAttribute("data-action"), id = b.getAttribute("data-agent");
     if (action === "sign-out" && !window.confirm(W.t.wb_confirm_sign_out.replace("{name}", b.getAttribute("data-name")))) return;
+    var body = "";
+    if (action === "message") {
+      var text = window.prompt(W.t.wb_message_prompt.replace("{name}", b.getAttribute("data-name")));
+      if (!text) return;
+      body = "text=" + encodeURIComponent(text);
+    }
+    post("/wallboard/agents/" + encodeURIComponent(id) + "/" + action, body, function (data) {
+      if (data.mode) document.getElementById("wb-supervising").hidden = false;   // a listen, whisper or barge
+    });
+  });
+  function post(url, body, done) {
     var token = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
     var out = document.getElementById("wb-action-result");
     busy = true;
-    fetch("/wallboard/agents/" + encodeURIComponent(id) + "/" + action, {
+    fetch(url, {
       method: "POST", credentials: "same-origin",
-      headers: {"x-csrf-token": token, "content-type": "application/x-www-form-urlencoded"}, body: ""
+      headers: {"x-csrf-token": token, "content-type": "application/x-www-form-urlencoded"}, body: body
     }).then(function (r) {
       return r.json().then(function (data) {
         out.hidden = false;
         out.className = "notice " + (r.ok ? "ok" : "error");
         out.textContent = r.ok ? data.message : String(data.detail || W.t.not_done);
+        if (r.ok && done) done(data);
       });
     }).catch(function () {
       out.hidden = false; out.className = "notice error"; out.textContent = W.t.live_lost;
     }).then(function () { busy = false; });
+  }
+  document.getElementById("wb-stop-supervising").addEventListener("click", function () {
+    if (busy) return;
+    post("/wallboard/supervise/stop", "", function () { document.getElementById("wb-supervising").hidden = true; });
   });
   function render(s) {
     document.querySelectorAll("[data-k]").forEach(function (e) {

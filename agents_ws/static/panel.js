@@ -117,6 +117,12 @@
       notice = m.notice || null;
       if (notice) { banner(t(notice), "error"); }
     }
+    $("monitored").hidden = !m.monitored;   // a team lead listens in, and the campaign tells its agents
+    if (m.lead_message) {                    // the last message a team lead sent from the wallboard
+      $("lead-message-from").textContent = t("lead_message_from", {name: m.lead_message.from}) + ":";
+      $("lead-message-text").textContent = m.lead_message.text;
+      $("lead-message").hidden = false;
+    }
     if (!m.call && pop && m.state !== "wrap_up") { pop = null; }
     render();
   }
