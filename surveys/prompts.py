@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import soundfile
-from scipy.signal import resample_poly
 
 RATE_HZ = 8000
 MAX_SECONDS = 60.0
@@ -112,6 +111,8 @@ def convert_prompt(data: bytes, filename: str, *, max_s: float = MAX_SECONDS,
     mono = audio.mean(axis=1, dtype=np.float64)
     if rate != RATE_HZ:
         common = math.gcd(int(rate), RATE_HZ)
+        from scipy.signal import resample_poly  # here: scipy.signal costs every process start 1-3 s
+
         mono = resample_poly(mono, RATE_HZ // common, int(rate) // common)
     if not np.any(np.abs(mono) > 1e-4):
         raise PromptRefused("silent", filename=filename)
