@@ -1060,6 +1060,15 @@ def _survey_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_survey_messages())
 
 
+def _timesheet_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.timesheet_text import TIMESHEET_MESSAGES  # the time sheet page (dialer.timesheets)
+
+    return TIMESHEET_MESSAGES
+
+
+MESSAGES.update(_timesheet_messages())
+
+
 def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,
                 stored: str) -> str:
     """A reason (``dialer.reasons``: its code and parameters, a dict or the stored JSON) in ``t``'s language;

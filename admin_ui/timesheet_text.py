@@ -1,0 +1,85 @@
+"""Texts of the time sheet page (``admin_ui.routes.pages_timesheets``), in English and Vietnamese (merged into
+``admin_ui.i18n.MESSAGES``)."""
+
+from __future__ import annotations
+
+TIMESHEET_MESSAGES: dict[str, dict[str, str]] = {
+    "ts_nav": {"en": "Time sheets", "vi": "Bảng chấm công"},
+    "cap_timesheets": {"en": "Read and correct agents' time sheets", "vi": "Xem và điều chỉnh bảng chấm công"},
+    "ts_title": {"en": "Time sheets", "vi": "Bảng chấm công"},
+    "ts_intro": {
+        "en": "From the sign-in history the engine writes at every change of an agent's state. Days are cut at "
+              "midnight in the time zone {zone}: a shift across midnight counts on both days. For every agent "
+              "and day, ready + reserved + phone connecting + talk + wrap-up + pauses = time signed in.",
+        "vi": "Theo lịch sử đăng nhập mà bộ quay số ghi lại mỗi khi trạng thái nhân viên thay đổi. Ngày được tính "
+              "đến nửa đêm theo múi giờ {zone}: ca làm qua nửa đêm được tính vào cả hai ngày. Với mỗi nhân viên "
+              "và mỗi ngày: sẵn sàng + đã giữ chỗ + đang nối máy + đàm thoại + hoàn tất + tạm nghỉ = thời gian "
+              "đăng nhập."},
+    "ts_own_only": {"en": "Your own time sheet (read only).", "vi": "Bảng chấm công của bạn (chỉ xem)."},
+    "ts_from": {"en": "From", "vi": "Từ ngày"},
+    "ts_to": {"en": "To", "vi": "Đến ngày"},
+    "ts_zone": {"en": "Time zone", "vi": "Múi giờ"},
+    "ts_agent": {"en": "Agent", "vi": "Nhân viên"},
+    "ts_all_agents": {"en": "All agents", "vi": "Tất cả nhân viên"},
+    "ts_team": {"en": "Team (campaign)", "vi": "Nhóm (chiến dịch)"},
+    "ts_all_teams": {"en": "All teams", "vi": "Tất cả các nhóm"},
+    "ts_no_team": {"en": "(no campaign)", "vi": "(không có chiến dịch)"},
+    "ts_show": {"en": "Show", "vi": "Xem"},
+    "ts_per_day": {"en": "Per agent and day", "vi": "Theo nhân viên và ngày"},
+    "ts_per_agent": {"en": "Per agent, whole period", "vi": "Theo nhân viên, cả kỳ"},
+    "ts_per_team": {"en": "Per team, whole period", "vi": "Theo nhóm, cả kỳ"},
+    "ts_day": {"en": "Day", "vi": "Ngày"},
+    "ts_days": {"en": "Agent-days", "vi": "Ngày công"},
+    "ts_agents": {"en": "Agents", "vi": "Số nhân viên"},
+    "ts_first_login": {"en": "First login", "vi": "Đăng nhập đầu"},
+    "ts_last_logout": {"en": "Last logout", "vi": "Đăng xuất cuối"},
+    "ts_still_in": {"en": "signed in", "vi": "đang đăng nhập"},
+    "ts_logged_in": {"en": "Logged in", "vi": "Thời gian đăng nhập"},
+    "ts_ready": {"en": "Ready", "vi": "Sẵn sàng"},
+    "ts_reserved": {"en": "Reserved", "vi": "Đã giữ chỗ"},
+    "ts_connecting": {"en": "Phone connecting", "vi": "Đang nối máy"},
+    "ts_talk": {"en": "Talking", "vi": "Đàm thoại"},
+    "ts_wrap_up": {"en": "Wrap-up", "vi": "Hoàn tất cuộc gọi"},
+    "ts_unspecified": {"en": "Working, not detailed", "vi": "Làm việc, không chi tiết"},
+    "ts_paused": {"en": "Paused", "vi": "Tạm nghỉ"},
+    "ts_paused_by": {"en": "Paused, by reason", "vi": "Tạm nghỉ, theo lý do"},
+    "ts_no_reason": {"en": "no reason", "vi": "không lý do"},
+    "ts_calls": {"en": "Calls handled", "vi": "Cuộc gọi đã xử lý"},
+    "ts_unbalanced": {"en": "does not add up: the history has overlapping rows",
+                      "vi": "không khớp: lịch sử có các dòng chồng lấn"},
+    "ts_corrected": {"en": "corrected", "vi": "đã điều chỉnh"},
+    "ts_nothing": {"en": "Nobody was signed in during this period.",
+                   "vi": "Không có ai đăng nhập trong khoảng thời gian này."},
+    "ts_corrections": {"en": "Corrections", "vi": "Các điều chỉnh"},
+    "ts_corrections_note": {
+        "en": "A correction is kept beside the original figure, never in its place; the latest one per agent, "
+              "day and figure counts, the earlier ones stay here.",
+        "vi": "Điều chỉnh được lưu bên cạnh số liệu gốc, không bao giờ ghi đè; điều chỉnh mới nhất cho mỗi nhân "
+              "viên, ngày và số liệu được tính, các điều chỉnh trước vẫn được giữ ở đây."},
+    "ts_no_corrections": {"en": "No correction in this period.", "vi": "Không có điều chỉnh nào trong kỳ này."},
+    "ts_correct": {"en": "Correct a day", "vi": "Điều chỉnh một ngày"},
+    "ts_figure": {"en": "Figure", "vi": "Số liệu"},
+    "ts_original": {"en": "Original", "vi": "Gốc"},
+    "ts_corrected_value": {"en": "Corrected", "vi": "Đã điều chỉnh"},
+    "ts_value": {"en": "Corrected value (H:MM, or a number of calls)", "vi": "Giá trị điều chỉnh (H:MM, hoặc số cuộc gọi)"},
+    "ts_note": {"en": "Why (required)", "vi": "Lý do (bắt buộc)"},
+    "ts_by": {"en": "By", "vi": "Người điều chỉnh"},
+    "ts_at": {"en": "When", "vi": "Lúc"},
+    "ts_save_correction": {"en": "Save the correction", "vi": "Lưu điều chỉnh"},
+    "ts_saved": {"en": "Correction saved beside the original.", "vi": "Đã lưu điều chỉnh bên cạnh số liệu gốc."},
+    "ts_bad_value": {"en": "The corrected value is not valid: {error}", "vi": "Giá trị điều chỉnh không hợp lệ: {error}"},
+    "ts_need_note": {"en": "Say why the figure is corrected.", "vi": "Hãy ghi lý do điều chỉnh."},
+    "ts_bad_zone": {"en": "Unknown time zone.", "vi": "Múi giờ không xác định."},
+    "ts_bad_period": {"en": "Choose a period of at most 93 days, the first day before the last.",
+                      "vi": "Hãy chọn kỳ tối đa 93 ngày, ngày đầu trước ngày cuối."},
+    "ts_export_csv": {"en": "Export CSV", "vi": "Xuất CSV"},
+    "ts_export_xlsx": {"en": "Export XLSX", "vi": "Xuất XLSX"},
+    "ts_fig_first_login": {"en": "First login", "vi": "Đăng nhập đầu"},
+    "ts_fig_last_logout": {"en": "Last logout", "vi": "Đăng xuất cuối"},
+    "ts_fig_logged_in": {"en": "Logged in", "vi": "Thời gian đăng nhập"},
+    "ts_fig_ready": {"en": "Ready", "vi": "Sẵn sàng"},
+    "ts_fig_talk": {"en": "Talking", "vi": "Đàm thoại"},
+    "ts_fig_wrap_up": {"en": "Wrap-up", "vi": "Hoàn tất cuộc gọi"},
+    "ts_fig_paused": {"en": "Paused", "vi": "Tạm nghỉ"},
+    "ts_fig_calls": {"en": "Calls handled", "vi": "Cuộc gọi đã xử lý"},
+}
