@@ -216,11 +216,12 @@ def role_capabilities(role: Role) -> list[dict[str, Any]]:
     """What the home page offers each role: (key for translation, link)."""
     by_role: dict[Role, list[tuple[str, str]]] = {
         Role.ADMIN: [("users", "/admin/users"), ("campaigns", "/campaigns"), ("queues", "/queues"), ("dnc", "/dnc"),
-                     ("wallboard", "/wallboard"), ("reports", "/reports"), ("abandonment", "/compliance"),
-                     ("sms", "/sms/messages")],
+                     ("wallboard", "/wallboard"), ("reports", "/reports"), ("timesheets", "/timesheets"),
+                     ("abandonment", "/compliance"), ("sms", "/sms/messages")],
         Role.TEAM_LEAD: [("campaigns", "/campaigns"), ("lists", "/campaigns"), ("queues", "/queues"),
-                         ("wallboard", "/wallboard"), ("reports", "/reports"), ("sms", "/sms/messages")],
-        Role.AGENT: [("panel", "/agent")],
+                         ("wallboard", "/wallboard"), ("reports", "/reports"), ("timesheets", "/timesheets"),
+                         ("sms", "/sms/messages")],
+        Role.AGENT: [("panel", "/agent"), ("timesheets", "/timesheets")],
         Role.COMPLIANCE: [("dnc", "/dnc"), ("audit", "/dnc/audit"), ("abandonment", "/compliance"),
                           ("sms", "/sms/messages")],
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 TIMESHEET_MESSAGES: dict[str, dict[str, str]] = {
     "ts_nav": {"en": "Time sheets", "vi": "Bảng chấm công"},
-    "cap_timesheets": {"en": "Read and correct agents' time sheets", "vi": "Xem và điều chỉnh bảng chấm công"},
+    "cap_timesheets": {"en": "Time sheets (agents: your own)", "vi": "Bảng chấm công (nhân viên: của chính mình)"},
     "ts_title": {"en": "Time sheets", "vi": "Bảng chấm công"},
     "ts_intro": {
         "en": "From the sign-in history the engine writes at every change of an agent's state. Days are cut at "

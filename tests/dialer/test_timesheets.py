@@ -145,3 +145,29 @@ async def test_a_correction_is_kept_beside_the_original_with_who_and_why_and_nev
     assert [c.note for c in sheet.corrections] == ["left at 15:00", "left at 16:00", "forgot to sign out"]  # the trail
     assert [tuple(r) for r in await db_pool.fetch("SELECT * FROM agent_history ORDER BY id")] == before
     assert timesheets.FIGURES.index("logged_in") >= 0
+
+
+async def test_the_engine_writes_one_row_per_state_change_each_closed_by_the_next(db_pool, make_user) -> None:  # type: ignore[no-untyped-def]
+    from dialer import agents as agents_mod
+    from dialer.agents import Agent, AgentState
+    from dialer.calls import Pool, PoolKind
+    from dialer.clock import VirtualClock
+    from tests.dialer.test_agent_history import idle_engine, written
+
+    ann = (await make_user(Role.AGENT)).id
+    clock = VirtualClock(start=T0)
+    engine = idle_engine(db_pool, clock)
+    engine.agent_campaign[ann] = 3
+    agent = Agent(agent_id=ann, pools=frozenset({Pool(PoolKind.CAMPAIGN, 3)}), state=AgentState.READY,
+                  leg_id="leg-ann")
+    engine.agents[ann] = agent
+    engine.history.changed(None, agent)                        # signed in, ready, at T0
+    for seconds, event in ((60, agents_mod.Pause("lunch")), (1800, agents_mod.Resume()), (10, agents_mod.Reserve(99))):
+        await clock.advance(seconds)
+        engine.apply_agent(ann, event)
+    await written(engine)
+    rows = [tuple(r) for r in await db_pool.fetch(
+        "SELECT activity, pause_reason, started_at, ended_at FROM agent_history ORDER BY started_at")]
+    at = [T0 + timedelta(seconds=s) for s in (0, 60, 1860, 1870)]
+    assert rows == [("ready", None, at[0], at[1]), ("paused", "lunch", at[1], at[2]), ("ready", None, at[2], at[3]),
+                    ("reserved", None, at[3], None)]     # a reservation is a segment of its own, open until the next
