@@ -133,9 +133,10 @@ def bench_bulk(args: argparse.Namespace) -> None:
               f"{result.killed_worker}")
         print(f"STOP mid-send: {result.mid_send_stops} replies, slowest {result.mid_send_stop_max_s:.2f} s to the "
               f"opt-out list, their messages refused {result.mid_send_stops_refused}, sent {result.mid_send_stops_sent}"
-              f"; provider's own STOP replies: {result.stop_replies}, p50 {result.stop_latency_p50_s:.1f} s, "
-              f"slowest {result.stop_latency_max_s:.1f} s (queued behind its delivery reports); later messages to "
-              f"numbers that said STOP: refused {result.stopped_numbers_refused}, sent {result.stopped_numbers_sent}")
+              f"; STOP replies in all {result.stop_replies}, on the opt-out list by the end {result.stop_replies_landed} "
+              f"(p50 {result.stop_latency_p50_s:.1f} s, slowest {result.stop_latency_max_s:.1f} s: the provider's own "
+              f"wait in its callback queue behind its delivery reports); later messages to opted-out numbers: "
+              f"refused {result.stopped_numbers_refused}, sent {result.stopped_numbers_sent}")
         stats = result.sim_stats
         print(f"provider: faults {stats['faults']}, de-duplicated hand-offs {stats['deduplicated']}, reports "
               f"sent twice {stats['reports_duplicated']}; all checks: {'OK' if result.ok() else 'FAILED'}")

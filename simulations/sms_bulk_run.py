@@ -80,6 +80,7 @@ class BulkRunResult:
     send_s: float                  # first to last acceptance
     killed_worker: bool
     stop_replies: int              # STOP answers (the provider's own and the mid-send ones)
+    stop_replies_landed: int       # ... on the opt-out list when the run ended
     stop_latency_max_s: float      # reply sent -> number on the opt-out list, the slowest
     stop_latency_p50_s: float
     mid_send_stops: int            # STOP sent mid-send by recipients whose message was still waiting
@@ -87,7 +88,7 @@ class BulkRunResult:
     mid_send_stops_refused: int    # ... their message of this send refused (all of them)
     mid_send_stops_sent: int       # ... and handed over anyway (must be 0)
     log_total: int                 # messages in the provider's log
-    stopped_numbers_refused: int   # later messages to numbers that said STOP: refused (all of them)
+    stopped_numbers_refused: int   # later messages to numbers on the opt-out list after a STOP: refused (all)
     stopped_numbers_sent: int      # ... and handed over (must be 0)
     sim_stats: dict[str, Any] = field(default_factory=dict)
 
@@ -96,7 +97,7 @@ class BulkRunResult:
         return (self.duplicates == 0 and self.to_opted_out == 0 and self.to_quiet == 0
                 and self.accepted == self.sendable - self.mid_send_stops and self.stopped_numbers_sent == 0
                 and self.mid_send_stops_sent == 0 and self.mid_send_stops_refused == self.mid_send_stops
-                and self.mid_send_stop_max_s < 5.0)
+                and self.mid_send_stop_max_s < 5.0 and self.stopped_numbers_refused == self.stop_replies_landed)
 
 
 def zones_now(now: datetime) -> tuple[str, str]:
@@ -330,7 +331,9 @@ async def run_bulk(services: Services, *, messages: int, rate_per_s: float, work
                 """SELECT count(*) FROM sms_messages WHERE send_id = $1 AND phone = ANY($2::text[])
                    AND status = 'refused' AND reason_code = 'sms_opted_out'""", send.id, list(stop_sent_at))
             await client.post(f"{sim.url}/_sim/faults", json={})        # the later messages: faults off
-            later = await _later_messages(services, list(stop_at), campaign_id, config, clock)
+            # later messages to every number whose STOP reached the dialer (the provider's own replies may still
+            # wait in its callback queue: those numbers are not opted out as far as anyone knows yet)
+            later = await _later_messages(services, list(added), campaign_id, config, clock)
             opted_set = set(opted)
             result = BulkRunResult(
                 messages=messages, sendable=messages - n_quiet - len(opted), accepted=len(seen),
@@ -340,7 +343,8 @@ async def run_bulk(services: Services, *, messages: int, rate_per_s: float, work
                 statuses=dict(statuses), reasons=dict(reasons), rate_per_s=rate_per_s,
                 messages_per_s=(len(times) - 1) / send_s if send_s else 0.0, best_10s_per_s=best / 10.0,
                 estimate_s=estimate_s, prepare_s=prepare_s, send_s=send_s, killed_worker=killed,
-                stop_replies=len(stop_at), stop_latency_max_s=latencies[-1] if latencies else 0.0,
+                stop_replies=len(stop_at), stop_replies_landed=len(added),
+                stop_latency_max_s=latencies[-1] if latencies else 0.0,
                 stop_latency_p50_s=latencies[len(latencies) // 2] if latencies else 0.0,
                 mid_send_stops=len(stop_sent_at), mid_send_stop_max_s=mid[-1] if mid else 0.0,
                 mid_send_stops_refused=mid_refused, mid_send_stops_sent=mid_sent, log_total=len(log),
