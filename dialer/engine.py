@@ -1012,9 +1012,9 @@ class Engine:
         notice = self.agent_notices.get(user_id)
         if notice is not None and not view.get("phone_notice"):
             view["phone_notice"] = notice
+        view.update(self.supervision.panel_view(user_id))   # monitored (where its campaign says so), a lead's message
         return view
 
-        view.update(self.supervision.panel_view(user_id))   # monitored (where its campaign says so), a lead's message
     async def subscribe_agent(self, user_id: int) -> AsyncIterator[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
         self._agent_queues.setdefault(user_id, []).append(queue)

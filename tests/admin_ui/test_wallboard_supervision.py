@@ -158,3 +158,32 @@ def test_what_cannot_be_supervised_is_refused_with_its_reason(kwargs: dict[str, 
     with pytest.raises(SupervisionRefused, match=why):
         check_can_supervise(**(base | kwargs))
     check_can_supervise(**base)      # an agent on a call, with its phone leg: allowed
+
+
+async def test_a_supervision_call_that_ends_while_the_link_is_down_is_over_after_the_reconnect(
+        services, preview_campaign, make_user) -> None:
+    """Its hang-up event was lost with the link: after the reconnect the adapter reports the lead's leg gone (it is
+    not among the PBX's live channels), which ends the session, so the agent's panel stops saying it is monitored."""
+    scenario = preview_campaign
+    agent_id = scenario.agent_ids[0]
+    lead = await make_user(Role.TEAM_LEAD, "lena", phone_dial_string="")
+    await users.update_user(services.pool, user_id=lead.id, phone_dial_string=virtual_phone(lead.id))
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=STAYING),
+                          engine_id="wb-sup-link", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
+        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
+        row = await engine.preview_next(agent_id)
+        assert row is not None
+        await engine.preview_dial(agent_id, row["lead_id"])
+        await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+        session = await engine.supervision.supervise(lead.id, agent_id, "listen")
+        await until(lambda: engine.agent_state(agent_id).get("monitored") is True)
+
+        switch = system.sim.switch
+        assert system.sim.faults.drop_connections() >= 1
+        switch.hangup(switch.by_uniqueid[session.leg_id], 16)      # nobody hears of it: no AMI session is up
+        await until(lambda: lead.id not in engine.supervision.sessions, timeout_s=15.0)
+        assert engine.agent_state(agent_id).get("monitored") is None
+        assert engine.agent_state(agent_id)["state"] == "on_call"
