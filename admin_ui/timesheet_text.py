@@ -63,6 +63,7 @@ TIMESHEET_MESSAGES: dict[str, dict[str, str]] = {
     "ts_corrected_value": {"en": "Corrected", "vi": "Đã điều chỉnh"},
     "ts_value": {"en": "Corrected value (H:MM, or a number of calls)", "vi": "Giá trị điều chỉnh (H:MM, hoặc số cuộc gọi)"},
     "ts_note": {"en": "Why (required)", "vi": "Lý do (bắt buộc)"},
+    "ts_note_col": {"en": "Note", "vi": "Ghi chú"},
     "ts_by": {"en": "By", "vi": "Người điều chỉnh"},
     "ts_at": {"en": "When", "vi": "Lúc"},
     "ts_save_correction": {"en": "Save the correction", "vi": "Lưu điều chỉnh"},
