@@ -288,8 +288,14 @@ class TimerFired:
     timer: Timer
 
 
+@dataclass(frozen=True, slots=True)
+class SurveyTaken:
+    """A survey campaign's customer, known to be a person, goes into the survey instead of waiting for an agent: its
+    call ends handled, with no agent (``dialer.survey_desk`` plays the survey on its leg)."""
+
+
 CallEvent = (Dial | Arrive | AssignAgent | WrapUpDone | Cancel | Ringing | Answered | AmdDone | Failed
-             | CustomerHungUp | InSafeHarbor | JoinedAgent | AgentGone | TimerFired)
+             | CustomerHungUp | InSafeHarbor | JoinedAgent | AgentGone | TimerFired | SurveyTaken)
 COMMANDS = (Dial, Arrive, AssignAgent, WrapUpDone, Cancel)
 Result = tuple[Call, tuple[Effect, ...]]
 
@@ -482,6 +488,10 @@ def _wrap_done(call: Call, ev: WrapUpDone, now: float) -> Result:
     return finish(call, CallOutcome.HANDLED, now, *hangup, disposition=ev.disposition, wrap_end_at=now)
 
 
+def _survey_taken(call: Call, ev: SurveyTaken, now: float) -> Result:
+    return finish(call, CallOutcome.HANDLED, now, detail="survey campaign: the customer heard the survey")
+
+
 def _dial_timeout(call: Call, ev: TimerFired, now: float) -> Result:
     if ev.timer is not Timer.DIAL:
         return call, ()
@@ -529,6 +539,7 @@ TRANSITIONS: dict[tuple[CallState, type], Handler] = {
     (S.WAITING, Failed): _gave_up_waiting,
     (S.WAITING, TimerFired): _deadline,
     (S.WAITING, InSafeHarbor): _dialplan_safe_harbor,
+    (S.WAITING, SurveyTaken): _survey_taken,
     (S.CONNECTING, JoinedAgent): _joined,
     (S.CONNECTING, AgentGone): _agent_gone,
     (S.CONNECTING, CustomerHungUp): _gave_up_waiting,

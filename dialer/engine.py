@@ -207,6 +207,8 @@ class Engine:
             call_event = calls.from_pbx(event, self.calls[call_id])
             if call_event is not None:
                 self.apply_call(call_id, call_event)
+                if isinstance(call_event, calls.AmdDone):
+                    self.surveys.person_ready(self.calls[call_id])   # a survey campaign's person: the survey
         # agents care about their own leg, and customers joining or leaving their conference
         agent_id = self.agent_of_leg.get(leg)
         if agent_id is None and isinstance(event, (ConferenceJoined, ConferenceLeft)):
@@ -454,7 +456,7 @@ class Engine:
         )
         variables = {VAR_LEG_ID: leg_id, VAR_CALL_ID: str(call_id), VAR_AMD: "1" if campaign.amd else "0",
                      VAR_SAFE_HARBOR: campaign.safe_harbor_sound, VAR_MACHINE_MSG: campaign.machine_message_sound,
-                     VAR_HOLD_S: f"{campaign.hold_s:g}"}
+                     VAR_HOLD_S: f"{self.surveys.hold_s(campaign.id, campaign.hold_s):g}"}
         request = OriginateRequest(leg_id=leg_id, kind=LegKind.CUSTOMER, dial_string=dial_string,
                                    context=CTX_CUSTOMER, exten="s", caller_id=campaign.caller_id,
                                    timeout_s=campaign.ring_timeout_s, variables=variables, server=campaign.server)

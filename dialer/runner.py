@@ -175,6 +175,7 @@ class CampaignRunner:
 
     async def run(self) -> None:
         """Tick every ``tick_s`` until cancelled; the hopper's leads go back on the way out."""
+        await self.engine.surveys.follow_campaign(self.campaign.id)
         await self.follow_queues()
         await self.seed_pacer()
         clock = self.engine.clock
@@ -191,6 +192,7 @@ class CampaignRunner:
                 await self.tick()
                 if clock.monotonic() >= next_figures:
                     await self.refresh_abandonment()
+                    await self.engine.surveys.follow_campaign(self.campaign.id)
                     if await self.follow_queues():
                         await self.seed_pacer()
                     next_figures = clock.monotonic() + 10.0
@@ -226,6 +228,9 @@ class CampaignRunner:
                 dialing.append(now - (call.originated_at or now))
             elif call.state is CallState.WAITING:
                 waiting += 1
+        survey = engine.surveys.campaign_surveys.get(cid)
+        if survey is not None:      # a survey campaign without agents: its "agents" are its lines
+            ready, busy_s = max(0, survey.lines - engine.surveys.in_survey(cid)), []
         lines_free = None
         if self.lines is not None:
             in_use = sum(1 for c in engine.calls.values() if not c.terminal and c.state is not CallState.QUEUED)

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from dialer import calls
+from dialer.calls import Call, CallState, PoolKind
 from dialer.pbx_port import CTX_SURVEY, LegFailed, LegHungUp, PbxError, PbxEvent, SurveyAnswered
 from dialer.survey_ivr import IvrError, IvrStep, bye_step, ivr_step, survey_event
 from surveys import repository as survey_repo
@@ -58,6 +60,14 @@ class Offer:
     once_per_days: int
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignSurvey:
+    """A survey campaign without agents: its survey and its lines (channel capacity, what paces it)."""
+
+    survey_id: int
+    lines: int
+
+
 @dataclass
 class Run:
     """One customer's survey on one leg."""
@@ -87,7 +97,12 @@ class SurveyDesk:
         self.offered: dict[str, asyncio.Future[Run | None]] = {}
         self.running: dict[str, Run] = {}      # leg -> its survey under way
         self._offers: dict[tuple[int | None, int | None], tuple[float, Offer | None]] = {}
+        self.campaign_surveys: dict[int, CampaignSurvey] = {}   # survey campaigns, kept by their runners
+        self.starting: dict[str, int] = {}     # survey campaign legs whose survey is being opened -> campaign
+        self._dnc_lock = asyncio.Lock()
+        self.gone_early: set[str] = set()      # survey campaign legs that hung up while their survey was opening
         self.wait_s = 10.0                     # DIALER_SV_WAIT_S: how long the dialplan waits for our next step
+        self.survey_hold_s = 10.0              # DIALER_HOLD_S of a survey campaign's customers (see hold_s)
         self.sounds_pbx_dir = "surveys"        # uploaded prompts as Asterisk names them (settings)
         self.record_dir = DEFAULT_RECORD_DIR   # where Record() writes spoken answers, as Asterisk names it
 
@@ -163,6 +178,54 @@ class SurveyDesk:
         await self._begin(run)
         return True
 
+    # --- survey campaigns -------------------------------------------------------------------------
+    async def follow_campaign(self, campaign_id: int) -> None:
+        """Read whether ``campaign_id`` is a survey campaign (its runner asks at start and every 10 s)."""
+        row = await self.engine.pool.fetchrow(
+            "SELECT survey_id, lines FROM survey_offers WHERE campaign_id = $1 AND mode = 'campaign'", campaign_id)
+        if row is None:
+            self.campaign_surveys.pop(campaign_id, None)
+        else:
+            self.campaign_surveys[campaign_id] = CampaignSurvey(row["survey_id"], row["lines"])
+
+    def in_survey(self, campaign_id: int) -> int:
+        """Customers of a survey campaign in their survey now (their lines are taken)."""
+        return sum(1 for run in self.running.values() if run.context.get("campaign_id") == campaign_id) + sum(
+            1 for cid in self.starting.values() if cid == campaign_id)
+
+    def hold_s(self, campaign_id: int, default: float) -> float:
+        """``DIALER_HOLD_S`` of a customer leg: a survey campaign's person is moved into the survey, not to an
+        agent, so the dialplan's own safe harbor waits longer (it only plays if no engine acts at all)."""
+        return max(default, self.survey_hold_s) if campaign_id in self.campaign_surveys else default
+
+    def person_ready(self, call: Call) -> None:
+        """A customer known to be a person: in a survey campaign it goes into the survey now (its call ends
+        handled with no agent), instead of waiting for an agent there is none of."""
+        if call.pool.kind is not PoolKind.CAMPAIGN or call.state is not CallState.WAITING:
+            return
+        survey = self.campaign_surveys.get(call.pool.id)
+        if survey is None:
+            return
+        self.starting[call.leg_id] = call.pool.id
+        self.engine.apply_call(call.call_id, calls.SurveyTaken())
+        self.engine.spawn(self._start_campaign_call(call.call_id, call.leg_id, survey.survey_id),
+                          name=f"survey-start-{call.call_id}")
+
+    async def _start_campaign_call(self, call_id: int, leg_id: str, survey_id: int) -> None:
+        try:
+            context = self.engine.call_context.get(call_id, {})
+            run = await self._open(survey_id, "campaign", call_id, leg_id, context, agent_id=None,
+                                   number=context.get("number"))
+        finally:
+            self.starting.pop(leg_id, None)
+        self.running[leg_id] = run
+        if leg_id in self.gone_early:       # hung up while its response was being opened
+            self.gone_early.discard(leg_id)
+            async with run.lock:
+                await self._gone(run)
+            return
+        await self._begin(run)
+
     # --- the survey -----------------------------------------------------------------------------
     async def _begin(self, run: Run) -> None:
         async with run.lock:
@@ -190,6 +253,8 @@ class SurveyDesk:
             run = self.running.get(leg)
             if run is not None:
                 self.engine.spawn(self._hung_up(run), name=f"survey-gone-{leg}")
+            elif leg in self.starting:
+                self.gone_early.add(leg)
         return False
 
     async def _never_begun(self, draw: asyncio.Future[Run | None]) -> None:
@@ -210,13 +275,22 @@ class SurveyDesk:
 
     async def _hung_up(self, run: Run) -> None:
         async with run.lock:
-            self.running.pop(run.leg_id, None)
-            if run.done:
-                return
-            run.done = True
-            step = next_step(run.definition, run.progress, Hangup())
-            await survey_repo.end_response(self.engine.pool, run.response_id, at=self.engine.clock.now(),
-                                           completed=step.completed, ended_reason=step.ended_reason)
+            await self._gone(run)
+
+    async def _gone(self, run: Run) -> None:
+        """The customer is gone: the survey ends there, its answers kept (the caller holds ``run.lock``)."""
+        self.running.pop(run.leg_id, None)
+        if run.done:
+            return
+        run.done = True
+        if not run.started:      # gone before its first step: offered, never begun
+            await self.engine.pool.execute(
+                "UPDATE survey_responses SET ended_at = $2, ended_reason = 'hangup' WHERE id = $1 AND ended_at IS NULL",
+                run.response_id, self.engine.clock.now())
+            return
+        step = next_step(run.definition, run.progress, Hangup())
+        await survey_repo.end_response(self.engine.pool, run.response_id, at=self.engine.clock.now(),
+                                       completed=step.completed, ended_reason=step.ended_reason)
 
     async def _play(self, run: Run, step: Step) -> None:
         """Save the answer the step carries (at once), then ask it, or end the survey as it says."""
@@ -259,8 +333,9 @@ class SurveyDesk:
                     await pbx.set_var(run.leg_id, name, value)
                     run.sent[name] = value
             await pbx.redirect(run.leg_id, context=CTX_SURVEY, exten=ivr.exten)
-        except PbxError as exc:      # the customer is gone: its hang-up ends the survey
+        except PbxError as exc:      # the customer is gone (maybe before we followed it): the survey ends here
             log.info("survey step %s on %s not sent: %s", ivr.token, run.leg_id, exc)
+            await self._gone(run)
 
     def _upload(self, prompt_id: str) -> str:
         from surveys.prompts import sound_name
@@ -279,7 +354,7 @@ class SurveyDesk:
             log.warning("survey response %s: press-to-stop without a number or campaign", run.response_id)
             return
         now = self.engine.clock.now()
-        async with self.engine.pool.acquire() as conn:
+        async with self._dnc_lock, self.engine.pool.acquire() as conn:   # the campaign's list is made once
             name = await conn.fetchval("SELECT name FROM dnc_lists WHERE kind = 'campaign' AND campaign_id = $1"
                                        " ORDER BY id LIMIT 1", campaign_id)
             if name is None:

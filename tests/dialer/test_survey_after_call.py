@@ -67,6 +67,8 @@ async def test_after_call_surveys_follow_the_simulated_truth_and_keep_partial_an
     sim = PbxConfig(speed=SPEED, seed=4, customer_model=MODEL, survey_customer=TAKER)
     started = time.monotonic()
     async with run_system(services, sim_config=sim, engine_id="survey-e2e") as system:
+        # the dialplan's wait for the next step, in simulated seconds: at 50x, 10 s is 0.2 s of a loaded machine
+        system.engine.surveys.wait_s = 60.0
         agents = VirtualAgents(system.engine, scenario.agent_ids, scenario.campaign.id, seed=5,
                                wrap=LogNormal(2.0, 0.3), talk=LogNormal(3.0, 0.3))
         task = asyncio.create_task(agents.run())
