@@ -35,6 +35,7 @@ TIMESHEET_MESSAGES: dict[str, dict[str, str]] = {
     "ts_last_logout": {"en": "Last logout", "vi": "Đăng xuất cuối"},
     "ts_still_in": {"en": "signed in", "vi": "đang đăng nhập"},
     "ts_logged_in": {"en": "Logged in", "vi": "Thời gian đăng nhập"},
+    "ts_logged_in_corrected": {"en": "Logged in, with corrections", "vi": "Thời gian đăng nhập, sau điều chỉnh"},
     "ts_ready": {"en": "Ready", "vi": "Sẵn sàng"},
     "ts_reserved": {"en": "Reserved", "vi": "Đã giữ chỗ"},
     "ts_connecting": {"en": "Phone connecting", "vi": "Đang nối máy"},

@@ -223,6 +223,18 @@ def latest_corrections(corrections: Iterable[Correction]) -> Mapping[tuple[int, 
     return latest
 
 
+def corrected_sum(sheets: Iterable[DaySheet], latest: Mapping[tuple[int, date, str], Correction],
+                  figure: str) -> dict[int, int]:
+    """Per agent, ``figure`` summed over its days with each day's correction in place of the original (what a
+    team lead pays by); days without a correction count as recorded."""
+    totals: dict[int, int] = {}
+    for sheet in sheets:
+        c = latest.get((sheet.user_id, sheet.day, figure))
+        value = c.corrected if c is not None else sheet.figure(figure)
+        totals[sheet.user_id] = totals.get(sheet.user_id, 0) + (value or 0)
+    return totals
+
+
 def parse_figure(figure: str, text: str) -> int:
     """A corrected value as typed: ``H:MM`` or ``H:MM:SS`` (a clock time or a duration) or a number of calls.
     Raises ValueError."""

@@ -128,6 +128,7 @@ async def _page(request: Request, user: CurrentUser, *, error: str = "", status_
                   campaigns=campaigns, campaign_names={c.id: c.name for c in campaigns}, names=await _names(pool),
                   agents=await _agents(pool) if _can_correct(user) else [], can_correct=_can_correct(user),
                   reasons=reasons, figures=timesheets.FIGURES, clock_figures=timesheets.CLOCK_FIGURES,
+                  corrected_logged_in=timesheets.corrected_sum(sheet.days, sheet.latest, "logged_in"),
                   hms=hms, error=error, saved=request.query_params.get("saved") == "1", form=form or {})
 
 

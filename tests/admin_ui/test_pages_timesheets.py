@@ -55,6 +55,7 @@ async def test_a_team_lead_reads_corrects_and_exports_a_day(browser_client, make
     assert "Correction saved beside the original" in page
     assert '<span class="ts-original">4:00:00</span> → <strong class="ts-corrected"' in page and "3:30:00" in page
     assert "=forgot to sign out, left 11:30" in page and "Lena" in page
+    assert 'class="num ts-logged-in-corrected">3:30:00<' in page     # the period's total a lead pays by
     assert await services.pool.fetchval("SELECT count(*) FROM agent_history WHERE user_id = $1", ann.id) == 5
     refused = await browser_client.post(f"/timesheets/corrections?{Q}", data={
         "csrf_token": csrf(page), "agent": str(ann.id), "day": DAY, "figure": "logged_in", "value": "3:75",

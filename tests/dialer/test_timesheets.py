@@ -171,3 +171,15 @@ async def test_the_engine_writes_one_row_per_state_change_each_closed_by_the_nex
     at = [T0 + timedelta(seconds=s) for s in (0, 60, 1860, 1870)]
     assert rows == [("ready", None, at[0], at[1]), ("paused", "lunch", at[1], at[2]), ("ready", None, at[2], at[3]),
                     ("reserved", None, at[3], None)]     # a reservation is a segment of its own, open until the next
+
+
+def test_a_periods_corrected_total_takes_each_days_latest_correction_in_place_of_its_original() -> None:
+    spans = [Span(7, T0, T0 + timedelta(hours=8), "ready"), Span(7, T0 + timedelta(days=1),
+                                                                 T0 + timedelta(days=1, hours=6), "ready")]
+    first, second = day_sheets(spans, [], ZONE)
+    at = datetime(2026, 12, 9, tzinfo=UTC)
+    corrections = [timesheets.Correction(7, first.day, "logged_in", 8 * 3600, 9 * 3600, "late sign-in", "lead", at),
+                   timesheets.Correction(7, first.day, "logged_in", 8 * 3600, 7 * 3600, "left early", "lead",
+                                         at + timedelta(minutes=1))]
+    latest = timesheets.latest_corrections(corrections)
+    assert timesheets.corrected_sum([first, second], latest, "logged_in") == {7: 7 * 3600 + 6 * 3600}
