@@ -66,6 +66,8 @@ async def main(campaign_id: int, agent_ids: list[int]) -> None:
     async with open_services(settings, bootstrap_admin=False, clock=timeline(settings.speed)) as services:
         async with run_system(services) as system:
             print("engine up", flush=True)
+            if not agent_ids:       # a survey campaign without agents: the engine alone
+                await asyncio.Event().wait()
             await VirtualAgents(system.engine, agent_ids, campaign_id, seed=11, wrap=LogNormal(3.0, 0.3)).run()
 
 
