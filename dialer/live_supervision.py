@@ -7,7 +7,8 @@ lead's own phone (the user's ``phone_dial_string`` or ``agent_phone_template``, 
 id. That id is the agent leg's Uniqueid, and ChanSpy's option ``u`` takes it exactly (agent 1 never matches agent
 10, as a name prefix would). Changing the mode of a session under way is a ``Redirect`` of the lead's leg to the other
 extension: the lead's phone is not called again. Stopping is a hang-up of the lead's leg; the agent's own hang-up ends
-it too (option ``E``).
+it too (option ``E``), and so does the end of the supervised call (the agent's phone leg stays up for its next
+customer, whom the lead must not hear without asking again).
 
 The agent is *monitored* from the lead's answer until the lead's leg ends; ``notice_for`` says whether its panel
 shows it (the campaign's ``notify_monitored``). Decisions (``check_can_supervise``, ``spy_request``) are pure; the
@@ -84,6 +85,7 @@ class LiveSupervision:
         self.sessions: dict[int, Session] = {}          # by lead
         self.messages: dict[int, dict[str, Any]] = {}   # agent -> the last message its lead sent
         self.on_agent_change = on_agent_change or (lambda _agent_id: None)
+        engine.change_listeners.append(self._call_changed)
 
     # --- what the panel shows --------------------------------------------------------------------
     def monitored(self, agent_id: int) -> bool:
@@ -161,6 +163,14 @@ class LiveSupervision:
 
     def session_of(self, lead_id: int) -> Session | None:
         return self.sessions.get(lead_id)
+
+    def _call_changed(self, old: Any, new: Any) -> None:
+        """The supervised call is no longer a conversation (the customer or the agent hung up): the lead's phone is
+        hung up, so it does not go on to hear the agent's next customer (ChanSpy follows the agent's phone leg)."""
+        if old.state.value != "connected" or new.state.value == "connected":
+            return
+        for session in [s for s in self.sessions.values() if s.call_id == new.call_id]:
+            self.engine.spawn(self.stop(session.lead_id), name="supervision-end")
 
     # --- PBX events --------------------------------------------------------------------------------
     def observe(self, event: PbxEvent) -> bool:

@@ -187,3 +187,32 @@ async def test_a_supervision_call_that_ends_while_the_link_is_down_is_over_after
         await until(lambda: lead.id not in engine.supervision.sessions, timeout_s=15.0)
         assert engine.agent_state(agent_id).get("monitored") is None
         assert engine.agent_state(agent_id)["state"] == "on_call"
+
+
+async def test_the_end_of_the_call_ends_the_supervision_and_the_agent_next_call_is_not_heard(
+        services, preview_campaign, make_user) -> None:
+    """ChanSpy follows the agent's phone leg, which stays up for the next customer: when the supervised call ends
+    (here the customer hangs up), the engine hangs the lead's phone up."""
+    scenario = preview_campaign
+    agent_id = scenario.agent_ids[0]
+    lead = await make_user(Role.TEAM_LEAD, "lena")
+    await users.update_user(services.pool, user_id=lead.id, phone_dial_string=virtual_phone(lead.id))
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=STAYING),
+                          engine_id="wb-sup-end", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
+        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
+        row = await engine.preview_next(agent_id)
+        assert row is not None
+        call_id = int(await engine.preview_dial(agent_id, row["lead_id"]))
+        await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+        session = await engine.supervision.supervise(lead.id, agent_id, "listen")
+        await until(lambda: len(spies(system)) == 1 and engine.supervision.monitored(agent_id))
+
+        switch = system.sim.switch
+        customer = switch.by_uniqueid[engine.calls[call_id].leg_id]
+        switch.far_hangup(customer.leg, 16)                  # the customer hangs up
+        await until(lambda: lead.id not in engine.supervision.sessions and spies(system) == [])
+        assert session.leg_id not in switch.by_uniqueid       # the lead's phone was hung up
+        assert engine.agent_state(agent_id)["state"] == "wrap_up" and engine.agents[agent_id].leg_id is not None
