@@ -3,7 +3,7 @@
 With the engine in this process: an agent talks with a customer of the test network; its team lead listens (the
 lead's own phone, ``Local/agent-<lead id>@dialer-test-network``, is originated into ChanSpy on the agent's phone leg),
 whispers, barges in (each a Redirect of the same leg: Asterisk reports ChanSpyStop then ChanSpyStart in the new
-extension), then stops. And, straight over AMI, the spied channel is chosen exactly: with phones
+extension), then stops; listening again, the end of the call hangs the lead's phone up. And, straight over AMI, the spied channel is chosen exactly: with phones
 ``Local/agent-1@...`` and ``Local/agent-10@...`` both up (the first name is a prefix of the second), a spy on agent 1's
 leg id or on its full channel name reaches agent 1 and never agent 10.
 """
@@ -75,10 +75,22 @@ async def test_a_lead_listens_whispers_and_barges_into_a_real_call(
             await watch.wait_for(event("Hangup", Uniqueid=session.leg_id), timeout_s=10)
             await until(lambda: lead not in engine.supervision.sessions, what="the session over")
             assert engine.agent_state(agent)["state"] == "on_call"     # the agent's call goes on
+            # listening again, then the agent ends the call: the lead's phone is hung up with it
+            mark = len(watch.events)
+            again = await engine.supervision.supervise(lead, agent, "listen")
+            await watch.wait_for(spy_start(again.leg_id, mark, watch), timeout_s=10)
+            await engine.hangup(agent)
+            await watch.wait_for(event("Hangup", Uniqueid=again.leg_id), timeout_s=10)
+            assert engine.agents[agent].leg_id == agent_leg            # the agent's phone stays up
             assert engine.errors == []
         finally:
             await engine.agent_logout(agent)
             await engine.drain()
+            # a logout during a call waits for its end: leave nothing behind in Asterisk (the phone stays 10 h)
+            ours = {engine.agents[agent].leg_id, *(c.leg_id for c in engine.calls.values())} - {None}
+            for channel in await watch.channels():
+                if channel.get("Uniqueid") in ours:
+                    await watch.action({"Action": "Hangup", "Channel": channel.get("Channel", ""), "Cause": "16"})
 
 
 async def _agent_phone(watch: AmiWatch, number: int) -> tuple[str, str]:
