@@ -37,6 +37,8 @@ PANEL_KEYS = (
     "inbound_other_leads", "new_contact_title", "queue_closed_now", "no_queues",
     # a caller who pressed 1 in a queue and is called back (dialer.queue_callbacks)
     "callback_from_queue",
+    # a customer who pressed 0 in a survey (dialer.survey_desk): the survey and its answers in the pop
+    "survey_pressed_0", "survey_skipped",
     # the campaign's agent script, filled in for the call (campaigns.panel_settings)
     "agent_script", "script_failed",
     # "Send SMS" and the lead's text messages in the pop (admin_ui/static/sms_panel.js)

@@ -400,6 +400,8 @@ class PanelSession:
             "zone": (lead.zones_or(campaign.timezone)[0] if lead and campaign else "UTC"),
             # a caller who pressed 1 in a queue, called back (dialer.queue_callbacks): its queue and wait
             "queue_callback": (context or {}).get("queue_callback"),
+            # a customer who pressed 0 in a survey (dialer.survey_desk): the survey's name and the answers given
+            "from_survey": (context or {}).get("from_survey"),
             **self._script(campaign, lead, call.get("number")),
         })
         await self._survey_start(call, campaign, lead)

@@ -84,4 +84,6 @@ def inbound_pop(*, call_id: int | str, caller: str, context: Mapping[str, Any], 
     transfer = context.get("queue_transfer")
     if transfer:
         pop["queue_transfer"] = dict(transfer)
+    if context.get("from_survey"):     # pressed 0 in a survey: its name and the answers given (dialer.survey_desk)
+        pop["from_survey"] = dict(context["from_survey"])
     return pop

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from dialer import calls
-from dialer.calls import Call, CallState, PoolKind
-from dialer.pbx_port import CTX_SURVEY, LegFailed, LegHungUp, PbxError, PbxEvent, SurveyAnswered
+from dialer import call_records, calls
+from dialer.calls import Call, CallState, Pool, PoolKind
+from dialer.engine_api import EngineError
+from dialer.pbx_port import CTX_SURVEY, VAR_HOLD_S, LegFailed, LegHungUp, PbxError, PbxEvent, SurveyAnswered
 from dialer.survey_ivr import IvrError, IvrStep, bye_step, ivr_step, survey_event
 from surveys import repository as survey_repo
 from surveys.model import (
@@ -366,7 +367,78 @@ class SurveyDesk:
                                             f"{run.response_id}")
 
     async def _transfer(self, run: Run, step: Step) -> bool:
-        """Press 0 (the talk-to-someone key): not routed from here yet; the survey ends with its outro."""
-        log.warning("survey response %s: the customer asked to talk to someone (%s); routing it from a survey is "
-                    "not built yet, the survey ends", run.response_id, step.transfer_to)
-        return False
+        """Press 0 (the talk-to-someone key): the customer goes to the survey's queue (a normal caller of it,
+        ``dialer.queue_transfer.survey_to_queue``) or campaign with agents (``engine.survey_to_campaign``), with the
+        answers given so far for the agent's pop. False (the survey ends with its outro) if it cannot."""
+        target = step.transfer_to
+        if target is None:
+            log.warning("survey response %s: talk-to-someone pressed, but the survey names nobody", run.response_id)
+            return False
+        info = survey_pop(run.definition, run.progress, response_id=run.response_id)
+        number = str(run.context.get("number") or run.context.get("caller") or "")
+        try:
+            if target.kind == "queue":
+                from dialer.queue_transfer import survey_to_queue
+
+                new_id = await survey_to_queue(self.engine, leg_id=run.leg_id, call_id=run.call_id, number=number,
+                                               lead_id=run.context.get("lead_id"), queue_id=target.id, survey=info)
+            else:
+                new_id = await survey_to_campaign(self.engine, leg_id=run.leg_id, call_id=run.call_id,
+                                                  number=number, lead_id=run.context.get("lead_id"),
+                                                  campaign_id=target.id, survey=info)
+        except EngineError as exc:
+            log.warning("survey response %s: the customer asked for someone, not routed: %s", run.response_id, exc)
+            return False
+        log.info("survey response %s: the customer went to %s %s (call %s)", run.response_id, target.kind,
+                 target.id, new_id)
+        return True
+
+
+def survey_pop(definition: SurveyDefinition, progress: Progress, *, response_id: int) -> dict[str, Any]:
+    """What the agent's pop shows of a survey the customer left for a person: its name and each answer given
+    (the question's text, else its id; a choice by its label; a skipped question as None)."""
+    answers = []
+    for answer in progress.answers:
+        try:
+            question = definition.question(answer.question_id)
+        except KeyError:
+            continue
+        value = dict(question.choices).get(answer.value, answer.value) if answer.value is not None else None
+        answers.append({"question": question.text or question.id, "answer": value})
+    return {"response_id": response_id, "name": definition.name, "answers": answers}
+
+
+async def survey_to_campaign(engine: Engine, *, leg_id: str, call_id: int, number: str, lead_id: int | None,
+                             campaign_id: int, survey: dict[str, Any]) -> int:
+    """A customer in a survey pressed the talk-to-someone key and its survey names a campaign with agents: the
+    leg becomes an answered call of that campaign (its own ``outbound`` record, ``transferred_from_call_id`` = the
+    survey's call) waiting for its ready agents as any answered call does, so the 2-second rule holds: nobody
+    ready by the campaign's safe-harbor deadline sends it to the safe harbor, counted abandoned. The pop shows
+    ``survey``. Refused (EngineError) when the campaign does not run on this engine or the leg is gone."""
+    campaign = engine.campaigns.get(campaign_id)
+    if campaign is None:
+        raise EngineError(f"campaign {campaign_id} is not running")
+    new_leg = f"{leg_id}~{call_id}"
+    new_id = await call_records.open_record(
+        engine.pool, campaign_id=campaign.id, lead_id=lead_id, agent_id=None, engine_id=engine.engine_id,
+        leg_id=new_leg, direction="outbound", phone_e164=number, dial_string="", caller_id=campaign.caller_id,
+        originated_at=engine.clock.now())
+    await engine.pool.execute("UPDATE call_records r SET transferred_from_call_id=$2, pbx_server=f.pbx_server,"
+                              " pbx_channel=f.pbx_channel FROM call_records f WHERE r.id=$1 AND f.id=$2",
+                              new_id, call_id)
+    try:     # the campaign's own safe harbor for its customer, should the engine not act in time
+        await engine.pbx.set_var(leg_id, VAR_HOLD_S, f"{campaign.hold_s:g}")
+    except PbxError as exc:
+        await engine.pool.execute("DELETE FROM call_records WHERE id=$1", new_id)
+        raise EngineError(f"the customer could not be sent to the campaign: {exc}") from None
+    call = Call(call_id=new_id, leg_id=leg_id, pool=Pool(PoolKind.CAMPAIGN, campaign.id), policy=campaign.policy(),
+                lead_id=lead_id)
+    engine.calls[new_id] = call
+    engine.call_of_leg[leg_id] = new_id
+    engine.call_context[new_id] = {"campaign_id": campaign.id, "lead_id": lead_id, "number": number,
+                                   "direction": "outbound", "record": campaign.record_calls,
+                                   "campaign_name": campaign.name, "safe_harbor_sound": campaign.safe_harbor_sound,
+                                   "from_survey": dict(survey)}
+    engine.board.call_changed(None, call)
+    engine.apply_call(new_id, calls.Arrive())       # answered, a person: its agent now, or the safe harbor
+    return new_id

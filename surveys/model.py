@@ -643,6 +643,9 @@ def next_step(definition: SurveyDefinition, progress: Progress, event: Event) ->
     question = definition.question(progress.at)
     if isinstance(event, Played):
         raise SurveyStateError(f"question {question.id} waits for input; got Played")
+    if _asks_for_someone(definition, question, event):     # the answers so far go with the customer
+        return _final(definition, progress, StepKind.TRANSFER, EndReason.TRANSFERRED, (),
+                      transfer_to=definition.operator)
     if isinstance(event, NoInput) or (isinstance(event, Digits) and not event.digits.rstrip("#")) or (
             isinstance(event, Recorded) and event.seconds <= 0) or (isinstance(event, Noted) and not event.text.strip()):
         return _retry_or_move(definition, progress, question, "no_input")
@@ -652,6 +655,16 @@ def next_step(definition: SurveyDefinition, progress: Progress, event: Event) ->
     answered = replace(progress, answers=progress.answers + (answer,))
     target = dict(question.branches).get(value) or question.next or definition.following(question.id)
     return _go(definition, answered, target)
+
+
+def _asks_for_someone(definition: SurveyDefinition, question: Question, event: Event) -> bool:
+    """The talk-to-someone key pressed alone at a question whose answers it is not (a rating of 1-5, yes/no, a
+    choice without it): the customer asks for a person there too, not only during the intro."""
+    if not definition.operator_digit or definition.operator is None or not isinstance(event, Digits):
+        return False
+    keys = ("1", "2") if question.kind is Kind.YES_NO else question.accepted_values()
+    return keys is not None and definition.operator_digit not in keys and (
+        event.digits.rstrip("#") == definition.operator_digit)
 
 
 def _read(question: Question, event: Event) -> tuple[str | None, Answer]:

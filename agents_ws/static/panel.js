@@ -203,12 +203,13 @@
   // an inbound call's pop (dialer.inbound_pop): its queue, wait, who sent it there, other leads, new contact form
   function renderInbound(m) {
     var box = $("pop-inbound"), inbound = m.direction === "inbound", back = m.queue_callback;
-    box.hidden = !inbound && !back;
+    box.hidden = !inbound && !back && !m.from_survey;
     box.textContent = "";
     $("new-contact-form").hidden = !(inbound && m.new_contact);
     $("pop-matches-box").hidden = !(inbound && m.matches && m.matches.length > 1);
     if (!inbound) {   // a caller who pressed 1 in a queue, called back now
       if (back) box.textContent = t("callback_from_queue", {queue: back.queue || "", seconds: String(back.waited_s || 0)});
+      if (m.from_survey) box.textContent = surveyText(m.from_survey);
       return;
     }
     var parts = [t("inbound_call_from_queue", {queue: (m.queue && m.queue.name) || ""}),
@@ -216,6 +217,7 @@
     if (m.did) parts.push(t("inbound_dialled", {did: m.did}));
     if (m.vip) parts.push(t("inbound_vip"));
     if (m.queue_transfer) parts.push(t("inbound_sent_by", {name: m.queue_transfer.from_name || String(m.queue_transfer.from_agent_id)}));
+    if (m.from_survey) parts.push(surveyText(m.from_survey));
     box.textContent = parts.join(" · ");
     if (m.new_contact) {
       $("new-contact-title").textContent = t("new_contact_title", {campaign: m.new_contact.name});
@@ -228,6 +230,12 @@
       var name = ((x.lead.first_name || "") + " " + (x.lead.last_name || "")).trim() || t("no_lead");
       list.appendChild(el("li", name + " · " + (x.campaign ? x.campaign.name : "") + " · " + x.lead.phone));
     });
+  }
+  function surveyText(sv) {   // pressed 0 in a survey (dialer.survey_desk): its name and the answers given
+    var answers = (sv.answers || []).map(function (a) {
+      return a.question + " " + (a.answer === null || a.answer === undefined ? t("survey_skipped") : a.answer);
+    });
+    return t("survey_pressed_0", {survey: sv.name || ""}) + (answers.length ? ": " + answers.join("; ") : "");
   }
   function toggle(id, on) {
     var e = $(id);

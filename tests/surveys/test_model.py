@@ -165,6 +165,21 @@ def test_press_9_opts_out_and_press_0_transfers_during_the_intro() -> None:
     assert next_step(definition, asked.progress, Digits("9")).answer.value == "9"
 
 
+def test_press_0_at_a_question_it_does_not_answer_transfers_keeping_the_answers_so_far() -> None:
+    definition = SurveyDefinition.from_dict(survey(q("a"), q("b"), q("c", "nps"), operator_digit="0",
+                                                   operator={"kind": "queue", "id": 4}))
+    first = next_step(definition, next_step(definition, Progress(), Start()).progress, Digits(""))
+    second = next_step(definition, first.progress, Digits("4"))
+    assert second.answer is not None and second.answer.value == "4"      # saved before question b is asked
+    transfer = next_step(definition, second.progress, Digits("0"))
+    assert transfer.kind is StepKind.TRANSFER and transfer.ended_reason is EndReason.TRANSFERRED
+    assert transfer.transfer_to is not None and transfer.transfer_to.id == 4
+    assert [a.value for a in transfer.progress.answers] == ["4"]
+    # where 0 is an answer (NPS 0-10) it stays one
+    third = next_step(definition, second.progress, Digits("5"))
+    assert next_step(definition, third.progress, Digits("0")).answer.value == "0"
+
+
 def test_an_event_after_the_end_is_refused_naming_it() -> None:
     definition = SurveyDefinition.from_dict(survey(q("a")))
     ended = drive(definition, [Played(), Digits("3")])[-1]
