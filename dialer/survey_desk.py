@@ -27,7 +27,16 @@ from typing import TYPE_CHECKING, Any
 from dialer import call_records, calls
 from dialer.calls import Call, CallState, Pool, PoolKind
 from dialer.engine_api import EngineError
-from dialer.pbx_port import CTX_SURVEY, VAR_HOLD_S, LegFailed, LegHungUp, PbxError, PbxEvent, SurveyAnswered
+from dialer.pbx_port import (
+    CTX_SURVEY,
+    VAR_HOLD_S,
+    LegFailed,
+    LegHungUp,
+    LegKind,
+    PbxError,
+    PbxEvent,
+    SurveyAnswered,
+)
 from dialer.survey_ivr import IvrError, IvrStep, bye_step, ivr_step, survey_event
 from surveys import repository as survey_repo
 from surveys.model import (
@@ -41,6 +50,8 @@ from surveys.model import (
     SurveyDefinition,
     answered_values,
     next_step,
+    resume,
+    resume_step,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +60,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_RECORD_DIR = "/var/spool/asterisk/monitor/dialer/surveys"
+ENGINE_RESTART = "engine_restart"     # ended_reason of a survey the engine's crash cut (its customer gone)
+ASKED_AFTER_RESTART = 1000            # step tokens of a resumed survey count on from here: none is an old step's
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +239,49 @@ class SurveyDesk:
                 await self._gone(run)
             return
         await self._begin(run)
+
+    # --- after a restart ------------------------------------------------------------------------
+    async def recover(self) -> tuple[int, int]:
+        """Surveys this engine left open when it died (their call's record is this engine's): a customer still in
+        ``dialer-survey`` resumes at the question after its last saved answer (``surveys.model.resume``); any
+        other is closed, ``ended_reason`` ``engine_restart``, not completed, its answers kept. Returns (resumed,
+        closed)."""
+        engine = self.engine
+        rows = await engine.pool.fetch(
+            "SELECT r.id, r.version_id, r.leg_id, r.call_record_id, r.lead_id, r.campaign_id, r.queue_id, r.phone,"
+            " r.agent_id, r.started_at FROM survey_responses r JOIN call_records c ON c.id = r.call_record_id"
+            " WHERE r.ended_at IS NULL AND r.mode IN ('after_call', 'campaign') AND c.engine_id = $1"
+            " ORDER BY r.id", engine.engine_id)
+        if not rows:
+            return 0, 0
+        try:
+            channels = {c.leg_id: c for c in await engine.pbx.channels() if c.leg_id}
+        except PbxError as exc:      # nothing known of the legs: the surveys stay open, drop-offs
+            log.warning("open surveys not recovered: the PBX's channel list is unavailable (%s)", exc)
+            return 0, 0
+        resumed = closed = 0
+        for row in rows:
+            channel = channels.get(row["leg_id"]) if row["leg_id"] else None
+            if channel is None or channel.context != CTX_SURVEY or row["started_at"] is None \
+                    or row["leg_id"] in self.running:
+                await survey_repo.end_response(engine.pool, row["id"], at=engine.clock.now(), completed=False,
+                                               ended_reason=ENGINE_RESTART)
+                closed += 1
+                continue
+            version = await survey_repo.version_by_id(engine.pool, row["version_id"])
+            answers = await survey_repo.saved_answers(engine.pool, row["id"])
+            context = {"campaign_id": row["campaign_id"], "queue_id": row["queue_id"], "lead_id": row["lead_id"],
+                       "number": row["phone"]}
+            run = Run(row["leg_id"], row["id"], version.definition, row["call_record_id"], context,
+                      progress=resume(version.definition, answers), asked=ASKED_AFTER_RESTART, started=True)
+            engine.pbx.adopt(channel, LegKind.CUSTOMER)     # its events reach us again
+            self.running[run.leg_id] = run
+            async with run.lock:
+                await self._play(run, resume_step(run.definition, run.progress))
+            resumed += 1
+        log.warning("surveys open at the restart: %s resumed (the customer still in its survey), %s closed",
+                    resumed, closed)
+        return resumed, closed
 
     # --- the survey -----------------------------------------------------------------------------
     async def _begin(self, run: Run) -> None:

@@ -256,6 +256,7 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
     if released:
         log.warning("returned %s leads claimed before the restart to the hopper", released)
     await engine.inbound.callbacks.restore(from_engine=engine_id)   # callers who pressed 1 keep their places
+    await engine.surveys.recover()     # surveys the crash cut: resumed if the customer is still in one, else closed
     if report.adopted:
         await engine.reconcile_links()   # a conversation that ended while being adopted is settled now
 

@@ -752,6 +752,14 @@ def answered_values(progress: Progress) -> dict[str, str | None]:
     return {a.question_id: a.value for a in progress.answers}
 
 
+def resume_step(definition: SurveyDefinition, progress: Progress) -> Step:
+    """The step to play to a customer whose survey resumes at ``progress`` (from ``resume``): the question it
+    stands at, asked afresh, or the outro when every question is answered."""
+    if progress.at == OUTRO:
+        return _final(definition, progress, StepKind.END, EndReason.COMPLETED, definition.outro)
+    return _ask(definition.question(str(progress.at)), progress, definition.question(str(progress.at)).prompt)
+
+
 def resume(definition: SurveyDefinition, answers: Sequence[Answer]) -> Progress:
     """A ``Progress`` rebuilt from saved answers (a driver restarted mid-survey): the next question is where
     the last saved answer leads; repeats start again at zero."""

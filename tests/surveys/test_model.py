@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from surveys.model import (
     END,
+    Answer,
     Digits,
     EndReason,
     Hangup,
@@ -25,6 +26,7 @@ from surveys.model import (
     SurveyStateError,
     next_step,
     resume,
+    resume_step,
 )
 
 SOUND = [{"kind": "sound", "value": "vm-press"}]
@@ -277,3 +279,13 @@ def test_valid_answers_follow_the_branches_to_the_outro(definition: SurveyDefini
             definition.following(question.id))
         assert (step.question.id if step.question else END) == expected
     assert step.kind is StepKind.END and step.completed and step.prompt == definition.outro
+
+
+def test_a_resumed_survey_asks_the_next_question_afresh_or_plays_the_outro() -> None:
+    definition = SurveyDefinition.from_dict(survey(q("a"), q("b")))
+    after_a = resume(definition, [Answer("a", "4", "4")])
+    step = resume_step(definition, after_a)
+    assert step.kind is StepKind.ASK and step.question is not None and step.question.id == "b"
+    assert step.collect is not None and step.repeat is None
+    done = resume_step(definition, resume(definition, [Answer("a", "4", "4"), Answer("b", "2", "2")]))
+    assert done.kind is StepKind.END and done.completed and done.prompt == definition.outro
