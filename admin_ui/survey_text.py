@@ -11,7 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 from surveys.model import ENGLISH as SURVEY_EN
+from surveys.offers import ENGLISH as OFFER_EN
 from surveys.prompts import ENGLISH as PROMPT_EN
+
+_VI_OFFER: dict[str, str] = {
+    "target": "hãy chọn một chiến dịch hoặc một hàng đợi",
+    "mode": "'{value}' không phải cách chạy khảo sát; dùng after_call hoặc campaign",
+    "campaign_only": "chiến dịch khảo sát không nhân viên là thiết lập của chiến dịch, không phải của hàng đợi",
+    "share": "'{value}' không phải tỉ lệ cuộc gọi; nhập phần trăm nguyên 1-100",
+    "once_per_days": "'{value}' không phải số ngày; nhập số nguyên 0-3650",
+    "lines": "'{value}' không phải số kênh; nhập số nguyên 1-1000",
+}
 
 _VI_ERRORS: dict[str, str] = {
     "name": "khảo sát cần một tên dài 1-200 ký tự, không xuống dòng",
@@ -167,6 +177,26 @@ _PAGES: dict[str, tuple[str, str]] = {
                          ("Trong mỗi cuộc gọi của các chiến dịch này, bảng điều khiển của nhân viên hiện các câu hỏi; "
                          "câu trả lời được lưu cùng kết quả cuộc gọi. Mỗi chiến dịch hỏi một khảo sát.")),
     "sv_scripted_other": ("asks another survey now", "đang hỏi khảo sát khác"),
+    "sv_offers": ("Where this survey is offered", "Nơi khảo sát này được mời"),
+    "sv_offers_help": (("After a call: a share of the calls the campaign's or queue's agents end, chosen by the "
+                       "system, nobody again within the days given. Survey campaign: the campaign dials its list "
+                       "with no agents and every person reached hears the survey, at most 'lines' at once. A "
+                       "campaign or queue has one such setting; saving replaces it."),
+                       ("Sau cuộc gọi: một tỉ lệ các cuộc gọi mà nhân viên của chiến dịch hoặc hàng đợi kết thúc, do "
+                       "hệ thống chọn, không mời lại một người trong số ngày đã nhập. Chiến dịch khảo sát: chiến dịch "
+                       "gọi danh sách mà không cần nhân viên, mọi người nghe máy đều nghe khảo sát, tối đa 'số "
+                       "kênh' cùng lúc. Mỗi chiến dịch hoặc hàng đợi có một thiết lập như vậy; lưu sẽ thay thế nó.")),
+    "sv_offer_target": ("Campaign or queue", "Chiến dịch hoặc hàng đợi"),
+    "sv_offer_mode": ("How", "Cách chạy"),
+    "sv_offer_after_call": ("After a call", "Sau cuộc gọi"),
+    "sv_offer_campaign": ("Survey campaign (no agents)", "Chiến dịch khảo sát (không nhân viên)"),
+    "sv_offer_share": ("Share of calls offered (%)", "Tỉ lệ cuộc gọi được mời (%)"),
+    "sv_offer_once": ("Not again within (days)", "Không mời lại trong (ngày)"),
+    "sv_offer_lines": ("Lines (at once)", "Số kênh (cùng lúc)"),
+    "sv_offer_save": ("Save the offer", "Lưu lời mời"),
+    "sv_offer_remove": ("Remove", "Gỡ bỏ"),
+    "sv_offer_saved": ("The offer is saved.", "Đã lưu lời mời."),
+    "sv_offer_none": ("Not offered anywhere yet.", "Chưa được mời ở đâu."),
     "sv_panel_title": ("Survey: {name}", "Khảo sát: {name}"),
     "sv_panel_done": ("Survey finished: the answers are saved.", "Đã xong khảo sát: các câu trả lời đã được lưu."),
     "sv_panel_save": ("Next", "Tiếp"),
@@ -183,11 +213,17 @@ _PAGES: dict[str, tuple[str, str]] = {
 SURVEY_MESSAGES: dict[str, dict[str, str]] = {key: {"en": en, "vi": vi} for key, (en, vi) in _PAGES.items()}
 SURVEY_MESSAGES.update({f"sverr_{code}": {"en": text, "vi": _VI_ERRORS[code]} for code, text in SURVEY_EN.items()})
 SURVEY_MESSAGES.update({f"svprompt_{code}": {"en": text, "vi": _VI_PROMPT[code]} for code, text in PROMPT_EN.items()})
+SURVEY_MESSAGES.update({f"svoffer_{code}": {"en": text, "vi": _VI_OFFER[code]} for code, text in OFFER_EN.items()})
 
 
 def survey_problem(t: Callable[..., str], error: Any) -> str:
     """A ``SurveyError`` in the reader's language: ``field: detail``."""
     return f"{error.field}: {t(f'sverr_{error.code}', **error.params)}"
+
+
+def offer_problem(t: Callable[..., str], error: Any) -> str:
+    """An ``OfferError`` in the reader's language: ``field: detail``."""
+    return f"{error.field}: {t(f'svoffer_{error.code}', **error.params)}"
 
 
 def prompt_problem(t: Callable[..., str], error: Any) -> str:

@@ -30,6 +30,7 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from surveys.model import Answer, EndReason, SurveyDefinition
+from surveys.offers import OfferSetting
 
 Conn: TypeAlias = "asyncpg.Connection | asyncpg.Pool"
 MODES = ("after_call", "campaign", "scripted")
@@ -296,3 +297,26 @@ async def export_rows(conn: Conn, *, survey_id: int, since: datetime | None = No
         " WHERE r.survey_id = $1"
         " AND ($2::timestamptz IS NULL OR r.offered_at >= $2) AND ($3::timestamptz IS NULL OR r.offered_at < $3)"
         " ORDER BY r.offered_at, r.id, a.answered_at, a.id", survey_id, since, until)
+
+
+async def offers_of(conn: Conn, survey_id: int) -> list[asyncpg.Record]:
+    """Where a survey is offered (``survey_offers``), with the campaign's or queue's name."""
+    return await conn.fetch(
+        "SELECT o.*, coalesce(c.name, q.name) AS target_name FROM survey_offers o"
+        " LEFT JOIN campaigns c ON c.id = o.campaign_id LEFT JOIN inbound_queues q ON q.id = o.queue_id"
+        " WHERE o.survey_id = $1 ORDER BY o.id", survey_id)
+
+
+async def save_offer(pool: asyncpg.Pool, survey_id: int, offer: OfferSetting) -> int:
+    """Set ``offer`` for its campaign or queue (replacing the one it had, of any survey); returns its id."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM survey_offers WHERE campaign_id = $1 OR queue_id = $2",
+                           offer.campaign_id, offer.queue_id)
+        return int(await conn.fetchval(
+            "INSERT INTO survey_offers (survey_id, campaign_id, queue_id, mode, share, once_per_days, lines)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", survey_id, offer.campaign_id, offer.queue_id,
+            offer.mode, offer.share, offer.once_per_days, offer.lines))
+
+
+async def remove_offer(conn: Conn, survey_id: int, offer_id: int) -> None:
+    await conn.execute("DELETE FROM survey_offers WHERE id = $1 AND survey_id = $2", offer_id, survey_id)

@@ -19,13 +19,13 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from admin_ui.app import render
 from admin_ui.auth import TeamLead, services_of
 from admin_ui.i18n import translator
-from admin_ui.survey_text import prompt_problem, survey_problem
+from admin_ui.survey_text import offer_problem, prompt_problem, survey_problem
 from campaigns import queue_repository
 from campaigns import repository as campaign_repository
 from dialer.safe_export import csv_text, xlsx_bytes
@@ -33,6 +33,7 @@ from dialer.sound_check import check_sound
 from surveys import prompts, stats
 from surveys import repository as repo
 from surveys.model import Kind, SurveyDefinition, SurveyError
+from surveys.offers import OfferError, check_offer
 
 router = APIRouter()
 _PROMPT_ID = re.compile(r"[0-9a-f]{32}")
@@ -70,7 +71,8 @@ async def surveys_page(request: Request, user: TeamLead) -> HTMLResponse:
 
 
 async def _builder(request: Request, user: TeamLead, *, survey_id: int | None, definition: dict[str, Any],
-                   versions: list[repo.Version], notice: str = "") -> HTMLResponse:
+                   versions: list[repo.Version], notice: str = "", offer_form: dict[str, str] | None = None,
+                   offer_error: str = "", offer_field: str = "", status_code: int = 200) -> HTMLResponse:
     pool = services_of(request).pool
     t = translator(user.language)
     keys = [k for k in ("question_id", "question_text", "kind", "prompt", "prompt_sound", "prompt_upload",
@@ -82,7 +84,9 @@ async def _builder(request: Request, user: TeamLead, *, survey_id: int | None, d
     return render(request, "survey_builder.html", user, survey_id=survey_id, definition=definition,
                   versions=versions, js_texts=js_texts, notice=notice, scripted=await repo.scripted_surveys(pool), kinds=[k.value for k in Kind],
                   queues=await queue_repository.list_queues(pool),
-                  campaigns=await campaign_repository.list_campaigns(pool))
+                  campaigns=await campaign_repository.list_campaigns(pool),
+                  offers=await repo.offers_of(pool, survey_id) if survey_id else [], offer_form=offer_form or {},
+                  offer_error=offer_error, offer_field=offer_field, status_code=status_code)
 
 
 @router.get("/surveys/new", response_class=HTMLResponse)
@@ -91,9 +95,11 @@ async def new_survey_page(request: Request, user: TeamLead) -> HTMLResponse:
 
 
 @router.get("/surveys/{survey_id}", response_class=HTMLResponse)
-async def survey_page(request: Request, user: TeamLead, survey_id: int, saved: int | None = None) -> HTMLResponse:
+async def survey_page(request: Request, user: TeamLead, survey_id: int, saved: int | None = None,
+                      offer_saved: int | None = None) -> HTMLResponse:
     versions = await _survey_versions(request, survey_id)
-    notice = translator(user.language)("sv_saved", version=saved) if saved else ""
+    t = translator(user.language)
+    notice = t("sv_saved", version=saved) if saved else t("sv_offer_saved") if offer_saved else ""
     return await _builder(request, user, survey_id=survey_id, definition=versions[0].definition.to_dict(),
                           versions=versions, notice=notice)
 
@@ -185,6 +191,29 @@ async def scripted_api(request: Request, user: TeamLead, data: ScriptedIn) -> di
         await _survey_versions(request, data.survey_id)
     await repo.set_scripted_survey(pool, campaign_id=data.campaign_id, survey_id=data.survey_id)
     return {"ok": True}
+
+
+@router.post("/surveys/{survey_id}/offers")
+async def save_offer_form(request: Request, user: TeamLead, survey_id: int) -> Response:
+    """The survey page's offer form: where this survey is offered (after a call, or a survey campaign)."""
+    versions = await _survey_versions(request, survey_id)
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    try:
+        offer = check_offer(form)
+    except OfferError as exc:
+        t = translator(user.language)
+        return await _builder(request, user, survey_id=survey_id, definition=versions[0].definition.to_dict(),
+                              versions=versions, offer_form=form, offer_error=offer_problem(t, exc),
+                              offer_field=exc.field, status_code=400)
+    await repo.save_offer(services_of(request).pool, survey_id, offer)
+    return RedirectResponse(f"/surveys/{survey_id}?offer_saved=1#sv-offers", status_code=303)
+
+
+@router.post("/surveys/{survey_id}/offers/{offer_id}/remove")
+async def remove_offer_form(request: Request, user: TeamLead, survey_id: int, offer_id: int) -> Response:
+    await _survey_versions(request, survey_id)
+    await repo.remove_offer(services_of(request).pool, survey_id, offer_id)
+    return RedirectResponse(f"/surveys/{survey_id}#sv-offers", status_code=303)
 
 
 @router.post("/api/surveys/{survey_id}")
