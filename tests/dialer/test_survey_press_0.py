@@ -131,3 +131,26 @@ async def test_press_0_takes_the_customer_to_a_ready_agent_of_the_campaign_with_
     assert response["ended_reason"] == "transferred"
     assert context["from_survey"]["answers"] == [{"question": "How was the delivery?", "answer": "4"}]
     assert context["campaign_id"] == desk.campaign.id
+
+
+async def test_press_0_to_a_campaign_with_nobody_ready_goes_to_its_safe_harbor_within_two_seconds(
+        services, setup, db_pool) -> None:
+    surveyed, desk, _ = setup
+    version = await survey_repo.create_survey(db_pool, SurveyDefinition.from_dict(
+        survey({"kind": "campaign", "id": desk.campaign.id})), created_by=None)
+    await db_pool.execute("INSERT INTO survey_offers (survey_id, campaign_id, mode, lines) VALUES ($1, $2,"
+                          " 'campaign', 2)", version.survey_id, surveyed.campaign.id)
+    sim = PbxConfig(speed=SPEED, seed=4, customer_model=TALKS_LONG, survey_customer=TAKER)
+    async with run_system(services, sim_config=sim, engine_id="survey-press-0-nobody", tick_s=0.5) as system:
+        system.engine.surveys.wait_s = 60.0
+        system.engine.surveys.survey_hold_s = 60.0
+        # the campaign's agent never signs in: nobody is ready for the customer who presses 0
+        await until(lambda: any(c.pool.id == desk.campaign.id and c.terminal for c in system.engine.calls.values()),
+                    20.0)
+        (moved,) = [c for c in system.engine.calls.values() if c.pool.id == desk.campaign.id]
+        await system.engine.drain()
+        errors = list(system.engine.errors)
+    assert errors == []
+    assert moved.ended_at is not None and moved.ready_at is not None and moved.ended_at - moved.ready_at < 2.0
+    record = await db_pool.fetchrow("SELECT * FROM call_records WHERE campaign_id = $1", desk.campaign.id)
+    assert record["outcome"] == "abandoned" and record["agent_id"] is None
