@@ -128,6 +128,9 @@ async def test_time_sheets_of_a_simulated_day_of_20_virtual_agents_add_up_to_the
                                                signed_out))]
         try:
             await services.clock.sleep(SHIFT_S)
+            tasks[1].cancel()                   # no more sign-outs; one just made is followed by its sign-in
+            await asyncio.gather(tasks[1], return_exceptions=True)
+            await services.clock.sleep(60.0)     # a sign-out put off until a call's wrap-up is done, too
         finally:
             for task in tasks:
                 task.cancel()
