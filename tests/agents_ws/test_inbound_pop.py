@@ -99,7 +99,8 @@ async def _floor(db_pool, database_url, redis_url, tmp_path):  # type: ignore[no
     from admin_ui.app import create_app
 
     settings = load_settings(None, mode="development", secret_key="k" * 32, data_dir=tmp_path, speed=SPEED,
-                             redis_url=redis_url, agent_phone_template="Local/agent-{agent_id}@sim-agent-phone")
+                             redis_url=redis_url, agent_phone_template="Local/agent-{agent_id}@sim-agent-phone",
+                             panel_grace_s=60.0)   # 6 s of wall time to answer a heartbeat (5 s was 0.5 s at 10x)
     import redis
 
     clock = RealClock(speed=SPEED)
