@@ -17,31 +17,22 @@ conference (the adopted caller answered).
 from __future__ import annotations
 
 import asyncio
-import os
-import time
 from pathlib import Path
 
-from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, event
+from tests.live_asterisk.ami_watch import AmiTarget, event
 from tests.live_asterisk.record_inbound import arrived, inbound_caller
+from tests.live_asterisk.recorder import RECORDINGS, agent_phone, hang_up, main, redirect, save, session
 
-OUT = Path(__file__).resolve().parents[1] / "recordings" / "m1_inbound_caller_found_after_restart.txt"
+OUT = RECORDINGS / "m1_inbound_caller_found_after_restart.txt"
 AGENT = "1001"
 CALLER = "m1-caller-a"
 HELD_S = 3.0
 
 
-async def record(target: AmiTarget) -> list[str]:
-    watch = AmiWatch(target)
-    await watch.connect()
+async def record(target: AmiTarget, out: Path = OUT) -> list[str]:
     notes: list[str] = []
-    try:
-        agent_leg = f"m1-agent-{AGENT}"
-        answer = await watch.action({"Action": "Originate", "Channel": f"Local/{AGENT}@sim-agent-phone",
-                                     "Context": "dialer-agent", "Exten": f"agent-{AGENT}", "Priority": "1",
-                                     "Async": "true", "ChannelId": agent_leg, "OtherChannelId": f"{agent_leg}-2",
-                                     "Variable": f"DIALER_LEG_ID={agent_leg},DIALER_AGENT_ID={AGENT}"})
-        assert answer[0].get("Response") == "Success", answer
-        await watch.wait_for(event("ConfbridgeJoin", Uniqueid=agent_leg), timeout_s=10)
+    async with session(target) as watch:
+        agent_leg = await agent_phone(watch, f"m1-agent-{AGENT}", AGENT)
         await inbound_caller(watch, CALLER, "5000", 30, "+15550006666")
         await watch.wait_for(arrived(CALLER), timeout_s=10)
         await watch.wait_for(event("MusicOnHoldStart", Uniqueid=f"{CALLER}-2"), timeout_s=5)
@@ -58,27 +49,15 @@ async def record(target: AmiTarget) -> list[str]:
         status = await watch.action({"Action": "Status", "Channel": name})
         (seen,) = [m for m in status if m.get("Event") == "Status"]
         notes.append(f"Status of the caller: Seconds {seen.get('Seconds')} Application {seen.get('Application')}")
-        await watch.action({"Action": "Redirect", "Channel": name, "Context": "dialer-connect",
-                            "Exten": f"agent-{AGENT}", "Priority": "1"})
+        await redirect(watch, name, "dialer-connect", f"agent-{AGENT}")
         joined = await watch.wait_for(event("ConfbridgeJoin", Uniqueid=f"{CALLER}-2"), timeout_s=5)
         notes.append(f"the caller joined conference {joined.get('Conference')}")
         await asyncio.sleep(0.5)
-        for leg in (CALLER, agent_leg):
-            await watch.action({"Action": "Hangup", "Channel": leg, "Cause": "16"})
-        await asyncio.sleep(1.0)
-    finally:
-        await watch.close()
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    version = os.environ.get("DIALER_ASTERISK_VERSION", "Asterisk 22.10.1")
-    watch.save(OUT, [
-        "Scenario m1: a caller holding in the shipped [dialer-inbound] that no engine heard, found by CoreShowChannels",
-        (f"Server: {version}, Local channels only, AMI on {target.host}:{target.port}, user {target.username}"
-         " (asterisk/manager_dialer.conf: Newexten, CEL, Cdr, DeviceStateChange filtered out)"),
-        *(f"OBSERVED: {n}" for n in notes),
-        f"Recorded: {stamp}",
-    ])
+        await hang_up(watch, (CALLER, agent_leg))
+    save(watch, out, target, "Scenario m1: a caller holding in the shipped [dialer-inbound] that no engine heard, "
+         "found by CoreShowChannels", notes)
     return notes
 
 
 if __name__ == "__main__":
-    print("\n".join(asyncio.run(record(AmiTarget.parse(os.environ["DIALER_TEST_AMI"])))))
+    main(record, OUT)

@@ -21,63 +21,45 @@ channel as a caller's would):
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
-from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, Seen, event
+from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, event
+from tests.live_asterisk.record_inbound import inbound_caller
+from tests.live_asterisk.recorder import (
+    RECORDINGS,
+    agent_phone,
+    hang_up,
+    main,
+    ok,
+    press,
+    redirect,
+    save,
+    session,
+    user_event,
+    var_set,
+)
 
-OUT = Path(__file__).resolve().parents[1] / "recordings" / "m1_inbound_press1_waitdigit_redirect.txt"
+OUT = RECORDINGS / "m1_inbound_press1_waitdigit_redirect.txt"
 AGENT = "1001"
-
-
-def user_event(name: str, uid: str):  # type: ignore[no-untyped-def]
-    def check(seen: Seen) -> bool:
-        return seen.get("UserEvent") == name and seen.get("Uniqueid") == uid
-    return check
-
-
-def var_set(uid: str, variable: str, value: str | None = None):  # type: ignore[no-untyped-def]
-    def check(seen: Seen) -> bool:
-        return (seen.get("Event") == "VarSet" and seen.get("Uniqueid") == uid and seen.get("Variable") == variable
-                and (value is None or seen.get("Value") == value))
-    return check
 
 
 async def holding_caller(watch: AmiWatch, leg: str, stay_s: int, caller: str) -> None:
     """A pretend caller (test network ``caller-<stay_s>``) dials DID 5000 into ``dialer-inbound`` and holds."""
-    answer = await watch.action({"Action": "Originate", "Channel": "Local/5000@dialer-inbound",
-                                 "Context": "dialer-test-network", "Exten": f"caller-{stay_s}", "Priority": "1",
-                                 "CallerID": f'"caller" <{caller}>', "Async": "true", "ChannelId": leg,
-                                 "OtherChannelId": f"{leg}-2"})
-    assert answer[0].get("Response") == "Success", answer
+    await inbound_caller(watch, leg, "5000", stay_s, caller)
     await watch.wait_for(user_event("DialerInboundArrived", f"{leg}-2"), timeout_s=10)
     await watch.wait_for(event("MusicOnHoldStart", Uniqueid=f"{leg}-2"), timeout_s=5)
 
 
-async def press(watch: AmiWatch, channel: str, digit: str = "1") -> None:
-    answer = await watch.action({"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Receive": "true"})
-    assert answer[0].get("Response") == "Success", answer
-
-
 async def offer(watch: AmiWatch, channel: str) -> None:
-    answer = await watch.action({"Action": "Setvar", "Channel": channel, "Variable": "DIALER_PRESS1", "Value": "1"})
-    assert answer[0].get("Response") == "Success", answer
+    await ok(watch, {"Action": "Setvar", "Channel": channel, "Variable": "DIALER_PRESS1", "Value": "1"})
 
 
-async def record(target: AmiTarget) -> list[str]:
-    watch = AmiWatch(target)
-    await watch.connect()
+async def record(target: AmiTarget, out: Path = OUT) -> list[str]:
     notes: list[str] = []
     t0 = time.monotonic()
-    try:
-        agent_leg = f"m1-agent-{AGENT}"
-        answer = await watch.action({"Action": "Originate", "Channel": f"Local/{AGENT}@sim-agent-phone",
-                                     "Context": "dialer-agent", "Exten": f"agent-{AGENT}", "Priority": "1",
-                                     "Async": "true", "ChannelId": agent_leg, "OtherChannelId": f"{agent_leg}-2",
-                                     "Variable": f"DIALER_LEG_ID={agent_leg},DIALER_AGENT_ID={AGENT}"})
-        assert answer[0].get("Response") == "Success", answer
-        await watch.wait_for(event("ConfbridgeJoin", Uniqueid=agent_leg), timeout_s=10)
+    async with session(target) as watch:
+        agent_leg = await agent_phone(watch, f"m1-agent-{AGENT}", AGENT)
         # A: offered the callback, presses 1
         a = "m1-caller-a-2"
         await holding_caller(watch, "m1-caller-a", 30, "+15550001111")
@@ -98,8 +80,7 @@ async def record(target: AmiTarget) -> list[str]:
         await offer(watch, b)
         await asyncio.sleep(1.0)
         sent = time.monotonic()
-        await watch.action({"Action": "Redirect", "Channel": b, "Context": "dialer-connect",
-                            "Exten": f"agent-{AGENT}", "Priority": "1"})
+        await redirect(watch, b, "dialer-connect", f"agent-{AGENT}")
         cancelled = await watch.wait_for(var_set(b, "WAITDIGITSTATUS"), timeout_s=5)
         joined = await watch.wait_for(event("ConfbridgeJoin", Uniqueid=b), timeout_s=5)
         notes.append(f"caller B redirected during WaitDigit: WAITDIGITSTATUS {cancelled.get('Value')}, joined "
@@ -116,34 +97,20 @@ async def record(target: AmiTarget) -> list[str]:
         notes.append(f"caller C's key 1 without the offer: DIALER_KEYS {keys.get('Value')}, music again, no UserEvent")
         await watch.action({"Action": "Setvar", "Channel": c, "Variable": "DIALER_ANN_MSG",
                             "Value": "queue-youarenext&queue-holdtime&digits/2&queue-minutes"})
-        await watch.action({"Action": "Redirect", "Channel": c, "Context": "dialer-inbound", "Exten": "announce",
-                            "Priority": "1"})
+        await redirect(watch, c, "dialer-inbound", "announce")
         await asyncio.sleep(0.6)
         sent = time.monotonic()
-        await watch.action({"Action": "Redirect", "Channel": c, "Context": "dialer-connect",
-                            "Exten": f"agent-{AGENT}", "Priority": "1"})
+        await redirect(watch, c, "dialer-connect", f"agent-{AGENT}")
         joined = await watch.wait_for(event("ConfbridgeJoin", Uniqueid=c), timeout_s=5)
         notes.append(f"caller C redirected during the announcement's Playback: joined {joined.get('Conference')} "
                      f"{1000 * (joined.at - sent):.0f} ms after the Redirect was sent")
         await asyncio.sleep(0.3)
-        for leg in ("m1-caller-c", agent_leg):
-            await watch.action({"Action": "Hangup", "Channel": leg, "Cause": "16"})
-        await asyncio.sleep(1.0)
-    finally:
-        await watch.close()
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    version = os.environ.get("DIALER_ASTERISK_VERSION", "Asterisk 22.10.1")
-    watch.save(OUT, [
-        "Scenario m1: press 1 in the shipped [dialer-inbound] (StartMusicOnHold + WaitDigit): callback request,"
-        " Redirect during WaitDigit and during an announcement, a key without the offer",
-        (f"Server: {version}, Local channels only, AMI on {target.host}:{target.port}, user {target.username}"
-         " (asterisk/manager_dialer.conf: Newexten, CEL, Cdr, DeviceStateChange filtered out); keys by PlayDTMF"
-         " Receive: true"),
-        *(f"OBSERVED: {n}" for n in notes),
-        f"Recorded: {stamp} ({time.monotonic() - t0:.1f} s)",
-    ])
+        await hang_up(watch, ("m1-caller-c", agent_leg))
+    save(watch, out, target, "Scenario m1: press 1 in the shipped [dialer-inbound] (StartMusicOnHold + WaitDigit): "
+         "callback request, Redirect during WaitDigit and during an announcement, a key without the offer", notes,
+         keys=True, started=t0)
     return notes
 
 
 if __name__ == "__main__":
-    print("\n".join(asyncio.run(record(AmiTarget.parse(os.environ["DIALER_TEST_AMI"])))))
+    main(record, OUT)

@@ -16,49 +16,30 @@ a spy ended by the agent's own hang-up (option E).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
 from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, event
+from tests.live_asterisk.recorder import RECORDINGS, agent_phone, main, ok, originate, redirect, save, session
 
-OUT = Path(__file__).resolve().parents[1] / "recordings" / "o1_supervise_listen_whisper_barge.txt"
+OUT = RECORDINGS / "o1_supervise_listen_whisper_barge.txt"
 LEAD = "o1-lead"
 
 
-async def ok(watch: AmiWatch, fields: dict[str, str]) -> None:
-    answer = await watch.action(fields)
-    assert answer[0].get("Response") == "Success", answer
-
-
-async def agent(watch: AmiWatch, agent_id: str, phone: str) -> str:
-    leg = f"o1-agent-{agent_id}"
-    await ok(watch, {"Action": "Originate", "Channel": f"Local/{phone}@sim-agent-phone", "Context": "dialer-agent",
-                     "Exten": f"agent-{agent_id}", "Priority": "1", "Async": "true", "ChannelId": leg,
-                     "OtherChannelId": f"{leg}-2", "Variable": f"DIALER_LEG_ID={leg},DIALER_AGENT_ID={agent_id}"})
-    await watch.wait_for(event("ConfbridgeJoin", Uniqueid=leg), timeout_s=10)
-    return leg
-
-
 async def lead(watch: AmiWatch, leg: str, mode: str, target: str) -> None:
-    await ok(watch, {"Action": "Originate", "Channel": "Local/1009@sim-agent-phone", "Context": "dialer-supervise",
-                     "Exten": mode, "Priority": "1", "Async": "true", "Timeout": "30000", "ChannelId": leg,
-                     "OtherChannelId": f"{leg}-2", "CallerID": '"Supervisor" <1009>',
-                     "Variable": f"DIALER_LEG_ID={leg},DIALER_SPY_TARGET={target}"})
+    await originate(watch, leg, "Local/1009@sim-agent-phone", "dialer-supervise", mode, Timeout="30000",
+                    CallerID='"Supervisor" <1009>', Variable=f"DIALER_LEG_ID={leg},DIALER_SPY_TARGET={target}")
 
 
-async def record(target: AmiTarget) -> list[str]:
-    watch = AmiWatch(target)
-    await watch.connect()
+async def record(target: AmiTarget, out: Path = OUT) -> list[str]:
     notes: list[str] = []
     t0 = time.monotonic()
-    try:
-        one = await agent(watch, "1", "1001")
-        ten = await agent(watch, "10", "1010")
+    async with session(target) as watch:
+        one = await agent_phone(watch, "o1-agent-1", "1", "1001")
+        ten = await agent_phone(watch, "o1-agent-10", "10", "1010")
         customer = "o1-cust"
-        await ok(watch, {"Action": "Originate", "Channel": "Local/1060@sim-customer", "Context": "dialer-connect",
-                         "Exten": "agent-1", "Priority": "1", "Async": "true", "ChannelId": customer,
-                         "OtherChannelId": f"{customer}-2", "Variable": f"DIALER_LEG_ID={customer}"})
+        await originate(watch, customer, "Local/1060@sim-customer", "dialer-connect", "agent-1",
+                        Variable=f"DIALER_LEG_ID={customer}")
         await watch.wait_for(event("ConfbridgeJoin", Uniqueid=customer), timeout_s=10)
         await lead(watch, LEAD, "listen", one)
         start = await watch.wait_for(event("ChanSpyStart", SpyerUniqueid=LEAD), timeout_s=10)
@@ -66,8 +47,7 @@ async def record(target: AmiTarget) -> list[str]:
         await asyncio.sleep(1.0)
         for mode in ("whisper", "barge"):
             mark = len(watch.events)
-            await ok(watch, {"Action": "Redirect", "Channel": LEAD, "Context": "dialer-supervise", "Exten": mode,
-                             "Priority": "1"})
+            assert (await redirect(watch, LEAD, "dialer-supervise", mode))[0].get("Response") == "Success"
             again = await watch.wait_for(lambda s, m=mark: s in watch.events[m:] and s.get("Event") == "ChanSpyStart"
                                          and s.get("SpyerUniqueid") == LEAD, timeout_s=10)
             notes.append(f"Redirect to {mode}: ChanSpyStop then ChanSpyStart, SpyerExten {again.get('SpyerExten')},"
@@ -90,20 +70,11 @@ async def record(target: AmiTarget) -> list[str]:
         for leg in (customer, one):
             await ok(watch, {"Action": "Hangup", "Channel": leg, "Cause": "16"})
         await asyncio.sleep(1.0)
-    finally:
-        await watch.close()
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    version = os.environ.get("DIALER_ASTERISK_VERSION", "Asterisk 22.10.1")
-    watch.save(OUT, [
-        ("Scenario o1: a team lead supervises agent 1's call in the shipped [dialer-supervise]: ChanSpy(<leg id>,quES)"
-         " listen, Redirect to whisper (w) and barge (B), hang up; a missing target (S); the agent hangs up (E)"),
-        (f"Server: {version}, Local channels only, AMI on {target.host}:{target.port}, user {target.username}"
-         " (asterisk/manager_dialer.conf: Newexten, CEL, Cdr, DeviceStateChange filtered out)"),
-        *(f"OBSERVED: {n}" for n in notes),
-        f"Recorded: {stamp} ({time.monotonic() - t0:.1f} s)",
-    ])
+    save(watch, out, target, "Scenario o1: a team lead supervises agent 1's call in the shipped [dialer-supervise]: "
+         "ChanSpy(<leg id>,quES) listen, Redirect to whisper (w) and barge (B), hang up; a missing target (S); the "
+         "agent hangs up (E)", notes, started=t0)
     return notes
 
 
 if __name__ == "__main__":
-    print("\n".join(asyncio.run(record(AmiTarget.parse(os.environ["DIALER_TEST_AMI"])))))
+    main(record, OUT)

@@ -22,13 +22,24 @@ on our leg, as a customer's keys arrive):
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
 from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, Seen, event
+from tests.live_asterisk.recorder import (
+    RECORDINGS,
+    agent_phone,
+    hang_up,
+    main,
+    ok,
+    originate,
+    press,
+    redirect,
+    save,
+    session,
+)
 
-OUT = Path(__file__).resolve().parents[1] / "recordings" / "n1_survey_read_record_redirect.txt"
+OUT = RECORDINGS / "n1_survey_read_record_redirect.txt"
 AGENT = "1001"
 
 
@@ -42,47 +53,28 @@ def answer_of(uid: str, step: str):  # type: ignore[no-untyped-def]
 async def ask(watch: AmiWatch, leg: str, exten: str, **variables: str) -> float:
     """The engine's way to ask a step: one Setvar per variable, then the Redirect; the time it was sent."""
     for name, value in variables.items():
-        answer = await watch.action({"Action": "Setvar", "Channel": leg, "Variable": name, "Value": value})
-        assert answer[0].get("Response") == "Success", answer
+        await ok(watch, {"Action": "Setvar", "Channel": leg, "Variable": name, "Value": value})
     sent = time.monotonic()
-    answer = await watch.action({"Action": "Redirect", "Channel": leg, "Context": "dialer-survey", "Exten": exten,
-                                 "Priority": "1"})
+    answer = await redirect(watch, leg, "dialer-survey", exten)
     assert answer[0].get("Response") == "Success", answer
     return sent
 
 
-async def press(watch: AmiWatch, channel: str, digit: str) -> None:
-    answer = await watch.action({"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Receive": "true"})
-    assert answer[0].get("Response") == "Success", answer
-
-
 async def customer(watch: AmiWatch, leg: str) -> None:
-    answer = await watch.action({"Action": "Originate", "Channel": "Local/1060@sim-customer",
-                                 "Context": "dialer-customer", "Exten": "s", "Priority": "1", "Async": "true",
-                                 "ChannelId": leg, "OtherChannelId": f"{leg}-2",
-                                 "Variable": f"DIALER_LEG_ID={leg},DIALER_CALL_ID=1,DIALER_HOLD_S=30"})
-    assert answer[0].get("Response") == "Success", answer
+    await originate(watch, leg, "Local/1060@sim-customer", "dialer-customer", "s",
+                    Variable=f"DIALER_LEG_ID={leg},DIALER_CALL_ID=1,DIALER_HOLD_S=30")
     await watch.wait_for(lambda s: s.get("UserEvent") == "DialerCustomerReady" and s.get("Uniqueid") == leg,
                          timeout_s=10)
 
 
-async def record(target: AmiTarget) -> list[str]:
-    watch = AmiWatch(target)
-    await watch.connect()
+async def record(target: AmiTarget, out: Path = OUT) -> list[str]:
     notes: list[str] = []
     t0 = time.monotonic()
-    try:
-        agent_leg = f"n1-agent-{AGENT}"
-        answer = await watch.action({"Action": "Originate", "Channel": f"Local/{AGENT}@sim-agent-phone",
-                                     "Context": "dialer-agent", "Exten": f"agent-{AGENT}", "Priority": "1",
-                                     "Async": "true", "ChannelId": agent_leg, "OtherChannelId": f"{agent_leg}-2",
-                                     "Variable": f"DIALER_LEG_ID={agent_leg},DIALER_AGENT_ID={AGENT}"})
-        assert answer[0].get("Response") == "Success", answer
-        await watch.wait_for(event("ConfbridgeJoin", Uniqueid=agent_leg), timeout_s=10)
+    async with session(target) as watch:
+        agent_leg = await agent_phone(watch, f"n1-agent-{AGENT}", AGENT)
         a = "n1-cust-a"
         await customer(watch, a)
-        await watch.action({"Action": "Redirect", "Channel": a, "Context": "dialer-connect",
-                            "Exten": f"agent-{AGENT}", "Priority": "1"})
+        await redirect(watch, a, "dialer-connect", f"agent-{AGENT}")
         await watch.wait_for(event("ConfbridgeJoin", Uniqueid=a), timeout_s=5)
         await asyncio.sleep(0.5)
         # the agent ends the call: out of the conference into the survey's first question
@@ -144,23 +136,12 @@ async def record(target: AmiTarget) -> list[str]:
         gone = await watch.wait_for(event("Hangup", Uniqueid=b), timeout_s=10)
         notes.append(f"customer B, no next step: goodbye PLAYBACKSTATUS {played.get('Value')} then hung up with cause "
                      f"{gone.get('Cause')} {gone.at - got.at:.1f} s after its answer")
-        await watch.action({"Action": "Hangup", "Channel": agent_leg, "Cause": "16"})
-        await asyncio.sleep(1.0)
-    finally:
-        await watch.close()
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    version = os.environ.get("DIALER_ASTERISK_VERSION", "Asterisk 22.10.1")
-    watch.save(OUT, [
-        ("Scenario n1: a survey in the shipped [dialer-survey] (Setvar + Redirect per step, Read, SayNumber, Record,"
-         " UserEvent DialerSurveyAnswer), the customer taken out of its agent's conference"),
-        (f"Server: {version}, Local channels only, AMI on {target.host}:{target.port}, user {target.username}"
-         " (asterisk/manager_dialer.conf: Newexten, CEL, Cdr, DeviceStateChange filtered out); keys by PlayDTMF"
-         " Receive: true"),
-        *(f"OBSERVED: {n}" for n in notes),
-        f"Recorded: {stamp} ({time.monotonic() - t0:.1f} s)",
-    ])
+        await hang_up(watch, (agent_leg,))
+    save(watch, out, target, "Scenario n1: a survey in the shipped [dialer-survey] (Setvar + Redirect per step, Read, "
+         "SayNumber, Record, UserEvent DialerSurveyAnswer), the customer taken out of its agent's conference", notes,
+         keys=True, started=t0)
     return notes
 
 
 if __name__ == "__main__":
-    print("\n".join(asyncio.run(record(AmiTarget.parse(os.environ["DIALER_TEST_AMI"])))))
+    main(record, OUT)
