@@ -152,12 +152,16 @@ class AmiProbe:
 
 
 async def replay_client_actions(probe: AmiProbe, recorded: Sequence[Message],
-                                caught_up: Callable[[Sequence[Message]], Awaitable[None]]) -> None:
+                                caught_up: Callable[[Sequence[Message]], Awaitable[None]],
+                                rewrite: Callable[[str, dict[str, str]], dict[str, str]] | None = None) -> None:
     """Send a recording's client actions (Login and Logoff aside) in order, each once ``caught_up`` of what
-    the recording held before it returns (the simulated PBX has sent what Asterisk had sent by then)."""
+    the recording held before it returns (the simulated PBX has sent what Asterisk had sent by then);
+    ``rewrite(action, fields)`` may rename what only the real PBX could name (a channel by its counter)."""
     for i, msg in enumerate(recorded):
         if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
             continue
         await caught_up(recorded[:i])
         fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
+        if rewrite is not None:
+            fields = rewrite(msg.get("Action"), fields)
         await probe.action(msg.get("Action"), **fields)

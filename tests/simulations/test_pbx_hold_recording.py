@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe, replay_client_actions
-from simulations.pbx.transcripts import Message, field_names, label, load_transcript, per_channel
+from simulations.pbx import SimulatedPbx
+from simulations.pbx.probe import AmiProbe
+from simulations.pbx.transcripts import Message, field_names, load_transcript, per_channel
+from tests.simulations.recording_replay import replay, running_pbx
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "k1_warm_transfer_customer_on_hold.txt"
 SPEED = 10.0
@@ -40,16 +40,12 @@ def canonical(seq: list[str]) -> list[str]:
     return out
 
 
-def _uid(msg: Message) -> str:
-    return msg.get("Uniqueid")
-
-
 async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
+    """Each action once the PBX has sent as many of each channel's joins, music starts and hang-ups as the recording
+    had by then (or after a while: the music of an agent left alone comes and goes)."""
     recorded = load_transcript(RECORDING)
-    probe = AmiProbe()
-    await probe.connect("127.0.0.1", pbx.port)
-    await probe.login("dialer", "dialer-secret")
-    await replay_client_actions(probe, recorded, lambda before: _caught_up(probe, before))
+    probe = await replay(pbx.port, recorded, watched=("ConfbridgeJoin", "MusicOnHoldStart", "Hangup"),
+                         timeout=30.0 / SPEED + 2.0, give_up_quietly=True, finish=False)
     deadline = asyncio.get_running_loop().time() + 5.0
     while pbx.switch.channels and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
@@ -57,27 +53,10 @@ async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
     return recorded, probe
 
 
-async def _caught_up(probe: AmiProbe, before: Sequence[Message]) -> None:
-    """Wait until the simulated PBX has sent as many of each compared event as the recording had by now."""
-    wanted = Counter((_uid(m), label(m)) for m in before if m.event and label(m) in COMPARED and _uid(m))
-    wanted = Counter({k: n for k, n in wanted.items() if k[1] in ("ConfbridgeJoin", "MusicOnHoldStart", "Hangup")})
-
-    def reached(_: Message) -> bool:
-        got = Counter((_uid(m), label(m)) for m in probe.events if _uid(m))
-        return all(got[k] >= n for k, n in wanted.items())
-
-    try:
-        await probe.wait_for(reached, timeout=30.0 / SPEED + 2.0)
-    except TimeoutError:
-        pass
-
-
 @pytest.fixture
 async def pbx():  # type: ignore[no-untyped-def]
-    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED))
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_pbx(seed=1, speed=SPEED) as server:
+        yield server
 
 
 async def test_a_customer_redirected_to_hold_and_on_to_the_receiving_agent_gives_the_recorded_events(pbx) -> None:  # type: ignore[no-untyped-def]

@@ -11,15 +11,14 @@ that preceded that action in the recording; then each caller's events must be th
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe, replay_client_actions
-from simulations.pbx.transcripts import Message, label, load_transcript, per_channel
+from simulations.pbx.probe import AmiProbe
+from simulations.pbx.transcripts import Message, load_transcript, per_channel
+from tests.simulations.recording_replay import replay, running_pbx
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "l1_inbound_hold_connect_closed_abandon.txt"
 SPEED = 10.0
@@ -28,40 +27,18 @@ COMPARED = {"Newchannel", "Hangup", "MusicOnHoldStart", "MusicOnHoldStop", "Conf
 CALLERS = ("l1-caller-a-2", "l1-caller-b-2", "l1-caller-c-2")
 
 
-def _uid(msg: Message) -> str:
-    return msg.get("Uniqueid")
-
-
 async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
+    """Each action once the PBX has sent as many of each channel's awaited events as the recording had by then."""
     recorded = load_transcript(RECORDING)
-    probe = AmiProbe()
-    await probe.connect("127.0.0.1", pbx.port)
-    await probe.login("dialer", "dialer-secret")
-    await replay_client_actions(probe, recorded, lambda before: _caught_up(probe, before))
-    await _caught_up(probe, recorded)
+    probe = await replay(pbx.port, recorded, watched=("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"),
+                         variables=("PLAYBACKSTATUS",), timeout=30.0 / SPEED + 5.0)
     return recorded, probe
-
-
-async def _caught_up(probe: AmiProbe, before: Sequence[Message]) -> None:
-    """Wait until the simulated PBX has sent as many of each awaited event as the recording had by now."""
-    wanted = Counter((_uid(m), label(m)) for m in before if m.event and _uid(m)
-                     and label(m) in ("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"))
-    wanted += Counter((_uid(m), "PLAYBACKSTATUS") for m in before if m.get("Variable") == "PLAYBACKSTATUS")
-
-    def reached(_: Message) -> bool:
-        got = Counter((_uid(m), label(m)) for m in probe.events if _uid(m))
-        got += Counter((_uid(m), "PLAYBACKSTATUS") for m in probe.events if m.get("Variable") == "PLAYBACKSTATUS")
-        return all(got[k] >= n for k, n in wanted.items())
-
-    await probe.wait_for(reached, timeout=30.0 / SPEED + 5.0)
 
 
 @pytest.fixture
 async def pbx():  # type: ignore[no-untyped-def]
-    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED))
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_pbx(seed=1, speed=SPEED) as server:
+        yield server
 
 
 async def test_inbound_callers_held_connected_closed_and_gone_give_the_recorded_events(pbx) -> None:  # type: ignore[no-untyped-def]

@@ -12,15 +12,14 @@ events that preceded it; then the answers are compared field by field, and each 
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from dialer.ami.adapter import _duration_s
-from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe, replay_client_actions
-from simulations.pbx.transcripts import Message, label, load_transcript, per_channel
+from simulations.pbx import SimulatedPbx
+from simulations.pbx.probe import AmiProbe
+from simulations.pbx.transcripts import Message, load_transcript, per_channel
+from tests.simulations.recording_replay import replay, running_pbx
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "m1_inbound_caller_found_after_restart.txt"
 SPEED = 2.0
@@ -45,40 +44,19 @@ def status_of(messages: Sequence[Message]) -> Message:
     return found
 
 
-async def replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
+async def _replay(pbx: SimulatedPbx) -> tuple[list[Message], AmiProbe]:
+    """At the recorded pace (the caller held 3 s before the channels were listed), each action once the PBX has sent
+    what Asterisk had sent by then."""
     recorded = [m for m in load_transcript(RECORDING) if m.conn == "w"]
-    probe = AmiProbe()
-    await probe.connect("127.0.0.1", pbx.port)
-    await probe.login("dialer", "dialer-secret")
-    start = asyncio.get_running_loop().time()
-    t0 = recorded[0].at
-
-    async def caught_up(before: Sequence[Message]) -> None:
-        wanted = Counter((m.get("Uniqueid"), label(m)) for m in before if m.event and m.get("Uniqueid")
-                         and label(m) in ("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"))
-
-        def reached(_: Message) -> bool:
-            got = Counter((m.get("Uniqueid"), label(m)) for m in probe.events if m.get("Uniqueid"))
-            return all(got[k] >= n for k, n in wanted.items())
-
-        await probe.wait_for(reached, timeout=10.0)
-        if len(before) < len(recorded):   # the recorded pace: the caller held 3 s before the channels were listed
-            due = start + (recorded[len(before)].at - t0) / SPEED
-            await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
-
-    await replay_client_actions(probe, recorded, caught_up)
-    await caught_up(recorded)
+    probe = await replay(pbx.port, recorded, watched=("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"),
+                         timeout=10.0, speed=SPEED)
     return recorded, probe
 
 
 async def test_a_caller_nobody_heard_is_listed_with_its_did_number_and_age_as_asterisk_lists_it() -> None:
-    pbx = SimulatedPbx(PbxConfig(seed=3, speed=SPEED))
-    await pbx.start(host="127.0.0.1", port=0)
-    try:
-        recorded, probe = await replay(pbx)
+    async with running_pbx(seed=3, speed=SPEED) as pbx:
+        recorded, probe = await _replay(pbx)
         await probe.close()
-    finally:
-        await pbx.stop()
     real, sim = listed(recorded), listed(probe.received)
     assert {k: sim.get(k) for k in READ} == {k: real.get(k) for k in READ}
     assert real.get("Context") == "dialer-inbound" and real.get("Exten") == "5000"

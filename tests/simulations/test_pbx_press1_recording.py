@@ -11,7 +11,6 @@ holds again); a Redirect during an announcement's Playback ends it (PLAYBACKSTAT
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,9 +20,8 @@ from dialer.ami.message import MessageKind
 from dialer.ami.transcript import read_transcript
 from dialer.ami.translate import Translator
 from dialer.pbx_port import CallbackPressed, InboundCall
-from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe, replay_client_actions
-from simulations.pbx.transcripts import Message, label, load_transcript
+from simulations.pbx.transcripts import Message, load_transcript
+from tests.simulations.recording_replay import replay, running_pbx
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "m1_inbound_press1_waitdigit_redirect.txt"
 SPEED = 10.0
@@ -47,33 +45,17 @@ def story(messages: Sequence[Message]) -> dict[str, list[str]]:
     return out
 
 
-async def _caught_up(probe: AmiProbe, before: Sequence[Message]) -> None:
-    wanted = Counter((m.get("Uniqueid"), label(m)) for m in before if m.event and m.get("Uniqueid")
-                     and label(m) in ("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"))
-
-    def reached(_: Message) -> bool:
-        got = Counter((m.get("Uniqueid"), label(m)) for m in probe.events if m.get("Uniqueid"))
-        return all(got[k] >= n for k, n in wanted.items())
-
-    await probe.wait_for(reached, timeout=30.0 / SPEED + 5.0)
-
-
 @pytest.fixture
 async def pbx():  # type: ignore[no-untyped-def]
-    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED))
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_pbx(seed=1, speed=SPEED) as server:
+        yield server
 
 
 async def test_press_1_redirects_during_waitdigit_and_an_ignored_key_give_the_recorded_events(pbx) -> None:  # type: ignore[no-untyped-def]
     recorded = load_transcript(RECORDING)
-    probe = AmiProbe()
-    await probe.connect("127.0.0.1", pbx.port)
-    await probe.login("dialer", "dialer-secret")
+    probe = await replay(pbx.port, recorded, watched=("ConfbridgeJoin", "MusicOnHoldStart", "Hangup", "UserEvent"),
+                         timeout=30.0 / SPEED + 5.0)
     try:
-        await replay_client_actions(probe, recorded, lambda before: _caught_up(probe, before))
-        await _caught_up(probe, recorded)
         rec, got = story(recorded), story(probe.events)
     finally:
         await probe.close()

@@ -11,17 +11,14 @@ is the target (option u), never one whose name only starts the same.
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe
 from simulations.pbx.transcripts import Message, label, load_transcript
+from tests.simulations.recording_replay import replay, running_pbx
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "o1_supervise_listen_whisper_barge.txt"
 SPEED = 4.0
@@ -51,43 +48,17 @@ def _key(m: Message) -> tuple[str, str]:
     return (m.get("Uniqueid") or m.get("SpyerUniqueid"), label(m))
 
 
-async def _caught_up(probe: AmiProbe, before: Sequence[Message], start: float) -> None:
-    """The PBX has sent what Asterisk had sent before this action, and the action's time in the recording has come."""
-    wanted = Counter(_key(m) for m in before if not m.sent_by_client and m.event in WATCHED)
-
-    def reached(_: Message) -> bool:
-        got = Counter(_key(m) for m in probe.events if m.event in WATCHED)
-        return all(got[k] >= n for k, n in wanted.items())
-
-    await probe.wait_for(reached, timeout=30.0 / SPEED + 5.0)
-    recorded = _recording()
-    if before and len(before) < len(recorded):
-        due = start + recorded[len(before)].at / SPEED
-        await asyncio.sleep(max(due - asyncio.get_running_loop().time(), 0.0))
-
-
 @pytest.fixture
 async def pbx():  # type: ignore[no-untyped-def]
-    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED))
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_pbx(seed=1, speed=SPEED) as server:
+        yield server
 
 
 async def test_listen_whisper_barge_and_their_ends_give_the_recorded_chanspy_events(pbx) -> None:  # type: ignore[no-untyped-def]
     recorded = _recording()
-    probe = AmiProbe()
-    start = asyncio.get_running_loop().time()
-    await probe.connect("127.0.0.1", pbx.port)
-    await probe.login("dialer", "dialer-secret")
+    # each action once the PBX has sent what Asterisk had sent before it, and its time in the recording has come
+    probe = await replay(pbx.port, recorded, watched=WATCHED, key=_key, timeout=30.0 / SPEED + 5.0, speed=SPEED)
     try:
-        for i, msg in enumerate(recorded):
-            if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
-                continue
-            await _caught_up(probe, recorded[:i], start)
-            fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
-            await probe.action(msg.get("Action"), **fields)
-        await _caught_up(probe, recorded, start)
         rec, got = story(recorded), story(probe.events)
     finally:
         await probe.close()

@@ -11,9 +11,7 @@ HANGUP, and no answer event; with no next step from the engine the leg hears the
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,10 +21,9 @@ from dialer.ami.message import MessageKind
 from dialer.ami.transcript import read_transcript
 from dialer.ami.translate import Translator
 from dialer.pbx_port import LegKind, SurveyAnswered
-from simulations.pbx import PbxConfig, SimulatedPbx
-from simulations.pbx.probe import AmiProbe
 from simulations.pbx.survey_customer import SurveyCustomer
-from simulations.pbx.transcripts import Message, label, load_transcript
+from simulations.pbx.transcripts import Message, load_transcript
+from tests.simulations.recording_replay import replay, running_pbx
 
 RECORDING = Path(__file__).resolve().parents[1] / "recordings" / "n1_survey_read_record_redirect.txt"
 SPEED = 4.0
@@ -57,49 +54,27 @@ def _recording() -> Sequence[Message]:
     return load_transcript(RECORDING)
 
 
-async def _caught_up(probe: AmiProbe, before: Sequence[Message], start: float) -> None:
-    """The PBX has sent what Asterisk had sent before this action, and the action's time in the recording has come
-    (keys are pressed seconds after a Redirect: a key during SayNumber's figure is lost, as in Asterisk)."""
-    wanted = Counter((m.get("Uniqueid"), label(m)) for m in before if m.event and m.get("Uniqueid")
-                     and label(m) in ("ConfbridgeJoin", "ConfbridgeLeave", "Hangup", "UserEvent"))
-
-    def reached(_: Message) -> bool:
-        got = Counter((m.get("Uniqueid"), label(m)) for m in probe.events if m.get("Uniqueid"))
-        return all(got[k] >= n for k, n in wanted.items())
-
-    await probe.wait_for(reached, timeout=30.0 / SPEED + 5.0)
-    recorded = _recording()
-    if before and len(before) < len(recorded):
-        due = start + recorded[len(before)].at / SPEED
-        await asyncio.sleep(max(due - asyncio.get_running_loop().time(), 0.0))
-
-
 @pytest.fixture
 async def pbx():  # type: ignore[no-untyped-def]
     # the recording's keys are PlayDTMF actions: this customer presses none by itself
-    server = SimulatedPbx(PbxConfig(seed=1, speed=SPEED, survey_customer=SurveyCustomer(silent_p=1.0)))
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_pbx(seed=1, speed=SPEED, survey_customer=SurveyCustomer(silent_p=1.0)) as server:
+        yield server
 
 
 async def test_read_saynumber_record_and_a_hang_up_in_dialer_survey_give_the_recorded_events(pbx) -> None:  # type: ignore[no-untyped-def]
     recorded = _recording()
-    probe = AmiProbe()
-    start = asyncio.get_running_loop().time()
-    await probe.connect("127.0.0.1", pbx.port)
-    await probe.login("dialer", "dialer-secret")
+
+    def far_half(action: str, fields: dict[str, str]) -> dict[str, str]:
+        if action == "Hangup" and fields.get("Channel", "").endswith(";2"):
+            # the customer's phone hangs up: the far half, named by Asterisk's channel counter
+            return {**fields, "Channel": pbx.switch.by_uniqueid["n1-cust-a-2"].name}
+        return fields
+
+    # each action once the PBX has sent what Asterisk had sent before it, and its time in the recording has come
+    # (keys are pressed seconds after a Redirect: a key during SayNumber's figure is lost, as in Asterisk)
+    probe = await replay(pbx.port, recorded, watched=("ConfbridgeJoin", "ConfbridgeLeave", "Hangup", "UserEvent"),
+                         timeout=30.0 / SPEED + 5.0, speed=SPEED, rewrite=far_half)
     try:
-        for i, msg in enumerate(recorded):
-            if not msg.sent_by_client or msg.get("Action") in ("Login", "Logoff"):
-                continue
-            await _caught_up(probe, recorded[:i], start)
-            fields = {k: v for k, v in msg.fields if k not in ("Action", "ActionID")}
-            if msg.get("Action") == "Hangup" and fields.get("Channel", "").endswith(";2"):
-                # the customer's phone hangs up: the far half, named by Asterisk's channel counter
-                fields["Channel"] = pbx.switch.by_uniqueid["n1-cust-a-2"].name
-            await probe.action(msg.get("Action"), **fields)
-        await _caught_up(probe, recorded, start)
         rec, got = story(recorded), story(probe.events)
     finally:
         await probe.close()
