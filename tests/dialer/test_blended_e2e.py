@@ -16,6 +16,7 @@ import asyncio
 import os
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -70,8 +71,16 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
             while sum(1 for a in scenario.agent_ids if engine.agent_state(a)["state"] != "logged_out") < 20:
                 assert time.monotonic() < deadline and not engine.errors, "the agents did not sign in"
                 await asyncio.sleep(0.1)
-            traffic.start()
             runner = system.control.runners[scenario.campaign.id][0]
+            learnt: Counter[str] = Counter()
+            observe = runner.pacer.observe
+
+            def watch(event: Any) -> None:               # what the pacer is told of the inbound side
+                learnt[type(event).__name__] += 1
+                observe(event)
+
+            runner.pacer.observe = watch  # type: ignore[method-assign]
+            traffic.start()
             deadline = time.monotonic() + MINUTES * 60.0 / SPEED + 60
             placed: Counter[tuple[str, str]] = Counter()
             while not (traffic.done and await inbound_settled(db_pool, placed := Counter(
@@ -95,6 +104,11 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
                                   " WHERE direction = 'inbound'")
     assert Counter((r["phone_e164"], r["did"]) for r in inbound) == placed
     assert {r["outcome"] for r in inbound} <= {"handled", "abandoned"}
+    # the pacer learnt of every caller of its agents' queues and of every one answered, once each (the pacer's
+    # "on inbound" count is answered less handled: it reads 0 here only because every call has ended)
+    answered_inbound = sum(1 for r in inbound if r["outcome"] == "handled")
+    assert learnt["InboundArrived"] == len(inbound), learnt
+    assert learnt["InboundAnswered"] == answered_inbound, (learnt, answered_inbound)
     assert all(r["agent_id"] is not None for r in inbound if r["outcome"] == "handled")
     by_queue = {q.id: [(r["outcome"], r["waited_s"]) for r in inbound if r["queue_id"] == q.id] for q in (vip, main)}
     sl_vip, sl_main = service_level(by_queue[vip.id], 20.0), service_level(by_queue[main.id], 30.0)
