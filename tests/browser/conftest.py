@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 import httpx
 import pytest
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -213,6 +214,22 @@ async def agent_ready(page) -> None:  # type: ignore[no-untyped-def]
     await page.wait_for_selector("body[data-state=ready]", timeout=15_000)
 
 
+async def agent_ready_once_taken_up(page) -> None:  # type: ignore[no-untyped-def]
+    """``agent_ready`` for a campaign started moments ago: the engine takes it up within its next sync (2 s), so
+    the panel's sign-in is pressed again while the panel still shows the agent signed out."""
+    await page.goto("/agent")
+    await page.wait_for_selector("body[data-ws=up]")
+    for _ in range(10):
+        if await page.get_attribute("body", "data-state") in (None, "logged_out"):
+            await page.click("#btn-login")
+        try:
+            await page.wait_for_selector("body[data-state=ready]", timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    await page.wait_for_selector("body[data-state=ready]", timeout=5_000)
+
+
 async def start_campaign(page, campaign_id: int) -> None:  # type: ignore[no-untyped-def]
     """A team lead already signed in starts the campaign from its page."""
     await page.goto(f"/campaigns/{campaign_id}")
@@ -283,6 +300,7 @@ class Ui:
     shot: Callable[..., Awaitable[Path]] = shot
     sign_in: Callable[..., Awaitable[None]] = sign_in
     agent_ready: Callable[..., Awaitable[None]] = agent_ready
+    agent_ready_once_taken_up: Callable[..., Awaitable[None]] = agent_ready_once_taken_up
     start_campaign: Callable[..., Awaitable[None]] = start_campaign
     eventually: Callable[..., Awaitable[None]] = eventually
     admin_password: str = ADMIN_PASSWORD

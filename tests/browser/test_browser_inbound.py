@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from admin_ui.i18n import MESSAGES
 from campaigns import queue_repository, repository
@@ -69,17 +68,7 @@ async def test_an_agent_takes_an_inbound_call_with_its_pop(open_page, inbound_sy
 
     page = await open_page(inbound_system.url, "vi")
     await ui.sign_in(page, "binh", PASSWORD)
-    await page.goto("/agent")
-    await page.wait_for_selector("body[data-ws=up]")
-    for _ in range(10):     # the engine takes up a campaign just started within its next sync (2 s)
-        if await page.get_attribute("body", "data-state") in (None, "logged_out"):
-            await page.click("#btn-login")
-        try:
-            await page.wait_for_selector("body[data-state=ready]", timeout=3_000)
-            break
-        except PlaywrightTimeout:
-            continue
-    await page.wait_for_selector("body[data-state=ready]", timeout=5_000)
+    await ui.agent_ready_once_taken_up(page)
 
     # the carrier presents the caller id without its '+'
     async with httpx.AsyncClient() as http:
@@ -112,17 +101,7 @@ async def test_an_agent_takes_an_inbound_call_with_its_pop(open_page, inbound_sy
 async def _ready_panel(open_page, base: str, username: str, lang: str, ui):  # type: ignore[no-untyped-def]
     page = await open_page(base, lang)
     await ui.sign_in(page, username, PASSWORD)
-    await page.goto("/agent")
-    await page.wait_for_selector("body[data-ws=up]")
-    for _ in range(10):     # the engine takes up a campaign just started within its next sync (2 s)
-        if await page.get_attribute("body", "data-state") in (None, "logged_out"):
-            await page.click("#btn-login")
-        try:
-            await page.wait_for_selector("body[data-state=ready]", timeout=3_000)
-            break
-        except PlaywrightTimeout:
-            continue
-    await page.wait_for_selector("body[data-state=ready]", timeout=5_000)
+    await ui.agent_ready_once_taken_up(page)
     return page
 
 

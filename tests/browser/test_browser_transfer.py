@@ -6,7 +6,6 @@ disposition and notes. Then a consult cancelled: the colleague is ready again, t
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from admin_ui.i18n import MESSAGES
 from campaigns import repository
@@ -47,17 +46,7 @@ async def test_a_warm_transfer_and_a_three_way_call_between_two_agents_panels(
     for user in ("an", "binh"):
         page = await open_page(base, "vi" if user == "binh" else "en")
         await ui.sign_in(page, user, PASSWORD)
-        await page.goto("/agent")
-        await page.wait_for_selector("body[data-ws=up]")
-        for _ in range(10):     # the engine takes up a campaign just started within its next sync (2 s)
-            if await page.get_attribute("body", "data-state") in (None, "logged_out"):
-                await page.click("#btn-login")
-            try:
-                await page.wait_for_selector("body[data-state=ready]", timeout=3_000)
-                break
-            except PlaywrightTimeout:
-                continue
-        await page.wait_for_selector("body[data-state=ready]", timeout=5_000)
+        await ui.agent_ready_once_taken_up(page)
         pages[user] = page
     an, binh = pages["an"], pages["binh"]
 
