@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from campaigns import queue_repository
 from campaigns.model import DialMode
-from campaigns.queues import DAY_NAMES, Queue
 from dialer.clock import RealClock
 from dialer.engine_api import DispositionInput
 from dialer.system import run_system
 from simulations.pbx import PbxConfig
 from simulations.virtual_agents import virtual_phone
-from tests.dialer.test_inbound_limits import QUIET, finished, until, var_set, witness_for
+from tests.dialer.test_inbound_limits import QUIET, finished, save, until, var_set, witness_for
 
 SPEED = 20.0
 DID = "+842873001234"
@@ -25,9 +24,8 @@ async def test_a_caller_behind_a_busy_agent_hears_its_place_and_wait_every_n_sec
     team = await build_scenario(db_pool, leads=2, agents=1, now=services.clock.now(), mode=DialMode.PREVIEW,
                                 dnc_share=0.0, outside_share=0.0)
     ann = team.agent_ids[0]
-    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
-        {"name": "Hotline", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES},
-         "announce_every_s": 15, "announce_position": True, "announce_wait": True}))
+    queue = await save(db_pool, name="Hotline", dids=[DID], announce_every_s=15, announce_position=True,
+                       announce_wait=True)
     await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={ann: 5})
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=31, customer_model=QUIET),
                           engine_id="announce", tick_s=0.5) as system:

@@ -10,13 +10,12 @@ import pytest
 
 from campaigns import queue_repository
 from campaigns.model import DialMode
-from campaigns.queues import DAY_NAMES, Queue
 from dialer.clock import RealClock
 from dialer.engine_api import DispositionInput
 from dialer.system import run_system
 from simulations.pbx import PbxConfig
 from simulations.virtual_agents import virtual_phone
-from tests.dialer.test_inbound_limits import QUIET, finished, until
+from tests.dialer.test_inbound_limits import QUIET, finished, save, until
 
 SPEED = 20.0
 DID = "+842873001234"
@@ -29,8 +28,7 @@ async def test_a_caller_behind_a_busy_agent_gets_a_finite_estimate_whose_error_i
     team = await build_scenario(db_pool, leads=2, agents=1, now=services.clock.now(), mode=DialMode.PREVIEW,
                                 dnc_share=0.0, outside_share=0.0)
     ann = team.agent_ids[0]
-    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
-        {"name": "Hotline", "dids": [DID], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    queue = await save(db_pool, name="Hotline", dids=[DID])
     await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={ann: 5})
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=21, customer_model=QUIET),
                           engine_id="wait-errors", tick_s=0.5) as system:
