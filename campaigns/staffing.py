@@ -143,10 +143,10 @@ def erlang_a_service_level(agents: int, load: float, aht_s: float, patience_s: f
     free, waiting = _stationary_queue(agents, load, aht_s, patience_s)
     # A caller with m ahead needs m + 1 advances within T; past the depth where even the fastest advance rate
     # almost surely cannot give that many (a Poisson tail under 1e-12), the caller is answered late or leaves
-    # on its own patience. The chain only moves down, so the states above that depth drop out of the matrix
-    # exactly: without the cut, a queue whose callers barely abandon needs thousands of states (100 s).
-    deep = _unreachable_depth(agents * mu, theta, threshold_s, len(waiting))
-    size = deep
+    # on its own patience. The chain only moves down, so the states below that depth need nothing above it, and
+    # those above count as not answered in time (an error under 1e-12): without the cut, a queue whose callers
+    # barely abandon needs thousands of states (100 s).
+    size = _unreachable_depth(agents * mu, theta, threshold_s, len(waiting))
     # states 0..size-1: callers ahead; size: answered; size + 1: abandoned
     q = np.zeros((size + 2, size + 2))
     for m in range(size):
