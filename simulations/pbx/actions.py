@@ -282,7 +282,7 @@ def mixmonitor(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
     fields = [("MixMonitorID", f"0x{id(ch) & 0xFFFFFFFFFFFF:x}")] if "i(" in options else []
     s.reply(wire.response("Success", aid, fields))
     pbx.recordings.append((ch.uniqueid, req.get("File") or ""))
-    pbx.switch.dialplan.start_mixmonitor(ch)
+    pbx.switch.dialplan.start_mixmonitor(ch, req.get("File") or "")
 
 
 def stop_mixmonitor(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
@@ -293,6 +293,29 @@ def stop_mixmonitor(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None
     if not pbx.switch.dialplan.stop_mixmonitor(ch):
         return s.reply(wire.error(aid, "Could not stop monitoring channel"))
     s.reply(wire.response("Success", aid))
+
+
+def mixmonitor_mute(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
+    """MixMonitorMute (apps/app_mixmonitor.c manager_mute_mixmonitor; recording g): Success, then the event
+    MixMonitorMute with the channel, Direction and State."""
+    aid, name = req.action_id, req.get("Channel") or ""
+    direction, state = (req.get("Direction") or "").strip(), (req.get("State") or "").strip()
+    if not name:
+        return s.reply(wire.error(aid, "No channel specified"))
+    if not direction:
+        return s.reply(wire.error(aid, "No direction specified. Must be read, write or both"))
+    if not state:
+        return s.reply(wire.error(aid, "No state specified"))
+    if direction.lower() not in ("read", "write", "both"):
+        return s.reply(wire.error(aid, "Invalid direction specified. Must be read, write or both"))
+    ch = pbx.switch.find(name)
+    if ch is None:
+        return s.reply(wire.error(aid, "No such channel"))
+    muted = state.lower() not in ("0", "no", "false", "n", "f", "off")   # Asterisk: clearmute = ast_false(State)
+    if not ch.mixmonitor:
+        return s.reply(wire.error(aid, "Cannot set mute flag"))
+    s.reply(wire.response("Success", aid))
+    pbx.switch.dialplan.mute_mixmonitor(ch, direction, muted)
 
 
 def confbridge_kick(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
@@ -356,6 +379,7 @@ HANDLERS: dict[str, Handler] = {
     "setvar": setvar,
     "mixmonitor": mixmonitor,
     "stopmixmonitor": stop_mixmonitor,
+    "mixmonitormute": mixmonitor_mute,
     "coreshowchannels": queries.core_show_channels,
     "status": queries.status,
     "ping": queries.ping,

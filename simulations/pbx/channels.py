@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from simulations.pbx.asterisk_args import escape_c
 from simulations.pbx.fates import DialTarget, FarPlan
+from simulations.pbx.mix_recorder import MixRecording
 
 STATE_DOWN, STATE_RING, STATE_RINGING, STATE_UP, STATE_BUSY = 0, 4, 5, 6, 7
 STATE_DESC = {0: "Down", 1: "Rsrvd", 2: "OffHook", 3: "Dialing", 4: "Ring", 5: "Ringing", 6: "Up", 7: "Busy"}
@@ -88,6 +89,7 @@ class Channel:
     wait_digits: str = ""  # the keys a WaitDigit running on this channel accepts
     read: ReadState | None = None  # the Read() running on this channel (dialer-survey), if any
     mixmonitor: bool = False
+    mix: MixRecording | None = None  # the MixMonitor's file under way (simulations.pbx.mix_recorder)
     extension: str = ""  # the dialplan extension running, as written ("s", "_[a-z0-9].")
     executed: int = 0  # dialplan priorities run so far (PbxConfig.max_priorities bounds it)
     dummy: bool = False  # OutgoingSpoolFailed: no media, no technology

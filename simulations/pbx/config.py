@@ -53,6 +53,8 @@ class PbxConfig:
     # how customers answer surveys in dialer-survey (answer distribution, silence, hang-ups halfway)
     survey_customer: SurveyCustomer = field(default_factory=SurveyCustomer)
     agent_answer_s: float = 0.0  # virtual agent phones answer after this long
+    # where MixMonitor writes a relative file name (Asterisk's spool monitor folder); None: no file is written
+    recordings_dir: Path | str | None = None
     auth_fail_delay_real_s: float = 1.0  # Asterisk waits about 1 s before "Authentication failed"
     auth_timeout_real_s: float = 30.0  # unauthenticated connections are closed after this
     # SO_SNDBUF of AMI sockets; 0 leaves it to the kernel's autotuning, which stalls a client running

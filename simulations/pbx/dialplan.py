@@ -19,6 +19,8 @@ from simulations.pbx.channels import Activity, Bridge, Channel, Leg, OriginateSp
 from simulations.pbx.conf_parser import Conf
 from simulations.pbx.config import ConferenceUpdate, DialplanFault
 from simulations.pbx.interpreter import Interpreter
+from simulations.pbx.mix_recorder import MixRecording
+from simulations.pbx.mix_recorder import target as mix_target
 
 if TYPE_CHECKING:
     from simulations.pbx.switch import Switch
@@ -186,15 +188,34 @@ class Dialplan:
                 log.exception("conference hook failed for %s on %s", ch.name, conference)
 
     # --- recordings -----------------------------------------------------------------------------
-    def start_mixmonitor(self, ch: Channel) -> None:
+    def start_mixmonitor(self, ch: Channel, file: str = "") -> None:
         ch.mixmonitor = True
+        ch.mix = MixRecording(mix_target(self.sw.config.recordings_dir, file), self.sw.now())
         self.sw.emit(ev.channel_event("MixMonitorStart", ch))
 
     def stop_mixmonitor(self, ch: Channel) -> bool:
         if not ch.mixmonitor:
             return False
-        ch.mixmonitor = False
+        self.close_mixmonitor(ch)
         self.sw.emit(ev.channel_event("MixMonitorStop", ch))
+        return True
+
+    def close_mixmonitor(self, ch: Channel) -> None:
+        """The recording ends (StopMixMonitor, or the channel hangs up): its file is written."""
+        ch.mixmonitor = False
+        if ch.mix is not None:
+            ch.mix.stop(self.sw.now())
+            ch.mix = None
+
+    def mute_mixmonitor(self, ch: Channel, direction: str, muted: bool) -> bool:
+        """MixMonitorMute: False when the channel has no MixMonitor (Asterisk: "Cannot set mute flag"). A muted
+        direction writes silence; the simulated file mutes on ``both`` (and on either one: it has one stream)."""
+        if not ch.mixmonitor:
+            return False
+        if ch.mix is not None:
+            ch.mix.mute(self.sw.now(), muted)
+        state = "1" if muted else "0"
+        self.sw.emit(ev.channel_event("MixMonitorMute", ch, f"Direction: {direction}\r\nState: {state}\r\n"))
         return True
 
 

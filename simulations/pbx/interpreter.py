@@ -443,7 +443,7 @@ class Interpreter:
 
     def _mixmonitor(self, ch: Channel, data: str) -> Next:
         if not ch.mixmonitor and not ch.dummy:
-            self.dp.start_mixmonitor(ch)
+            self.dp.start_mixmonitor(ch, data)
         return Next.NEXT
 
     def _playback(self, ch: Channel, data: str) -> Next:

@@ -69,6 +69,7 @@ ACTION_CLASSES: Mapping[str, frozenset[str]] = {
     "bridge": frozenset({"call"}),  # main/features.c
     "mixmonitor": frozenset({"system"}),  # apps/app_mixmonitor.c
     "stopmixmonitor": frozenset({"system", "call"}),
+    "mixmonitormute": frozenset({"system", "call"}),
     "confbridgelist": frozenset({"reporting"}),  # apps/app_confbridge.c
     "confbridgelistrooms": frozenset({"reporting"}),
     "confbridgemute": frozenset({"call"}),

@@ -575,7 +575,7 @@ class Switch:
         self._finish(leg, "shutdown", 0)
 
     def _stop_recording_quietly(self, ch: Channel) -> None:
-        ch.mixmonitor = False
+        self.dialplan.close_mixmonitor(ch)    # the hang-up ends the recording: its file is written
 
     def _finish(self, leg: Leg, outcome: str, cause: int) -> None:
         leg.done = True
