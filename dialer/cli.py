@@ -36,6 +36,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+SUBCOMMAND_MODULE = {"restore": "backup"}   # subcommands registered by a module of another name
+
+
 def _named_command(argv: Sequence[str]) -> str | None:
     """The subcommand ``argv`` names, when a module of ``dialer.commands`` has that name: then only that
     module is imported (``dialer dnc check`` answers without loading the engine, the web app, ...)."""
@@ -50,6 +53,7 @@ def _named_command(argv: Sequence[str]) -> str | None:
             return None
         else:
             names = {m.name for m in pkgutil.iter_modules(commands.__path__)}
+            arg = SUBCOMMAND_MODULE.get(arg, arg)
             return arg if arg in names else None
     return None
 
