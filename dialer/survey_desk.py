@@ -21,7 +21,6 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from dialer import call_records, calls
@@ -159,23 +158,21 @@ class SurveyDesk:
         if offer is None or offer.mode != "after_call" or self.rng.random() >= offer.share:
             return None
         number = context.get("number") or context.get("caller") or None
-        now = self.engine.clock.now()
-        if number and offer.once_per_days and await self.engine.pool.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM survey_responses WHERE survey_id = $1 AND phone = $2"
-                " AND offered_at > $3)", offer.survey_id, number, now - timedelta(days=offer.once_per_days)):
-            return None
         return await self._open(offer.survey_id, "after_call", call_id, leg_id, context, agent_id=agent_id,
-                                number=number)
+                                number=number, once_per_days=offer.once_per_days)
 
     async def _open(self, survey_id: int, mode: str, call_id: int, leg_id: str, context: dict[str, Any], *,
-                    agent_id: int | None, number: str | None) -> Run:
+                    agent_id: int | None, number: str | None, once_per_days: int = 0) -> Run | None:
+        """Write the response (None: ``number`` had this survey within ``once_per_days`` days, decided in the
+        database at once with the insert, ``surveys.repository.offer_response``)."""
         version = await survey_repo.latest_version(self.engine.pool, survey_id)
-        response_id = await survey_repo.open_response(
-            self.engine.pool, version=version, mode=mode, offered_at=self.engine.clock.now(), call_record_id=call_id,
-            lead_id=context.get("lead_id"), campaign_id=context.get("campaign_id"),
-            queue_id=context.get("queue_id"), agent_id=agent_id)
-        await self.engine.pool.execute("UPDATE survey_responses SET phone = $2, leg_id = $3 WHERE id = $1",
-                                       response_id, number, leg_id)
+        response_id = await survey_repo.offer_response(
+            self.engine.pool, version=version, mode=mode, offered_at=self.engine.clock.now(), phone=number,
+            once_per_days=once_per_days, call_record_id=call_id, lead_id=context.get("lead_id"),
+            campaign_id=context.get("campaign_id"), queue_id=context.get("queue_id"), agent_id=agent_id,
+            leg_id=leg_id)
+        if response_id is None:
+            return None
         return Run(leg_id, response_id, version.definition, call_id, dict(context))
 
     def wants(self, leg_id: str) -> bool:
@@ -229,9 +226,10 @@ class SurveyDesk:
         try:
             context = self.engine.call_context.get(call_id, {})
             run = await self._open(survey_id, "campaign", call_id, leg_id, context, agent_id=None,
-                                   number=context.get("number"))
+                                   number=context.get("number"))    # each person reached: its survey
         finally:
             self.starting.pop(leg_id, None)
+        assert run is not None, "a survey campaign's response is always written (no once_per_days)"
         self.running[leg_id] = run
         if leg_id in self.gone_early:       # hung up while its response was being opened
             self.gone_early.discard(leg_id)

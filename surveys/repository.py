@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -152,14 +152,41 @@ async def name_taken(conn: Conn, name: str, *, except_id: int | None = None) -> 
 async def open_response(conn: Conn, *, version: Version, mode: str, offered_at: datetime,
                         call_record_id: int | None = None, lead_id: int | None = None,
                         campaign_id: int | None = None, queue_id: int | None = None,
-                        agent_id: int | None = None) -> int:
-    """A response for one survey offered (``mode``: after_call, campaign or scripted); returns its id."""
+                        agent_id: int | None = None, phone: str | None = None, leg_id: str | None = None) -> int:
+    """A response for one survey offered (``mode``: after_call, campaign or scripted), with the number and the PBX
+    leg it was offered to, in one statement; returns its id."""
     if mode not in MODES:
         raise ValueError(f"mode {mode!r} is not one of {MODES}")
     return await conn.fetchval(
         "INSERT INTO survey_responses (survey_id, version_id, call_record_id, lead_id, campaign_id, queue_id,"
-        " agent_id, mode, offered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        version.survey_id, version.id, call_record_id, lead_id, campaign_id, queue_id, agent_id, mode, offered_at)
+        " agent_id, mode, offered_at, phone, leg_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " RETURNING id",
+        version.survey_id, version.id, call_record_id, lead_id, campaign_id, queue_id, agent_id, mode, offered_at,
+        phone, leg_id)
+
+
+OFFER_LOCK_SPACE = 0x73757276   # "surv": advisory locks of (survey, number) while an offer is decided
+
+
+async def offer_response(pool: asyncpg.Pool, *, version: Version, mode: str, offered_at: datetime,
+                         phone: str | None, once_per_days: int, call_record_id: int | None = None,
+                         lead_id: int | None = None, campaign_id: int | None = None, queue_id: int | None = None,
+                         agent_id: int | None = None, leg_id: str | None = None) -> int | None:
+    """Offer the survey to ``phone`` unless it was offered this survey within the last ``once_per_days`` days
+    (then None, nothing written); returns the new response's id. Atomic in the database: the check and the insert
+    run in one transaction holding an advisory lock on (survey, number), so two offers at once to one number (two
+    engines, two calls of one customer) make one response. No number or ``once_per_days`` 0: always offered."""
+    async with _transaction(pool) as tx:
+        if phone and once_per_days > 0:
+            await tx.execute("SELECT pg_advisory_xact_lock($1::int4, hashtext($2::bigint || ':' || $3::text))",
+                             OFFER_LOCK_SPACE, version.survey_id, phone)
+            if await tx.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM survey_responses WHERE survey_id = $1 AND phone = $2"
+                    " AND offered_at > $3)", version.survey_id, phone, offered_at - timedelta(days=once_per_days)):
+                return None
+        return await open_response(tx, version=version, mode=mode, offered_at=offered_at,
+                                   call_record_id=call_record_id, lead_id=lead_id, campaign_id=campaign_id,
+                                   queue_id=queue_id, agent_id=agent_id, phone=phone, leg_id=leg_id)
 
 
 async def mark_started(conn: Conn, response_id: int, *, at: datetime) -> None:
