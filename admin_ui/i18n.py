@@ -1072,6 +1072,15 @@ def _timesheet_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_timesheet_messages())
 
 
+def _report_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.report_text import REPORT_MESSAGES  # report pages (admin_ui.routes.pages_reports), compliance DNC
+
+    return REPORT_MESSAGES
+
+
+MESSAGES.update(_report_messages())
+
+
 def reason_text(t: Callable[..., str], code: str | None, params: Mapping[str, object] | str | None,
                 stored: str) -> str:
     """A reason (``dialer.reasons``: its code and parameters, a dict or the stored JSON) in ``t``'s language;

@@ -70,8 +70,13 @@ class PgLeadStore:
     async def defer(self, lead: Lead, verdict: Eligibility, *, now: datetime) -> None:
         """A claimed lead that may not be dialled now goes back, marked DNC or due when it may."""
         async with self.pool.acquire() as conn:
-            if verdict.reason is Reason.DNC:
-                await leads_repo.refuse_claimed_lead(conn, lead_id=lead.id, status=LeadStatus.DNC)
+            if verdict.reason is Reason.DNC:   # refused at dial time: counted for the compliance page (0380)
+                async with conn.transaction():
+                    await leads_repo.refuse_claimed_lead(conn, lead_id=lead.id, status=LeadStatus.DNC)
+                    await conn.execute(
+                        "INSERT INTO dnc_refusals (campaign_id, day, hits) VALUES ($1, ($2::timestamptz AT TIME ZONE"
+                        " 'UTC')::date, 1) ON CONFLICT (campaign_id, day) DO UPDATE SET hits = dnc_refusals.hits + 1",
+                        lead.campaign_id, now)
             else:
                 await leads_repo.defer_lead(conn, lead_id=lead.id, next_attempt_at=verdict.next_allowed_at)
 

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dialer.errors import SettingsError
@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     # Asterisk runs elsewhere and the folder is shared with it, e.g. over NFS).
     survey_sounds_dir: Path | None = None
     survey_sounds_pbx_dir: str | None = None
+    # Scheduled reports are mailed through this SMTP server (admin_ui.report_schedules); None: files only.
+    # STARTTLS when smtp_starttls; a sign-in when smtp_user is set.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "dialer@localhost"
+    smtp_starttls: bool = False
 
     @field_validator("trunk_template", "agent_phone_template")
     @classmethod

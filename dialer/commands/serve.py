@@ -73,11 +73,12 @@ async def serve(args: argparse.Namespace, *, before: Callable[[Services], Awaita
                 **system_options: object) -> None:
     """Open the services, start the engine (unless ``--no-engine``) and a worker, and serve until stopped."""
     settings = settings_from(args)
+    from admin_ui.report_schedules import running_report_scheduler
     from sms.jobs import running_scheduler
 
     async with open_services(settings) as services:
         with worker_process(services, enabled=not getattr(args, "no_worker", False)):
-            async with running_scheduler(services):   # scheduled and deferred SMS (issue 16)
+            async with running_scheduler(services), running_report_scheduler(services):   # SMS; report files
                 await _serve(services, settings, args, before, system_options)
 
 

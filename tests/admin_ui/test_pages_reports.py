@@ -55,13 +55,18 @@ async def test_reports_count_results_per_disposition_agent_and_hour(browser_clie
     assert page.status_code == 200 and "<svg" in page.text
     dispositions = await browser_client.get(f"/reports/dispositions.csv?campaign={campaign.id}&days=1")
     assert dispositions.headers["content-type"].startswith("text/csv")
-    assert dispositions.text.splitlines()[:2] == ["result,is_disposition,calls", "sale,True,2"]
-    assert "abandoned,False,1" in dispositions.text and "busy,False,1" in dispositions.text
+    assert dispositions.text.splitlines()[:2] == ["result,label,is_disposition,conversion,calls,talk_s",
+                                                  "sale,Sale,True,True,2,240"]
+    assert "abandoned,abandoned,False,False,1,0" in dispositions.text and "busy,busy,False,False,1,0" in dispositions.text
     agents = await browser_client.get(f"/reports/agents.csv?campaign={campaign.id}&days=1")
-    assert agents.text.splitlines()[1] == "Hoa,3,360,90,150,2"
+    assert agents.text.splitlines() == [
+        "agent,attempts,connects,handled,abandoned,abandon_rate,talk_s,wrap_s,average_handle_s,conversions",
+        "Hoa,3,3,3,0,0.0,360,90,150,2"]
     hours = (await browser_client.get(f"/reports/hours.csv?campaign={campaign.id}&days=1")).text.splitlines()
-    totals = [sum(int(x) for x in column) for column in zip(*(line.split(",")[1:] for line in hours[1:]))]
-    assert totals == [6, 4, 3, 1]
+    columns = list(zip(*(line.split(",") for line in hours[1:])))
+    assert [sum(int(x) for x in columns[i]) for i in (1, 2, 3, 4, 9)] == [6, 3, 3, 1, 2]  # attempts .. conversions
+    campaigns = (await browser_client.get(f"/reports/campaigns.csv?campaign={campaign.id}&days=1")).text.splitlines()
+    assert campaigns[1] == "Reports,6,3,3,1,0.25,360,90,150,2"      # 1 abandoned of 4 live answers
 
 
 async def test_a_bad_report_request_is_a_clear_error(browser_client, make_user) -> None:
