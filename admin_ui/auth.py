@@ -45,9 +45,17 @@ class CurrentUser:
     csrf_token: str       # "" for bearer-token requests
     via: str              # "cookie" or "token"
     session_id: str = ""  # the cookie's session ("" for bearer-token requests)
+    site_id: int | None = None   # the user's site (dialer.sites)
 
     def has_role(self, *roles: Role) -> bool:
-        return self.role is Role.ADMIN or self.role in roles
+        """Admins have every role; a manager has the team lead's, for every site."""
+        return self.role is Role.ADMIN or self.role in roles or (self.role is Role.MANAGER and Role.TEAM_LEAD in roles)
+
+    @property
+    def site_scope(self) -> int | None:
+        """The one site this user may see (a team lead's, an agent's), or None: every site (admins, managers,
+        compliance). Pages and the API filter campaigns, queues, agents and reports by it (dialer.sites)."""
+        return None if self.role.every_site else self.site_id
 
 
 class NotAuthenticated(HTTPException):
@@ -87,7 +95,8 @@ async def _user_from_cookie(services: Services, value: str) -> CurrentUser | Non
     if found is None:
         return None
     user, csrf = found
-    return CurrentUser(user.id, user.username, user.display_name, user.role, user.language, csrf, "cookie", session_id)
+    return CurrentUser(user.id, user.username, user.display_name, user.role, user.language, csrf, "cookie", session_id,
+                       user.site_id)
 
 
 async def end_session(services: Services, user: CurrentUser) -> None:
@@ -126,7 +135,8 @@ async def authenticate_connection(conn: Request | WebSocket) -> CurrentUser | No
         user = await users.user_for_token(services.pool, header[7:].strip(), now=services.clock.now())
         if user is None:
             return None
-        return CurrentUser(user.id, user.username, user.display_name, user.role, user.language, "", "token")
+        return CurrentUser(user.id, user.username, user.display_name, user.role, user.language, "", "token",
+                           site_id=user.site_id)
     cookie = conn.cookies.get(COOKIE_NAME)
     return await _user_from_cookie(services, cookie) if cookie else None
 
@@ -222,6 +232,8 @@ def role_capabilities(role: Role) -> list[dict[str, Any]]:
                          ("wallboard", "/wallboard"), ("reports", "/reports"), ("timesheets", "/timesheets"),
                          ("sms", "/sms/messages")],
         Role.AGENT: [("panel", "/agent"), ("timesheets", "/timesheets")],
+        Role.MANAGER: [("campaigns", "/campaigns"), ("queues", "/queues"), ("wallboard", "/wallboard"),
+                       ("reports", "/reports"), ("timesheets", "/timesheets"), ("sms", "/sms/messages")],
         Role.COMPLIANCE: [("dnc", "/dnc"), ("audit", "/dnc/audit"), ("abandonment", "/compliance"),
                           ("sms", "/sms/messages")],
     }

@@ -1036,6 +1036,15 @@ def _staffing_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_staffing_messages())
 
 
+def _site_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.site_text import SITE_MESSAGES  # several sites (dialer.sites): filter, status, manager role
+
+    return SITE_MESSAGES
+
+
+MESSAGES.update(_site_messages())
+
+
 def _sms_page_messages() -> dict[str, dict[str, str]]:
     from admin_ui.sms_page_text import SMS_PAGE_MESSAGES  # SMS log, sends, statistics, providers, panel
 

@@ -17,6 +17,7 @@ from typing import Any
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
 from campaigns.model import Campaign, CampaignState, Lead, LeadStatus
+from dialer import sites
 from dialer.engine import Engine
 from dialer.engine_api import EngineError
 from dialer.lead_store import PgLeadStore
@@ -63,6 +64,9 @@ class CampaignControl:
         async with self._sync_lock:
             running = {c.id: c for c in await campaigns_repo.list_campaigns(self.engine.pool)  # type: ignore[arg-type]
                        if c.state is CampaignState.RUNNING}
+            if self.engine.site_id is not None:     # a site's engine runs that site's campaigns only (dialer.sites)
+                mine = await sites.campaign_ids(self.engine.pool, [self.engine.site_id])
+                running = {cid: c for cid, c in running.items() if cid in mine}
             for campaign_id in list(self.runners):
                 if campaign_id not in running:
                     await self._stop_runner(campaign_id)

@@ -131,6 +131,7 @@ class Engine:
         self.agent_day: dict[int, date] = {}              # the day (campaign zone) of each agent's counters
         self.control: Any = None          # dialer.control.CampaignControl, set by the composition root
         self.queue_rules: dict[Pool, routing.QueueRule] = {}   # inbound queues' routing (none: the outbound router)
+        self.site_id: int | None = None   # the site this engine works for (dialer.sites; None: every site)
         self.queue_last_agent: dict[Pool, int] = {}            # round robin: the agent each queue gave its last caller
         self._route_checks: set[float] = set()                 # times a re-route is already planned for
         self.inbound = InboundDesk(self)                       # inbound callers: queue lookup, records, rules

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # environment); from any other peer the header is ignored.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ami_servers: list[AmiServer] = Field(default_factory=list)  # empty: the in-process simulated PBX
+    # The site this engine works for (dialer.sites): its campaigns only, through ami_servers above; its campaigns
+    # pause while its PBX is unreachable. None: every site's campaigns (a single-site installation).
+    site: str | None = None
     speed: float = Field(1.0, gt=0)       # clock speed for demos and tests (1 = real time)
     # An agent whose panels have all been gone (closed, or silent: no answer to the server's heartbeats)
     # this long on the engine's clock is paused as "disconnected" and routed no call (dialer.presence).

@@ -21,7 +21,7 @@ import asyncpg
 
 from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
-from dialer import call_records, db, lead_store, recovery_inbound, takeover
+from dialer import call_records, db, lead_store, recovery_inbound, sites, takeover
 from dialer.agents import AgentState
 from dialer.ami.adapter import AmiAdapter
 from dialer.ami.config import AmiServerConfig
@@ -65,19 +65,22 @@ def default_engine_id() -> str:
 @asynccontextmanager
 async def run_system(services: Services, *, sim_config: PbxConfig | None = None, engine_id: str | None = None,
                      tick_s: float = 1.0, sim_lines: int = 500,
-                     takeover_every_s: float = 30.0) -> AsyncIterator[DialerSystem]:
-    """Start the engine on ``services`` under its engine id's lock; stops everything on exit."""
+                     takeover_every_s: float = 30.0, site: str | None = None) -> AsyncIterator[DialerSystem]:
+    """Start the engine on ``services`` under its engine id's lock; stops everything on exit. ``site`` (else
+    ``settings.site``): the site it works for (``dialer.sites``)."""
     engine_id = engine_id or default_engine_id()
     async with takeover.holding_engine_lock(services.pool, engine_id):
         async with _start_system(services, sim_config=sim_config, engine_id=engine_id, tick_s=tick_s,
-                                 sim_lines=sim_lines, takeover_every_s=takeover_every_s) as system:
+                                 sim_lines=sim_lines, takeover_every_s=takeover_every_s,
+                                 site=site or services.settings.site) as system:
             yield system
 
 
 @asynccontextmanager
 async def _start_system(services: Services, *, sim_config: PbxConfig | None, engine_id: str, tick_s: float,
-                        sim_lines: int, takeover_every_s: float) -> AsyncIterator[DialerSystem]:
+                        sim_lines: int, takeover_every_s: float, site: str | None = None) -> AsyncIterator[DialerSystem]:
     settings = services.settings
+    own_site = await sites.site_named(services.pool, site) if site else None   # an unknown site is refused
     clock = services.clock
     sim: SimulatedPbx | None = None
     if settings.ami_servers:
@@ -93,6 +96,9 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     engine = Engine(pool=services.pool, pbx=adapter, clock=clock, engine_id=engine_id)
     engine.agent_phone_template = settings.agent_phone_template
     engine.panels.grace_s = settings.panel_grace_s
+    engine.site_id = own_site.id if own_site is not None else None
+    site_watch = sites.SiteWatch(engine, own_site=own_site,
+                                 sites=[own_site] if own_site is not None else await sites.list_sites(services.pool))
     database_url = services.extras.get("database_url")
     dnc = DncChecker(clock=clock)
     async with services.pool.acquire() as conn:
@@ -112,6 +118,8 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
             system.tasks.append(engine.spawn(dnc.run(lambda: db.connect(database_url)), name="dnc-checker"))
         system.tasks.append(engine.spawn(engine.consume_pbx_events(), name="pbx-events"))
         system.tasks.append(engine.spawn(recovery_inbound.look_again(engine), name="inbound-strays-again"))
+        await site_watch.look()          # the site's heartbeat, and its campaigns resumed if its PBX is back
+        system.tasks.append(engine.spawn(site_watch.run(), name="site-watch"))
         control_task = engine.spawn(control.run(), name="campaign-control")
         system.tasks.append(control_task)
         system.tasks.append(engine.spawn(watch_other_engines(system, every_s=takeover_every_s), name="engine-watch"))
@@ -164,7 +172,12 @@ async def watch_other_engines(system: DialerSystem, *, every_s: float) -> None:
     while True:
         await engine.clock.sleep(every_s)
         try:
+            elsewhere: set[str] = set()   # a site engine never recovers another site's engine (another PBX)
+            if engine.site_id is not None:
+                elsewhere = await sites.other_sites_engines(engine.pool, site_ids=[engine.site_id])
             for other in await takeover.engines_with_work(engine.pool, besides=engine.engine_id):
+                if other in elsewhere:
+                    continue
                 async with engine.pool.acquire() as conn:
                     if not await takeover.try_lock(conn, other):
                         continue          # alive

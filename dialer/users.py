@@ -38,12 +38,17 @@ class Role(str, enum.Enum):
     TEAM_LEAD = "team_lead"
     AGENT = "agent"
     COMPLIANCE = "compliance"
+    MANAGER = "manager"         # a team lead of every site (dialer.sites)
 
     @property
     def label(self) -> str:
-        return {"admin": "Admin", "team_lead": "Team lead", "agent": "Agent", "compliance": "Compliance officer"}[
-            self.value
-        ]
+        return {"admin": "Admin", "team_lead": "Team lead", "agent": "Agent", "compliance": "Compliance officer",
+                "manager": "Manager"}[self.value]
+
+    @property
+    def every_site(self) -> bool:
+        """Sees every site (dialer.sites): admins, managers and compliance officers; others see their own."""
+        return self in (Role.ADMIN, Role.MANAGER, Role.COMPLIANCE)
 
 
 class UserError(DialerError):
@@ -60,14 +65,20 @@ class User:
     active: bool
     phone_dial_string: str
     session_epoch: int
+    site_id: int | None = None     # the user's site (dialer.sites); None: every site
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> User:
         return cls(
             id=row["id"], username=row["username"], display_name=row["display_name"], role=Role(row["role"]),
             language=row["language"], active=row["active"], phone_dial_string=row["phone_dial_string"],
-            session_epoch=row["session_epoch"],
+            session_epoch=row["session_epoch"], site_id=row["site_id"],
         )
+
+    @property
+    def site_scope(self) -> int | None:
+        """The one site this user sees, or None for every site (``Role.every_site``)."""
+        return None if self.role.every_site else self.site_id
 
 
 async def _off_loop(fn: Any, *args: Any) -> Any:
@@ -93,17 +104,22 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_COLUMNS = "id, username, display_name, role, language, active, phone_dial_string, session_epoch"
+_COLUMNS = "id, username, display_name, role, language, active, phone_dial_string, session_epoch, site_id"
 
 
 async def create_user(conn: asyncpg.Connection | asyncpg.Pool, *, username: str, password: str, role: Role,
-                      display_name: str = "", language: str = "en", phone_dial_string: str = "") -> User:
-    """Insert a user; a taken or malformed username raises ``UserError``."""
+                      display_name: str = "", language: str = "en", phone_dial_string: str = "",
+                      site_id: int | None = None) -> User:
+    """Insert a user; a taken or malformed username raises ``UserError``. An agent or team lead without
+    ``site_id`` works at the default site (dialer.sites); the others see every site."""
+    if site_id is None and not role.every_site:
+        site_id = 1
     try:
         row = await conn.fetchrow(
-            f"INSERT INTO users (username, display_name, role, password_hash, language, phone_dial_string)"
-            f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}",
+            f"INSERT INTO users (username, display_name, role, password_hash, language, phone_dial_string, site_id)"
+            f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}",
             username, display_name or username, role.value, await _off_loop(hash_password, password), language, phone_dial_string,
+            site_id,
         )
     except asyncpg.UniqueViolationError:
         raise UserError(f"the username {username!r} is taken") from None
