@@ -9,6 +9,12 @@ STAFFING_MESSAGES: dict[str, dict[str, str]] = {
     "qs_queue": {"en": "Queue", "vi": "Hàng đợi"},
     "qs_target": {"en": "target {pct} % within {s} s", "vi": "mục tiêu {pct} % trong {s} giây"},
     "qs_waiting_now": {"en": "Waiting now", "vi": "Đang chờ"},
+    "qs_called_back_now": {"en": "+ {n} called back", "vi": "+ {n} chờ gọi lại"},
+    "qs_called_back_title": {
+        "en": "Callers who pressed 1 to be called back: off the line, they keep their place and take an agent "
+              "when it reaches the front",
+        "vi": "Người gọi đã bấm phím 1 để được gọi lại: không còn trên máy nhưng vẫn giữ chỗ và sẽ nhận một nhân "
+              "viên khi đến lượt"},
     "qs_longest_wait": {"en": "Longest wait", "vi": "Chờ lâu nhất"},
     "qs_sl_today": {"en": "Service level today", "vi": "Mức phục vụ hôm nay"},
     "qs_sl_15": {"en": "Service level, last 15 min", "vi": "Mức phục vụ 15 phút qua"},

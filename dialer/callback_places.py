@@ -11,10 +11,18 @@ after the same dial-time check as any call (DNC and the callee's calling window,
 
 A place's call id is the negative of the caller's inbound record id (``place_id``): never a real call's id,
 and one place per inbound record.
+
+A kept place counts as a caller waiting (``place_waits``): not on a line, but the router will give it the next
+ready agent its priority and first arrival earn, exactly as it would the caller holding. So the pacer's inbound
+demand (``Snapshot.inbound_waiting``, with its wait since the first arrival) and the wallboard (``waiting 3 +
+2 called back``; the estimated wait of a caller arriving now counts the places ahead of it) include it until
+the router gives it an agent (then that agent is held for the callback). It is no new arrival for the pacer
+(the caller's arrival was counted when it joined), and its callback is an outbound call, no inbound answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from campaigns.eligibility import Eligibility
@@ -63,6 +71,12 @@ def place_call(place: Place) -> Call:
     return Call(call_id=place.call_id, leg_id=f"{PLACE_LEG_PREFIX}{place.inbound_call_id}",
                 pool=Pool(PoolKind.QUEUE, place.queue_id), policy=PLACE_POLICY, state=CallState.WAITING,
                 inbound=True, priority=place.priority, answered_at=place.arrived_at, ready_at=place.arrived_at)
+
+
+def place_waits(places: Iterable[Place], queue_ids: Collection[int], now: float) -> tuple[float, ...]:
+    """Seconds each place kept in one of ``queue_ids`` has waited since its caller first arrived: demand for an
+    agent of those queues, as a holding caller is."""
+    return tuple(max(0.0, now - p.arrived_at) for p in places if p.queue_id in queue_ids)
 
 
 def accepts_press(call: Call | None) -> bool:

@@ -4,10 +4,13 @@ wait kept on its call record (issue 15).
 Per queue (keyed by its id as text, as JSON keys are), from the engine's own state:
 
 - ``waiting`` and ``longest_wait_s``: callers waiting for an agent now, and the longest of their waits;
+- ``called_back``: the places kept by callers who pressed 1 (``dialer.callback_places``), not yet given an agent:
+  not on a line, but waiting for an agent as much as those holding (the wallboard shows "3 + 2 called back");
 - ``estimated_wait_s`` (and ``estimated_wait_p90_s``): the wait of a caller arriving now (an ordinary one, not
-  a VIP), by ``dialer.wait_model``: the caller's place among the callers the router serves first, the agents
-  serving the queue (ready, and busy with how long they have been on their call) and the handle times and
-  patience the engine learnt for that queue; the same model the engine uses for each caller as it joins.
+  a VIP), by ``dialer.wait_model``: the caller's place among the callers (and kept places) the router serves
+  first, the agents serving the queue (ready, and busy with how long they have been on their call) and the
+  handle times and patience the engine learnt for that queue; the same model the engine uses for each caller
+  as it joins.
   ``None`` when no agent serves the queue now (the wait is unbounded; ``agents_serving`` is 0);
 - ``wait_error``: the model's error as the engine measures it (``Engine.wait_errors``): for each answered
   caller, the estimate given as it joined against the wait it then had; ``callers``, ``mae_s`` (mean absolute
@@ -119,7 +122,9 @@ class QueueBoard:
                  if c.pool == pool and c.state is CallState.WAITING and c.ready_at is not None]
         rule = engine.queue_rules.get(pool)
         probe = newcomer(pool, rule.priority if rule is not None else 0, now)
-        view = queue_view(probe, [*engine.calls.values(), probe], engine.agents.values(), engine.queue_rules, now)
+        places = engine.inbound.callbacks.waiting()      # callers who pressed 1, ahead of a newcomer as if holding
+        view = queue_view(probe, [*engine.calls.values(), *places, probe], engine.agents.values(), engine.queue_rules,
+                          now)
         desk = engine.inbound
         model = WaitModel(handle=desk.handle.get(queue_id) or HandleTimeModel(),
                           patience_s=(desk.patience.get(queue_id) or Patience()).mean_s)
@@ -127,6 +132,7 @@ class QueueBoard:
         errors = engine.wait_errors.stats(queue_id)
         return {
             "waiting": len(waits), "longest_wait_s": round(max(waits), 1) if waits else 0.0,
+            "called_back": sum(1 for p in places if p.pool == pool),
             "agents_serving": view.idle + len(view.busy), "callers_ahead": view.ahead,
             "estimated_wait_s": _finite(estimate.point_s), "estimated_wait_p90_s": _finite(estimate.p90_s),
             "wait_error": {"callers": errors.callers, "mae_s": _finite(errors.mae_s) if errors.callers else None,

@@ -21,7 +21,7 @@ from campaigns import repository as campaigns_repo
 from campaigns.eligibility import Eligibility, Reason, check_eligibility
 from campaigns.errors import CampaignError
 from campaigns.model import Campaign, CampaignState, Lead
-from dialer import call_records
+from dialer import call_records, callback_places
 from dialer.agents import AgentState
 from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
 from dialer.campaign_health import Health, HealthPause, observe
@@ -240,7 +240,8 @@ class CampaignRunner:
                         waiting=waiting, lines_free=lines_free, inbound_waiting=inbound_waiting)
 
     def follow_inbound(self, now: float) -> tuple[float, ...]:
-        """Seconds each caller of these agents' queues has waited; a pacing campaign learns of a new caller
+        """Seconds each caller of these agents' queues has waited (those holding, then the places kept by callers who
+        pressed 1, since their first arrival); a pacing campaign learns of a new caller
         (``InboundArrived``), and of one that left its queue unanswered another way than hanging up (overflowed,
         sent to voicemail or a callback, told the queue is full: ``InboundAbandoned``)."""
         if self.service_level is None:
@@ -254,7 +255,9 @@ class CampaignRunner:
         for call_id in [c for c in self._inbound if c not in calls_now]:
             ready_at = self._inbound.pop(call_id)
             self.pacer.observe(InboundAbandoned(now=now, waited_s=max(0.0, now - ready_at)))
-        return tuple(waits)
+        # callers who pressed 1 keep their places: the router serves them as holding callers (callback_places)
+        places = callback_places.place_waits(self.engine.inbound.callbacks.places.values(), self.blend_queues, now)
+        return (*waits, *places)
 
     def _note_inbound(self, call: Call) -> None:
         if call.call_id not in self._inbound and call.ready_at is not None:

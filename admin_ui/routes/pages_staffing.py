@@ -51,6 +51,7 @@ class QueueTile:
     error_p90_s: float | None
     error_callers: int = 0
     agents_serving: int | None = None     # 0: nobody serves the queue now, so no wait can be estimated
+    called_back_now: int | None = None    # places kept by callers who pressed 1 (off the line, still waiting)
 
 
 def _finite(value: Any) -> float | None:
@@ -74,6 +75,15 @@ def _live_callers(engine: Any, queue_id: int) -> list[float] | None:
                 and pool is not None and pool.kind.value == "queue" and pool.id == queue_id):
             waits.append(max(0.0, now - (call.ready_at if call.ready_at is not None else now)))
     return waits
+
+
+def _live_places(engine: Any, queue_id: int) -> int | None:
+    """Places of ``queue_id`` kept by callers who pressed 1 and not yet given an agent (None: no engine)."""
+    callbacks = getattr(getattr(engine, "inbound", None), "callbacks", None) if engine is not None else None
+    places = getattr(callbacks, "places", None)
+    if places is None:
+        return None
+    return sum(1 for place in list(places.values()) if place.queue_id == queue_id)
 
 
 def _agents_by_state(engine: Any, agent_ids: Sequence[int]) -> dict[str, int] | None:
@@ -132,7 +142,8 @@ async def queue_tiles(request: Request) -> list[QueueTile]:
             today=queue_stats.span(records, threshold_s=queue.sl_threshold_s, since=since, until=end_15),
             last_15=queue_stats.span(records, threshold_s=queue.sl_threshold_s, since=start_15, until=end_15),
             agents=_agents_by_state(engine, agent_ids), estimated_wait_s=estimate.wait_s, error_mae_s=estimate.mae_s,
-            error_p90_s=estimate.p90_s, error_callers=estimate.callers, agents_serving=estimate.agents_serving))
+            error_p90_s=estimate.p90_s, error_callers=estimate.callers, agents_serving=estimate.agents_serving,
+            called_back_now=_live_places(engine, queue.id)))
     return tiles
 
 
