@@ -164,6 +164,18 @@ async def check_csrf(request: Request, user: CurrentUser) -> None:
         raise HTTPException(status_code=403, detail="the form has expired or came from another site; reload the page")
 
 
+async def check_site(request: Request, user: CurrentUser) -> None:
+    """A user of one site (a team lead, an agent) reaches no campaign, queue or lead of another site, by any
+    URL of a page or the API: such a row answers 404 as if it did not exist (dialer.sites)."""
+    scope = user.site_scope
+    if scope is None or not request.path_params:
+        return
+    from dialer import sites
+
+    if any(site != scope for site in await sites.sites_of_path(services_of(request).pool, request.path_params)):
+        raise HTTPException(status_code=404, detail="there is no such campaign, queue or lead at your site")
+
+
 def require_roles(*roles: Role) -> Callable[[Request], Awaitable[CurrentUser]]:
     """A dependency: the signed-in user if they have one of ``roles`` (admins always do), else 401/403."""
 
@@ -174,6 +186,7 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[CurrentUser]]:
         if roles and not user.has_role(*roles):
             raise HTTPException(status_code=403, detail=f"this needs the role {' or '.join(r.label for r in roles)}")
         await check_csrf(request, user)
+        await check_site(request, user)
         return user
 
     return dependency
@@ -227,7 +240,7 @@ def role_capabilities(role: Role) -> list[dict[str, Any]]:
     by_role: dict[Role, list[tuple[str, str]]] = {
         Role.ADMIN: [("users", "/admin/users"), ("campaigns", "/campaigns"), ("queues", "/queues"), ("dnc", "/dnc"),
                      ("wallboard", "/wallboard"), ("reports", "/reports"), ("timesheets", "/timesheets"),
-                     ("abandonment", "/compliance"), ("sms", "/sms/messages")],
+                     ("abandonment", "/compliance"), ("sms", "/sms/messages"), ("sites", "/admin/sites")],
         Role.TEAM_LEAD: [("campaigns", "/campaigns"), ("lists", "/campaigns"), ("queues", "/queues"),
                          ("wallboard", "/wallboard"), ("reports", "/reports"), ("timesheets", "/timesheets"),
                          ("sms", "/sms/messages")],

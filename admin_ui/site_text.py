@@ -37,5 +37,12 @@ SITE_MESSAGES: dict[str, dict[str, str]] = {
     "site_of_user_hint": {"en": "agents and team leads work at one site; managers and admins see all",
                           "vi": "nhân viên và trưởng nhóm làm việc tại một chi nhánh; quản lý và quản trị viên "
                                 "xem mọi chi nhánh"},
+    "cap_sites": {"en": "Sites: their status, add one, who works where", "vi": "Chi nhánh: trạng thái, thêm chi nhánh, "
+                  "ai làm việc ở đâu"},
+    "site_users": {"en": "Who works where", "vi": "Ai làm việc ở đâu"},
+    "site_user_saved": {"en": "The user's site was saved.", "vi": "Đã lưu chi nhánh của người dùng."},
+    "site_save": {"en": "Save", "vi": "Lưu"},
+    "site_move": {"en": "Move to site", "vi": "Chuyển sang chi nhánh"},
+    "site_moved": {"en": "Moved to the site.", "vi": "Đã chuyển sang chi nhánh."},
     "site_other": {"en": "This belongs to another site.", "vi": "Mục này thuộc chi nhánh khác."},
 }

@@ -192,6 +192,37 @@ async def site_of_queue(conn: Conn, queue_id: int) -> int | None:
     return await conn.fetchval("SELECT site_id FROM inbound_queues WHERE id = $1", queue_id)  # type: ignore[no-any-return]
 
 
+_PATH_SITES = {   # a path parameter naming a row, and how to find that row's site
+    "campaign_id": "SELECT site_id FROM campaigns WHERE id = $1",
+    "queue_id": "SELECT site_id FROM inbound_queues WHERE id = $1",
+    "lead_id": "SELECT c.site_id FROM leads l JOIN campaigns c ON c.id = l.campaign_id WHERE l.id = $1",
+}
+
+
+async def sites_of_path(conn: Conn, params: dict[str, Any]) -> set[int]:
+    """The sites of the campaign, queue or lead a request's path names (``campaign_id``, ``queue_id``,
+    ``lead_id``); rows that do not exist name no site (the route answers its own 404)."""
+    found = set()
+    for name, sql in _PATH_SITES.items():
+        value = params.get(name)
+        if value is None or not str(value).isdigit():
+            continue
+        site = await conn.fetchval(sql, int(value))
+        if site is not None:
+            found.add(site)
+    return found
+
+
+async def campaign_sites(conn: Conn) -> dict[int, int]:
+    """Every campaign's site."""
+    return {r["id"]: r["site_id"] for r in await conn.fetch("SELECT id, site_id FROM campaigns")}
+
+
+async def queue_sites(conn: Conn) -> dict[int, int]:
+    """Every inbound queue's site."""
+    return {r["id"]: r["site_id"] for r in await conn.fetch("SELECT id, site_id FROM inbound_queues")}
+
+
 async def campaign_ids(conn: Conn, site_ids: Sequence[int]) -> set[int]:
     rows = await conn.fetch("SELECT id FROM campaigns WHERE site_id = ANY($1::bigint[])", list(site_ids))
     return {r["id"] for r in rows}

@@ -189,6 +189,7 @@ async def update_user(conn: asyncpg.Connection | asyncpg.Pool, *, user_id: int, 
         f"UPDATE users SET role = COALESCE($2, role), active = COALESCE($3, active),"
         f" language = COALESCE($4, language), display_name = COALESCE($5, display_name),"
         f" phone_dial_string = COALESCE($6, phone_dial_string),"
+        f" site_id = CASE WHEN $2 IN ('agent', 'team_lead') THEN COALESCE(site_id, 1) ELSE site_id END,"
             f" session_epoch = session_epoch + $7::int, updated_at = now() WHERE id = $1 RETURNING {_COLUMNS}",
             user_id, role.value if role else None, active, language, display_name, phone_dial_string,
             1 if ends_sessions else 0,

@@ -40,7 +40,7 @@ from campaigns.imports import ROLES, build_column_map, parse_map_option
 from campaigns.model import Callback, CallList, Campaign, CampaignState, Lead, LeadStatus, transition
 from campaigns.readers import HeaderChoice, UnreadableFile, open_table
 from campaigns.windows import local_time_to_utc
-from dialer import jobs
+from dialer import jobs, sites
 from dialer.commands.lists import list_region_option
 from dialer.engine_api import EngineError
 from dialer.sound_check import check_sound
@@ -155,8 +155,13 @@ async def _campaign(request: Request, campaign_id: int, user: CurrentUser | None
 
 
 @router.get("")
-async def list_campaigns(request: Request, user: TeamLead) -> list[dict[str, Any]]:
-    return [c.as_dict() for c in await repository.list_campaigns(services_of(request).pool)]
+async def list_campaigns(request: Request, user: TeamLead, site: int | None = None) -> list[dict[str, Any]]:
+    """Every campaign of the user's site (a manager's or admin's: every site, or ``?site=<id>``), with its site."""
+    pool = services_of(request).pool
+    shown = sites.visible_site(user.site_scope, site)
+    site_of = await sites.campaign_sites(pool)
+    return [{**c.as_dict(), "site_id": site_of.get(c.id)} for c in await repository.list_campaigns(pool)
+            if shown is None or site_of.get(c.id) == shown]
 
 
 @router.post("", status_code=201)
@@ -170,7 +175,9 @@ async def create_campaign(request: Request, user: TeamLead, body: CampaignIn) ->
         created = await repository.create_campaign(services_of(request).pool, campaign=campaign)
     except CampaignError as exc:
         raise _http(exc) from None
-    return {**created.as_dict(), "warnings": warnings}
+    site_id = user.site_scope or sites.DEFAULT_SITE_ID     # a team lead's campaigns are their site's
+    await sites.set_campaign_site(services_of(request).pool, campaign_id=created.id, site_id=site_id)
+    return {**created.as_dict(), "site_id": site_id, "warnings": warnings}
 
 
 async def _check_sounds(request: Request, campaign: Campaign) -> list[str]:

@@ -21,6 +21,7 @@ from campaigns import queue_repository as repo
 from campaigns.errors import CampaignError, NotFound
 from campaigns.queue_hours import is_open
 from campaigns.queues import Queue, QueueError, parse_numbers
+from dialer import sites
 from dialer.sound_check import check_sound
 
 router = APIRouter(prefix="/api/queues", tags=["queues"])
@@ -75,8 +76,13 @@ def _vip(body: dict[str, Any]) -> tuple[str, ...] | None:
 
 
 @router.get("")
-async def list_queues(request: Request, user: TeamLead) -> list[dict[str, Any]]:
-    return [q.as_dict() for q in await repo.list_queues(services_of(request).pool)]
+async def list_queues(request: Request, user: TeamLead, site: int | None = None) -> list[dict[str, Any]]:
+    """Every queue of the user's site (a manager's or admin's: every site, or ``?site=<id>``), with its site."""
+    pool = services_of(request).pool
+    shown = sites.visible_site(user.site_scope, site)
+    site_of = await sites.queue_sites(pool)
+    return [{**q.as_dict(), "site_id": site_of.get(q.id)} for q in await repo.list_queues(pool)
+            if shown is None or site_of.get(q.id) == shown]
 
 
 @router.post("", status_code=201, response_model=None)
@@ -88,6 +94,8 @@ async def create_queue(request: Request, user: TeamLead, body: dict[str, Any]) -
         saved = await repo.save_queue(services_of(request).pool, queue=queue, vip_numbers=vip)
     except CampaignError as exc:
         return refusal(exc)
+    await sites.set_queue_site(services_of(request).pool, queue_id=saved.id,     # a team lead's: their site
+                               site_id=user.site_scope or sites.DEFAULT_SITE_ID)
     return {**await queue_json(request, saved), "warnings": warnings}
 
 

@@ -32,6 +32,7 @@ from admin_ui.routes.pages_campaign_form import (
     problem_text,
 )
 from agents_ws.engine_link import engine_method, running_engine
+from admin_ui.site_scope import site_context
 from campaigns import jobs as list_jobs
 from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
@@ -47,7 +48,7 @@ from campaigns.readers import (
     parse_lines,
 )
 from campaigns.windows import DAY_NAMES, PROFILES
-from dialer import jobs, users
+from dialer import jobs, sites, users
 from dialer.engine_api import EngineError
 from dialer.reasons import Reason, code_of
 from dialer.sound_check import check_sound
@@ -71,16 +72,21 @@ async def _campaign(request: Request, campaign_id: int) -> Campaign:
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
-async def campaigns_page(request: Request, user: TeamLead) -> HTMLResponse:
+async def campaigns_page(request: Request, user: TeamLead, site: int | None = None) -> HTMLResponse:
     pool = services_of(request).pool
     rows = []
+    shown_site, site_ctx = await site_context(request, user, site)     # a team lead: their own site only
+    site_of = await sites.campaign_sites(pool)
     for campaign in await repository.list_campaigns(pool):
         counts = await repository.count_leads(pool, campaign_id=campaign.id)
+        if shown_site is not None and site_of.get(campaign.id) != shown_site:
+            continue
         agents = await repository.campaign_agents(pool, campaign_id=campaign.id)
         rows.append({"c": campaign, "leads": sum(counts.values()),
-                     "dialable": sum(counts.get(s, 0) for s in ("new", "retry", "callback")), "agents": len(agents)})
+                     "dialable": sum(counts.get(s, 0) for s in ("new", "retry", "callback")), "agents": len(agents),
+                     "site": site_ctx["site_names"].get(site_of.get(campaign.id), "")})
     t = translator(user.language)
-    return render(request, "campaigns.html", user, rows=rows,
+    return render(request, "campaigns.html", user, rows=rows, **site_ctx,
                   pbx_banner=pbx_banner(t, engine_pbx_health(services_of(request).extras)))
 
 
@@ -117,6 +123,9 @@ async def create_campaign(request: Request, user: TeamLead) -> Response:
         campaign = await repository.create_campaign(services_of(request).pool, campaign=campaign)
     except CampaignError as exc:
         return _form_page(request, user, values=form, campaign=None, problem=problem_text(exc, t),
+        await sites.set_campaign_site(services_of(request).pool, campaign_id=campaign.id,   # a team lead's: their site
+                                      site_id=user.site_scope or sites.DEFAULT_SITE_ID)
+        await recording_setting.save_policy(services_of(request).pool, "campaign", campaign.id, recording)
                           status_code=400)
     return RedirectResponse(f"/campaigns/{campaign.id}?done=campaign_created{_unchecked(unchecked)}",
                             status_code=303)

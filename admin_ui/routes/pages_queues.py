@@ -22,13 +22,14 @@ from admin_ui.i18n import translator
 from admin_ui.queue_text import queue_problem
 from admin_ui.routes.api_queues import check_queue_sounds
 from campaigns import queue_repository as repo
+from admin_ui.site_scope import site_context
 from campaigns import repository as campaign_repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.holidays import CALENDARS
 from campaigns.queue_hours import is_open
 from campaigns.queues import ClosedAction, OverflowAction, Queue, QueueError, Strategy, parse_numbers
 from campaigns.windows import DAY_NAMES
-from dialer import users
+from dialer import sites, users
 from dialer.users import Role
 
 router = APIRouter()
@@ -72,16 +73,21 @@ async def _queue(request: Request, queue_id: int) -> Queue:
 
 
 @router.get("/queues", response_class=HTMLResponse)
-async def queues_page(request: Request, user: TeamLead, done: str = "") -> HTMLResponse:
+async def queues_page(request: Request, user: TeamLead, done: str = "", site: int | None = None) -> HTMLResponse:
     services = services_of(request)
     t = translator(user.language)
     now = services.clock.now()
     rows = []
+    shown_site, site_ctx = await site_context(request, user, site)     # a team lead: their own site only
+    site_of = await sites.queue_sites(services.pool)
     for queue in await repo.list_queues(services.pool):
         state = is_open(queue, now)
+        if shown_site is not None and site_of.get(queue.id) != shown_site:
+            continue
         rows.append({"q": queue, "open": state.open, "why": state.why,
-                     "agents": len(await repo.queue_agents(services.pool, queue_id=queue.id))})
-    return render(request, "queues.html", user, rows=rows, notice=t(done) if done in NOTICES else "")
+                     "agents": len(await repo.queue_agents(services.pool, queue_id=queue.id)),
+                     "site": site_ctx["site_names"].get(site_of.get(queue.id), "")})
+    return render(request, "queues.html", user, rows=rows, notice=t(done) if done in NOTICES else "", **site_ctx)
 
 
 async def _form_page(request: Request, user: CurrentUser, *, values: dict[str, Any], queue: Queue | None,
@@ -125,6 +131,9 @@ async def create_queue(request: Request, user: TeamLead) -> Response:
         saved = await repo.save_queue(services_of(request).pool, queue=queue, vip_numbers=vip)
     except CampaignError as exc:
         problem, field = _problem(exc, t)
+        await sites.set_queue_site(services_of(request).pool, queue_id=saved.id,    # a team lead's: their site
+                                   site_id=user.site_scope or sites.DEFAULT_SITE_ID)
+        await recording_setting.save_policy(services_of(request).pool, "queue", saved.id, recording)
         return await _form_page(request, user, values=form, queue=None, problem=problem, bad_field=field,
                                 status_code=400)
     return RedirectResponse(f"/queues/{saved.id}/edit?done=queue_created{_unchecked(warnings)}", status_code=303)

@@ -18,8 +18,10 @@ from admin_ui.app import render
 from admin_ui.auth import AdminUser, CurrentUser, TeamLead, services_of
 from admin_ui.i18n import MESSAGES, translator
 from admin_ui.reports import CallSearch, Period
+from admin_ui.site_scope import site_context
 from campaigns import queue_repository, repository
 from campaigns.errors import NotFound
+from dialer import sites
 from dialer.safe_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from dialer.users import Role
 
@@ -60,10 +62,11 @@ class Filters:
     end: date | None
     campaigns: list[Any]
     queues: list[Any]
+    site: int | None = None      # dialer.sites: a team lead's own site; a manager's choice (None: every site)
 
     def query(self, **more: Any) -> str:
         given = {"campaign": self.campaign, "queue": self.queue, "agent": self.agent, "days": self.days,
-                 "from": self.start, "to": self.end, **more}
+                 "from": self.start, "to": self.end, "site": self.site, **more}
         return urlencode({k: v for k, v in given.items() if v not in (None, "")})
 
 
@@ -71,8 +74,14 @@ async def _filters(request: Request, *, campaign: str | None, queue: str | None,
                    start: str | None = None, end: str | None = None) -> Filters:
     services = services_of(request)
     campaign_id, queue_id, agent_id = _int(campaign, "campaign"), _int(queue, "queue"), _int(agent, "agent")
+    viewer = getattr(request.state, "user", None)      # a team lead sees their own site's records only
+    site_id = sites.visible_site(viewer.site_scope if viewer else None, _int(request.query_params.get("site"), "site"))
     campaigns = await repository.list_campaigns(services.pool)
     queues = await queue_repository.list_queues(services.pool)
+    if site_id is not None:
+        site_of, queue_site = await sites.campaign_sites(services.pool), await sites.queue_sites(services.pool)
+        campaigns = [c for c in campaigns if site_of.get(c.id) == site_id]
+        queues = [q for q in queues if queue_site.get(q.id) == site_id]
     zone = "UTC"
     if campaign_id is not None:
         try:
@@ -91,8 +100,8 @@ async def _filters(request: Request, *, campaign: str | None, queue: str | None,
     since = datetime.combine(first, time(), tzinfo=tz) if first else until - timedelta(days=days)
     if since >= until:
         raise HTTPException(422, "from: the period starts after it ends")
-    return Filters(Period(campaign_id, since, until, zone, queue_id=queue_id, agent_id=agent_id),
-                   campaign_id, queue_id, agent_id, days, first, last, campaigns, queues)
+    return Filters(Period(campaign_id, since, until, zone, queue_id=queue_id, agent_id=agent_id, site_id=site_id),
+                   campaign_id, queue_id, agent_id, days, first, last, campaigns, queues, site_id)
 
 
 async def _agents(pool: Any) -> list[Any]:
@@ -119,9 +128,10 @@ async def reports_page(request: Request, user: TeamLead, campaign: str | None = 
     labels = reports.disposition_labels(f.campaigns, f.campaign)
     dispositions = [(reports.result_label(r, labels, _outcome_label(t)), r)
                     for r in await reports.by_disposition(pool, f.period)]
+    _, site_ctx = await site_context(request, user, f.site)
     return render(request, "reports.html", user, f=f, by=by, figures=await reports.figures(pool, f.period, by),
                   dispositions=dispositions, agents=await _agents(pool),
-                  conversions=await reports.conversion_codes(pool))
+                  conversions=await reports.conversion_codes(pool), site_keep={"by": by, "days": f.days}, **site_ctx)
 
 
 @router.get("/reports/calls", response_class=HTMLResponse)

@@ -22,7 +22,9 @@ from admin_ui.app import render
 from admin_ui.auth import TeamLead, authenticate_connection, services_of
 from admin_ui.health import engine_pbx_health, pbx_banner
 from admin_ui.i18n import translator
+from admin_ui.routes.pages_sites import site_board
 from admin_ui.routes.pages_staffing import queue_tiles
+from admin_ui.site_scope import site_context
 from agents_ws.engine_link import engine_method, running_engine
 from dialer import supervision
 from dialer.engine_api import EngineError
@@ -55,7 +57,7 @@ class Names:
 
 
 @router.get("/wallboard", response_class=HTMLResponse)
-async def wallboard_page(request: Request, user: TeamLead) -> HTMLResponse:
+async def wallboard_page(request: Request, user: TeamLead, site: int | None = None) -> HTMLResponse:
     engine = running_engine(request)
     live = await Names().fill(request, engine.live_state()) if engine is not None else None
     t = translator(user.language)
@@ -65,10 +67,11 @@ async def wallboard_page(request: Request, user: TeamLead) -> HTMLResponse:
              | {f"st_{s}": t(f"st_{s}") for s in (*AGENT_STATES, "logged_out")}
              | {"dials_calls": t("dials_calls", calls="{calls}")}
              | {f"health_{c}": t(f"health_{c}", count="{count}", detail="{detail}")   # campaign_health
-                for c in ("originate_rejected", "failures_in_a_row")})
+                for c in ("originate_rejected", "failures_in_a_row", "site_down")})
+    shown_site, site_ctx = await site_context(request, user, site)    # dialer.sites: one site or all
     return render(request, "wallboard.html", user, live=live, agent_states=AGENT_STATES, pbx_banner=banner,
                   actions=actions, row_texts=texts, queue_tiles=await queue_tiles(request),
-                  queue_agent_states=AGENT_STATES)
+                  queue_agent_states=AGENT_STATES, site_board=await site_board(request, user, shown_site), **site_ctx)
 
 
 async def _act_on_agent(request: Request, user: TeamLead, agent_id: int, action: str, reason: str) -> JSONResponse:

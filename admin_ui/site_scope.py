@@ -1,0 +1,21 @@
+"""Which site a page shows (``dialer.sites``): a team lead's own site whatever the URL asks; for a manager or an
+admin the site chosen in the page's site filter (``?site=<id>``), or every site. ``site_filter.html`` draws the
+filter for those who may choose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from admin_ui.auth import CurrentUser, services_of
+from dialer import sites
+
+
+async def site_context(request: Request, user: CurrentUser, wanted: int | None) -> tuple[int | None, dict[str, Any]]:
+    """(the site to show, None for every site; the template context of the site filter and the site names)."""
+    all_sites = await sites.list_sites(services_of(request).pool)
+    chosen = sites.visible_site(user.site_scope, wanted)
+    may_choose = user.site_scope is None and len(all_sites) > 1
+    return chosen, {"site_choices": all_sites if may_choose else [], "site_selected": chosen,
+                    "site_names": {s.id: s.name for s in all_sites}, "site_many": len(all_sites) > 1}

@@ -1,0 +1,168 @@
+"""Several sites in the web app (issue 18): a team lead sees their own site's campaigns, queues and reports and
+cannot open another site's by URL, on a page or through the API; a manager sees every site with a site filter; the
+admin adds sites and says who works where; the wallboard says which site is down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from campaigns import queue_repository
+from campaigns import repository as campaigns_repo
+from campaigns.model import Campaign
+from campaigns.queues import Queue
+from dialer import sites, users
+from dialer.users import Role
+
+PASSWORD = "correct horse battery"
+
+
+async def sign_in(client: httpx.AsyncClient, username: str) -> str:
+    form = (await client.get("/login")).text  # the login form carries its CSRF token
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
+                                      "csrf_token": token})
+    home = await client.get("/")
+    return home.text.split('name="csrf-token" content="')[1].split('"')[0]
+
+
+async def two_sites(pool):  # type: ignore[no-untyped-def]
+    hanoi = await sites.create_site(pool, name="hanoi", zone="Asia/Ho_Chi_Minh")
+    a = await campaigns_repo.create_campaign(pool, campaign=Campaign(id=0, name="Saigon sales",
+                                                                     trunk_template="Local/{digits}@carrier"))
+    b = await campaigns_repo.create_campaign(pool, campaign=Campaign(id=0, name="Hanoi sales",
+                                                                     trunk_template="Local/{digits}@carrier"))
+    await sites.set_campaign_site(pool, campaign_id=b.id, site_id=hanoi.id)
+    qa = await queue_repository.save_queue(pool, queue=Queue.from_dict({"name": "saigon-help"}))
+    qb = await queue_repository.save_queue(pool, queue=Queue.from_dict({"name": "hanoi-help"}))
+    await sites.set_queue_site(pool, queue_id=qb.id, site_id=hanoi.id)
+    return hanoi, a, b, qa, qb
+
+
+async def api(app, services, user) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    token = await users.create_api_token(services.pool, user_id=user.id, label="test")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                             headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_a_team_lead_sees_only_their_site_and_cannot_open_another_sites_campaign_by_url(
+        app, services, browser_client, make_user) -> None:
+    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    lead = await make_user(Role.TEAM_LEAD)                       # the default site, "main"
+    assert lead.site_id == sites.DEFAULT_SITE_ID
+    csrf = await sign_in(browser_client, lead.username)
+
+    listed = (await browser_client.get("/campaigns")).text
+    assert "Saigon sales" in listed and "Hanoi sales" not in listed
+    assert (await browser_client.get(f"/campaigns/{a.id}")).status_code == 200
+    for url in (f"/campaigns/{b.id}", f"/campaigns/{b.id}/edit", f"/queues/{qb.id}/edit"):
+        refused = await browser_client.get(url)
+        assert refused.status_code == 404, url
+        assert "Hanoi sales" not in refused.text
+    started = await browser_client.post(f"/campaigns/{b.id}/state", data={"csrf_token": csrf, "action": "start"})
+    assert started.status_code == 404
+    queues = (await browser_client.get("/queues?site=2")).text          # asking for another site changes nothing
+    assert "saigon-help" in queues and "hanoi-help" not in queues
+    assert 'id="site-filter"' not in queues                             # a team lead has no site filter
+
+    async with await api(app, services, lead) as client:
+        assert [c["name"] for c in (await client.get("/api/campaigns")).json()] == ["Saigon sales"]
+        assert [c["name"] for c in (await client.get(f"/api/campaigns?site={hanoi.id}")).json()] == ["Saigon sales"]
+        assert (await client.get(f"/api/campaigns/{b.id}")).status_code == 404
+        assert (await client.patch(f"/api/campaigns/{b.id}", json={"name": "taken over"})).status_code == 404
+        assert (await client.get(f"/api/campaigns/{b.id}/lists")).status_code == 404
+        assert (await client.get(f"/api/queues/{qb.id}")).status_code == 404
+        assert [q["name"] for q in (await client.get("/api/queues")).json()] == ["saigon-help"]
+        made = await client.post("/api/campaigns", json={"name": "Saigon new", "trunk_template": "Local/{digits}@c"})
+        assert made.status_code == 201 and made.json()["site_id"] == sites.DEFAULT_SITE_ID
+    assert (await campaigns_repo.get_campaign(services.pool, campaign_id=b.id)).name == "Hanoi sales"
+
+    # moved to Hanoi by the admin, the lead sees Hanoi's campaigns and no longer Saigon's
+    await sites.set_user_site(services.pool, user_id=lead.id, site_id=hanoi.id)
+    assert (await browser_client.get(f"/campaigns/{b.id}")).status_code == 200
+    assert (await browser_client.get(f"/campaigns/{a.id}")).status_code == 404
+
+
+async def test_a_manager_sees_every_site_with_a_site_filter(app, services, browser_client, make_user) -> None:
+    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    manager = await make_user(Role.MANAGER, language="vi")
+    assert manager.site_id is None
+    await sign_in(browser_client, manager.username)
+    every = (await browser_client.get("/campaigns")).text
+    assert "Saigon sales" in every and "Hanoi sales" in every and 'id="site-filter"' in every
+    assert "Tất cả chi nhánh" in every                                   # "All sites", in Vietnamese
+    only_hanoi = (await browser_client.get(f"/campaigns?site={hanoi.id}")).text
+    assert "Hanoi sales" in only_hanoi and "Saigon sales" not in only_hanoi
+    assert (await browser_client.get(f"/campaigns/{b.id}")).status_code == 200
+    queues = (await browser_client.get(f"/queues?site={hanoi.id}")).text
+    assert "hanoi-help" in queues and "saigon-help" not in queues
+    reports = await browser_client.get(f"/reports?site={hanoi.id}")
+    assert reports.status_code == 200 and 'id="site-filter"' in reports.text
+    async with await api(app, services, manager) as client:
+        names = sorted(c["name"] for c in (await client.get("/api/campaigns")).json())
+        assert names == ["Hanoi sales", "Saigon sales"]
+        assert [c["name"] for c in (await client.get(f"/api/campaigns?site={hanoi.id}")).json()] == ["Hanoi sales"]
+    assert (await browser_client.get("/admin/users")).status_code == 403        # a manager is not an admin
+
+
+async def test_the_admin_adds_a_site_and_says_who_works_where(services, browser_client, make_user) -> None:
+    admin = await make_user(Role.ADMIN)
+    agent = await make_user(Role.AGENT)
+    csrf = await sign_in(browser_client, admin.username)
+    added = await browser_client.post("/admin/sites", data={"csrf_token": csrf, "name": "danang",
+                                                            "zone": "Asia/Ho_Chi_Minh"})
+    assert added.status_code == 303
+    danang = await sites.site_named(services.pool, "danang")
+    twice = await browser_client.post("/admin/sites", data={"csrf_token": csrf, "name": "danang"})
+    assert twice.status_code == 400 and "exists already" in twice.text
+    bad = await browser_client.post("/admin/sites", data={"csrf_token": csrf, "name": "Đà Nẵng"})
+    assert bad.status_code == 400 and "name: 1 to 40" in bad.text
+    moved = await browser_client.post(f"/admin/users/{agent.id}/site", data={"csrf_token": csrf, "site": str(danang.id)})
+    assert moved.status_code == 303
+    assert (await users.get_user(services.pool, agent.id)).site_id == danang.id
+    every = await browser_client.post(f"/admin/users/{agent.id}/site", data={"csrf_token": csrf, "site": ""})
+    assert every.status_code == 422                                      # an agent works at one site
+    page = (await browser_client.get("/admin/sites")).text
+    assert 'data-site="danang"' in page and "no engine has reported yet" in page
+
+
+async def test_the_wallboard_says_which_site_is_down_and_a_team_lead_sees_only_their_own(
+        services, browser_client, make_user) -> None:
+    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    danang = await sites.create_site(services.pool, name="danang")
+    await sites.report(services.pool, site_ids=[1], engine_id="main-1", pbx_up=True, detail="")
+    await sites.report(services.pool, site_ids=[hanoi.id], engine_id="hanoi-1", pbx_up=False,
+                       detail="pbx-hanoi down (connection refused)")
+    await sites.report(services.pool, site_ids=[danang.id], engine_id="danang-1", pbx_up=True, detail="")
+    await services.pool.execute("UPDATE site_engines SET seen_at = now() - $1::interval WHERE engine_id = 'danang-1'",
+                                timedelta(minutes=5))                     # its engine stopped reporting
+    await sites.pause_site(services.pool, site=hanoi, at=services.clock.now())
+    await services.pool.execute("UPDATE campaigns SET state = 'running' WHERE id = $1", b.id)   # (was not running)
+    assert await sites.pause_site(services.pool, site=hanoi, at=services.clock.now()) == [b.id]
+
+    manager = await make_user(Role.MANAGER)
+    await sign_in(browser_client, manager.username)
+    board = (await browser_client.get("/wallboard")).text
+    assert 'data-site="hanoi" data-status="down"' in board and "pbx-hanoi down (connection refused)" in board
+    assert "Site hanoi is down: its campaigns are paused until its PBX is back" in board
+    assert 'data-site="danang" data-status="silent"' in board and "its engines stopped reporting" in board
+    assert 'data-site="main" data-status="up"' in board
+    assert "Paused while the site is down: Hanoi sales" in board
+    one = (await browser_client.get(f"/wallboard/sites?site={hanoi.id}")).json()
+    assert [s["name"] for s in one["sites"]] == ["hanoi"] and one["paused"][0]["id"] == b.id
+    campaign_page = (await browser_client.get(f"/campaigns/{b.id}")).text
+    assert "the PBX of site hanoi cannot be reached" in campaign_page      # the reason on the campaign's page
+
+    lead = await make_user(Role.TEAM_LEAD)                                 # of main
+    await browser_client.post("/logout", data={})
+    browser_client.cookies.clear()
+    await sign_in(browser_client, lead.username)
+    mine = (await browser_client.get("/wallboard/sites")).json()
+    assert [s["name"] for s in mine["sites"]] == ["main"] and mine["paused"] == []
+    assert (await browser_client.get(f"/wallboard/sites?site={hanoi.id}")).json()["sites"][0]["name"] == "main"
+
+    # the PBX back: exactly the campaigns paused for the site run again
+    await services.pool.execute("UPDATE campaigns SET state = 'paused' WHERE id = $1", a.id)   # a person paused it
+    assert await sites.resume_site(services.pool, site_id=hanoi.id) == [b.id]
+    assert await sites.resume_site(services.pool, site_id=1) == []
