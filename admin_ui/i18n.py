@@ -1081,6 +1081,15 @@ def _timesheet_messages() -> dict[str, dict[str, str]]:
 MESSAGES.update(_timesheet_messages())
 
 
+def _recording_messages() -> dict[str, dict[str, str]]:
+    from admin_ui.recordings_text import RECORDING_MESSAGES  # recordings: pages, forms, the panel's pause
+
+    return RECORDING_MESSAGES
+
+
+MESSAGES.update(_recording_messages())
+
+
 def _report_messages() -> dict[str, dict[str, str]]:
     from admin_ui.report_text import REPORT_MESSAGES  # report pages (admin_ui.routes.pages_reports), compliance DNC
 

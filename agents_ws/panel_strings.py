@@ -39,6 +39,8 @@ PANEL_KEYS = (
     "callback_from_queue",
     # a customer who pressed 0 in a survey (dialer.survey_desk): the survey and its answers in the pop
     "survey_pressed_0", "survey_skipped",
+    # the card-payment pause of the call's recording (dialer.recordings_desk)
+    "recording_pause", "recording_resume", "recording_on", "recording_paused",
     # the campaign's agent script, filled in for the call (campaigns.panel_settings)
     "agent_script", "script_failed",
     # "Send SMS" and the lead's text messages in the pop (admin_ui/static/sms_panel.js)
@@ -58,6 +60,9 @@ AGENT_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"no phone is set for you: ask an admin to set your phone's dial string", "err_no_phone"),
     (r"your phone is not connected yet: answer it first", "err_phone_not_connected"),
     (r"you have no call to hang up", "err_no_call_to_hang_up"),
+    (r"you have no call whose recording you could pause", "err_no_recording_call"),
+    (r"this call is not being recorded", "err_not_recorded"),
+    (r"the recording could not be (?P<what>paused|resumed): .*", "err_recording_mute_failed"),
     (r"this call is not waiting for a disposition", "err_not_waiting_disposition"),
     (r"unknown disposition '(?P<code>.*)'; choose one of (?P<codes>.*)", "err_unknown_disposition"),
     (r"'(?P<code>.*)' is not a pause code of this campaign; choose one of (?P<codes>.*)", "err_unknown_pause_code"),

@@ -21,6 +21,8 @@ raises ``ProtocolError`` with a message for the agent). Server -> client message
   from_name, from_call_id} when a colleague sent the customer to the queue
 * ``survey`` {call_id, survey_id, name, question | null, answers, done, completed}: the campaign's scripted survey
   (``agents_ws.scripted_survey``) after the pop and after each ``survey_answer``
+* the state's ``call.recording`` {active, paused}: the call is recorded, and its recording paused (``recording``
+  {paused} asks for it; only the agent on the call may: dialer.recordings_desk)
 * ``preview`` {lead}, ``leads`` {items}, ``callbacks`` {items}, ``tab`` {active, reason}, ``ok`` {request},
   ``error`` {message, request}, ``expired`` {}, ``pong`` {}
 """
@@ -170,10 +172,17 @@ class SurveyAnswer(_Msg):
     value: str | None = Field(None, max_length=2000)
 
 
+class RecordingPause(_Msg):
+    """Pause (``paused`` true) or resume the call's recording during a card payment (dialer.recordings_desk)."""
+
+    type: Literal["recording"]
+    paused: bool
+
+
 ClientMessage = Annotated[
     Login | Ready | Pause | Logout | Hangup | Dispose | Transfer | PreviewNext | PreviewDial | PreviewSkip | Dial
     | DialNumber | ReadyAgents | Warm | SearchLeads | Callbacks | TakeOver | Ping | Queues | CreateContact
-    | SurveyAnswer,
+    | SurveyAnswer | RecordingPause,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientMessage)

@@ -162,6 +162,9 @@ class PanelSession:
                 await engine_method(engine, "agent_logout")(user_id)
             case protocol.Hangup():
                 await engine_method(engine, "hangup")(user_id)
+            case protocol.RecordingPause(paused=paused):
+                view = await engine_method(engine, "recording_pause")(user_id, paused)
+                return {"type": "ok", "request": "recording", "recording": view}
             case protocol.Dispose():
                 await engine_method(engine, "set_disposition")(user_id, await self._disposition(message))
                 await self._survey_done(message.call_id)

@@ -1,8 +1,9 @@
 """What a team lead sets for the agent panel of a campaign, pure: keyboard shortcuts, pause codes, the agent script.
 
-* **Shortcuts.** Actions are ``ready``, ``pause``, ``hangup`` and ``disposition:<code>`` for each of the
+* **Shortcuts.** Actions are ``ready``, ``pause``, ``hangup``, ``recording`` (pause/resume the call's recording
+  for a card payment) and ``disposition:<code>`` for each of the
   campaign's dispositions. A campaign stores only what the lead changed; ``effective_shortcuts`` lays it
-  over ``DEFAULT_SHORTCUTS`` (R, P, H, and the digits 1..9, 0 for the first ten dispositions). A key is a
+  over ``DEFAULT_SHORTCUTS`` (R, P, H, M, and the digits 1..9, 0 for the first ten dispositions). A key is a
   letter, a digit or F1-F12 (not F5, which reloads the page), with optional ``Alt+`` and ``Shift+``
   (never Ctrl: the browser keeps Ctrl+W and friends); an empty key means no shortcut. Two actions on one
   key, an unknown action or an invalid key are refused naming ``shortcuts``.
@@ -27,9 +28,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from campaigns.errors import CampaignError
 
-BASIC_ACTIONS = ("ready", "pause", "hangup")
+BASIC_ACTIONS = ("ready", "pause", "hangup", "recording")   # recording: pause/resume it for a card payment
 DISPOSITION_PREFIX = "disposition:"
-DEFAULT_SHORTCUTS: dict[str, str] = {"ready": "R", "pause": "P", "hangup": "H"}
+DEFAULT_SHORTCUTS: dict[str, str] = {"ready": "R", "pause": "P", "hangup": "H", "recording": "M"}
 DISPOSITION_DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
 _KEY = re.compile(r"(?:[A-Z0-9]|F(?:[1-9]|1[0-2]))")
 _MODIFIERS = ("Alt", "Shift")
@@ -93,7 +94,7 @@ def check_shortcuts(overrides: Mapping[str, str], disposition_codes: Iterable[st
     clean: dict[str, str] = {}
     for action, key in overrides.items():
         if action not in actions:
-            raise CampaignError(f"shortcuts: unknown action {action!r}; the actions are ready, pause, hangup and "
+            raise CampaignError(f"shortcuts: unknown action {action!r}; the actions are ready, pause, hangup, recording and "
                                 f"disposition:CODE for a disposition of this campaign")
         clean[action] = normalise_key(str(key))
     taken: dict[str, str] = {}

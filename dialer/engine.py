@@ -79,6 +79,7 @@ from dialer.pbx_port import (
     new_leg_id,
 )
 from dialer.presence import PanelWatch
+from dialer.recordings_desk import RecordingDesk
 from dialer.survey_desk import SurveyDesk
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,8 @@ class Engine:
         self._route_checks: set[float] = set()                 # times a re-route is already planned for
         self.inbound = InboundDesk(self)                       # inbound callers: queue lookup, records, rules
         self.surveys = SurveyDesk(self)                        # surveys on Asterisk: after a call (dialer.survey_desk)
+        self.recordings = RecordingDesk(self)                  # MixMonitor per policy, pause for payments
+        self.change_listeners.append(self.recordings.call_changed)
         self.wait_errors = self.inbound.wait_errors            # the estimated wait's error per queue (staffing page)
         self.history = AgentHistory(self)                      # agent_history: who was signed in, when (staffing)
 
@@ -248,8 +251,6 @@ class Engine:
                 wait_s = (new.connected_at - new.ready_at) / getattr(self.clock, "speed", 1.0)
                 ANSWER_TO_AGENT_SECONDS.observe(wait_s)
                 self.board.answer_to_agent_s.append(wait_s)
-                if self.call_context.get(call_id, {}).get("record"):
-                    self.spawn(self._record_call(new), name=f"record-{call_id}")
             if new.state is CallState.CONNECTED and call.state is not CallState.CONNECTED:
                 self.surveys.call_connected(call_id, new.leg_id, new.agent_id)   # offered its survey or not
             if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
@@ -385,16 +386,6 @@ class Engine:
                       event.server)
         self.spawn(call_records.set_safe_harbor_playback(self.pool, call_id=call_id, status=event.status),
                    name=f"playback-{call_id}")
-
-    async def _record_call(self, call: Call) -> None:
-        """MixMonitor the customer leg (both sides of the conference) for a campaign that records."""
-        filename = f"dialer/{self.clock.now():%Y/%m/%d}/call-{call.call_id}.wav"
-        try:
-            await self.pbx.start_recording(call.leg_id, filename)
-        except PbxError as exc:
-            log.warning("recording of call %s could not start: %s", call.call_id, exc)
-            return
-        await call_records.set_recording(self.pool, call_id=call.call_id, filename=filename)
 
     async def _call_timer(self, effect: StartCallTimer) -> None:
         await self.clock.sleep_until(effect.at)
@@ -1037,6 +1028,10 @@ class Engine:
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(view)
+
+    async def recording_pause(self, user_id: int, paused: bool) -> dict[str, Any]:
+        """The agent pauses (or resumes) its call's recording for a card payment (``dialer.recordings_desk``)."""
+        return await self.recordings.pause(user_id, paused)
 
     def live_state(self) -> dict[str, Any]:
         return self.board.snapshot()

@@ -79,6 +79,7 @@ class LiveBoard:
             call = engine.calls[agent.call_id]
             call_view = call_view_of(call.call_id, call.state.value, engine.call_context.get(call.call_id, {}),
                                      round(now - call.connected_at, 1) if call.connected_at else None)
+            call_view["recording"] = engine.recordings.view(call.call_id)   # the payment pause button
         elif user_id in engine.transfer_pops:
             call_view = dict(engine.transfer_pops[user_id])
         return {"type": "state", "state": agent.state.value, "in_state_s": round(now - agent.state_since, 1),

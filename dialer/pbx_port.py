@@ -263,6 +263,9 @@ class PbxPort(Protocol):
 
     async def start_recording(self, leg_id: str, filename: str) -> None: ...
 
+    async def mute_recording(self, leg_id: str, *, muted: bool) -> None:
+        """Pause (``muted``) or resume the leg's MixMonitor on both directions: the paused part is silence."""
+
     async def conference_mute(self, leg_id: str, *, conference: str, muted: bool) -> None:
         """Mute (or unmute) the leg in ConfBridge ``conference`` (``ConfbridgeMute``/``ConfbridgeUnmute``): it still
         hears the conference, nobody hears it."""

@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     # Asterisk runs elsewhere and the folder is shared with it, e.g. over NFS).
     survey_sounds_dir: Path | None = None
     survey_sounds_pbx_dir: str | None = None
+    # Call recordings (dialer.recordings_desk): the folder the web server reads recordings from (None:
+    # data_dir/recordings) and the same folder as Asterisk writes it (None: file names are sent relative, so
+    # Asterisk writes under its spool's monitor folder; mount that folder here, e.g. over NFS or sshfs, or
+    # copy it with rsync). recording_retention_days: how long a recording is kept when its campaign or queue and
+    # the global policy say nothing (None: kept).
+    recordings_dir: Path | None = None
+    recordings_pbx_dir: str | None = None
+    recording_retention_days: int | None = Field(None, ge=1)
     # Scheduled reports are mailed through this SMTP server (admin_ui.report_schedules); None: files only.
     # STARTTLS when smtp_starttls; a sign-in when smtp_user is set.
     smtp_host: str | None = None

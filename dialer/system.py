@@ -30,6 +30,8 @@ from dialer.control import CampaignControl
 from dialer.engine import Engine
 from dialer.lead_store import PgLeadStore
 from dialer.pbx_port import LegKind, LiveChannel, PbxError
+from dialer.recordings_desk import recordings_folder
+from dialer.recordings_retention import run as run_recording_retention
 from dialer.recovery import Adoption, OrphanVerdict, adopted_agent, adopted_call, recover_after_crash
 from dialer.services import Services
 from dnc.checker import DncChecker
@@ -87,7 +89,10 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
         configs = [AmiServerConfig(name=s.name, host=s.host, port=s.port, username=s.username, secret=s.secret,
                                    max_channels=s.max_channels) for s in settings.ami_servers]
     else:
-        sim = SimulatedPbx(sim_config or PbxConfig(speed=settings.speed))
+        sim_config = sim_config or PbxConfig(speed=settings.speed)
+        if sim_config.recordings_dir is None:   # the simulated Asterisk writes recordings where this process reads
+            sim_config = replace(sim_config, recordings_dir=recordings_folder(settings))
+        sim = SimulatedPbx(sim_config)
         await sim.start(host="127.0.0.1", port=0)
         configs = [AmiServerConfig(name="simulated-pbx", host="127.0.0.1", port=sim.port,
                                    username=sim.config.username, secret=sim.config.secret, max_channels=sim_lines)]
@@ -96,6 +101,8 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     engine = Engine(pool=services.pool, pbx=adapter, clock=clock, engine_id=engine_id)
     engine.agent_phone_template = settings.agent_phone_template
     engine.panels.grace_s = settings.panel_grace_s
+    engine.recordings.files_dir = recordings_folder(settings)
+    engine.recordings.pbx_dir = settings.recordings_pbx_dir
     engine.site_id = own_site.id if own_site is not None else None
     site_watch = sites.SiteWatch(engine, own_site=own_site,
                                  sites=[own_site] if own_site is not None else await sites.list_sites(services.pool))
@@ -123,6 +130,9 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
         control_task = engine.spawn(control.run(), name="campaign-control")
         system.tasks.append(control_task)
         system.tasks.append(engine.spawn(watch_other_engines(system, every_s=takeover_every_s), name="engine-watch"))
+        system.tasks.append(engine.spawn(run_recording_retention(
+            services.pool, clock=clock, folder=recordings_folder(settings),
+            global_days=settings.recording_retention_days), name="recording-retention"))
         services.extras["engine"] = engine
         services.extras["system"] = system
         services.extras["pbx_health"] = system.health

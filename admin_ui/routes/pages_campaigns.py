@@ -24,6 +24,7 @@ from admin_ui.auth import CurrentUser, TeamLead, services_of
 from admin_ui.campaign_text import STATE_ACTIONS, retry_lines, schedule_lines
 from admin_ui.health import engine_pbx_health, pbx_banner
 from admin_ui.i18n import reason_renderer, reason_text, translator
+from admin_ui.routes import pages_recordings as recording_setting
 from admin_ui.routes.pages_campaign_form import (
     NEW_CAMPAIGN,
     RETRY_OUTCOMES,
@@ -117,10 +118,12 @@ async def create_campaign(request: Request, user: TeamLead) -> Response:
     t = translator(user.language)
     try:
         campaign = campaign_from_form(form)
+        recording = recording_setting.policy_from_form(form, user.language)   # named in the reader's language
         refused, unchecked = await _sound_problem(request, campaign, t)
         if refused:
             return _form_page(request, user, values=form, campaign=None, problem=refused, status_code=400)
         campaign = await repository.create_campaign(services_of(request).pool, campaign=campaign)
+        await recording_setting.save_policy(services_of(request).pool, "campaign", campaign.id, recording)
     except CampaignError as exc:
         return _form_page(request, user, values=form, campaign=None, problem=problem_text(exc, t),
         await sites.set_campaign_site(services_of(request).pool, campaign_id=campaign.id,   # a team lead's: their site
@@ -138,7 +141,9 @@ def _unchecked(reason: str) -> str:
 @router.get("/campaigns/{campaign_id}/edit", response_class=HTMLResponse)
 async def edit_campaign_page(request: Request, user: TeamLead, campaign_id: int) -> HTMLResponse:
     campaign = await _campaign(request, campaign_id)
-    return _form_page(request, user, values=form_values(campaign), campaign=campaign)
+    recording = await recording_setting.policy_values(services_of(request).pool, "campaign", campaign_id,
+                                                      legacy_all=campaign.record_calls)
+    return _form_page(request, user, values={**form_values(campaign), **recording}, campaign=campaign)
 
 
 @router.post("/campaigns/{campaign_id}/edit")
@@ -148,10 +153,12 @@ async def save_campaign(request: Request, user: TeamLead, campaign_id: int) -> R
     t = translator(user.language)
     try:
         changed = campaign_from_form(form, campaign)
+        recording = recording_setting.policy_from_form(form, user.language)   # named in the reader's language
         refused, unchecked = await _sound_problem(request, changed, t)
         if refused:
             return _form_page(request, user, values=form, campaign=campaign, problem=refused, status_code=400)
         await repository.update_campaign(services_of(request).pool, campaign=changed)
+        await recording_setting.save_policy(services_of(request).pool, "campaign", campaign_id, recording)
     except CampaignError as exc:
         return _form_page(request, user, values=form, campaign=campaign, problem=problem_text(exc, t),
                           status_code=400)

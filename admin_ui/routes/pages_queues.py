@@ -20,6 +20,7 @@ from admin_ui.app import render
 from admin_ui.auth import CurrentUser, TeamLead, services_of
 from admin_ui.i18n import translator
 from admin_ui.queue_text import queue_problem
+from admin_ui.routes import pages_recordings as recording_setting
 from admin_ui.routes.api_queues import check_queue_sounds
 from campaigns import queue_repository as repo
 from admin_ui.site_scope import site_context
@@ -127,8 +128,10 @@ async def create_queue(request: Request, user: TeamLead) -> Response:
     t = translator(user.language)
     try:
         queue, vip = queue_from_form(form)
+        recording = recording_setting.policy_from_form(form, user.language)   # named in the reader's language
         warnings = await check_queue_sounds(request, queue)
         saved = await repo.save_queue(services_of(request).pool, queue=queue, vip_numbers=vip)
+        await recording_setting.save_policy(services_of(request).pool, "queue", saved.id, recording)
     except CampaignError as exc:
         problem, field = _problem(exc, t)
         await sites.set_queue_site(services_of(request).pool, queue_id=saved.id,    # a team lead's: their site
@@ -148,7 +151,9 @@ async def edit_queue_page(request: Request, user: TeamLead, queue_id: int, done:
     if unchecked:
         notice = f"{notice} {t('queue_sound_unchecked', reason=unchecked)}".strip()
     vip = await repo.vip_numbers(services_of(request).pool, queue_id=queue_id)
-    return await _form_page(request, user, values=form_values(queue, vip), queue=queue, notice=notice)
+    recording = await recording_setting.policy_values(services_of(request).pool, "queue", queue_id)
+    return await _form_page(request, user, values={**form_values(queue, vip), **recording}, queue=queue,
+                            notice=notice)
 
 
 @router.post("/queues/{queue_id}/edit")
@@ -158,8 +163,10 @@ async def save_queue(request: Request, user: TeamLead, queue_id: int) -> Respons
     t = translator(user.language)
     try:
         changed, vip = queue_from_form(form, queue)
+        recording = recording_setting.policy_from_form(form, user.language)   # named in the reader's language
         warnings = await check_queue_sounds(request, changed)
         await repo.save_queue(services_of(request).pool, queue=changed, vip_numbers=vip)
+        await recording_setting.save_policy(services_of(request).pool, "queue", queue_id, recording)
     except CampaignError as exc:
         problem, field = _problem(exc, t)
         return await _form_page(request, user, values=form, queue=queue, problem=problem, bad_field=field,

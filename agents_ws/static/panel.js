@@ -150,6 +150,7 @@
     toggle("btn-ready", s === "paused" && !xfer);   // paused for a call transferred to it: not before it is done
     toggle("btn-pause", s === "ready" || s === "on_call" || s === "wrap_up" || s === "reserved");
     toggle("btn-dispose", s === "wrap_up" || !!(xfer && xfer.stage === "wrap_up"));
+    renderRecording(s);
     $("pop").hidden = !pop;
     $("idle").hidden = !!pop;
     if (pop && state.call) {
@@ -159,6 +160,19 @@
     var from = $("pop-transfer");
     from.hidden = !(pop && xfer);
     from.textContent = xfer ? t("transferred_from", {name: xfer.from_name || String(xfer.from_agent_id)}) : "";
+  }
+  // the call's recording: paused during a card payment (MixMonitorMute), and shown as such
+  function renderRecording(s) {
+    var rec = (state.call && state.call.recording) || null, on = !!(rec && rec.active && s === "on_call");
+    var button = $("btn-recording"), badge = $("rec-state");
+    button.hidden = !on; badge.hidden = !on;
+    toggle("btn-recording", on);
+    var paused = !!(rec && rec.paused);
+    document.body.setAttribute("data-recording", !rec || !rec.active ? "off" : (paused ? "paused" : "on"));
+    button.firstChild.textContent = t(paused ? "recording_resume" : "recording_pause");
+    button.setAttribute("data-paused", paused ? "1" : "0");
+    badge.textContent = t(paused ? "recording_paused" : "recording_on");
+    badge.className = "badge " + (paused ? "warn" : "danger");
   }
   // the receiving agent's call, by stage: talked to first, in a 3-way, its own (talking), then its disposition
   var STAGE_KEYS = {consult: "transfer_consult_stage", conference: "transfer_conference_stage",
@@ -376,6 +390,7 @@
     shownFor = campaign;
     var keys = campaign.shortcuts || {};
     showKey($("btn-ready"), keys.ready); showKey($("btn-pause"), keys.pause); showKey($("btn-hangup"), keys.hangup);
+    showKey($("btn-recording"), keys.recording);
     var select = $("pause-reason"), chosen = select.value;
     select.textContent = "";
     (campaign.pause_codes || []).forEach(function (p) {
@@ -410,6 +425,7 @@
     if (action === "ready") { pressIfOn("btn-ready"); return; }
     if (action === "pause") { pressIfOn("btn-pause"); return; }
     if (action === "hangup") { pressIfOn("btn-hangup"); return; }
+    if (action === "recording") { pressIfOn("btn-recording"); return; }
     if (action.indexOf("disposition:") === 0 && pop) {   // choose it, and save it once the call may be disposed of
       var code = action.slice("disposition:".length);
       var input = document.querySelector('#dispo-codes input[name="code"][value="' + CSS.escape(code) + '"]');
@@ -424,6 +440,9 @@
   on("btn-pause", function () { send({type: "pause", reason: $("pause-reason").value}); });
   on("btn-logout", function () { send({type: "logout"}); });
   on("btn-hangup", function () { send({type: "hangup"}); });
+  on("btn-recording", function () {
+    send({type: "recording", paused: $("btn-recording").getAttribute("data-paused") !== "1"});
+  });
   on("btn-next", function () { send({type: "preview_next"}); });
   on("take-over", function () { send({type: "take_over"}); });
   on("btn-callbacks", function () { send({type: "callbacks"}); });

@@ -249,6 +249,12 @@ class AmiAdapter:
         server, channel = self._channel(leg_id)
         await self._act(server, "MixMonitor", [("Channel", channel), ("File", filename)])
 
+    async def mute_recording(self, leg_id: str, *, muted: bool) -> None:
+        """MixMonitorMute on both directions (recording g): MixMonitor writes silence until unmuted."""
+        server, channel = self._channel(leg_id)
+        await self._act(server, "MixMonitorMute", [("Channel", channel), ("Direction", "both"),
+                                                   ("State", "1" if muted else "0")])
+
     async def sound_exists(self, name: str, server: str | None = None) -> bool:
         """Whether sound ``name`` (an ``a&b`` list: each part) is on ``server``, or on every connected one.
 
