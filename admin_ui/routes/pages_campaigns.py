@@ -32,8 +32,8 @@ from admin_ui.routes.pages_campaign_form import (
     form_values,
     problem_text,
 )
-from agents_ws.engine_link import engine_method, running_engine
 from admin_ui.site_scope import site_context
+from agents_ws.engine_link import engine_method, running_engine
 from campaigns import jobs as list_jobs
 from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
@@ -75,13 +75,13 @@ async def _campaign(request: Request, campaign_id: int) -> Campaign:
 @router.get("/campaigns", response_class=HTMLResponse)
 async def campaigns_page(request: Request, user: TeamLead, site: int | None = None) -> HTMLResponse:
     pool = services_of(request).pool
-    rows = []
     shown_site, site_ctx = await site_context(request, user, site)     # a team lead: their own site only
     site_of = await sites.campaign_sites(pool)
+    rows = []
     for campaign in await repository.list_campaigns(pool):
-        counts = await repository.count_leads(pool, campaign_id=campaign.id)
         if shown_site is not None and site_of.get(campaign.id) != shown_site:
             continue
+        counts = await repository.count_leads(pool, campaign_id=campaign.id)
         agents = await repository.campaign_agents(pool, campaign_id=campaign.id)
         rows.append({"c": campaign, "leads": sum(counts.values()),
                      "dialable": sum(counts.get(s, 0) for s in ("new", "retry", "callback")), "agents": len(agents),
@@ -123,12 +123,11 @@ async def create_campaign(request: Request, user: TeamLead) -> Response:
         if refused:
             return _form_page(request, user, values=form, campaign=None, problem=refused, status_code=400)
         campaign = await repository.create_campaign(services_of(request).pool, campaign=campaign)
-        await recording_setting.save_policy(services_of(request).pool, "campaign", campaign.id, recording)
-    except CampaignError as exc:
-        return _form_page(request, user, values=form, campaign=None, problem=problem_text(exc, t),
         await sites.set_campaign_site(services_of(request).pool, campaign_id=campaign.id,   # a team lead's: their site
                                       site_id=user.site_scope or sites.DEFAULT_SITE_ID)
         await recording_setting.save_policy(services_of(request).pool, "campaign", campaign.id, recording)
+    except CampaignError as exc:
+        return _form_page(request, user, values=form, campaign=None, problem=problem_text(exc, t),
                           status_code=400)
     return RedirectResponse(f"/campaigns/{campaign.id}?done=campaign_created{_unchecked(unchecked)}",
                             status_code=303)

@@ -22,8 +22,8 @@ from admin_ui.i18n import translator
 from admin_ui.queue_text import queue_problem
 from admin_ui.routes import pages_recordings as recording_setting
 from admin_ui.routes.api_queues import check_queue_sounds
-from campaigns import queue_repository as repo
 from admin_ui.site_scope import site_context
+from campaigns import queue_repository as repo
 from campaigns import repository as campaign_repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.holidays import CALENDARS
@@ -78,13 +78,13 @@ async def queues_page(request: Request, user: TeamLead, done: str = "", site: in
     services = services_of(request)
     t = translator(user.language)
     now = services.clock.now()
-    rows = []
     shown_site, site_ctx = await site_context(request, user, site)     # a team lead: their own site only
     site_of = await sites.queue_sites(services.pool)
+    rows = []
     for queue in await repo.list_queues(services.pool):
-        state = is_open(queue, now)
         if shown_site is not None and site_of.get(queue.id) != shown_site:
             continue
+        state = is_open(queue, now)
         rows.append({"q": queue, "open": state.open, "why": state.why,
                      "agents": len(await repo.queue_agents(services.pool, queue_id=queue.id)),
                      "site": site_ctx["site_names"].get(site_of.get(queue.id), "")})
@@ -131,12 +131,11 @@ async def create_queue(request: Request, user: TeamLead) -> Response:
         recording = recording_setting.policy_from_form(form, user.language)   # named in the reader's language
         warnings = await check_queue_sounds(request, queue)
         saved = await repo.save_queue(services_of(request).pool, queue=queue, vip_numbers=vip)
-        await recording_setting.save_policy(services_of(request).pool, "queue", saved.id, recording)
-    except CampaignError as exc:
-        problem, field = _problem(exc, t)
         await sites.set_queue_site(services_of(request).pool, queue_id=saved.id,    # a team lead's: their site
                                    site_id=user.site_scope or sites.DEFAULT_SITE_ID)
         await recording_setting.save_policy(services_of(request).pool, "queue", saved.id, recording)
+    except CampaignError as exc:
+        problem, field = _problem(exc, t)
         return await _form_page(request, user, values=form, queue=None, problem=problem, bad_field=field,
                                 status_code=400)
     return RedirectResponse(f"/queues/{saved.id}/edit?done=queue_created{_unchecked(warnings)}", status_code=303)
