@@ -114,6 +114,9 @@ class SurveyDesk:
         self.starting: dict[str, int] = {}     # survey campaign legs whose survey is being opened -> campaign
         self._dnc_lock = asyncio.Lock()
         self.gone_early: set[str] = set()      # survey campaign legs that hung up while their survey was opening
+        # legs that pressed 0 (moved to a queue or a campaign with agents) -> (the campaign whose survey they were
+        # in, their new call): still on that campaign's line until the new call's customer is gone (see in_survey)
+        self.moved: dict[str, tuple[int, int]] = {}
         self.wait_s = 10.0                     # DIALER_SV_WAIT_S: how long the dialplan waits for our next step
         self.survey_hold_s = 10.0              # DIALER_HOLD_S of a survey campaign's customers (see hold_s)
         self.sounds_pbx_dir = "surveys"        # uploaded prompts as Asterisk names them (settings)
@@ -200,9 +203,20 @@ class SurveyDesk:
             self.campaign_surveys[campaign_id] = CampaignSurvey(row["survey_id"], row["lines"])
 
     def in_survey(self, campaign_id: int) -> int:
-        """Customers of a survey campaign in their survey now (their lines are taken)."""
+        """Customers of a survey campaign on its lines now: in their survey, or moved by press 0 to an agent and
+        not gone yet (their new call neither ended nor in wrap-up)."""
         return sum(1 for run in self.running.values() if run.context.get("campaign_id") == campaign_id) + sum(
-            1 for cid in self.starting.values() if cid == campaign_id)
+            1 for cid in self.starting.values() if cid == campaign_id) + self._moved_on(campaign_id)
+
+    def _moved_on(self, campaign_id: int) -> int:
+        on_line = 0
+        for leg, (cid, call_id) in list(self.moved.items()):
+            call = self.engine.calls.get(call_id)
+            if call is None or call.terminal or call.state is CallState.WRAP_UP:
+                del self.moved[leg]          # the customer is gone: its line is free
+            elif cid == campaign_id:
+                on_line += 1
+        return on_line
 
     def hold_s(self, campaign_id: int, default: float) -> float:
         """``DIALER_HOLD_S`` of a customer leg: a survey campaign's person is moved into the survey, not to an
@@ -368,9 +382,13 @@ class SurveyDesk:
             return
         if step.kind is StepKind.OPT_OUT:
             await self._opt_out(run)
-        if step.kind is StepKind.TRANSFER and await self._transfer(run, step):
-            await self._end(run, step, step.ended_reason)
-            return
+        if step.kind is StepKind.TRANSFER:
+            moved_to = await self._transfer(run, step)
+            if moved_to is not None:
+                if run.context.get("campaign_id") in self.campaign_surveys:   # its line is taken until it is gone
+                    self.moved[run.leg_id] = (run.context["campaign_id"], moved_to)
+                await self._end(run, step, step.ended_reason)
+                return
         await self._end(run, step, step.ended_reason)
         await self._send(run, bye_step(step.prompt, run.asked, upload_sound=self._upload))
 
@@ -420,14 +438,15 @@ class SurveyDesk:
                                      reason=f"pressed {run.definition.opt_out_digit} in survey response "
                                             f"{run.response_id}")
 
-    async def _transfer(self, run: Run, step: Step) -> bool:
+    async def _transfer(self, run: Run, step: Step) -> int | None:
         """Press 0 (the talk-to-someone key): the customer goes to the survey's queue (a normal caller of it,
         ``dialer.queue_transfer.survey_to_queue``) or campaign with agents (``engine.survey_to_campaign``), with the
-        answers given so far for the agent's pop. False (the survey ends with its outro) if it cannot."""
+        answers given so far for the agent's pop; returns its new call's id. None (the survey ends with its outro)
+        if it cannot."""
         target = step.transfer_to
         if target is None:
             log.warning("survey response %s: talk-to-someone pressed, but the survey names nobody", run.response_id)
-            return False
+            return None
         info = survey_pop(run.definition, run.progress, response_id=run.response_id)
         number = str(run.context.get("number") or run.context.get("caller") or "")
         try:
@@ -442,10 +461,10 @@ class SurveyDesk:
                                                   campaign_id=target.id, survey=info)
         except EngineError as exc:
             log.warning("survey response %s: the customer asked for someone, not routed: %s", run.response_id, exc)
-            return False
+            return None
         log.info("survey response %s: the customer went to %s %s (call %s)", run.response_id, target.kind,
                  target.id, new_id)
-        return True
+        return new_id
 
 
 def survey_pop(definition: SurveyDefinition, progress: Progress, *, response_id: int) -> dict[str, Any]:

@@ -154,3 +154,46 @@ async def test_press_0_to_a_campaign_with_nobody_ready_goes_to_its_safe_harbor_w
     assert moved.ended_at is not None and moved.ready_at is not None and moved.ended_at - moved.ready_at < 2.0
     record = await db_pool.fetchrow("SELECT * FROM call_records WHERE campaign_id = $1", desk.campaign.id)
     assert record["outcome"] == "abandoned" and record["agent_id"] is None
+
+
+async def test_a_customer_moving_from_the_survey_to_an_agent_keeps_its_line_taken_until_it_hangs_up(
+        services, db_pool, database_url, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    """A survey campaign of one line: the customer who pressed 0 is still on that line with the queue's agent, so
+    the campaign dials nobody else until that customer's call ends."""
+    services.extras["database_url"] = database_url      # the DNC checker keeps its data confirmed past 10 s
+    services.clock = RealClock(speed=SPEED)
+    services.settings.speed = SPEED
+    now = services.clock.now()
+    surveyed = await build_scenario(db_pool, leads=2, agents=0, now=now, mode=DialMode.PROGRESSIVE,
+                                    dnc_share=0.0, outside_share=0.0, seed=23)
+    desk = await build_scenario(db_pool, leads=0, agents=1, now=now, mode=DialMode.PREVIEW, dnc_share=0.0,
+                                outside_share=0.0, seed=24)
+    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
+        {"name": "Survey help", "dids": ["+842873001378"], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    agent = desk.agent_ids[0]
+    await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={agent: 5})
+    version = await survey_repo.create_survey(db_pool, SurveyDefinition.from_dict(
+        survey({"kind": "queue", "id": queue.id})), created_by=None)
+    await db_pool.execute("INSERT INTO survey_offers (survey_id, campaign_id, mode, lines) VALUES ($1, $2,"
+                          " 'campaign', 1)", version.survey_id, surveyed.campaign.id)
+    sim = PbxConfig(speed=SPEED, seed=4, customer_model=TALKS_LONG, survey_customer=TAKER)
+    async with run_system(services, sim_config=sim, engine_id="survey-press-0-line", tick_s=0.5) as system:
+        engine = system.engine
+        engine.surveys.wait_s = 60.0
+        engine.surveys.survey_hold_s = 60.0
+
+        def dialled() -> int:
+            return sum(1 for o in system.sim.originate_log if "@carrier" in o.channel)  # type: ignore[union-attr]
+
+        await until(lambda: desk.campaign.id in engine.campaigns)
+        await engine.agent_login(agent, desk.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: engine.agent_state(agent)["state"] == "on_call", 20.0)
+        # the customer talks with the agent: 20 s of PBX time, four of the survey campaign's ticks
+        await asyncio.sleep(2.0)
+        while_with_the_agent = dialled()
+        await engine.hangup(agent)         # the customer's call ends: its line is free
+        await until(lambda: dialled() == 2, 10.0)
+        await engine.drain()
+        errors = list(engine.errors)
+    assert errors == []
+    assert while_with_the_agent == 1, "a second number was dialled while the first customer was on the line"
