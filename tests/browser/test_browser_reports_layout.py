@@ -52,7 +52,7 @@ async def test_reports_show_labels_and_their_charts_do_not_overlap(open_page, li
 
     page = await open_page(live_server.url)
     await ui.sign_in(page, "lena", PASSWORD)
-    await page.goto(f"/reports?campaign={campaign.id}&days=7")
+    await page.goto(f"/reports?campaign={campaign.id}&days=7&by=hour")
     rows = await page.locator("#report-dispositions tbody tr td:first-child").all_inner_texts()
     assert "Not interested in any offer at all" in rows and "Busy" in rows and "ni" not in rows and "busy" not in rows
     charts = await page.evaluate(OVERLAPS)
