@@ -1091,7 +1091,7 @@ MESSAGES.update(_recording_messages())
 
 
 def _report_messages() -> dict[str, dict[str, str]]:
-    from admin_ui.report_text import REPORT_MESSAGES  # report pages (admin_ui.routes.pages_reports), compliance DNC
+    from admin_ui.report_text import REPORT_MESSAGES  # the report pages, the compliance DNC columns
 
     return REPORT_MESSAGES
 
