@@ -134,6 +134,11 @@ class QueueCallbacks:
                 await engine.pool.execute(
                     "UPDATE queue_callbacks SET state='refused', reason=$2 WHERE inbound_call_id=$1",
                     place.inbound_call_id, why)
+                if why.startswith("dnc:") and campaign is not None:   # a DNC hit refused at dial time (0380)
+                    await engine.pool.execute(
+                        "INSERT INTO dnc_refusals (campaign_id, day, hits) VALUES ($1, ($2::timestamptz AT TIME ZONE"
+                        " 'UTC')::date, 1) ON CONFLICT (campaign_id, day) DO UPDATE SET hits = dnc_refusals.hits + 1",
+                        campaign.id, engine.clock.now())
                 return
             assert queue is not None and campaign is not None
             await self._dial(place, queue, campaign, lead, agent_id)

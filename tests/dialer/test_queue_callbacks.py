@@ -168,6 +168,8 @@ async def test_a_dnc_number_or_one_outside_its_calling_window_is_not_called_back
     assert rows[outside]["state"] == "refused" and rows[outside]["reason"].startswith("window")
     assert rows[on_dnc]["call_id"] is None and rows[outside]["call_id"] is None
     assert await db_pool.fetchval("SELECT count(*) FROM call_records WHERE direction <> 'inbound'") == 0
+    # the DNC hit counts on the compliance page, in the callback campaign; the calling window is no DNC hit
+    assert await db_pool.fetchval("SELECT sum(hits) FROM dnc_refusals WHERE campaign_id = $1", team.campaign.id) == 1
 
 
 async def test_a_place_claimed_before_a_crash_is_never_dialled_again_and_a_waiting_one_is_restored(
