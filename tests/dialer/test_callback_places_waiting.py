@@ -91,3 +91,17 @@ async def test_the_wallboard_shows_the_callers_called_back_beside_those_waiting(
     engine.inbound.callbacks.places.clear()
     page = (await browser_client.get("/wallboard/queues")).text
     assert '<span data-q="waiting_now">1</span>' in page and 'data-q="called_back_now"' not in page
+
+
+async def test_the_wallboard_prints_the_estimates_measured_error_mean_and_p90(browser_client, make_user, services,
+                                                                             db_pool) -> None:  # type: ignore[no-untyped-def]
+    queue = await hotline(services, zone_away_from_midnight(datetime.now(UTC)))
+    engine = idle_engine(db_pool, VirtualClock(start=START, monotonic_start=1000.0))
+    services.extras["engine"] = engine
+    engine.calls[11] = holding(11, Pool(PoolKind.QUEUE, queue.id), ready_at=990.0)     # the engine knows the queue
+    engine.board.queues.seeded.add(queue.id)                                            # no earlier records to read
+    for estimate, actual in ((30.0, 40.0), (30.0, 10.0), (60.0, 60.0)):
+        engine.wait_errors.observe(queue.id, estimate_s=estimate, actual_s=actual)
+    await sign_in(browser_client, (await make_user(Role.TEAM_LEAD)).username)
+    page = (await browser_client.get("/wallboard/queues")).text
+    assert 'data-q="wait_error">10 / 18 s<' in page and "over 3 answered callers" in page
