@@ -184,3 +184,11 @@ async def lead_history(conn: asyncpg.Connection | asyncpg.Pool, *, lead_id: int,
         lead_id, limit,
     )
     return [dict(r) for r in rows]
+
+
+async def count_dnc_refusal(conn: asyncpg.Connection | asyncpg.Pool, *, campaign_id: int, at: datetime) -> None:
+    """One more number of ``campaign_id`` refused at dial time for being on a DNC list, on ``at``'s UTC day
+    (``dnc_refusals``, migration 0380): the compliance page's DNC hits. The hopper and press-1 callbacks count here."""
+    await conn.execute(
+        "INSERT INTO dnc_refusals (campaign_id, day, hits) VALUES ($1, ($2::timestamptz AT TIME ZONE 'UTC')::date, 1)"
+        " ON CONFLICT (campaign_id, day) DO UPDATE SET hits = dnc_refusals.hits + 1", campaign_id, at)

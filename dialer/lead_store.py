@@ -20,6 +20,7 @@ from campaigns.eligibility import Eligibility, Reason
 from campaigns.errors import NotFound
 from campaigns.model import Campaign, Lead, LeadStatus
 from campaigns.retry_policy import Outcome, decide_retry
+from dialer import call_records
 from dialer.calls import Call, CallOutcome
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,7 @@ class PgLeadStore:
             if verdict.reason is Reason.DNC:   # refused at dial time: counted for the compliance page (0380)
                 async with conn.transaction():
                     await leads_repo.refuse_claimed_lead(conn, lead_id=lead.id, status=LeadStatus.DNC)
-                    await conn.execute(
-                        "INSERT INTO dnc_refusals (campaign_id, day, hits) VALUES ($1, ($2::timestamptz AT TIME ZONE"
-                        " 'UTC')::date, 1) ON CONFLICT (campaign_id, day) DO UPDATE SET hits = dnc_refusals.hits + 1",
-                        lead.campaign_id, now)
+                    await call_records.count_dnc_refusal(conn, campaign_id=lead.campaign_id, at=now)
             else:
                 await leads_repo.defer_lead(conn, lead_id=lead.id, next_attempt_at=verdict.next_allowed_at)
 

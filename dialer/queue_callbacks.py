@@ -37,7 +37,7 @@ from campaigns.errors import CampaignError, NotFound
 from campaigns.model import Lead, LeadStatus
 from campaigns.queues import Queue
 from dialer import agents as agents_mod
-from dialer import callback_places
+from dialer import call_records, callback_places
 from dialer.agents import AgentState
 from dialer.callback_places import Place
 from dialer.calls import Call
@@ -135,10 +135,7 @@ class QueueCallbacks:
                     "UPDATE queue_callbacks SET state='refused', reason=$2 WHERE inbound_call_id=$1",
                     place.inbound_call_id, why)
                 if why.startswith("dnc:") and campaign is not None:   # a DNC hit refused at dial time (0380)
-                    await engine.pool.execute(
-                        "INSERT INTO dnc_refusals (campaign_id, day, hits) VALUES ($1, ($2::timestamptz AT TIME ZONE"
-                        " 'UTC')::date, 1) ON CONFLICT (campaign_id, day) DO UPDATE SET hits = dnc_refusals.hits + 1",
-                        campaign.id, engine.clock.now())
+                    await call_records.count_dnc_refusal(engine.pool, campaign_id=campaign.id, at=engine.clock.now())
                 return
             assert queue is not None and campaign is not None
             await self._dial(place, queue, campaign, lead, agent_id)
