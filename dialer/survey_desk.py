@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RECORD_DIR = "/var/spool/asterisk/monitor/dialer/surveys"
 ENGINE_RESTART = "engine_restart"     # ended_reason of a survey the engine's crash cut (its customer gone)
 ASKED_AFTER_RESTART = 1000            # step tokens of a resumed survey count on from here: none is an old step's
+CLOSING_MAX_S = 120.0                 # a survey's end (outro, goodbye) is over by then: its line is free at the latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,9 @@ class SurveyDesk:
         # legs that pressed 0 (moved to a queue or a campaign with agents) -> (the campaign whose survey they were
         # in, their new call): still on that campaign's line until the new call's customer is gone (see in_survey)
         self.moved: dict[str, tuple[int, int]] = {}
+        # survey campaign legs hearing their survey's end (outro, goodbye) -> (campaign, monotonic deadline): on
+        # its line until their hang-up arrives (the deadline only in case that event is lost)
+        self.closing: dict[str, tuple[int, float]] = {}
         self.wait_s = 10.0                     # DIALER_SV_WAIT_S: how long the dialplan waits for our next step
         self.survey_hold_s = 10.0              # DIALER_HOLD_S of a survey campaign's customers (see hold_s)
         self.sounds_pbx_dir = "surveys"        # uploaded prompts as Asterisk names them (settings)
@@ -203,10 +207,20 @@ class SurveyDesk:
             self.campaign_surveys[campaign_id] = CampaignSurvey(row["survey_id"], row["lines"])
 
     def in_survey(self, campaign_id: int) -> int:
-        """Customers of a survey campaign on its lines now: in their survey, or moved by press 0 to an agent and
-        not gone yet (their new call neither ended nor in wrap-up)."""
+        """Customers of a survey campaign on its lines now: in their survey, hearing its end, or moved by press 0
+        to an agent and not gone yet (their new call neither ended nor in wrap-up)."""
         return sum(1 for run in self.running.values() if run.context.get("campaign_id") == campaign_id) + sum(
-            1 for cid in self.starting.values() if cid == campaign_id) + self._moved_on(campaign_id)
+            1 for cid in self.starting.values() if cid == campaign_id) + self._moved_on(campaign_id) + \
+            self._closing_on(campaign_id)
+
+    def _closing_on(self, campaign_id: int) -> int:
+        now, on_line = self.engine.clock.monotonic(), 0
+        for leg, (cid, until) in list(self.closing.items()):
+            if now >= until:
+                del self.closing[leg]
+            elif cid == campaign_id:
+                on_line += 1
+        return on_line
 
     def _moved_on(self, campaign_id: int) -> int:
         on_line = 0
@@ -316,6 +330,8 @@ class SurveyDesk:
                 self.engine.spawn(self._answered(run, event), name=f"survey-answer-{event.leg_id}")
             return True
         if isinstance(event, (LegHungUp, LegFailed)) and leg is not None:
+            self.closing.pop(leg, None)      # a survey campaign's line is free
+            self.moved.pop(leg, None)
             draw = self.offered.pop(leg, None)
             if draw is not None:     # offered, never begun: the offer stays counted, the response closed
                 self.engine.spawn(self._never_begun(draw), name=f"survey-not-begun-{leg}")
@@ -349,6 +365,7 @@ class SurveyDesk:
     async def _gone(self, run: Run) -> None:
         """The customer is gone: the survey ends there, its answers kept (the caller holds ``run.lock``)."""
         self.running.pop(run.leg_id, None)
+        self.closing.pop(run.leg_id, None)
         if run.done:
             return
         run.done = True
@@ -389,6 +406,9 @@ class SurveyDesk:
                     self.moved[run.leg_id] = (run.context["campaign_id"], moved_to)
                 await self._end(run, step, step.ended_reason)
                 return
+        campaign_id = run.context.get("campaign_id")
+        if campaign_id in self.campaign_surveys:     # on its line while it hears the end, until it hangs up
+            self.closing[run.leg_id] = (campaign_id, self.engine.clock.monotonic() + self.wait_s + CLOSING_MAX_S)
         await self._end(run, step, step.ended_reason)
         await self._send(run, bye_step(step.prompt, run.asked, upload_sound=self._upload))
 
