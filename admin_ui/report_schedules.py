@@ -30,6 +30,7 @@ import asyncpg
 
 from admin_ui import report_kinds
 from admin_ui.reports import Period
+from dialer.users import Role
 
 log = logging.getLogger(__name__)
 FREQUENCIES = ("daily", "weekly")
@@ -231,7 +232,7 @@ async def make_file(pool: asyncpg.Pool, schedule: Schedule, *, out_dir: Path, ma
                     now: datetime) -> ReportFile:
     until = schedule.next_run_at
     period = Period(schedule.campaign_id, until - timedelta(days=schedule.days), until, schedule.zone,
-                    queue_id=schedule.queue_id)
+                    queue_id=schedule.queue_id, site_id=await owner_site(pool, schedule.owner_id))
     table = await report_kinds.table(pool, schedule.kind, period, now=now)
     local = until.astimezone(ZoneInfo(schedule.zone))
     name = f"{schedule.kind}-{local:%Y%m%d-%H%M}.{schedule.format}"
@@ -256,6 +257,13 @@ async def make_file(pool: asyncpg.Pool, schedule: Schedule, *, out_dir: Path, ma
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *", schedule.id, schedule.owner_id, name, str(path),
         len(table.rows), now, emailed, error)
     return _file(row)
+
+
+async def owner_site(pool: Any, owner_id: int) -> int | None:
+    """The site a schedule's owner sees (a team lead's own; None: every site), as on the report pages: a file
+    made later never shows more than its owner may see then."""
+    row = await pool.fetchrow("SELECT role, site_id FROM users WHERE id = $1", owner_id)
+    return None if row is None or Role(row["role"]).every_site else row["site_id"]
 
 
 def reports_dir(settings: Any) -> Path:

@@ -8,6 +8,7 @@ import email
 import email.policy
 import io
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import python_calamine
 
@@ -168,3 +169,33 @@ async def test_a_mail_that_fails_leaves_the_file_and_says_why(make_user, service
                                             mailer=Mailer("127.0.0.1", port, "d@example.com", timeout_s=5))
     assert made.schedule_id == schedule.id and made.emailed_to == "" and "ConnectionRefusedError" in made.email_error
     assert (tmp_path / made.path.rsplit("/", 1)[1]).read_text().startswith("hour (UTC),attempts,")
+
+
+async def test_a_team_leads_scheduled_file_shows_only_their_site(make_user, services, tmp_path) -> None:
+    from campaigns import repository
+    from campaigns.model import Campaign
+    from dialer import sites
+
+    north, south = (await sites.create_site(services.pool, name="north"), await sites.create_site(services.pool,
+                                                                                                  name="south"))
+    now = datetime.now(UTC)
+    for site, name in ((north, "North sales"), (south, "South sales")):
+        campaign = await repository.create_campaign(services.pool, campaign=Campaign(
+            id=0, name=name, trunk_template="PJSIP/{number}@c"))
+        await sites.set_campaign_site(services.pool, campaign_id=campaign.id, site_id=site.id)
+        await add_record(services.pool, campaign_id=campaign.id, agent_id=None, outcome="busy",
+                         at=now - timedelta(hours=1))
+    lead = await make_user(Role.TEAM_LEAD, "south-lead", site_id=south.id)
+    manager = await make_user(Role.ADMIN, "head-office")
+    fields = report_schedules.check_schedule(name="Campaigns", kind="campaigns", days="1", fmt="csv",
+                                             frequency="daily", weekday="", at="07:00", zone="UTC", email="",
+                                             kinds=("campaigns",))
+    for owner in (lead, manager):
+        await report_schedules.create_schedule(services.pool, owner_id=owner.id, campaign_id=None, queue_id=None,
+                                               now=now - timedelta(days=2), **fields)
+    await services.pool.execute("UPDATE report_schedules SET next_run_at = $1", now)
+    made = {f.owner_id: f for f in await report_schedules.run_due(services.pool, now=now, out_dir=tmp_path,
+                                                                  mailer=None)}
+    lines = {owner: Path(f.path).read_text().splitlines()[1:] for owner, f in made.items()}
+    assert [line.split(",")[0] for line in lines[lead.id]] == ["South sales"]
+    assert sorted(line.split(",")[0] for line in lines[manager.id]) == ["North sales", "South sales"]
