@@ -174,7 +174,9 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
     hold = control.hold_of(campaign.id) if control is not None else ""     # why it places no call
     t = translator(user.language)
     assigned = set(await repository.campaign_agents(pool, campaign_id=campaign.id))
-    agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT and (u.active or u.id in assigned)]
+    site = await sites.site_of_campaign(pool, campaign.id)             # the campaign's site's agents only
+    agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT and (u.active or u.id in assigned)
+              and (u.site_id in (None, site) or u.id in assigned)]
     lists = await repository.list_lists(pool, campaign_id=campaign.id)
     return render(request, "campaign.html", user, status_code=status_code, c=campaign, problem=problem,
                   notice=notice, job_id=job, lists=lists, first_rejects=await _first_rejects(pool, lists, t),
@@ -249,7 +251,8 @@ async def assign_agents(request: Request, user: TeamLead, campaign_id: int) -> R
     await _campaign(request, campaign_id)
     form = await request.form()
     pool = services_of(request).pool
-    agent_ids = {u.id for u in await users.list_users(pool) if u.role is Role.AGENT}
+    site = await sites.site_of_campaign(pool, campaign_id)
+    agent_ids = {u.id for u in await users.list_users(pool) if u.role is Role.AGENT and u.site_id in (None, site)}
     try:
         chosen = sorted({int(str(v)) for v in form.getlist("agent")})
     except ValueError:

@@ -98,8 +98,9 @@ async def _form_page(request: Request, user: CurrentUser, *, values: dict[str, A
     agents: list[dict[str, Any]] = []
     if queue is not None:
         levels = {r["user_id"]: r["level"] for r in await repo.queue_agents(pool, queue_id=queue.id)}
+        site = await sites.site_of_queue(pool, queue.id)                # the queue's site's agents only
         agents = [{"u": u, "level": levels.get(u.id, "")} for u in await users.list_users(pool)
-                  if u.role is Role.AGENT and (u.active or u.id in levels)]
+                  if u.role is Role.AGENT and (u.active or u.id in levels) and (u.site_id in (None, site) or u.id in levels)]
     return render(request, "queue_form.html", user, status_code=status_code, v=values, queue=queue,
                   problem=problem, bad_field=bad_field.replace(".", "_"), notice=notice, days=DAY_NAMES,
                   strategies=list(Strategy), closed_actions=list(ClosedAction), overflow_actions=list(OverflowAction),

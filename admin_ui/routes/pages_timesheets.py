@@ -24,8 +24,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from admin_ui.app import render
 from admin_ui.auth import CurrentUser, SignedIn, services_of
 from admin_ui.i18n import translator
+from admin_ui.site_scope import site_context
 from campaigns import repository
-from dialer import timesheet_repository, timesheets
+from dialer import sites, timesheet_repository, timesheets
 from dialer.safe_export import csv_writer, write_xlsx
 from dialer.timesheets import hms
 from dialer.users import Role
@@ -48,13 +49,16 @@ class Filters:
     """The page's filters, checked: the period, the zone, the agent and the team (an agent: only themself)."""
 
     def __init__(self, user: CurrentUser, *, zone: str, day_from: date, day_to: date, agent: int | None,
-                 campaign: int | None) -> None:
+                 campaign: int | None, site: int | None = None, site_users: list[int] | None = None) -> None:
         self.zone, self.day_from, self.day_to, self.campaign = zone, day_from, day_to, campaign
         self.agent = user.id if user.role is Role.AGENT else agent
+        self.site, self.site_users = site, site_users     # dialer.sites: the people of the site shown (None: all)
 
     @property
     def user_ids(self) -> list[int] | None:
-        return None if self.agent is None else [self.agent]
+        if self.agent is not None:
+            return [self.agent] if self.site_users is None or self.agent in self.site_users else []
+        return self.site_users
 
     def query(self, **extra: Any) -> str:
         params = {"from": self.day_from.isoformat(), "to": self.day_to.isoformat(), "tz": self.zone}
@@ -62,6 +66,8 @@ class Filters:
             params["agent"] = str(self.agent)
         if self.campaign is not None:
             params["campaign"] = str(self.campaign)
+        if self.site is not None:
+            params["site"] = str(self.site)
         params.update({k: str(v) for k, v in extra.items()})
         return urlencode(params)
 
@@ -96,8 +102,12 @@ async def _filters(request: Request, user: CurrentUser) -> tuple[Filters, list[A
         raise HTTPException(400, translator(user.language)("ts_bad_period")) from None
     if day_from > day_to or (day_to - day_from).days >= MAX_DAYS:
         raise HTTPException(400, translator(user.language)("ts_bad_period"))
+    site = sites.visible_site(user.site_scope, _int_or_none(params.get("site")))   # a team lead: their own site
+    site_users = None
+    if site is not None and user.role is not Role.AGENT:
+        site_users = [r["id"] for r in await services.pool.fetch("SELECT id FROM users WHERE site_id = $1", site)]
     return Filters(user, zone=zone, day_from=day_from, day_to=day_to, agent=_int_or_none(params.get("agent")),
-                   campaign=campaign), campaigns
+                   campaign=campaign, site=site, site_users=site_users), campaigns
 
 
 async def _names(pool: Any) -> dict[int, str]:
@@ -124,9 +134,15 @@ async def _page(request: Request, user: CurrentUser, *, error: str = "", status_
     pool = services_of(request).pool
     sheet = await _sheet(request, filters)
     reasons = sorted({r for d in sheet.days for r in d.paused})
+    agents = await _agents(pool) if _can_correct(user) else []
+    if filters.site_users is not None:
+        agents = [a for a in agents if a[0] in filters.site_users]
+    _, site_ctx = await site_context(request, user, filters.site)
     return render(request, "timesheets.html", user, status_code=status_code, filters=filters, sheet=sheet,
                   campaigns=campaigns, campaign_names={c.id: c.name for c in campaigns}, names=await _names(pool),
-                  agents=await _agents(pool) if _can_correct(user) else [], can_correct=_can_correct(user),
+                  **site_ctx, site_keep={"from": filters.day_from.isoformat(), "to": filters.day_to.isoformat(),
+                                         "tz": filters.zone},
+                  agents=agents, can_correct=_can_correct(user),
                   reasons=reasons, figures=timesheets.FIGURES, clock_figures=timesheets.CLOCK_FIGURES,
                   corrected_logged_in=timesheets.corrected_sum(sheet.days, sheet.latest, "logged_in"),
                   hms=hms, error=error, saved=request.query_params.get("saved") == "1", form=form or {})
@@ -162,8 +178,8 @@ async def add_correction(request: Request, user: SignedIn, agent: Annotated[str,
     if not note.strip():
         return await _page(request, user, error=t("ts_need_note"), status_code=400, form=form)
     role = await services.pool.fetchval("SELECT role FROM users WHERE id = $1", agent_id)
-    if role is None:
-        raise HTTPException(404, "there is no such agent")
+    if role is None or (filters.site_users is not None and agent_id not in filters.site_users):
+        raise HTTPException(404, "there is no such agent")      # nor one of another site (dialer.sites)
     original = await timesheet_repository.add_correction(
         services.pool, user_id=agent_id, day=the_day, zone=filters.zone, figure=figure, corrected=corrected,
         note=note[:500], by=user.id, at=services.clock.now())

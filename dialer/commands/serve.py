@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--port", type=int, help="listen port (default: settings, 8000)")
     p.add_argument("--no-engine", action="store_true", help="web only: do not run campaigns in this process")
     p.add_argument("--no-worker", action="store_true", help="do not start a background job worker")
+    p.add_argument("--site", help="the site this engine works for (default: settings, DIALER_SITE; none: every site)")
     p.set_defaults(func=run)
 
 
@@ -73,6 +74,8 @@ async def serve(args: argparse.Namespace, *, before: Callable[[Services], Awaita
                 **system_options: object) -> None:
     """Open the services, start the engine (unless ``--no-engine``) and a worker, and serve until stopped."""
     settings = settings_from(args)
+    if getattr(args, "site", None):
+        settings.site = args.site        # dialer.sites: this engine runs that site's campaigns only
     from admin_ui.report_schedules import running_report_scheduler
     from sms.jobs import running_scheduler
 

@@ -166,3 +166,25 @@ async def test_the_wallboard_says_which_site_is_down_and_a_team_lead_sees_only_t
     await services.pool.execute("UPDATE campaigns SET state = 'paused' WHERE id = $1", a.id)   # a person paused it
     assert await sites.resume_site(services.pool, site_id=hanoi.id) == [b.id]
     assert await sites.resume_site(services.pool, site_id=1) == []
+
+
+async def test_time_sheets_of_a_team_lead_list_their_own_sites_agents_only(services, browser_client, make_user) -> None:
+    hanoi = await sites.create_site(services.pool, name="hanoi")
+    await make_user(Role.AGENT, "an-saigon", display_name="An Saigon")
+    far = await make_user(Role.AGENT, "binh-hanoi", display_name="Binh Hanoi", site_id=hanoi.id)
+    lead = await make_user(Role.TEAM_LEAD)
+    csrf = await sign_in(browser_client, lead.username)
+    page = (await browser_client.get(f"/timesheets?site={hanoi.id}")).text
+    assert "An Saigon" in page and "Binh Hanoi" not in page
+    refused = await browser_client.post("/timesheets/corrections", data={
+        "csrf_token": csrf, "agent": str(far.id), "day": "2026-01-05", "figure": "talk", "value": "0:10:00",
+        "note": "not mine to correct"})
+    assert refused.status_code == 404
+
+    manager = await make_user(Role.MANAGER)
+    browser_client.cookies.clear()
+    await sign_in(browser_client, manager.username)
+    every = (await browser_client.get("/timesheets")).text
+    assert "An Saigon" in every and "Binh Hanoi" in every and 'id="site-filter"' in every
+    only = (await browser_client.get(f"/timesheets?site={hanoi.id}")).text
+    assert "Binh Hanoi" in only and "An Saigon" not in only
