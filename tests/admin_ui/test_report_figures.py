@@ -285,3 +285,17 @@ def _csv_cells(line: str) -> list[str]:
     import csv
 
     return next(csv.reader([line]))
+
+
+async def test_every_report_page_reads_in_vietnamese(browser_client, make_user, services) -> None:
+    await floor(services, make_user)
+    await sign_in(browser_client, (await make_user(Role.ADMIN, "sep", language="vi")).username)
+    expected = {"/reports?days=1": "Theo chiến dịch", "/reports?days=1&by=hour": "Số lần gọi, Theo giờ",
+                "/reports/calls?days=1": "Tìm thấy 7 cuộc gọi.", "/reports/costs?days=1": "Chi phí theo nhân viên",
+                "/reports/schedules": "Báo cáo định kỳ", "/reports/rates": "Giá cước cuộc gọi",
+                "/compliance": "DNC bị chặn hôm nay"}
+    for path, words in expected.items():
+        page = (await browser_client.get(path)).text
+        assert words in page, path
+        leaked = [key for key in ("rp_", "rs_", "rate_err_", "out_") if f">{key}" in page or f" {key}" in page]
+        assert leaked == [], (path, leaked)
