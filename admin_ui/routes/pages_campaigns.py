@@ -60,7 +60,8 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 UPLOAD_NAME = re.compile(r"^list-[0-9a-f]{16}(\.[a-z0-9]{1,5})?$")
 FIRST_REJECTS = 20          # the rejects of a list the campaign page shows (all are in the rejects report)
 NOTICES = ("campaign_created", "campaign_saved", "agents_saved", "state_changed", "import_started",
-           "list_enable", "list_disable", "list_reset", "list_recycle", "list_delete")   # the last: pages_leads
+           "list_enable", "list_disable", "list_reset", "list_recycle", "list_delete",   # the last: pages_leads
+           "site_moved")   # pages_sites
 ACTIONS = {"start": ("campaign_start", CampaignState.RUNNING), "resume": ("campaign_start", CampaignState.RUNNING),
            "pause": ("campaign_pause", CampaignState.PAUSED), "stop": ("campaign_stop", CampaignState.FINISHED)}
 
@@ -178,7 +179,9 @@ async def _detail(request: Request, user: CurrentUser, campaign: Campaign, *, pr
     agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT and (u.active or u.id in assigned)
               and (u.site_id in (None, site) or u.id in assigned)]
     lists = await repository.list_lists(pool, campaign_id=campaign.id)
+    _, site_ctx = await site_context(request, user, None)              # its site; managers may move it
     return render(request, "campaign.html", user, status_code=status_code, c=campaign, problem=problem,
+                  campaign_site=site, **site_ctx,
                   notice=notice, job_id=job, lists=lists, first_rejects=await _first_rejects(pool, lists, t),
                   list_errors={i: reason_text(t, *why) for i, why in
                                (await repository.list_error_reasons(pool, campaign_id=campaign.id)).items()},

@@ -188,3 +188,22 @@ async def test_time_sheets_of_a_team_lead_list_their_own_sites_agents_only(servi
     assert "An Saigon" in every and "Binh Hanoi" in every and 'id="site-filter"' in every
     only = (await browser_client.get(f"/timesheets?site={hanoi.id}")).text
     assert "Binh Hanoi" in only and "An Saigon" not in only
+
+
+async def test_a_manager_moves_a_campaign_to_another_site_and_a_team_lead_may_not(
+        services, browser_client, make_user) -> None:
+    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    manager = await make_user(Role.MANAGER)
+    csrf = await sign_in(browser_client, manager.username)
+    page = (await browser_client.get(f"/campaigns/{a.id}")).text
+    assert 'id="campaign-site-move"' in page
+    moved = await browser_client.post(f"/campaigns/{a.id}/site", data={"csrf_token": csrf, "site": str(hanoi.id)})
+    assert moved.status_code == 303 and await sites.site_of_campaign(services.pool, a.id) == hanoi.id
+    assert "Moved to the site." in (await browser_client.get(moved.headers["location"])).text
+
+    lead = await make_user(Role.TEAM_LEAD, site_id=hanoi.id)
+    browser_client.cookies.clear()
+    csrf = await sign_in(browser_client, lead.username)
+    assert 'id="campaign-site-move"' not in (await browser_client.get(f"/campaigns/{a.id}")).text
+    refused = await browser_client.post(f"/campaigns/{a.id}/site", data={"csrf_token": csrf, "site": "1"})
+    assert refused.status_code == 403 and await sites.site_of_campaign(services.pool, a.id) == hanoi.id
