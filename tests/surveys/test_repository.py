@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -101,3 +102,21 @@ async def test_the_offer_rate_counts_surveys_offered_against_calls_the_agent_han
     rows = [ResponseRow.from_record(r) for r in await repo.response_rows(db_pool, survey_id=version.survey_id)]
     rates = offer_rates(rows, handled)
     assert (rates[ann.id].share, rates[bob.id].share) == (1.0, 0.25)
+
+
+async def test_an_offer_to_a_number_is_made_once_within_once_per_days_even_when_asked_at_once(
+        db_pool: asyncpg.Pool) -> None:
+    version = await repo.create_survey(db_pool, definition(), created_by=None)
+
+    async def offer(at: datetime, *, days: int = 7, phone: str = "+84900000001") -> int | None:
+        return await repo.offer_response(db_pool, version=version, mode="after_call", offered_at=at, phone=phone,
+                                         once_per_days=days, leg_id=f"leg-{at.timestamp()}")
+
+    at_once = await asyncio.gather(*(offer(T0) for _ in range(8)))
+    assert sum(1 for r in at_once if r is not None) == 1, at_once
+    assert await offer(T0 + timedelta(days=6, hours=23)) is None
+    assert await offer(T0 + timedelta(days=6), phone="+84900000002") is not None     # another number
+    assert await offer(T0 + timedelta(days=7, minutes=1)) is not None
+    assert await offer(T0 + timedelta(days=7, minutes=2), days=0) is not None      # no rule: always offered
+    row = await db_pool.fetchrow("SELECT phone, leg_id FROM survey_responses ORDER BY id LIMIT 1")
+    assert row["phone"] == "+84900000001" and row["leg_id"] == f"leg-{T0.timestamp()}"
