@@ -4,6 +4,7 @@ owner only) and mails it through a real SMTP server (a small one written here, o
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
 import io
@@ -20,10 +21,12 @@ from tests.admin_ui.test_pages_timesheets import csrf
 
 
 class SmtpServer:
-    """Enough of RFC 5321 to take mail: EHLO/HELO, MAIL, RCPT, DATA (dot-unstuffed), RSET, NOOP, QUIT."""
+    """Enough of RFC 5321 to take mail: EHLO/HELO, AUTH PLAIN (RFC 4954), MAIL, RCPT, DATA (dot-unstuffed), RSET,
+    NOOP, QUIT."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.logins: list[tuple[str, str]] = []
         self.server: asyncio.Server | None = None
 
     async def start(self) -> int:
@@ -44,7 +47,11 @@ class SmtpServer:
         while line := await reader.readline():
             verb = line.decode().strip().split(" ", 1)[0].upper()
             if verb in ("EHLO", "HELO"):
-                say("250-test-smtp\r\n250 8BITMIME" if verb == "EHLO" else "250 test-smtp")
+                say("250-test-smtp\r\n250-AUTH PLAIN\r\n250 8BITMIME" if verb == "EHLO" else "250 test-smtp")
+            elif verb == "AUTH":
+                _, user, password = base64.b64decode(line.decode().split()[2]).decode().split("\0")
+                self.logins.append((user, password))
+                say("235 2.7.0 authenticated")
             elif verb == "MAIL":
                 sender, rcpts = line.decode().split(":", 1)[1].strip(), []
                 say("250 ok")
@@ -116,7 +123,7 @@ async def test_a_scheduled_report_is_written_mailed_and_downloaded_by_its_owner(
         await services.pool.execute("UPDATE report_schedules SET next_run_at = $1 WHERE id = $2",
                                     datetime.now(UTC) + timedelta(minutes=1), schedule.id)
         now = datetime.now(UTC) + timedelta(minutes=2)
-        mailer = Mailer("127.0.0.1", port, "dialer@example.com", timeout_s=10)
+        mailer = Mailer("127.0.0.1", port, "dialer@example.com", user="reports", password="s3cret", timeout_s=10)
         files = await report_schedules.run_due(services.pool, now=now, out_dir=tmp_path / "reports", mailer=mailer)
         again = await report_schedules.run_due(services.pool, now=now, out_dir=tmp_path / "reports", mailer=mailer)
     finally:
@@ -129,6 +136,7 @@ async def test_a_scheduled_report_is_written_mailed_and_downloaded_by_its_owner(
     assert due.astimezone(UTC).time() == time(0, 0)
 
     [(sender, rcpts, raw)] = smtp.messages
+    assert smtp.logins == [("reports", "s3cret")]
     assert sender == "<dialer@example.com>" and rcpts == ["<boss@example.com>", "<lead@example.com>"]
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message["Subject"].startswith("Daily dispositions (")
@@ -199,3 +207,13 @@ async def test_a_team_leads_scheduled_file_shows_only_their_site(make_user, serv
     lines = {owner: Path(f.path).read_text().splitlines()[1:] for owner, f in made.items()}
     assert [line.split(",")[0] for line in lines[lead.id]] == ["South sales"]
     assert sorted(line.split(",")[0] for line in lines[manager.id]) == ["North sales", "South sales"]
+
+
+def test_the_mailer_is_the_smtp_settings_or_none(services) -> None:
+    from pydantic import SecretStr
+
+    assert Mailer.from_settings(services.settings) is None                 # no DIALER_SMTP_HOST: files only
+    settings = services.settings.model_copy(update={
+        "smtp_host": "mail.example", "smtp_port": 2525, "smtp_user": "reports", "smtp_password": SecretStr("s3cret"),
+        "smtp_starttls": True})
+    assert Mailer.from_settings(settings) == Mailer("mail.example", 2525, "dialer@localhost", "reports", "s3cret", True)
