@@ -99,7 +99,18 @@ class _Sampler:
         self.mean_s = max(model.mean_s, 1e-6)
         top = max(10.0 * self.mean_s, 2.0 * longest_s, 1.0)
         self.x = np.linspace(0.0, top, GRID_POINTS)
-        surv = model.survival(self.x, in_progress_s if len(in_progress_s) else None)
+        in_progress = in_progress_s if len(in_progress_s) else None
+        surv = model.survival(self.x, in_progress)
+        # Past the longest finished call the Kaplan-Meier curve knows nothing more: with calls in progress
+        # (censored) it stays flat there, as if those calls never ended, which put every residual past the grid
+        # (minutes of estimated wait in a queue's first minutes). There the tail is exponential with the
+        # model's mean instead (memoryless: a call that outlived every one seen ends at the usual rate).
+        times, _ = model.survival_function(in_progress)
+        if len(times):
+            last = float(times[-1])
+            s_last = float(model.survival(np.array([last]), in_progress)[0])
+            beyond = self.x > last
+            surv = np.where(beyond, s_last * np.exp(-(self.x - last) / self.mean_s), surv)
         self.s = np.minimum.accumulate(np.clip(surv, 1e-300, 1.0))     # non-increasing for the inversion
 
     def residual(self, elapsed_s: FloatArray, u: FloatArray) -> FloatArray:
