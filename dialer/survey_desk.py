@@ -170,14 +170,21 @@ class SurveyDesk:
 
     async def _open(self, survey_id: int, mode: str, call_id: int, leg_id: str, context: dict[str, Any], *,
                     agent_id: int | None, number: str | None, once_per_days: int = 0) -> Run | None:
-        """Write the response (None: ``number`` had this survey within ``once_per_days`` days, decided in the
-        database at once with the insert, ``surveys.repository.offer_response``)."""
-        version = await survey_repo.latest_version(self.engine.pool, survey_id)
-        response_id = await survey_repo.offer_response(
-            self.engine.pool, version=version, mode=mode, offered_at=self.engine.clock.now(), phone=number,
-            once_per_days=once_per_days, call_record_id=call_id, lead_id=context.get("lead_id"),
-            campaign_id=context.get("campaign_id"), queue_id=context.get("queue_id"), agent_id=agent_id,
-            leg_id=leg_id)
+        """Write the response. After a call, None: ``number`` had this survey within ``once_per_days`` days or
+        pressed its stop key once, decided in the database at once with the insert
+        (``surveys.repository.offer_response``); a survey campaign's person reached always has its survey (the
+        campaign's DNC list and its one call per lead are its rule)."""
+        pool, now = self.engine.pool, self.engine.clock.now()
+        version = await survey_repo.latest_version(pool, survey_id)
+        where = {"call_record_id": call_id, "lead_id": context.get("lead_id"),
+                 "campaign_id": context.get("campaign_id"), "queue_id": context.get("queue_id"),
+                 "agent_id": agent_id, "leg_id": leg_id}
+        if mode == "after_call":
+            response_id = await survey_repo.offer_response(pool, version=version, mode=mode, offered_at=now,
+                                                           phone=number, once_per_days=once_per_days, **where)
+        else:
+            response_id = await survey_repo.open_response(pool, version=version, mode=mode, offered_at=now,
+                                                          phone=number, **where)
         if response_id is None:
             return None
         return Run(leg_id, response_id, version.definition, call_id, dict(context))
@@ -254,7 +261,7 @@ class SurveyDesk:
         try:
             context = self.engine.call_context.get(call_id, {})
             run = await self._open(survey_id, "campaign", call_id, leg_id, context, agent_id=None,
-                                   number=context.get("number"))    # each person reached: its survey
+                                   number=context.get("number"))
         finally:
             self.starting.pop(leg_id, None)
         assert run is not None, "a survey campaign's response is always written (no once_per_days)"
@@ -437,14 +444,16 @@ class SurveyDesk:
 
     # --- press 9, press 0 -------------------------------------------------------------------------
     async def _opt_out(self, run: Run) -> None:
-        """The number goes on the campaign's DNC list, audited (actor ``survey``, the response named)."""
+        """The number goes on the campaign's DNC list, audited (actor ``survey``, the response named). Any number
+        that pressed it is never offered this survey again after a call (``survey_repo.offer_response``)."""
         from dnc import repository as dnc_repo
         from dnc.lists import ListKind
 
         number = run.context.get("number")
         campaign_id = run.context.get("campaign_id")
-        if not number or campaign_id is None:
-            log.warning("survey response %s: press-to-stop without a number or campaign", run.response_id)
+        if not number or campaign_id is None:     # a queue's caller: never offered this survey again (offer_response)
+            log.info("survey response %s: press-to-stop with no campaign DNC list to go on (number %s)",
+                     run.response_id, number or "unknown")
             return
         now = self.engine.clock.now()
         async with self._dnc_lock, self.engine.pool.acquire() as conn:   # the campaign's list is made once

@@ -172,17 +172,20 @@ async def offer_response(pool: asyncpg.Pool, *, version: Version, mode: str, off
                          phone: str | None, once_per_days: int, call_record_id: int | None = None,
                          lead_id: int | None = None, campaign_id: int | None = None, queue_id: int | None = None,
                          agent_id: int | None = None, leg_id: str | None = None) -> int | None:
-    """Offer the survey to ``phone`` unless it was offered this survey within the last ``once_per_days`` days
-    (then None, nothing written); returns the new response's id. Atomic in the database: the check and the insert
-    run in one transaction holding an advisory lock on (survey, number), so two offers at once to one number (two
-    engines, two calls of one customer) make one response. No number or ``once_per_days`` 0: always offered."""
+    """Offer the survey to ``phone`` unless it was offered this survey within the last ``once_per_days`` days, or
+    ever pressed its stop key in it (``ended_reason`` ``opted_out``: a queue's caller has no campaign DNC list to go
+    on, and is not asked again) (then None, nothing written); returns the new response's id. Atomic in the
+    database: the check and the insert run in one transaction holding an advisory lock on (survey, number), so two
+    offers at once to one number (two engines, two calls of one customer) make one response. No number: always
+    offered."""
     async with _transaction(pool) as tx:
-        if phone and once_per_days > 0:
+        if phone:
             await tx.execute("SELECT pg_advisory_xact_lock($1::int4, hashtext($2::bigint || ':' || $3::text))",
                              OFFER_LOCK_SPACE, version.survey_id, phone)
+            since = offered_at - timedelta(days=once_per_days) if once_per_days > 0 else None
             if await tx.fetchval(
                     "SELECT EXISTS (SELECT 1 FROM survey_responses WHERE survey_id = $1 AND phone = $2"
-                    " AND offered_at > $3)", version.survey_id, phone, offered_at - timedelta(days=once_per_days)):
+                    " AND (offered_at > $3 OR ended_reason = 'opted_out'))", version.survey_id, phone, since):
                 return None
         return await open_response(tx, version=version, mode=mode, offered_at=offered_at,
                                    call_record_id=call_record_id, lead_id=lead_id, campaign_id=campaign_id,

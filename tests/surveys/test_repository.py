@@ -8,7 +8,17 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from surveys import repository as repo
-from surveys.model import Digits, Hangup, NoInput, Progress, Start, SurveyDefinition, next_step, resume
+from surveys.model import (
+    Digits,
+    EndReason,
+    Hangup,
+    NoInput,
+    Progress,
+    Start,
+    SurveyDefinition,
+    next_step,
+    resume,
+)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SOUND = [{"kind": "sound", "value": "vm-press"}]
@@ -120,3 +130,13 @@ async def test_an_offer_to_a_number_is_made_once_within_once_per_days_even_when_
     assert await offer(T0 + timedelta(days=7, minutes=2), days=0) is not None      # no rule: always offered
     row = await db_pool.fetchrow("SELECT phone, leg_id FROM survey_responses ORDER BY id LIMIT 1")
     assert row["phone"] == "+84900000001" and row["leg_id"] == f"leg-{T0.timestamp()}"
+
+
+async def test_a_number_that_pressed_the_stop_key_is_not_offered_that_survey_again(db_pool: asyncpg.Pool) -> None:
+    version = await repo.create_survey(db_pool, definition(), created_by=None)
+    first = await repo.offer_response(db_pool, version=version, mode="after_call", offered_at=T0,
+                                      phone="+84900000003", once_per_days=0)
+    assert first is not None
+    await repo.end_response(db_pool, first, at=T0, completed=False, ended_reason=EndReason.OPTED_OUT)
+    assert await repo.offer_response(db_pool, version=version, mode="after_call", offered_at=T0 + timedelta(days=90),
+                                     phone="+84900000003", once_per_days=0) is None
