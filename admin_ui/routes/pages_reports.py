@@ -279,11 +279,15 @@ async def _schedules_page(request: Request, user: CurrentUser, *, error: report_
                           form: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
     services = services_of(request)
     pool = services.pool
+    campaigns, queues = await repository.list_campaigns(pool), await queue_repository.list_queues(pool)
+    if user.site_scope is not None:        # a team lead schedules their own site's reports (the file is filtered too)
+        site_of, queue_site = await sites.campaign_sites(pool), await sites.queue_sites(pool)
+        campaigns = [c for c in campaigns if site_of.get(c.id) == user.site_scope]
+        queues = [q for q in queues if queue_site.get(q.id) == user.site_scope]
     return render(request, "reports_schedules.html", user, error=error, form=form or {}, status_code=status_code,
                   schedules=await report_schedules.list_schedules(pool, owner_id=_owner(user)),
                   files=await report_schedules.list_files(pool, owner_id=_owner(user)),
-                  kinds=report_kinds.TEAM_LEAD_KINDS, campaigns=await repository.list_campaigns(pool),
-                  queues=await queue_repository.list_queues(pool),
+                  kinds=report_kinds.TEAM_LEAD_KINDS, campaigns=campaigns, queues=queues,
                   mail_on=report_schedules.Mailer.from_settings(services.settings) is not None)
 
 

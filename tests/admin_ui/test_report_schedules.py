@@ -179,7 +179,8 @@ async def test_a_mail_that_fails_leaves_the_file_and_says_why(make_user, service
     assert (tmp_path / made.path.rsplit("/", 1)[1]).read_text().startswith("hour (UTC),attempts,")
 
 
-async def test_a_team_leads_scheduled_file_shows_only_their_site(make_user, services, tmp_path) -> None:
+async def test_a_team_leads_scheduled_file_shows_only_their_site(browser_client, make_user, services,
+                                                                  tmp_path) -> None:
     from campaigns import repository
     from campaigns.model import Campaign
     from dialer import sites
@@ -207,6 +208,9 @@ async def test_a_team_leads_scheduled_file_shows_only_their_site(make_user, serv
     lines = {owner: Path(f.path).read_text().splitlines()[1:] for owner, f in made.items()}
     assert [line.split(",")[0] for line in lines[lead.id]] == ["South sales"]
     assert sorted(line.split(",")[0] for line in lines[manager.id]) == ["North sales", "South sales"]
+    await sign_in(browser_client, lead.username)
+    page = (await browser_client.get("/reports/schedules")).text.split('id="schedule-form"')[1]
+    assert "South sales" in page and "North sales" not in page          # only their site's campaigns to choose
 
 
 def test_the_mailer_is_the_smtp_settings_or_none(services) -> None:
