@@ -475,6 +475,7 @@ class Engine:
         self.agent_campaign[agent.agent_id] = campaign_id
         self.board.call_changed(None, call)
         self.history.changed(None, agent)
+        self.recordings.adopted(call)       # its MixMonitor still runs: followed again, never started twice
         self._publish_agent(agent.agent_id)
 
     def roll_days(self) -> None:

@@ -89,6 +89,29 @@ class RecordingDesk:
         if after.terminal:
             self.decided.discard(call_id)
 
+    def adopted(self, call: Call) -> None:
+        """A conversation taken over after a restart (``Engine.adopt``): its MixMonitor still runs in Asterisk, so it
+        is not drawn again; its open row, if any, is followed again (pause, resume, end)."""
+        self.decided.add(call.call_id)
+        self.engine.spawn(self._follow_again(call), name=f"record-adopt-{call.call_id}")
+
+    async def _follow_again(self, call: Call) -> None:
+        engine = self.engine
+        row = await engine.pool.fetchrow("SELECT id, started_at, pauses FROM recordings WHERE call_record_id=$1"
+                                         " AND ended_at IS NULL", call.call_id)
+        if row is None:
+            return
+        pauses = row["pauses"] if isinstance(row["pauses"], list) else []
+        paused = bool(pauses) and pauses[-1].get("action") == "pause"
+        since = (engine.clock.now() - row["started_at"]).total_seconds()
+        self.active[call.call_id] = Active(int(row["id"]), call.leg_id, engine.clock.monotonic() - since,
+                                           call.agent_id, paused=paused)
+        current = engine.calls.get(call.call_id)
+        if current is None or current.state is not CallState.CONNECTED:
+            await self._finish(call.call_id)
+        elif call.agent_id is not None:
+            engine._publish_agent(call.agent_id)
+
     async def _start(self, call: Call) -> None:
         engine = self.engine
         policy = await self.policy_for(engine.call_context.get(call.call_id, {}))

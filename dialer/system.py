@@ -102,6 +102,7 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     engine.agent_phone_template = settings.agent_phone_template
     engine.panels.grace_s = settings.panel_grace_s
     engine.recordings.files_dir = recordings_folder(settings)
+    engine.recordings.rng.seed(sim.config.seed if sim is not None else None)   # a simulation's shares: reproducible
     engine.recordings.pbx_dir = settings.recordings_pbx_dir
     engine.site_id = own_site.id if own_site is not None else None
     site_watch = sites.SiteWatch(engine, own_site=own_site,

@@ -123,3 +123,62 @@ async def test_a_campaign_recording_none_sends_no_mixmonitor_and_the_pause_is_re
         assert engine.agent_state(agent_id)["call"]["recording"] == {"active": False, "paused": False}
         await engine.hangup(agent_id)
     assert await services.pool.fetchval("SELECT count(*) FROM recordings") == 0
+
+
+async def test_an_inbound_queue_recording_all_records_its_caller_with_the_queue_on_the_row(
+        services, scenario, tmp_path) -> None:
+    from campaigns import queue_repository
+    from campaigns.queues import DAY_NAMES, Queue
+
+    agent_id = scenario.agent_ids[0]
+    queue = await queue_repository.save_queue(services.pool, queue=Queue.from_dict(
+        {"name": "Payments", "dids": ["+842873001299"], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    await queue_repository.set_queue_agents(services.pool, queue_id=queue.id, levels={agent_id: 5})
+    await store.save_policy(services.pool, "queue", queue.id, RecordingPolicy("all", retention_days=7))
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=STAYING),
+                          engine_id="rec-inbound", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
+        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
+        system.sim.inject_inbound(caller="+15550002222", did="+842873001299", patience_s=120.0,  # type: ignore[union-attr]
+                                  talk_s=4.0)
+        await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+        await until(lambda: (engine.agent_state(agent_id)["call"] or {}).get("recording", {}).get("active") is True)
+        await until(lambda: engine.agent_state(agent_id)["state"] == "wrap_up", timeout_s=15)
+        await until(lambda: engine.recordings.active == {})
+    (row,) = await store.search(services.pool, store.Search(queue_id=queue.id))
+    assert row["phone_e164"] == "+15550002222" and row["queue"] == "Payments" and row["campaign_id"] is None
+    assert row["size_bytes"] and (tmp_path / "recordings" / row["file_path"]).is_file()
+
+
+async def test_after_an_engine_restart_the_recording_is_followed_again_never_started_twice(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    from tests.dialer.test_engine_restart import ENGINE, DoomedEngine, _claim, in_conference, outliving_pbx
+
+    async with outliving_pbx(services, speed=20.0) as sim:
+        scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
+                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        agent = scenario.agent_ids[0]
+        await store.save_policy(services.pool, "campaign", scenario.campaign.id, RecordingPolicy("all"))
+        (lead,) = await _claim(services, scenario, 1)
+        first = DoomedEngine(services, sim, scenario.campaign)
+        await first.start()
+        await first.engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+        await until(lambda: first.engine.agent_state(agent)["state"] == "ready")
+        call_id = await first.dial(lead)
+        leg = first.engine.calls[call_id].leg_id
+        await until(lambda: in_conference(sim, leg, agent))
+        await until(lambda: call_id in first.engine.recordings.active)
+        await first.engine.recording_pause(agent, True)
+        await first.kill()
+        async with run_system(services, engine_id=ENGINE, tick_s=0.2) as system:
+            engine = system.engine
+            await until(lambda: (engine.agent_state(agent)["call"] or {}).get("recording")
+                        == {"active": True, "paused": True})        # the panel shows it paused, as it is
+            assert await engine.recording_pause(agent, False) == {"active": True, "paused": False}
+            await until(lambda: engine.agent_state(agent)["state"] == "wrap_up", timeout_s=30)
+            await until(lambda: engine.recordings.active == {})
+    assert [uid for uid, _ in sim.recordings] == [leg]                  # one MixMonitor for the call, not two
+    (row,) = await store.search(services.pool, store.Search(number=lead.phone_e164))
+    assert [e["action"] for e in row["pauses"]] == ["pause", "resume"] and row["ended_at"] is not None
