@@ -204,7 +204,7 @@ async def test_the_report_csvs_neutralise_a_hostile_disposition_and_agent_name(
     dispositions = await browser_client.get(f"/reports/dispositions.csv?campaign={camp.id}&days=1")
     agents = await browser_client.get(f"/reports/agents.csv?campaign={camp.id}&days=1")
     assert dispositions.status_code == agents.status_code == 200
-    assert ["'=cmd|' /C calc'!A0", "True", "1"] in _cells(dispositions.text)
+    assert ["'=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0", "True", "False", "1", "60"] in _cells(dispositions.text)
     assert _cells(agents.text)[1][0] == "'@evil"
 
 
