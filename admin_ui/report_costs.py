@@ -55,6 +55,11 @@ class Rate:
     def increment(self) -> str:
         return f"{self.first_s}/{self.step_s}"
 
+    @property
+    def rate_text(self) -> str:
+        """The rate as a person writes it: 0.035, 100 (never 1E+2)."""
+        return format(self.rate_per_min.normalize(), "f")
+
     def billed_s(self, seconds: float) -> int:
         """The seconds billed for ``seconds`` answered (pure; the SQL in ``costs`` says the same)."""
         if seconds <= 0:
@@ -174,4 +179,5 @@ def costs_table(rows: list[CostRow], by: str) -> Table:
 
 
 def rates_table(rates: list[Rate]) -> Table:
-    return Table(CSV_HEADER, [[r.trunk, r.prefix, r.rate_per_min, r.increment, r.currency] for r in rates])
+    """The rates as the import reads them back (``parse_rates_csv`` takes the ``'`` the CSV puts before ``+``)."""
+    return Table(CSV_HEADER, [[r.trunk, r.prefix, r.rate_text, r.increment, r.currency] for r in rates])

@@ -181,6 +181,13 @@ async def costs_page(request: Request, user: TeamLead, campaign: str | None = No
 async def _export(request: Request, user: CurrentUser, kind: str, fmt: str, *, campaign: str | None,
                   queue: str | None, agent: str | None, days: int, start: str | None, end: str | None,
                   search: CallSearch | None) -> Response:
+    if kind == "rates":            # the call rates, as the import reads them back (admins)
+        if user.role is not Role.ADMIN:
+            raise HTTPException(403, "this needs the role admin")
+        table = report_costs.rates_table(await report_costs.list_rates(services_of(request).pool))
+        return Response(report_kinds.file_bytes(table, fmt, sheet="rates"),
+                        media_type=CSV_MEDIA_TYPE if fmt == "csv" else XLSX_MEDIA_TYPE,
+                        headers={"content-disposition": f'attachment; filename="rates.{fmt}"'})
     if kind not in report_kinds.KINDS:
         raise HTTPException(404, f"no report {kind!r}; reports are {', '.join(report_kinds.KINDS)}")
     if kind == "compliance" and not user.has_role(Role.COMPLIANCE):

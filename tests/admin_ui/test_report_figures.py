@@ -207,6 +207,11 @@ async def test_costs_use_the_longest_prefix_of_the_calls_trunk_and_its_billing_i
                               b"viettel,+8498,0.03,1/1,USD\nviettel,+849,0.5,1/1,USD\nvnpt,+33,0.12,30/6,EUR\n", "text/csv")})
     assert imported.status_code == 303 and imported.headers["location"] == "/reports/rates?saved=3"
     assert len(await report_costs.list_rates(services.pool)) == 4
+    exported = await browser_client.get("/reports/rates.csv")       # read back by the import as it is written
+    assert "\r\n*,'+84,0.06,60/60,USD\r\n" in exported.text
+    assert parse_rates_csv(exported.text) == [
+        Rate(r.trunk, r.prefix, r.rate_per_min, r.first_s, r.step_s, r.currency)
+        for r in await report_costs.list_rates(services.pool)]
 
     # Spring dials +84987654321 on viettel: the viettel +8498 rate (longest, own trunk), per second, on the answered
     # seconds (answer to hang-up: talk + 1 s to reach the agent): s1 101 s, s2 51 s, s3 (abandoned) 3 s = 155 s.
@@ -238,6 +243,7 @@ async def test_costs_use_the_longest_prefix_of_the_calls_trunk_and_its_billing_i
     await sign_in(browser_client, lead.username)
     assert (await browser_client.get("/reports/costs?days=1")).status_code == 200
     assert (await browser_client.get("/reports/rates")).status_code == 403
+    assert (await browser_client.get("/reports/rates.csv")).status_code == 403
     xlsx = await browser_client.get("/reports/costs-agents.xlsx?days=1")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
