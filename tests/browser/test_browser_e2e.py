@@ -157,9 +157,9 @@ async def test_a_campaign_from_upload_to_disposition_with_dnc_respected(
     assert dialled[:2] == ["+33612345601", "+33612345602"]
 
     # --- reports and the abandonment page read the same call records --------------------------------
-    await lead.goto("/reports?days=1")
+    await lead.goto("/reports?days=1&by=agent")
     assert "Call back later" in await lead.locator("#report-dispositions table").inner_text()   # the label, not the code
-    assert "An" in await lead.locator("#report-agents table").inner_text()
+    assert "An" in await lead.locator("#report-figures table").inner_text()
     await ui.shot(lead, "reports")
     await officer.goto("/compliance")
     assert "Spring offer" in await officer.locator("#abandonment").inner_text()
