@@ -59,7 +59,8 @@ async def set_size(db: Db, recording_id: int, size_bytes: int, duration_s: float
 _SELECT = (
     "SELECT r.id, r.call_record_id, r.file_path, r.started_at, r.ended_at, r.duration_s, r.size_bytes, r.pauses,"
     " r.created_at, c.phone_e164, c.agent_id, u.username AS agent, COALESCE(u.display_name, '') AS agent_name,"
-    " c.campaign_id, cp.name AS campaign, c.queue_id, q.name AS queue, c.disposition, c.direction"
+    " c.campaign_id, cp.name AS campaign, c.queue_id, q.name AS queue, c.disposition, c.direction,"
+    " COALESCE(cp.site_id, q.site_id) AS site_id"
     " FROM recordings r JOIN call_records c ON c.id = r.call_record_id"
     " LEFT JOIN users u ON u.id = c.agent_id LEFT JOIN campaigns cp ON cp.id = c.campaign_id"
     " LEFT JOIN inbound_queues q ON q.id = c.queue_id")
@@ -77,6 +78,7 @@ class Search:
     min_duration_s: float | None = None
     max_duration_s: float | None = None
     only_agent_id: int | None = None       # an agent sees only their own calls
+    site_id: int | None = None             # a team lead's site (dialer.sites): its campaigns' and queues' calls
     limit: int = 200
 
 
@@ -105,6 +107,8 @@ async def search(db: Db, s: Search) -> list[dict[str, Any]]:
         add("r.started_at >= ?", s.date_from)
     if s.date_to is not None:
         add("r.started_at < ?", s.date_to)
+    if s.site_id is not None:
+        add("COALESCE(cp.site_id, q.site_id) = ?", s.site_id)
     if s.min_duration_s is not None:
         add("r.duration_s >= ?", s.min_duration_s)
     if s.max_duration_s is not None:

@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from admin_ui.app import render
 from admin_ui.auth import CurrentUser, SignedIn, services_of
 from admin_ui.i18n import translator
+from admin_ui.site_scope import site_context
 from campaigns import queue_repository
 from campaigns import repository as campaigns_repo
 from campaigns.errors import CampaignError
@@ -64,6 +65,8 @@ async def _recording(request: Request, user: CurrentUser, recording_id: int) -> 
         raise HTTPException(404, "no such recording")
     if not _sees_all(user) and found["agent_id"] != user.id:
         raise HTTPException(403, "an agent may play only the recordings of their own calls")
+    if user.site_scope is not None and found["site_id"] not in (None, user.site_scope):
+        raise HTTPException(404, "no such recording")       # another site's, as its campaigns and queues
     return found
 
 
@@ -106,7 +109,8 @@ def _day(text: str | None, what: str) -> date | None:
         raise HTTPException(400, f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _search_of(user: CurrentUser, params: Mapping[str, str]) -> tuple[store.Search, dict[str, str]]:
+def _search_of(user: CurrentUser, params: Mapping[str, str],
+               site: int | None = None) -> tuple[store.Search, dict[str, str]]:
     day_from, day_to = _day(params.get("from"), "from"), _day(params.get("to"), "to")
     search = store.Search(
         number=(params.get("number") or "").strip(),
@@ -116,17 +120,18 @@ def _search_of(user: CurrentUser, params: Mapping[str, str]) -> tuple[store.Sear
         date_from=datetime.combine(day_from, time(), UTC) if day_from else None,
         date_to=datetime.combine(day_to + timedelta(days=1), time(), UTC) if day_to else None,
         min_duration_s=_float(params.get("min_s"), "min_s"), max_duration_s=_float(params.get("max_s"), "max_s"),
-        only_agent_id=None if _sees_all(user) else user.id)
+        only_agent_id=None if _sees_all(user) else user.id, site_id=site)
     shown = {k: (params.get(k) or "").strip() for k in ("number", "agent", "campaign", "queue", "disposition", "from",
                                                            "to", "min_s", "max_s")}
     return search, shown
 
 
 @router.get("/recordings", response_class=HTMLResponse)
-async def recordings_page(request: Request, user: SignedIn) -> HTMLResponse:
+async def recordings_page(request: Request, user: SignedIn, site: int | None = None) -> HTMLResponse:
     _allowed(user)
     pool = services_of(request).pool
-    search, shown = _search_of(user, request.query_params)
+    shown_site, site_ctx = await site_context(request, user, site)     # a team lead: their own site only
+    search, shown = _search_of(user, request.query_params, shown_site)
     searched = any(shown.values())
     rows = await store.search(pool, search)
     for row in rows:
@@ -135,7 +140,8 @@ async def recordings_page(request: Request, user: SignedIn) -> HTMLResponse:
     agents = [u for u in await users.list_users(pool) if u.role is Role.AGENT] if _sees_all(user) else []
     return render(request, "recordings.html", user, rows=rows, f=shown, searched=searched, sees_all=_sees_all(user),
                   agents=agents, campaigns=await campaigns_repo.list_campaigns(pool),
-                  queues=await queue_repository.list_queues(pool), query=urlencode(shown))
+                  queues=await queue_repository.list_queues(pool), query=urlencode(shown),
+                  site_keep=shown, **site_ctx)
 
 
 # --- play and download -----------------------------------------------------------------------------------
