@@ -161,7 +161,12 @@ async def test_a_campaign_from_upload_to_disposition_with_dnc_respected(
     assert "Call back later" in await lead.locator("#report-dispositions table").inner_text()   # the label, not the code
     assert "An" in await lead.locator("#report-figures table").inner_text()
     await ui.shot(lead, "reports")
+    async def dnc_refused() -> bool:       # the hopper took the DNC number's lead and refused it at dial time
+        return await services.pool.fetchval("SELECT COALESCE(sum(hits), 0) FROM dnc_refusals") == 1
+
+    await ui.eventually(dnc_refused, what="the DNC number refused at dial time")
     await officer.goto("/compliance")
     assert "Spring offer" in await officer.locator("#abandonment").inner_text()
+    assert await officer.locator("#abandonment .dnc-today").inner_text() == "1"
     await ui.shot(officer, "compliance-abandonment")
     assert lead.errors == desk.errors == officer.errors == []
