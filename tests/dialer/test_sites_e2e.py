@@ -7,18 +7,22 @@ sites' records; a site filter gives each site's own."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from admin_ui import reports
 from campaigns.model import DialMode
-from dialer import sites
+from dialer import sites, users
 from dialer.clock import RealClock
 from dialer.system import run_system
+from dialer.users import Role
 from simulations.call_model import LogNormal
 from simulations.pbx import PbxConfig
 from simulations.virtual_agents import VirtualAgents
@@ -45,7 +49,7 @@ async def campaigns_of(pool, legs: list[str]) -> set[int]:  # type: ignore[no-un
 
 @pytest.mark.slow
 async def test_two_sites_one_database_one_pbx_down_the_other_keeps_dialling_and_the_manager_sees_both(
-        db_pool, database_url, services, build_scenario) -> None:
+        db_pool, database_url, services, build_scenario, app, make_user) -> None:
     services.clock = RealClock(speed=SPEED)
     services.settings.speed = SPEED
     services.extras["database_url"] = database_url      # each engine's DNC checker follows the lists
@@ -136,3 +140,21 @@ async def test_two_sites_one_database_one_pbx_down_the_other_keeps_dialling_and_
     assert every == records and set(every) == {a.campaign.id, b.campaign.id}
     assert main == {a.campaign.id: records[a.campaign.id]} and only_b == {b.campaign.id: records[b.campaign.id]}
     assert sum(every.values()) == sum(main.values()) + sum(only_b.values())
+
+    # the same through the web app's report export: a manager's sums both sites, a Hanoi team lead's only Hanoi
+    names = {a.campaign.id: a.campaign.name, b.campaign.id: b.campaign.name}
+    by_name = {names[cid]: n for cid, n in records.items()}
+    manager = await make_user(Role.MANAGER)
+    lead = await make_user(Role.TEAM_LEAD, site_id=hanoi.id)
+    hanoi_only = {b.campaign.name: by_name[b.campaign.name]}
+    for who, url, expected in ((manager, "/reports/campaigns.csv?days=1", by_name),
+                               (manager, f"/reports/campaigns.csv?days=1&site={hanoi.id}", hanoi_only),
+                               (lead, "/reports/campaigns.csv?days=1", hanoi_only)):
+        token = await users.create_api_token(db_pool, user_id=who.id, label="report")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                     headers={"Authorization": f"Bearer {token}"}) as client:
+            response = await client.get(url)
+        assert response.status_code == 200, response.text
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0][:2] == ["campaign", "attempts"]
+        assert {r[0]: int(r[1]) for r in rows[1:]} == expected, url
