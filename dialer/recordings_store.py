@@ -108,7 +108,7 @@ async def search(db: Db, s: Search) -> list[dict[str, Any]]:
     if s.date_to is not None:
         add("r.started_at < ?", s.date_to)
     if s.site_id is not None:
-        add("COALESCE(cp.site_id, q.site_id) = ?", s.site_id)
+        add("COALESCE(cp.site_id, q.site_id, ?) = ?", s.site_id)   # no campaign nor queue: every site's
     if s.min_duration_s is not None:
         add("r.duration_s >= ?", s.min_duration_s)
     if s.max_duration_s is not None:

@@ -131,7 +131,7 @@ async def recordings_page(request: Request, user: SignedIn, site: int | None = N
     _allowed(user)
     pool = services_of(request).pool
     shown_site, site_ctx = await site_context(request, user, site)     # a team lead: their own site only
-    search, shown = _search_of(user, request.query_params, shown_site)
+    search, shown = _search_of(user, request.query_params, shown_site if _sees_all(user) else None)
     searched = any(shown.values())
     rows = await store.search(pool, search)
     for row in rows:
