@@ -30,7 +30,7 @@ from campaigns import queue_repository, queue_stats, staffing
 from campaigns.errors import NotFound
 from campaigns.queues import Queue
 from dialer import agent_history
-from dialer.safe_export import csv_writer
+from dialer.safe_export import XLSX_MEDIA_TYPE, csv_writer, xlsx_bytes
 
 router = APIRouter()
 AGENT_STATES = ("ready", "reserved", "on_call", "wrap_up", "paused", "connecting")
@@ -176,24 +176,38 @@ async def queue_report(request: Request, user: TeamLead, queue_id: int, days: Da
     return render(request, "queue_report.html", user, queue=queue, rows=rows, days=days)
 
 
+async def _interval_rows(request: Request, queue: Queue, days: int) -> list[list[object]]:
+    """The per-interval report as rows, the header first (the CSV and the XLSX)."""
+    rows: list[list[object]] = [[
+        f"interval ({queue.timezone})", "offered", "answered", "answered_within_t", "abandoned",
+        "abandoned_within_t", "abandoned_after_t", "service_level_pct", "asa_s", "aht_s",
+        "longest_wait_s", "estimated_wait_callers", "estimated_wait_mae_s", "estimated_wait_p90_s"]]
+    for r in await _intervals(request, queue, days):
+        rows.append([r.start.strftime("%Y-%m-%d %H:%M"), r.offered, r.answered, r.answered_within, r.abandoned,
+                     r.abandoned_short, r.abandoned_late,
+                     None if r.service_level is None else round(r.service_level * 100, 1),
+                     queue_stats.round_or_none(r.asa_s), queue_stats.round_or_none(r.aht_s),
+                     queue_stats.round_or_none(r.longest_wait_s), r.estimated,
+                     queue_stats.round_or_none(r.wait_error_mae_s), queue_stats.round_or_none(r.wait_error_p90_s)])
+    return rows
+
+
 @router.get("/reports/queues/{queue_id:int}.csv")
 async def queue_report_csv(request: Request, user: TeamLead, queue_id: int, days: Days = 7) -> Response:
     queue = await _queue(request, queue_id)
     out = io.StringIO()
-    writer = csv_writer(out)   # through dialer.safe_export: no cell runs as a formula
-    writer.writerow([f"interval ({queue.timezone})", "offered", "answered", "answered_within_t", "abandoned",
-                     "abandoned_within_t", "abandoned_after_t", "service_level_pct", "asa_s", "aht_s",
-                     "longest_wait_s", "estimated_wait_callers", "estimated_wait_mae_s", "estimated_wait_p90_s"])
-    for r in await _intervals(request, queue, days):
-        writer.writerow([r.start.strftime("%Y-%m-%d %H:%M"), r.offered, r.answered, r.answered_within, r.abandoned,
-                         r.abandoned_short, r.abandoned_late,
-                         None if r.service_level is None else round(r.service_level * 100, 1),
-                         queue_stats.round_or_none(r.asa_s), queue_stats.round_or_none(r.aht_s),
-                         queue_stats.round_or_none(r.longest_wait_s), r.estimated,
-                         queue_stats.round_or_none(r.wait_error_mae_s), queue_stats.round_or_none(r.wait_error_p90_s)])
+    csv_writer(out).writerows(await _interval_rows(request, queue, days))  # dialer.safe_export: no formula
     name = f"queue-{queue.id}-intervals-{days}d.csv"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/reports/queues/{queue_id:int}.xlsx")
+async def queue_report_xlsx(request: Request, user: TeamLead, queue_id: int, days: Days = 7) -> Response:
+    queue = await _queue(request, queue_id)
+    data = xlsx_bytes(await _interval_rows(request, queue, days), sheet="intervals")
+    name = f"queue-{queue.id}-intervals-{days}d.xlsx"
+    return Response(data, media_type=XLSX_MEDIA_TYPE, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 @dataclass(frozen=True, slots=True)

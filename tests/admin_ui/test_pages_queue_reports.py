@@ -3,9 +3,12 @@ and the staffing page (forecast and agents needed), from call records written in
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import python_calamine
 
 from campaigns import queue_repository
 from campaigns.queues import Queue
@@ -70,6 +73,11 @@ async def test_the_per_interval_report_and_its_csv_count_by_the_readme_rule(brow
                           waited_s=12, talk_s=60, wait_error_s=error)
     csv = await browser_client.get(f"/reports/queues/{queue.id}.csv?days=1")
     assert csv.text.splitlines()[2] == f"{later:%Y-%m-%d %H:%M},2,2,2,0,0,0,100.0,12.0,60.0,12.0,2,7.0,9.4"
+    xlsx = await browser_client.get(f"/reports/queues/{queue.id}.xlsx?days=1")      # the same rows as XLSX
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(xlsx.content)).get_sheet_by_index(0)
+    rows = sheet.to_python()
+    assert rows[0][:3] == ["interval (UTC)", "offered", "answered"]
+    assert rows[2][:8] == [f"{later:%Y-%m-%d %H:%M}", 2.0, 2.0, 2.0, 0.0, 0.0, 0.0, 100.0]
     page = await browser_client.get(f"/reports/queues/{queue.id}?days=1")
     assert page.status_code == 200 and "<svg" in page.text and "50.0%" in page.text
     assert '<td class="num" data-col="est_error_mae">7.0</td><td class="num" data-col="est_error_p90">9.4</td>' in page.text
