@@ -9,7 +9,7 @@ TCP, accelerated (50x), in one run:
   the survey's name and the answer given to the first question.
 
 The simulated call is short (a two-second ring, a one-second intro, two rating questions answered within a
-second); half the numbers are busy, so the 2,000 numbers take about 20 s of wall time.
+second); two in three numbers are busy, so the 2,000 numbers take about 20 s of wall time.
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ from tests.dialer.test_engine_e2e import leads_left
 SPEED = 50.0
 NUMBERS = 2000
 LINES = 60
-SHORT = CustomerModel(connect_rate=0.45, machine_rate=0.0, busy_rate=0.5, congestion_rate=0.0, invalid_rate=0.0,
+SHORT = CustomerModel(connect_rate=0.3, machine_rate=0.0, busy_rate=0.65, congestion_rate=0.0, invalid_rate=0.0,
                       ring=LogNormal(2.0, 0.2), fail_ring=LogNormal(1.0, 0.2), talk=LogNormal(600.0, 0.1),
                       patience=LogNormal(600.0, 0.1), no_answer_s=6.0)
-# 3 % press 9 during the intro; at the second question 2 % press 0 (about ten customers), the others rate it
-TAKER = SurveyCustomer(answers={"intro": {"9": 0.03, "": 0.97}, "q1": {"4": 0.5, "5": 0.5},
-                                "q2": {"0": 0.02, "5": 0.98}}, think_s=(0.2, 0.6), key_gap_s=0.1)
+# 4 % press 9 during the intro; at the second question 3 % press 0 (about 15 customers), the others rate it
+TAKER = SurveyCustomer(answers={"intro": {"9": 0.04, "": 0.96}, "q1": {"4": 0.5, "5": 0.5},
+                                "q2": {"0": 0.03, "5": 0.97}}, think_s=(0.2, 0.6), key_gap_s=0.1)
 RATING = [{"kind": "sound", "value": "vm-press"}]
 
 
@@ -124,7 +124,7 @@ async def test_a_survey_campaign_of_2000_numbers_keeps_dnc_and_windows_and_press
     started = time.monotonic()
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=9, customer_model=SHORT,
                                                          survey_customer=TAKER),
-                          engine_id="survey-2000", tick_s=0.5) as system, contextlib.AsyncExitStack() as stack:
+                          engine_id="survey-2000", tick_s=1.0) as system, contextlib.AsyncExitStack() as stack:
         engine = system.engine
         engine.surveys.wait_s = 60.0          # the dialplan's wait for our next step, in PBX seconds (1.2 s wall)
         engine.surveys.survey_hold_s = 60.0
@@ -158,7 +158,7 @@ async def test_a_survey_campaign_of_2000_numbers_keeps_dnc_and_windows_and_press
     assert not {n.lstrip("+") for n in surveyed.dnc_numbers} & set(dialled)
     assert not {n.lstrip("+") for n in surveyed.outside_numbers} & set(dialled)
     responses = await db_pool.fetch("SELECT * FROM survey_responses WHERE survey_id = $1", version.survey_id)
-    assert len(responses) > 500 and all(r["mode"] == "campaign" and r["ended_at"] for r in responses)
+    assert len(responses) > 400 and all(r["mode"] == "campaign" and r["ended_at"] for r in responses)
     # press 9: on the campaign's DNC list, audited, naming the response
     opted = {r["phone"]: r["id"] for r in responses if r["ended_reason"] == "opted_out"}
     assert opted
