@@ -41,6 +41,12 @@ RECORDING_MESSAGES: dict[str, dict[str, str]] = {
                                   "has none, the global setting applies: {days}.",
                             "vi": "Mỗi chiến dịch và hàng đợi lưu bản ghi âm theo số ngày riêng; nếu không đặt, áp dụng "
                                   "cài đặt chung: {days}."},
+    "rec_global_days": {"en": "Global retention (days)", "vi": "Thời hạn lưu trữ chung (ngày)"},
+    "rec_global_help": {"en": "Used by campaigns and queues that set no retention of their own. Empty: "
+                              "DIALER_RECORDING_RETENTION_DAYS, or kept without limit.",
+                        "vi": "Áp dụng cho chiến dịch và hàng đợi không đặt thời hạn riêng. Để trống: theo "
+                              "DIALER_RECORDING_RETENTION_DAYS, hoặc lưu không giới hạn."},
+    "rec_global_saved": {"en": "The global retention was saved.", "vi": "Đã lưu thời hạn lưu trữ chung."},
     "rec_keep_forever": {"en": "kept without limit", "vi": "lưu không giới hạn"},
     "rec_days": {"en": "{days} days", "vi": "{days} ngày"},
     "rec_retention_none": {"en": "Nothing has been deleted yet.", "vi": "Chưa có bản ghi âm nào bị xóa."},

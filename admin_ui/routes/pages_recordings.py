@@ -21,10 +21,10 @@ from urllib.parse import quote, urlencode
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from admin_ui.app import render
-from admin_ui.auth import CurrentUser, SignedIn, services_of
+from admin_ui.auth import AdminUser, CurrentUser, SignedIn, services_of
 from admin_ui.i18n import translator
 from admin_ui.site_scope import site_context
 from campaigns import queue_repository
@@ -204,14 +204,34 @@ async def recording_download(request: Request, user: SignedIn, recording_id: int
 
 # --- the retention report and the audit -------------------------------------------------------------------
 @router.get("/recordings/retention", response_class=HTMLResponse)
-async def retention_page(request: Request, user: SignedIn) -> HTMLResponse:
+async def retention_page(request: Request, user: SignedIn, saved: int = 0, problem: str = "",
+                         status_code: int = 200) -> HTMLResponse:
     if not _sees_all(user):
         raise HTTPException(403, "the retention report is for team leads, compliance officers and admins")
     services = services_of(request)
     global_policy = await store.policy_of(services.pool, "global", 0)
-    return render(request, "recordings_retention.html", user, rows=await store.deletions(services.pool),
+    return render(request, "recordings_retention.html", user, status_code=status_code,
+                  rows=await store.deletions(services.pool),
                   global_days=(global_policy.retention_days if global_policy else None)
-                  or services.settings.recording_retention_days)
+                  or services.settings.recording_retention_days,
+                  own_days=global_policy.retention_days if global_policy else None,
+                  setting_days=services.settings.recording_retention_days,
+                  may_set=user.role is Role.ADMIN, saved=bool(saved), problem=problem)
+
+
+@router.post("/recordings/retention/global")
+async def save_global_retention(request: Request, user: AdminUser) -> Response:
+    """The global retention (the ``recording_policies`` row ``global``): empty falls back to the setting."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        policy = RecordingPolicy.from_form({"record_mode": "none",
+                                            "recording_retention_days": form.get("recording_retention_days")})
+    except RecordingPolicyError as exc:
+        t = translator(user.language)
+        return await retention_page(request, user, problem=f"{t(exc.field)}: {t('err_' + exc.field)}",
+                                    status_code=400)
+    await store.save_policy(services_of(request).pool, "global", 0, policy)
+    return RedirectResponse("/recordings/retention?saved=1", status_code=303)
 
 
 @router.get("/recordings/{recording_id}/access", response_class=HTMLResponse)

@@ -79,3 +79,24 @@ async def test_the_queue_form_saves_the_recording_setting_and_refuses_a_bad_one(
     assert await store.policy_of(services.pool, "queue", queue.id) == RecordingPolicy("all", 0, 30)
     desk = RecordingDesk(engine=type("E", (), {"pool": services.pool, "clock": services.clock})())  # type: ignore[arg-type]
     assert await desk.policy_for({"campaign_id": None, "queue_id": queue.id}) == RecordingPolicy("all", 0, 30)
+
+
+async def test_an_admin_sets_the_global_retention_and_a_team_lead_may_not(browser_client, make_user, services) -> None:
+    admin = await make_user(Role.ADMIN, "root2")
+    csrf = await sign_in_campaigns(browser_client, admin.username)
+    bad = await browser_client.post("/recordings/retention/global", data={"csrf_token": csrf,
+                                                                           "recording_retention_days": "0"})
+    assert bad.status_code == 400 and "Keep recordings (days; empty: the global setting):" in bad.text
+    saved = await browser_client.post("/recordings/retention/global", data={"csrf_token": csrf,
+                                                                             "recording_retention_days": "180"})
+    assert saved.status_code == 303
+    assert await store.policy_of(services.pool, "global", 0) == RecordingPolicy("none", 0, 180)
+    page = (await browser_client.get("/recordings/retention?saved=1")).text
+    assert "The global retention was saved." in page and "180 days" in page
+    await browser_client.post("/logout", data={"csrf_token": csrf})
+    lead = await make_user(Role.TEAM_LEAD, "lena")
+    csrf = await sign_in_campaigns(browser_client, lead.username)
+    refused = await browser_client.post("/recordings/retention/global", data={"csrf_token": csrf,
+                                                                               "recording_retention_days": "1"})
+    assert refused.status_code == 403
+    assert 'id="rec-global"' not in (await browser_client.get("/recordings/retention")).text
