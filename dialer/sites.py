@@ -153,7 +153,8 @@ Conn = asyncpg.Connection | asyncpg.Pool
 
 
 async def list_sites(conn: Conn) -> list[Site]:
-    return [Site(r["id"], r["name"], r["zone"]) for r in await conn.fetch("SELECT id, name, zone FROM sites ORDER BY id")]
+    rows = await conn.fetch("SELECT id, name, zone FROM sites ORDER BY id")
+    return [Site(r["id"], r["name"], r["zone"]) for r in rows]
 
 
 async def site_named(conn: Conn, name: str) -> Site:
@@ -185,11 +186,13 @@ async def user_site(conn: Conn, user_id: int) -> int | None:
 
 
 async def site_of_campaign(conn: Conn, campaign_id: int) -> int | None:
-    return await conn.fetchval("SELECT site_id FROM campaigns WHERE id = $1", campaign_id)  # type: ignore[no-any-return]
+    site: int | None = await conn.fetchval("SELECT site_id FROM campaigns WHERE id = $1", campaign_id)
+    return site
 
 
 async def site_of_queue(conn: Conn, queue_id: int) -> int | None:
-    return await conn.fetchval("SELECT site_id FROM inbound_queues WHERE id = $1", queue_id)  # type: ignore[no-any-return]
+    site: int | None = await conn.fetchval("SELECT site_id FROM inbound_queues WHERE id = $1", queue_id)
+    return site
 
 
 _PATH_SITES = {   # a path parameter naming a row, and how to find that row's site

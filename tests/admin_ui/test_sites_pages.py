@@ -48,7 +48,7 @@ async def api(app, services, user) -> httpx.AsyncClient:  # type: ignore[no-unty
 
 async def test_a_team_lead_sees_only_their_site_and_cannot_open_another_sites_campaign_by_url(
         app, services, browser_client, make_user) -> None:
-    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    hanoi, a, b, _qa, qb = await two_sites(services.pool)
     lead = await make_user(Role.TEAM_LEAD)                       # the default site, "main"
     assert lead.site_id == sites.DEFAULT_SITE_ID
     csrf = await sign_in(browser_client, lead.username)
@@ -85,7 +85,7 @@ async def test_a_team_lead_sees_only_their_site_and_cannot_open_another_sites_ca
 
 
 async def test_a_manager_sees_every_site_with_a_site_filter(app, services, browser_client, make_user) -> None:
-    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    hanoi, _a, b, _qa, _qb = await two_sites(services.pool)
     manager = await make_user(Role.MANAGER, language="vi")
     assert manager.site_id is None
     await sign_in(browser_client, manager.username)
@@ -118,7 +118,8 @@ async def test_the_admin_adds_a_site_and_says_who_works_where(services, browser_
     assert twice.status_code == 400 and "exists already" in twice.text
     bad = await browser_client.post("/admin/sites", data={"csrf_token": csrf, "name": "Đà Nẵng"})
     assert bad.status_code == 400 and "name: 1 to 40" in bad.text
-    moved = await browser_client.post(f"/admin/users/{agent.id}/site", data={"csrf_token": csrf, "site": str(danang.id)})
+    moved = await browser_client.post(f"/admin/users/{agent.id}/site",
+                                      data={"csrf_token": csrf, "site": str(danang.id)})
     assert moved.status_code == 303
     assert (await users.get_user(services.pool, agent.id)).site_id == danang.id
     every = await browser_client.post(f"/admin/users/{agent.id}/site", data={"csrf_token": csrf, "site": ""})
@@ -129,7 +130,7 @@ async def test_the_admin_adds_a_site_and_says_who_works_where(services, browser_
 
 async def test_the_wallboard_says_which_site_is_down_and_a_team_lead_sees_only_their_own(
         services, browser_client, make_user) -> None:
-    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    hanoi, a, b, _qa, _qb = await two_sites(services.pool)
     danang = await sites.create_site(services.pool, name="danang")
     await sites.report(services.pool, site_ids=[1], engine_id="main-1", pbx_up=True, detail="")
     await sites.report(services.pool, site_ids=[hanoi.id], engine_id="hanoi-1", pbx_up=False,
@@ -192,7 +193,7 @@ async def test_time_sheets_of_a_team_lead_list_their_own_sites_agents_only(servi
 
 async def test_a_manager_moves_a_campaign_to_another_site_and_a_team_lead_may_not(
         services, browser_client, make_user) -> None:
-    hanoi, a, b, qa, qb = await two_sites(services.pool)
+    hanoi, a, _b, _qa, _qb = await two_sites(services.pool)
     manager = await make_user(Role.MANAGER)
     csrf = await sign_in(browser_client, manager.username)
     page = (await browser_client.get(f"/campaigns/{a.id}")).text

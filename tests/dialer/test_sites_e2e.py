@@ -71,8 +71,8 @@ async def test_two_sites_one_database_one_pbx_down_the_other_keeps_dialling_and_
                 run_system(services, sim_config=PbxConfig(speed=SPEED, seed=2), engine_id="site-hanoi", tick_s=0.2,
                            site="hanoi") as site_b):
         wrap = LogNormal(2.0, 0.2)
-        agents = [asyncio.create_task(VirtualAgents(site_a.engine, a.agent_ids, a.campaign.id, seed=1, wrap=wrap).run()),
-                  asyncio.create_task(VirtualAgents(site_b.engine, b.agent_ids, b.campaign.id, seed=2, wrap=wrap).run())]
+        agents = [asyncio.create_task(VirtualAgents(system.engine, s.agent_ids, s.campaign.id, seed=n, wrap=wrap).run())
+                  for n, (system, s) in enumerate(((site_a, a), (site_b, b)), start=1)]
         try:
             # each engine runs its own site's campaign only, through its own PBX
             async def both_dial() -> bool:
