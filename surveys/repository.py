@@ -23,6 +23,7 @@ and counts as a drop-off in ``surveys.stats``. ``saved_answers`` gives them back
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
@@ -274,14 +275,15 @@ async def response_rows(conn: Conn, *, survey_id: int, since: datetime | None = 
         " ORDER BY r.offered_at, r.id", survey_id, since, until)
 
 
-async def calls_handled_by_agent(conn: Conn, *, campaign_ids: list[int], since: datetime | None = None,
-                                 until: datetime | None = None) -> dict[int, int]:
-    """Calls each agent handled (connected) in those campaigns: the denominator of the offer rate."""
+async def calls_handled_by_agent(conn: Conn, *, campaign_ids: list[int], queue_ids: Sequence[int] = (),
+                                 since: datetime | None = None, until: datetime | None = None) -> dict[int, int]:
+    """Calls each agent handled (connected) in those campaigns or inbound queues (a queue's calls have no campaign):
+    the denominator of the offer rate."""
     rows = await conn.fetch(
         "SELECT agent_id, count(*)::int AS n FROM call_records WHERE agent_id IS NOT NULL"
-        " AND campaign_id = ANY($1::bigint[]) AND connected_at IS NOT NULL"
+        " AND (campaign_id = ANY($1::bigint[]) OR queue_id = ANY($4::bigint[])) AND connected_at IS NOT NULL"
         " AND ($2::timestamptz IS NULL OR originated_at >= $2) AND ($3::timestamptz IS NULL OR originated_at < $3)"
-        " GROUP BY agent_id", campaign_ids, since, until)
+        " GROUP BY agent_id", campaign_ids, since, until, list(queue_ids))
     return {r["agent_id"]: r["n"] for r in rows}
 
 

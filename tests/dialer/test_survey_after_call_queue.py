@@ -4,7 +4,7 @@ over TCP: a caller to the queue's number is answered by its agent; the queue off
 call from the panel the caller is moved out of the conference into ``dialer-survey`` instead of being hung up, and
 answers. The response is linked to the queue, the agent and the inbound call's record. A caller who hangs up on
 the agent was offered the survey all the same (the offer rate per agent cannot be steered): its response is
-closed, never begun.
+closed, never begun; the agent's offer rate counts the queue's calls it handled.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from simulations.pbx.survey_customer import SurveyCustomer
 from simulations.virtual_agents import virtual_phone
 from surveys import repository as survey_repo
 from surveys.model import SurveyDefinition
+from surveys.stats import ResponseRow, offer_rates
 
 SPEED = 10.0
 DID = "+842873009911"
@@ -97,6 +98,10 @@ async def test_a_queue_caller_is_moved_into_the_queues_survey_when_the_agent_end
     assert [(a["question_id"], a["value"]) for a in answers] == [("q1", "5"), ("q2", "yes")]
     assert (gone["mode"], gone["queue_id"], gone["agent_id"]) == ("after_call", queue.id, agent)
     assert (gone["started_at"], gone["completed"], gone["ended_reason"]) == (None, False, "hangup")
+    # the offer rate of the queue's agent: two calls handled in the queue, two offered
+    handled = await survey_repo.calls_handled_by_agent(db_pool, campaign_ids=[], queue_ids=[queue.id])
+    rows = [ResponseRow.from_record(r) for r in await survey_repo.response_rows(db_pool, survey_id=version.survey_id)]
+    assert handled == {agent: 2} and offer_rates(rows, handled)[agent].share == 1.0
 
 
 async def wait_for_row(pool, query: str, *args: object, timeout_s: float = 20.0):  # type: ignore[no-untyped-def]
