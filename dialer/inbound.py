@@ -32,7 +32,7 @@ from campaigns import repository as campaigns_repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.queue_hours import is_open
 from campaigns.queues import OverflowAction, Queue
-from dialer import call_records, callback_places, inbound_policy, routing
+from dialer import call_records, callback_places, inbound_policy, routing, sites
 from dialer.calls import Call, CallOutcome, CallPolicy, CallState, Pool, PoolKind
 from dialer.effects import SeekAgent
 from dialer.inbound_policy import InboundOutcome, PastLimit
@@ -111,7 +111,11 @@ class InboundDesk:
         """``Engine.queue_rules`` from every configured queue and its agents' skill levels."""
         engine = self.engine
         rules: dict[Pool, routing.QueueRule] = {}
+        theirs = set() if engine.site_id is None else {   # a site's engine routes its own site's queues only
+            q for q, site in (await sites.queue_sites(engine.pool)).items() if site != engine.site_id}
         for queue in await queue_repository.list_queues(engine.pool):
+            if queue.id in theirs:
+                continue
             agents = await queue_repository.queue_agents(engine.pool, queue_id=queue.id)
             rules[queue_pool(queue.id)] = routing.QueueRule.from_queue(
                 queue, {r["user_id"]: r["level"] for r in agents})
@@ -154,6 +158,11 @@ class InboundDesk:
         engine = self.engine
         did = did_e164(event.did)
         queue = await queue_repository.queue_for_did(engine.pool, did=did) if did else None
+        if queue is not None and engine.site_id is not None and \
+                await sites.site_of_queue(engine.pool, queue.id) != engine.site_id:
+            log.warning("inbound call to DID %r: its queue %r is another site's; this site's engine does not take it",
+                        event.did, queue.name)       # dialer.sites: a DID routed to the wrong site's Asterisk
+            queue = None
         arrived_at = engine.clock.monotonic() if arrived_at is None else arrived_at
         call_id = await self._open_record(Caller(0, event.leg_id, event.caller, did or event.did.strip(), event.server,
                                                  arrived_at, event.channel), queue)
