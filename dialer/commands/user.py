@@ -11,7 +11,7 @@ import asyncio
 import getpass
 import os
 
-from dialer import users
+from dialer import sites, users
 from dialer.commands._common import settings_from
 from dialer.errors import DialerError
 from dialer.runtime import open_services
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.add_argument("--language", default="en", choices=["en", "vi"])
     add.add_argument("--phone", default="", help="agent's phone dial string, e.g. PJSIP/agent7")
     add.add_argument("--password", help="password (default: $DIALER_NEW_PASSWORD, else asked for)")
+    add.add_argument("--site", help="the site an agent or team lead works at (default: the first site, main)")
     add.set_defaults(func=run_add)
     lst = usub.add_parser("list", help="list users")
     lst.set_defaults(func=run_list)
@@ -60,9 +61,10 @@ def run_add(args: argparse.Namespace) -> int:
 
     async def go() -> users.User:
         async with open_services(settings_from(args), bootstrap_admin=False) as services:
+            site = await sites.site_named(services.pool, args.site) if getattr(args, "site", None) else None
             return await users.create_user(services.pool, username=args.username, password=password,
                                            role=Role(args.role), display_name=args.name, language=args.language,
-                                           phone_dial_string=args.phone)
+                                           phone_dial_string=args.phone, site_id=site.id if site else None)
 
     user = asyncio.run(go())
     print(f"created {user.role.label.lower()} {user.username} (id {user.id})")
