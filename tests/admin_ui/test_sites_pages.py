@@ -208,3 +208,24 @@ async def test_a_manager_moves_a_campaign_to_another_site_and_a_team_lead_may_no
     assert 'id="campaign-site-move"' not in (await browser_client.get(f"/campaigns/{a.id}")).text
     refused = await browser_client.post(f"/campaigns/{a.id}/site", data={"csrf_token": csrf, "site": "1"})
     assert refused.status_code == 403 and await sites.site_of_campaign(services.pool, a.id) == hanoi.id
+
+
+def test_every_site_text_is_in_english_and_vietnamese_with_the_same_placeholders() -> None:
+    import re
+    import string
+    from pathlib import Path
+
+    from admin_ui.i18n import MESSAGES
+    from admin_ui.site_text import SITE_MESSAGES
+
+    folder = Path(__file__).resolve().parents[2] / "admin_ui" / "templates"
+    used = set()
+    for name in ("site_filter.html", "sites.html", "wallboard_sites.html"):
+        used |= set(re.findall(r"""t\(["']([a-z_]+)["'][,)]""", (folder / name).read_text()))
+    used |= {f"site_st_{s}" for s in ("up", "down", "silent", "unknown")} | {"health_site_down", "role_manager"}
+    missing = sorted(k for k in used | set(SITE_MESSAGES)
+                     if not (MESSAGES.get(k, {}).get("en") and MESSAGES.get(k, {}).get("vi")))
+    assert missing == []
+    for key, texts in SITE_MESSAGES.items():
+        fields = [{f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f} for lang in ("en", "vi")]
+        assert fields[0] == fields[1], key
