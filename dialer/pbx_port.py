@@ -263,6 +263,9 @@ class PbxPort(Protocol):
 
     async def start_recording(self, leg_id: str, filename: str) -> None: ...
 
+    async def stop_recording(self, leg_id: str) -> None:
+        """StopMixMonitor on a leg still up (its call ended for its agent: a transfer); ``PbxError`` when it is gone."""
+
     async def mute_recording(self, leg_id: str, *, muted: bool) -> None:
         """Pause (``muted``) or resume the leg's MixMonitor on both directions: the paused part is silence."""
 

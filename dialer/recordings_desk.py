@@ -6,8 +6,9 @@ draws from its own ``random.Random`` for a share (the same seed and the same cal
 MixMonitor on the customer leg (both sides of the conference) and writes the ``recordings`` row. The agent on the
 call (and only that agent: ``pause``) pauses and resumes it during a card payment: AMI ``MixMonitorMute`` on both
 directions (recording g), each pause and resume timestamped on the row with its offset into the recording. When
-the customer leaves (wrap-up, or the call ends) the row gets its end, duration and, when this process can read the
-file (``files_dir``), its size.
+the call ends for its agent (wrap-up, or the call ends) the recording stops (StopMixMonitor when the customer is still
+there: a transfer to a queue, whose own policy may record the rest under the queue's record) and the row gets its
+end, duration and, when this process can read the file (``files_dir``), its size.
 
 File names are ``dialer/YYYY/MM/DD/call-<call id>.wav`` relative to the recordings folder: sent to Asterisk
 under ``pbx_dir`` (``DIALER_RECORDINGS_PBX_DIR``) or relative (Asterisk's spool monitor folder), read by the web
@@ -138,6 +139,12 @@ class RecordingDesk:
         active = self.active.pop(call_id, None)
         if active is None:
             return
+        current = self.engine.calls.get(call_id)
+        if current is None or current.state is CallState.WRAP_UP:
+            try:    # the customer is still there (sent to a queue or a number): the file ends with its record
+                await self.engine.pbx.stop_recording(active.leg_id)
+            except PbxError:
+                pass    # the customer hung up: the hang-up ended the recording (nothing is sent for a gone leg)
         size, duration = self._file_facts(await self._relative(active.recording_id))
         await store.finish(self.engine.pool, active.recording_id, ended_at=self.engine.clock.now(), size_bytes=size)
         if duration is not None:

@@ -249,6 +249,12 @@ class AmiAdapter:
         server, channel = self._channel(leg_id)
         await self._act(server, "MixMonitor", [("Channel", channel), ("File", filename)])
 
+    async def stop_recording(self, leg_id: str) -> None:
+        """StopMixMonitor; ``PbxError`` without a word on the wire when the leg is already gone (its hang-up ended
+        the recording)."""
+        server, channel = self._channel(leg_id)
+        await self._act(server, "StopMixMonitor", [("Channel", channel)])
+
     async def mute_recording(self, leg_id: str, *, muted: bool) -> None:
         """MixMonitorMute on both directions (recording g): MixMonitor writes silence until unmuted."""
         server, channel = self._channel(leg_id)
