@@ -254,7 +254,8 @@ async def stats_page(request: Request, user: TeamLead, survey_id: int, date_from
     agents = {r["id"]: r["display_name"] or r["username"] for r in await pool.fetch(
         "SELECT id, username, display_name FROM users WHERE id = ANY($1::bigint[])", agent_ids)}
     handled = await repo.calls_handled_by_agent(
-        pool, campaign_ids=sorted({r.campaign_id for r in rows if r.campaign_id is not None}), since=since,
+        pool, campaign_ids=sorted({r.campaign_id for r in rows if r.campaign_id is not None}),
+        queue_ids=sorted({r.queue_id for r in rows if r.queue_id is not None}), since=since,
         until=until) if agent_ids else {}
     offer = stats.offer_rates([r for r in rows if r.agent_id is not None], {a: handled.get(a, 0) for a in agent_ids})
     charts = []

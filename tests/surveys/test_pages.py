@@ -189,3 +189,28 @@ async def test_the_statistics_page_and_exports_show_the_answers(api_client, serv
         assert ",'=," in lines[1], "a cell a spreadsheet would run is quoted"
         xlsx = await client.get(f"/surveys/{survey_id}/export.xlsx")
         assert zipfile.ZipFile(io.BytesIO(xlsx.content)).namelist()
+
+
+async def test_a_queue_surveys_offer_rate_per_agent_counts_the_queues_calls_the_agent_handled(
+        api_client, services, make_user) -> None:
+    """A queue's calls have no campaign: the page's denominator must count them (2 handled, 1 offered: 50 %)."""
+    from campaigns import queue_repository
+    from campaigns.queues import Queue
+    pool = services.pool
+    agent = await make_user(Role.AGENT, "qa")
+    queue = await queue_repository.save_queue(pool, queue=Queue.from_dict({"name": "Hotline", "dids": ["+842873001234"]}))
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    for i in range(2):
+        await pool.execute(
+            "INSERT INTO call_records (queue_id, agent_id, engine_id, leg_id, direction, phone_e164, originated_at,"
+            " connected_at, ended_at, outcome) VALUES ($1, $2, 'e', $3, 'inbound', '+84987654321', $4, $4, $4,"
+            " 'handled')", queue.id, agent.id, f"in-{i}", at + timedelta(minutes=i))
+    async with api_client(Role.TEAM_LEAD) as client:
+        survey_id = (await client.post("/api/surveys", json={"definition": DEFINITION})).json()["id"]
+        version = await repo.latest_version(pool, survey_id)
+        await repo.open_response(pool, version=version, mode="after_call", offered_at=at, queue_id=queue.id,
+                                 agent_id=agent.id)
+        page = await client.get(f"/surveys/{survey_id}/stats", params={"date_from": "2026-11-20",
+                                                                       "date_to": "2026-11-20"})
+    row = page.text.split(f'data-agent="{agent.id}"')[1].split("</tr>")[0]
+    assert re.findall(r'class="num">(\d+)<', row)[:2] == ["2", "1"] and "50" in row
