@@ -22,6 +22,7 @@ from dialer.clock import Clock
 
 log = logging.getLogger(__name__)
 EVERY_S = 3600.0
+LOCK_SPACE = 0x72656364   # "recd": the advisory lock space of the retention run
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,19 @@ class SweepResult:
 
 
 async def sweep(pool: asyncpg.Pool, *, folder: Path, now: datetime, global_days: int | None) -> SweepResult:
+    """One run; with several engines, one runs at a time (an advisory lock), the others find nothing to do."""
+    async with pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1::int4, hashtext('recording-retention'))",
+                                   LOCK_SPACE):
+            log.info("recording retention: another process is running it")
+            return SweepResult(0, 0, 0)
+        try:
+            return await _sweep(pool, folder=folder, now=now, global_days=global_days)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1::int4, hashtext('recording-retention'))", LOCK_SPACE)
+
+
+async def _sweep(pool: asyncpg.Pool, *, folder: Path, now: datetime, global_days: int | None) -> SweepResult:
     deleted = files = freed = 0
     for item in await store.expired(pool, now=now, global_days=global_days):
         path = folder / item["file_path"]

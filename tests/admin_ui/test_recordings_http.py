@@ -175,3 +175,16 @@ async def test_retention_deletes_the_file_and_row_past_its_days_and_the_report_s
     later = await sweep(services.pool, folder=folder, now=now + timedelta(days=31), global_days=None)
     assert later.deleted == 2          # the young one past its 30 days, the global one past 90
     assert await services.pool.fetchval("SELECT count(*) FROM recordings") == 0
+
+
+async def test_two_retention_runs_at_once_delete_and_report_each_recording_once(services, make_user, tmp_path) -> None:
+    agent = await make_user(Role.AGENT, "an")
+    folder = tmp_path / "recordings"
+    now = datetime.now(UTC)
+    await store.save_policy(services.pool, "global", 0, RecordingPolicy("none", retention_days=10))
+    for n in range(4):
+        await recorded_call(services.pool, folder, agent_id=agent.id, phone=f"+3361234570{n}",
+                            started=now - timedelta(days=11 + n))
+    results = await asyncio.gather(*(sweep(services.pool, folder=folder, now=now, global_days=None) for _ in range(2)))
+    assert sorted(r.deleted for r in results) == [0, 4]
+    assert [r["file_deleted"] for r in await store.deletions(services.pool)] == [True] * 4
