@@ -4,11 +4,13 @@ filter for those who may choose."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
 
 from admin_ui.auth import CurrentUser, services_of
+from campaigns.lead_search import LeadQuery
 from dialer import sites
 
 
@@ -19,3 +21,13 @@ async def site_context(request: Request, user: CurrentUser, wanted: int | None) 
     may_choose = user.site_scope is None and len(all_sites) > 1
     return chosen, {"site_choices": all_sites if may_choose else [], "site_selected": chosen,
                     "site_names": {s.id: s.name for s in all_sites}, "site_many": len(all_sites) > 1}
+
+
+async def scoped_lead_query(request: Request, user: CurrentUser, query: LeadQuery) -> LeadQuery:
+    """A lead search of a user of one site: only the leads of their site's campaigns (the campaigns asked for,
+    less those of other sites)."""
+    if user.site_scope is None:
+        return query
+    mine = await sites.campaign_ids(services_of(request).pool, [user.site_scope])
+    asked = mine if query.campaign_ids is None else mine & set(query.campaign_ids)
+    return replace(query, campaign_ids=tuple(sorted(asked)))

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from admin_ui import lead_export
 from admin_ui.auth import CurrentUser, TeamLead, services_of
 from admin_ui.i18n import translator
+from admin_ui.site_scope import scoped_lead_query
 from campaigns import list_admin
 from campaigns.errors import CampaignError, NotFound
 from campaigns.lead_search import MAX_PAGE, LeadQuery
@@ -108,7 +109,7 @@ def refused(exc: CampaignError) -> HTTPException:
 
 @router.get("/api/leads")
 async def search(request: Request, user: TeamLead, after: int = 0, limit: int = 50) -> dict[str, Any]:
-    query = lead_query(request)
+    query = await scoped_lead_query(request, user, lead_query(request))       # a team lead: their site's leads
     limit = max(1, min(limit, MAX_PAGE))
     pool = services_of(request).pool
     rows = await list_admin.search_page(pool, query, after_id=after, limit=limit)
@@ -120,7 +121,7 @@ async def search(request: Request, user: TeamLead, after: int = 0, limit: int = 
 async def export_response(request: Request, kind: str, user: CurrentUser) -> StreamingResponse:
     """The matching leads as a CSV or XLSX download (``kind``), streamed in id order; ``after``: only the
     leads with a greater id (an interrupted download resumed). ``X-Leads-Total`` says how many it holds."""
-    query = lead_query(request)
+    query = await scoped_lead_query(request, user, lead_query(request))       # a team lead: their site's leads
     after = _int(request.query_params.get("after"), "after") or 0
     pool = services_of(request).pool
     total, _ = await list_admin.count_matching(pool, query, cap=10_000_000, after_id=after)

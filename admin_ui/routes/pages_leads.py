@@ -18,11 +18,13 @@ from admin_ui.app import render
 from admin_ui.auth import CurrentUser, TeamLead, services_of
 from admin_ui.i18n import reason_text, translator
 from admin_ui.routes.api_leads import actor_of, lead_or_404, lead_query, list_operation
+from admin_ui.site_scope import scoped_lead_query
 from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
 from campaigns.lead_search import MAX_PAGE
 from campaigns.list_admin import RESETTABLE, LeadEditRefused
 from campaigns.model import LeadStatus
+from dialer import sites
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -39,12 +41,15 @@ def _query_string(request: Request, **changes: str) -> str:
 
 @router.get("/leads", response_class=HTMLResponse)
 async def leads_page(request: Request, user: TeamLead, after: int = 0, limit: int = PAGE_SIZE) -> HTMLResponse:
-    query = lead_query(request)
+    query = await scoped_lead_query(request, user, lead_query(request))       # a team lead: their site's leads
     pool = services_of(request).pool
     limit = max(1, min(limit, MAX_PAGE))
     rows = await list_admin.search_page(pool, query, after_id=after, limit=limit)
     total, more = await list_admin.count_matching(pool, query)
     campaigns = await repository.list_campaigns(pool)
+    if user.site_scope is not None:                     # the filter offers their site's campaigns only
+        mine = await sites.campaign_ids(pool, [user.site_scope])
+        campaigns = [c for c in campaigns if c.id in mine]
     lists = []
     for campaign_id in query.campaign_ids or ():
         lists += await list_admin.list_overview(pool, campaign_id=campaign_id)

@@ -229,3 +229,28 @@ def test_every_site_text_is_in_english_and_vietnamese_with_the_same_placeholders
     for key, texts in SITE_MESSAGES.items():
         fields = [{f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f} for lang in ("en", "vi")]
         assert fields[0] == fields[1], key
+
+
+async def test_a_team_lead_finds_only_their_sites_leads_on_the_page_the_api_and_the_export(
+        app, services, browser_client, make_user) -> None:
+    hanoi, a, b, _qa, _qb = await two_sites(services.pool)
+    await services.pool.execute(
+        "INSERT INTO leads (campaign_id, phone_e164, first_name) VALUES ($1, '+84901000001', 'Saigon Lan'),"
+        " ($2, '+84901000002', 'Hanoi Mai')", a.id, b.id)
+    far = await services.pool.fetchval("SELECT id FROM leads WHERE campaign_id = $1", b.id)
+    lead = await make_user(Role.TEAM_LEAD)
+    await sign_in(browser_client, lead.username)
+    page = (await browser_client.get("/leads?q=0901")).text
+    assert "Saigon Lan" in page and "Hanoi Mai" not in page
+    assert "Hanoi Mai" not in (await browser_client.get(f"/leads?q=0901&campaign={b.id}")).text
+    assert (await browser_client.get(f"/leads/{far}")).status_code == 404
+    async with await api(app, services, lead) as client:
+        found = (await client.get("/api/leads", params={"q": "0901"})).json()
+        assert [r["first_name"] for r in found["leads"]] == ["Saigon Lan"]
+        exported = await client.get("/api/leads/export.csv", params={"campaign": str(b.id)})
+        assert exported.status_code == 200 and exported.headers["x-leads-total"] == "0"
+        assert "Hanoi Mai" not in exported.text
+    manager = await make_user(Role.MANAGER)
+    async with await api(app, services, manager) as client:
+        found = (await client.get("/api/leads", params={"q": "0901"})).json()
+        assert sorted(r["first_name"] for r in found["leads"]) == ["Hanoi Mai", "Saigon Lan"]
