@@ -29,7 +29,7 @@ from agents_ws.engine_link import running_engine
 from campaigns import queue_repository, queue_stats, staffing
 from campaigns.errors import NotFound
 from campaigns.queues import Queue
-from dialer import agent_history
+from dialer import agent_history, sites
 from dialer.safe_export import XLSX_MEDIA_TYPE, csv_writer, xlsx_bytes
 
 router = APIRouter()
@@ -121,14 +121,21 @@ def _estimate(live: dict[str, Any] | None, queue_id: int) -> LiveEstimate:
 
 
 async def queue_tiles(request: Request) -> list[QueueTile]:
-    """One tile per queue for the wallboard."""
+    """One tile per queue for the wallboard (a team lead: their site's queues; a manager: the site asked for with
+    ``?site=``, or every site)."""
     services = services_of(request)
     pool = services.pool
     now = services.clock.now()
     engine = running_engine(request)
     live = engine.live_state() if engine is not None and hasattr(engine, "live_state") else None
+    viewer = getattr(request.state, "user", None)
+    wanted = request.query_params.get("site", "")
+    site = sites.visible_site(viewer.site_scope if viewer else None, int(wanted) if wanted.isdigit() else None)
+    site_of = await sites.queue_sites(pool) if site is not None else {}
     tiles = []
     for queue in await queue_repository.list_queues(pool):
+        if site is not None and site_of.get(queue.id) != site:
+            continue
         zone = ZoneInfo(queue.timezone)
         since = queue_stats.day_start(now, zone)
         records = await queue_stats.load_records(pool, queue_id=queue.id, since=since, until=now + timedelta(seconds=1))

@@ -155,10 +155,16 @@ async def test_the_wallboard_says_which_site_is_down_and_a_team_lead_sees_only_t
     campaign_page = (await browser_client.get(f"/campaigns/{b.id}")).text
     assert "the PBX of site hanoi cannot be reached" in campaign_page      # the reason on the campaign's page
 
+    assert "saigon-help" in board and "hanoi-help" in board                # every site's queue tiles
+    only = (await browser_client.get(f"/wallboard/queues?site={hanoi.id}")).text
+    assert "hanoi-help" in only and "saigon-help" not in only
+
     lead = await make_user(Role.TEAM_LEAD)                                 # of main
     await browser_client.post("/logout", data={})
     browser_client.cookies.clear()
     await sign_in(browser_client, lead.username)
+    tiles = (await browser_client.get("/wallboard/queues")).text
+    assert "saigon-help" in tiles and "hanoi-help" not in tiles
     mine = (await browser_client.get("/wallboard/sites")).json()
     assert [s["name"] for s in mine["sites"]] == ["main"] and mine["paused"] == []
     assert (await browser_client.get(f"/wallboard/sites?site={hanoi.id}")).json()["sites"][0]["name"] == "main"
