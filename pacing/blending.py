@@ -24,12 +24,19 @@ and Zhou, "A call-routing problem with service-level constraints", OR 51(2), 200
   service-level windows have in hand: the late callers still allowed over 24 h (at ``spend`` of 1 - target)
   and over the last hour (at ``hour_spend`` = 0.7 of 1 - (target - 10 points)); negative when behind,
   which raises the reserve;
+- q* never falls below ``least_late_share`` (a fifth) of 1 - target: a team far behind (a surge's late
+  callers count for hours in the day's window) keeps a reserve sized for 98 % in time, not every agent,
+  which would stop outbound calls for hours and recover the day no faster than the agents freeing do;
 - R never exceeds what a dedicated pool would keep idle: Erlang C agents for the same late share on the
   learnt load a = lambda h_in, less the agents already on inbound calls.
-The predictive pacer then treats R agents and every waiting inbound caller as taken, places nothing ahead
-of agents freeing while inbound callers wait (they are theirs), and counts the inbound arrivals expected
-within each look-ahead (Poisson, lambda t) as demand served before its own answered calls: the answered
-calls lose what all demand loses less what inbound callers alone lose. ``why`` says all of it.
+The predictive pacer uses R as a threshold on idle agents, as Bhulai and Koole's optimal policy does:
+new calls may take agents only while the idle agents expected at each look-ahead stay at R or above
+(after the answers of the calls in flight and the agents freeing), and nothing is placed ahead of agents
+freeing while inbound callers wait (they are theirs). The reserve is not hidden from its abandon model:
+an answered call that meets a reserve agent takes it (the router serves whoever comes first, and an
+answered call within 0.5 s of its safe harbor before any caller), so the expected abandons count every
+idle agent, with half the inbound arrivals expected within each look-ahead (Poisson, lambda t) served
+first (arrivals and answers meet idle agents in time order). ``why`` says all of it.
 """
 
 from __future__ import annotations
@@ -68,6 +75,7 @@ class InboundBlend:
         hour_slack: float = 0.10,
         prior_handle_s: float = 180.0,
         calibration_half_life: float = 300.0,
+        least_late_share: float = 0.2,
     ) -> None:
         target, answer_s = service_level
         if not 0 < target < 1 or answer_s <= 0:
@@ -76,6 +84,7 @@ class InboundBlend:
         self.answer_s = float(answer_s)
         self.plan_s = plan_s
         self.spend = spend
+        self.least_late_share = least_late_share
         self.short = ArrivalRate(short_s)
         self.long = ArrivalRate(long_s)
         self.handle = HandleTimeModel(prior_mean_s=prior_handle_s)
@@ -159,7 +168,8 @@ class InboundBlend:
         if lam <= 0 or logged == 0:
             return BlendPlan(0, waiting, lam, f"{head}; reserve 0 idle agents (no inbound traffic seen)")
         expected = lam * self.plan_s
-        q_allowed = min(max(((1.0 - self.target) * self.spend * expected + in_hand) / expected, 1e-4), 1.0)
+        q_allowed = min(max(((1.0 - self.target) * self.spend * expected + in_hand) / expected,
+                            self.least_late_share * (1.0 - self.target)), 1.0)
         h = max(mean_handle_s, 1.0)
         kappa = self.calibration
         # r* with kappa q(r*) = q* (q falls geometrically in r), nu counting the agents not held in reserve

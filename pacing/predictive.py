@@ -11,8 +11,8 @@ Calls finding no agent by t are sup_{s <= t} (D(s) - S(s))^+, so the expected ab
 are bounded below by E_n = max_k E[(C_k + N_k(n) - F_k - K)^+], computed exactly (dynamic programming
 over the Bernoulli sums) for small teams and with a normal approximation for large ones. The pacer
 multiplies E_n by a calibration kappa >= 1, realized abandons over the abandons it predicted for the
-calls it placed (blending: down to ``blend_calibration_floor``, since counting inbound arrivals as served
-first and the reserve as taken overstates the risk), and places the largest n such that every call beyond
+calls it placed (blending: down to ``blend_calibration_floor``, since the share of inbound arrivals
+counted first is an estimate), and places the largest n such that every call beyond
 the risk-free progressive ones (one per free agent) keeps (1) kappa E_n within the budget: what is left of
 it now, the least over 24 h and 30 d of spend * 3% * live answers - abandons (and spend * 4.5% over the
 last hour), plus spend * 3% of the live answers expected from the calls in flight and the n new ones (each
@@ -24,15 +24,19 @@ marginal abandon chance per offered connect, kappa (E_n - E_{n-1}) / p, under ``
 smoothly). Until the estimators hold evidence (``warmup_*``) it stays progressive.
 
 Blending (``service_level=(target, answer_s)``, see ``pacing.blending``): the agents also serve inbound
-callers. Each decision an ``InboundBlend`` sets a reserve R of idle agents from the learnt inbound load;
-the pacer counts R agents and every waiting inbound caller as taken (K = ready - waiting - inbound waiting
-- R), places nothing ahead of agents freeing while inbound callers wait, and adds the inbound arrivals
-expected by t_k (Poisson, lambda t_k, as Bernoulli items) to the demand, since a freed agent goes to an
-inbound caller before a young answered call: E_n becomes E[(C_k + N_k(n) + A_k - F_k - K)^+] less
-E[(A_k - F_k - K)^+] (what inbound callers alone would lack) per look-ahead. Handle times of all calls feed
-the supply model (busy agents may be on either); the hour cap is ``blend_hour_cap`` (4 %: a surge takes
-agents from calls already ringing) and kappa may fall to ``blend_calibration_floor``. Without
-``service_level`` nothing changes.
+callers. Each decision an ``InboundBlend`` sets a reserve R of idle agents from the learnt inbound load
+(a threshold policy, Bhulai and Koole 2003). The pacer counts every waiting inbound caller as taken,
+places nothing ahead of agents freeing while inbound callers wait, and holds R as a threshold: the
+progressive calls are K - R (K = ready - waiting - inbound waiting) and any call beyond them must keep
+the idle agents expected at every look-ahead at R or more, n g_k <= K - R + E[F_k] - E[C_k] (less
+``blend_reserve_z`` standard deviations). Its abandon model does not hide the reserve: an answered call
+takes a reserve agent when it meets one, so E_n counts all K idle agents, and adds a share
+``blend_inbound_share`` (a half: arrivals and answers meet idle agents in time order) of the inbound
+arrivals expected by t_k (Poisson, as Bernoulli items) to the demand ahead of the answered calls:
+E_n becomes E[(C_k + N_k(n) + A_k - F_k - K)^+] less E[(A_k - F_k - K)^+] per look-ahead. Handle times of
+all calls feed the supply model (busy agents may be on either); the hour cap is ``blend_hour_cap`` (3 %:
+a surge takes agents from calls already ringing, and 4 % broke 5 % in clock hours of 20 agents) and
+kappa may fall to ``blend_calibration_floor`` (a half). Without ``service_level`` nothing changes.
 """
 
 from __future__ import annotations
@@ -78,9 +82,12 @@ class PredictiveSettings:
     prior_ring_s: float = 9.0
     calibration_prior: float = 1.2    # realized abandons per predicted one, before evidence
     calibration_weight: float = 5.0   # how many predicted abandons the prior is worth
-    blend_calibration_floor: float = 0.75  # blending: kappa may fall this low (the inbound model overstates risk)
-    blend_hour_cap: float = 0.04      # blending: cap over the last rolling hour (inbound surges take agents
-                                      # from calls already ringing)
+    blend_calibration_floor: float = 0.5   # blending: kappa may fall this low (half the inbound arrivals counted
+                                           # ahead of answered calls, by time of arrival, is still an estimate)
+    blend_reserve_z: float = 0.0      # blending: standard deviations of margin kept above the reserve
+    blend_inbound_share: float = 0.5  # blending: share of the inbound arrivals counted ahead of answered calls
+    blend_hour_cap: float = 0.03      # blending: cap over the last rolling hour (inbound surges take agents
+                                      # from calls already ringing; 4 % broke 5 % in clock hours of 20 agents)
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor
     recover: float = 0.5              # overspent: calls may risk this share of what their answers pay
@@ -256,8 +263,10 @@ class PredictivePacer:
         plan = self.blend.plan(snap, self.handle.mean_s) if self.blend is not None else None
         free = snap.agents_ready - snap.waiting
         blended = ""
+        idle = free            # agents an answered call can take now (blending: the reserve too)
         if plan is not None:
-            free -= plan.reserve + plan.inbound_waiting
+            idle -= plan.inbound_waiting
+            free = idle - plan.reserve
             blended = f" (blended: {plan.why})"
         ringing = len(snap.dialing)
         safe = max(0, free - ringing)
@@ -281,18 +290,31 @@ class PredictivePacer:
         demand = self.ring.p_answer_within(dialing[:, None], grid[None, :]) * offered_share
         ringing_live = float(demand[:, -1].sum())
         base = None
+        reserve_cap = None
+        if plan is not None:
+            # the reserve is a threshold on idle agents (Bhulai and Koole): new calls may take agents only
+            # while the idle agents expected at each look-ahead stay at R or above, after the answers of the
+            # calls in flight and of the new ones and the agents freeing: n g_k <= free + F_k - C_k
+            head = free + supply.sum(axis=0) - demand.sum(axis=0)
+            head -= s.blend_reserve_z * np.sqrt((supply * (1 - supply)).sum(axis=0)
+                                                + (demand * (1 - demand)).sum(axis=0))
+            g_live = p * self.ring.answered_cdf(grid)
+            per = np.where(g_live > 1e-9, np.maximum(head, 0.0) / np.maximum(g_live, 1e-9), math.inf)
+            reserve_cap = max(safe, math.floor(float(per.min()) + 1e-9))
         if plan is not None and plan.rate_per_s > 0:
             # inbound arrivals by t_k, Poisson(lambda t_k), as m Bernoulli items of lambda t_k / m each;
             # they go first, so the answered calls lose what all demand loses less what the inbound callers
             # alone lose
-            mean_in = plan.rate_per_s * grid
+            mean_in = s.blend_inbound_share * plan.rate_per_s * grid
             m = min(12, max(2, math.ceil(1.5 * float(mean_in[-1]))))
             arrivals = np.tile(np.minimum(mean_in / m, 1.0), (m, 1))
             exact = len(busy) + ringing + m <= s.exact_limit
-            base = shortfall_rows(supply, arrivals, free, exact=exact)
+            base = shortfall_rows(supply, arrivals, idle, exact=exact)
             demand = np.vstack((demand, arrivals))
         g = p * self.ring.answered_cdf(grid)
         n_max = min(cap, safe + max(10, logged))
+        if reserve_cap is not None:
+            n_max = max(safe, min(n_max, reserve_cap))
         kappa = self.calibration
         budget = self.windows.remaining(snap.now)
         # Calls in flight and new calls bring live answers, each widening the budget (module docstring).
@@ -302,7 +324,7 @@ class PredictivePacer:
         limit = s.marginal_limit * p
         if s.slack_reserve > 0:
             limit *= min(max(budget / s.slack_reserve, 1.0), s.slack_max)
-        raw = expected_abandons(supply, demand, free, g, n_max,
+        raw = expected_abandons(supply, demand, idle if plan is not None else free, g, n_max,
                                 exact_limit=s.exact_limit, stop_above=allowed[-1] / kappa, stop_step=limit / kappa,
                                 min_n=safe, base=base)
         excess = kappa * raw
@@ -316,5 +338,7 @@ class PredictivePacer:
         why = (f"predictive: {snap.agents_ready} ready, {len(busy)} busy (~{supply[:, -1].sum():.1f} free in "
                f"{grid[-1] + s.grace_s:.0f}s), {ringing} ringing (~{ringing_live:.1f} live), "
                f"connect {p:.1%}; {calls} calls risk {excess[calls]:.2f} abandons (model x{kappa:.2f}) "
-               f"allowed {allowed[calls]:.2f} (budget left {budget:.2f}){blended}")
+               f"allowed {allowed[calls]:.2f} (budget left {budget:.2f})"
+               + (f"; the reserve allows {reserve_cap} calls (idle agents expected to stay >= the reserve)"
+                  if reserve_cap is not None else "") + blended)
         return Decision(calls, why)
