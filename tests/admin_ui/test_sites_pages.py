@@ -14,17 +14,7 @@ from campaigns.model import Campaign
 from campaigns.queues import Queue
 from dialer import sites, users
 from dialer.users import Role
-
-PASSWORD = "correct horse battery"
-
-
-async def sign_in(client: httpx.AsyncClient, username: str) -> str:
-    form = (await client.get("/login")).text  # the login form carries its CSRF token
-    token = form.split('name="csrf_token" value="')[1].split('"')[0]
-    await client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
-                                      "csrf_token": token})
-    home = await client.get("/")
-    return home.text.split('name="csrf-token" content="')[1].split('"')[0]
+from tests.admin_ui.test_pages_campaigns import sign_in
 
 
 async def two_sites(pool):  # type: ignore[no-untyped-def]
@@ -239,7 +229,7 @@ def test_every_site_text_is_in_english_and_vietnamese_with_the_same_placeholders
 
 async def test_a_team_lead_finds_only_their_sites_leads_on_the_page_the_api_and_the_export(
         app, services, browser_client, make_user) -> None:
-    hanoi, a, b, _qa, _qb = await two_sites(services.pool)
+    _hanoi, a, b, _qa, _qb = await two_sites(services.pool)
     await services.pool.execute(
         "INSERT INTO leads (campaign_id, phone_e164, first_name) VALUES ($1, '+84901000001', 'Saigon Lan'),"
         " ($2, '+84901000002', 'Hanoi Mai')", a.id, b.id)
