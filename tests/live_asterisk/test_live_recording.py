@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import wave
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,16 +21,10 @@ from dialer.system import run_system
 from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, event
 from tests.live_asterisk.conftest import customer_number
 from tests.live_asterisk.live_system import campaign_on_test_network
+from tests.live_asterisk.test_live_supervise import agent_on_a_preview_call
+from tests.live_asterisk.test_live_transfer_hold import until
 
 MONITOR = os.environ.get("DIALER_TEST_MONITOR_DIR", "")
-
-
-async def until(check: Callable[[], Any], *, timeout_s: float = 15.0, what: str = "") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.1)
 
 
 async def test_a_real_call_is_recorded_and_paused_for_a_payment(
@@ -49,13 +41,7 @@ async def test_a_real_call_is_recorded_and_paused_for_a_payment(
     async with run_system(services, engine_id="live-recording", tick_s=0.5) as system:
         engine = system.engine
         try:
-            await until(lambda: live.campaign.id in engine.campaigns, what="the campaign loaded")
-            await engine.agent_login(agent, live.campaign.id)
-            await until(lambda: engine.agent_state(agent)["state"] == "ready", what="the agent's phone")
-            row = await engine.preview_next(agent)
-            assert row is not None
-            call_id = int(await engine.preview_dial(agent, row["lead_id"]))
-            await until(lambda: engine.agent_state(agent)["state"] == "on_call", what="the customer answered")
+            call_id = await agent_on_a_preview_call(engine, live.campaign.id, agent)
             leg = engine.calls[call_id].leg_id
             await watch.wait_for(event("MixMonitorStart", Uniqueid=leg), timeout_s=10)
             await asyncio.sleep(1.0)

@@ -10,7 +10,6 @@ leg id or on its full channel name reaches agent 1 and never agent 10.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -22,14 +21,20 @@ from dialer.system import run_system
 from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, Seen, event
 from tests.live_asterisk.conftest import TEST_NETWORK, customer_number
 from tests.live_asterisk.live_system import campaign_on_test_network
+from tests.live_asterisk.test_live_transfer_hold import until
 
 
-async def until(check: Callable[[], Any], *, timeout_s: float = 15.0, what: str = "") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.1)
+async def agent_on_a_preview_call(engine: Any, campaign_id: int, agent: int) -> int:
+    """The agent, signed in to the loaded campaign and ready on their phone, dials its next preview lead; the call's
+    id once the customer answered."""
+    await until(lambda: campaign_id in engine.campaigns, what="the campaign loaded")
+    await engine.agent_login(agent, campaign_id)
+    await until(lambda: engine.agent_state(agent)["state"] == "ready", what="the agent's phone")
+    row = await engine.preview_next(agent)
+    assert row is not None
+    call_id = int(await engine.preview_dial(agent, row["lead_id"]))
+    await until(lambda: engine.agent_state(agent)["state"] == "on_call", what="the customer answered")
+    return call_id
 
 
 def spy_start(spyer: str, since: int, watch: AmiWatch) -> Callable[[Seen], bool]:
@@ -47,13 +52,7 @@ async def test_a_lead_listens_whispers_and_barges_into_a_real_call(
     async with run_system(services, engine_id="live-supervise", tick_s=0.5) as system:
         engine = system.engine
         try:
-            await until(lambda: live.campaign.id in engine.campaigns, what="the campaign loaded")
-            await engine.agent_login(agent, live.campaign.id)
-            await until(lambda: engine.agent_state(agent)["state"] == "ready", what="the agent's phone")
-            row = await engine.preview_next(agent)
-            assert row is not None
-            await engine.preview_dial(agent, row["lead_id"])
-            await until(lambda: engine.agent_state(agent)["state"] == "on_call", what="the customer answered")
+            await agent_on_a_preview_call(engine, live.campaign.id, agent)
             agent_leg = engine.agents[agent].leg_id
 
             mark = len(watch.events)
