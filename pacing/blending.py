@@ -168,8 +168,11 @@ class InboundBlend:
         if lam <= 0 or logged == 0:
             return BlendPlan(0, waiting, lam, f"{head}; reserve 0 idle agents (no inbound traffic seen)")
         expected = lam * self.plan_s
-        q_allowed = min(max(((1.0 - self.target) * self.spend * expected + in_hand) / expected,
-                            self.least_late_share * (1.0 - self.target)), 1.0)
+        least = self.least_late_share * (1.0 - self.target)
+        asked = ((1.0 - self.target) * self.spend * expected + in_hand) / expected
+        q_allowed = min(max(asked, least), 1.0)
+        if asked < least:
+            head += f"; behind: the reserve aims at {1 - least:.0%} in time, not every agent"
         h = max(mean_handle_s, 1.0)
         kappa = self.calibration
         # r* with kappa q(r*) = q* (q falls geometrically in r), nu counting the agents not held in reserve
