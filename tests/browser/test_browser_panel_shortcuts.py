@@ -21,17 +21,25 @@ ALL_DAY = WindowProfile("custom", tuple(((0, 1440),) for _ in range(7)))
 SCRIPT = "Xin chào {{ first_name }} {{ last_name }}, em là {{ agent_name }}.\nGói của anh/chị: {{ fields.plan }}"
 
 
-async def test_the_agent_works_with_the_leads_shortcuts_pause_codes_and_script(
-        open_page, live_system, make_user, services, ui) -> None:
-    base = live_system.url
+async def lead_lena_and_agent_an_on_a_campaign(  # type: ignore[no-untyped-def]
+        services, make_user, name: str) -> Campaign:
+    """Team lead 'lena' and agent 'an' (on a virtual phone of the simulated PBX), and a French campaign open all
+    day with 'an' as its agent."""
     await make_user(Role.TEAM_LEAD, "lena", display_name="Lena")
     agent = await make_user(Role.AGENT, "an", display_name="An")
     await users.update_user(services.pool, user_id=agent.id, phone_dial_string=virtual_phone(agent.id))
     campaign = await repository.create_campaign(services.pool, campaign=Campaign(
-        id=0, name="Panel keys", trunk_template="Local/{number}@from-dialer", default_region="FR",
+        id=0, name=name, trunk_template="Local/{number}@from-dialer", default_region="FR",
         timezone="Europe/Paris", window_profile="custom", custom_window=ALL_DAY))
     async with services.pool.acquire() as conn:
         await repository.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=[agent.id])
+    return campaign
+
+
+async def test_the_agent_works_with_the_leads_shortcuts_pause_codes_and_script(
+        open_page, live_system, make_user, services, ui) -> None:
+    base = live_system.url
+    campaign = await lead_lena_and_agent_an_on_a_campaign(services, make_user, "Panel keys")
 
     # --- the team lead sets the panel on the campaign form ----------------------------------------------
     lead = await open_page(base)

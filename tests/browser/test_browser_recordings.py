@@ -9,31 +9,19 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns import repository
-from campaigns.model import Campaign
-from campaigns.windows import WindowProfile
-from dialer import users
 from dialer.users import Role
-from simulations.virtual_agents import virtual_phone
+from tests.browser.test_browser_panel_shortcuts import lead_lena_and_agent_an_on_a_campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "correct horse battery"
-ALL_DAY = WindowProfile("custom", tuple(((0, 1440),) for _ in range(7)))
 NUMBER = "+33612345621"
 
 
 async def test_a_call_paused_for_a_payment_is_found_by_number_and_played_with_seeking(
         open_page, live_system, make_user, services, ui) -> None:
     base = live_system.url
-    await make_user(Role.TEAM_LEAD, "lena", display_name="Lena")
-    agent = await make_user(Role.AGENT, "an", display_name="An")
+    campaign = await lead_lena_and_agent_an_on_a_campaign(services, make_user, "Card payments")
     await make_user(Role.AGENT, "binh", display_name="Binh")
-    await users.update_user(services.pool, user_id=agent.id, phone_dial_string=virtual_phone(agent.id))
-    campaign = await repository.create_campaign(services.pool, campaign=Campaign(
-        id=0, name="Card payments", trunk_template="Local/{number}@from-dialer", default_region="FR",
-        timezone="Europe/Paris", window_profile="custom", custom_window=ALL_DAY))
-    async with services.pool.acquire() as conn:
-        await repository.set_campaign_agents(conn, campaign_id=campaign.id, user_ids=[agent.id])
 
     # --- the team lead records every call of the campaign ---------------------------------------------------
     lead = await open_page(base)
