@@ -39,6 +39,22 @@ async def until(predicate, timeout_s: float = 10.0) -> None:  # type: ignore[no-
         await asyncio.sleep(0.02)
 
 
+async def agent_ready(engine: Any, campaign_id: int, agent_id: int) -> None:
+    """The agent signed in to the loaded campaign on its virtual phone, ready."""
+    await until(lambda: campaign_id in engine.campaigns)
+    await engine.agent_login(agent_id, campaign_id, phone_dial_string=virtual_phone(agent_id))
+    await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
+
+
+async def preview_call(engine: Any, agent_id: int) -> int:
+    """The agent dials its next preview lead; the call's id once the customer answered."""
+    row = await engine.preview_next(agent_id)
+    assert row is not None
+    call_id = int(await engine.preview_dial(agent_id, row["lead_id"]))
+    await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+    return call_id
+
+
 @pytest.fixture
 async def preview_campaign(db_pool, services):  # type: ignore[no-untyped-def]
     from tests.dialer.conftest import build
@@ -74,9 +90,7 @@ async def test_a_lead_listens_whispers_and_barges_in_and_the_agent_is_told(
 
         watcher = asyncio.create_task(panel())
         try:
-            await until(lambda: scenario.campaign.id in engine.campaigns)
-            await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
-            await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
+            await agent_ready(engine, scenario.campaign.id, agent_id)
             csrf = await sign_in(browser_client, "lena")
             headers = {"x-csrf-token": csrf, "accept": "application/json"}
 
@@ -90,10 +104,7 @@ async def test_a_lead_listens_whispers_and_barges_in_and_the_agent_is_told(
             await until(lambda: any((v.get("lead_message") or {}).get("text") == "Remember the offer ends Friday"
                                     and v["lead_message"]["from"] == "Lena" for v in seen))
 
-            lead_row = await engine.preview_next(agent_id)
-            assert lead_row is not None
-            call_id = int(await engine.preview_dial(agent_id, lead_row["lead_id"]))
-            await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+            call_id = await preview_call(engine, agent_id)
             agent_leg = engine.agents[agent_id].leg_id
             assert not any(v.get("monitored") for v in seen)
 
@@ -171,13 +182,8 @@ async def test_a_supervision_call_that_ends_while_the_link_is_down_is_over_after
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=STAYING),
                           engine_id="wb-sup-link", tick_s=0.5) as system:
         engine = system.engine
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
-        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
-        row = await engine.preview_next(agent_id)
-        assert row is not None
-        await engine.preview_dial(agent_id, row["lead_id"])
-        await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+        await agent_ready(engine, scenario.campaign.id, agent_id)
+        await preview_call(engine, agent_id)
         session = await engine.supervision.supervise(lead.id, agent_id, "listen")
         await until(lambda: engine.agent_state(agent_id).get("monitored") is True)
 
@@ -200,13 +206,8 @@ async def test_the_end_of_the_call_ends_the_supervision_and_the_agent_next_call_
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=STAYING),
                           engine_id="wb-sup-end", tick_s=0.5) as system:
         engine = system.engine
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
-        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
-        row = await engine.preview_next(agent_id)
-        assert row is not None
-        call_id = int(await engine.preview_dial(agent_id, row["lead_id"]))
-        await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+        await agent_ready(engine, scenario.campaign.id, agent_id)
+        call_id = await preview_call(engine, agent_id)
         session = await engine.supervision.supervise(lead.id, agent_id, "listen")
         await until(lambda: len(spies(system)) == 1 and engine.supervision.monitored(agent_id))
 

@@ -14,7 +14,15 @@ from dialer.users import Role
 from simulations.pbx import PbxConfig
 from simulations.virtual_agents import virtual_phone
 from tests.admin_ui.test_wallboard_agents import sign_in
-from tests.admin_ui.test_wallboard_supervision import SPEED, STAYING, preview_campaign, spies, until
+from tests.admin_ui.test_wallboard_supervision import (
+    SPEED,
+    STAYING,
+    agent_ready,
+    preview_call,
+    preview_campaign,
+    spies,
+    until,
+)
 
 __all__ = ["preview_campaign"]       # the fixture, shared with the test that asks for the notice
 
@@ -37,13 +45,8 @@ async def test_a_campaign_that_does_not_ask_never_tells_the_agent(services, prev
 
         watcher = asyncio.create_task(panel())
         try:
-            await until(lambda: scenario.campaign.id in engine.campaigns)
-            await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
-            await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
-            row = await engine.preview_next(agent_id)
-            assert row is not None
-            call_id = int(await engine.preview_dial(agent_id, row["lead_id"]))
-            await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
+            await agent_ready(engine, scenario.campaign.id, agent_id)
+            call_id = await preview_call(engine, agent_id)
             csrf = await sign_in(browser_client, "lena")
             headers = {"x-csrf-token": csrf, "accept": "application/json"}
             for mode in ("listen", "whisper", "barge"):

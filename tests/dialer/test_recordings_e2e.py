@@ -9,8 +9,6 @@ file's size and length. Only the agent on the call may pause it. A campaign reco
 
 from __future__ import annotations
 
-import asyncio
-import time
 import wave
 from typing import Any
 
@@ -25,17 +23,11 @@ from dialer.system import run_system
 from simulations.call_model import CustomerModel, LogNormal
 from simulations.pbx import PbxConfig
 from simulations.virtual_agents import virtual_phone
+from tests.admin_ui.test_wallboard_supervision import agent_ready, preview_call, until
 
 SPEED = 8.0
 STAYING = CustomerModel(connect_rate=1.0, machine_rate=0.0, busy_rate=0.0, congestion_rate=0.0, invalid_rate=0.0,
                         ring=LogNormal(1.0, 0.0), talk=LogNormal(600.0, 0.0))
-
-
-async def until(predicate, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def sim_wait(engine: Any, seconds: float) -> None:
@@ -54,24 +46,14 @@ async def scenario(db_pool, services, tmp_path):  # type: ignore[no-untyped-def]
                        outside_share=0.0)
 
 
-async def _call(engine: Any, agent_id: int) -> int:
-    lead = await engine.preview_next(agent_id)
-    assert lead is not None
-    call_id = int(await engine.preview_dial(agent_id, lead["lead_id"]))
-    await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
-    return call_id
-
-
 async def test_a_call_paused_for_a_payment_has_silence_there_and_the_gap_on_its_row(services, scenario, tmp_path):
     agent_id, other_id = scenario.agent_ids
     await store.save_policy(services.pool, "campaign", scenario.campaign.id, RecordingPolicy("all"))
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=STAYING),
                           engine_id="rec-e2e", tick_s=0.5) as system:
         engine = system.engine
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
-        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
-        call_id = await _call(engine, agent_id)
+        await agent_ready(engine, scenario.campaign.id, agent_id)
+        call_id = await preview_call(engine, agent_id)
         await until(lambda: (engine.agent_state(agent_id)["call"] or {}).get("recording", {}).get("active") is True)
 
         with pytest.raises(EngineError, match="no call whose recording"):
@@ -112,10 +94,8 @@ async def test_a_campaign_recording_none_sends_no_mixmonitor_and_the_pause_is_re
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=STAYING),
                           engine_id="rec-none", tick_s=0.5) as system:
         engine = system.engine
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
-        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
-        call_id = await _call(engine, agent_id)
+        await agent_ready(engine, scenario.campaign.id, agent_id)
+        call_id = await preview_call(engine, agent_id)
         await sim_wait(engine, 2.0)
         with pytest.raises(EngineError, match="not being recorded"):
             await engine.recording_pause(agent_id, True)
@@ -138,9 +118,7 @@ async def test_an_inbound_queue_recording_all_records_its_caller_with_the_queue_
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=STAYING),
                           engine_id="rec-inbound", tick_s=0.5) as system:
         engine = system.engine
-        await until(lambda: scenario.campaign.id in engine.campaigns)
-        await engine.agent_login(agent_id, scenario.campaign.id, phone_dial_string=virtual_phone(agent_id))
-        await until(lambda: engine.agent_state(agent_id)["state"] == "ready")
+        await agent_ready(engine, scenario.campaign.id, agent_id)
         system.sim.inject_inbound(caller="+15550002222", did="+842873001299", patience_s=120.0,  # type: ignore[union-attr]
                                   talk_s=4.0)
         await until(lambda: engine.agent_state(agent_id)["state"] == "on_call")
