@@ -10,16 +10,14 @@ import wave
 
 import pytest
 
-from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.pbx.mix_recorder import RATE
 from simulations.pbx.probe import AmiProbe
 from simulations.pbx.transcripts import load_transcript
 from tests.simulations.test_pbx_recordings import (
     _OPEN_PROBES,
     RECORDINGS,
-    SPEED,
     compare,
-    lab_dialplan,
+    lab_pbx,
     replay,
 )
 
@@ -29,14 +27,8 @@ G = "g_chanspy_whisper_mixmonitor.txt"
 
 @pytest.fixture
 async def pbx(tmp_path):
-    config = PbxConfig(seed=1, speed=SPEED, hold_limit_s=60.0, dialplan_path=lab_dialplan(tmp_path),
-                       manager_conf_path=RECORDINGS / "config" / "manager.conf", recordings_dir=tmp_path / "monitor")
-    server = SimulatedPbx(config)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    while _OPEN_PROBES:
-        await _OPEN_PROBES.pop().close()
-    await server.stop()
+    async with lab_pbx(tmp_path, recordings_dir=tmp_path / "monitor") as server:
+        yield server
 
 
 def _mute_events(messages):

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from simulations.pbx import PbxConfig, SimulatedPbx
+from simulations.pbx import SimulatedPbx
 from simulations.pbx.conf_parser import SHIPPED_DIALPLAN
 from simulations.pbx.probe import AmiProbe
 from simulations.pbx.transcripts import Message, label, load_transcript, per_channel
+from tests.simulations.recording_replay import running_pbx
 
 RECORDINGS = Path("/work/shared/asterisk-ami")
 SPEED = 10.0
@@ -215,21 +219,23 @@ def lab_dialplan(folder: Path) -> Path:
     return path
 
 
+@asynccontextmanager
+async def lab_pbx(folder: Path, **config: Any) -> AsyncIterator[SimulatedPbx]:
+    """The simulated PBX with the lab's dialplan (written under ``folder``) and the lab's manager users (dialer reads
+    all), and ``config`` besides; the probes a test left open are closed before it stops."""
+    async with running_pbx(seed=1, speed=SPEED, hold_limit_s=60.0, dialplan_path=lab_dialplan(folder),
+                           manager_conf_path=RECORDINGS / "config" / "manager.conf", **config) as server:
+        try:
+            yield server
+        finally:
+            while _OPEN_PROBES:
+                await _OPEN_PROBES.pop().close()
+
+
 @pytest.fixture
 async def pbx(tmp_path):
-    config = PbxConfig(
-        seed=1,
-        speed=SPEED,
-        hold_limit_s=60.0,
-        dialplan_path=lab_dialplan(tmp_path),
-        manager_conf_path=RECORDINGS / "config" / "manager.conf",  # the lab's users: dialer reads all
-    )
-    server = SimulatedPbx(config)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    while _OPEN_PROBES:
-        await _OPEN_PROBES.pop().close()
-    await server.stop()
+    async with lab_pbx(tmp_path) as server:
+        yield server
 
 
 @pytest.mark.parametrize(
@@ -302,7 +308,7 @@ async def test_every_event_the_simulator_sends_has_the_recorded_field_names_in_o
         "g_chanspy_whisper_mixmonitor.txt",
         "c4_originate_reject_cause17.txt",
     ):
-        rec, probe = await replay(name, pbx)
+        _rec, probe = await replay(name, pbx)
         recorded += [m for m in load_transcript(RECORDINGS / name) if m.event]
         live += probe.events
     shapes: dict[str, set[tuple[str, ...]]] = {}
