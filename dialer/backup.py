@@ -195,6 +195,21 @@ async def _run(argv: list[str], *, env: dict[str, str], on_line: Callable[[str],
     return await proc.wait(), out.decode(errors="replace"), err_lines
 
 
+class _TableProgress:
+    """Reads pg_dump's or pg_restore's --verbose lines: each naming a table (``pattern``'s group) counts it and says
+    ``[done/total] table``."""
+
+    def __init__(self, pattern: str, total: int, progress: Progress) -> None:
+        self.pattern, self.total, self.progress = re.compile(pattern), total, progress
+        self.done = 0
+
+    def __call__(self, line: str) -> None:
+        match = self.pattern.search(line)
+        if match:
+            self.done += 1
+            self.progress(f"[{self.done}/{self.total}] {match.group(1)}")
+
+
 def _last_error(lines: list[str]) -> str:
     errors = [ln for ln in lines if "error" in ln.lower() or "fatal" in ln.lower()]
     return (errors or lines or ["(no message)"])[-1].strip()
@@ -241,24 +256,16 @@ async def backup(database_url: str, path: Path, *, progress: Progress = print) -
     dsn, env = libpq_target(database_url)
     part = path.with_name(path.name + ".part")
     progress(f"backing up {total} tables with {tool} (PostgreSQL {major} server)")
-    done = 0
-
-    def on_line(line: str) -> None:
-        nonlocal done
-        match = re.search(r'dumping contents of table "([^"]+)"', line)
-        if match:
-            done += 1
-            progress(f"[{done}/{total}] {match.group(1)}")
-
+    tables = _TableProgress(r'dumping contents of table "([^"]+)"', total, progress)
     code, _, err = await _run([str(tool), "--format=custom", "--verbose", "--no-password",
-                               f"--file={part}", f"--dbname={dsn}"], env=env, on_line=on_line)
+                               f"--file={part}", f"--dbname={dsn}"], env=env, on_line=tables)
     if code != 0:
         part.unlink(missing_ok=True)
         raise BackupError(f"pg_dump failed: {_last_error(err)}")
     os.replace(part, path)
     size = path.stat().st_size
-    progress(f"backup written to {path} ({size / 1e6:.1f} MB, {done} tables)")
-    return BackupResult(path, done, size, tool)
+    progress(f"backup written to {path} ({size / 1e6:.1f} MB, {tables.done} tables)")
+    return BackupResult(path, tables.done, size, tool)
 
 
 # ---- restore ----------------------------------------------------------------------------------------
@@ -343,22 +350,14 @@ async def restore(database_url: str, path: Path, *, force: bool = False,
 
     total = len(info.tables)
     progress(f"restoring {total} tables from {path} (taken from PostgreSQL {info.server_version}) with {tool}")
-    done = 0
-
-    def on_line(line: str) -> None:
-        nonlocal done
-        match = re.search(r'processing data for table "([^"]+)"', line)
-        if match:
-            done += 1
-            progress(f"[{done}/{total}] {match.group(1)}")
-
+    tables = _TableProgress(r'processing data for table "([^"]+)"', total, progress)
     dsn, env = libpq_target(database_url)
     code, _, err = await _run([str(tool), "--verbose", "--no-owner", "--no-privileges", "--no-password",
                                "--single-transaction", "--exit-on-error", f"--dbname={dsn}", str(path)],
-                              env=env, on_line=on_line, stdout_to=asyncio.subprocess.DEVNULL)
+                              env=env, on_line=tables, stdout_to=asyncio.subprocess.DEVNULL)
     if code != 0:
         raise BackupError(f"pg_restore failed, nothing was restored (one transaction): {_last_error(err)}")
-    result = RestoreResult(tables=done, dump=info)
+    result = RestoreResult(tables=tables.done, dump=info)
     if plan.to_apply:
         progress(f"the dump is older than this dialer: applying {len(plan.to_apply)} migration(s)")
         conn = await db.connect(database_url)
@@ -368,5 +367,5 @@ async def restore(database_url: str, path: Path, *, force: bool = False,
             await conn.close()
         for name in result.migrated:
             progress(f"applied {name}")
-    progress(f"restore complete: {done} tables")
+    progress(f"restore complete: {tables.done} tables")
     return result
