@@ -6,6 +6,10 @@ compliance officers get 403 (they manage DNC under ``/api/dnc``). Errors: 404 un
 illegal state change (or a start refused: its safe-harbor message is missing on a connected PBX), 422 bad settings
 (a safe-harbor message missing on a connected PBX too); a message that could not be checked (no PBX connected)
 is saved with a ``warnings`` entry.
+Recording: ``record_mode`` (all, share, none), ``record_share`` (percent) and ``recording_retention_days`` (null: the
+global setting), read on every campaign and changed as any setting; a bad one is 422 ``{"detail", "field",
+"message"}`` (``message`` in the reader's language) and nothing is saved. The old ``record_calls`` flag still
+means all calls while no recording setting was saved.
 Job progress of an upload is ``GET /api/jobs/{id}``.
 
 List upload (``POST /{id}/lists``, multipart): ``file``, ``name``, ``mapping`` (``FIELD=COLUMN,...``, a column
@@ -28,11 +32,12 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from admin_ui.auth import CurrentUser, TeamLead, require_roles, services_of
 from admin_ui.i18n import reason_renderer, reason_text, translator
+from admin_ui.routes import pages_recordings as recording_setting
 from campaigns import jobs as list_jobs
 from campaigns import repository
 from campaigns.errors import CampaignError, IllegalTransition, ImportFailed, NotFound
@@ -43,6 +48,7 @@ from campaigns.windows import local_time_to_utc
 from dialer import jobs, sites
 from dialer.commands.lists import list_region_option
 from dialer.engine_api import EngineError
+from dialer.recordings import RecordingPolicy, RecordingPolicyError
 from dialer.sound_check import check_sound
 from dialer.users import Role
 
@@ -77,6 +83,9 @@ class CampaignIn(BaseModel):
     shortcuts: dict[str, str] | None = Field(None, description='panel keys the lead changes: {"ready": "F2"}')
     pause_codes: list[dict[str, str]] | None = Field(None, description='[{"code": "coffee", "label": "Coffee"}]')
     agent_script: str | None = Field(None, max_length=20000)
+    record_mode: str | None = Field(None, description="recording: all, share or none (record_calls is the old flag)")
+    record_share: int | str | None = Field(None, description="the percent of calls recorded, with record_mode share")
+    recording_retention_days: int | str | None = Field(None, description="days kept; null: the global setting")
 
 
 class StateIn(BaseModel):
@@ -164,20 +173,33 @@ async def list_campaigns(request: Request, user: TeamLead, site: int | None = No
             if shown is None or site_of.get(c.id) == shown]
 
 
-@router.post("", status_code=201)
-async def create_campaign(request: Request, user: TeamLead, body: CampaignIn) -> dict[str, Any]:
+@router.post("", status_code=201, response_model=None)
+async def create_campaign(request: Request, user: TeamLead, body: CampaignIn) -> dict[str, Any] | JSONResponse:
     data = body.model_dump(exclude_none=True)
     if not data.get("name") or not data.get("trunk_template"):
         raise HTTPException(422, "a campaign needs a name and a trunk_template")
+    pool = services_of(request).pool
     try:
         campaign = Campaign(id=0, name=data["name"], trunk_template=data["trunk_template"]).with_settings(data)
+        recording = recording_setting.policy_from_body(data, RecordingPolicy("none"))
         warnings = await _check_sounds(request, campaign)
-        created = await repository.create_campaign(services_of(request).pool, campaign=campaign)
+        created = await repository.create_campaign(pool, campaign=campaign)
     except CampaignError as exc:
         raise _http(exc) from None
+    except RecordingPolicyError as exc:
+        return recording_setting.policy_refusal(exc, user.language)
+    if recording is not None:
+        await recording_setting.save_policy(pool, "campaign", created.id, recording)
     site_id = user.site_scope or sites.DEFAULT_SITE_ID     # a team lead's campaigns are their site's
-    await sites.set_campaign_site(services_of(request).pool, campaign_id=created.id, site_id=site_id)
-    return {**created.as_dict(), "site_id": site_id, "warnings": warnings}
+    await sites.set_campaign_site(pool, campaign_id=created.id, site_id=site_id)
+    return {**await _campaign_json(pool, created), "site_id": site_id, "warnings": warnings}
+
+
+async def _campaign_json(pool: Any, campaign: Campaign) -> dict[str, Any]:
+    """``Campaign.as_dict`` with its recording setting (``record_mode``, ``record_share``,
+    ``recording_retention_days``) as the engine applies it."""
+    policy = await recording_setting.current_policy(pool, "campaign", campaign.id, legacy_all=campaign.record_calls)
+    return {**campaign.as_dict(), **recording_setting.policy_json(policy)}
 
 
 async def _check_sounds(request: Request, campaign: Campaign) -> list[str]:
@@ -193,20 +215,29 @@ async def _check_sounds(request: Request, campaign: Campaign) -> list[str]:
 async def get_campaign(request: Request, user: TeamLead, campaign_id: int) -> dict[str, Any]:
     campaign = await _campaign(request, campaign_id)
     pool = services_of(request).pool
-    return {**campaign.as_dict(), "leads": await repository.count_leads(pool, campaign_id=campaign_id),
+    return {**await _campaign_json(pool, campaign), "leads": await repository.count_leads(pool, campaign_id=campaign_id),
             "agents": await repository.campaign_agents(pool, campaign_id=campaign_id)}
 
 
-@router.patch("/{campaign_id}")
-async def update_campaign(request: Request, user: TeamLead, campaign_id: int, body: CampaignIn) -> dict[str, Any]:
+@router.patch("/{campaign_id}", response_model=None)
+async def update_campaign(request: Request, user: TeamLead, campaign_id: int,
+                          body: CampaignIn) -> dict[str, Any] | JSONResponse:
     campaign = await _campaign(request, campaign_id)
+    pool = services_of(request).pool
+    data = body.model_dump(exclude_unset=True)
     try:
-        changed = campaign.with_settings(body.model_dump(exclude_unset=True))
+        changed = campaign.with_settings(data)
+        recording = recording_setting.policy_from_body(data, await recording_setting.current_policy(
+            pool, "campaign", campaign_id, legacy_all=campaign.record_calls))
         warnings = await _check_sounds(request, changed)
-        return {**(await repository.update_campaign(services_of(request).pool, campaign=changed)).as_dict(),
-                "warnings": warnings}
+        saved = await repository.update_campaign(pool, campaign=changed)
     except CampaignError as exc:
         raise _http(exc) from None
+    except RecordingPolicyError as exc:
+        return recording_setting.policy_refusal(exc, user.language)
+    if recording is not None:
+        await recording_setting.save_policy(pool, "campaign", campaign_id, recording)
+    return {**await _campaign_json(pool, saved), "warnings": warnings}
 
 
 @router.post("/{campaign_id}/state")

@@ -2,8 +2,9 @@
 
 Roles: team leads and admins; agents and compliance officers get 403. A queue's JSON is ``Queue.as_dict``
 (``campaigns.queues``) plus ``vip_numbers`` and ``agents``; a create or update sends the same keys (an update
-only those that change). A refused setting is 422 with ``{"detail": "field: why", "field", "code",
-"params"}``; a sound missing on a connected PBX is refused the same way naming its field, and a sound that
+only those that change); its recording setting is ``record_mode`` (all, share, none), ``record_share`` and
+``recording_retention_days``, refused as 422 ``{"detail", "field", "message"}`` (``message`` in the reader's
+language). A refused setting is 422 with ``{"detail": "field: why", "field", "code", "params"}``; a sound missing on a connected PBX is refused the same way naming its field, and a sound that
 could not be checked (no PBX connected) is saved with a ``warnings`` entry. Unknown queue: 404.
 """
 
@@ -17,11 +18,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from admin_ui.auth import TeamLead, services_of
+from admin_ui.routes import pages_recordings as recording_setting
 from campaigns import queue_repository as repo
 from campaigns.errors import CampaignError, NotFound
 from campaigns.queue_hours import is_open
 from campaigns.queues import Queue, QueueError, parse_numbers
 from dialer import sites
+from dialer.recordings import RecordingPolicy, RecordingPolicyError
 from dialer.sound_check import check_sound
 
 router = APIRouter(prefix="/api/queues", tags=["queues"])
@@ -64,8 +67,18 @@ async def check_queue_sounds(request: Request, queue: Queue) -> list[str]:
 async def queue_json(request: Request, queue: Queue) -> dict[str, Any]:
     pool = services_of(request).pool
     agents = await repo.queue_agents(pool, queue_id=queue.id)
+    recording = await recording_setting.current_policy(pool, "queue", queue.id)
     return {**queue.as_dict(), "vip_numbers": await repo.vip_numbers(pool, queue_id=queue.id),
-            "agents": [{"user_id": a["user_id"], "username": a["username"], "level": a["level"]} for a in agents]}
+            "agents": [{"user_id": a["user_id"], "username": a["username"], "level": a["level"]} for a in agents],
+            **recording_setting.policy_json(recording)}
+
+
+def _recording(body: dict[str, Any], current: RecordingPolicy) -> RecordingPolicy | None:
+    """The recording setting the body asks for (its fields taken out of ``body``); None when it sends none."""
+    policy = recording_setting.policy_from_body(body, current)
+    for field in recording_setting.POLICY_FIELDS:
+        body.pop(field, None)
+    return policy
 
 
 def _vip(body: dict[str, Any]) -> tuple[str, ...] | None:
@@ -87,13 +100,19 @@ async def list_queues(request: Request, user: TeamLead, site: int | None = None)
 
 @router.post("", status_code=201, response_model=None)
 async def create_queue(request: Request, user: TeamLead, body: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+    pool = services_of(request).pool
     try:
         vip = _vip(body)
+        recording = _recording(body, RecordingPolicy("none"))
         queue = Queue.from_dict(body)
         warnings = await check_queue_sounds(request, queue)
-        saved = await repo.save_queue(services_of(request).pool, queue=queue, vip_numbers=vip)
+        saved = await repo.save_queue(pool, queue=queue, vip_numbers=vip)
     except CampaignError as exc:
         return refusal(exc)
+    except RecordingPolicyError as exc:
+        return recording_setting.policy_refusal(exc, user.language)
+    if recording is not None:
+        await recording_setting.save_policy(pool, "queue", saved.id, recording)
     await sites.set_queue_site(services_of(request).pool, queue_id=saved.id,     # a team lead's: their site
                                site_id=user.site_scope or sites.DEFAULT_SITE_ID)
     return {**await queue_json(request, saved), "warnings": warnings}
@@ -113,11 +132,16 @@ async def update_queue(request: Request, user: TeamLead, queue_id: int,
     pool = services_of(request).pool
     try:
         vip = _vip(body)
+        recording = _recording(body, await recording_setting.current_policy(pool, "queue", queue_id))
         queue = (await repo.get_queue(pool, queue_id=queue_id)).with_settings(body)
         warnings = await check_queue_sounds(request, queue)
         saved = await repo.save_queue(pool, queue=queue, vip_numbers=vip)
     except CampaignError as exc:
         return refusal(exc)
+    except RecordingPolicyError as exc:
+        return recording_setting.policy_refusal(exc, user.language)
+    if recording is not None:
+        await recording_setting.save_policy(pool, "queue", queue_id, recording)
     return {**await queue_json(request, saved), "warnings": warnings}
 
 

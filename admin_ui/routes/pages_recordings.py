@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from admin_ui.app import render
 from admin_ui.auth import AdminUser, CurrentUser, SignedIn, services_of
@@ -247,9 +247,7 @@ async def access_page(request: Request, user: SignedIn, recording_id: int) -> HT
 async def policy_values(pool: asyncpg.Pool, target: str, target_id: int | None,
                         *, legacy_all: bool = False) -> dict[str, Any]:
     """The form values of a campaign's or queue's recording setting (``legacy_all``: record_calls set, no row)."""
-    policy = await store.policy_of(pool, target, target_id) if target_id else None
-    if policy is None:
-        policy = RecordingPolicy("all" if legacy_all else "none")
+    policy = await current_policy(pool, target, target_id, legacy_all=legacy_all)
     return {"record_mode": policy.mode, "record_share": policy.share_percent or "",
             "recording_retention_days": policy.retention_days or ""}
 
@@ -265,3 +263,39 @@ def policy_from_form(form: Mapping[str, Any], language: str) -> RecordingPolicy:
 
 async def save_policy(pool: asyncpg.Pool, target: str, target_id: int, policy: RecordingPolicy) -> None:
     await store.save_policy(pool, target, target_id, policy)
+
+
+# --- the JSON API's recording setting (api_campaigns, api_queues) ------------------------------------------
+async def current_policy(pool: asyncpg.Pool, target: str, target_id: int | None,
+                         *, legacy_all: bool = False) -> RecordingPolicy:
+    """A campaign's or queue's recording setting as the engine applies it (``legacy_all``: record_calls set and no
+    setting saved: all calls); none saved yet (or no ``target_id``): none."""
+    policy = await store.policy_of(pool, target, target_id) if target_id else None
+    return policy or RecordingPolicy("all" if legacy_all else "none")
+
+
+def policy_json(policy: RecordingPolicy) -> dict[str, Any]:
+    """The setting under the form's names: ``record_mode`` (all, share, none), ``record_share`` (a percent, share
+    only) and ``recording_retention_days`` (null: the global setting)."""
+    return {"record_mode": policy.mode, "record_share": policy.share_percent if policy.mode == "share" else None,
+            "recording_retention_days": policy.retention_days}
+
+
+def policy_from_body(body: Mapping[str, Any], current: RecordingPolicy) -> RecordingPolicy | None:
+    """The setting an API body asks for: the fields it sends change ``current`` (null: empty), the others keep
+    their value; None when it sends none. ``RecordingPolicyError`` names the field."""
+    sent = {k: body[k] for k in POLICY_FIELDS if k in body}
+    if not sent:
+        return None
+    values: dict[str, Any] = {"record_mode": current.mode, "record_share": current.share_percent or None,
+                              "recording_retention_days": current.retention_days}
+    values.update(sent)
+    return RecordingPolicy.from_form(values)
+
+
+def policy_refusal(exc: RecordingPolicyError, language: str) -> JSONResponse:
+    """422 naming the field: ``detail`` (English, as the API's other refusals), ``field``, and ``message`` in the
+    reader's language."""
+    t = translator(language)
+    return JSONResponse({"detail": str(exc), "field": exc.field, "message": f"{t(exc.field)}: {t('err_' + exc.field)}"},
+                        status_code=422)
