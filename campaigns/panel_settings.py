@@ -6,7 +6,10 @@
   over ``DEFAULT_SHORTCUTS`` (R, P, H, M, and the digits 1..9, 0 for the first ten dispositions). A key is a
   letter, a digit or F1-F12 (not F5, which reloads the page), with optional ``Alt+`` and ``Shift+``
   (never Ctrl: the browser keeps Ctrl+W and friends); an empty key means no shortcut. Two actions on one
-  key, an unknown action or an invalid key are refused naming ``shortcuts``.
+  key, an unknown action or an invalid key are refused naming ``shortcuts``. A default added later
+  (``YIELDING_DEFAULTS``: M for ``recording``) gives way: a campaign whose lead gave M to another action before
+  M was the recording's default keeps M for that action (and can be saved again); the recording then has no key
+  until the lead gives it one (its button still works).
 * **Pause codes.** ``PauseCode(code, label)``; an empty label means the panel's own translated text
   (``pause_<code>`` in ``admin_ui.i18n``) for the built-in codes. The panel offers these and the server
   accepts a pause only with one of them.
@@ -31,6 +34,8 @@ from campaigns.errors import CampaignError
 BASIC_ACTIONS = ("ready", "pause", "hangup", "recording")   # recording: pause/resume it for a card payment
 DISPOSITION_PREFIX = "disposition:"
 DEFAULT_SHORTCUTS: dict[str, str] = {"ready": "R", "pause": "P", "hangup": "H", "recording": "M"}
+# defaults added after campaigns were saved with their own keys: one gives way to a lead's key for another action
+YIELDING_DEFAULTS = ("recording",)
 DISPOSITION_DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
 _KEY = re.compile(r"(?:[A-Z0-9]|F(?:[1-9]|1[0-2]))")
 _MODIFIERS = ("Alt", "Shift")
@@ -78,11 +83,16 @@ def normalise_key(text: str) -> str:
 
 
 def effective_shortcuts(overrides: Mapping[str, str], disposition_codes: Iterable[str]) -> dict[str, str]:
-    """Every action's key (defaults under the lead's ``overrides``), actions without a key left out."""
+    """Every action's key (defaults under the lead's ``overrides``), actions without a key left out. A default of
+    ``YIELDING_DEFAULTS`` that the lead gave another action has no key."""
     keys = dict(DEFAULT_SHORTCUTS)
     for code, digit in zip(disposition_codes, DISPOSITION_DIGITS, strict=False):
         keys[DISPOSITION_PREFIX + code] = digit
     keys.update(overrides)
+    leads_keys = {key for action, key in overrides.items() if key}
+    for action in YIELDING_DEFAULTS:
+        if action not in overrides and keys[action] in leads_keys:
+            keys[action] = ""
     return {action: key for action, key in keys.items() if key}
 
 
