@@ -51,6 +51,9 @@ _VI_ERRORS: dict[str, str] = {
     "limit_needed": "hành động khi vượt giới hạn cần một giới hạn (số người chờ tối đa hoặc thời gian chờ tối đa)",
     "asterisk": "Asterisk không nhận được giá trị này ({detail})",
     "agent_unknown": "người dùng {value} không phải nhân viên",
+    "agent_other_site": "nhân viên '{value}' làm việc ở chi nhánh '{agent_site}', không phải '{queue_site}' của hàng "
+                        "đợi này; hãy chọn nhân viên của '{queue_site}' (quản trị viên có thể chuyển nhân viên ở "
+                        "trang Chi nhánh)",
     "level": "nhân viên {value}: cấp {level} nằm ngoài khoảng; nhập 1-10",
 }
 

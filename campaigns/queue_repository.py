@@ -144,7 +144,8 @@ async def is_vip_number(conn: Conn, *, queue_id: int, phone_e164: str) -> bool:
 
 
 async def set_queue_agents(conn: Conn, *, queue_id: int, levels: Mapping[int, int]) -> list[asyncpg.Record]:
-    """Replace the agents serving ``queue_id`` with ``levels`` (user id -> skill level 1-10); agents only."""
+    """Replace the agents serving ``queue_id`` with ``levels`` (user id -> skill level 1-10); agents only, of the
+    queue's site (``QueueError`` naming agents)."""
     for user_id, level in levels.items():
         if not 1 <= int(level) <= 10:
             raise QueueError("agents", "level", value=user_id, level=level)
@@ -156,6 +157,13 @@ async def set_queue_agents(conn: Conn, *, queue_id: int, levels: Mapping[int, in
         unknown = [u for u in ids if u not in agents]
         if unknown:
             raise QueueError("agents", "agent_unknown", value=unknown[0])
+        elsewhere = await c.fetchrow(       # an agent of another site (an agent without a site works anywhere)
+            "SELECT u.username, us.name AS agent_site, qs.name AS queue_site FROM users u"
+            " JOIN inbound_queues q ON q.id = $1 JOIN sites qs ON qs.id = q.site_id JOIN sites us ON us.id = u.site_id"
+            " WHERE u.id = ANY($2::bigint[]) AND u.site_id <> q.site_id ORDER BY u.username LIMIT 1", queue_id, ids)
+        if elsewhere is not None:
+            raise QueueError("agents", "agent_other_site", value=elsewhere["username"],
+                             agent_site=elsewhere["agent_site"], queue_site=elsewhere["queue_site"])
         await c.execute("DELETE FROM agent_queue_skills WHERE queue_id = $1", queue_id)
         await c.execute("INSERT INTO agent_queue_skills (queue_id, user_id, level)"
                         " SELECT $1, u, l FROM unnest($2::bigint[], $3::smallint[]) AS x(u, l)",

@@ -95,6 +95,8 @@ ENGLISH: dict[str, str] = {
     "limit_needed": "an action past the limits needs a limit (maximum callers waiting or maximum wait)",
     "asterisk": "{detail}",
     "agent_unknown": "user {value} is not an agent",
+    "agent_other_site": "agent {value!r} works at site {agent_site!r}, not at {queue_site!r}, this queue's site; "
+                        "choose an agent of {queue_site!r} (an admin can move the agent on the Sites page)",
     "level": "agent {value}: level {level} is out of range; give 1-10",
 }
 

@@ -250,3 +250,28 @@ async def test_a_team_lead_finds_only_their_sites_leads_on_the_page_the_api_and_
     async with await api(app, services, manager) as client:
         found = (await client.get("/api/leads", params={"q": "0901"})).json()
         assert sorted(r["first_name"] for r in found["leads"]) == ["Hanoi Mai", "Saigon Lan"]
+
+
+async def test_a_queue_takes_only_agents_of_its_own_site(app, services, make_user) -> None:  # type: ignore[no-untyped-def]
+    hanoi, _a, _b, qa, qb = await two_sites(services.pool)
+    saigon_agent = await make_user(Role.AGENT, "an")                         # the default site, "main"
+    hanoi_agent = await make_user(Role.AGENT, "mai")
+    await sites.set_user_site(services.pool, user_id=hanoi_agent.id, site_id=hanoi.id)
+    lead = await make_user(Role.TEAM_LEAD)
+    async with await api(app, services, lead) as client:
+        url = f"/api/queues/{qa.id}/agents"
+        assert (await client.put(url, json={"agents": [{"user_id": saigon_agent.id, "level": 5}]})).status_code == 200
+        refused = await client.put(url, json={"agents": [{"user_id": saigon_agent.id, "level": 5},
+                                                         {"user_id": hanoi_agent.id, "level": 9}]})
+        assert refused.status_code == 422
+        assert (refused.json()["field"], refused.json()["code"]) == ("agents", "agent_other_site")
+        assert refused.json()["detail"] == ("agents: agent 'mai' works at site 'hanoi', not at 'main', this queue's "
+                                            "site; choose an agent of 'main' (an admin can move the agent on the "
+                                            "Sites page)")
+        agents = (await client.get(f"/api/queues/{qa.id}")).json()["agents"]
+        assert [a["username"] for a in agents] == ["an"]                      # nothing changed
+    manager = await make_user(Role.MANAGER)                                    # every site: the same rule
+    async with await api(app, services, manager) as client:
+        url = f"/api/queues/{qb.id}/agents"
+        assert (await client.put(url, json={"agents": [{"user_id": saigon_agent.id, "level": 5}]})).status_code == 422
+        assert (await client.put(url, json={"agents": [{"user_id": hanoi_agent.id, "level": 5}]})).status_code == 200
