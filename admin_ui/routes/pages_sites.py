@@ -67,32 +67,33 @@ async def set_user_site(request: Request, user: AdminUser, user_id: int,
     return RedirectResponse("/admin/sites?done=site_user_saved", status_code=303)
 
 
-def _every_site(user: CurrentUser) -> None:
+async def _moved_to(request: Request, user: CurrentUser, site: str, current_site: int | None, what: str) -> int:
+    """The site a manager or admin moves a campaign or queue (``what``) to; 403 for a team lead of one site, 404
+    when there is no such ``what`` (no ``current_site``)."""
     if user.site_scope is not None:
         raise HTTPException(403, "only a manager or an admin moves a campaign or queue to another site")
+    if current_site is None:
+        raise HTTPException(404, f"there is no such {what}")
+    site_id = await _site_id(request, site, allow_every=False)
+    assert site_id is not None
+    return site_id
 
 
 @router.post("/campaigns/{campaign_id}/site")
 async def move_campaign(request: Request, user: TeamLead, campaign_id: int,
                         site: Annotated[str, Form()] = "") -> Response:
-    _every_site(user)
     pool = services_of(request).pool
-    if await sites.site_of_campaign(pool, campaign_id) is None:
-        raise HTTPException(404, "there is no such campaign")
-    site_id = await _site_id(request, site, allow_every=False)
-    assert site_id is not None
+    current = await sites.site_of_campaign(pool, campaign_id)
+    site_id = await _moved_to(request, user, site, current, "campaign")
     await sites.set_campaign_site(pool, campaign_id=campaign_id, site_id=site_id)
     return RedirectResponse(f"/campaigns/{campaign_id}?done=site_moved", status_code=303)
 
 
 @router.post("/queues/{queue_id}/site")
 async def move_queue(request: Request, user: TeamLead, queue_id: int, site: Annotated[str, Form()] = "") -> Response:
-    _every_site(user)
     pool = services_of(request).pool
-    if await sites.site_of_queue(pool, queue_id) is None:
-        raise HTTPException(404, "there is no such queue")
-    site_id = await _site_id(request, site, allow_every=False)
-    assert site_id is not None
+    current = await sites.site_of_queue(pool, queue_id)
+    site_id = await _moved_to(request, user, site, current, "queue")
     await sites.set_queue_site(pool, queue_id=queue_id, site_id=site_id)
     return RedirectResponse(f"/queues/{queue_id}/edit?done=site_moved", status_code=303)
 

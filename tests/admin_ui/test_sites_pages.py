@@ -187,9 +187,9 @@ async def test_time_sheets_of_a_team_lead_list_their_own_sites_agents_only(servi
     assert "Binh Hanoi" in only and "An Saigon" not in only
 
 
-async def test_a_manager_moves_a_campaign_to_another_site_and_a_team_lead_may_not(
+async def test_a_manager_moves_a_campaign_or_a_queue_to_another_site_and_a_team_lead_may_not(
         services, browser_client, make_user) -> None:
-    hanoi, a, _b, _qa, _qb = await two_sites(services.pool)
+    hanoi, a, _b, qa, _qb = await two_sites(services.pool)
     manager = await make_user(Role.MANAGER)
     csrf = await sign_in(browser_client, manager.username)
     page = (await browser_client.get(f"/campaigns/{a.id}")).text
@@ -197,6 +197,11 @@ async def test_a_manager_moves_a_campaign_to_another_site_and_a_team_lead_may_no
     moved = await browser_client.post(f"/campaigns/{a.id}/site", data={"csrf_token": csrf, "site": str(hanoi.id)})
     assert moved.status_code == 303 and await sites.site_of_campaign(services.pool, a.id) == hanoi.id
     assert "Moved to the site." in (await browser_client.get(moved.headers["location"])).text
+    queue = await browser_client.post(f"/queues/{qa.id}/site", data={"csrf_token": csrf, "site": str(hanoi.id)})
+    assert queue.status_code == 303 and queue.headers["location"] == f"/queues/{qa.id}/edit?done=site_moved"
+    assert await sites.site_of_queue(services.pool, qa.id) == hanoi.id
+    for missing in ("/campaigns/99999/site", "/queues/99999/site"):
+        assert (await browser_client.post(missing, data={"csrf_token": csrf, "site": "1"})).status_code == 404
 
     lead = await make_user(Role.TEAM_LEAD, site_id=hanoi.id)
     browser_client.cookies.clear()
@@ -204,6 +209,8 @@ async def test_a_manager_moves_a_campaign_to_another_site_and_a_team_lead_may_no
     assert 'id="campaign-site-move"' not in (await browser_client.get(f"/campaigns/{a.id}")).text
     refused = await browser_client.post(f"/campaigns/{a.id}/site", data={"csrf_token": csrf, "site": "1"})
     assert refused.status_code == 403 and await sites.site_of_campaign(services.pool, a.id) == hanoi.id
+    refused = await browser_client.post(f"/queues/{qa.id}/site", data={"csrf_token": csrf, "site": "1"})
+    assert refused.status_code == 403 and await sites.site_of_queue(services.pool, qa.id) == hanoi.id
 
 
 def test_every_site_text_is_in_english_and_vietnamese_with_the_same_placeholders() -> None:
