@@ -4,6 +4,7 @@ filter for those who may choose."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -31,3 +32,10 @@ async def scoped_lead_query(request: Request, user: CurrentUser, query: LeadQuer
     mine = await sites.campaign_ids(services_of(request).pool, [user.site_scope])
     asked = mine if query.campaign_ids is None else mine & set(query.campaign_ids)
     return replace(query, campaign_ids=tuple(sorted(asked)))
+
+
+def with_sites(items: Iterable[Any], site_of: Mapping[int, int], shown: int | None) -> list[dict[str, Any]]:
+    """The campaigns or queues of site ``shown`` (None: every site) as the API lists them: each ``as_dict`` with its
+    ``site_id``."""
+    return [{**item.as_dict(), "site_id": site_of.get(item.id)} for item in items
+            if shown is None or site_of.get(item.id) == shown]

@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field
 from admin_ui.auth import CurrentUser, TeamLead, require_roles, services_of
 from admin_ui.i18n import reason_renderer, reason_text, translator
 from admin_ui.routes import pages_recordings as recording_setting
+from admin_ui.site_scope import with_sites
 from campaigns import jobs as list_jobs
 from campaigns import repository
 from campaigns.errors import CampaignError, IllegalTransition, ImportFailed, NotFound
@@ -167,10 +168,8 @@ async def _campaign(request: Request, campaign_id: int, user: CurrentUser | None
 async def list_campaigns(request: Request, user: TeamLead, site: int | None = None) -> list[dict[str, Any]]:
     """Every campaign of the user's site (a manager's or admin's: every site, or ``?site=<id>``), with its site."""
     pool = services_of(request).pool
-    shown = sites.visible_site(user.site_scope, site)
-    site_of = await sites.campaign_sites(pool)
-    return [{**c.as_dict(), "site_id": site_of.get(c.id)} for c in await repository.list_campaigns(pool)
-            if shown is None or site_of.get(c.id) == shown]
+    return with_sites(await repository.list_campaigns(pool), await sites.campaign_sites(pool),
+                      sites.visible_site(user.site_scope, site))
 
 
 @router.post("", status_code=201, response_model=None)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from admin_ui.auth import TeamLead, services_of
 from admin_ui.routes import pages_recordings as recording_setting
+from admin_ui.site_scope import with_sites
 from campaigns import queue_repository as repo
 from campaigns.errors import CampaignError, NotFound
 from campaigns.queue_hours import is_open
@@ -92,10 +93,8 @@ def _vip(body: dict[str, Any]) -> tuple[str, ...] | None:
 async def list_queues(request: Request, user: TeamLead, site: int | None = None) -> list[dict[str, Any]]:
     """Every queue of the user's site (a manager's or admin's: every site, or ``?site=<id>``), with its site."""
     pool = services_of(request).pool
-    shown = sites.visible_site(user.site_scope, site)
-    site_of = await sites.queue_sites(pool)
-    return [{**q.as_dict(), "site_id": site_of.get(q.id)} for q in await repo.list_queues(pool)
-            if shown is None or site_of.get(q.id) == shown]
+    return with_sites(await repo.list_queues(pool), await sites.queue_sites(pool),
+                      sites.visible_site(user.site_scope, site))
 
 
 @router.post("", status_code=201, response_model=None)
