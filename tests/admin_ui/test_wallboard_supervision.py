@@ -39,6 +39,13 @@ async def until(predicate, timeout_s: float = 10.0) -> None:  # type: ignore[no-
         await asyncio.sleep(0.02)
 
 
+async def lead_on_a_phone(services, make_user, **details: Any):  # type: ignore[no-untyped-def]
+    """Team lead 'lena' (with ``details``), whose phone is a virtual phone of the simulated PBX."""
+    lead = await make_user(Role.TEAM_LEAD, "lena", **details)
+    await users.update_user(services.pool, user_id=lead.id, phone_dial_string=virtual_phone(lead.id))
+    return lead
+
+
 async def agent_ready(engine: Any, campaign_id: int, agent_id: int) -> None:
     """The agent signed in to the loaded campaign on its virtual phone, ready."""
     await until(lambda: campaign_id in engine.campaigns)
@@ -77,8 +84,7 @@ async def test_a_lead_listens_whispers_and_barges_in_and_the_agent_is_told(
     scenario = preview_campaign
     agent_id = scenario.agent_ids[0]
     await users.update_user(services.pool, user_id=agent_id, display_name="Hoa Tran")
-    lead = await make_user(Role.TEAM_LEAD, "lena", display_name="Lena")
-    await users.update_user(services.pool, user_id=lead.id, phone_dial_string=virtual_phone(lead.id))
+    lead = await lead_on_a_phone(services, make_user, display_name="Lena")
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=2, customer_model=STAYING),
                           engine_id="wb-sup", tick_s=0.5) as system:
         engine = system.engine
@@ -177,8 +183,7 @@ async def test_a_supervision_call_that_ends_while_the_link_is_down_is_over_after
     not among the PBX's live channels), which ends the session, so the agent's panel stops saying it is monitored."""
     scenario = preview_campaign
     agent_id = scenario.agent_ids[0]
-    lead = await make_user(Role.TEAM_LEAD, "lena", phone_dial_string="")
-    await users.update_user(services.pool, user_id=lead.id, phone_dial_string=virtual_phone(lead.id))
+    lead = await lead_on_a_phone(services, make_user, phone_dial_string="")
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=3, customer_model=STAYING),
                           engine_id="wb-sup-link", tick_s=0.5) as system:
         engine = system.engine
@@ -201,8 +206,7 @@ async def test_the_end_of_the_call_ends_the_supervision_and_the_agent_next_call_
     (here the customer hangs up), the engine hangs the lead's phone up."""
     scenario = preview_campaign
     agent_id = scenario.agent_ids[0]
-    lead = await make_user(Role.TEAM_LEAD, "lena")
-    await users.update_user(services.pool, user_id=lead.id, phone_dial_string=virtual_phone(lead.id))
+    lead = await lead_on_a_phone(services, make_user)
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=STAYING),
                           engine_id="wb-sup-end", tick_s=0.5) as system:
         engine = system.engine

@@ -8,16 +8,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dialer import supervision, users
+from dialer import supervision
 from dialer.system import run_system
-from dialer.users import Role
 from simulations.pbx import PbxConfig
-from simulations.virtual_agents import virtual_phone
 from tests.admin_ui.test_wallboard_agents import sign_in
 from tests.admin_ui.test_wallboard_supervision import (
     SPEED,
     STAYING,
     agent_ready,
+    lead_on_a_phone,
     preview_call,
     preview_campaign,
     spies,
@@ -32,8 +31,7 @@ async def test_a_campaign_that_does_not_ask_never_tells_the_agent(services, prev
     scenario = preview_campaign
     await services.pool.execute("UPDATE campaigns SET notify_monitored = false WHERE id = $1", scenario.campaign.id)
     agent_id = scenario.agent_ids[0]
-    lead = await make_user(Role.TEAM_LEAD, "lena", display_name="Lena")
-    await users.update_user(services.pool, user_id=lead.id, phone_dial_string=virtual_phone(lead.id))
+    await lead_on_a_phone(services, make_user, display_name="Lena")
     async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=5, customer_model=STAYING),
                           engine_id="wb-sup-quiet", tick_s=0.5) as system:
         engine = system.engine
