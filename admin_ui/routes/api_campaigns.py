@@ -266,6 +266,15 @@ async def assign_agents(request: Request, user: TeamLead, campaign_id: int, body
     known = {r["id"] for r in await pool.fetch("SELECT id FROM users WHERE id = ANY($1::bigint[])", body.user_ids)}
     if missing := sorted(set(body.user_ids) - known):
         raise HTTPException(422, f"no user(s) {missing}")
+    elsewhere = await pool.fetchrow(        # a user of another site (one without a site works anywhere)
+        "SELECT u.username, us.name AS user_site, cs.name AS campaign_site FROM users u"
+        " JOIN campaigns c ON c.id = $1 JOIN sites cs ON cs.id = c.site_id JOIN sites us ON us.id = u.site_id"
+        " WHERE u.id = ANY($2::bigint[]) AND u.site_id <> c.site_id ORDER BY u.username LIMIT 1",
+        campaign_id, body.user_ids)
+    if elsewhere is not None:
+        raise HTTPException(422, f"user_ids: {elsewhere['username']!r} works at site {elsewhere['user_site']!r}, not "
+                                 f"at {elsewhere['campaign_site']!r}, this campaign's site; choose agents of "
+                                 f"{elsewhere['campaign_site']!r}")
     async with pool.acquire() as conn:
         return {"user_ids": await repository.set_campaign_agents(conn, campaign_id=campaign_id,
                                                                  user_ids=body.user_ids)}

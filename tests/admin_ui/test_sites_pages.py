@@ -259,8 +259,9 @@ async def test_a_team_lead_finds_only_their_sites_leads_on_the_page_the_api_and_
         assert sorted(r["first_name"] for r in found["leads"]) == ["Hanoi Mai", "Saigon Lan"]
 
 
-async def test_a_queue_takes_only_agents_of_its_own_site(app, services, make_user) -> None:  # type: ignore[no-untyped-def]
-    hanoi, _a, _b, qa, qb = await two_sites(services.pool)
+async def test_a_queue_and_a_campaign_take_only_agents_of_their_own_site(  # type: ignore[no-untyped-def]
+        app, services, make_user) -> None:
+    hanoi, a, _b, qa, qb = await two_sites(services.pool)
     saigon_agent = await make_user(Role.AGENT, "an")                         # the default site, "main"
     hanoi_agent = await make_user(Role.AGENT, "mai")
     await sites.set_user_site(services.pool, user_id=hanoi_agent.id, site_id=hanoi.id)
@@ -277,6 +278,13 @@ async def test_a_queue_takes_only_agents_of_its_own_site(app, services, make_use
                                             "Sites page)")
         agents = (await client.get(f"/api/queues/{qa.id}")).json()["agents"]
         assert [a["username"] for a in agents] == ["an"]                      # nothing changed
+        # a campaign's agents likewise
+        url = f"/api/campaigns/{a.id}/agents"
+        refused = await client.put(url, json={"user_ids": [saigon_agent.id, hanoi_agent.id]})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == ("user_ids: 'mai' works at site 'hanoi', not at 'main', this campaign's "
+                                            "site; choose agents of 'main'")
+        assert (await client.put(url, json={"user_ids": [saigon_agent.id]})).json() == {"user_ids": [saigon_agent.id]}
     manager = await make_user(Role.MANAGER)                                    # every site: the same rule
     async with await api(app, services, manager) as client:
         url = f"/api/queues/{qb.id}/agents"
