@@ -1,7 +1,7 @@
 """Blending: how many agents the predictive pacer leaves for inbound callers right now.
 
 A pacer built with ``service_level=(target, answer_s)`` (e.g. 90 % answered within 15 s) owns an
-``InboundBlend``. It learns the inbound arrival rate (``ArrivalRate`` over 5 and 30 minutes; the larger
+``InboundBlend``. It learns the inbound arrival rate (``ArrivalRate`` over 2 and 30 minutes; the larger
 one is used, so a surge counts within minutes and a short lull does not drop the guard), the inbound
 handle time (Kaplan-Meier, ``HandleTimeModel``) and how many agents are on inbound calls now (answered
 minus handled), and keeps the service level kept so far (``ServiceLevelWindows``: day and hour).
@@ -67,7 +67,7 @@ class InboundBlend:
         self,
         service_level: tuple[float, float],
         *,
-        short_s: float = 300.0,
+        short_s: float = 120.0,        # 5 min left a 10-agent team's first peak-hour minutes late
         long_s: float = 1800.0,
         plan_s: float = 900.0,
         spend: float = 0.92,
@@ -159,7 +159,7 @@ class InboundBlend:
         in_hand = self.windows.remaining(now)
         resolved, late = self.windows.today(now)
         sl_today = f"{1 - late / resolved:.1%} of {resolved}" if resolved else "none yet"
-        head = (f"inbound {lam * 60:.1f}/min (5 min {self.short.rate(now) * 60:.1f}, 30 min "
+        head = (f"inbound {lam * 60:.1f}/min (2 min {self.short.rate(now) * 60:.1f}, 30 min "
                 f"{self.long.rate(now) * 60:.1f}), handle {self.handle.mean_s:.0f}s, "
                 f"{busy_inbound} on inbound, "
                 f"{waiting} waiting (longest {longest:.0f}s)"

@@ -156,16 +156,17 @@ def test_the_reserve_grows_with_the_inbound_rate_and_when_the_service_level_fall
 def test_the_reserve_is_a_threshold_on_idle_agents_that_answered_calls_may_still_take() -> None:
     # Bhulai and Koole's threshold: calls may be placed while the idle agents expected after their answers stay
     # at the reserve R. The R idle agents are not hidden from the abandon model (an answered call that meets
-    # one takes it), so with 5 ready and R = 3 the pacer dials ahead of more than the 2 agents over R.
+    # one takes it), so with 6 ready and R >= 2 the pacer dials ahead of more than the agents over R.
     pacer = _trained_blend(inbound_per_min=3.0)
     for i in range(10):                                   # ten callers waited past 15 s: the hour is behind
         pacer.observe(InboundAbandoned(now=3500.0 + i, waited_s=40.0))
-    busy = tuple(float(10 * k) for k in range(15))
-    decision = pacer.decide(Snapshot(now=3600.0, agents_ready=5, agents_busy=busy))
+    busy = tuple(float(10 * k) for k in range(14))
+    decision = pacer.decide(Snapshot(now=3600.0, agents_ready=6, agents_busy=busy))
     reserve = int(re.search(r"reserve (\d+) idle agents", decision.why).group(1))          # type: ignore[union-attr]
+    assert reserve >= 2
+    assert decision.calls > 6 - reserve
     allowed = int(re.search(r"the reserve allows (\d+) calls", decision.why).group(1))     # type: ignore[union-attr]
-    assert reserve == 3
-    assert 5 - reserve < decision.calls <= allowed
+    assert decision.calls <= allowed
 
 
 def test_a_team_far_behind_its_service_level_keeps_a_reserve_for_98_percent_not_every_agent() -> None:
@@ -180,7 +181,7 @@ def test_a_team_far_behind_its_service_level_keeps_a_reserve_for_98_percent_not_
     for i in range(40):
         blend.observe(InboundAbandoned(now=3600.0 + i, waited_s=60.0))
     plan = blend.plan(Snapshot(now=3640.0, agents_ready=12, agents_busy=(60.0,) * 8), 180.0)
-    assert 1 <= plan.reserve <= 4                     # every agent was held before: 7 of the 12 ready
+    assert 1 <= plan.reserve <= 4                     # a floor of 0.01 % late held 7 of the 12 ready
     assert "behind: the reserve aims at 98% in time" in plan.why
 
 
