@@ -273,8 +273,9 @@ class PbxPort(Protocol):
         """Mute (or unmute) the leg in ConfBridge ``conference`` (``ConfbridgeMute``/``ConfbridgeUnmute``): it still
         hears the conference, nobody hears it."""
 
-    async def channels(self) -> list[LiveChannel]:
-        """Every live channel on every connected server (``CoreShowChannels``)."""
+    async def channels(self, *, every_server: bool = False) -> list[LiveChannel]:
+        """Every live channel on every connected server (``CoreShowChannels``). ``every_server``: the list must
+        be whole (crash recovery judges by it): ``PbxError`` naming the configured servers not connected."""
 
     async def sound_exists(self, name: str, server: str | None = None) -> bool:
         """Whether Playback would find sound ``name`` (each part of an ``a&b`` list) on ``server``, or on

@@ -44,6 +44,7 @@ from dialer.agents import Agent, AgentState
 from dialer.call_records import WallTime
 from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
 from dialer.clock import Clock
+from dialer.errors import DialerError
 from dialer.pbx_port import (
     CTX_AGENT,
     CTX_CONNECT,
@@ -60,6 +61,17 @@ from dialer.pbx_port import (
 from dialer.recovery_consult import host_of_customer, keeper, visits
 
 log = logging.getLogger(__name__)
+
+
+class CannotRecover(PbxError, DialerError):
+    """Recovery cannot judge a dead engine's work: a configured PBX server's channel list is unavailable."""
+
+
+async def has_work(pool: asyncpg.Pool, *, engine_id: str) -> bool:
+    """Whether ``engine_id`` left calls in flight or agent sessions for recovery to judge against the PBX."""
+    return bool(await pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM call_records WHERE outcome IS NULL AND engine_id = $1)"
+        " OR EXISTS (SELECT 1 FROM agent_sessions WHERE engine_id = $1)", engine_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,14 +213,19 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
     settled call; ``adopt(adoption)`` takes a live conversation over (without it, conversations are cut);
     ``adopt_inbound(record, channel)`` an inbound caller still holding (without it, it gets safe harbor).
     """
-    try:
-        channels = await pbx.channels()
-    except PbxError as exc:
-        raise PbxError(f"cannot recover: the PBX's channel list is unavailable ({exc})") from exc
-    by_leg = {c.leg_id: c for c in channels if c.leg_id}
-    by_name = {(c.server, c.channel): c for c in channels}
     sessions = await pool.fetch("SELECT user_id, campaign_id, leg_id FROM agent_sessions WHERE engine_id = $1",
                                 engine_id)
+    in_flight = await call_records.in_flight(pool, engine_id=engine_id)
+    # fail closed: a call judged against a partial channel list would be judged gone and dialled again while
+    # the PBX still has it; with anything to judge, every configured server's list is needed, else nothing moves
+    try:
+        channels = await pbx.channels(every_server=bool(in_flight or sessions))
+    except PbxError as exc:
+        raise CannotRecover(f"cannot recover engine {engine_id!r}: the PBX's channel list is unavailable ({exc}); "
+                            f"its {len(in_flight)} calls in flight and {len(sessions)} agent sessions stay "
+                            "unjudged and their leads claimed until every PBX server answers") from exc
+    by_leg = {c.leg_id: c for c in channels if c.leg_id}
+    by_name = {(c.server, c.channel): c for c in channels}
     # a warm transfer under way: phone legs visiting another agent's conference go home first
     visitors: dict[int, int] = {}
     for visit in visits(((int(s["user_id"]), s["leg_id"]) for s in sessions), by_leg):
@@ -232,7 +249,7 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
     verdicts: list[OrphanVerdict] = []
     closed: dict[str, int] = {}
     inbound_kept = 0
-    for record in await call_records.in_flight(pool, engine_id=engine_id):
+    for record in in_flight:
         row = dict(record)
         channel = by_leg.get(row["leg_id"])
         if channel is None and row.get("direction") == "inbound":   # a queue transfer's: "<first leg>~<first call>"

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # pause while its PBX is unreachable. None: every site's campaigns (a single-site installation).
     site: str | None = None
     speed: float = Field(1.0, gt=0)       # clock speed for demos and tests (1 = real time)
+    # At start, with calls in flight or agent sessions left by a crash, how long (real seconds) to wait for every
+    # PBX server to answer before recovery; one still down then stops the start (dialer.recovery: fail closed).
+    pbx_wait_s: float = Field(30.0, ge=0, le=600)
     # An agent whose panels have all been gone (closed, or silent: no answer to the server's heartbeats)
     # this long on the engine's clock is paused as "disconnected" and routed no call (dialer.presence).
     panel_grace_s: float = Field(5.0, gt=0, le=300)

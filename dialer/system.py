@@ -32,7 +32,15 @@ from dialer.lead_store import PgLeadStore
 from dialer.pbx_port import LegKind, LiveChannel, PbxError
 from dialer.recordings_desk import recordings_folder
 from dialer.recordings_retention import run as run_recording_retention
-from dialer.recovery import Adoption, OrphanVerdict, adopted_agent, adopted_call, recover_after_crash
+from dialer.recovery import (
+    Adoption,
+    CannotRecover,
+    OrphanVerdict,
+    adopted_agent,
+    adopted_call,
+    has_work,
+    recover_after_crash,
+)
 from dialer.services import Services
 from dnc.checker import DncChecker
 from simulations.pbx import PbxConfig, SimulatedPbx
@@ -119,7 +127,14 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
     engine.outcome_listeners.append(lambda call: settle_adopted(system, call))
     control_task: asyncio.Task[Any] | None = None
     try:
-        await recover(system, engine_id=engine_id)
+        # work left by a crash is judged against every server's channel list: give the servers time to answer
+        if await has_work(services.pool, engine_id=engine_id) and (down := await adapter.wait_up(settings.pbx_wait_s)):
+            log.warning("PBX server(s) %s not connected after %.0f s", ", ".join(down), settings.pbx_wait_s)
+        try:
+            await recover(system, engine_id=engine_id)
+        except CannotRecover as exc:
+            log.error("engine %r not started: %s", engine_id, exc)
+            raise
         await recovery_inbound.adopt_strays(engine)   # callers who came while no engine ran hold in dialer-inbound
         await engine.inbound.load_rules()   # inbound queues' routing rules (again on each inbound caller)
         if database_url:

@@ -81,6 +81,7 @@ class _Server:
         self.config = config
         self.translator = Translator(config.name)
         self.ready = False
+        self.up = asyncio.Event()       # set while ``ready``: what ``AmiAdapter.wait_up`` waits for
         self.connection = AmiConnection(config, on_event=self.on_event, on_up=self.on_up, on_down=self.on_down)
         self.task: asyncio.Task[None] | None = None
 
@@ -98,9 +99,11 @@ class _Server:
         for event in self.translator.reconcile({uid: channel for uid, channel in live}, now):
             self.adapter._queue.put_nowait(event)
         self.ready = True
+        self.up.set()
         self.adapter._queue.put_nowait(LinkUp(self.config.name, now))
 
     def on_down(self, reason: str) -> None:
+        self.up.clear()
         if self.ready:
             self.ready = False
             self.adapter._queue.put_nowait(LinkDown(self.config.name, self.adapter.clock.monotonic(), reason))
@@ -149,6 +152,21 @@ class AmiAdapter:
                 raise result
             if isinstance(result, BaseException):
                 log.warning("AMI adapter: %s (retrying in the background)", result)
+
+    async def wait_up(self, timeout_s: float) -> list[str]:
+        """Wait up to ``timeout_s`` seconds (real time: network time) for every server to be connected and
+        ready; returns the names of those still not connected (empty: all up)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                for server in self._servers.values():
+                    await server.up.wait()
+        except TimeoutError:
+            pass
+        return self.down_servers()
+
+    def down_servers(self) -> list[str]:
+        """The names of the configured servers not connected and ready now."""
+        return [name for name, server in self._servers.items() if not server.ready]
 
     async def close(self) -> None:
         """Log off everywhere and stop the connection tasks."""
@@ -293,8 +311,11 @@ class AmiAdapter:
                                f"core show sound answered {first!r}")
         return True
 
-    async def channels(self) -> list[LiveChannel]:
-        """Every live channel on every connected server; ``leg_id`` is set on each leg's primary channel."""
+    async def channels(self, *, every_server: bool = False) -> list[LiveChannel]:
+        """Every live channel on every connected server; ``leg_id`` is set on each leg's primary channel.
+        ``every_server``: of every configured server, else ``AmiLinkError`` naming those not connected."""
+        if every_server and (down := self.down_servers()):
+            raise AmiLinkError(f"PBX server(s) not connected: {', '.join(down)}")
         out: list[LiveChannel] = []
         for server in self._servers.values():
             if server.ready:
