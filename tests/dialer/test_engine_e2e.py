@@ -183,6 +183,8 @@ async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_po
             left = await wait_until_worked(db_pool, scenario.campaign.id, clock=clock, timeout_s=240, errors=[])
         finally:
             await stop_engine_process(second)
+            # pytest shows a test's captured output when it fails: the restarted engine's log explains the failure
+            print("--- the restarted engine's output ---\n" + bytes(second.output).decode(errors="replace"))  # type: ignore[attr-defined]
         originates = list(sim.originate_log)
         live_legs = {ch.uniqueid for ch in sim.channels()}
     finally:
