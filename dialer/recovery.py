@@ -27,6 +27,11 @@ each milestone is written when it happens (``answered_at``, ``ready_at``, ``conn
 Agents whose leg holds no adopted call start logged out and their phone legs are hung up, so none stays
 reserved; leads claimed by the dead engine go back to the hopper through ``finish_lead`` and the
 campaigns layer (those of adopted calls stay claimed until their call ends).
+
+Recovery fails closed: a call missing from a partial channel list would be judged gone and dialled again while
+the PBX still has it. With calls in flight or agent sessions to judge, every configured server's channel list
+is needed (``PbxPort.channels(every_server=True)``); without it ``CannotRecover`` is raised before anything
+is written, and the records stay unjudged and their leads claimed.
 """
 
 from __future__ import annotations
