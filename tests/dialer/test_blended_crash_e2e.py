@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 
@@ -137,7 +138,10 @@ async def test_an_engine_killed_halfway_leaves_no_holding_caller_unanswered_and_
     assert holding_at_crash and talking_at_crash
     # every caller placed has exactly one record, and each was answered (they are patient)
     assert Counter((r["phone_e164"], r["did"]) for r in inbound) == placed
-    assert {r["outcome"] for r in inbound} == {"handled"}, Counter(r["outcome"] for r in inbound)
+    assert {r["outcome"] for r in inbound} == {"handled"}, (       # who was not, and after how long on hold
+        Counter(r["outcome"] for r in inbound), killed_at, [
+            (r["phone_e164"], r["outcome"], r["waited_s"], r["ready_at"], r["ended_at"], r["engine_id"], r["detail"])
+            for r in inbound if r["outcome"] != "handled"])
     assert all(r["agent_id"] is not None and r["waited_s"] is not None for r in inbound)
     # those holding at the kill were adopted under their own record and answered by the new engine
     for call_id in holding_at_crash:
@@ -157,7 +161,7 @@ async def test_an_engine_killed_halfway_leaves_no_holding_caller_unanswered_and_
     assert not witness.two_at_once, witness.two_at_once[:3]
     talks = await db_pool.fetch("SELECT agent_id, connected_at, ended_at FROM call_records WHERE connected_at IS NOT"
                                 " NULL AND agent_id IS NOT NULL ORDER BY agent_id, connected_at")
-    for before, after in zip(talks, talks[1:], strict=False):
+    for before, after in pairwise(talks):
         if before["agent_id"] == after["agent_id"]:
             assert after["connected_at"] >= before["ended_at"], (dict(before), dict(after))
     # nobody was called twice, and no callback was placed twice

@@ -75,8 +75,13 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
             learnt: Counter[str] = Counter()
             observe = runner.pacer.observe
 
+            ready_at_abandon: list[int] = []             # agents ready as each abandon is told: 0 unless late
+
             def watch(event: Any) -> None:               # what the pacer is told of the inbound side
                 learnt[type(event).__name__] += 1
+                if type(event).__name__ == "Abandoned":
+                    ready_at_abandon.append(sum(1 for a in scenario.agent_ids
+                                                if engine.agent_state(a)["state"] == "ready"))
                 observe(event)
 
             runner.pacer.observe = watch  # type: ignore[method-assign]
@@ -113,12 +118,15 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
     by_queue = {q.id: [(r["outcome"], r["waited_s"]) for r in inbound if r["queue_id"] == q.id] for q in (vip, main)}
     sl_vip, sl_main = service_level(by_queue[vip.id], 20.0), service_level(by_queue[main.id], 30.0)
     avg = {q: sum(w for _, w in waits) / len(waits) for q, waits in by_queue.items()}
-    outbound = await db_pool.fetch("SELECT outcome FROM call_records WHERE campaign_id = $1", scenario.campaign.id)
+    outbound = await db_pool.fetch("SELECT outcome, detail, EXTRACT(EPOCH FROM ended_at - ready_at) AS held_s"
+                                   " FROM call_records WHERE campaign_id = $1", scenario.campaign.id)
+    why_abandoned = Counter((r["detail"], round(float(r["held_s"] or 0.0), 1)) for r in outbound
+                            if r["outcome"] == "abandoned")
     answers = sum(1 for r in outbound if r["outcome"] in ("handled", "abandoned"))
     abandons = sum(1 for r in outbound if r["outcome"] == "abandoned")
     figures = (f"{MINUTES:g} simulated min in {wall:.0f} s wall: VIP {len(by_queue[vip.id])} callers SL "
                f"{sl_vip:.1%} avg wait {avg[vip.id]:.1f}s; hotline {len(by_queue[main.id])} callers SL {sl_main:.1%} "
-               f"avg wait {avg[main.id]:.1f}s; outbound {abandons}/{answers} abandoned; {why}")
+               f"avg wait {avg[main.id]:.1f}s; outbound {abandons}/{answers} abandoned {dict(why_abandoned)}, agents ready at each {ready_at_abandon}; {why}")
     print(figures)
     assert len(by_queue[vip.id]) >= 20 and len(by_queue[main.id]) >= 60, figures
     assert sl_vip >= 0.90 and sl_main >= 0.80, figures
