@@ -37,11 +37,11 @@ E_n becomes E[(C_k + N_k(n) + A_k - F_k - K)^+] less E[(A_k - F_k - K)^+] per lo
 all calls feed the supply model (busy agents may be on either); the hour cap is ``blend_hour_cap`` (3 %:
 a surge takes agents from calls already ringing, and 4 % broke 5 % in clock hours of 20 agents) and
 kappa may fall to ``blend_calibration_floor`` (a half). Blending leans to the safe side of the budget: the
-progressive calls are not risk-free (an inbound caller arriving while one rings takes its agent) and the
-budget left hovers near zero as the pacer spends it, so planning 95 % ended a 20-agent half hour over 3 %
-(12/383). The pacer plans ``blend_spend`` (80 %) of the legal budget, and while the budget is overspent its
-progressive calls keep ``blend_overspent_reserve`` (1) idle agent for inbound callers (the reserve when the
-service level asks for none). Without ``service_level`` nothing changes.
+progressive calls are outside it, yet not risk-free (an inbound caller arriving while one rings takes its
+agent), and the budget left hovers near zero as the pacer spends it, so a 20-agent half hour ended over 3 %
+(12/383). While the budget is overspent the progressive calls keep ``blend_overspent_reserve`` (1) idle
+agent for inbound callers (the reserve when the service level asks for none). (Planning 80 % of the budget
+instead cost talk time and left a 10-agent hour at 6.7 %.) Without ``service_level`` nothing changes.
 """
 
 from __future__ import annotations
@@ -94,8 +94,6 @@ class PredictiveSettings:
     blend_hour_cap: float = 0.03      # blending: cap over the last rolling hour (inbound surges take agents
                                       # from calls already ringing; 4 % broke 5 % in clock hours of 20 agents)
     blend_overspent_reserve: int = 1  # blending, budget overspent: idle agents kept from progressive calls
-    blend_spend: float = 0.8          # blending: share of the legal budget planned (the budget hovers near what
-                                      # is left; 20 agents ended 30 min at 12/383 planning 95 %)
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor
     recover: float = 0.5              # overspent: calls may risk this share of what their answers pay
@@ -223,11 +221,10 @@ class PredictivePacer:
         self.machine = DiscountedRate(s.prior_machine, prior_weight=20.0, half_life=500.0)
         self.ring = RingTimeModel(prior_mean_s=s.prior_ring_s, prior_answer_share=s.prior_connect + 0.1)
         self.handle = HandleTimeModel(prior_mean_s=s.prior_handle_s)
-        spend = s.spend if service_level is None else s.blend_spend
-        self.rate = s.target_abandon * spend   # abandons per live answer the pacer plans to spend
+        self.rate = s.target_abandon * s.spend   # abandons per live answer the pacer plans to spend
         self.windows = AbandonmentWindows(
             {DAY_S: self.rate, MONTH_S: self.rate,
-             HOUR_S: min((s.hour_cap if service_level is None else s.blend_hour_cap) * spend, 1.0)},
+             HOUR_S: min((s.hour_cap if service_level is None else s.blend_hour_cap) * s.spend, 1.0)},
             initial_allowance=s.initial_allowance,
         )
         self.handled = 0

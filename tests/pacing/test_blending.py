@@ -276,11 +276,11 @@ def test_a_blended_pacer_over_its_abandonment_budget_leaves_its_last_idle_agent_
         assert ("budget overspent, 1 idle kept" in decision.why) == (abandons > 0)
 
 
-def test_a_small_blended_team_ends_a_half_hour_within_3_percent_the_pacer_holding_budget_back_for_chance() -> None:
+def test_a_small_blended_team_ends_a_half_hour_within_3_percent_keeping_an_agent_idle_once_overspent() -> None:
     # The end-to-end test's team in the simulator: 20 agents, 45 % live answers ringing ~5 s, 8 inbound callers a
-    # minute taking agents as they come. A pacer planning 95 % of its budget ended some half hours over 3 %
-    # (seed 5: 12 of 364): the progressive calls, outside the budget, lose their agent to an inbound caller
-    # arriving while they ring, and the budget left hovers near zero. Blending plans 80 %.
+    # minute taking agents as they come. The pacer ended some half hours over 3 % (seed 5: 12 of 364): its
+    # progressive calls, outside the budget, lose their agent to an inbound caller arriving while they ring,
+    # and the budget left hovers near zero; overspent, it now keeps an idle agent from those calls.
     model = CustomerModel(connect_rate=0.45, machine_rate=0.06, busy_rate=0.10, congestion_rate=0.02,
                           invalid_rate=0.02, ring=LogNormal(5.0, 0.4), talk=LogNormal(40.0, 0.5),
                           patience=LogNormal(6.0, 0.5), no_answer_s=15.0)
