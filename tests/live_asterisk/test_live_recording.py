@@ -21,7 +21,7 @@ from dialer.system import run_system
 from tests.live_asterisk.ami_watch import AmiTarget, AmiWatch, event
 from tests.live_asterisk.conftest import customer_number
 from tests.live_asterisk.live_system import campaign_on_test_network
-from tests.live_asterisk.test_live_supervise import agent_on_a_preview_call
+from tests.live_asterisk.test_live_supervise import agent_on_a_preview_call, leave_nothing_behind
 from tests.live_asterisk.test_live_transfer_hold import until
 
 MONITOR = os.environ.get("DIALER_TEST_MONITOR_DIR", "")
@@ -57,12 +57,7 @@ async def test_a_real_call_is_recorded_and_paused_for_a_payment(
             await until(lambda: engine.recordings.active == {}, what="the recording closed")
             assert engine.errors == []
         finally:
-            await engine.agent_logout(agent)
-            await engine.drain()
-            ours = {engine.agents[agent].leg_id, *(c.leg_id for c in engine.calls.values())} - {None}
-            for channel in await watch.channels():
-                if channel.get("Uniqueid") in ours:
-                    await watch.action({"Action": "Hangup", "Channel": channel.get("Channel", ""), "Cause": "16"})
+            await leave_nothing_behind(engine, agent, watch)
     (found,) = [r for r in await store.search(services.pool, store.Search()) if r["call_record_id"] == call_id]
     assert [e["action"] for e in found["pauses"]] == ["pause", "resume"]
     paused_at, resumed_at = (e["offset_s"] for e in found["pauses"])

@@ -37,6 +37,17 @@ async def agent_on_a_preview_call(engine: Any, campaign_id: int, agent: int) -> 
     return call_id
 
 
+async def leave_nothing_behind(engine: Any, agent: int, watch: AmiWatch) -> None:
+    """Sign the agent out and hang up whatever of ours is still up in Asterisk: a logout during a call waits for
+    its end, and the test network's phone stays up 10 h."""
+    await engine.agent_logout(agent)
+    await engine.drain()
+    ours = {engine.agents[agent].leg_id, *(c.leg_id for c in engine.calls.values())} - {None}
+    for channel in await watch.channels():
+        if channel.get("Uniqueid") in ours:
+            await watch.action({"Action": "Hangup", "Channel": channel.get("Channel", ""), "Cause": "16"})
+
+
 def spy_start(spyer: str, since: int, watch: AmiWatch) -> Callable[[Seen], bool]:
     return lambda s: s in watch.events[since:] and s.get("Event") == "ChanSpyStart" and s.get("SpyerUniqueid") == spyer
 
@@ -83,13 +94,7 @@ async def test_a_lead_listens_whispers_and_barges_into_a_real_call(
             assert engine.agents[agent].leg_id == agent_leg            # the agent's phone stays up
             assert engine.errors == []
         finally:
-            await engine.agent_logout(agent)
-            await engine.drain()
-            # a logout during a call waits for its end: leave nothing behind in Asterisk (the phone stays 10 h)
-            ours = {engine.agents[agent].leg_id, *(c.leg_id for c in engine.calls.values())} - {None}
-            for channel in await watch.channels():
-                if channel.get("Uniqueid") in ours:
-                    await watch.action({"Action": "Hangup", "Channel": channel.get("Channel", ""), "Cause": "16"})
+            await leave_nothing_behind(engine, agent, watch)
 
 
 async def _agent_phone(watch: AmiWatch, number: int) -> tuple[str, str]:
