@@ -62,15 +62,22 @@ async def until(check: Callable[[], object], timeout_s: float = 15.0) -> None:
 async def setup(db_pool, build_scenario, services):  # type: ignore[no-untyped-def]
     """A survey campaign of one number (2 lines, no agents); a preview campaign whose one agent also serves the
     "Survey help" queue."""
+    return await survey_and_help_desk(services, db_pool, build_scenario, leads=1, did="+842873001377", seed=21)
+
+
+async def survey_and_help_desk(services, db_pool, build_scenario, *, leads: int, did: str,  # type: ignore[no-untyped-def]
+                               seed: int):
+    """On accelerated time: a survey campaign of ``leads`` numbers (no agents), and a preview campaign whose one
+    agent also serves the all-week "Survey help" queue on ``did``."""
     services.clock = RealClock(speed=SPEED)
     services.settings.speed = SPEED
     now = services.clock.now()
-    surveyed = await build_scenario(db_pool, leads=1, agents=0, now=now, mode=DialMode.PROGRESSIVE,
-                                    dnc_share=0.0, outside_share=0.0, seed=21)
+    surveyed = await build_scenario(db_pool, leads=leads, agents=0, now=now, mode=DialMode.PROGRESSIVE,
+                                    dnc_share=0.0, outside_share=0.0, seed=seed)
     desk = await build_scenario(db_pool, leads=0, agents=1, now=now, mode=DialMode.PREVIEW, dnc_share=0.0,
-                                outside_share=0.0, seed=22)
+                                outside_share=0.0, seed=seed + 1)
     queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
-        {"name": "Survey help", "dids": ["+842873001377"], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+        {"name": "Survey help", "dids": [did], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
     await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={desk.agent_ids[0]: 5})
     return surveyed, desk, queue
 
@@ -161,17 +168,9 @@ async def test_a_customer_moving_from_the_survey_to_an_agent_keeps_its_line_take
     """A survey campaign of one line: the customer who pressed 0 is still on that line with the queue's agent, so
     the campaign dials nobody else until that customer's call ends."""
     services.extras["database_url"] = database_url      # the DNC checker keeps its data confirmed past 10 s
-    services.clock = RealClock(speed=SPEED)
-    services.settings.speed = SPEED
-    now = services.clock.now()
-    surveyed = await build_scenario(db_pool, leads=2, agents=0, now=now, mode=DialMode.PROGRESSIVE,
-                                    dnc_share=0.0, outside_share=0.0, seed=23)
-    desk = await build_scenario(db_pool, leads=0, agents=1, now=now, mode=DialMode.PREVIEW, dnc_share=0.0,
-                                outside_share=0.0, seed=24)
-    queue = await queue_repository.save_queue(db_pool, queue=Queue.from_dict(
-        {"name": "Survey help", "dids": ["+842873001378"], "hours": {d: "00:00-24:00" for d in DAY_NAMES}}))
+    surveyed, desk, queue = await survey_and_help_desk(services, db_pool, build_scenario, leads=2,
+                                                       did="+842873001378", seed=23)
     agent = desk.agent_ids[0]
-    await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={agent: 5})
     version = await survey_repo.create_survey(db_pool, SurveyDefinition.from_dict(
         survey({"kind": "queue", "id": queue.id})), created_by=None)
     await db_pool.execute("INSERT INTO survey_offers (survey_id, campaign_id, mode, lines) VALUES ($1, $2,"
