@@ -612,17 +612,21 @@ class Interpreter:
             return None
         self.sw.cancel(leg, "keys")
         step = ch.variables.get("DIALER_SV_STEP", "")
-        rng = random.Random(f"{self.sw.config.seed}:{ch.uniqueid}:{step}")
+        # drawn from the scenario's seed and the number called (the engine's channel ids are random), so a scenario
+        # surveys the same customers the same way however the machine's load shifts the order of calls
+        who = leg.spec.target.number if leg.kind == "customer" and leg.spec.target is not None else ch.uniqueid
+        rng = random.Random(f"{self.sw.config.seed}:{who}:{step}")
         reaction = react(self.sw.config.survey_customer, rng, step, max_digits, step_s)
         if reaction.hang_up:
             self.sw.after(leg, "far", reaction.after_s, self.sw.far_hangup, 16)
         else:
             self.sw.cancel(leg, "far")     # the conversation is over: it stays for the survey
             if reaction.keys and not record:
-                self._press_later(leg, reaction.keys, reaction.after_s)
+                self._press_later(leg, reaction.keys, reaction.after_s, step)
         return reaction
 
-    def _press_later(self, leg: Leg, keys: str, after_s: float) -> None:
+    def _press_later(self, leg: Leg, keys: str, after_s: float, step: str) -> None:
+        """Type ``keys`` one by one from ``after_s`` on; once the last is pressed, log them in ``survey_keys``."""
         from simulations.pbx.actions import press_key
 
         def press(leg_: Leg, rest: str) -> None:
@@ -632,6 +636,9 @@ class Interpreter:
             press_key(self.sw, leg_.near, rest[0])
             if rest[1:]:
                 self.sw.after(leg_, "keys", self.sw.config.survey_customer.key_gap_s, press, rest[1:])
+            else:
+                number = leg_.spec.target.number if leg_.spec.target is not None else leg_.spec.dial
+                self.sw.survey_keys.append((number, step, keys.rstrip("#")))
 
         self.sw.after(leg, "keys", after_s, press, keys)
 

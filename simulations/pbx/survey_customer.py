@@ -3,11 +3,13 @@ missing input, hang-ups halfway.
 
 The dialplan asks one step at a time (``Read`` for keys, ``Record`` for a spoken answer) with ``DIALER_SV_STEP`` set
 by the engine to ``<question id>.<n>`` (``dialer.survey_ivr.step_token``), so the customer knows which question it
-hears. For each step it draws, from its own seeded generator: to hang up somewhere in the step (``hangup_p``, or
-``hangup_at`` for a question named there), to say nothing (``silent_p``: Read ends with ``TIMEOUT``), or to answer
-after ``think_s`` seconds (during the prompt: a key stops it, as Read lets it) with keys drawn from ``answers`` (by
-question id; ``"*"`` for any other question; a value of several keys is typed one key every ``key_gap_s`` and ended
-with ``#`` when shorter than the step's maximum). A spoken answer lasts ``speak_s``.
+hears. For each step it draws, from a generator seeded by the scenario's seed, the number called (an outbound
+customer; else the channel) and the step: to hang up somewhere in the step (``hangup_p``, or ``hangup_at`` for a
+question named there), to say nothing (``silent_p``: Read ends with ``TIMEOUT``), or to answer after ``think_s``
+seconds (during the prompt: a key stops it, as Read lets it) with keys drawn from ``answers`` (by question id; ``"*"``
+for any other question; a value of several keys is typed one key every ``key_gap_s`` and ended with ``#`` when
+shorter than the step's maximum). A spoken answer lasts ``speak_s``. The keys a customer finished typing are logged
+in the switch's ``survey_keys``.
 """
 
 from __future__ import annotations

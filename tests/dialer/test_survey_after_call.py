@@ -4,8 +4,10 @@ calls themselves and the engine moves each customer offered the survey out of th
 second question.
 
 What must hold: every call an agent handled was offered the survey (share 1: chosen by the system), the offer is
-counted per agent (offer rate 1 for each); the answers' distribution agrees with the simulated truth within its
-95 % intervals (``surveys.stats``); a customer who hung up halfway keeps its first answer (partial, not completed);
+counted per agent (offer rate 1 for each); every answer kept is exactly the keys that customer typed (the simulated
+PBX logs them); the answers' distribution agrees with the simulated truth within its 95 % intervals
+(``surveys.stats``; the simulated customers draw from the scenario's seed and their number, so the sample is the same
+however the machine's load orders the calls); a customer who hung up halfway keeps its first answer (partial, not completed);
 nobody is surveyed twice; the dialplan never faulted.
 """
 
@@ -64,7 +66,7 @@ async def test_after_call_surveys_follow_the_simulated_truth_and_keep_partial_an
     version = await survey_repo.create_survey(db_pool, SurveyDefinition.from_dict(SURVEY), created_by=None)
     await db_pool.execute("INSERT INTO survey_offers (survey_id, campaign_id, mode, share) VALUES ($1, $2,"
                           " 'after_call', 1.0)", version.survey_id, scenario.campaign.id)
-    sim = PbxConfig(speed=SPEED, seed=4, customer_model=MODEL, survey_customer=TAKER)
+    sim = PbxConfig(speed=SPEED, seed=9, customer_model=MODEL, survey_customer=TAKER)
     started = time.monotonic()
     async with run_system(services, sim_config=sim, engine_id="survey-e2e") as system:
         # the dialplan's wait for the next step, in simulated seconds: at 50x, 10 s is 0.2 s of a loaded machine
@@ -86,6 +88,7 @@ async def test_after_call_surveys_follow_the_simulated_truth_and_keep_partial_an
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         faults = list(system.sim.switch.dialplan.faults)  # type: ignore[union-attr]
+        keyed = list(system.sim.switch.survey_keys)  # type: ignore[union-attr]
     wall = time.monotonic() - started
     assert system.engine.errors == []
     assert faults == []
@@ -105,6 +108,16 @@ async def test_after_call_surveys_follow_the_simulated_truth_and_keep_partial_an
     # nobody surveyed twice
     phones = [r["phone"] for r in responses]
     assert len(phones) == len(set(phones))
+    # every answer kept is exactly what that customer last typed at that question on the simulated PBX
+    typed: dict[tuple[str, str], str] = {}
+    for number, step, keys in keyed:
+        typed[(number.lstrip("+"), step.rsplit(".", 1)[0])] = keys
+    phone_of = {r["id"]: r["phone"] for r in await db_pool.fetch("SELECT id, phone FROM survey_responses")}
+    kept = {(phone_of[row.id].lstrip("+"), q): value for row in rows for q, value in row.answers.items()
+            if value is not None}
+    decoded = {key: {"1": "yes", "2": "no"}[keys] if key[1] == "q2" else keys for key, keys in typed.items()
+               if key in kept}
+    assert kept == decoded
     figures = survey_stats.survey_stats(version.definition, rows)
     q1, q2, q3 = figures.questions
     # one in five hangs up at the second question: partial answers kept (q1 answered, not completed)

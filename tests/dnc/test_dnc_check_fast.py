@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -74,10 +73,12 @@ async def test_check_number_names_the_same_blocking_list_as_the_dial_rules(
 async def test_dnc_check_answers_in_under_0_2_s_without_loading_the_service(
     database_url: str, db_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
-    """As a separate process, with a 100,000-number registry: median of 3 runs after a warm-up. The CPU
-    time it needs is under 0.2 s. Its wall time is under 0.2 s on a quiet machine; on a busy one the bound
-    grows by how much slower than its CPU time a reference process (Python importing asyncio, asyncpg
-    and phonenumbers) runs at that moment. All figures are in the failure message."""
+    """As a separate process, with a 100,000-number registry: the best of 5 runs after a warm-up (the least
+    disturbed by the other tests). Beyond what a reference process needs (Python importing asyncio, asyncpg and
+    phonenumbers: 0.11 s of CPU on a quiet development machine) the check needs under 0.08 s of CPU; all told
+    under 0.2 s of CPU, a bound that grows on a machine whose reference is slower than 0.13 s. Its wall time is
+    within that bound times how much slower than its CPU time the reference runs at that moment. All figures
+    are in the failure message."""
     keys = 84900000000 + np.random.default_rng(2).choice(90_000_000, 100_000, replace=False)
     reg = tmp_path / "reg.txt"
     reg.write_bytes(b"".join(b"+%d\n" % k for k in keys.tolist()))
@@ -97,10 +98,10 @@ async def test_dnc_check_answers_in_under_0_2_s_without_loading_the_service(
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, done
 
-    def medians(*cmd: str) -> tuple[float, float]:
+    def best(*cmd: str) -> tuple[float, float]:
         timed(*cmd)  # warm-up (page cache)
-        runs = [timed(*cmd) for _ in range(3)]
-        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        runs = [timed(*cmd) for _ in range(5)]
+        return min(r[0] for r in runs), min(r[1] for r in runs)
 
     *_, done = timed(str(DIALER), "dnc", "check", number)
     assert done.returncode == 0, done.stderr
@@ -109,10 +110,14 @@ async def test_dnc_check_answers_in_under_0_2_s_without_loading_the_service(
     loaded = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if "|" in line}
     heavy = {"numpy", "pydantic", "fastapi", "dialer.engine", "dialer.runtime", "campaigns", "redis"}
     assert not heavy & loaded, heavy & loaded
-    check_wall, check_cpu = medians(str(DIALER), "dnc", "check", number)
-    ref_wall, ref_cpu = medians(sys.executable, "-c", "import asyncio, asyncpg, phonenumbers")
+    check_wall, check_cpu = best(str(DIALER), "dnc", "check", number)
+    ref_wall, ref_cpu = best(sys.executable, "-c", "import asyncio, asyncpg, phonenumbers")
+    slower_cpu = max(1.0, ref_cpu / 0.13)
     slowdown = max(1.0, ref_wall / max(ref_cpu, 0.01))
     figures = (f"dnc check {check_wall:.3f} s wall, {check_cpu:.3f} s CPU; reference {ref_wall:.3f} s wall, "
-               f"{ref_cpu:.3f} s CPU (machine {slowdown:.1f}x slower than quiet)")
-    assert check_cpu < 0.2, figures
-    assert check_wall < 0.2 * slowdown, figures
+               f"{ref_cpu:.3f} s CPU (CPU {slower_cpu:.2f}x slower than the development machine, wall "
+               f"{slowdown:.1f}x slower than CPU)")
+    assert check_cpu - ref_cpu < 0.08, figures
+    assert check_cpu < 0.2 * slower_cpu, figures
+    assert check_wall < 0.2 * slower_cpu * slowdown, figures
+    print(figures)
