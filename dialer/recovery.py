@@ -257,7 +257,7 @@ async def recover_after_crash(*, pool: asyncpg.Pool, pbx: PbxPort, clock: Clock,
     for record in in_flight:
         row = dict(record)
         channel = by_leg.get(row["leg_id"])
-        if channel is None and row.get("direction") == "inbound":   # a queue transfer's: "<first leg>~<first call>"
+        if channel is None and "~" in str(row["leg_id"]):   # a transfer's (queue, survey): "<first leg>~<first call>"
             channel = by_leg.get(str(row["leg_id"]).split("~", 1)[0])
         if channel is None and row.get("direction") == "inbound" and row.get("pbx_channel"):
             channel = by_name.get((row.get("pbx_server") or "", row["pbx_channel"]))   # its leg id was the dead one's

@@ -285,12 +285,13 @@ class SurveyDesk:
             " r.agent_id, r.started_at FROM survey_responses r JOIN call_records c ON c.id = r.call_record_id"
             " WHERE r.ended_at IS NULL AND r.mode IN ('after_call', 'campaign') AND c.engine_id = $1"
             " ORDER BY r.id", engine.engine_id)
-        if not rows:
-            return 0, 0
         try:
             channels = {c.leg_id: c for c in await engine.pbx.channels() if c.leg_id}
         except PbxError as exc:      # nothing known of the legs: the surveys stay open, drop-offs
             log.warning("open surveys not recovered: the PBX's channel list is unavailable (%s)", exc)
+            return 0, 0
+        await self._lines_still_taken(channels)
+        if not rows:
             return 0, 0
         resumed = closed = 0
         for row in rows:
@@ -315,6 +316,34 @@ class SurveyDesk:
         log.warning("surveys open at the restart: %s resumed (the customer still in its survey), %s closed",
                     resumed, closed)
         return resumed, closed
+
+    async def _lines_still_taken(self, channels: dict[str, Any]) -> None:
+        """Survey campaign customers whose survey ended before the restart but who are still on the PBX keep their
+        campaign's line counted (``in_survey``): one hearing its survey's end (followed again, so its hang-up frees
+        the line; ``CLOSING_MAX_S`` at the latest), one that pressed 0 until its new call (adopted by the crash
+        recovery) ends. Without this the restarted engine dialled their lines again at once."""
+        engine = self.engine
+        if not channels:
+            return
+        rows = await engine.pool.fetch(
+            "SELECT r.leg_id, r.campaign_id, r.ended_reason, r.call_record_id,"
+            " (SELECT t.id FROM call_records t WHERE t.transferred_from_call_id = r.call_record_id"
+            "  ORDER BY t.id DESC LIMIT 1) AS moved_to"
+            " FROM survey_responses r JOIN call_records c ON c.id = r.call_record_id"
+            " WHERE r.mode = 'campaign' AND r.ended_at IS NOT NULL AND r.campaign_id IS NOT NULL"
+            " AND c.engine_id = $1 AND r.leg_id = ANY($2::text[])", engine.engine_id, sorted(channels))
+        for row in rows:
+            leg, campaign_id = row["leg_id"], int(row["campaign_id"])
+            channel = channels[leg]
+            if row["moved_to"] is not None and int(row["moved_to"]) in engine.calls:
+                self.moved[leg] = (campaign_id, int(row["moved_to"]))
+            elif channel.context == CTX_SURVEY:
+                engine.pbx.adopt(channel, LegKind.CUSTOMER)     # its hang-up frees the line
+                self.closing[leg] = (campaign_id, engine.clock.monotonic() + CLOSING_MAX_S)
+        if rows:
+            log.warning("survey campaign customers still on their lines at the restart: %s hearing the end, %s moved "
+                        "to an agent", sum(1 for r in rows if r["leg_id"] in self.closing),
+                        sum(1 for r in rows if r["leg_id"] in self.moved))
 
     # --- the survey -----------------------------------------------------------------------------
     async def _begin(self, run: Run) -> None:

@@ -247,6 +247,8 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
         record = adoption.record
         now = engine.clock.monotonic()
         call = recovery_inbound.inbound_call(adopted_call(record, adoption.agent_id, engine.wall, now), record)
+        if not call.inbound and adoption.customer.leg_id and adoption.customer.leg_id != call.leg_id:
+            call = replace(call, leg_id=adoption.customer.leg_id)   # a survey's press 0: "<leg>~<call>" on its record
         agent = adopted_agent(call, adoption.agent_id, leg_id=str(adoption.agent_leg.leg_id),
                               campaign_id=adoption.campaign_id, now=now)
         if call.inbound:   # a caller's channel is followed by its Uniqueid, under its record's leg id
