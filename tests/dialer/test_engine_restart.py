@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -177,9 +178,11 @@ def test_a_call_whose_leg_is_gone_is_settled_from_how_far_its_record_got() -> No
 
 
 @asynccontextmanager
-async def outliving_pbx(services, *, speed: float, hold_limit_s: float = 30.0) -> AsyncIterator[SimulatedPbx]:  # type: ignore[no-untyped-def]
-    """A simulated PBX that outlives the engines; ``services`` is pointed at it (and at its speed)."""
-    sim = SimulatedPbx(PbxConfig(speed=speed, seed=5, hold_limit_s=hold_limit_s))
+async def outliving_pbx(services, *, speed: float, hold_limit_s: float | None = 30.0, seed: int = 5,  # type: ignore[no-untyped-def]
+                        **config: Any) -> AsyncIterator[SimulatedPbx]:
+    """A simulated PBX that outlives the engines (``config``: more ``PbxConfig`` fields); ``services`` is pointed at
+    it (and at its speed)."""
+    sim = SimulatedPbx(PbxConfig(speed=speed, seed=seed, hold_limit_s=hold_limit_s, **config))
     await sim.start(host="127.0.0.1", port=0)
     services.clock = RealClock(speed=speed)
     services.settings.speed = speed

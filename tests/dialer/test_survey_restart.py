@@ -10,16 +10,13 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 from campaigns.model import DialMode
-from dialer.clock import RealClock
 from dialer.runner import view_of
-from dialer.settings import AmiServer
 from dialer.system import run_system
-from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.pbx.survey_customer import SurveyCustomer
 from simulations.virtual_agents import virtual_phone
 from surveys import repository as survey_repo
 from surveys.model import SurveyDefinition
-from tests.dialer.test_engine_restart import ENGINE, PBX_NAME, DoomedEngine, in_conference, until
+from tests.dialer.test_engine_restart import ENGINE, DoomedEngine, in_conference, outliving_pbx, until
 
 SPEED = 5.0
 RATING = [{"kind": "sound", "value": "vm-press"}]
@@ -32,14 +29,8 @@ TAKER = SurveyCustomer(answers={"q1": {"4": 1.0}, "q2": {"5": 1.0}, "q3": {"3": 
 
 async def test_a_survey_cut_by_a_crash_resumes_if_the_customer_is_there_and_is_closed_if_not(
         services, build_scenario) -> None:  # type: ignore[no-untyped-def]
-    sim = SimulatedPbx(PbxConfig(speed=SPEED, seed=12, survey_customer=TAKER))
-    await sim.start(host="127.0.0.1", port=0)
-    services.clock = RealClock(speed=SPEED)
-    services.settings.speed = SPEED
-    services.settings.ami_servers = [AmiServer(name=PBX_NAME, port=sim.port, username=sim.config.username,
-                                               secret=sim.config.secret, max_channels=50)]
     pool = services.pool
-    try:
+    async with outliving_pbx(services, speed=SPEED, hold_limit_s=None, seed=12, survey_customer=TAKER) as sim:
         scenario = await build_scenario(pool, leads=2, agents=0, now=services.clock.now(), mode=DialMode.PROGRESSIVE,
                                         dnc_share=0.0, outside_share=0.0)
         version = await survey_repo.create_survey(pool, SurveyDefinition.from_dict(SURVEY), created_by=None)
@@ -66,8 +57,6 @@ async def test_a_survey_cut_by_a_crash_resumes_if_the_customer_is_there_and_is_c
             await until(lambda: pool.fetchval("SELECT count(*) = 2 FROM survey_responses WHERE ended_at IS NOT NULL"),
                         timeout_s=30, what="both surveys settled")
             errors = list(system.engine.errors)
-    finally:
-        await sim.stop()
     assert errors == []
     rows = {r["leg_id"]: r for r in await pool.fetch("SELECT * FROM survey_responses")}
     closed, resumed = rows[gone_leg], rows[staying_leg]
@@ -87,15 +76,10 @@ async def test_a_customer_hearing_the_surveys_end_at_a_crash_keeps_its_line_take
     """A survey campaign's lines are its capacity: a customer who finished the survey and hears its outro when the
     engine dies is still on a line. The restarted engine counts it (``in_survey``) until its hang-up arrives, so it
     does not dial that line again at once (before: counted 0 from the restart on)."""
-    sim = SimulatedPbx(PbxConfig(speed=SPEED, seed=12, extra_sounds={LONG_OUTRO: 40.0},
-                                 survey_customer=SurveyCustomer(answers={"q1": {"4": 1.0}}, think_s=(0.5, 1.0))))
-    await sim.start(host="127.0.0.1", port=0)
-    services.clock = RealClock(speed=SPEED)
-    services.settings.speed = SPEED
-    services.settings.ami_servers = [AmiServer(name=PBX_NAME, port=sim.port, username=sim.config.username,
-                                               secret=sim.config.secret, max_channels=50)]
     pool = services.pool
-    try:
+    taker = SurveyCustomer(answers={"q1": {"4": 1.0}}, think_s=(0.5, 1.0))
+    async with outliving_pbx(services, speed=SPEED, hold_limit_s=None, seed=12, extra_sounds={LONG_OUTRO: 40.0},
+                             survey_customer=taker) as sim:
         scenario = await build_scenario(pool, leads=1, agents=0, now=services.clock.now(), mode=DialMode.PROGRESSIVE,
                                         dnc_share=0.0, outside_share=0.0)
         campaign_id = scenario.campaign.id
@@ -128,8 +112,6 @@ async def test_a_customer_hearing_the_surveys_end_at_a_crash_keeps_its_line_take
             await until(lambda: desk.in_survey(campaign_id) == 0, timeout_s=5,
                         what="the hang-up frees the line")
             errors = list(system.engine.errors)
-    finally:
-        await sim.stop()
     assert errors == []
     assert counted == 1
 
@@ -140,14 +122,8 @@ async def test_a_customer_who_pressed_0_and_talks_with_an_agent_at_a_crash_keeps
     campaign. After a crash the conversation is adopted, and the restarted engine counts that line until the
     conversation ends (before: counted 0 from the restart on)."""
     taker = SurveyCustomer(answers={"intro": {"": 1.0}, "q1": {"0": 1.0}}, think_s=(0.3, 0.6))
-    sim = SimulatedPbx(PbxConfig(speed=SPEED, seed=12, survey_customer=taker))
-    await sim.start(host="127.0.0.1", port=0)
-    services.clock = RealClock(speed=SPEED)
-    services.settings.speed = SPEED
-    services.settings.ami_servers = [AmiServer(name=PBX_NAME, port=sim.port, username=sim.config.username,
-                                               secret=sim.config.secret, max_channels=50)]
     pool = services.pool
-    try:
+    async with outliving_pbx(services, speed=SPEED, hold_limit_s=None, seed=12, survey_customer=taker) as sim:
         surveyed = await build_scenario(pool, leads=1, agents=0, now=services.clock.now(), mode=DialMode.PROGRESSIVE,
                                         dnc_share=0.0, outside_share=0.0, seed=41)
         desk = await build_scenario(pool, leads=0, agents=1, now=services.clock.now(), mode=DialMode.PREVIEW,
@@ -184,7 +160,5 @@ async def test_a_customer_who_pressed_0_and_talks_with_an_agent_at_a_crash_keeps
             await until(lambda: desk_of.in_survey(surveyed.campaign.id) == 0, timeout_s=5,
                         what="the end of the conversation frees the line")
             errors = list(engine.errors)
-    finally:
-        await sim.stop()
     assert errors == []
     assert counted == 1
