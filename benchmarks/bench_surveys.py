@@ -4,7 +4,8 @@
 
 The scenario of ``tests/dialer/test_survey_after_call.py`` (the CI test runs about 140 surveys of it): virtual agents
 end their calls, every customer is offered the survey (share 1), answers come from a known distribution and one in
-five hangs up at the second question. Prints the surveys, completion, the time taken, and whether the mean rating,
+five hangs up at the second question. Prints the surveys, completion, the time taken, whether every answer kept is
+the keys its customer typed (the simulated PBX logs them), and whether the mean rating,
 the NPS and the share of "yes" hold the truth within their 95 % intervals. PostgreSQL and Valkey are the embedded
 ones in a temporary data directory; the simulated PBX runs in this process (TCP on loopback).
 """
@@ -34,7 +35,7 @@ from surveys import repository as survey_repo
 from surveys import stats as survey_stats
 from surveys.model import SurveyDefinition
 from tests.dialer.conftest import build
-from tests.dialer.test_survey_after_call import MODEL, NPS, RATING, SURVEY, TAKER, YES_NO
+from tests.dialer.test_survey_after_call import MODEL, NPS, RATING, SURVEY, TAKER, YES_NO, kept_and_typed
 
 SPEED = 50.0
 
@@ -69,6 +70,7 @@ async def main(leads: int, agents: int) -> None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
                 errors = list(system.engine.errors)
+                keyed = list(system.sim.switch.survey_keys)  # type: ignore[union-attr]
             wall = time.monotonic() - started
             rows = [survey_stats.ResponseRow.from_record(r)
                     for r in await survey_repo.response_rows(pool, survey_id=version.survey_id)]
@@ -82,6 +84,10 @@ async def main(leads: int, agents: int) -> None:
                   f"engine errors: {len(errors)}")
             print(f"ended: {dict(reasons)}; completion {figures.completion.share:.3f}; "
                   f"dropped at q2: {q2.dropped_here}")
+            kept, typed = await kept_and_typed(pool, rows, keyed)
+            wrong = sum(1 for key, value in kept.items() if typed.get(key) != value)
+            print(f"answers kept: {len(kept)}, each the keys its customer typed on the PBX: "
+                  f"{'yes' if not wrong and kept == typed else f'NO ({wrong} differ)'}")
             assert q1.mean is not None and q1.mean.ci is not None and q3.nps is not None and yes.ci is not None
             print(f"mean rating {q1.mean.mean:.3f} [{q1.mean.ci.low:.3f}, {q1.mean.ci.high:.3f}] truth {true_mean:.3f}: "
                   f"{'within' if q1.mean.ci.low <= true_mean <= q1.mean.ci.high else 'OUTSIDE'}")

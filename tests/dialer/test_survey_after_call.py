@@ -53,6 +53,21 @@ SURVEY = {
 }
 
 
+async def kept_and_typed(pool, rows: list[survey_stats.ResponseRow],  # type: ignore[no-untyped-def]
+                         keyed: list[tuple[str, str, str]]) -> tuple[dict, dict]:
+    """The answers kept, by (number, question), and what those customers last typed at those questions on the
+    simulated PBX (``Switch.survey_keys``; yes/no as stored)."""
+    typed: dict[tuple[str, str], str] = {}
+    for number, step, keys in keyed:
+        typed[(number.lstrip("+"), step.rsplit(".", 1)[0])] = keys
+    phone_of = {r["id"]: r["phone"] for r in await pool.fetch("SELECT id, phone FROM survey_responses")}
+    kept = {(phone_of[row.id].lstrip("+"), q): value for row in rows for q, value in row.answers.items()
+            if value is not None}
+    decoded = {key: {"1": "yes", "2": "no"}[keys] if key[1] == "q2" else keys for key, keys in typed.items()
+               if key in kept}
+    return kept, decoded
+
+
 async def surveys_open(pool) -> int:  # type: ignore[no-untyped-def]
     return int(await pool.fetchval("SELECT count(*) FROM survey_responses WHERE ended_at IS NULL"))
 
@@ -109,15 +124,8 @@ async def test_after_call_surveys_follow_the_simulated_truth_and_keep_partial_an
     phones = [r["phone"] for r in responses]
     assert len(phones) == len(set(phones))
     # every answer kept is exactly what that customer last typed at that question on the simulated PBX
-    typed: dict[tuple[str, str], str] = {}
-    for number, step, keys in keyed:
-        typed[(number.lstrip("+"), step.rsplit(".", 1)[0])] = keys
-    phone_of = {r["id"]: r["phone"] for r in await db_pool.fetch("SELECT id, phone FROM survey_responses")}
-    kept = {(phone_of[row.id].lstrip("+"), q): value for row in rows for q, value in row.answers.items()
-            if value is not None}
-    decoded = {key: {"1": "yes", "2": "no"}[keys] if key[1] == "q2" else keys for key, keys in typed.items()
-               if key in kept}
-    assert kept == decoded
+    kept, typed = await kept_and_typed(db_pool, rows, keyed)
+    assert kept == typed
     figures = survey_stats.survey_stats(version.definition, rows)
     q1, q2, q3 = figures.questions
     # one in five hangs up at the second question: partial answers kept (q1 answered, not completed)
