@@ -288,7 +288,8 @@ class SurveyDesk:
         try:
             channels = {c.leg_id: c for c in await engine.pbx.channels() if c.leg_id}
         except PbxError as exc:      # nothing known of the legs: the surveys stay open, drop-offs
-            log.warning("open surveys not recovered: the PBX's channel list is unavailable (%s)", exc)
+            if rows:
+                log.warning("open surveys not recovered: the PBX's channel list is unavailable (%s)", exc)
             return 0, 0
         await self._lines_still_taken(channels)
         if not rows:
