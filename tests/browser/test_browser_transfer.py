@@ -67,6 +67,8 @@ async def test_a_warm_transfer_and_a_three_way_call_between_two_agents_panels(
     await an.wait_for_selector("#consult-text:has-text('Talking with Bình first; the customer is on hold')")
     await binh.wait_for_selector("#pop:not([hidden])", timeout=10_000)
     assert await binh.locator("#pop-name").inner_text() == "Lan Nguyễn"
+    # the pop and the agent's new state are two messages: the "transferred by" line shows once both are in
+    await binh.wait_for_selector("#pop-transfer:not([hidden])", timeout=10_000)
     assert await binh.locator("#pop-transfer").inner_text() == vi("transferred_from", name="An")
     assert await binh.locator("#pop-call-state").inner_text() == vi("transfer_consult_stage")
     assert await binh.get_attribute("body", "data-state") == "paused"         # no other call meanwhile
