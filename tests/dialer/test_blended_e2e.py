@@ -1,11 +1,11 @@
 """End to end, blended: one predictive campaign whose 20 virtual agents also serve two inbound queues (one VIP), on
 the simulated PBX over TCP with its own inbound traffic, on accelerated time.
 
-Scaled to keep the run near a minute of wall time on a loaded 2-core machine: 30x, 30 simulated minutes of
+Scaled to keep the run under two minutes of wall time on a loaded 2-core machine: 20x, 30 simulated minutes of
 inbound traffic (the issue asks for two hours; ``BLEND_E2E_MINUTES=120`` runs that), talk times of tens of seconds.
 Not faster: at 40x the engine's and the virtual agents' own milliseconds became seconds of simulated time (agents
 ready late, so answered calls met nobody: 13/383 and 14/375 abandoned in two of four runs on a quiet machine); at
-30x and at 20x each run abandoned 8 of about 385.
+30x and at 20x each quiet run abandoned 8 of about 385, but 30x beside another CI worker 12/375.
 Each queue meets its service level (answered within its time over answered plus hung up after it, the README's
 rule), outbound abandonment stays within 3 %, no agent ever has two callers in its conference (the PBX's own
 witness), every inbound caller the PBX placed ends with exactly one record, answered or abandoned (these queues
@@ -40,7 +40,7 @@ from tests.dialer.blended_team import (
     service_level,
 )
 
-SPEED = 30.0
+SPEED = 20.0
 MINUTES = float(os.environ.get("BLEND_E2E_MINUTES", "30"))
 STREAMS = (
     InboundStream(did=VIP_DID, rate_per_hour=[120.0], patience=LogNormal(90.0, 0.6), talk=LogNormal(50.0, 0.5),
