@@ -268,12 +268,13 @@ class PredictivePacer:
             return Decision(0, "predictive: no agent logged in")
         plan = self.blend.plan(snap, self.handle.mean_s) if self.blend is not None else None
         free = snap.agents_ready - snap.waiting
+        budget = self.windows.remaining(snap.now)
         blended = ""
         idle = free            # agents an answered call can take now (blending: the reserve too)
         if plan is not None:
             idle -= plan.inbound_waiting
             held = plan.reserve
-            if self.windows.remaining(snap.now) < 0 and held < s.blend_overspent_reserve:
+            if budget < 0 and held < s.blend_overspent_reserve:
                 held = s.blend_overspent_reserve   # overspent: the progressive calls leave an agent for inbound
             free = idle - held
             blended = f" (blended: {plan.why}" + (f"; budget overspent, {held} idle kept)" if held > plan.reserve
@@ -326,7 +327,6 @@ class PredictivePacer:
         if reserve_cap is not None:
             n_max = max(safe, min(n_max, reserve_cap))
         kappa = self.calibration
-        budget = self.windows.remaining(snap.now)
         # Calls in flight and new calls bring live answers, each widening the budget (module docstring).
         live = float(self.ring.p_answer_within(dialing, 1e6).sum()) * offered_share
         pay = self.rate * (live + p * np.arange(n_max + 1))

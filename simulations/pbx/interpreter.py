@@ -622,11 +622,12 @@ class Interpreter:
         else:
             self.sw.cancel(leg, "far")     # the conversation is over: it stays for the survey
             if reaction.keys and not record:
-                self._press_later(leg, reaction.keys, reaction.after_s, step)
+                self._press_later(leg, reaction.keys, reaction.after_s, who, step)
         return reaction
 
-    def _press_later(self, leg: Leg, keys: str, after_s: float, step: str) -> None:
-        """Type ``keys`` one by one from ``after_s`` on; once the last is pressed, log them in ``survey_keys``."""
+    def _press_later(self, leg: Leg, keys: str, after_s: float, who: str, step: str) -> None:
+        """Type ``keys`` one by one from ``after_s`` on; once the last is pressed, log them in ``survey_keys`` as
+        typed by ``who`` at ``step``."""
         from simulations.pbx.actions import press_key
 
         def press(leg_: Leg, rest: str) -> None:
@@ -637,8 +638,7 @@ class Interpreter:
             if rest[1:]:
                 self.sw.after(leg_, "keys", self.sw.config.survey_customer.key_gap_s, press, rest[1:])
             else:
-                number = leg_.spec.target.number if leg_.spec.target is not None else leg_.spec.dial
-                self.sw.survey_keys.append((number, step, keys.rstrip("#")))
+                self.sw.survey_keys.append((who, step, keys.rstrip("#")))
 
         self.sw.after(leg, "keys", after_s, press, keys)
 

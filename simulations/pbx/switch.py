@@ -51,7 +51,8 @@ class Switch:
         self.by_uniqueid: dict[str, Channel] = {}
         self.abandons: list[AbandonRecord] = []
         self.records: list[CallRecord] = []
-        # survey keys a simulated customer finished typing: (dialled number, DIALER_SV_STEP, keys without '#')
+        # survey keys a simulated customer finished typing: (number called, or the channel's uniqueid for an inbound
+        # caller; DIALER_SV_STEP; keys without '#')
         self.survey_keys: list[tuple[str, str, str]] = []
         self.dialplan = Dialplan(self)
         self.global_vars: dict[str, str] = (
