@@ -285,13 +285,18 @@ class SurveyDesk:
             " r.agent_id, r.started_at FROM survey_responses r JOIN call_records c ON c.id = r.call_record_id"
             " WHERE r.ended_at IS NULL AND r.mode IN ('after_call', 'campaign') AND c.engine_id = $1"
             " ORDER BY r.id", engine.engine_id)
+        ended = await engine.pool.fetchval(      # survey campaign customers this engine had: maybe still on lines
+            "SELECT EXISTS (SELECT 1 FROM survey_responses r JOIN call_records c ON c.id = r.call_record_id"
+            " WHERE r.mode = 'campaign' AND r.ended_at IS NOT NULL AND c.engine_id = $1)", engine.engine_id)
+        if not rows and not ended:
+            return 0, 0
         try:
             channels = {c.leg_id: c for c in await engine.pbx.channels() if c.leg_id}
         except PbxError as exc:      # nothing known of the legs: the surveys stay open, drop-offs
-            if rows:
-                log.warning("open surveys not recovered: the PBX's channel list is unavailable (%s)", exc)
+            log.warning("surveys not recovered: the PBX's channel list is unavailable (%s)", exc)
             return 0, 0
-        await self._lines_still_taken(channels)
+        if ended:
+            await self._lines_still_taken(channels)
         if not rows:
             return 0, 0
         resumed = closed = 0
@@ -324,8 +329,6 @@ class SurveyDesk:
         the line; ``CLOSING_MAX_S`` at the latest), one that pressed 0 until its new call (adopted by the crash
         recovery) ends. Without this the restarted engine dialled their lines again at once."""
         engine = self.engine
-        if not channels:
-            return
         rows = await engine.pool.fetch(
             "SELECT r.leg_id, r.campaign_id, r.ended_reason, r.call_record_id,"
             " (SELECT t.id FROM call_records t WHERE t.transferred_from_call_id = r.call_record_id"
