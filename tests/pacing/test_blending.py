@@ -293,3 +293,17 @@ def test_a_small_blended_team_ends_a_half_hour_within_3_percent_keeping_an_agent
         day = simulate_day(scen, policy, seed)
         assert day.live_answers > 300
         assert day.abandons <= 0.03 * day.live_answers, (seed, day.abandons, day.live_answers)
+
+
+def test_a_blended_20_agent_day_keeps_every_clock_hour_under_5_percent_once_chance_has_overspent_the_budget() -> None:
+    # bench_blending's flat 20-agent day (35 % live answers, inbound 40 % of the team's time), seed 1. The
+    # pacer's progressive calls were outside the budget; overspent, they went on losing their agents to
+    # inbound callers arriving while they rang (5 % of their answers), and the seventh hour ended at 5.19 %.
+    # Overspent, every call now keeps the recovery allowance, progressive ones included.
+    per_hour = 0.40 * 20 / InboundLoad().handle_mean_s * 3600.0
+    scen = BlendScenario("flat 20", 20, CustomerModel(connect_rate=0.35, machine_rate=0.0),
+                         InboundLoad((per_hour,)), hours=8.0)
+    day = simulate_day(scen, _blend_policy(), 1)
+    assert day.live_answers > 2000
+    assert day.abandon_rate <= 0.03
+    assert day.worst_hour_abandon <= 0.05, [f"{v:.2%}" for v in day.hourly_abandon]
