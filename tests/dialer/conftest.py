@@ -46,7 +46,7 @@ class Scenario:
 
 async def build(pool: asyncpg.Pool, *, leads: int, agents: int, dnc_share: float = 0.05,
                 outside_share: float = 0.05, seed: int = 7, now: datetime,
-                mode: DialMode = DialMode.PREDICTIVE) -> Scenario:
+                mode: DialMode = DialMode.PREDICTIVE, target_abandon: float = 0.03) -> Scenario:
     """A running campaign with ``leads`` leads (some on DNC, some outside their window) and agent users."""
     rng = random.Random(seed)
     inside, _ = daytime_zones(now)
@@ -58,7 +58,7 @@ async def build(pool: asyncpg.Pool, *, leads: int, agents: int, dnc_share: float
                                 "failed": RetryRule(day, 2)}, fallback=RetryRule(day, 2))
     campaign = await campaigns_repo.create_campaign(pool, campaign=Campaign(
         id=0, name=f"e2e-{seed}", trunk_template="Local/{digits}@carrier", dial_mode=mode,
-        pacing=Pacing(target_abandon=0.03), caller_id="+15550000000", window_profile="us", retry_policy=policy,
+        pacing=Pacing(target_abandon=target_abandon), caller_id="+15550000000", window_profile="us", retry_policy=policy,
         amd_enabled=False))
     numbers: list[tuple[str, str]] = []
     dnc: set[str] = set()

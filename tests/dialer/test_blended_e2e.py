@@ -41,6 +41,10 @@ from tests.dialer.blended_team import (
 )
 
 SPEED = 20.0
+# The campaign plans 2.5 % (the pacer spends 95 % of it over 24 hours): the legal 3 % is asserted over a half hour
+# that starts from an empty history, about 380 live answers, where a campaign planned at 3 % ends at 7-10 abandons
+# (1.8-2.6 %) and chance alone carried a clean-clone CI run to 13/373
+CAMPAIGN_ABANDON = 0.025
 MINUTES = float(os.environ.get("BLEND_E2E_MINUTES", "30"))
 STREAMS = (
     InboundStream(did=VIP_DID, rate_per_hour=[120.0], patience=LogNormal(90.0, 0.6), talk=LogNormal(50.0, 0.5),
@@ -56,7 +60,7 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
     services.clock = RealClock(speed=SPEED)
     services.settings.speed = SPEED
     scenario = await build_scenario(db_pool, leads=3000, agents=20, now=services.clock.now(), seed=15,
-                                    dnc_share=0.0, outside_share=0.0)
+                                    dnc_share=0.0, outside_share=0.0, target_abandon=CAMPAIGN_ABANDON)
     vip, main = await blended_queues(db_pool, scenario.agent_ids)
     witness = ConferenceWitness()
 

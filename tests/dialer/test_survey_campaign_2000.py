@@ -179,6 +179,7 @@ async def test_a_survey_campaign_of_2000_numbers_keeps_dnc_and_windows_and_press
     assert transferred
     from_survey = [p for p in pops if p.get("from_survey")]
     assert from_survey, f"no pop from the survey ({len(pops)} pops, {panel_errors})"
+    connected = 0
     for pop in from_survey:
         shown = pop["from_survey"]
         (q1,) = await db_pool.fetch("SELECT value FROM survey_answers WHERE response_id = $1", shown["response_id"])
@@ -187,6 +188,14 @@ async def test_a_survey_campaign_of_2000_numbers_keeps_dnc_and_windows_and_press
         assert pop["campaign"]["id"] == desk.campaign.id
         record = await db_pool.fetchrow("SELECT * FROM call_records WHERE id = $1", int(pop["call_id"]))
         survey_call = transferred[shown["response_id"]]["call_record_id"]
-        assert (record["agent_id"], record["transferred_from_call_id"]) == (ann.id, survey_call)
+        assert record["transferred_from_call_id"] == survey_call
+        if record["agent_id"] is None:
+            # the pop comes as Ann is reserved, before the customer is moved to her; a customer gone by then (the
+            # dialplan's own hold ran out: 0.3 s of simulated time is 6 ms of wall time at 50x) was never hers
+            assert record["connected_at"] is None and record["outcome"] == "abandoned", dict(record)
+            continue
+        connected += 1
+        assert record["agent_id"] == ann.id
+    assert connected, "no customer who pressed 0 was connected to Ann"
     print(f"{len(dialled)} dialled, {len(responses)} surveys, {len(opted)} opted out, {len(transferred)} pressed 0,"
           f" {len(from_survey)} reached Ann; {wall:.1f} s wall")
