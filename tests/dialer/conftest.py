@@ -58,8 +58,8 @@ async def build(pool: asyncpg.Pool, *, leads: int, agents: int, dnc_share: float
                                 "failed": RetryRule(day, 2)}, fallback=RetryRule(day, 2))
     campaign = await campaigns_repo.create_campaign(pool, campaign=Campaign(
         id=0, name=f"e2e-{seed}", trunk_template="Local/{digits}@carrier", dial_mode=mode,
-        pacing=Pacing(target_abandon=target_abandon), caller_id="+15550000000", window_profile="us", retry_policy=policy,
-        amd_enabled=False))
+        pacing=Pacing(target_abandon=target_abandon), caller_id="+15550000000", window_profile="us",
+        retry_policy=policy, amd_enabled=False))
     numbers: list[tuple[str, str]] = []
     dnc: set[str] = set()
     outside_numbers: set[str] = set()
