@@ -103,9 +103,13 @@ def _run(args: tuple[int, int, int, float]) -> tuple[DayResult, float]:
     return res, time.perf_counter() - t0
 
 
+def faults(r: DayResult) -> list[str]:
+    return r.faults(service_level=TARGET, hour_slack=HOUR_SLACK, abandon_day=ABANDON_DAY,
+                    abandon_hour=ABANDON_HOUR)
+
+
 def meets(r: DayResult) -> bool:
-    return (r.service_level >= TARGET and r.worst_hour_sl >= TARGET - HOUR_SLACK
-            and r.abandon_rate <= ABANDON_DAY and r.worst_hour_abandon <= ABANDON_HOUR)
+    return not faults(r)
 
 
 class Row:
@@ -157,6 +161,10 @@ def main() -> int:
             print(f"  {row.label:22s} {row.sl:7.1%} {row.worst_sl:7.1%} {row.abandon:7.2%} {row.worst_ab:7.2%} "
                   f"{row.talk:9.2f} min {row.talk / max(row.limit, 1e-9):8.1%}  {'met' if row.ok else 'missed'}")
         blend = next(r for r in rows if r.label == "blend")
+        missed = [f"seed {d.seed}: {', '.join(faults(d))}" for d in sorted(blend.days, key=lambda d: d.seed)
+                  if faults(d)]
+        print(f"  blend days meeting both targets: {len(blend.days) - len(missed)} of {len(blend.days)}"
+              + (f" ({'; '.join(missed)})" if missed else ""))
         safe = [r for r in rows if r.label != "blend" and r.ok]
         best = max(safe, key=lambda r: r.talk) if safe else None
         gain = blend.talk / best.talk - 1.0 if best else math.inf

@@ -115,6 +115,7 @@ class DayResult:
     live_answers: int
     abandons: int
     hourly_abandon: tuple[float, ...]        # outbound abandonment per hour of answer
+    hourly_answers: tuple[int, ...]          # live answers per hour (the abandonment's denominator)
     talk_out_s: float                        # outbound talk inside the day
     handle_in_s: float                       # inbound talk + wrap-up inside the day
     talk_share_out: float                    # outbound talk / (talk + wrap-up) of handled outbound calls
@@ -152,6 +153,21 @@ class DayResult:
     def worst_hour_abandon(self) -> float:
         vals = [v for v in self.hourly_abandon if not math.isnan(v)]
         return max(vals) if vals else 0.0
+
+    def faults(self, *, service_level: float, hour_slack: float, abandon_day: float,
+               abandon_hour: float) -> list[str]:
+        """The targets this day misses, in words (clock hours from 1); empty when it meets them all."""
+        out = []
+        if self.service_level < service_level:
+            out.append(f"day SL {self.service_level:.1%}")
+        out += [f"hour {h} SL {v:.1%}" for h, v in enumerate(self.hourly_sl, start=1)
+                if not math.isnan(v) and v < service_level - hour_slack]
+        if self.abandon_rate > abandon_day:
+            out.append(f"day abandoned {self.abandon_rate:.2%}")
+        out += [f"hour {h} abandoned {v:.2%} of {n} answers" for h, (v, n) in
+                enumerate(zip(self.hourly_abandon, self.hourly_answers, strict=True), start=1)
+                if not math.isnan(v) and v > abandon_hour]
+        return out
 
 
 def route(now: float, waiting_out: deque[_Call], waiting_in: deque[_Call], urgent_s: float,
@@ -378,6 +394,7 @@ def simulate_day(scenario: BlendScenario, policy: Policy, seed: int) -> DayResul
         inbound_offered=sum(offered), inbound_in_time=sum(in_time), inbound_abandoned=in_abandoned,
         hourly_sl=ratio(in_time, counted, math.nan), inbound_counted=sum(counted), live_answers=sum(answers),
         abandons=sum(drops),
-        hourly_abandon=ratio(drops, answers, math.nan), talk_out_s=talk_out, handle_in_s=handle_in,
+        hourly_abandon=ratio(drops, answers, math.nan), hourly_answers=tuple(answers), talk_out_s=talk_out,
+        handle_in_s=handle_in,
         talk_share_out=out_talk_sum / out_handle_sum if out_handle_sum else 0.0,
     )

@@ -226,6 +226,21 @@ def test_the_simulated_day_counts_the_service_level_by_the_readme_rule() -> None
     assert day.service_level > day.inbound_in_time / day.inbound_offered
 
 
+def test_a_simulated_day_names_each_target_it_misses_with_its_clock_hour() -> None:
+    scen = BlendScenario("faults", 4, CustomerModel(connect_rate=0.3, machine_rate=0.0),
+                         InboundLoad((60.0, 240.0)), hours=2.0)
+    day = simulate_day(scen, Policy("pred", lambda: make_pacer("predictive", target_abandon=0.03)), 5)
+    strict = day.faults(service_level=0.999, hour_slack=0.0, abandon_day=0.0, abandon_hour=0.0)
+    loose = day.faults(service_level=0.01, hour_slack=0.0, abandon_day=1.0, abandon_hour=1.0)
+    assert loose == []
+    assert day.abandons > 0 and day.hourly_sl[1] < 0.999
+    assert f"day SL {day.service_level:.1%}" in strict and f"hour 2 SL {day.hourly_sl[1]:.1%}" in strict
+    worst = max(range(2), key=lambda h: day.hourly_abandon[h])
+    assert (f"hour {worst + 1} abandoned {day.hourly_abandon[worst]:.2%} of {day.hourly_answers[worst]} answers"
+            in strict)
+    assert sum(day.hourly_answers) == day.live_answers
+
+
 def test_the_router_serves_an_urgent_answered_call_then_the_longest_waiting_caller() -> None:
     from collections import deque
 
