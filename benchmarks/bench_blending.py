@@ -161,8 +161,8 @@ def main() -> int:
             print(f"  {row.label:22s} {row.sl:7.1%} {row.worst_sl:7.1%} {row.abandon:7.2%} {row.worst_ab:7.2%} "
                   f"{row.talk:9.2f} min {row.talk / max(row.limit, 1e-9):8.1%}  {'met' if row.ok else 'missed'}")
         blend = next(r for r in rows if r.label == "blend")
-        missed = [f"seed {d.seed}: {', '.join(faults(d))}" for d in sorted(blend.days, key=lambda d: d.seed)
-                  if faults(d)]
+        missed = [f"seed {d.seed}: {', '.join(found)}" for d in sorted(blend.days, key=lambda d: d.seed)
+                  if (found := faults(d))]
         print(f"  blend days meeting both targets: {len(blend.days) - len(missed)} of {len(blend.days)}"
               + (f" ({'; '.join(missed)})" if missed else ""))
         safe = [r for r in rows if r.label != "blend" and r.ok]
