@@ -37,14 +37,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
+GRACEFUL_STOP_S = 3      # seconds open responses (event streams, panels) get to end when the server stops
+
+
 async def serve_web(services: Services, settings: Settings, args: argparse.Namespace) -> None:
     from admin_ui.app import create_app
 
     app = create_app(services)
     # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 on its own; the app
     # believes it only from settings.trusted_proxies (admin_ui.auth.client_address)
+    # timeout_graceful_shutdown: a wallboard on the floor's TV holds its event stream (/wallboard/live) open for
+    # good, and uvicorn waits for every open response before it stops: without a limit an operator's stop hung
+    # until systemd's kill, and the engine's clean-up after the web server never ran
     config = uvicorn.Config(app, host=args.host or settings.host, port=args.port or settings.port,
-                            log_level="info", lifespan="off", proxy_headers=False)
+                            log_level="info", lifespan="off", proxy_headers=False,
+                            timeout_graceful_shutdown=GRACEFUL_STOP_S)
     log.info("serving on http://%s:%s", config.host, config.port)
     await uvicorn.Server(config).serve()
 

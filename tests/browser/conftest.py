@@ -187,7 +187,7 @@ async def open_page(browser, request):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def new_page(live_server: LiveServer, open_page):  # type: ignore[no-untyped-def]
     """``page = await new_page(lang="en")`` on the plain live server (no engine). The server comes first, so it is
-    stopped after the pages close (a page left open, with a wallboard's event stream, held its stop for 10 s)."""
+    stopped after the pages close (``dialer serve`` gives open pages 3 s to close: test_browser_stop.py)."""
     return lambda lang="en": open_page(live_server.url, lang)
 
 

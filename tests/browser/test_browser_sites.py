@@ -16,8 +16,7 @@ PASSWORD = "correct horse battery"
 
 async def test_a_manager_sees_which_site_is_down_on_the_wallboard_and_filters_one_site(
         live_server, open_page, make_user, services, ui) -> None:
-    # live_server first: fixtures are torn down in reverse, so the page and its wallboard stream close before the
-    # server is stopped (the other way round the server waited 10 s for chromium's connections and was killed)
+    # live_server first: its page closes before the server stops (the server gives open pages 3 s anyway)
     pool = services.pool
     hanoi = await sites.create_site(pool, name="hanoi")
     campaign = await repository.create_campaign(pool, campaign=Campaign(id=0, name="Hanoi sales",
