@@ -390,11 +390,19 @@ async def claim_leads(conn: Conn, *, campaign_id: int, limit: int, engine_id: st
     return [lead_from_row(r) for r in sorted(rows, key=lambda r: (r["tier"], -r["priority"], r["id"]))]
 
 
+# a lead whose call is still going on (its record has no outcome yet) stays claimed when its engine gives its
+# leads back: handed back, it was the first the next claim took, and its customer was dialled again while still
+# on the line; the call's end (or the engine that adopts it after a restart) gives it its next step
+NO_CALL_GOING_ON = ("NOT EXISTS (SELECT 1 FROM call_records c WHERE c.lead_id = leads.id AND c.outcome IS NULL"
+                    " AND c.direction <> 'inbound')")
+
+
 async def release_leads(conn: Conn, *, campaign_id: int, engine_id: str) -> int:
-    """Give back every lead ``engine_id`` holds in a campaign (pause, shutdown); returns how many."""
+    """Give back every lead ``engine_id`` holds in a campaign (pause, shutdown) but those of calls still going
+    on; returns how many."""
     result = await conn.execute(
         "UPDATE leads SET status = COALESCE(prev_status, 'new'), prev_status = NULL, claimed_by = NULL,"
-        " claimed_at = NULL WHERE campaign_id = $1 AND claimed_by = $2 AND status = 'claimed'",
+        f" claimed_at = NULL WHERE campaign_id = $1 AND claimed_by = $2 AND status = 'claimed' AND {NO_CALL_GOING_ON}",
         campaign_id, engine_id,
     )
     return int(result.split()[-1])

@@ -18,6 +18,7 @@ from campaigns import repository as campaigns_repo
 from campaigns.errors import NotFound
 from campaigns.model import Campaign, CampaignState, Lead, LeadStatus
 from dialer import sites
+from dialer.calls import Call
 from dialer.engine import Engine
 from dialer.engine_api import EngineError
 from dialer.lead_store import PgLeadStore
@@ -39,6 +40,10 @@ class CampaignControl:
         self.tick_s = tick_s
         self.sync_s = sync_s
         self.runners: dict[int, tuple[CampaignRunner, asyncio.Task[None]]] = {}
+        # calls whose lead no runner will settle: going on when their campaign's runner stopped (a pause), or
+        # adopted after a restart; their lead stays claimed (repository.NO_CALL_GOING_ON) and is settled here
+        self.runnerless: set[int] = set()
+        engine.outcome_listeners.append(self.settle_runnerless)
         self._lock_conn: Any = None
         self._sync_lock = asyncio.Lock()
 
@@ -95,6 +100,8 @@ class CampaignControl:
         runner, task = self.runners.pop(campaign_id)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        self.runnerless |= {c.call_id for c in self.engine.calls.values()
+                            if runner.mine(c) and c.lead_id is not None and not c.terminal}
         self.engine.campaigns.pop(campaign_id, None)
         if self._lock_conn is not None:
             await self._lock_conn.execute("SELECT pg_advisory_unlock($1)", LOCK_SPACE * 2**20 + campaign_id)
@@ -103,6 +110,22 @@ class CampaignControl:
     async def stop_all(self) -> None:
         for campaign_id in list(self.runners):
             await self._stop_runner(campaign_id)
+
+    async def settle_runnerless(self, call: Call) -> None:
+        """A call in ``runnerless`` ended: its lead gets its next step here (a runner that meanwhile dials its
+        campaign again finds it settled already: the record's ``lead_settled``)."""
+        if call.call_id not in self.runnerless:
+            return
+        self.runnerless.discard(call.call_id)
+        if call.lead_id is None or call.inbound:    # an inbound call's lead (a queue transfer's) is not the queue's
+            return
+        try:
+            campaign = await campaigns_repo.get_campaign(self.engine.pool, campaign_id=call.pool.id)  # type: ignore[arg-type]
+        except NotFound:
+            return
+        context = self.engine.call_context.get(call.call_id, {})
+        await self.leads.settle(call, campaign=campaign, callback=context.get("callback"),
+                                agent_id=context.get("disposed_by"), at=self.engine.clock.now())
 
     # --- EngineApi: campaigns ------------------------------------------------------------------------
     async def _set_state(self, campaign_id: int, target: CampaignState) -> None:

@@ -56,7 +56,6 @@ class DialerSystem:
     dnc: DncChecker
     sim: SimulatedPbx | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    adopted: set[int] = field(default_factory=set)   # calls crash recovery took over, until they end
 
     def health(self) -> str:
         stats = self.adapter.statistics()
@@ -124,7 +123,6 @@ async def _start_system(services: Services, *, sim_config: PbxConfig | None, eng
                               tick_s=tick_s)
     engine.control = control
     system = DialerSystem(engine=engine, control=control, adapter=adapter, dnc=dnc, sim=sim)
-    engine.outcome_listeners.append(lambda call: settle_adopted(system, call))
     control_task: asyncio.Task[Any] | None = None
     try:
         # work left by a crash is judged against every server's channel list: give the servers time to answer
@@ -263,7 +261,7 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
         if call.inbound:      # an inbound caller talking with its agent: its queue's call, dispositions and wait
             context = await recovery_inbound.conversation_context(engine.pool, record)
         engine.adopt(call, agent, campaign_id=adoption.campaign_id, context=context)
-        system.adopted.add(call.call_id)
+        system.control.runnerless.add(call.call_id)      # its lead is settled when it ends
         await call_records.adopt(engine.pool, call_id=call.call_id, engine_id=engine.engine_id)
         await engine.pool.execute("UPDATE agent_sessions SET engine_id = $2 WHERE user_id = $1",
                                   adoption.agent_id, engine.engine_id)
@@ -290,32 +288,10 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
         settled += 1
     if settled:
         log.warning("settled %s leads from attempts that ended just before the restart", settled)
-    kept = [int(r["lead_id"]) for r in await engine.pool.fetch(
-        "SELECT lead_id FROM call_records WHERE outcome IS NULL AND lead_id IS NOT NULL AND id = ANY($1::bigint[])",
-        sorted(system.adopted))]
-    released = await lead_store.release_claims(engine.pool, engine_id=engine_id, keep=kept)
+    released = await lead_store.release_claims(engine.pool, engine_id=engine_id)
     if released:
         log.warning("returned %s leads claimed before the restart to the hopper", released)
     await engine.inbound.callbacks.restore(from_engine=engine_id)   # callers who pressed 1 keep their places
     await engine.surveys.recover()     # surveys the crash cut: resumed if the customer is still in one, else closed
     if report.adopted:
         await engine.reconcile_links()   # a conversation that ended while being adopted is settled now
-
-
-async def settle_adopted(system: DialerSystem, call: Any) -> None:
-    """An adopted call ended: its lead gets its next step here (a runner, if one dials the campaign in this
-    process, finds it already settled)."""
-    if call.call_id not in system.adopted:
-        return
-    system.adopted.discard(call.call_id)
-    engine = system.engine
-    if call.lead_id is None or call.inbound:    # an inbound call's lead (a queue transfer's) is not the queue's
-        return
-    try:
-        campaign = await campaigns_repo.get_campaign(engine.pool, campaign_id=call.pool.id)  # type: ignore[arg-type]
-    except NotFound:
-        return
-    context = engine.call_context.get(call.call_id, {})
-    await PgLeadStore(engine.pool, engine_id=engine.engine_id).settle(
-        call, campaign=campaign, callback=context.get("callback"), agent_id=context.get("disposed_by"),
-        at=engine.clock.now())

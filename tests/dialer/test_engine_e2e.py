@@ -198,10 +198,12 @@ async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_po
             print("--- the restarted engine's output ---\n" + bytes(second.output).decode(errors="replace"))  # type: ignore[attr-defined]
         originates = list(sim.originate_log)
         live_legs = {ch.uniqueid for ch in sim.channels()}
+        on_the_pbx = [(ch.uniqueid, ch.name, ch.state, ch.context, ch.exten, ch.bridge and ch.bridge.conference)
+                      for ch in sim.channels()]
     finally:
         await sim.stop()
     assert in_flight_at_crash > 0, "the crash should catch calls in flight"
-    assert left == 0, await what_is_left(db_pool, scenario.campaign.id, clock.now())
+    assert left == 0, (await what_is_left(db_pool, scenario.campaign.id, clock.now()), on_the_pbx)
     states = await lead_states(db_pool, scenario.campaign.id)
     assert sum(states.values()) == LEADS and states.get("claimed", 0) == 0, states
     customer = [o for o in originates if "@carrier" in o.channel]

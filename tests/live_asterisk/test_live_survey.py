@@ -91,7 +91,10 @@ async def test_a_customer_answers_the_after_call_survey_with_its_keypad_on_aster
         await engine.set_disposition(agent, DispositionInput(str(call_id), "sale"))
         await engine.drain()
     assert engine.errors == []
-    assert left.at - hung_up_at < 2.0 and first.at > left.at and second.at > rating.at
+    # the survey's Read starts once the customer is out of the conference; Asterisk raises ConfbridgeLeave on the
+    # bridge's thread and the Read's VarSet on the channel's, so on a real Asterisk 22 the VarSet came 67 us
+    # before the ConfbridgeLeave once in four runs: the order is only meaningful beyond that jitter
+    assert left.at - hung_up_at < 2.0 and first.at > left.at - 0.05 and second.at > rating.at
     assert gone.get("Cause") == "16"
     response = await services.pool.fetchrow("SELECT * FROM survey_responses")
     assert (response["call_record_id"], response["agent_id"], response["mode"]) == (call_id, agent, "after_call")
