@@ -8,6 +8,7 @@ import io
 import zipfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import python_calamine
 
@@ -115,7 +116,9 @@ async def test_the_call_detail_search_filters_pages_and_exports(browser_client, 
     assert sorted(await found("min_s=60")) == sorted([legs["s1"], legs["a1"]])
     assert sorted(await found("min_s=30&max_s=61")) == sorted([legs["i1"], legs["s2"], legs["a1"]])
     assert await found(f"agent={minh.id}&max_s=55") == [legs["s2"]]
-    day = (NOW - timedelta(days=3)).date().isoformat()
+    # the day of i3 (placed 3 days and 2 hours ago) in the queue's zone: NOW's day less 3 was the wrong one
+    # before 02:00 UTC
+    day = (NOW - timedelta(days=3, hours=2)).astimezone(ZoneInfo(support.timezone)).date().isoformat()
     assert await found(f"from={day}&to={day}&queue={support.id}") == [legs["i3"]]  # a date range, not the last days
     assert (await browser_client.get("/reports/calls?outcome=exploded")).status_code == 422
 
