@@ -75,7 +75,8 @@ async def test_dnc_check_answers_in_under_0_2_s_without_loading_the_service(
 ) -> None:
     """As a separate process, with a 100,000-number registry: the best of 5 runs after a warm-up (the least
     disturbed by the other tests). Beyond what a reference process needs (Python importing asyncio, asyncpg and
-    phonenumbers: 0.11 s of CPU on a quiet development machine) the check needs under 0.08 s of CPU; all told
+    phonenumbers: 0.11 s of CPU on a quiet development machine) the check needs under 0.08 s of CPU (more on a slower
+    machine, in proportion); all told
     under 0.2 s of CPU, a bound that grows on a machine whose reference is slower than 0.13 s. Its wall time is
     within that bound times how much slower than its CPU time the reference runs at that moment. All figures
     are in the failure message."""
@@ -117,7 +118,7 @@ async def test_dnc_check_answers_in_under_0_2_s_without_loading_the_service(
     figures = (f"dnc check {check_wall:.3f} s wall, {check_cpu:.3f} s CPU; reference {ref_wall:.3f} s wall, "
                f"{ref_cpu:.3f} s CPU (CPU {slower_cpu:.2f}x slower than the development machine, wall "
                f"{slowdown:.1f}x slower than CPU)")
-    assert check_cpu - ref_cpu < 0.08, figures
+    assert check_cpu - ref_cpu < 0.08 * slower_cpu, figures   # a CI machine 1.63x slower once took 0.083 s
     assert check_cpu < 0.2 * slower_cpu, figures
     assert check_wall < 0.2 * slower_cpu * slowdown, figures
     print(figures)
