@@ -23,23 +23,6 @@ from dialer.embedded import EmbeddedPostgres, EmbeddedRedis
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TEMPLATE_DB = "dialer_template"
-# The files of the longest tests (10-100 s each on CI, measured with `pytest -n 2 --durations=120`), longest first.
-# They start the run, dealt one by one to the workers, so no worker is left with a 100 s test at the end while
-# the other idles.
-SLOW_FIRST = ("tests/dialer/test_blended_e2e.py", "tests/dialer/test_engine_e2e.py", "tests/sms/test_bulk_exactly_once.py",
-              "tests/dialer/test_agent_presence.py", "tests/dialer/test_blended_crash_e2e.py", "tests/pacing/test_blending.py",
-              "tests/pacing/test_pacing_pacers.py", "tests/browser/test_browser_e2e.py", "tests/dialer/test_demo.py",
-              "tests/dialer/test_sites_e2e.py", "tests/dialer/test_timesheets_e2e.py",
-              "tests/browser/test_browser_recordings.py", "tests/dialer/test_survey_campaign_crash.py",
-              "tests/dialer/test_survey_campaign_2000.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::")[0]
-        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
-
-    items.sort(key=rank)      # stable: the rest keep their order
 
 
 def pg_data_dir() -> Path:
