@@ -40,8 +40,9 @@ class CampaignControl:
         self.tick_s = tick_s
         self.sync_s = sync_s
         self.runners: dict[int, tuple[CampaignRunner, asyncio.Task[None]]] = {}
-        # calls whose lead no runner will settle: going on when their campaign's runner stopped (a pause), or
-        # adopted after a restart; their lead stays claimed (repository.NO_CALL_GOING_ON) and is settled here
+        # calls whose lead no runner will settle: going on when their campaign's runner stopped (a pause: the runner
+        # hands them over as it ends), or adopted after a restart; their lead stays claimed
+        # (repository.NO_CALL_GOING_ON) and is settled here
         self.runnerless: set[int] = set()
         engine.outcome_listeners.append(self.settle_runnerless)
         self._lock_conn: Any = None
@@ -100,8 +101,6 @@ class CampaignControl:
         runner, task = self.runners.pop(campaign_id)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        self.runnerless |= {c.call_id for c in self.engine.calls.values()
-                            if runner.mine(c) and c.lead_id is not None and not c.terminal}
         self.engine.campaigns.pop(campaign_id, None)
         if self._lock_conn is not None:
             await self._lock_conn.execute("SELECT pg_advisory_unlock($1)", LOCK_SPACE * 2**20 + campaign_id)

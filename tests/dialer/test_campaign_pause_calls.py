@@ -27,7 +27,8 @@ async def _talking(system, scenario, sim):  # type: ignore[no-untyped-def]
 
 
 async def test_a_campaign_paused_mid_conversation_keeps_the_lead_and_settles_it_when_the_call_ends(
-        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+        services, database_url, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    services.extras["database_url"] = database_url      # the DNC checker's own connection (the dial-time check)
     async with outliving_pbx(services, speed=20.0) as sim:
         scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
                                         mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
@@ -58,7 +59,8 @@ async def test_a_campaign_paused_mid_conversation_keeps_the_lead_and_settles_it_
 
 
 async def test_a_planned_stop_mid_conversation_leaves_the_lead_to_the_engine_that_adopts_the_call(
-        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+        services, database_url, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    services.extras["database_url"] = database_url      # the DNC checker's own connection (the dial-time check)
     async with outliving_pbx(services, speed=20.0) as sim:
         scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
                                         mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
