@@ -397,12 +397,13 @@ NO_CALL_GOING_ON = ("NOT EXISTS (SELECT 1 FROM call_records c WHERE c.lead_id = 
                     " AND c.direction <> 'inbound')")
 
 
-async def release_leads(conn: Conn, *, campaign_id: int, engine_id: str) -> int:
-    """Give back every lead ``engine_id`` holds in a campaign (pause, shutdown) but those of calls still going
-    on; returns how many."""
+async def release_leads(conn: Conn, *, campaign_id: int | None, engine_id: str) -> int:
+    """Give back every lead ``engine_id`` holds in a campaign (pause, shutdown), or in every campaign (None:
+    after its crash), but those of calls still going on; returns how many."""
     result = await conn.execute(
         "UPDATE leads SET status = COALESCE(prev_status, 'new'), prev_status = NULL, claimed_by = NULL,"
-        f" claimed_at = NULL WHERE campaign_id = $1 AND claimed_by = $2 AND status = 'claimed' AND {NO_CALL_GOING_ON}",
+        " claimed_at = NULL WHERE ($1::bigint IS NULL OR campaign_id = $1) AND claimed_by = $2"
+        f" AND status = 'claimed' AND {NO_CALL_GOING_ON}",
         campaign_id, engine_id,
     )
     return int(result.split()[-1])

@@ -149,16 +149,6 @@ async def keep_claim(conn: asyncpg.Connection | asyncpg.Pool, *, lead_id: int, e
     await conn.execute("UPDATE leads SET claimed_by = $2 WHERE id = $1 AND status = 'claimed'", lead_id, engine_id)
 
 
-async def release_claims(conn: asyncpg.Connection | asyncpg.Pool, *, engine_id: str) -> int:
-    """Give back every lead ``engine_id`` holds (after its crash) but those of calls still going on (adopted
-    ones: recovery has closed the others); returns how many went back to the hopper."""
-    result = await conn.execute(
-        "UPDATE leads SET status = COALESCE(prev_status, 'new'), prev_status = NULL, claimed_by = NULL,"
-        f" claimed_at = NULL WHERE claimed_by = $1 AND status = 'claimed' AND {leads_repo.NO_CALL_GOING_ON}",
-        engine_id)
-    return int(result.split()[-1])
-
-
 async def _add_to_internal_dnc(conn: asyncpg.Connection, number: str, *, agent_id: int | None,
                                campaign: Campaign, now: datetime) -> None:
     from dnc import repository as dnc_repo

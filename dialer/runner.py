@@ -201,10 +201,9 @@ class CampaignRunner:
                 next_tick += self.tick_s
                 await clock.sleep_until(max(next_tick, clock.monotonic()))
         finally:
-            control = getattr(self.engine, "control", None)
-            if control is not None:     # calls still going on are settled without this runner when they end
-                control.runnerless |= {c.call_id for c in self.engine.calls.values()
-                                       if self.mine(c) and c.lead_id is not None and not c.terminal}
+            if self.engine.control is not None:     # calls still going on are settled without this runner
+                self.engine.control.runnerless |= {c.call_id for c in self.engine.calls.values()
+                                                   if self.mine(c) and c.lead_id is not None and not c.terminal}
             self.engine.outcome_listeners.remove(self.on_outcome)
             self.engine.change_listeners.remove(self.on_change)
             self.hopper.clear()

@@ -288,7 +288,8 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
         settled += 1
     if settled:
         log.warning("settled %s leads from attempts that ended just before the restart", settled)
-    released = await lead_store.release_claims(engine.pool, engine_id=engine_id)
+    # the dead engine's claims go back, but those of calls still going on (adopted: recovery closed the others)
+    released = await campaigns_repo.release_leads(engine.pool, campaign_id=None, engine_id=engine_id)  # type: ignore[arg-type]
     if released:
         log.warning("returned %s leads claimed before the restart to the hopper", released)
     await engine.inbound.callbacks.restore(from_engine=engine_id)   # callers who pressed 1 keep their places

@@ -13,6 +13,24 @@ from tests.dialer.test_engine_restart import ENGINE, in_conference, outliving_pb
 TALKING = "Local/1190@sim-customer"     # the simulated network answers after 1 s and talks 90 s
 
 
+async def _preview_campaign(services, build_scenario):  # type: ignore[no-untyped-def]
+    """A preview campaign of two leads and one agent, dialling the simulated network's talking number."""
+    scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
+                                    mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+    await services.pool.execute("UPDATE campaigns SET trunk_template = $2 WHERE id = $1", scenario.campaign.id,
+                                TALKING)
+    return scenario
+
+
+async def _sale_settled(services, engine, agent: int, call_id: int, *, what: str) -> None:  # type: ignore[no-untyped-def]
+    """The customer finishes talking, the agent sets the disposition "sale", and the call's lead is settled."""
+    await until(lambda: engine.agent_state(agent)["state"] == "wrap_up", timeout_s=30,
+                what="the customer to finish talking")
+    await engine.set_disposition(agent, DispositionInput(str(call_id), "sale"))
+    await until(lambda: services.pool.fetchval("SELECT lead_settled FROM call_records WHERE id = $1", call_id),
+                what=what)
+
+
 async def _talking(system, scenario, sim):  # type: ignore[no-untyped-def]
     """The campaign's agent signed in, its lead previewed and dialled, the customer talking with the agent."""
     engine, control, agent = system.engine, system.control, scenario.agent_ids[0]
@@ -30,10 +48,8 @@ async def test_a_campaign_paused_mid_conversation_keeps_the_lead_and_settles_it_
         services, database_url, build_scenario) -> None:  # type: ignore[no-untyped-def]
     services.extras["database_url"] = database_url      # the DNC checker's own connection (the dial-time check)
     async with outliving_pbx(services, speed=20.0) as sim:
-        scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
-                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
+        scenario = await _preview_campaign(services, build_scenario)
         cid, agent = scenario.campaign.id, scenario.agent_ids[0]
-        await services.pool.execute("UPDATE campaigns SET trunk_template = $2 WHERE id = $1", cid, TALKING)
         async with run_system(services, engine_id=ENGINE, tick_s=0.2) as system:
             engine = system.engine
             lead_id, call_id = await _talking(system, scenario, sim)
@@ -41,11 +57,7 @@ async def test_a_campaign_paused_mid_conversation_keeps_the_lead_and_settles_it_
             assert cid not in system.control.runners
             # the customer is on the line: the lead is not back in the hopper
             assert await services.pool.fetchval("SELECT status FROM leads WHERE id = $1", lead_id) == "claimed"
-            await until(lambda: engine.agent_state(agent)["state"] == "wrap_up", timeout_s=30,
-                        what="the customer to finish talking")
-            await engine.set_disposition(agent, DispositionInput(str(call_id), "sale"))
-            await until(lambda: services.pool.fetchval("SELECT lead_settled FROM call_records WHERE id = $1",
-                                                       call_id), what="the lead settled without its runner")
+            await _sale_settled(services, engine, agent, call_id, what="the lead settled without its runner")
             lead = await services.pool.fetchrow("SELECT status, attempts, last_outcome FROM leads WHERE id = $1",
                                                 lead_id)
             assert (lead["status"], lead["attempts"], lead["last_outcome"]) == ("done", 1, "sale")
@@ -62,10 +74,8 @@ async def test_a_planned_stop_mid_conversation_leaves_the_lead_to_the_engine_tha
         services, database_url, build_scenario) -> None:  # type: ignore[no-untyped-def]
     services.extras["database_url"] = database_url      # the DNC checker's own connection (the dial-time check)
     async with outliving_pbx(services, speed=20.0) as sim:
-        scenario = await build_scenario(services.pool, leads=2, agents=1, now=services.clock.now(),
-                                        mode=DialMode.PREVIEW, dnc_share=0.0, outside_share=0.0)
-        cid, agent = scenario.campaign.id, scenario.agent_ids[0]
-        await services.pool.execute("UPDATE campaigns SET trunk_template = $2 WHERE id = $1", cid, TALKING)
+        scenario = await _preview_campaign(services, build_scenario)
+        agent = scenario.agent_ids[0]
         async with run_system(services, engine_id=ENGINE, tick_s=0.2) as system:
             lead_id, call_id = await _talking(system, scenario, sim)
         # stopped (as by SIGTERM): the conversation goes on in the PBX, and its lead stays claimed
@@ -74,11 +84,7 @@ async def test_a_planned_stop_mid_conversation_leaves_the_lead_to_the_engine_tha
             engine = system.engine
             assert engine.agent_state(agent)["state"] == "on_call"       # adopted with its call
             assert await services.pool.fetchval("SELECT status FROM leads WHERE id = $1", lead_id) == "claimed"
-            await until(lambda: engine.agent_state(agent)["state"] == "wrap_up", timeout_s=30,
-                        what="the customer to finish talking")
-            await engine.set_disposition(agent, DispositionInput(str(call_id), "sale"))
-            await until(lambda: services.pool.fetchval("SELECT lead_settled FROM call_records WHERE id = $1",
-                                                       call_id), what="the adopted call's lead settled")
+            await _sale_settled(services, engine, agent, call_id, what="the adopted call's lead settled")
             lead = await services.pool.fetchrow("SELECT status, attempts FROM leads WHERE id = $1", lead_id)
             assert (lead["status"], lead["attempts"]) == ("done", 1)
         assert engine.errors == []
