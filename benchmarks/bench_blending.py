@@ -48,6 +48,7 @@ PEAKY = (0.5, 1.0, 1.6, 1.3, 0.7, 1.0, 1.4, 0.5)
 INBOUND = InboundLoad()
 LOAD_SHARE = 0.40
 RESERVES = (0, 1, 2, 3, 4)           # progressive reserves
+FORECAST_DAYS = 4                  # the blend is told the staffing forecast of 4 earlier days (same weekday)
 PRED_RESERVES = (0, 1, 2, 3)       # predictive reserves (c = 4 never won: each costs a day of decide() calls)
 
 
@@ -84,7 +85,7 @@ def _progressive() -> object:
 def policies(scen: BlendScenario) -> list[Policy]:
     rates = scen.inbound.calls_per_hour
     mean = sum(rates) / len(rates)
-    pols = [Policy("blend", _blend, blended_snapshot=True)]
+    pols = [Policy("blend", _blend, blended_snapshot=True, forecast_days=FORECAST_DAYS)]
     pols.append(Policy(f"split@mean ({_split(scen, mean)} in)", _predictive, inbound_only=_split(scen, mean)))
     if max(rates) > mean:
         pols.append(Policy(f"split@peak ({_split(scen, max(rates))} in)", _predictive,

@@ -80,6 +80,35 @@ def forecast(history: Mapping[date, Mapping[int, SlotHistory]], *, days: Sequenc
     return out
 
 
+def arrival_forecast(arrivals: Iterable[datetime], *, zone: ZoneInfo, now: datetime, weeks: int = 4,
+                     hours_ahead: float = 26.0) -> list[tuple[datetime, datetime, float]]:
+    """The inbound arrivals per second a queue expects in each 15-minute interval from ``now`` for ``hours_ahead``
+    hours: ``forecast`` (the same weekday's interval, mean over the last ``weeks`` weeks; whole past days since
+    the first arrival count, a day without calls as 0) of the arrival times of its past callers. A blending
+    pacer keeps agents for a peak before its callers arrive (``pacing.inbound_load.InboundForecast``).
+    ``(start, end, arrivals per second)``; empty without history of the same weekday."""
+    history: dict[date, dict[int, SlotHistory]] = {}
+    for at in arrivals:
+        local = at.astimezone(zone)
+        slot = (local.hour * 3600 + local.minute * 60 + local.second) // INTERVAL_S
+        day = history.setdefault(local.date(), {})
+        day[slot] = SlotHistory(day[slot].offered + 1 if slot in day else 1)
+    if not history:
+        return []
+    today = now.astimezone(zone).date()
+    first = min(history)
+    observed = [first + timedelta(days=i) for i in range((today - first).days)]
+    end = now + timedelta(hours=hours_ahead)
+    days = [today + timedelta(days=i) for i in range(math.ceil(hours_ahead / 24.0) + 1)]
+    out = []
+    for fc in forecast(history, days=days, observed=observed, weeks=weeks):
+        start = datetime.combine(fc.day, datetime.min.time(), zone) + timedelta(seconds=fc.slot * INTERVAL_S)
+        stop = start + timedelta(seconds=INTERVAL_S)
+        if stop > now and start < end:
+            out.append((start, stop, fc.offered / INTERVAL_S))
+    return out
+
+
 def erlangs(offered: float, aht_s: float, interval_s: int = INTERVAL_S) -> float:
     return offered * aht_s / interval_s
 

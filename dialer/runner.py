@@ -21,7 +21,7 @@ from campaigns import repository as campaigns_repo
 from campaigns.eligibility import Eligibility, Reason, check_eligibility
 from campaigns.errors import CampaignError
 from campaigns.model import Campaign, CampaignState, Lead
-from dialer import call_records, callback_places
+from dialer import call_records, callback_places, inbound_forecast
 from dialer.agents import AgentState
 from dialer.calls import Call, CallOutcome, CallState, Pool, PoolKind
 from dialer.campaign_health import Health, HealthPause, observe
@@ -124,6 +124,7 @@ class CampaignRunner:
         # blending: the inbound queues this campaign's agents serve and the strictest service level among them
         self.blend_queues: frozenset[int] = frozenset()
         self.service_level: tuple[float, float] | None = None
+        self._forecast_due = 0.0
         self._inbound: dict[int, float] = {}     # those queues' callers seen waiting, not yet resolved: ready_at
         self.dialled = 0
         self.refused: dict[str, int] = {}
@@ -147,6 +148,13 @@ class CampaignRunner:
                                                               now=self.engine.clock.now())
         wall = self.engine.wall
         seed(answers=[wall.mono(t) for t in answers], abandons=[wall.mono(t) for t in abandons])
+        await self.forecast_inbound()
+
+    async def forecast_inbound(self) -> None:
+        """Tell a blending pacer the inbound callers its queues expect (``dialer.inbound_forecast``)."""
+        self._forecast_due = self.engine.clock.monotonic() + inbound_forecast.REFRESH_S
+        if self.blend_queues:
+            await inbound_forecast.tell_pacer(self.pacer, self.engine.pool, self.blend_queues, wall=self.engine.wall)
 
     async def follow_queues(self) -> bool:
         """Find the inbound queues this campaign's agents serve (assigned to it, or signed in to it, with a skill
@@ -195,6 +203,8 @@ class CampaignRunner:
                     await self.engine.surveys.follow_campaign(self.campaign.id)
                     if await self.follow_queues():
                         await self.seed_pacer()
+                    elif clock.monotonic() >= self._forecast_due:
+                        await self.forecast_inbound()
                     next_figures = clock.monotonic() + 10.0
                 self.engine.prune_finished()
                 self.engine.roll_days()

@@ -29,6 +29,18 @@ and Zhou, "A call-routing problem with service-level constraints", OR 51(2), 200
   which would stop outbound calls for hours and recover the day no faster than the agents freeing do;
 - R never exceeds what a dedicated pool would keep idle: Erlang C agents for the same late share on the
   learnt load a = lambda h_in, less the agents already on inbound calls.
+What it plans for, beyond that:
+- the arrival rate is the largest of the two learnt ones and the ``forecast`` (``forecast_inbound``: the
+  queues' staffing forecast, the same weekday's 15-minute intervals over the last weeks) at its peak within
+  one handle time ahead (``forecast_ahead``): an outbound call placed now holds its agent that long, so a
+  peak takes its agents before its first caller arrives, not minutes into it;
+- the late share allowed is also count-aware over the clock hour (``ServiceLevelWindows.clock_hour``): an
+  hour of n callers may have floor(20 % n) late (10 points under a 90 % target), less those it had, and the
+  rest of the hour plans the Poisson mean that goes over with chance ``clock_hour_alpha`` (2 %), so a
+  quiet hour of 30 callers plans far fewer than a fifth late;
+- a team that barely covers the inbound load keeps every agent for it: when Erlang C says the whole team on
+  inbound would answer under target + ``capacity_margin`` (5 points) in time, R is every agent (10 agents
+  on 6.4 erlangs answer 88.9 % within 15 s: any agent on an outbound call in that hour misses the hour).
 The predictive pacer uses R as a threshold on idle agents, as Bhulai and Koole's optimal policy does:
 new calls may take agents only while the idle agents expected at each look-ahead stay at R or above
 (after the answers of the calls in flight and the agents freeing), and nothing is placed ahead of agents
@@ -41,13 +53,32 @@ first (arrivals and answers meet idle agents in time order). ``why`` says all of
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
+from scipy import special
+
 from pacing.contract import CallHandled, Event, InboundAbandoned, InboundAnswered, InboundArrived, Snapshot
-from pacing.erlang import agents_for_service_level
+from pacing.erlang import agents_for_service_level, service_level
 from pacing.estimators import HandleTimeModel
-from pacing.inbound_load import ArrivalRate, ServiceLevelWindows
+from pacing.inbound_load import ArrivalRate, InboundForecast, ServiceLevelWindows
+
+
+@functools.lru_cache(maxsize=4096)
+def poisson_mean_within(k: int, alpha: float) -> float:
+    """The largest Poisson mean m with P(X > k) <= ``alpha``: how many late callers to plan on when k more are
+    the most an hour can take (count-aware: an hour of 30 callers may plan far fewer than a fifth late)."""
+    if k < 0:
+        return 0.0
+    lo, hi = 0.0, k + 10.0 * math.sqrt(k + 1.0) + 10.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if special.pdtr(k, mid) >= 1.0 - alpha:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +107,9 @@ class InboundBlend:
         prior_handle_s: float = 180.0,
         calibration_half_life: float = 300.0,
         least_late_share: float = 0.2,
+        forecast_ahead: float = 1.0,
+        clock_hour_alpha: float = 0.02,
+        capacity_margin: float = 0.05,
     ) -> None:
         target, answer_s = service_level
         if not 0 < target < 1 or answer_s <= 0:
@@ -87,6 +121,10 @@ class InboundBlend:
         self.least_late_share = least_late_share
         self.short = ArrivalRate(short_s)
         self.long = ArrivalRate(long_s)
+        self.forecast = InboundForecast()
+        self.forecast_ahead = forecast_ahead
+        self.clock_hour_alpha = clock_hour_alpha
+        self.capacity_margin = capacity_margin
         self.handle = HandleTimeModel(prior_mean_s=prior_handle_s)
         self.windows = ServiceLevelWindows(self.target, self.answer_s, hour_slack=hour_slack, spend=spend,
                                            hour_spend=hour_spend)
@@ -98,6 +136,7 @@ class InboundBlend:
         self._decay = 0.5 ** (1.0 / calibration_half_life)
         self._q_now = 0.0
         self._erlang_cache: dict[tuple[float, float, float], int] = {}
+        self._whole_cache: dict[tuple[int, float, float], float] = {}
 
     def observe(self, event: Event) -> None:
         if isinstance(event, InboundArrived):
@@ -129,9 +168,10 @@ class InboundBlend:
         """Late callers seen per late caller the threshold model predicted (prior 1, worth 3 callers)."""
         return min(max((self.late_seen + 3.0) / (self.late_predicted + 3.0), 0.05), 20.0)
 
-    def rate(self, now: float) -> float:
-        """Inbound arrivals per second planned for: the larger of the short- and long-horizon estimates."""
-        return max(self.short.rate(now), self.long.rate(now))
+    def rate(self, now: float, ahead_s: float = 0.0) -> float:
+        """Inbound arrivals per second planned for: the largest of the short- and long-horizon estimates and
+        the forecast's peak over the next ``ahead_s`` seconds."""
+        return max(self.short.rate(now), self.long.rate(now), self.forecast.peak(now, ahead_s))
 
     def _erlang_idle(self, rate: float, handle_s: float, late_share: float, busy_inbound: int) -> int:
         """Idle agents a dedicated inbound pool keeps: Erlang C agents for the target less those on calls."""
@@ -146,6 +186,17 @@ class InboundBlend:
             self._erlang_cache[key] = need
         return max(0, need - busy_inbound)
 
+    def _whole_team_sl(self, agents: int, rate: float, handle_s: float) -> float:
+        """Erlang C service level of the whole team on inbound only (cached on rounded load)."""
+        key = (agents, round(rate * handle_s, 1), round(handle_s, -1))
+        sl = self._whole_cache.get(key)
+        if sl is None:
+            sl = float(service_level(agents, max(key[1], 1e-6), handle_s, self.answer_s))
+            if len(self._whole_cache) > 4096:
+                self._whole_cache.clear()
+            self._whole_cache[key] = sl
+        return sl
+
     def plan(self, snap: Snapshot, mean_handle_s: float) -> BlendPlan:
         """The reserve for this decision; ``mean_handle_s`` is the mean handle time of all calls."""
         now = snap.now
@@ -153,23 +204,40 @@ class InboundBlend:
         self.long.start(now)
         waiting = len(snap.inbound_waiting)
         longest = max(snap.inbound_waiting, default=0.0)
-        lam = self.rate(now)
+        ahead = self.forecast_ahead * mean_handle_s
+        lam = self.rate(now, ahead)
         logged = snap.agents_logged_in
         busy_inbound = min(self.on_inbound, len(snap.agents_busy))
         in_hand = self.windows.remaining(now)
         resolved, late = self.windows.today(now)
         sl_today = f"{1 - late / resolved:.1%} of {resolved}" if resolved else "none yet"
         head = (f"inbound {lam * 60:.1f}/min (2 min {self.short.rate(now) * 60:.1f}, 30 min "
-                f"{self.long.rate(now) * 60:.1f}), handle {self.handle.mean_s:.0f}s, "
+                f"{self.long.rate(now) * 60:.1f}"
+                + (f", forecast {self.forecast.peak(now, ahead) * 60:.1f} within {ahead:.0f}s" if self.forecast else "")
+                + f"), handle {self.handle.mean_s:.0f}s, "
                 f"{busy_inbound} on inbound, "
                 f"{waiting} waiting (longest {longest:.0f}s)"
                 + (f", patience ~{self.patience_s:.0f}s" if self.abandons >= 5 else "")
                 + f"; SL today {sl_today}, {in_hand:+.1f} late in hand")
         if lam <= 0 or logged == 0:
             return BlendPlan(0, waiting, lam, f"{head}; reserve 0 idle agents (no inbound traffic seen)")
+        if self.capacity_margin > 0:
+            whole = self._whole_team_sl(logged, lam, self.handle.mean_s)
+            if whole < self.target + self.capacity_margin:
+                return BlendPlan(logged, waiting, lam, f"{head}; reserve {logged} idle agents: the whole team would "
+                                 f"answer {whole:.0%} of {lam * self.handle.mean_s:.1f} erlangs in "
+                                 f"{self.answer_s:.0f}s, under {self.target + self.capacity_margin:.0%}")
         expected = lam * self.plan_s
         least = self.least_late_share * (1.0 - self.target)
         asked = ((1.0 - self.target) * self.spend * expected + in_hand) / expected
+        counted, late_hour, left = self.windows.clock_hour(now)
+        rest = max(lam * left, 1.0)          # callers expected in the rest of this clock hour
+        room = math.floor((1.0 - self.windows.hour_floor) * (counted + rest) + 1e-9) - late_hour
+        hour_asked = poisson_mean_within(room, self.clock_hour_alpha) / rest if room >= 0 else 0.0
+        if hour_asked < asked:
+            asked = hour_asked
+            head += (f"; clock hour {late_hour} late of {counted}, ~{rest:.0f} to come, {room} more late allowed: "
+                     f"plan {hour_asked:.0%} late")
         q_allowed = min(max(asked, least), 1.0)
         if asked < least:
             head += f"; behind: the reserve aims at {1 - least:.0%} in time, not every agent"

@@ -10,12 +10,17 @@
   waiting more than T); a caller who hangs up within T is not counted, one who hangs up later is late, each with its own cap on the late share
   (``1 - target`` for the day, ``1 - (target - hour_slack)`` for any hour, each times the share of it
   the pacer plans to use, ``spend`` and ``hour_spend``). ``remaining`` is the number
-  of late callers still allowed, the least over the windows, as ``AbandonmentWindows`` does for abandons.
+  of late callers still allowed, the least over the windows, as ``AbandonmentWindows`` does for abandons;
+  ``clock_hour`` counts the callers and late ones of the current clock hour (from ``hour_origin_s``).
+- ``InboundForecast``: the arrival rate the queues' history expects per interval ahead, and its peak over a
+  look-ahead.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Iterable
 
 from pacing.windows import DAY_S, HOUR_S, AbandonmentWindows
 
@@ -72,17 +77,35 @@ class ServiceLevelWindows:
         self._windows = AbandonmentWindows(
             {DAY_S: (1.0 - target) * spend, HOUR_S: min(1.0, (1.0 - (target - hour_slack)) * hour_spend)},
             initial_allowance=initial_allowance)
+        self.hour_floor = target - hour_slack
+        self.hour_origin_s = 0.0          # a clock hour starts here on the pacer's clock (mod 1 h)
+        self._clock = [-1, 0, 0]          # [clock hour, callers counted in it, late ones]
+
+    def _count(self, now: float, late: bool) -> None:
+        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
+        if hour != self._clock[0]:
+            self._clock = [hour, 0, 0]
+        self._clock[1] += 1
+        self._clock[2] += late
+
+    def clock_hour(self, now: float) -> tuple[int, int, float]:
+        """(callers counted, late ones) in the clock hour of ``now``, and the seconds left in it."""
+        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
+        left = self.hour_origin_s + (hour + 1) * HOUR_S - now
+        return (self._clock[1], self._clock[2], left) if hour == self._clock[0] else (0, 0, left)
 
     def answered(self, now: float, waited_s: float) -> None:
         self._windows.answer(now)
         if waited_s > self.answer_s:
             self._windows.abandon(now)
+        self._count(now, waited_s > self.answer_s)
 
     def abandoned(self, now: float, waited_s: float) -> None:
         """A caller hung up unanswered after ``waited_s``: late if past the answer time, else not counted."""
         if waited_s > self.answer_s:
             self._windows.answer(now)
             self._windows.abandon(now)
+            self._count(now, True)
 
     def remaining(self, now: float) -> float:
         """Late callers still allowed now before a window falls under its target."""
@@ -96,3 +119,38 @@ class ServiceLevelWindows:
     @property
     def resolved(self) -> int:
         return self._windows.total_answers
+
+
+class InboundForecast:
+    """Inbound arrivals per second expected ahead, from the queues' history (the staffing forecast).
+
+    Piecewise constant over intervals on the pacer's clock: ``(start_s, end_s, rate_per_s)``, e.g. the
+    same weekday's 15-minute intervals over the last weeks (``campaigns.staffing.forecast``). ``peak``
+    is the highest rate over the intervals that overlap ``[now, now + ahead_s]``: an outbound call placed
+    now holds its agent for about a handle time, so a peak that starts within it needs its agents now.
+    """
+
+    __slots__ = ("_ends", "_rates", "_starts")
+
+    def __init__(self, intervals: Iterable[tuple[float, float, float]] = ()) -> None:
+        rows = sorted((float(a), float(b), float(r)) for a, b, r in intervals)
+        for a, b, r in rows:
+            if not (b > a and r >= 0 and math.isfinite(r)):
+                raise ValueError(f"a forecast interval needs end > start and a rate >= 0, got {(a, b, r)}")
+        self._starts = [a for a, _, _ in rows]
+        self._ends = [b for _, b, _ in rows]
+        self._rates = [r for _, _, r in rows]
+
+    def __len__(self) -> int:
+        return len(self._rates)
+
+    def peak(self, now: float, ahead_s: float) -> float:
+        """The highest forecast rate over ``[now, now + ahead_s]`` (0 where there is no forecast)."""
+        hi = now + max(0.0, ahead_s)
+        best = 0.0
+        for i in range(max(0, bisect.bisect_right(self._starts, now) - 1), len(self._starts)):
+            if self._starts[i] > hi:
+                break
+            if self._ends[i] > now:
+                best = max(best, self._rates[i])
+        return best

@@ -34,9 +34,14 @@ takes a reserve agent when it meets one, so E_n counts all K idle agents, and ad
 ``blend_inbound_share`` (a half: arrivals and answers meet idle agents in time order) of the inbound
 arrivals expected by t_k (Poisson, as Bernoulli items) to the demand ahead of the answered calls:
 E_n becomes E[(C_k + N_k(n) + A_k - F_k - K)^+] less E[(A_k - F_k - K)^+] per look-ahead. Handle times of
-all calls feed the supply model (busy agents may be on either); the hour cap is ``blend_hour_cap`` (3 %:
-a surge takes agents from calls already ringing, and 4 % broke 5 % in clock hours of 20 agents) and
-kappa may fall to ``blend_calibration_floor`` (a half). Blending leans to the safe side of the budget: the
+all calls feed the supply model (busy agents may be on either) and kappa may fall to
+``blend_calibration_floor`` (a half). The hour cap counts clock hours (``align_hours``; the reports' hours)
+and the answers each holds (``hour_budget``): an hour of n answers may take floor(5 % n) abandons, and the
+rest of the hour plans the Poisson mean that goes over with chance ``blend_hour_alpha`` (0.5 %), so an
+hour of 400 answers spends the day's rate while one of 20 (a 10-agent team whose agents went to an inbound
+peak) plans almost none; an hour that affords under a quarter of the day's pace, or one more abandon at
+most, places progressive calls only (a fixed 3 % cap had put such hours at 6-10 % with one or two
+abandons, and held 50-agent hours under what they could take). Blending leans to the safe side of the budget: the
 progressive calls are outside it, yet not risk-free (an inbound caller arriving while one rings takes its
 agent), and the budget left hovers near zero as the pacer spends it, so a 20-agent half hour ended over 3 %
 (12/383). While the budget is overspent the progressive calls keep ``blend_overspent_reserve`` (1) idle
@@ -57,12 +62,15 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from pacing.blending import InboundBlend
+from pacing.blending import InboundBlend, poisson_mean_within
 from pacing.contract import Abandoned, CallHandled, Decision, DialOutcome, Event, Snapshot, cap_to_lines
 from pacing.estimators import DiscountedRate, HandleTimeModel, RingTimeModel
+from pacing.inbound_load import InboundForecast
 from pacing.windows import DAY_S, HOUR_S, MONTH_S, AbandonmentWindows
 
 FloatArray = NDArray[np.float64]
+HELD = ", held as overspent"
+RECENT_S = 600.0          # blending: the pace of live answers is read over the last 10 minutes
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -94,8 +102,10 @@ class PredictiveSettings:
                                            # ahead of answered calls, by time of arrival, is still an estimate)
     blend_reserve_z: float = 0.0      # blending: standard deviations of margin kept above the reserve
     blend_inbound_share: float = 0.5  # blending: share of the inbound arrivals counted ahead of answered calls
-    blend_hour_cap: float = 0.03      # blending: cap over the last rolling hour (inbound surges take agents
-                                      # from calls already ringing; 4 % broke 5 % in clock hours of 20 agents)
+    blend_hour_limit: float = 0.05    # blending: every clock hour stays under this (``hour_budget``) ...
+    blend_hour_alpha: float = 0.005   # ... but for this chance, if abandons were Poisson; an hour that affords
+    blend_hour_strict: float = 0.25   # less than this share of the day's pace, or that may take no more than
+    blend_hour_last: int = 1          # this many abandons, is held as overspent: progressive calls only
     blend_overspent_reserve: int = 1  # blending, budget overspent: idle agents kept from progressive calls
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor
@@ -225,11 +235,15 @@ class PredictivePacer:
         self.ring = RingTimeModel(prior_mean_s=s.prior_ring_s, prior_answer_share=s.prior_connect + 0.1)
         self.handle = HandleTimeModel(prior_mean_s=s.prior_handle_s)
         self.rate = s.target_abandon * s.spend   # abandons per live answer the pacer plans to spend
-        self.windows = AbandonmentWindows(
-            {DAY_S: self.rate, MONTH_S: self.rate,
-             HOUR_S: min((s.hour_cap if service_level is None else s.blend_hour_cap) * s.spend, 1.0)},
-            initial_allowance=s.initial_allowance,
-        )
+        spans = {DAY_S: self.rate, MONTH_S: self.rate}
+        if service_level is None:
+            spans[HOUR_S] = min(s.hour_cap * s.spend, 1.0)
+        self.windows = AbandonmentWindows(spans, initial_allowance=s.initial_allowance)
+        # blending: the hour's cap depends on how many answers the hour holds (``hour_budget``)
+        self.hour = AbandonmentWindows({RECENT_S: 1.0}) if service_level is not None else None
+        self._first_now: float | None = None
+        self.hour_origin_s = 0.0          # blending: a clock hour starts here on the pacer's clock (mod 1 h)
+        self._clock = [-1, 0, 0]          # [clock hour, live answers in it, abandons]
         self.handled = 0
         self.predicted_added = 0.0        # model's expected abandons of the calls placed so far
         self.abandons_seen = 0
@@ -237,11 +251,24 @@ class PredictivePacer:
 
     def seed_history(self, *, answers: Iterable[float] = (), abandons: Iterable[float] = ()) -> None:
         """Load the campaign's past live answers and abandons (times on the pacer's clock) at start."""
+        answers, abandons = list(answers), list(abandons)
         self.windows.seed(answers=answers, abandons=abandons)
+        if self.hour is not None:
+            self.hour.seed(answers=answers, abandons=abandons)
+            if answers:
+                self._first_now = -math.inf      # the last minutes are known: their pace needs no projection
+
+    def forecast_inbound(self, intervals: Iterable[tuple[float, float, float]]) -> None:
+        """Blending: the inbound arrivals expected ahead, ``(start_s, end_s, arrivals per second)`` on the pacer's
+        clock (the queues' staffing forecast); replaces the previous forecast. Without blending, ignored."""
+        if self.blend is not None:
+            self.blend.forecast = InboundForecast(intervals)
 
     def observe(self, event: Event) -> None:
         if self.blend is not None:
             self.blend.observe(event)
+            if self._first_now is None:
+                self._first_now = event.now
         if isinstance(event, DialOutcome):
             self.connect.observe(event.offered)
             self.ring.observe(event.ring_s, event.connected)
@@ -249,12 +276,61 @@ class PredictivePacer:
                 self.machine.observe(not event.offered)
             if event.live:
                 self.windows.answer(event.now)
+                if self.hour is not None:
+                    self.hour.answer(event.now)
+                    self._count(event.now, 1, 0)
         elif isinstance(event, CallHandled):
             self.handle.observe(event.handle_s)
             self.handled += 1
         elif isinstance(event, Abandoned):
             self.windows.abandon(event.now)
+            if self.hour is not None:
+                self.hour.abandon(event.now)
+                self._count(event.now, 0, 1)
             self.abandons_seen += 1
+
+    def align_hours(self, origin_s: float) -> None:
+        """Blending: clock hours start at ``origin_s`` on the pacer's clock (mod 1 h), for the hour caps of
+        abandons and of late inbound callers (reports count clock hours)."""
+        self.hour_origin_s = origin_s
+        if self.blend is not None:
+            self.blend.windows.hour_origin_s = origin_s
+
+    def _count(self, now: float, answers: int, abandons: int) -> None:
+        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
+        if hour != self._clock[0]:
+            self._clock = [hour, 0, 0]
+        self._clock[1] += answers
+        self._clock[2] += abandons
+
+    def hour_budget(self, now: float) -> tuple[float, float, str]:
+        """Blending: abandons the clock hour allows beyond the day's pace, the rate answers pay, and why.
+
+        Count-aware: the hour will hold n live answers (those so far, and the last 10 minutes' pace to its
+        end), so it may take k = floor(``blend_hour_limit`` n) abandons less those it had; the rest of the hour
+        plans the Poisson mean m with P(X > k) <= ``blend_hour_alpha``. While m covers the day's rate on
+        the answers to come, the difference may be spent now; otherwise answers pay m per answer to come
+        (an hour of 15 answers plans almost no risk, one of 400 all the day's rate): a fixed hourly cap
+        over-risks small teams' hours (one abandon in 17 answers is 6 %) and holds back large ones'."""
+        s = self.settings
+        assert self.hour is not None
+        if self._first_now is None:
+            self._first_now = now
+        (recent,) = self.hour.counts(now)
+        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
+        answers, abandons = (self._clock[1], self._clock[2]) if hour == self._clock[0] else (0, 0)
+        left = self.hour_origin_s + (hour + 1) * HOUR_S - now
+        pace = recent.answers / min(RECENT_S, max(now - self._first_now, 60.0))
+        rest = pace * left
+        k = math.floor(s.blend_hour_limit * (answers + rest) + 1e-9) - abandons
+        m = poisson_mean_within(k, s.blend_hour_alpha)
+        why = f"clock hour: {abandons} abandons of {answers} answers, ~{rest:.0f} to come, {k} more allowed"
+        if m >= self.rate * rest:
+            return m - self.rate * rest, self.rate, why
+        if m >= s.blend_hour_strict * self.rate * rest and k > s.blend_hour_last:
+            return 0.0, m / rest, why + f": plan {m / rest:.1%}"
+        # the hour affords less than half the day's pace: as overspent, every call keeps the recovery allowance
+        return m - self.rate * rest, m / rest, why + f": plan {m / rest:.1%}{HELD}"
 
     @property
     def calibration(self) -> float:
@@ -272,7 +348,11 @@ class PredictivePacer:
         plan = self.blend.plan(snap, self.handle.mean_s) if self.blend is not None else None
         free = snap.agents_ready - snap.waiting
         budget = self.windows.remaining(snap.now)
-        blended = ""
+        pay_rate = self.rate
+        blended = hour_note = ""
+        if self.hour is not None:
+            hour_budget, pay_rate, hour_note = self.hour_budget(snap.now)
+            budget = min(budget, hour_budget)
         idle = free            # agents an answered call can take now (blending: the reserve too)
         if plan is not None:
             idle -= plan.inbound_waiting
@@ -291,6 +371,10 @@ class PredictivePacer:
                                    f"{ringing} ringing -> {calls}{blended}")
         if cap <= safe:
             return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}{blended}")
+        if hour_note.endswith(HELD):
+            # the clock hour affords almost no abandon: no call ahead of an agent (the model's risk is an
+            # average, and a batch placed on it can lose several answers at once)
+            return Decision(safe, f"predictive: {hour_note}, progressive only -> {safe}{blended}")
         if plan is not None and plan.inbound_waiting:
             # inbound callers are waiting: the agents freeing are theirs, so no call is placed ahead of them
             return Decision(safe, f"predictive: {plan.inbound_waiting} inbound callers waiting, no calls "
@@ -332,7 +416,7 @@ class PredictivePacer:
         kappa = self.calibration
         # Calls in flight and new calls bring live answers, each widening the budget (module docstring).
         live = float(self.ring.p_answer_within(dialing, 1e6).sum()) * offered_share
-        pay = self.rate * (live + p * np.arange(n_max + 1))
+        pay = pay_rate * (live + p * np.arange(n_max + 1))
         allowed = budget + pay if budget >= 0 else s.recover * pay
         limit = s.marginal_limit * p
         if s.slack_reserve > 0:
@@ -353,7 +437,7 @@ class PredictivePacer:
         why = (f"predictive: {snap.agents_ready} ready, {len(busy)} busy (~{supply[:, -1].sum():.1f} free in "
                f"{grid[-1] + s.grace_s:.0f}s), {ringing} ringing (~{ringing_live:.1f} live), "
                f"connect {p:.1%}; {calls} calls risk {excess[calls]:.2f} abandons (model x{kappa:.2f}) "
-               f"allowed {allowed[calls]:.2f} (budget left {budget:.2f})"
+               f"allowed {allowed[calls]:.2f} (budget left {budget:.2f}" + (f"; {hour_note}" if hour_note else "") + ")"
                + (f"; the reserve allows {reserve_cap} calls (idle agents expected to stay >= the reserve)"
                   if reserve_cap is not None else "") + blended)
         return Decision(calls, why)

@@ -96,6 +96,39 @@ class Policy:
     reserve: int = 0
     hold_while_inbound_waits: bool = False
     blended_snapshot: bool = False
+    forecast_days: int = 0       # give the pacer the staffing forecast of this many earlier days' callers
+
+
+FORECAST_INTERVAL_S = 900.0      # campaigns.staffing.INTERVAL_S
+
+
+def earlier_arrivals(load: InboundLoad, hours: float, seed: int, day: int) -> list[float]:
+    """Arrival times (seconds into the day) of the inbound callers of an earlier day ``day`` (1, 2, ...) of the
+    same load: the same piecewise Poisson process as ``simulate_day``'s, on its own random stream."""
+    rng = random.Random(seed * 1_000_003 + 7919 * day + 1)
+    out: list[float] = []
+    end_s = hours * 3600.0
+    for hour in range(math.ceil(hours)):
+        rate = load.rate_at(hour * 3600.0)
+        t, edge = hour * 3600.0, min((hour + 1) * 3600.0, end_s)
+        while rate > 0:
+            t += rng.expovariate(rate)
+            if t >= edge:
+                break
+            out.append(t)
+    return out
+
+
+def history_forecast(load: InboundLoad, hours: float, seed: int, days: int) -> list[tuple[float, float, float]]:
+    """The staffing forecast a queue with ``days`` earlier days of records would have: per 15-minute interval,
+    the mean offered calls of those days, as ``(start_s, end_s, arrivals per second)``."""
+    slots = math.ceil(hours * 3600.0 / FORECAST_INTERVAL_S)
+    counts = [0] * slots
+    for day in range(1, days + 1):
+        for t in earlier_arrivals(load, hours, seed, day):
+            counts[min(int(t // FORECAST_INTERVAL_S), slots - 1)] += 1
+    return [(i * FORECAST_INTERVAL_S, (i + 1) * FORECAST_INTERVAL_S, c / days / FORECAST_INTERVAL_S)
+            for i, c in enumerate(counts)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +243,8 @@ def simulate_day(scenario: BlendScenario, policy: Policy, seed: int) -> DayResul
     rng = random.Random(seed)
     in_rng = random.Random(seed * 7919 + 17)
     pacer = policy.make_pacer()
+    if policy.forecast_days and hasattr(pacer, "forecast_inbound"):
+        pacer.forecast_inbound(history_forecast(scenario.inbound, scenario.hours, seed, policy.forecast_days))
     model = scenario.customers
     load = scenario.inbound
     end_s = scenario.hours * 3600.0

@@ -6,7 +6,8 @@ from __future__ import annotations
 import heapq
 import random
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -138,3 +139,19 @@ def test_an_interval_of_a_zone_a_quarter_off_the_hour_is_cut_at_its_own_quarters
     start = datetime(2026, 12, 7, 3, 15, tzinfo=UTC)    # 09:00 there
     per = staffing.agents_per_interval([(start, start + timedelta(minutes=15), False)], kathmandu)
     assert per == {(date(2026, 12, 7), 36): staffing.IntervalAgents(1.0, 0.0)}
+
+
+def test_the_arrival_forecast_is_each_intervals_same_weekday_mean_on_the_queues_wall_clock() -> None:
+    hcm = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)                       # Monday 08:00 in Ho Chi Minh City
+    nine = datetime(2026, 12, 7, 9, 0, tzinfo=hcm)
+    arrivals = ([nine - timedelta(weeks=1) + timedelta(seconds=20 * i) for i in range(30)]      # 30 at 09:00
+                + [nine - timedelta(weeks=2) + timedelta(seconds=20 * i) for i in range(10)]    # 10 at 09:00
+                + [nine - timedelta(days=1) + timedelta(seconds=5 * i) for i in range(99)])     # a Sunday
+    forecast = staffing.arrival_forecast(arrivals, zone=hcm, now=now, hours_ahead=6)
+    assert forecast == [(nine, nine + timedelta(minutes=15), 20 / 900)]       # the mean of two Mondays
+    # a Monday with no history of its own kind, and an empty history, expect nothing
+    assert staffing.arrival_forecast(arrivals[60:], zone=hcm, now=now) == []
+    assert staffing.arrival_forecast([], zone=hcm, now=now) == []
+    # intervals already over are left out; those within the horizon kept
+    assert staffing.arrival_forecast(arrivals, zone=hcm, now=nine + timedelta(minutes=16)) == []
