@@ -102,6 +102,8 @@ class PredictiveSettings:
                                            # ahead of answered calls, by time of arrival, is still an estimate)
     blend_reserve_z: float = 0.0      # blending: standard deviations of margin kept above the reserve
     blend_inbound_share: float = 0.5  # blending: share of the inbound arrivals counted ahead of answered calls
+    blend_hour_cap: float = 0.045     # blending: cap over the last rolling hour (a backstop: the clock hour's
+                                      # count-aware cap is the one that binds on small teams)
     blend_hour_limit: float = 0.05    # blending: every clock hour stays under this (``hour_budget``) ...
     blend_hour_alpha: float = 0.005   # ... but for this chance, if abandons were Poisson; an hour that affords
     blend_hour_strict: float = 0.25   # less than this share of the day's pace, or that may take no more than
@@ -235,10 +237,11 @@ class PredictivePacer:
         self.ring = RingTimeModel(prior_mean_s=s.prior_ring_s, prior_answer_share=s.prior_connect + 0.1)
         self.handle = HandleTimeModel(prior_mean_s=s.prior_handle_s)
         self.rate = s.target_abandon * s.spend   # abandons per live answer the pacer plans to spend
-        spans = {DAY_S: self.rate, MONTH_S: self.rate}
-        if service_level is None:
-            spans[HOUR_S] = min(s.hour_cap * s.spend, 1.0)
-        self.windows = AbandonmentWindows(spans, initial_allowance=s.initial_allowance)
+        self.windows = AbandonmentWindows(
+            {DAY_S: self.rate, MONTH_S: self.rate,
+             HOUR_S: min((s.hour_cap if service_level is None else s.blend_hour_cap) * s.spend, 1.0)},
+            initial_allowance=s.initial_allowance,
+        )
         # blending: the hour's cap depends on how many answers the hour holds (``hour_budget``)
         self.hour = AbandonmentWindows({RECENT_S: 1.0}) if service_level is not None else None
         self._first_now: float | None = None
@@ -325,12 +328,12 @@ class PredictivePacer:
         k = math.floor(s.blend_hour_limit * (answers + rest) + 1e-9) - abandons
         m = poisson_mean_within(k, s.blend_hour_alpha)
         why = f"clock hour: {abandons} abandons of {answers} answers, ~{rest:.0f} to come, {k} more allowed"
+        if k <= s.blend_hour_last or m < s.blend_hour_strict * self.rate * rest:
+            # the hour affords little: as overspent, every call keeps the recovery allowance
+            return min(m - self.rate * rest, -1e-9), min(self.rate, m / max(rest, 1.0)), why + f"{HELD}"
         if m >= self.rate * rest:
             return m - self.rate * rest, self.rate, why
-        if m >= s.blend_hour_strict * self.rate * rest and k > s.blend_hour_last:
-            return 0.0, m / rest, why + f": plan {m / rest:.1%}"
-        # the hour affords less than half the day's pace: as overspent, every call keeps the recovery allowance
-        return m - self.rate * rest, m / rest, why + f": plan {m / rest:.1%}{HELD}"
+        return 0.0, m / rest, why + f": plan {m / rest:.1%}"
 
     @property
     def calibration(self) -> float:
