@@ -314,7 +314,9 @@ class PredictivePacer:
         plans the Poisson mean m with P(X > k) <= ``blend_hour_alpha``. While m covers the day's rate on
         the answers to come, the difference may be spent now; otherwise answers pay m per answer to come
         (an hour of 15 answers plans almost no risk, one of 400 all the day's rate): a fixed hourly cap
-        over-risks small teams' hours (one abandon in 17 answers is 6 %) and holds back large ones'."""
+        over-risks small teams' hours (one abandon in 17 answers is 6 %) and holds back large ones'. An hour
+        that may take ``blend_hour_last`` more abandons or fewer, or whose m is under ``blend_hour_strict`` of
+        the day's pace, is held as overspent (negative budget), and ``decide`` places progressive calls only."""
         s = self.settings
         assert self.hour is not None
         if self._first_now is None:
