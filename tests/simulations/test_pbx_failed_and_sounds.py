@@ -310,7 +310,9 @@ async def test_i3_part_a_the_pattern_catches_failed_and_loops_until_hung_up_by_r
     )
     assert mine[SPOOL][-2:] == theirs[SPOOL][-2:] == ["SoftHangupRequest", "Hangup"]
     turns = sum(1 for m in probe.events if m.event == "ConfbridgeStart")
-    assert 300 <= turns <= 1100  # recorded: 996 in the 3 s (about 330 a second)
+    # recorded: 996 in the 3 s (about 330 a second); the simulator's pace follows the CPU (184 on a loaded 2-core
+    # CI run), and a dialplan that does not loop makes one turn
+    assert 100 <= turns <= 1100
     assert pbx.dialplan_faults == []  # hung up before the priority limit
     await _stop(pbx, probe)
 
