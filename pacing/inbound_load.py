@@ -11,7 +11,7 @@
   (``1 - target`` for the day, ``1 - (target - hour_slack)`` for any hour, each times the share of it
   the pacer plans to use, ``spend`` and ``hour_spend``). ``remaining`` is the number
   of late callers still allowed, the least over the windows, as ``AbandonmentWindows`` does for abandons;
-  ``clock_hour`` counts the callers and late ones of the current clock hour (from ``hour_origin_s``).
+  ``clock_hour`` counts the callers and late ones of the current clock hour (``windows.ClockHour``).
 - ``InboundForecast``: the arrival rate the queues' history expects per interval ahead, and its peak over a
   look-ahead.
 """
@@ -22,7 +22,7 @@ import bisect
 import math
 from collections.abc import Iterable
 
-from pacing.windows import DAY_S, HOUR_S, AbandonmentWindows
+from pacing.windows import DAY_S, HOUR_S, AbandonmentWindows, ClockHour
 
 
 class ArrivalRate:
@@ -78,34 +78,24 @@ class ServiceLevelWindows:
             {DAY_S: (1.0 - target) * spend, HOUR_S: min(1.0, (1.0 - (target - hour_slack)) * hour_spend)},
             initial_allowance=initial_allowance)
         self.hour_floor = target - hour_slack
-        self.hour_origin_s = 0.0          # a clock hour starts here on the pacer's clock (mod 1 h)
-        self._clock = [-1, 0, 0]          # [clock hour, callers counted in it, late ones]
-
-    def _count(self, now: float, late: bool) -> None:
-        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
-        if hour != self._clock[0]:
-            self._clock = [hour, 0, 0]
-        self._clock[1] += 1
-        self._clock[2] += late
+        self.clock = ClockHour()           # callers counted and late ones in the current clock hour
 
     def clock_hour(self, now: float) -> tuple[int, int, float]:
         """(callers counted, late ones) in the clock hour of ``now``, and the seconds left in it."""
-        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
-        left = self.hour_origin_s + (hour + 1) * HOUR_S - now
-        return (self._clock[1], self._clock[2], left) if hour == self._clock[0] else (0, 0, left)
+        return self.clock.counts(now)
 
     def answered(self, now: float, waited_s: float) -> None:
         self._windows.answer(now)
         if waited_s > self.answer_s:
             self._windows.abandon(now)
-        self._count(now, waited_s > self.answer_s)
+        self.clock.add(now, 1, waited_s > self.answer_s)
 
     def abandoned(self, now: float, waited_s: float) -> None:
         """A caller hung up unanswered after ``waited_s``: late if past the answer time, else not counted."""
         if waited_s > self.answer_s:
             self._windows.answer(now)
             self._windows.abandon(now)
-            self._count(now, True)
+            self.clock.add(now, 1, 1)
 
     def remaining(self, now: float) -> float:
         """Late callers still allowed now before a window falls under its target."""

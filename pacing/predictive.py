@@ -66,10 +66,9 @@ from pacing.blending import InboundBlend, poisson_mean_within
 from pacing.contract import Abandoned, CallHandled, Decision, DialOutcome, Event, Snapshot, cap_to_lines
 from pacing.estimators import DiscountedRate, HandleTimeModel, RingTimeModel
 from pacing.inbound_load import InboundForecast
-from pacing.windows import DAY_S, HOUR_S, MONTH_S, AbandonmentWindows
+from pacing.windows import DAY_S, HOUR_S, MONTH_S, AbandonmentWindows, ClockHour
 
 FloatArray = NDArray[np.float64]
-HELD = ", held as overspent"
 RECENT_S = 600.0          # blending: the pace of live answers is read over the last 10 minutes
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -242,11 +241,11 @@ class PredictivePacer:
              HOUR_S: min((s.hour_cap if service_level is None else s.blend_hour_cap) * s.spend, 1.0)},
             initial_allowance=s.initial_allowance,
         )
-        # blending: the hour's cap depends on how many answers the hour holds (``hour_budget``)
-        self.hour = AbandonmentWindows({RECENT_S: 1.0}) if service_level is not None else None
+        # blending: the hour's cap depends on how many answers the hour holds (``hour_budget``): those of the
+        # clock hour so far, and the pace of the last minutes
+        self.recent = AbandonmentWindows({RECENT_S: 1.0}) if service_level is not None else None
+        self.clock = ClockHour()          # live answers and abandons in the current clock hour
         self._first_now: float | None = None
-        self.hour_origin_s = 0.0          # blending: a clock hour starts here on the pacer's clock (mod 1 h)
-        self._clock = [-1, 0, 0]          # [clock hour, live answers in it, abandons]
         self.handled = 0
         self.predicted_added = 0.0        # model's expected abandons of the calls placed so far
         self.abandons_seen = 0
@@ -256,8 +255,8 @@ class PredictivePacer:
         """Load the campaign's past live answers and abandons (times on the pacer's clock) at start."""
         answers, abandons = list(answers), list(abandons)
         self.windows.seed(answers=answers, abandons=abandons)
-        if self.hour is not None:
-            self.hour.seed(answers=answers, abandons=abandons)
+        if self.recent is not None:
+            self.recent.seed(answers=answers, abandons=abandons)
             if answers:
                 self._first_now = -math.inf      # the last minutes are known: their pace needs no projection
 
@@ -279,32 +278,29 @@ class PredictivePacer:
                 self.machine.observe(not event.offered)
             if event.live:
                 self.windows.answer(event.now)
-                if self.hour is not None:
-                    self.hour.answer(event.now)
-                    self._count(event.now, 1, 0)
+                if self.recent is not None:
+                    self.recent.answer(event.now)
+                    self.clock.add(event.now, 1, 0)
         elif isinstance(event, CallHandled):
             self.handle.observe(event.handle_s)
             self.handled += 1
         elif isinstance(event, Abandoned):
             self.windows.abandon(event.now)
-            if self.hour is not None:
-                self.hour.abandon(event.now)
-                self._count(event.now, 0, 1)
+            if self.recent is not None:
+                self.recent.abandon(event.now)
+                self.clock.add(event.now, 0, 1)
             self.abandons_seen += 1
 
     def align_hours(self, origin_s: float) -> None:
         """Blending: clock hours start at ``origin_s`` on the pacer's clock (mod 1 h), for the hour caps of
         abandons and of late inbound callers (reports count clock hours)."""
-        self.hour_origin_s = origin_s
+        self.clock.origin_s = origin_s
         if self.blend is not None:
-            self.blend.windows.hour_origin_s = origin_s
+            self.blend.windows.clock.origin_s = origin_s
 
-    def _count(self, now: float, answers: int, abandons: int) -> None:
-        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
-        if hour != self._clock[0]:
-            self._clock = [hour, 0, 0]
-        self._clock[1] += answers
-        self._clock[2] += abandons
+    @property
+    def hour_origin_s(self) -> float:
+        return self.clock.origin_s
 
     def hour_budget(self, now: float) -> tuple[float, float, str]:
         """Blending: abandons the clock hour allows beyond the day's pace, the rate answers pay, and why.
@@ -318,13 +314,11 @@ class PredictivePacer:
         that may take ``blend_hour_last`` more abandons or fewer, or whose m is under ``blend_hour_strict`` of
         the day's pace, is held as overspent (negative budget), and ``decide`` places progressive calls only."""
         s = self.settings
-        assert self.hour is not None
+        assert self.recent is not None
         if self._first_now is None:
             self._first_now = now
-        (recent,) = self.hour.counts(now)
-        hour = math.floor((now - self.hour_origin_s) / HOUR_S)
-        answers, abandons = (self._clock[1], self._clock[2]) if hour == self._clock[0] else (0, 0)
-        left = self.hour_origin_s + (hour + 1) * HOUR_S - now
+        (recent,) = self.recent.counts(now)
+        answers, abandons, left = self.clock.counts(now)
         pace = recent.answers / min(RECENT_S, max(now - self._first_now, 60.0))
         rest = pace * left
         k = math.floor(s.blend_hour_limit * (answers + rest) + 1e-9) - abandons
@@ -332,7 +326,7 @@ class PredictivePacer:
         why = f"clock hour: {abandons} abandons of {answers} answers, ~{rest:.0f} to come, {k} more allowed"
         if k <= s.blend_hour_last or m < s.blend_hour_strict * self.rate * rest:
             # the hour affords little: as overspent, every call keeps the recovery allowance
-            return min(m - self.rate * rest, -1e-9), min(self.rate, m / max(rest, 1.0)), why + f"{HELD}"
+            return min(m - self.rate * rest, -1e-9), min(self.rate, m / max(rest, 1.0)), why + ", held as overspent"
         if m >= self.rate * rest:
             return m - self.rate * rest, self.rate, why
         return 0.0, m / rest, why + f": plan {m / rest:.1%}"
@@ -355,9 +349,10 @@ class PredictivePacer:
         budget = self.windows.remaining(snap.now)
         pay_rate = self.rate
         blended = hour_note = ""
-        if self.hour is not None:
+        hour_held = False      # blending: the clock hour affords almost no abandon (``hour_budget`` < 0)
+        if self.recent is not None:
             hour_budget, pay_rate, hour_note = self.hour_budget(snap.now)
-            budget = min(budget, hour_budget)
+            budget, hour_held = min(budget, hour_budget), hour_budget < 0
         idle = free            # agents an answered call can take now (blending: the reserve too)
         if plan is not None:
             idle -= plan.inbound_waiting
@@ -376,7 +371,7 @@ class PredictivePacer:
                                    f"{ringing} ringing -> {calls}{blended}")
         if cap <= safe:
             return Decision(cap, f"predictive: progressive calls fill the cap -> {cap}{blended}")
-        if hour_note.endswith(HELD):
+        if hour_held:
             # the clock hour affords almost no abandon: no call ahead of an agent (the model's risk is an
             # average, and a batch placed on it can lose several answers at once)
             return Decision(safe, f"predictive: {hour_note}, progressive only -> {safe}{blended}")

@@ -9,6 +9,7 @@ over 30 days) and UK Ofcom practice (3% over 24 hours).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -122,3 +123,30 @@ class AbandonmentWindows:
             w.expire(now)
             best = min(best, scale * rate * w.answers - w.abandons)
         return best + self.initial_allowance
+
+
+class ClockHour:
+    """Two counts over the current clock hour (hours start at ``origin_s`` on the pacer's clock, mod 1 h), e.g.
+    live answers and abandons, or callers counted and late ones: the hour caps count clock hours, as reports do."""
+
+    __slots__ = ("_counts", "origin_s")
+
+    def __init__(self, origin_s: float = 0.0) -> None:
+        self.origin_s = origin_s
+        self._counts = [-1, 0, 0]          # [clock hour, first count, second count]
+
+    def _hour(self, now: float) -> int:
+        return math.floor((now - self.origin_s) / HOUR_S)
+
+    def add(self, now: float, first: int, second: int) -> None:
+        hour = self._hour(now)
+        if hour != self._counts[0]:
+            self._counts = [hour, 0, 0]
+        self._counts[1] += first
+        self._counts[2] += second
+
+    def counts(self, now: float) -> tuple[int, int, float]:
+        """(first count, second count) in the clock hour of ``now``, and the seconds left in it."""
+        hour = self._hour(now)
+        left = self.origin_s + (hour + 1) * HOUR_S - now
+        return (self._counts[1], self._counts[2], left) if hour == self._counts[0] else (0, 0, left)

@@ -52,7 +52,7 @@ async def test_the_pacer_expects_its_queues_monday_nine_oclock_peak_before_a_cal
     assert forecast.peak(5000.0, 60.0) == 0.0                                   # nothing known at 08:40
     assert forecast.peak(5000.0, 1200.0) == forecast.peak(at_nine, 0.0)         # the peak within 20 minutes
     assert pacer.hour_origin_s == 5000.0 - 40 * 60                              # 08:00 in Ho Chi Minh City
-    assert pacer.blend.windows.hour_origin_s == pacer.hour_origin_s
+    assert pacer.blend.windows.clock.origin_s == pacer.hour_origin_s
     assert runner._forecast_due == 5000.0 + inbound_forecast.REFRESH_S              # told again in 15 minutes
     # a pacer that does not blend is told nothing
     plain = make_pacer("predictive", target_abandon=0.03)
