@@ -14,6 +14,10 @@ if ! command -v chromium >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 fi
+# the processes the tests start (dialer serve, engines, workers, the command line) each compiled the project's
+# 250 modules from source where the environment sets PYTHONDONTWRITEBYTECODE: 2.3 s of every server's 5.2 s start
+unset PYTHONDONTWRITEBYTECODE
+.venv/bin/python -m compileall -q -j 0 dialer admin_ui agents_ws campaigns dnc pacing simulations sms surveys >/dev/null
 set +e
 # both cores: most tests wait on accelerated clocks, servers and a browser, so two workers nearly halve the
 # run (each worker has its own embedded PostgreSQL and Valkey); DIALER_TEST_WORKERS=0 runs in one process

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 import redis
 
 from campaigns import repository as campaigns_repo
@@ -184,6 +185,7 @@ async def working_floor(db_pool, database_url, redis_url, tmp_path, build_scenar
         yield floor
 
 
+@pytest.mark.slow
 async def test_an_agent_whose_panel_closes_gets_no_call_after_the_grace_period_and_is_told_why_when_back(
         db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
     async with working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario, "panel") as floor:
@@ -270,6 +272,7 @@ async def test_a_call_reserved_for_an_agent_when_its_panel_falls_silent_goes_to_
         await bobs_panel.stop()
 
 
+@pytest.mark.slow
 async def test_an_agent_whose_phone_hangs_up_gets_no_call_and_its_panel_says_why(
         db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:
     async with working_floor(db_pool, database_url, redis_url, tmp_path, build_scenario, "phone") as floor:

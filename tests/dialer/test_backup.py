@@ -269,6 +269,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     return subprocess.run([*DIALER, *args], check=False, env={**base, **env}, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 async def test_the_dialer_command_backs_up_a_database_url_and_restores_into_the_embedded_server(
         db_pool, database_url, tmp_path: Path) -> None:
     await fill(db_pool)

@@ -135,6 +135,9 @@ async def test_an_engine_killed_halfway_leaves_no_holding_caller_unanswered_and_
     by_id = {r["id"]: r for r in inbound}
     print(f"{len(inbound)} inbound callers in {wall:.0f} s wall; {len(holding_at_crash)} holding and "
           f"{len(talking_at_crash)} talking at the kill, {len(WHILE_DOWN)} arrived with no engine")
+    for r in inbound:      # on a failure, who was not answered and why (an assertion message is cut short)
+        if r["outcome"] != "handled":
+            print("NOT HANDLED", killed_at, dict(r))
     assert holding_at_crash and talking_at_crash
     # every caller placed has exactly one record, and each was answered (they are patient)
     assert Counter((r["phone_e164"], r["did"]) for r in inbound) == placed

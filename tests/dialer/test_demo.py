@@ -112,6 +112,7 @@ async def test_an_agent_without_a_phone_of_their_own_is_called_at_the_agent_phon
     assert phones == [f"Local/agent-{bot}@dialer-test-network"]
 
 
+@pytest.mark.slow
 async def test_the_demo_is_a_blended_team_with_two_queues_one_vip_fed_by_the_simulated_pbx(services) -> None:  # type: ignore[no-untyped-def]
     """``dialer demo``'s agents also serve a VIP line and a hotline; the simulated PBX sends them callers."""
     from campaigns import queue_repository

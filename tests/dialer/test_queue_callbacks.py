@@ -233,6 +233,7 @@ async def test_a_caller_overflowed_to_a_queue_without_the_offer_can_no_longer_pr
     assert await db_pool.fetchval("SELECT count(*) FROM queue_callbacks") == 0
 
 
+@pytest.mark.slow
 async def test_inbound_traffic_where_half_the_callers_press_1_leaves_one_record_each_and_no_callback_twice(
         services, db_pool, build_scenario, database_url) -> None:  # type: ignore[no-untyped-def]
     """The simulated PBX's inbound traffic (4 callers a minute, half of them pressing 1 after about 15 s on hold)

@@ -268,6 +268,7 @@ def _blend_policy() -> Policy:
 @settings(max_examples=5, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(agents=st.integers(5, 25), connect=st.floats(0.10, 0.45), load=st.floats(0.0, 0.6),
        seed=st.integers(0, 10**6))
+@pytest.mark.slow
 def test_a_blended_team_keeps_the_outbound_abandonment_budget_but_for_chance(agents: int, connect: float,
                                                                              load: float, seed: int) -> None:
     # Two hours from a cold start. The pacer plans 95 % of 3 %, and each clock hour the Poisson mean that goes
@@ -305,6 +306,7 @@ def test_a_blended_pacer_over_its_abandonment_budget_leaves_its_last_idle_agent_
         assert ("budget overspent, 1 idle kept" in decision.why) == (abandons > 0)
 
 
+@pytest.mark.slow
 def test_a_small_blended_team_ends_a_half_hour_within_3_percent_keeping_an_agent_idle_once_overspent() -> None:
     # The end-to-end test's team in the simulator: 20 agents, 45 % live answers ringing ~5 s, 8 inbound callers a
     # minute taking agents as they come. The pacer ended some half hours over 3 % (seed 5: 12 of 364): its
@@ -324,6 +326,7 @@ def test_a_small_blended_team_ends_a_half_hour_within_3_percent_keeping_an_agent
         assert day.abandons <= 0.03 * day.live_answers, (seed, day.abandons, day.live_answers)
 
 
+@pytest.mark.slow
 def test_a_blended_20_agent_day_keeps_every_clock_hour_under_5_percent_once_chance_has_overspent_the_budget() -> None:
     # bench_blending's flat 20-agent day (35 % live answers, inbound 40 % of the team's time), seed 1. The
     # pacer's progressive calls were outside the budget; overspent, they went on losing their agents to

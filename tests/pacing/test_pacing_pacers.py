@@ -108,6 +108,7 @@ def test_power_with_its_budget_spent_never_dials_more_than_with_budget_left(snap
     assert spent.decide(snap).calls <= healthy.decide(snap).calls
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, derandomize=True)
 @given(agents=st.integers(2, 25), ratio=st.floats(1.2, 5.0), amd=st.booleans(), seed=st.integers(0, 10**6))
 def test_power_keeps_a_simulated_day_under_the_abandonment_cap(agents: int, ratio: float, amd: bool,

@@ -7,11 +7,13 @@ goes to that number. The same code sends 100,000 in ``benchmarks/bench_sms.py --
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from dialer.services import Services
 from simulations.sms_bulk_run import run_bulk
 
 
+@pytest.mark.slow
 async def test_a_bulk_send_with_faults_and_a_killed_worker_sends_every_message_exactly_once(
         services: Services, db_pool: asyncpg.Pool, database_url: str, redis_url: str) -> None:
     services.extras.update(database_url=database_url, redis_url=redis_url)
