@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from dialer.calls import Call, CallOutcome
+from dialer.calls import Call, CallOutcome, CallState
 from dialer.clock import Clock
 
 LIVE_ANSWER_OUTCOMES = (CallOutcome.HANDLED.value, CallOutcome.ABANDONED.value)
@@ -64,20 +64,23 @@ async def close_record(conn: asyncpg.Connection | asyncpg.Pool, call: Call, wall
 
 
 async def record_milestone(conn: asyncpg.Connection | asyncpg.Pool, call: Call, wall: WallTime) -> None:
-    """Write what ``call`` has reached so far (answered, known to be a person, connected with an agent) to
-    its in-flight record, so a restarted engine can tell a served call from a failed one.
+    """Write what ``call`` has reached so far (answered, known to be a person, put through to an agent,
+    connected with it) to its in-flight record, so a restarted engine can tell a served call from a failed one.
+    The agent is written once the customer is put through (CONNECTING) or connected; ``connected_at`` says which.
 
     One UPDATE; times already written are kept, and a closed record is never touched.
     """
-    connected = call.connected_at is not None
+    connected = call.connected_at is not None or call.state is CallState.CONNECTING
+    back_to_waiting = call.state is CallState.WAITING      # its agent was lost before the join: none now
     await conn.execute(
         "UPDATE call_records SET answered_at=COALESCE(answered_at, $2), ready_at=COALESCE(ready_at, $3),"
-        " connected_at=COALESCE(connected_at, $4), agent_id=CASE WHEN $5::bigint IS NULL THEN agent_id ELSE $5 END,"
+        " connected_at=COALESCE(connected_at, $4),"
+        " agent_id=CASE WHEN $8 AND connected_at IS NULL THEN NULL WHEN $5::bigint IS NULL THEN agent_id ELSE $5 END,"
         " amd_status=CASE WHEN $6 = '' THEN amd_status ELSE $6 END,"
         " amd_cause=CASE WHEN $7 = '' THEN amd_cause ELSE $7 END"
         " WHERE id=$1 AND outcome IS NULL",
         call.call_id, wall.at(call.answered_at), wall.at(call.ready_at), wall.at(call.connected_at),
-        call.agent_id if connected else None, call.amd_status, call.amd_cause,
+        call.agent_id if connected else None, call.amd_status, call.amd_cause, back_to_waiting,
     )
 
 

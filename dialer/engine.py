@@ -1057,9 +1057,11 @@ def _e164(raw: str) -> str:
 
 def _milestone(before: Call, after: Call) -> bool:
     """Whether ``after`` reached a milestone its record must show at once: answered, known to be a person,
-    connected with its agent."""
+    put through to its agent (written after the Redirect: a restart then knows the customer went to that
+    agent even when the conversation ended before it looked) or back from it, connected with its agent."""
     return ((after.answered_at is not None and before.answered_at is None)
             or (after.ready_at is not None and before.ready_at is None)
+            or (after.state is CallState.CONNECTING) != (before.state is CallState.CONNECTING)
             or (after.connected_at is not None and before.connected_at is None))
 
 

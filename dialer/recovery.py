@@ -115,6 +115,16 @@ def judge_orphan(record: Mapping[str, Any], channel: LiveChannel | None,
         if connected:
             return OrphanVerdict(call_id, CallOutcome.HANDLED, "engine restarted; the conversation ended meanwhile",
                                  agent_id=record.get("agent_id"))
+        if ready and record.get("agent_id") is not None:
+            # put through to that agent (the Redirect was sent), the join not yet written: the conversation
+            # was most likely held and ended before the restart looked. An inbound caller was answered; an
+            # outbound call counts as an abandon all the same, as the abandonment budget fails closed.
+            put_through = f"engine restarted while the customer was put through to agent {record['agent_id']}"
+            if record.get("direction") == "inbound":
+                return OrphanVerdict(call_id, CallOutcome.HANDLED, f"{put_through}; the call ended meanwhile",
+                                     agent_id=record["agent_id"])
+            return OrphanVerdict(call_id, CallOutcome.ABANDONED,
+                                 f"{put_through}; counted as an abandon: the join was never heard")
         if ready:
             return OrphanVerdict(call_id, CallOutcome.ABANDONED,
                                  "engine restarted; the customer left before an agent took the call")

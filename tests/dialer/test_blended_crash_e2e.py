@@ -103,6 +103,7 @@ async def test_an_engine_killed_halfway_leaves_no_holding_caller_unanswered_and_
         down = [sim.inject_inbound(caller=number, did=VIP_DID, patience_s=900.0, talk_s=30.0) for number in WHILE_DOWN]
         placed.update((number, VIP_DID) for number in WHILE_DOWN)
         await asyncio.sleep(0.5)                             # 15 s with no engine
+        at_restart = {ch.name: (ch.context, ch.exten, ch.moh) for ch in sim.channels()}
         second = await start_engine_process(env, scenario.campaign.id, scenario.agent_ids)
         try:
             async def settled() -> bool:
@@ -137,7 +138,9 @@ async def test_an_engine_killed_halfway_leaves_no_holding_caller_unanswered_and_
           f"{len(talking_at_crash)} talking at the kill, {len(WHILE_DOWN)} arrived with no engine")
     for r in inbound:      # on a failure, who was not answered and why (an assertion message is cut short)
         if r["outcome"] != "handled":
-            print("NOT HANDLED", killed_at, dict(r))
+            print("NOT HANDLED", killed_at, at_restart.get(r["pbx_channel"]), dict(r))
+    if any(r["outcome"] != "handled" for r in inbound):
+        print(second.output.decode(errors="replace")[-20000:])   # type: ignore[attr-defined]
     assert holding_at_crash and talking_at_crash
     # every caller placed has exactly one record, and each was answered (they are patient)
     assert Counter((r["phone_e164"], r["did"]) for r in inbound) == placed

@@ -169,6 +169,52 @@ def test_a_call_whose_leg_is_gone_is_settled_from_how_far_its_record_got() -> No
     assert judge_orphan(_record(), None).outcome is CallOutcome.FAILED
 
 
+def test_a_customer_put_through_to_its_agent_whose_line_is_gone_at_the_restart_is_settled_by_direction() -> None:
+    # the Redirect to agent 7 was sent and written, the join never was (the engine died in between) and the
+    # conversation had ended before the restart looked: an inbound caller was answered by agent 7; an outbound
+    # call counts as an abandon, as the abandonment budget fails closed
+    caller = judge_orphan(_record(ready_at=T, agent_id=7, direction="inbound"), None)
+    assert caller.outcome is CallOutcome.HANDLED and caller.agent_id == 7, caller
+    assert "put through to agent 7" in caller.detail
+    customer = judge_orphan(_record(answered_at=T, ready_at=T, agent_id=7, direction="outbound"), None)
+    assert customer.outcome is CallOutcome.ABANDONED and "put through to agent 7" in customer.detail
+    # nobody was put through: the caller left holding
+    assert judge_orphan(_record(ready_at=T, direction="inbound"), None).outcome is CallOutcome.ABANDONED
+
+
+async def test_the_record_names_the_agent_a_customer_is_put_through_to_and_forgets_it_if_the_agent_is_lost(
+        services, build_scenario) -> None:  # type: ignore[no-untyped-def]
+    from dialer.calls import AgentGone, AssignAgent, Call, CallState, JoinedAgent, Pool, PoolKind, step
+    from dialer.engine import _milestone
+
+    clock, wall = services.clock, call_records.WallTime(services.clock)
+    scenario = await build_scenario(services.pool, leads=1, agents=2, now=clock.now())
+    first, second = scenario.agent_ids[:2]
+    call_id = await call_records.open_record(
+        services.pool, campaign_id=scenario.campaign.id, lead_id=None, agent_id=None, engine_id=ENGINE,
+        leg_id="dl-put-through", direction="outbound", phone_e164="+15550001234", dial_string="x", caller_id="",
+        originated_at=clock.now())
+    now = clock.monotonic()
+    waiting = Call(call_id=call_id, leg_id="dl-put-through", pool=Pool(PoolKind.CAMPAIGN, scenario.campaign.id),
+                   state=CallState.WAITING, answered_at=now, ready_at=now)
+
+    async def written(before: Call, after: Call) -> Any:
+        assert _milestone(before, after)
+        await call_records.record_milestone(services.pool, after, wall)
+        return await services.pool.fetchrow("SELECT agent_id, connected_at FROM call_records WHERE id = $1", call_id)
+
+    connecting, _ = step(waiting, AssignAgent(first), now)
+    assert tuple(await written(waiting, connecting)) == (first, None)
+    lost, _ = step(connecting, AgentGone(first), now)           # the Redirect failed: back to waiting
+    assert lost.state is CallState.WAITING
+    assert tuple(await written(connecting, lost)) == (None, None)
+    again, _ = step(lost, AssignAgent(second), now)
+    joined, _ = step(again, JoinedAgent(), now)
+    assert tuple(await written(lost, again)) == (second, None)
+    row = await written(again, joined)
+    assert row["agent_id"] == second and row["connected_at"] is not None
+
+
 # --- kill -9 in the middle of calls: the PBX outlives the engine ---------------------------------------
 # The first engine is the real Engine on its own AMI link to a simulated PBX that this test owns. It is
 # killed as SIGKILL would: its tasks stop where they are (no drain, no hang-up, no record closed) and its
