@@ -31,12 +31,6 @@ def pg_data_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="dialer-test-pg-")) / "data"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long end-to-end runs (marked ``slow``) first: two workers then share them, instead of one worker
-    finishing a two-minute run alone while the other has nothing left."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     data = pg_data_dir()
