@@ -32,7 +32,6 @@ async def test_the_callback_pops_as_an_outbound_call_with_its_queue_and_wait(
                           engine_id="press1-pop", tick_s=0.5) as system, contextlib.AsyncExitStack() as stack:
         engine, sim = system.engine, system.sim
         assert sim is not None
-        system.dnc.max_stale_s = 60.0          # at 10x a loaded machine can miss its 10 s (1 s real)
         await system.dnc.wait_loaded()
         await until(lambda: campaign_id in engine.campaigns)
         cookies, token = await sign_in(app, ann.username)

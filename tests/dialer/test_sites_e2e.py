@@ -30,7 +30,8 @@ from simulations.virtual_agents import VirtualAgents
 SPEED = 20.0
 
 
-async def until(predicate: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
+async def until(predicate: Callable[[], Awaitable[bool]], timeout_s: float = 60.0) -> None:
+    # a generous wall time: a CI run slowed 35 % by its machine took more than 20 s for site B to pause
     deadline = time.monotonic() + timeout_s
     while not await predicate():
         assert time.monotonic() < deadline, "timed out"

@@ -240,9 +240,9 @@ def test_predictive_decides_in_under_a_millisecond_at_100_agents_and_300_calls()
     snap = Snapshot(now=600.0, agents_ready=3, agents_busy=tuple(rng.uniform(0, 300) for _ in range(97)),
                     dialing=tuple(rng.uniform(0, 25) for _ in range(300)))
     timings = []
-    for _ in range(7):
-        t0 = time.perf_counter()
+    for _ in range(7):   # CPU time: another test's process taking the core meanwhile is not the pacer's cost
+        t0 = time.process_time()
         for _ in range(50):
             pacer.decide(snap)
-        timings.append((time.perf_counter() - t0) / 50)
+        timings.append((time.process_time() - t0) / 50)
     assert statistics.median(timings) < 1e-3
