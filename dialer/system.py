@@ -251,17 +251,19 @@ async def recover(system: DialerSystem, *, engine_id: str) -> None:
             call = replace(call, leg_id=adoption.customer.leg_id)   # a survey's press 0: "<leg>~<call>" on its record
         agent = adopted_agent(call, adoption.agent_id, leg_id=str(adoption.agent_leg.leg_id),
                               campaign_id=adoption.campaign_id, now=now)
-        if call.inbound:   # a caller's channel is followed by its Uniqueid, under its record's leg id
-            engine.pbx.adopt(replace(adoption.customer, leg_id=str(record["leg_id"])), LegKind.INBOUND)  # type: ignore[attr-defined]
-        else:
-            engine.pbx.adopt(adoption.customer, LegKind.CUSTOMER)  # type: ignore[attr-defined]
-        engine.pbx.adopt(adoption.agent_leg, LegKind.AGENT)  # type: ignore[attr-defined]
         found = await campaign(adoption.campaign_id)
         context = {"campaign_id": record.get("campaign_id"), "lead_id": record.get("lead_id"),
                    "number": record.get("phone_e164"), "direction": record.get("direction"),
                    "record": bool(found.record_calls) if found is not None else False}
         if call.inbound:      # an inbound caller talking with its agent: its queue's call, dispositions and wait
             context = await recovery_inbound.conversation_context(engine.pool, record)
+        # the PBX follows the legs and the engine knows the call in one step, with no await between: a hang-up
+        # translated in between found no call and was dropped (one heard before is the reconcile's, below)
+        if call.inbound:   # a caller's channel is followed by its Uniqueid, under its record's leg id
+            engine.pbx.adopt(replace(adoption.customer, leg_id=str(record["leg_id"])), LegKind.INBOUND)  # type: ignore[attr-defined]
+        else:
+            engine.pbx.adopt(adoption.customer, LegKind.CUSTOMER)  # type: ignore[attr-defined]
+        engine.pbx.adopt(adoption.agent_leg, LegKind.AGENT)  # type: ignore[attr-defined]
         engine.adopt(call, agent, campaign_id=adoption.campaign_id, context=context)
         system.control.runnerless.add(call.call_id)      # its lead is settled when it ends
         await call_records.adopt(engine.pool, call_id=call.call_id, engine_id=engine.engine_id)

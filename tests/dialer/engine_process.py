@@ -74,6 +74,10 @@ async def main(campaign_id: int, agent_ids: list[int]) -> None:
 if __name__ == "__main__":
     faulthandler.register(signal.SIGUSR1, all_threads=True)   # SIGUSR1: every thread's stack
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # what the crash tests print when they fail: what recovery did and what each virtual agent could not do (an
+    # adopted conversation that never ended, once in a few dozen runs, left nothing else to read)
+    for name in ("dialer.recovery", "dialer.system", "simulations.virtual_agents"):
+        logging.getLogger(name).setLevel(logging.INFO)
     try:
         asyncio.run(main(int(sys.argv[1]), [int(a) for a in sys.argv[2:]]))
     except asyncio.CancelledError:

@@ -27,6 +27,7 @@ from dialer.system import run_system
 from simulations.call_model import CustomerModel, LogNormal
 from simulations.pbx import PbxConfig, SimulatedPbx
 from simulations.virtual_agents import VirtualAgents
+from tests.dialer.engine_process import timeline_env
 
 SPEED = 50.0
 LEADS = 1000          # enough for the abandonment figure and a crash with calls in flight; CI time counts
@@ -172,7 +173,11 @@ async def test_an_engine_killed_halfway_loses_no_lead_and_dials_none_twice(db_po
     servers = [{"name": "sim", "host": "127.0.0.1", "port": sim.port, "username": sim.config.username,
                 "secret": sim.config.secret, "max_channels": 500}]
     env = {"DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_DATA_DIR": str(tmp_path),
-           "DIALER_SPEED": str(SPEED), "DIALER_AMI_SERVERS": json.dumps(servers), "DIALER_ENGINE_ID": "crash-e2e"}
+           "DIALER_SPEED": str(SPEED), "DIALER_AMI_SERVERS": json.dumps(servers), "DIALER_ENGINE_ID": "crash-e2e",
+           # both engines on the test's timeline: a restarted engine whose clock began at its own start stood
+           # minutes behind the dead one's records, so its adopted calls looked placed after any channel listing
+           # and the reconcile after adoption passed over them (a hang-up lost in the adoption stayed lost)
+           **timeline_env(clock)}
     try:
         first = await start_engine_process(env, scenario.campaign.id, scenario.agent_ids)
         deadline = time.monotonic() + 120
