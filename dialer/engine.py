@@ -21,6 +21,7 @@ from dialer import agents as agents_mod
 from dialer import call_holds, call_records, calls, queue_board, routing
 from dialer.agent_history import AgentHistory
 from dialer.agents import Agent, AgentState
+from dialer.aio import wait_within
 from dialer.call_records import WallTime
 from dialer.calls import Call, CallState, Pool, PoolKind
 from dialer.campaign_view import CampaignView
@@ -84,6 +85,7 @@ from dialer.survey_desk import SurveyDesk
 
 log = logging.getLogger(__name__)
 KEEP_FINISHED_S = 120.0          # a finished call stays in memory this long, to absorb late PBX events
+MILESTONE_WRITE_S = 2.0          # a milestone write taking longer is given up (real seconds; logged)
 
 OutcomeListener = Callable[[Call], Awaitable[None]]
 ChangeListener = Callable[[Call, Call], None]
@@ -256,7 +258,12 @@ class Engine:
             if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
                 self.apply_agent(new.agent_id, agents_mod.CustomerLeft(call_id))
         if not new.terminal and _milestone(call, new):
-            effects = (*effects, RecordMilestone(new))   # after this batch's PBX actions: never delays them
+            if new.inbound and new.state is CallState.CONNECTING and call.state is not CallState.CONNECTING:
+                # a caller holds with music (no 2-second rule): its record names the agent before the Redirect,
+                # so an engine dying in between leaves a record a restart can read (put through to that agent)
+                effects = (RecordMilestone(new), *effects)
+            else:
+                effects = (*effects, RecordMilestone(new))   # after this batch's PBX actions: never delays them
         self.run_effects(effects)
 
     def apply_agent(self, agent_id: int, event: agents_mod.AgentEvent) -> None:
@@ -366,10 +373,10 @@ class Engine:
                     log.exception("outcome listener failed for call %s", call.call_id)
 
     async def _record_milestone(self, call: Call) -> None:
-        try:
-            await call_records.record_milestone(self.pool, call, self.wall)
-        except (OSError, asyncpg.PostgresError) as exc:   # the outcome still writes every time at the end
-            log.warning("milestone of call %s not written: %s", call.call_id, exc)
+        try:   # bounded: a caller's Redirect may wait for this write (``apply_call``)
+            await wait_within(call_records.record_milestone(self.pool, call, self.wall), MILESTONE_WRITE_S)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:   # the outcome still writes at the end
+            log.warning("milestone of call %s not written: %s", call.call_id, exc or "timed out")
 
     def _safe_harbor_played(self, event: SafeHarborPlayed) -> None:
         """Keep the safe-harbor message's PLAYBACKSTATUS on the call's record; a failed one is an error:

@@ -383,14 +383,17 @@ class InboundDesk:
         """The caller's record in ``queue``: its channel (a restarted engine finds it by that) and, as
         ``ready_at``, its first arrival (a person is on the line from the dialplan's answer)."""
         engine = self.engine
-        call_id = await call_records.open_record(
-            engine.pool, campaign_id=None, lead_id=None, agent_id=None, engine_id=engine.engine_id,
-            leg_id=caller.leg_id, direction="inbound", phone_e164=caller.number, dial_string="",
-            caller_id=caller.did, originated_at=engine.clock.now())
-        await engine.pool.execute(
-            "UPDATE call_records SET queue_id=$2, did=$3, pbx_server=$4, pbx_channel=$5, answered_at=$6, ready_at=$6"
-            " WHERE id=$1", call_id, queue.id if queue else None, caller.did, caller.server, caller.channel,
-            engine.wall.at(caller.arrived_at))
+        # one transaction: a record without its channel (an engine killed between two statements) was found by no
+        # restart, which closed it as failed and took the caller again under a second record
+        async with engine.pool.acquire() as conn, conn.transaction():
+            call_id = await call_records.open_record(
+                conn, campaign_id=None, lead_id=None, agent_id=None, engine_id=engine.engine_id,
+                leg_id=caller.leg_id, direction="inbound", phone_e164=caller.number, dial_string="",
+                caller_id=caller.did, originated_at=engine.clock.now())
+            await conn.execute(
+                "UPDATE call_records SET queue_id=$2, did=$3, pbx_server=$4, pbx_channel=$5, answered_at=$6,"
+                " ready_at=$6 WHERE id=$1", call_id, queue.id if queue else None, caller.did, caller.server,
+                caller.channel, engine.wall.at(caller.arrived_at))
         return call_id
 
     async def adopt(self, record: Mapping[str, Any], channel: LiveChannel) -> None:

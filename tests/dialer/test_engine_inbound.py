@@ -202,3 +202,32 @@ async def test_a_caller_to_a_closed_queue_hears_the_queues_closed_message_and_is
     (record,) = await until_async(lambda: _closed(db_pool))
     assert record["outcome"] == "closed" and record["did"] == "+842873005555" and record["queue_id"] is not None
     assert any("Closed today" in r.getMessage() and "closed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_callers_record_has_its_channel_from_the_start_and_names_its_agent_before_the_redirect(
+        services, hotline, db_pool) -> None:
+    # what a restart reads if the engine dies at any point: a record with no channel was found by no restart (a
+    # second record for the same caller), and a caller put through to an agent with no agent on its record was
+    # judged an abandon once its conversation had ended
+    scenario, _ = hotline
+    ann = scenario.agent_ids[0]
+    seen_at_redirect: list[tuple[object, ...]] = []
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=4, customer_model=QUIET),
+                          engine_id="inbound-put-through", tick_s=0.5) as system:
+        engine = system.engine
+        redirect = engine.pbx.redirect
+
+        async def watched(leg_id: str, *, context: str, exten: str, priority: int = 1) -> None:
+            if context == "dialer-connect":      # watching the callback: what the record says at this instant
+                row = await db_pool.fetchrow("SELECT agent_id, pbx_channel, did FROM call_records WHERE leg_id = $1",
+                                             leg_id)
+                seen_at_redirect.append(tuple(row) if row is not None else ())
+            await redirect(leg_id, context=context, exten=exten, priority=priority)
+
+        engine.pbx.redirect = watched  # type: ignore[method-assign]
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        await engine.agent_login(ann, scenario.campaign.id, phone_dial_string=virtual_phone(ann))
+        await until(lambda: engine.agent_state(ann)["state"] == "ready")
+        channel = system.sim.inject_inbound(caller="+15550003333", did=DID, patience_s=120.0, talk_s=4.0)  # type: ignore[union-attr]
+        await until(lambda: engine.agent_state(ann)["state"] in ("on_call", "wrap_up"))
+    assert seen_at_redirect == [(ann, channel, DID)]
