@@ -70,7 +70,7 @@ async def record_milestone(conn: asyncpg.Connection | asyncpg.Pool, call: Call, 
 
     One UPDATE; times already written are kept, and a closed record is never touched.
     """
-    connected = call.connected_at is not None or call.state is CallState.CONNECTING
+    with_agent = call.connected_at is not None or call.state is CallState.CONNECTING
     back_to_waiting = call.state is CallState.WAITING      # its agent was lost before the join: none now
     await conn.execute(
         "UPDATE call_records SET answered_at=COALESCE(answered_at, $2), ready_at=COALESCE(ready_at, $3),"
@@ -80,7 +80,7 @@ async def record_milestone(conn: asyncpg.Connection | asyncpg.Pool, call: Call, 
         " amd_cause=CASE WHEN $7 = '' THEN amd_cause ELSE $7 END"
         " WHERE id=$1 AND outcome IS NULL",
         call.call_id, wall.at(call.answered_at), wall.at(call.ready_at), wall.at(call.connected_at),
-        call.agent_id if connected else None, call.amd_status, call.amd_cause, back_to_waiting,
+        call.agent_id if with_agent else None, call.amd_status, call.amd_cause, back_to_waiting,
     )
 
 

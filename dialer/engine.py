@@ -258,7 +258,7 @@ class Engine:
             if call.state is CallState.CONNECTED and new.state is CallState.WRAP_UP and new.agent_id is not None:
                 self.apply_agent(new.agent_id, agents_mod.CustomerLeft(call_id))
         if not new.terminal and _milestone(call, new):
-            if new.inbound and new.state is CallState.CONNECTING and call.state is not CallState.CONNECTING:
+            if new.inbound and new.state is CallState.CONNECTING:
                 # a caller holds with music (no 2-second rule): its record names the agent before the Redirect,
                 # so an engine dying in between leaves a record a restart can read (put through to that agent)
                 effects = (RecordMilestone(new), *effects)
@@ -1064,8 +1064,9 @@ def _e164(raw: str) -> str:
 
 def _milestone(before: Call, after: Call) -> bool:
     """Whether ``after`` reached a milestone its record must show at once: answered, known to be a person,
-    put through to its agent (written after the Redirect: a restart then knows the customer went to that
-    agent even when the conversation ended before it looked) or back from it, connected with its agent."""
+    put through to its agent (a restart then knows the customer went to that agent even when the conversation
+    ended before it looked; ``apply_call`` orders the write around the Redirect) or back from it, connected with
+    its agent."""
     return ((after.answered_at is not None and before.answered_at is None)
             or (after.ready_at is not None and before.ready_at is None)
             or (after.state is CallState.CONNECTING) != (before.state is CallState.CONNECTING)

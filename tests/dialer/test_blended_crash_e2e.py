@@ -136,10 +136,10 @@ async def test_an_engine_killed_halfway_leaves_no_holding_caller_unanswered_and_
     by_id = {r["id"]: r for r in inbound}
     print(f"{len(inbound)} inbound callers in {wall:.0f} s wall; {len(holding_at_crash)} holding and "
           f"{len(talking_at_crash)} talking at the kill, {len(WHILE_DOWN)} arrived with no engine")
-    for r in inbound:      # on a failure, who was not answered and why (an assertion message is cut short)
-        if r["outcome"] != "handled":
-            print("NOT HANDLED", killed_at, at_restart.get(r["pbx_channel"]), dict(r))
-    if any(r["outcome"] != "handled" for r in inbound):
+    not_handled = [r for r in inbound if r["outcome"] != "handled"]
+    for r in not_handled:      # on a failure, who was not answered and why (an assertion message is cut short)
+        print("NOT HANDLED", killed_at, at_restart.get(r["pbx_channel"]), dict(r))
+    if not_handled:
         print(second.output.decode(errors="replace")[-20000:])   # type: ignore[attr-defined]
     assert holding_at_crash and talking_at_crash
     # every caller placed has exactly one record, and each was answered (they are patient)
