@@ -195,4 +195,12 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     settings.data_dir = settings.data_dir.expanduser().resolve()
     if not settings.development and not settings.secret_key:
         raise SettingsError("DIALER_SECRET_KEY must be set in production mode")
+    from dialer.users import PASSWORD_COST_ENV, PASSWORD_COSTS
+
+    cost = os.environ.get(PASSWORD_COST_ENV, "recommended")
+    if cost not in PASSWORD_COSTS:
+        raise SettingsError(f"{PASSWORD_COST_ENV} must be one of {', '.join(PASSWORD_COSTS)}, not {cost!r}")
+    if not settings.development and cost != "recommended":
+        raise SettingsError(f"{PASSWORD_COST_ENV}={cost} is for test suites: production mode hashes "
+                            "passwords at argon2's recommended cost")
     return settings

@@ -52,7 +52,9 @@ def start_server(database_url: str, redis_url: str, data_dir: Path, *, extra_env
                  timeout_s: float = 30.0, command: list[str] | None = None) -> LiveServer:
     """``dialer serve`` (or ``command``) on a free port; returns when ``/healthz`` answers."""
     port = _free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DIALER_")},
+    inherited = {k: v for k, v in os.environ.items()
+                 if not k.startswith("DIALER_") or k == "DIALER_PASSWORD_COST"}
+    env = {**inherited,
            "DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_PORT": str(port),
            "DIALER_HOST": "127.0.0.1", "DIALER_DATA_DIR": str(data_dir), "DIALER_ADMIN_PASSWORD": ADMIN_PASSWORD,
            "DIALER_SECRET_KEY": "browser-test-secret-0123456789", "PYTHONUNBUFFERED": "1", **(extra_env or {})}

@@ -265,7 +265,7 @@ def test_the_password_is_passed_in_the_environment_not_on_the_command_line() -> 
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_") or k == "DIALER_PASSWORD_COST"}
     return subprocess.run([*DIALER, *args], check=False, env={**base, **env}, capture_output=True, text=True, timeout=180)
 
 

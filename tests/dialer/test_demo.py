@@ -161,4 +161,9 @@ async def test_the_demo_is_a_blended_team_with_two_queues_one_vip_fed_by_the_sim
     rows = await services.pool.fetch("SELECT queue_id, outcome FROM call_records WHERE direction = 'inbound'")
     assert len(rows) == len(traffic.plan) >= 5
     assert {r["queue_id"] for r in rows} == {vip.id, hotline.id}
-    assert sum(r["outcome"] == "handled" for r in rows) >= len(rows) * 0.8
+    # the team's agents answer both lines; with 4 agents also dialling out, some hotline callers (patience
+    # from 20 s) may hang up first: the callers are few (7 in these 10 minutes), so "most" means a majority
+    handled = [r for r in rows if r["outcome"] == "handled"]
+    assert {r["queue_id"] for r in handled} == {vip.id, hotline.id}
+    assert len(handled) > len(rows) / 2
+    assert {r["outcome"] for r in rows} <= {"handled", "abandoned", "called_back"}   # press 1: called back

@@ -99,8 +99,13 @@ async def test_delivery_reports_reach_the_dialer_and_the_message_ends_delivered(
 
     await eventually(delivered)
     await rig.sim.idle()
-    outcomes = [r["outcome"] for r in await store.reports_for_message(rig.services.pool, message_id=msg.id)]
-    assert outcomes == ["applied", "applied"]            # sent, then delivered
+    reports = await store.reports_for_message(rig.services.pool, message_id=msg.id)
+    outcomes = {r["status"]: r["outcome"] for r in reports}
+    assert len(reports) == 2 and outcomes["delivered"] == "applied"
+    # the simulator sends "sent" before "delivered", from several callback workers: on a loaded machine the
+    # two may reach the dialer the other way round, and a "sent" after "delivered" is logged stale
+    sent_first = [r["status"] for r in reports] == ["sent", "delivered"]
+    assert outcomes["sent"] == ("applied" if sent_first else "stale")
     after = await store.get_message(rig.services.pool, msg.id)
     assert after is not None and after.sent_at is not None and after.final_at is not None
     assert rig.sim.state.stats.callback_statuses == {"200": 2}
