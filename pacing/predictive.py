@@ -107,6 +107,7 @@ class PredictiveSettings:
     blend_hour_alpha: float = 0.005   # ... but for this chance, if abandons were Poisson; an hour that affords
     blend_hour_strict: float = 0.25   # less than this share of the day's pace, or that may take no more than
     blend_hour_last: int = 1          # this many abandons, is held as overspent: progressive calls only
+    blend_rest_z: float = 1.0         # the hour's answers to come are counted this many Poisson deviations low
     blend_overspent_reserve: int = 1  # blending, budget overspent: idle agents kept from progressive calls
     slack_reserve: float = 3.0        # >0: scale marginal_limit by remaining budget / reserve (in abandons)
     slack_max: float = 6.0            # ... up to this factor
@@ -321,6 +322,7 @@ class PredictivePacer:
         answers, abandons, left = self.clock.counts(now)
         pace = recent.answers / min(RECENT_S, max(now - self._first_now, 60.0))
         rest = pace * left
+        rest = max(0.0, rest - s.blend_rest_z * math.sqrt(rest))
         k = math.floor(s.blend_hour_limit * (answers + rest) + 1e-9) - abandons
         m = poisson_mean_within(k, s.blend_hour_alpha)
         why = f"clock hour: {abandons} abandons of {answers} answers, ~{rest:.0f} to come, {k} more allowed"
