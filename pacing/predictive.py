@@ -307,7 +307,8 @@ class PredictivePacer:
         """Blending: abandons the clock hour allows beyond the day's pace, the rate answers pay, and why.
 
         Count-aware: the hour will hold n live answers (those so far, and the last 10 minutes' pace to its
-        end), so it may take k = floor(``blend_hour_limit`` n) abandons less those it had; the rest of the hour
+        end counted ``blend_rest_z`` Poisson deviations low: an inbound surge that takes the agents slows the
+        pace, and abandons allowed on the faster count would overspend the hour), so it may take k = floor(``blend_hour_limit`` n) abandons less those it had; the rest of the hour
         plans the Poisson mean m with P(X > k) <= ``blend_hour_alpha``. While m covers the day's rate on
         the answers to come, the difference may be spent now; otherwise answers pay m per answer to come
         (an hour of 15 answers plans almost no risk, one of 400 all the day's rate): a fixed hourly cap
