@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dialer import password_cost
 from dialer.errors import SettingsError
 from sms.provider_settings import SmsProviderConfig, check_unique, parse_providers
 
@@ -195,12 +196,10 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     settings.data_dir = settings.data_dir.expanduser().resolve()
     if not settings.development and not settings.secret_key:
         raise SettingsError("DIALER_SECRET_KEY must be set in production mode")
-    from dialer.users import PASSWORD_COST_ENV, PASSWORD_COSTS
-
-    cost = os.environ.get(PASSWORD_COST_ENV, "recommended")
-    if cost not in PASSWORD_COSTS:
-        raise SettingsError(f"{PASSWORD_COST_ENV} must be one of {', '.join(PASSWORD_COSTS)}, not {cost!r}")
-    if not settings.development and cost != "recommended":
-        raise SettingsError(f"{PASSWORD_COST_ENV}={cost} is for test suites: production mode hashes "
+    cost = password_cost.chosen()
+    if cost not in password_cost.NAMES:
+        raise SettingsError(f"{password_cost.ENV} must be one of {', '.join(password_cost.NAMES)}, not {cost!r}")
+    if not settings.development and cost != password_cost.RECOMMENDED:
+        raise SettingsError(f"{password_cost.ENV}={cost} is for test suites: production mode hashes "
                             "passwords at argon2's recommended cost")
     return settings

@@ -17,7 +17,6 @@ import asyncio
 import enum
 import functools
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,23 +26,22 @@ import asyncpg
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dialer import password_cost
 from dialer.db import transaction
 from dialer.errors import DialerError
 
 MIN_PASSWORD_LENGTH = 10
-# argon2's recommended cost (RFC 9106, low memory: 64 MiB, 3 passes, 4 lanes) costs 0.1-0.3 s of CPU a hash.
-# A test suite that creates and signs in users by the thousand may choose argon2's cheapest parameters
-# instead, through the environment (``load_settings`` refuses them in production mode). Hashes name their
-# parameters, so a hash made under either verifies under the other.
-PASSWORD_COST_ENV = "DIALER_PASSWORD_COST"
-PASSWORD_COSTS = {"recommended": profiles.RFC_9106_LOW_MEMORY, "cheapest-for-tests": profiles.CHEAPEST}
+# argon2's parameters by the cost ``DIALER_PASSWORD_COST`` names (``dialer.password_cost``): RFC 9106's
+# low-memory ones (64 MiB, 3 passes, 4 lanes) unless a test suite asks for the cheapest
+PASSWORD_COSTS = {password_cost.RECOMMENDED: profiles.RFC_9106_LOW_MEMORY,
+                  password_cost.CHEAPEST_FOR_TESTS: profiles.CHEAPEST}
 
 
 def _password_hasher() -> PasswordHasher:
     """The hasher for new hashes; an unknown cost name falls back to the recommended one (``load_settings``
     refuses it, naming the variable)."""
     return PasswordHasher.from_parameters(
-        PASSWORD_COSTS.get(os.environ.get(PASSWORD_COST_ENV, ""), PASSWORD_COSTS["recommended"]))
+        PASSWORD_COSTS.get(password_cost.chosen(), PASSWORD_COSTS[password_cost.RECOMMENDED]))
 
 
 _hasher = _password_hasher()

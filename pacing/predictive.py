@@ -308,9 +308,9 @@ class PredictivePacer:
 
         Count-aware: the hour will hold n live answers (those so far, and the last 10 minutes' pace to its
         end counted ``blend_rest_z`` Poisson deviations low: an inbound surge that takes the agents slows the
-        pace, and abandons allowed on the faster count would overspend the hour), so it may take k = floor(``blend_hour_limit`` n) abandons less those it had; the rest of the hour
-        plans the Poisson mean m with P(X > k) <= ``blend_hour_alpha``. While m covers the day's rate on
-        the answers to come, the difference may be spent now; otherwise answers pay m per answer to come
+        pace, and abandons allowed on the faster count would overspend the hour), so it may take
+        k = floor(``blend_hour_limit`` n) abandons less those it had; the rest of the hour plans the Poisson
+        mean m with P(X > k) <= ``blend_hour_alpha``. While m covers the day's rate on the answers to come, the difference may be spent now; otherwise answers pay m per answer to come
         (an hour of 15 answers plans almost no risk, one of 400 all the day's rate): a fixed hourly cap
         over-risks small teams' hours (one abandon in 17 answers is 6 %) and holds back large ones'. An hour
         that may take ``blend_hour_last`` more abandons or fewer, or whose m is under ``blend_hour_strict`` of

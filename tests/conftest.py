@@ -12,7 +12,7 @@ import os
 # cost is 0.1-0.3 s of CPU a hash: half the run of the page and panel tests). Set before dialer.users is
 # imported, and inherited by the servers, engines and command lines the tests start. Tests of hashing itself
 # use the recommended cost (tests/admin_ui/test_sessions.py, tests/dialer/test_password_cost.py).
-os.environ["DIALER_PASSWORD_COST"] = "cheapest-for-tests"
+os.environ["DIALER_PASSWORD_COST"] = "cheapest-for-tests"     # dialer.password_cost
 
 import asyncio  # noqa: E402
 import logging  # noqa: E402

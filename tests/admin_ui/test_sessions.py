@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -24,7 +25,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from admin_ui.app import create_app
 from admin_ui.auth import COOKIE_NAME, forwarded_client
-from dialer import users
+from dialer import password_cost, users
 from dialer.aio import wait_within
 from dialer.clock import VirtualClock
 from dialer.errors import SettingsError
@@ -445,9 +446,9 @@ async def test_a_flood_of_logins_never_stalls_the_event_loop_the_engine_shares(
     """argon2 costs tens to hundreds of milliseconds: hashed on the loop, every login froze the engine's calls
     (the 2-second rule) for that long. The loop must stay responsive while passwords are checked. At the
     recommended cost, as in production (the suite's users are hashed at the cheapest)."""
-    monkeypatch.delenv(users.PASSWORD_COST_ENV)
+    monkeypatch.delenv(password_cost.ENV)
     monkeypatch.setattr(users, "_hasher", users._password_hasher())
-    users._dummy_hash.cache_clear()
+    monkeypatch.setattr(users, "_dummy_hash", functools.cache(users._dummy_hash.__wrapped__))  # at that cost
     await make_user(Role.AGENT, "busy-floor")
     checked_on: list[int] = []               # the thread each password check ran on
     verify = users.verify_password
@@ -482,7 +483,6 @@ async def test_a_flood_of_logins_never_stalls_the_event_loop_the_engine_shares(
     # itself stalls when their database answers arrive together (the bound leaves room for a 2-core CI
     # machine whose scheduler once kept the loop's thread waiting 0.35 s while four hashes ran)
     assert max(lags) < max(0.5, 2 * one_hash), (max(lags), one_hash)
-    users._dummy_hash.cache_clear()
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -23,6 +23,8 @@ import httpx
 import pytest
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from dialer import password_cost
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -53,7 +55,7 @@ def start_server(database_url: str, redis_url: str, data_dir: Path, *, extra_env
     """``dialer serve`` (or ``command``) on a free port; returns when ``/healthz`` answers."""
     port = _free_port()
     inherited = {k: v for k, v in os.environ.items()
-                 if not k.startswith("DIALER_") or k == "DIALER_PASSWORD_COST"}
+                 if not k.startswith("DIALER_") or k == password_cost.ENV}
     env = {**inherited,
            "DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_PORT": str(port),
            "DIALER_HOST": "127.0.0.1", "DIALER_DATA_DIR": str(data_dir), "DIALER_ADMIN_PASSWORD": ADMIN_PASSWORD,

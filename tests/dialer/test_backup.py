@@ -19,7 +19,7 @@ import pytest
 
 from campaigns import repository
 from campaigns.model import Campaign
-from dialer import backup, db, users
+from dialer import backup, db, password_cost, users
 from dialer.backup import BackupError
 from dialer.embedded import EmbeddedPostgres
 from dnc import repository as dnc_repo
@@ -265,7 +265,7 @@ def test_the_password_is_passed_in_the_environment_not_on_the_command_line() -> 
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_") or k == "DIALER_PASSWORD_COST"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_") or k == password_cost.ENV}
     return subprocess.run([*DIALER, *args], check=False, env={**base, **env}, capture_output=True, text=True, timeout=180)
 
 
