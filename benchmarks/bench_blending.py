@@ -129,6 +129,21 @@ class Row:
         self.ok = all(meets(d) for d in days)
 
 
+def paired(blend: Row, best: Row) -> str:
+    """The blend's talk minus the best baseline's, seed by seed (both days meet the same callers), with the mean
+    and its standard error: how far the verdict stands from the noise of a few days."""
+    theirs = {d.seed: d.talk_min_per_agent_hour for d in best.days}
+    diffs = [d.talk_min_per_agent_hour - theirs[d.seed] for d in sorted(blend.days, key=lambda d: d.seed)
+             if d.seed in theirs]
+    if not diffs:
+        return "no common seeds"
+    mean = sum(diffs) / len(diffs)
+    se = (math.sqrt(sum((x - mean) ** 2 for x in diffs) / (len(diffs) - 1) / len(diffs))
+          if len(diffs) > 1 else math.nan)
+    return (f"blend - {best.label} by seed: {', '.join(f'{x:+.2f}' for x in diffs)} min "
+            f"(mean {mean:+.2f}, standard error {se:.2f})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
@@ -175,6 +190,8 @@ def main() -> int:
             gains.append(gain)
         versus = f"best baseline meeting both targets: {best.label} {best.talk:.2f} min" if best else \
             "no baseline meets both targets"
+        if best is not None:
+            print(f"  {paired(blend, best)}")
         print(f"  {'PASS' if verdict else 'FAIL'} {scen.name}: blend {'meets' if blend.ok else 'MISSES'} the "
               f"targets, {blend.talk:.2f} min of outbound talk per agent hour ({blend.talk / blend.limit:.1%} of "
               f"the physical limit {blend.limit:.2f}); {versus} ({100 * gain:+.1f} %)\n")
