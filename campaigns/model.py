@@ -29,12 +29,12 @@ from campaigns.panel_settings import (
 )
 from campaigns.retry_policy import DEFAULT_DISPOSITIONS, Disposition, RetryPolicy
 from campaigns.windows import ALWAYS, PROFILES, Schedule, WindowProfile, is_zone, profile_named
+from dialer.sound_names import unplayable_part
 
 # The safe-harbor message when a campaign names none: a core sound every Asterisk has ("Please try your
 # call again later"). A campaign's own message is a sound name (or an ``a&b`` list) as Playback takes it,
 # relative to Asterisk's sounds folder; the engine sets it on each customer leg as DIALER_SAFE_HARBOR.
 DEFAULT_SAFE_HARBOR = "please-try-call-later"
-_SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 # What reaches Asterisk is checked here, at save time, so a campaign never starts with a setting the PBX
 # would refuse or cut (see dialer/ami/header_values.py for how values travel). The trunk template is an
 # Originate Channel: Tech/resource with no blank, comma, quote, '|', '&' or non-ASCII character; the only
@@ -247,12 +247,11 @@ class Campaign:
         if self.window_profile not in (*PROFILES, "custom"):
             raise CampaignError(f"unknown window profile {self.window_profile!r}; known: us, france, custom")
         self.window  # noqa: B018 - raises if custom without hours
-        for part in self.safe_harbor_message.split("&") if self.safe_harbor_message.strip() else ():
-            if not _SOUND_NAME.fullmatch(part.strip()) or ".." in part:
-                raise CampaignError(
-                    f"safe_harbor_message: {part.strip()!r} is not a sound name Playback can take (no blank, comma, "
-                    f"quote, '|' or accented letter); use names from Asterisk's sounds folder without extension, "
-                    f"e.g. {DEFAULT_SAFE_HARBOR} or custom/our-message, joined by &")
+        if (part := unplayable_part(self.safe_harbor_message)) is not None:
+            raise CampaignError(
+                f"safe_harbor_message: {part!r} is not a sound name Playback can take (no blank, comma, "
+                f"quote, '|' or accented letter); use names from Asterisk's sounds folder without extension, "
+                f"e.g. {DEFAULT_SAFE_HARBOR} or custom/our-message, joined by &")
         codes = [d.code for d in self.dispositions]
         if len(codes) != len(set(codes)):
             raise CampaignError("disposition codes must be unique")

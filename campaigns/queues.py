@@ -33,11 +33,11 @@ from campaigns.holidays import CALENDARS
 from campaigns.model import DEFAULT_SAFE_HARBOR
 from campaigns.windows import DAY_NAMES, Interval, WindowError, format_interval, is_zone, parse_interval
 from dialer.ami.header_values import variable_header
+from dialer.sound_names import unplayable_part
 
 DEFAULT_CLOSED_SOUND = DEFAULT_SAFE_HARBOR        # "please-try-call-later": a core sound every Asterisk has
 DEFAULT_OVERFLOW_SOUND = DEFAULT_SAFE_HARBOR
 DEFAULT_PRESS1_SOUND = "vm-tocallback&vm-press&digits/1"   # core sounds: the "press 1 to be called back" offer
-_SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 _MAILBOX = re.compile(r"[A-Za-z0-9_-]{1,40}(@[A-Za-z0-9_-]{1,40})?")
 _MOH_CLASS = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _LEAD_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -380,9 +380,8 @@ def _asterisk(key: str, variable: str, value: str) -> None:
 
 
 def _check_sound(key: str, sound: str) -> None:
-    for part in sound.split("&") if sound.strip() else ():
-        if not _SOUND_NAME.fullmatch(part.strip()) or ".." in part:
-            raise QueueError(key, "sound", value=part.strip())
+    if (part := unplayable_part(sound)) is not None:
+        raise QueueError(key, "sound", value=part)
     _asterisk(key, "DIALER_QUEUE_SOUND", sound)
 
 

@@ -13,13 +13,9 @@ from dataclasses import dataclass
 
 from dialer.pbx_health import pbx_health
 from dialer.pbx_port import PbxError, PbxPort
+from dialer.sound_names import sound_parts
 
 SAFE_HARBOR_FIELD = "safe_harbor_message"
-
-
-def sound_parts(name: str) -> tuple[str, ...]:
-    """The sounds Playback plays for ``name``: its ``&``-separated parts, blanks dropped."""
-    return tuple(part.strip() for part in name.split("&") if part.strip())
 
 
 @dataclass(frozen=True, slots=True)

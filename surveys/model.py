@@ -41,6 +41,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dialer.sound_names import unplayable_part
+
 END = "end"                       # a branch target: go to the outro
 INTRO = "intro"                   # the intro's node name in Progress.at
 OUTRO = "outro"
@@ -51,7 +53,6 @@ DEFAULT_NO_INPUT_SOUND = "please-try-again"
 DEFAULT_OPT_OUT_SOUND = "goodbye"
 
 _QUESTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
-_SOUND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 _DIGIT = re.compile(r"[0-9]")
 
 
@@ -364,7 +365,7 @@ def _optional_digit(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def _sound(value: Any, field_name: str) -> str:
-    if not isinstance(value, str) or not all(_SOUND_NAME.fullmatch(p) for p in value.split("&")):
+    if not isinstance(value, str) or not value.strip() or unplayable_part(value) is not None:
         raise SurveyError(field_name, "sound", value=value)
     return value
 

@@ -38,7 +38,7 @@ from dialer.pbx_port import (
     PbxEvent,
     PbxUnavailable,
 )
-from dialer.sound_check import sound_parts
+from dialer.sound_names import sound_parts
 
 log = logging.getLogger(__name__)
 
