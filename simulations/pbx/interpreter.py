@@ -449,10 +449,17 @@ class Interpreter:
     def _playback(self, ch: Channel, data: str) -> Next:
         leg = ch.leg
         assert leg is not None
-        names = [n.strip() for n in split_args(data)[0].split("&") if n.strip()]
+        # Asterisk trims each part; a blank part ("a&&b", "a&") cannot be opened: FAILED, the rest still plays
+        # (live: tests/live_asterisk/test_live_dialplan.py, Playback's list)
+        listed = split_args(data)[0]
+        names = [n.strip() for n in listed.split("&")] if listed.strip() else []
         extra = self.sw.config.extra_sounds
         total, failed = 0.0, not names
         for name in names:
+            if not name:
+                log.warning("Playback on %s: Unable to open a blank part of %r", ch.name, listed)
+                failed = True
+                continue
             length = None if ch.dummy else sound_length(name, extra)
             if length is None:
                 log.warning("Playback on %s: file %s does not exist in any format", ch.name, name)

@@ -11,7 +11,10 @@ import asyncio
 import time
 import uuid
 
+import pytest
+
 from dialer.pbx_port import CTX_AGENT, CTX_CUSTOMER
+from dialer.sound_names import unplayable_part
 from tests.live_asterisk.ami_watch import AmiWatch, Seen, event
 from tests.live_asterisk.conftest import TEST_NETWORK, customer_number
 
@@ -107,3 +110,22 @@ async def test_a_missing_safe_harbor_sound_fails_silently_which_is_why_the_engin
     absent, output = await watch.command("core show sound dialer/no-such-sound")
     assert (present, absent) == ("Success", "Error"), output
     assert "not found in index" in output
+
+
+@pytest.mark.parametrize(("sound", "status"), [("silence/1 & please-try-call-later", "SUCCESS"),
+                                               ("silence/1&&please-try-call-later", "FAILED")])
+async def test_playback_trims_each_part_of_a_list_and_fails_on_a_blank_part_as_the_settings_rule_assumes(
+        watch: AmiWatch, sound: str, status: str) -> None:
+    """``dialer.sound_names`` accepts spaces around ``&`` and refuses a blank part; this is why (2026-12-07,
+    Asterisk 22.10.1: the blank part logs "Unable to open  (format (slin))" and "Playback failed")."""
+    assert (unplayable_part(sound) is None) == (status == "SUCCESS")
+    leg = leg_id()
+    await originate(watch, channel=f"Local/{customer_number(1, stay_s=20).lstrip('+')}@{TEST_NETWORK}",
+                    context=CTX_CUSTOMER, exten="s", leg=leg,
+                    variables={"DIALER_LEG_ID": leg, "DIALER_CALL_ID": "80", "DIALER_HOLD_S": "0.5",
+                               "DIALER_SAFE_HARBOR": sound})
+    harbor = await watch.wait_for(event("DialerSafeHarbor", LegId=leg), timeout_s=10)
+    played = await watch.wait_for(playback_status_of(leg), timeout_s=15)  # type: ignore[arg-type]
+    assert played.get("Value") == status
+    if status == "SUCCESS":
+        assert played.at - harbor.at > 2.5, "silence/1 then please-try-call-later (about 2.2 s): both played"

@@ -473,3 +473,29 @@ async def test_two_looping_dummy_channels_share_their_name_and_a_regex_hangup_en
     responses = {m.get("Uniqueid") for m in probe.events if m.event == "OriginateResponse"}
     assert responses == {"tw1-a", "tw2-a"} and not pbx.channels() and pbx.dialplan_faults == []
     await _stop(pbx, probe)
+
+
+@pytest.mark.parametrize(("sound", "status", "lasts_s"), [
+    ("silence/1 & please-try-call-later", "SUCCESS", 1.0 + 2.18),   # each part trimmed, both played
+    ("silence/1&&please-try-call-later", "FAILED", 1.0 + 2.18),     # the blank part fails, the others play
+    ("please-try-call-later&", "FAILED", 2.18),
+])
+async def test_playback_trims_the_parts_of_a_list_and_fails_on_a_blank_one_as_asterisk_22_does(
+        sound: str, status: str, lasts_s: float) -> None:
+    speed = 10.0
+    pbx, probe = await _start(speed=speed)
+    uid = "pb-list-a"
+    await probe.action("Originate", Channel="Local/1160@sim-customer", Context="dialer-customer", Exten="s",
+                       Priority="1", Timeout="30000", ChannelId=uid, OtherChannelId="pb-list-b",
+                       Variable=[f"DIALER_LEG_ID={uid}", "DIALER_CALL_ID=902", "DIALER_HOLD_S=30"], Async="true")
+    await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady")
+    await probe.action("Setvar", Channel=uid, Variable="DIALER_SAFE_HARBOR", Value=sound)
+    await probe.action("Redirect", Channel=uid, Context="dialer-safe-harbor", Exten="s", Priority="1")
+    await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == uid)
+    await _until_idle(pbx)
+    mine = [m for m in probe.events if m.get("Uniqueid") == uid]
+    harbor = next(m for m in mine if m.get("UserEvent") == "DialerSafeHarbor")
+    played = next(m for m in mine if m.get("Variable") == "PLAYBACKSTATUS")
+    await _stop(pbx, probe)
+    assert played.get("Value") == status
+    assert (played.at - harbor.at) * speed == pytest.approx(lasts_s, abs=0.2)
