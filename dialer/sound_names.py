@@ -3,8 +3,10 @@
 Every sound a setting names reaches the dialplan as a channel variable and is played by ``Playback``
 (``asterisk/extensions_dialer.conf``). Playback splits its argument on ``&`` and trims each part
 (app_playback.c, ``ast_strsep(..., AST_STRSEP_STRIP | AST_STRSEP_TRIM)``), so ``a & b`` plays two sounds;
-but a part it cannot open stops the list there and the caller hears silence: the safe-harbor message, an
-announcement or a survey question would not play, and nothing says so (issue 12, defect 1). A part must
+but a part it cannot open (a missing sound, a blank part) is skipped with only a warning in Asterisk's log and
+``PLAYBACKSTATUS=FAILED`` (recording ``tests/recordings/q1_playback_list_trim_and_blank_part.txt``): a
+safe-harbor message, an announcement or a survey question of one such part is silence, and nothing else says
+so (issue 12, defect 1). A part must
 therefore be a name from Asterisk's sounds folder, without extension: letters, digits, ``_``, ``.`` and ``-``
 in ``/``-separated folders, no ``..`` (outside the sounds folder), no blank part (``a&&b``), no comma, quote,
 ``|``, ``:`` or accented letter (the dialplan's ``IF`` and ``ExecIf`` would cut the value there).

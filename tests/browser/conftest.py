@@ -23,7 +23,7 @@ import httpx
 import pytest
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from dialer import password_cost
+from tests.environment import without_dialer_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -54,9 +54,7 @@ def start_server(database_url: str, redis_url: str, data_dir: Path, *, extra_env
                  timeout_s: float = 30.0, command: list[str] | None = None) -> LiveServer:
     """``dialer serve`` (or ``command``) on a free port; returns when ``/healthz`` answers."""
     port = _free_port()
-    inherited = {k: v for k, v in os.environ.items()
-                 if not k.startswith("DIALER_") or k == password_cost.ENV}
-    env = {**inherited,
+    env = {**without_dialer_settings(),
            "DIALER_DATABASE_URL": database_url, "DIALER_REDIS_URL": redis_url, "DIALER_PORT": str(port),
            "DIALER_HOST": "127.0.0.1", "DIALER_DATA_DIR": str(data_dir), "DIALER_ADMIN_PASSWORD": ADMIN_PASSWORD,
            "DIALER_SECRET_KEY": "browser-test-secret-0123456789", "PYTHONUNBUFFERED": "1", **(extra_env or {})}

@@ -4,7 +4,6 @@ an empty database, on a configured URL and on the embedded server, and every ref
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -19,11 +18,12 @@ import pytest
 
 from campaigns import repository
 from campaigns.model import Campaign
-from dialer import backup, db, password_cost, users
+from dialer import backup, db, users
 from dialer.backup import BackupError
 from dialer.embedded import EmbeddedPostgres
 from dnc import repository as dnc_repo
 from dnc.lists import ListKind
+from tests.environment import without_dialer_settings
 
 DIALER = [sys.executable, "-m", "dialer.cli"]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -265,8 +265,7 @@ def test_the_password_is_passed_in_the_environment_not_on_the_command_line() -> 
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_") or k == password_cost.ENV}
-    return subprocess.run([*DIALER, *args], check=False, env={**base, **env}, capture_output=True, text=True, timeout=180)
+    return subprocess.run([*DIALER, *args], check=False, env={**without_dialer_settings(), **env}, capture_output=True, text=True, timeout=180)
 
 
 @pytest.mark.slow

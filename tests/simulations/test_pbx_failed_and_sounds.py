@@ -85,6 +85,22 @@ async def _until_idle(pbx: SimulatedPbx, timeout: float = 5.0) -> None:
     await asyncio.sleep(0.05)  # the last events reach the probe
 
 
+async def _play_safe_harbor(pbx: SimulatedPbx, probe: AmiProbe, uid: str, other: str, sound: str, *,
+                            call_id: str) -> None:
+    """A customer (``Local/1160@sim-customer``, ;1 half ``uid``) originated into ``dialer-customer``, then, once
+    ready, given ``sound`` as its safe-harbor message and redirected to ``dialer-safe-harbor``, which plays it and
+    hangs up; returns when the PBX is idle again (the i2 recording's actions)."""
+    await probe.action("Originate", Channel="Local/1160@sim-customer", Context="dialer-customer", Exten="s",
+                       Priority="1", Timeout="30000", CallerID='"Campaign 9" <5550109>', ChannelId=uid,
+                       OtherChannelId=other, Variable=[f"DIALER_LEG_ID={uid}", f"DIALER_CALL_ID={call_id}",
+                                                       "DIALER_HOLD_S=30"], Async="true")
+    await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady")
+    await probe.action("Setvar", Channel=uid, Variable="DIALER_SAFE_HARBOR", Value=sound)
+    await probe.action("Redirect", Channel=uid, Context="dialer-safe-harbor", Exten="s", Priority="1")
+    await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == uid)
+    await _until_idle(pbx)
+
+
 def _agent_originate(uid: str, dial: str = "Local/0000@sim-customer", context: str = "dialer-agent") -> dict:
     """An agent's Originate to a phone that cannot be reached (no such number)."""
     return dict(
@@ -382,24 +398,7 @@ async def test_i2_safe_harbor_playback_of_missing_existing_and_listed_sounds_mat
     speed = 10.0
     pbx, probe = await _start(speed=speed)
     uid = f"i2-{case}-a"
-    await probe.action(
-        "Originate",
-        Channel="Local/1160@sim-customer",
-        Context="dialer-customer",
-        Exten="s",
-        Priority="1",
-        Timeout="30000",
-        CallerID='"Campaign 9" <5550109>',
-        ChannelId=uid,
-        OtherChannelId=f"i2-{case}-b",
-        Variable=[f"DIALER_LEG_ID={uid}", "DIALER_CALL_ID=901", "DIALER_HOLD_S=30"],
-        Async="true",
-    )
-    await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady")
-    await probe.action("Setvar", Channel=uid, Variable="DIALER_SAFE_HARBOR", Value=sound)
-    await probe.action("Redirect", Channel=uid, Context="dialer-safe-harbor", Exten="s", Priority="1")
-    await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == uid)
-    await _until_idle(pbx)
+    await _play_safe_harbor(pbx, probe, uid, f"i2-{case}-b", sound, call_id="901")
     rec = recorded("i2_playback_missing_file_safe_harbor.txt")
     # the recording's hold used MusicOnHold (ours waits in silence); the ;2 half's Playback is not simulated
     names = {
@@ -485,14 +484,7 @@ async def test_playback_trims_the_parts_of_a_list_and_fails_on_a_blank_one_as_as
     speed = 10.0
     pbx, probe = await _start(speed=speed)
     uid = "pb-list-a"
-    await probe.action("Originate", Channel="Local/1160@sim-customer", Context="dialer-customer", Exten="s",
-                       Priority="1", Timeout="30000", ChannelId=uid, OtherChannelId="pb-list-b",
-                       Variable=[f"DIALER_LEG_ID={uid}", "DIALER_CALL_ID=902", "DIALER_HOLD_S=30"], Async="true")
-    await probe.wait_for(lambda m: m.get("UserEvent") == "DialerCustomerReady")
-    await probe.action("Setvar", Channel=uid, Variable="DIALER_SAFE_HARBOR", Value=sound)
-    await probe.action("Redirect", Channel=uid, Context="dialer-safe-harbor", Exten="s", Priority="1")
-    await probe.wait_for(lambda m: m.event == "Hangup" and m.get("Uniqueid") == uid)
-    await _until_idle(pbx)
+    await _play_safe_harbor(pbx, probe, uid, "pb-list-b", sound, call_id="902")
     mine = [m for m in probe.events if m.get("Uniqueid") == uid]
     harbor = next(m for m in mine if m.get("UserEvent") == "DialerSafeHarbor")
     played = next(m for m in mine if m.get("Variable") == "PLAYBACKSTATUS")
