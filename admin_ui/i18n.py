@@ -169,6 +169,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "st_reserved": {"en": "Call coming", "vi": "Cuộc gọi đang đến"},
     "st_on_call": {"en": "On call", "vi": "Đang gọi"},
     "st_wrap_up": {"en": "Wrap-up", "vi": "Hoàn tất cuộc gọi"},
+    "wrap_next_in": {"en": "next call in {s} s", "vi": "cuộc gọi tiếp theo sau {s} giây"},
     "st_paused": {"en": "Paused", "vi": "Tạm dừng"},
     "time_in_state": {"en": "In state", "vi": "Thời gian"},
     "calls_today": {"en": "Calls today", "vi": "Cuộc gọi hôm nay"},

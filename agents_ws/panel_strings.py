@@ -15,6 +15,7 @@ OUTCOME_KEYS = tuple(f"outcome_{outcome.value}" for outcome in CallOutcome)
 
 PANEL_KEYS = (
     "st_logged_out", "st_connecting", "st_ready", "st_reserved", "st_on_call", "st_wrap_up", "st_paused",
+    "wrap_next_in",     # disposed within the queue's wrap-up time: no call before it is over
     "ws_connected", "ws_reconnecting", "engine_down", "tab_read_only", "take_over", "no_lead",
     "crm_loading", "crm_failed", "crm_none", "history_none", "dispo_saved", "callback_scheduled",
     "pick_disposition", "no_preview", "incoming_call", "session_over", "attempts", "pause_break",

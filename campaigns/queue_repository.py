@@ -9,6 +9,7 @@ keyword-only arguments after.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeAlias
@@ -138,9 +139,36 @@ async def vip_numbers(conn: Conn, *, queue_id: int) -> list[str]:
     return [r["phone_e164"] for r in rows]
 
 
-async def is_vip_number(conn: Conn, *, queue_id: int, phone_e164: str) -> bool:
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM queue_vip_numbers WHERE queue_id = $1"
-                                    " AND phone_e164 = $2)", queue_id, phone_e164))
+VIP_LEADS_LOOKED_AT = 20     # leads of one number looked at for the VIP field (one per campaign, in practice)
+
+
+async def campaign_regions(conn: Conn) -> list[str]:
+    """The regions the campaigns read numbers in (a caller id without its country code is read in each)."""
+    return [r["default_region"] for r in await conn.fetch(
+        "SELECT DISTINCT default_region FROM campaigns WHERE default_region <> '' ORDER BY default_region")]
+
+
+async def caller_is_vip(conn: Conn, *, queue: Queue, numbers: Sequence[str]) -> bool:
+    """A caller is VIP in ``queue`` when any of ``numbers`` (every E.164 reading of its caller id,
+    ``dialer.inbound_pop.caller_numbers``) is on the queue's VIP list, or a lead whose main number is one of
+    them, in any campaign, has the queue's ``vip_lead_field`` (a column of the lead's file, or first_name,
+    last_name, postal_code) holding ``vip_lead_value`` (``Queue.is_vip``)."""
+    if not numbers:
+        return False
+    listed = bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM queue_vip_numbers WHERE queue_id = $1"
+                                      " AND phone_e164 = ANY($2::text[]))", queue.id, list(numbers)))
+    if listed or not queue.vip_lead_field:
+        return listed
+    rows = await conn.fetch("SELECT fields, first_name, last_name, postal_code FROM leads"
+                            " WHERE phone_e164 = ANY($1::text[]) ORDER BY id LIMIT $2", list(numbers),
+                            VIP_LEADS_LOOKED_AT)
+    for row in rows:
+        fields = row["fields"]
+        fields = json.loads(fields) if isinstance(fields, str) else dict(fields or {})
+        known = {"first_name": row["first_name"], "last_name": row["last_name"], "postal_code": row["postal_code"]}
+        if queue.is_vip(on_vip_list=False, lead_fields={**known, **fields}):
+            return True
+    return False
 
 
 async def set_queue_agents(conn: Conn, *, queue_id: int, levels: Mapping[int, int]) -> list[asyncpg.Record]:

@@ -5,6 +5,12 @@ agent's own conference) -Reserve-> RESERVED (the router picked the agent for a c
 ON_CALL -CustomerLeft-> WRAP_UP -Dispose-> READY. PAUSED(reason) is entered from READY with ``Pause``
 and left with ``Resume`` (back to READY, idle time counted afresh) or ``Logout``.
 
+A call may give its agent a wrap-up time (``Dispose(wrap_s=...)``: an inbound queue's ``wrapup_s``): no
+new call is offered before that long after the call ended. A disposition set sooner closes the call at once
+(its record gets the disposition) and the agent stays in WRAP_UP, holding no call, until ``wrap_until``
+(``TimerFired(Timer.WRAP)``); a pause or logout asked in that time takes effect at once (there is no call
+to finish).
+
 Decisions:
 - A pause or logout asked while RESERVED, ON_CALL or WRAP_UP is kept pending (``pending_pause``,
   ``pending_logout``) and takes effect when the call is over; ``Resume`` cancels a pending pause.
@@ -98,6 +104,7 @@ class Agent:
     calls_today: int = 0
     talk_s: float = 0.0
     awaiting_phone: bool = False             # the PBX cut the phone leg: the engine calls it again (Redial)
+    wrap_until: float | None = None          # WRAP_UP, disposed, no call held: offered nothing before this
 
     def time_in_state(self, now: float) -> float:
         """Seconds spent in the current state at ``now``."""
@@ -133,6 +140,7 @@ class Reserve:
 @dataclass(frozen=True, slots=True)
 class Dispose:
     disposition: str | None
+    wrap_s: float = 0.0        # no new call before this long after the call ended (the queue's wrap-up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +240,7 @@ def _to(agent: Agent, state: AgentState, now: float, **changes: Any) -> Agent:
 def _logged_out(agent: Agent, now: float, *effects: Effect) -> Result:
     out = _to(agent, AgentState.LOGGED_OUT, now, leg_id=None, ready_since=None, call_id=None,
               on_call_since=None, pause_reason=None, pending_pause=None, pending_logout=False,
-              awaiting_phone=False)
+              awaiting_phone=False, wrap_until=None)
     return out, effects
 
 
@@ -245,7 +253,7 @@ def _after_call(agent: Agent, now: float, ready_since: float | None, *effects: E
     if agent.pending_logout:
         out, more = _hang_up_and_leave(agent, now)
         return out, (*effects, *more)
-    free = replace(agent, call_id=None, on_call_since=None)
+    free = replace(agent, call_id=None, on_call_since=None, wrap_until=None)
     if agent.awaiting_phone:          # the PBX cut the phone during the call: wait for it to be called again
         return _to(free, AgentState.CONNECTING, now, ready_since=None), effects
     if agent.pending_pause is not None:
@@ -294,7 +302,7 @@ def _leg_down(agent: Agent, ev: LegDown, now: float) -> Result:
     if agent.state is AgentState.ON_CALL and agent.call_id is not None:
         wrap, _ = _customer_left(agent, CustomerLeft(agent.call_id), now)
         return replace(wrap, leg_id=None, pending_logout=True), (AgentLost(agent.call_id, agent.agent_id),)
-    if agent.state is AgentState.WRAP_UP:
+    if agent.state is AgentState.WRAP_UP and agent.wrap_until is None:    # its disposition can still be set
         return replace(agent, leg_id=None, pending_logout=True), ()
     return _logged_out(agent, now)
 
@@ -322,6 +330,8 @@ def _give_up(agent: Agent, ev: GiveUp, now: float) -> Result:
 
 
 def _logout(agent: Agent, ev: Logout, now: float) -> Result:
+    if agent.wrap_until is not None:             # disposed, waiting out the wrap-up: no call to finish
+        return _hang_up_and_leave(replace(agent, wrap_until=None, call_id=None), now)
     if agent.state in (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP):
         return replace(agent, pending_logout=True), ()
     return _hang_up_and_leave(agent, now)
@@ -332,6 +342,8 @@ def _pause(agent: Agent, ev: Pause, now: float) -> Result:
         return _to(agent, AgentState.PAUSED, now, pause_reason=ev.reason, ready_since=None), ()
     if agent.state is AgentState.PAUSED:
         return replace(agent, pause_reason=ev.reason), ()
+    if agent.wrap_until is not None:             # disposed, waiting out the wrap-up: pause now
+        return _after_call(replace(agent, pending_pause=ev.reason), now, None)
     return replace(agent, pending_pause=ev.reason), ()
 
 
@@ -379,8 +391,21 @@ def _customer_left(agent: Agent, ev: CustomerLeft, now: float) -> Result:
 
 
 def _dispose(agent: Agent, ev: Dispose, now: float) -> Result:
-    assert agent.call_id is not None, "an agent in WRAP_UP always holds its call"
-    return _after_call(agent, now, now, CloseCall(agent.call_id, ev.disposition))
+    if agent.wrap_until is not None:
+        raise IllegalTransition("agent", agent.state, ev)    # its call is already disposed
+    assert agent.call_id is not None, "an agent in WRAP_UP holds its call until it is disposed"
+    close = CloseCall(agent.call_id, ev.disposition)
+    until = agent.state_since + ev.wrap_s           # WRAP_UP began when the call ended
+    if now < until:
+        return (replace(agent, call_id=None, wrap_until=until),
+                (close, StartAgentTimer(agent.agent_id, Timer.WRAP, until)))
+    return _after_call(agent, now, now, close)
+
+
+def _wrap_over(agent: Agent, ev: TimerFired, now: float) -> Result:
+    if ev.timer is not Timer.WRAP or agent.wrap_until is None or now < agent.wrap_until - 1e-6:
+        return agent, ()
+    return _after_call(agent, now, now)
 
 
 Handler = Callable[[Agent, Any, float], Result]
@@ -402,6 +427,7 @@ TRANSITIONS: dict[tuple[AgentState, type], Handler] = {
     (A.RESERVED, CustomerJoined): _customer_joined,
     (A.ON_CALL, CustomerLeft): _customer_left,
     (A.WRAP_UP, Dispose): _dispose,
+    (A.WRAP_UP, TimerFired): _wrap_over,
 }
 
 

@@ -41,6 +41,7 @@ class Timer(enum.Enum):
     AMD = "amd"                   # call: answered, but AMD never reported
     SAFE_HARBOR = "safe_harbor"   # call: no agent in time after the customer is ready
     CONNECT = "connect"           # agent: the phone leg never joined its conference
+    WRAP = "wrap"                 # agent: its wrap-up time after a call is over
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from dialer.effects import (
     StartCallTimer,
 )
 from dialer.engine_api import DispositionInput, EngineError
-from dialer.inbound import InboundDesk, write_inbound_outcome
+from dialer.inbound import InboundDesk, queue_pool, write_inbound_outcome
 from dialer.leg_keeper import AgentLegKeeper
 from dialer.live import LiveBoard, call_view_of
 from dialer.live_supervision import LiveSupervision
@@ -666,7 +666,8 @@ class Engine:
         context = self.call_context.get(call_id, {})
         context["callback"] = disposition if disposition.callback_at is not None else None
         context["disposed_by"] = user_id
-        self.apply_agent(user_id, agents_mod.Dispose(disposition.code))
+        rule = self.queue_rules.get(queue_pool(context["queue_id"])) if context.get("queue_id") else None
+        self.apply_agent(user_id, agents_mod.Dispose(disposition.code, wrap_s=rule.wrapup_s if rule else 0.0))
 
     async def transfer(self, user_id: int, *, to_agent_id: int | None = None, to_number: str | None = None) -> None:
         """Blind transfer of the agent's customer to a ready agent or an external number.

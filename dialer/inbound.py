@@ -36,6 +36,7 @@ from dialer import call_records, callback_places, inbound_policy, routing, sites
 from dialer.calls import Call, CallOutcome, CallPolicy, CallState, Pool, PoolKind
 from dialer.effects import SeekAgent
 from dialer.inbound_policy import InboundOutcome, PastLimit
+from dialer.inbound_pop import caller_numbers
 from dialer.pbx_port import (
     CTX_INBOUND,
     VAR_CLOSED_MSG,
@@ -191,8 +192,7 @@ class InboundDesk:
         if past is not None:
             await self._past_limit(caller, queue, past)
             return
-        vip = bool(caller.number) and await queue_repository.is_vip_number(engine.pool, queue_id=queue.id,
-                                                                           phone_e164=caller.number)
+        vip = await self._is_vip(caller, queue)
         if caller.leg_id in self.gone:     # hung up while we looked its queue up: an abandon all the same
             await self._close_record(caller.call_id, CallOutcome.ABANDONED, caller.arrived_at,
                                      "customer hung up waiting for an agent")
@@ -219,6 +219,16 @@ class InboundDesk:
         if callback_places.announce_every_s(queue) is not None:
             engine.spawn(self._announce(caller, queue), name=f"inbound-announce-{caller.call_id}")
         engine.run_effects((SeekAgent(caller.call_id),))
+
+    async def _is_vip(self, caller: Caller, queue: Queue) -> bool:
+        """Whether ``caller`` is VIP in ``queue``: its caller id read as E.164 in the campaigns' regions (a trunk
+        that presents 0901... finds +84901...), on the VIP list or a lead's VIP field (``caller_is_vip``)."""
+        if not caller.number:
+            return False
+        engine = self.engine
+        regions = await queue_repository.campaign_regions(engine.pool)
+        return await queue_repository.caller_is_vip(engine.pool, queue=queue,
+                                                    numbers=caller_numbers(caller.number, regions))
 
     def estimate(self, call: Call, queue_id: int) -> float:
         """The wait ahead of the waiting ``call`` (s; inf when nobody serves its queue now): the wait model's
@@ -353,7 +363,9 @@ class InboundDesk:
                     else:   # on the record at once: an engine dying before the caller hears it places none again
                         await engine.pool.execute("UPDATE call_records SET callback_id=$2 WHERE id=$1",
                                                   caller.call_id, callback_id)
-                        sound = queue.overflow_sound.strip() or CALLBACK_SOUND
+                        closed = past.limit is inbound_policy.Limit.CLOSED   # its own sound, not overflow's
+                        sound = (queue.closed_sound if closed else queue.overflow_sound).strip()
+                        sound = sound or CALLBACK_SOUND
                 await engine.pbx.set_var(caller.leg_id, VAR_CLOSED_MSG, sound)
                 await engine.pbx.redirect(caller.leg_id, context=CTX_INBOUND, exten=EXTEN_CLOSED)
         except PbxError as exc:

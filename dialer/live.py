@@ -85,7 +85,9 @@ class LiveBoard:
         return {"type": "state", "state": agent.state.value, "in_state_s": round(now - agent.state_since, 1),
                 "calls_today": agent.calls_today, "talk_s": round(agent.talk_s), "pause_reason": agent.pause_reason,
                 "pending_pause": agent.pending_pause, "campaign_id": self.engine.agent_campaign.get(user_id),
-                "call": call_view, "phone_notice": engine.legs.notice(user_id)}
+                "call": call_view, "phone_notice": engine.legs.notice(user_id),
+                # disposed within its queue's wrap-up time: seconds until it may be offered a call
+                "wrap_left_s": round(max(0.0, agent.wrap_until - now), 1) if agent.wrap_until is not None else None}
 
     def agent_rows(self) -> list[dict[str, Any]]:
         """The wallboard's row per signed-in agent: state and time in it, pause code (or the pause asked

@@ -90,6 +90,7 @@ class QueueRule:
     priority: int = 0                                          # added to each caller's own priority
     levels: Mapping[AgentId, int] = field(default_factory=dict)  # proficiency 1-10 of the queue's agents
     skill_steps: tuple[tuple[float, int], ...] = ((0.0, 7), (30.0, 4), (60.0, 1))   # SKILLS: (after_s, min_level)
+    wrapup_s: float = 0.0      # an agent's wrap-up after one of its calls: offered nothing sooner (dialer.agents)
 
     def __post_init__(self) -> None:
         bad = {a: lv for a, lv in self.levels.items() if not MIN_LEVEL <= lv <= MAX_LEVEL}
@@ -104,7 +105,8 @@ class QueueRule:
     def from_queue(cls, queue: Queue, levels: Mapping[AgentId, int]) -> QueueRule:
         """The rule of a configured queue (``campaigns.queues.Queue``) with its agents' skill levels."""
         return cls(strategy=Strategy(queue.strategy.value), priority=queue.priority, levels=dict(levels),
-                   skill_steps=tuple((float(st.after_s), st.min_level) for st in queue.skill_steps))
+                   skill_steps=tuple((float(st.after_s), st.min_level) for st in queue.skill_steps),
+                   wrapup_s=float(queue.wrapup_s))
 
     def level(self, agent_id: AgentId) -> int:
         return self.levels.get(agent_id, MIN_LEVEL)

@@ -20,7 +20,7 @@
   function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
-  var ws = null, backoff = 500, campaigns = {}, state = {state: "logged_out"}, since = Date.now();
+  var ws = null, backoff = 500, campaigns = {}, state = {state: "logged_out"}, since = Date.now(), wrapEnd = null;
   var pop = null, active = true, bannerTimer = null, phoneNotice = null, notice = null;
 
   function fmt(seconds) {
@@ -108,6 +108,7 @@
     state = m;
     if (m.state === "ready" && was !== "ready" && active) { send({type: "callbacks"}); }
     since = Date.now() - (m.in_state_s || 0) * 1000;
+    wrapEnd = m.wrap_left_s != null ? Date.now() + m.wrap_left_s * 1000 : null;   // disposed, the queue's wrap-up
     if (m.engine === false) { $("idle-text").textContent = t("engine_down"); }
     if ((m.phone_notice || null) !== phoneNotice) {   // the engine calls a phone a PBX restart cut again
       phoneNotice = m.phone_notice || null;
@@ -123,14 +124,15 @@
       $("lead-message-text").textContent = m.lead_message.text;
       $("lead-message").hidden = false;
     }
-    if (!m.call && pop && m.state !== "wrap_up") { pop = null; }
+    if (!m.call && pop && (m.state !== "wrap_up" || wrapEnd !== null)) { pop = null; }
     render();
   }
 
   function render() {
     var s = state.state || "logged_out";
     var badge = $("st-state");
-    badge.textContent = t("st_" + s) + (s === "paused" && state.pause_reason ? " · " + pauseLabel(state.pause_reason) : "");
+    badge.textContent = t("st_" + s) + (s === "paused" && state.pause_reason ? " · " + pauseLabel(state.pause_reason) : "")
+      + (s === "wrap_up" && wrapEnd !== null ? " · " + t("wrap_next_in", {s: wrapLeft()}) : "");
     badge.className = "state-badge badge " + s;
     document.body.setAttribute("data-state", s);
     $("st-calls").textContent = String(state.calls_today || 0);
@@ -149,7 +151,7 @@
     toggle("btn-hangup", s === "on_call" || !!(xfer && xfer.stage !== "wrap_up"));   // the receiver may leave a consult
     toggle("btn-ready", s === "paused" && !xfer);   // paused for a call transferred to it: not before it is done
     toggle("btn-pause", s === "ready" || s === "on_call" || s === "wrap_up" || s === "reserved");
-    toggle("btn-dispose", s === "wrap_up" || !!(xfer && xfer.stage === "wrap_up"));
+    toggle("btn-dispose", (s === "wrap_up" && wrapEnd === null) || !!(xfer && xfer.stage === "wrap_up"));
     renderRecording(s);
     $("pop").hidden = !pop;
     $("idle").hidden = !!pop;
@@ -490,7 +492,11 @@
           callback_at: when || null, callback_zone: when ? (pop.zone || "UTC") : null,
           callback_personal: $("callback-personal").checked});
   });
-  setInterval(function () { $("st-time").textContent = fmt((Date.now() - since) / 1000); }, 1000);
+  setInterval(function () {
+    $("st-time").textContent = fmt((Date.now() - since) / 1000);
+    if (wrapEnd !== null && state.state === "wrap_up") { render(); }   // the wrap-up countdown
+  }, 1000);
+  function wrapLeft() { return Math.max(0, Math.ceil((wrapEnd - Date.now()) / 1000)); }
   setInterval(function () { if (ws && ws.readyState === 1) ws.send(JSON.stringify({type: "ping"})); }, 25000);
   connect();
 })();

@@ -92,6 +92,38 @@ def test_a_full_call_counts_talk_time_and_closes_the_call_with_the_disposition()
     assert effects == [CloseCall(1, "sale")]
 
 
+def test_a_queues_wrap_up_time_keeps_an_agent_who_disposed_early_from_the_next_call_until_it_is_over() -> None:
+    """The call ended at 80; its queue gives 30 s of wrap-up. Disposed at 90, the call is closed at once (its
+    record gets the disposition) but the agent is offered nothing before 110, and is idle from then."""
+    agent, effects = run(on_call(), (80.0, CustomerLeft(1)), (90.0, Dispose("resolved", wrap_s=30.0)))
+    assert agent.state is AgentState.WRAP_UP and agent.call_id is None and agent.wrap_until == 110.0
+    assert effects == [CloseCall(1, "resolved"), StartAgentTimer(3, Timer.WRAP, 110.0)]
+    with pytest.raises(IllegalTransition):        # the panel cannot dispose the same call twice
+        ag.step(agent, Dispose("resolved", wrap_s=30.0), 95.0)
+    with pytest.raises(IllegalTransition):        # nor can the router reserve it
+        ag.step(agent, Reserve(2), 95.0)
+    assert ag.step(agent, TimerFired(Timer.CONNECT), 100.0) == (agent, ())
+    agent, effects = run(agent, (110.0, TimerFired(Timer.WRAP)))
+    assert agent.state is AgentState.READY and agent.ready_since == 110.0 and agent.wrap_until is None
+    assert effects == []
+
+
+def test_a_disposition_after_the_wrap_up_time_readies_the_agent_at_once() -> None:
+    agent, effects = run(on_call(), (80.0, CustomerLeft(1)), (125.0, Dispose("resolved", wrap_s=30.0)))
+    assert agent.state is AgentState.READY and agent.ready_since == 125.0 and effects == [CloseCall(1, "resolved")]
+
+
+def test_a_pause_or_logout_while_waiting_out_the_wrap_up_takes_effect_at_once() -> None:
+    disposed, _ = run(on_call(), (80.0, CustomerLeft(1)), (90.0, Dispose("resolved", wrap_s=30.0)))
+    paused, effects = ag.step(disposed, Pause("lunch"), 95.0)
+    assert paused.state is AgentState.PAUSED and paused.pause_reason == "lunch" and paused.wrap_until is None
+    assert ag.step(paused, TimerFired(Timer.WRAP), 110.0) == (paused, ())   # the stale timer changes nothing
+    gone, effects = ag.step(disposed, Logout(), 95.0)
+    assert gone.state is AgentState.LOGGED_OUT and effects == (Hangup("dl-agent-3"),)
+    lost, _ = ag.step(disposed, LegDown(), 95.0)
+    assert lost.state is AgentState.LOGGED_OUT
+
+
 def test_a_pause_asked_during_a_call_takes_effect_after_wrap_up() -> None:
     agent, _ = run(on_call(), (30.0, Pause("lunch")), (40.0, CustomerLeft(1)))
     assert agent.state is AgentState.WRAP_UP and agent.pending_pause == "lunch"
@@ -180,9 +212,9 @@ def test_pbx_events_translate_for_the_agents_leg_and_customers_in_its_conference
 CALL_IDS = st.sampled_from([1, 2])
 EVENTS = st.lists(st.tuples(st.floats(0.0, 30.0), st.one_of(
     st.just(Login(PHONE)), st.just(Logout()), st.builds(Pause, st.sampled_from(["lunch", "break"])),
-    st.just(Resume()), st.builds(Reserve, CALL_IDS), st.builds(Dispose, st.none()), st.just(LegUp()),
-    st.just(LegDown()), st.builds(CustomerJoined, CALL_IDS), st.builds(CustomerLeft, CALL_IDS),
-    st.builds(Release, CALL_IDS), st.just(TimerFired(Timer.CONNECT)),
+    st.just(Resume()), st.builds(Reserve, CALL_IDS), st.builds(Dispose, st.none(), st.sampled_from([0.0, 15.0])),
+    st.just(LegUp()), st.just(LegDown()), st.builds(CustomerJoined, CALL_IDS), st.builds(CustomerLeft, CALL_IDS),
+    st.builds(Release, CALL_IDS), st.just(TimerFired(Timer.CONNECT)), st.just(TimerFired(Timer.WRAP)),
 )), max_size=40)
 HOLDING = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
 STARTS = st.sampled_from([
@@ -214,7 +246,11 @@ def test_random_events_keep_the_agent_consistent_and_never_on_two_calls(
                 assert effect.call_id == holding
         holding = holding if agent.call_id is not None else None
         assert agent.call_id == holding
-        assert (agent.call_id is not None) == (agent.state in HOLDING)
+        waiting_out_wrap_up = agent.wrap_until is not None      # disposed: WRAP_UP holds no call until then
+        assert not waiting_out_wrap_up or agent.state is AgentState.WRAP_UP
+        assert (agent.call_id is not None) == (agent.state in HOLDING and not waiting_out_wrap_up)
+        if isinstance(event, TimerFired) and before.wrap_until is not None and now >= before.wrap_until:
+            assert agent.state is not AgentState.WRAP_UP       # the wrap-up timer always ends the wrap-up
         assert (agent.ready_since is not None) == (agent.state in (AgentState.READY, AgentState.RESERVED))
         assert (agent.state is AgentState.PAUSED) == (agent.pause_reason is not None)
         assert agent.state is not AgentState.LOGGED_OUT or agent.leg_id is None

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -15,7 +16,7 @@ from campaigns import queue_repository
 from campaigns.model import DialMode
 from campaigns.queues import DAY_NAMES, Queue
 from dialer.clock import RealClock
-from dialer.engine_api import DispositionInput
+from dialer.engine_api import DispositionInput, EngineError
 from dialer.system import run_system
 from simulations.call_model import CustomerModel, LogNormal
 from simulations.pbx import PbxConfig
@@ -231,3 +232,69 @@ async def test_a_callers_record_has_its_channel_from_the_start_and_names_its_age
         channel = system.sim.inject_inbound(caller="+15550003333", did=DID, patience_s=120.0, talk_s=4.0)  # type: ignore[union-attr]
         await until(lambda: engine.agent_state(ann)["state"] in ("on_call", "wrap_up"))
     assert seen_at_redirect == [(ann, channel, DID)]
+
+
+async def test_vip_callers_are_found_by_the_queues_vip_list_and_by_their_leads_field_whatever_the_trunks_format(
+        services, hotline, db_pool) -> None:
+    """The queue's VIP rule has two parts: the VIP list, and a lead field (``tier`` = ``gold``). Trunks present
+    caller ids without the country code or without the '+': the caller is read as E.164 in the campaigns' region
+    before either part is checked, as the pop reads it. VIP callers get the queue's extra priority and so are
+    answered before a plain caller who came first."""
+    scenario, queue = hotline
+    ann, _ = scenario.agent_ids
+    queue = await queue_repository.save_queue(db_pool, queue=replace(
+        queue, vip_priority=50, vip_lead_field="tier", vip_lead_value="gold"), vip_numbers=["+14155550199"])
+    gold = await db_pool.fetchrow("UPDATE leads SET fields = '{\"tier\": \" Gold \"}' WHERE id = $1"
+                                  " RETURNING phone_e164", scenario.lead_ids[0])
+    silver = await db_pool.fetchrow("UPDATE leads SET fields = '{\"tier\": \"silver\"}' WHERE id = $1"
+                                    " RETURNING phone_e164", scenario.lead_ids[1])
+    callers = {"plain": "+15550003333", "silver lead": silver["phone_e164"][2:],   # national: 2125550001
+               "gold lead": gold["phone_e164"][2:], "on the list": "14155550199"}  # international without '+'
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=6, customer_model=QUIET),
+                          engine_id="inbound-vip", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for number in callers.values():     # nobody of the queue is ready: they all hold, the plain one first
+            system.sim.inject_inbound(caller=number, did=DID, patience_s=300.0, talk_s=2.0)  # type: ignore[union-attr]
+            await until(lambda n=number: any(c.get("number") == n for c in engine.call_context.values()))
+        vip = {name: next(c["vip"] for c in engine.call_context.values() if c.get("number") == number)
+               for name, number in callers.items()}
+        assert vip == {"plain": False, "silver lead": False, "gold lead": True, "on the list": True}
+        await engine.agent_login(ann, scenario.campaign.id, phone_dial_string=virtual_phone(ann))
+        await until(lambda: engine.agent_state(ann)["state"] in ("on_call", "wrap_up"))
+        first = engine.call_context[int(engine.agent_state(ann)["call"]["call_id"])]["number"]
+    assert engine.errors == []
+    assert first in (callers["gold lead"], callers["on the list"])
+
+
+async def test_the_queues_wrap_up_time_holds_the_next_caller_back_even_when_the_agent_disposes_at_once(
+        services, hotline, db_pool) -> None:
+    """Wrap-up 30 s: the agent disposes its first caller the moment the call ends; the record is closed with the
+    disposition then, but the next caller, already waiting, reaches the agent only 30 s after the first call
+    ended, and the panel says how long is left."""
+    scenario, queue = hotline
+    ann, _ = scenario.agent_ids
+    await queue_repository.save_queue(db_pool, queue=replace(queue, wrapup_s=30))
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=7, customer_model=QUIET),
+                          engine_id="inbound-wrap", tick_s=0.5) as system:
+        engine, clock = system.engine, services.clock
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        await engine.agent_login(ann, scenario.campaign.id, phone_dial_string=virtual_phone(ann))
+        await until(lambda: engine.agent_state(ann)["state"] == "ready")
+        system.sim.inject_inbound(caller="+15550005555", did=DID, patience_s=600.0, talk_s=4.0)  # type: ignore[union-attr]
+        await until(lambda: engine.agent_state(ann)["state"] == "on_call")
+        system.sim.inject_inbound(caller="+15550006666", did=DID, patience_s=600.0, talk_s=4.0)  # type: ignore[union-attr]
+        await until(lambda: engine.agent_state(ann)["state"] == "wrap_up", timeout_s=30)
+        ended = clock.monotonic() - engine.agent_state(ann)["in_state_s"]      # when the call ended
+        first = engine.agent_state(ann)["call"]["call_id"]
+        await engine.set_disposition(ann, DispositionInput(first, "resolved"))
+        view = engine.agent_state(ann)
+        assert view["state"] == "wrap_up" and view["call"] is None and 25.0 < view["wrap_left_s"] <= 30.0
+        with pytest.raises(EngineError):                      # the same call cannot be disposed twice
+            await engine.set_disposition(ann, DispositionInput(first, "resolved"))
+        await until(lambda: engine.agent_state(ann)["state"] in ("reserved", "on_call"), timeout_s=30)
+        offered_after = clock.monotonic() - ended
+        closed = await db_pool.fetchrow("SELECT outcome, disposition FROM call_records WHERE id = $1", int(first))
+    assert engine.errors == []
+    assert closed["outcome"] == "handled" and closed["disposition"] == "resolved"
+    assert 29.5 <= offered_after <= 40.0

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from campaigns.queues import DAY_NAMES, ClosedAction, OverflowAction, Queue
+import pytest
+
+from campaigns.queues import (
+    DAY_NAMES,
+    DEFAULT_CLOSED_SOUND,
+    DEFAULT_OVERFLOW_SOUND,
+    ClosedAction,
+    OverflowAction,
+    Queue,
+    QueueError,
+)
 from dialer.inbound_policy import (
     InboundOutcome,
     Limit,
@@ -80,3 +90,63 @@ def test_an_announcement_says_the_place_and_the_wait_in_whole_minutes_rounded_up
     assert announcement(both, ahead=3, estimate_s=float("inf")) == "queue-thereare&digits/3&queue-callswaiting"
     wait_only = queue(announce_every_s=30, announce_wait=True)
     assert announcement(wait_only, ahead=2, estimate_s=0.0) == ""      # nothing worth saying
+
+
+# --- the whole matrix: each trigger (closed, max waiting, max wait) with each action it allows ---------------------
+
+ACTION_TARGETS = {"message": {"closed_sound": "vm-goodbye", "overflow_sound": "ss-noservice"},
+                  "voicemail": {"voicemail_box": "200@sales"}, "callback": {"callback_campaign_id": 3},
+                  "queue": {"overflow_queue_id": 7}}
+TRIGGERS = {Limit.CLOSED: lambda action: {"closed_action": action},
+            Limit.MAX_WAITING: lambda action: {"max_waiting": 2, "overflow_action": action},
+            Limit.MAX_WAIT: lambda action: {"max_wait_s": 60, "overflow_action": action}}
+OUTCOMES = {"queue": InboundOutcome.OVERFLOWED, "voicemail": InboundOutcome.VOICEMAIL,
+            "callback": InboundOutcome.CALLED_BACK, "message": InboundOutcome.MESSAGE}
+WHY = {Limit.CLOSED: "the queue is closed", Limit.MAX_WAITING: "too many callers waiting",
+       Limit.MAX_WAIT: "waited the queue's maximum"}
+MATRIX = [(limit, action) for limit in TRIGGERS for action in ACTION_TARGETS
+          if not (limit is Limit.CLOSED and action == "queue")]
+
+
+def past_of(q: Queue, limit: Limit, *, at_limit: bool = True):  # type: ignore[no-untyped-def]
+    """What ``q`` does with a caller at its limit ``limit`` (or one step short of it)."""
+    if limit is Limit.CLOSED:
+        return on_closed(q)
+    if limit is Limit.MAX_WAITING:
+        return on_arrival(q, waiting=2 if at_limit else 1)
+    return on_max_wait(q, 5.0, 65.0 if at_limit else 64.9, still_waiting=True)
+
+
+@pytest.mark.parametrize(("limit", "action"), MATRIX, ids=[f"{lim.value}-{act}" for lim, act in MATRIX])
+def test_each_limit_gives_the_queues_chosen_action_with_its_target_and_the_outcome_says_which(
+        limit: Limit, action: str) -> None:
+    q = queue(**ACTION_TARGETS[action], **TRIGGERS[limit](action))
+    if limit is not Limit.CLOSED:
+        assert past_of(q, limit, at_limit=False) is None            # one short of the limit: it waits on
+    past = past_of(q, limit)
+    assert past is not None and past.limit is limit and past.action is OverflowAction(action)
+    assert past.why == WHY[limit]
+    if action == "queue":
+        assert past.queue_id == 7
+    elif action == "voicemail":
+        assert past.box == "200@sales"
+    elif action == "callback":
+        assert past.campaign_id == 3
+    else:   # a closed queue plays its closed sound, a full or slow one its overflow sound
+        assert past.sound == ("vm-goodbye" if limit is Limit.CLOSED else "ss-noservice")
+    closed_message = limit is Limit.CLOSED and action == "message"
+    assert outcome_of(past) is (InboundOutcome.CLOSED if closed_message else OUTCOMES[action])
+
+
+def test_a_closed_queue_cannot_send_its_callers_to_another_queue_the_setting_is_refused_naming_it() -> None:
+    with pytest.raises(QueueError) as refused:
+        queue(closed_action="queue", overflow_queue_id=7)
+    assert refused.value.field == "closed_action" and refused.value.code == "choice"
+    assert {a.value for a in ClosedAction} == {"message", "voicemail", "callback"}
+
+
+def test_without_sounds_a_closed_queue_says_please_try_later_and_a_full_one_the_default_overflow() -> None:
+    closed = on_closed(queue())
+    assert closed.sound == DEFAULT_CLOSED_SOUND == "please-try-call-later"
+    full = on_arrival(queue(max_waiting=1, overflow_action="message"), waiting=1)
+    assert full is not None and full.sound == DEFAULT_OVERFLOW_SOUND
