@@ -43,7 +43,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -223,12 +223,22 @@ def new_day(agent: Agent) -> Agent:
     return replace(agent, calls_today=0, talk_s=0.0)
 
 
+def _zone(zone: str) -> tzinfo:
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
 def day_in(now: datetime, zone: str) -> date:
     """The calendar day at ``now`` in ``zone`` (an IANA name; an unknown one counts as UTC)."""
-    try:
-        return now.astimezone(ZoneInfo(zone)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        return now.astimezone(UTC).date()
+    return now.astimezone(_zone(zone)).date()
+
+
+def day_start(now: datetime, zone: str) -> datetime:
+    """Midnight starting the day of ``now`` in ``zone`` (an unknown zone counts as UTC), where agents' days are cut."""
+    tz = _zone(zone)
+    return datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
 
 
 # --- transitions ------------------------------------------------------------------------------------

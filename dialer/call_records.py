@@ -189,6 +189,17 @@ async def lead_history(conn: asyncpg.Connection | asyncpg.Pool, *, lead_id: int,
     return [dict(r) for r in rows]
 
 
+async def agent_day_totals(conn: asyncpg.Connection | asyncpg.Pool, *, agent_id: int,
+                           since: datetime) -> tuple[int, float]:
+    """The calls an agent finished since ``since`` (its local midnight) and their talk seconds, from the records:
+    what an agent signing in to an engine that does not know it yet (a restart, another site's engine) has
+    done today, so "fewest calls today" and the panel's counters go on from there, not from 0."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS calls, COALESCE(sum(EXTRACT(EPOCH FROM ended_at - connected_at)), 0) AS talk"
+        " FROM call_records WHERE agent_id = $1 AND connected_at >= $2 AND ended_at IS NOT NULL", agent_id, since)
+    return int(row["calls"]), float(row["talk"])
+
+
 async def count_dnc_refusal(conn: asyncpg.Connection | asyncpg.Pool, *, campaign_id: int, at: datetime) -> None:
     """One more number of ``campaign_id`` refused at dial time for being on a DNC list, on ``at``'s UTC day
     (``dnc_refusals``, migration 0380): the compliance page's DNC hits. The hopper and press-1 callbacks count here."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -485,6 +485,11 @@ class Engine:
         self.recordings.adopted(call)       # its MixMonitor still runs: followed again, never started twice
         self._publish_agent(agent.agent_id)
 
+    def _local_midnight(self, campaign_id: int) -> datetime:
+        """The start of today in the zone of the campaign (UTC for an unknown one), where agents' days are cut."""
+        campaign = self.campaigns.get(campaign_id)
+        return agents_mod.day_start(self.clock.now(), campaign.timezone if campaign else "UTC")
+
     def roll_days(self) -> None:
         """At midnight in the zone of each agent's campaign, its calls and talk time of the day start again."""
         now = self.clock.now()
@@ -570,10 +575,13 @@ class Engine:
         request = self.agent_phone_request(user_id, campaign_id, phone)
         leg_id = request.leg_id
         queues = await self.inbound.agent_pools(user_id)   # the queues it has a skill level for
+        if current is not None:
+            calls_today, talk_s = current.calls_today, current.talk_s
+        else:                                               # new to this engine: today's calls from the records
+            calls_today, talk_s = await call_records.agent_day_totals(
+                self.pool, agent_id=user_id, since=self._local_midnight(campaign_id))
         self.agents[user_id] = Agent(agent_id=user_id, pools=frozenset({Pool(PoolKind.CAMPAIGN, campaign_id)}) | queues,
-                                     state_since=self.clock.monotonic(),
-                                     calls_today=current.calls_today if current else 0,
-                                     talk_s=current.talk_s if current else 0.0)
+                                     state_since=self.clock.monotonic(), calls_today=calls_today, talk_s=talk_s)
         self.agent_campaign[user_id] = campaign_id
         self.agent_of_leg[leg_id] = user_id
         await self.pool.execute(

@@ -8,13 +8,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 import asyncpg
 import pytest
 
 from campaigns import queue_repository
 from campaigns.model import DialMode
-from campaigns.queues import DAY_NAMES, Queue
+from campaigns.queues import DAY_NAMES, Queue, Strategy
+from dialer.agents import day_start
 from dialer.clock import RealClock
 from dialer.engine_api import DispositionInput, EngineError
 from dialer.system import run_system
@@ -298,3 +300,35 @@ async def test_the_queues_wrap_up_time_holds_the_next_caller_back_even_when_the_
     assert engine.errors == []
     assert closed["outcome"] == "handled" and closed["disposition"] == "resolved"
     assert 29.5 <= offered_after <= 40.0
+
+
+async def test_an_engine_new_to_an_agent_counts_its_calls_today_from_the_records_for_fewest_calls_today(
+        services, hotline, db_pool) -> None:
+    """After an engine restart (or on another site's engine) an agent's calls today are not 0: they come from the
+    call records since its local midnight (yesterday's do not count), so "fewest calls today" stays fair. Ann has
+    3 calls today, Bob 1 today and 5 yesterday: the caller goes to Bob although Ann has waited longer."""
+    scenario, queue = hotline
+    ann, bob = scenario.agent_ids
+    queue = await queue_repository.save_queue(db_pool, queue=replace(queue, strategy=Strategy.FEWEST_CALLS_TODAY))
+    await queue_repository.set_queue_agents(db_pool, queue_id=queue.id, levels={ann: 5, bob: 5})
+    now = services.clock.now()
+    midnight = day_start(now, scenario.campaign.timezone)
+    today, yesterday = midnight + (now - midnight) / 2, midnight - timedelta(hours=3)
+    for i, (agent, at) in enumerate([(ann, today)] * 3 + [(bob, today)] + [(bob, yesterday)] * 5):
+        await db_pool.execute(
+            "INSERT INTO call_records (agent_id, engine_id, leg_id, direction, phone_e164, outcome, originated_at,"
+            " connected_at, ended_at) VALUES ($1, 'old-engine', $2, 'inbound', '+15550007777', 'handled', $3, $3,"
+            " $3::timestamptz + interval '100 seconds')", agent, f"old-{i}", at)
+    async with run_system(services, sim_config=PbxConfig(speed=SPEED, seed=8, customer_model=QUIET),
+                          engine_id="inbound-today", tick_s=0.5) as system:
+        engine = system.engine
+        await until(lambda: scenario.campaign.id in engine.campaigns)
+        for agent in (ann, bob):
+            await engine.agent_login(agent, scenario.campaign.id, phone_dial_string=virtual_phone(agent))
+            await until(lambda a=agent: engine.agent_state(a)["state"] == "ready")
+        counted = {a: (engine.agent_state(a)["calls_today"], engine.agent_state(a)["talk_s"]) for a in (ann, bob)}
+        system.sim.inject_inbound(caller="+15550008888", did=DID, patience_s=120.0, talk_s=2.0)  # type: ignore[union-attr]
+        await until(lambda: engine.agent_state(bob)["state"] in ("reserved", "on_call"))
+        assert engine.agent_state(ann)["state"] == "ready"
+    assert engine.errors == []
+    assert counted == {ann: (3, 300), bob: (1, 100)}
