@@ -264,6 +264,21 @@ def _slot_end(day: date, slot: int, zone: ZoneInfo) -> datetime:
     return start + timedelta(seconds=staffing.INTERVAL_S)
 
 
+@dataclass(frozen=True, slots=True)
+class Series:
+    """The staffing page's line plot: interval labels and, per interval, agents needed (Erlang C, A) and logged in."""
+
+    labels: list[str]
+    need_c: list[int | None]
+    need_a: list[int | None]
+    logged_in: list[float | None]
+
+
+def _series(rows: list[StaffingRow], *, with_day: bool) -> Series:
+    labels = [(r.day.strftime("%d/%m ") if with_day else "") + staffing.slot_label(r.slot) for r in rows]
+    return Series(labels, [r.need_c for r in rows], [r.need_a for r in rows], [r.logged_in for r in rows])
+
+
 async def _logged_in(pool: Any, queue_id: int, since: datetime, until: datetime,
                      zone: ZoneInfo) -> tuple[dict[tuple[date, int], staffing.IntervalAgents], datetime | None]:
     """Agents signed in per interval among those serving the queue then (``agent_history``), and since when
@@ -317,7 +332,8 @@ async def staffing_page(request: Request, user: TeamLead, queue_id: int, days: D
         need_c, need_a = _needs(queue, fc.offered, fc.aht_s, patience)
         forecast.append(StaffingRow(fc.day, fc.slot, fc.offered, fc.aht_s, need_c, need_a))
     plot_day = forecast[0].day if forecast else None
-    plot = [(staffing.slot_label(r.slot), r.need_c or 0) for r in forecast if r.day == plot_day]
+    plot = _series([r for r in forecast if r.day == plot_day], with_day=False)
+    recent = _series(measured[-96:], with_day=True)
     return render(request, "staffing.html", user, queue=queue, days=days, ahead=ahead, measured=measured,
-                  forecast=forecast, plot=plot, plot_day=plot_day, patience=patience, abandoned=abandoned,
+                  forecast=forecast, plot=plot, recent=recent, plot_day=plot_day, patience=patience, abandoned=abandoned,
                   overall=overall, slot_label=staffing.slot_label)

@@ -4,6 +4,7 @@ and the staffing page (forecast and agents needed), from call records written in
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -103,6 +104,9 @@ async def test_staffing_forecasts_the_same_weekday_and_needs_14_agents_for_10_er
     assert (f'>{next_week.isoformat()}</td><td>10:00</td><td class="num">50.0</td><td class="num">180</td>'
             '<td class="num">14</td><td class="num">—</td>') in page        # Erlang A needs a measured patience
     assert "not measured yet (no caller abandoned)" in page and "<svg" in page
+    forecast_lines = re.findall(r'<polyline class="series" data-series="([^"]+)" points="([^"]*)"', page)[:2]
+    assert [name for name, _ in forecast_lines] == ["Agents needed (Erlang C)", "Agents needed (Erlang A)"]
+    assert forecast_lines[0][1] and not forecast_lines[1][1]    # Erlang A needs a patience: no line yet
     assert "agent_history" in page                            # the logged-in column says where it comes from
     await services.pool.execute("UPDATE users SET language = 'vi' WHERE id = $1", lead.id)
     page_vi = (await browser_client.get(f"/queues/{queue.id}/staffing")).text
@@ -135,6 +139,12 @@ async def test_erlang_a_uses_the_measured_patience_and_blended_agents_outbound_w
     assert (f'<td>09:00</td><td class="num">50</td><td class="num">180</td><td class="num">14</td>'
             f'<td class="num">{need_a}</td><td class="num" data-col="logged_in">—</td>'       # no sign-in history
             '<td class="num" data-col="paused">—</td><td class="num">0.50</td>') in page
+    # the plot of the measured intervals: the needs by Erlang C and Erlang A beside the agents logged in
+    series = re.findall(r'<polyline class="series" data-series="([^"]+)" points="([^"]*)"', page)
+    names = [name for name, _ in series]
+    assert names == ["Agents needed (Erlang C)", "Agents needed (Erlang A)", "Agents logged in"]
+    assert all(points for name, points in series if name != "Agents logged in")   # no sign-in history: no line
+    assert "Agents needed and agents logged in, per interval" in page
 
 
 async def test_the_agents_logged_in_per_interval_come_from_the_sign_in_history_beside_the_agents_needed(
