@@ -30,6 +30,8 @@ _VI_ERRORS: dict[str, str] = {
              "'|' hay chữ có dấu); dùng tên trong thư mục âm thanh của Asterisk, không có phần mở rộng, ví dụ "
              "please-try-call-later, nối bằng &",
     "sound_missing": "không tìm thấy âm thanh '{value}' trên {server}",
+    "moh_missing": "không tìm thấy lớp nhạc chờ '{value}' trên {server} (musiconhold.conf); Asterisk sẽ "
+                   "phát lớp 'default' thay thế",
     "mailbox": "'{value}' không phải hộp thư thoại VoiceMail dùng được: hộp hoặc hộp@context (chữ, số, _ và -)",
     "mailbox_needed": "cần một hộp thư thoại, vì người gọi có thể được chuyển vào hộp thư thoại",
     "moh": "'{value}' không phải lớp nhạc chờ (chữ, số, _ và -)",
@@ -84,6 +86,8 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "sl_target_pct": ("Service level: % answered", "Mức phục vụ: % cuộc gọi được trả lời"),
     "sl_threshold_s": ("within (seconds)", "trong vòng (giây)"),
     "announce_every_s": ("Announce every (seconds; empty: never)", "Thông báo mỗi (giây; để trống: không)"),
+    "announce_min_agents": ("only when at least this many agents serve the queue (0: always)",
+                            "chỉ khi hàng đợi có ít nhất số nhân viên này phục vụ (0: luôn luôn)"),
     "announce_position": ("Announce the caller's position", "Thông báo vị trí của người gọi"),
     "announce_wait": ("Announce the estimated wait", "Thông báo thời gian chờ ước tính"),
     "press1_callback": ("\"Press 1 to be called back\"", "\"Bấm phím 1 để được gọi lại\""),

@@ -76,6 +76,8 @@ ENGLISH: dict[str, str] = {
                "_ and -)",
     "mailbox_needed": "a voicemail box is needed, since a caller can be sent to voicemail",
     "moh": "{value!r} is not a music-on-hold class (letters, digits, _ and -)",
+    "moh_missing": "music-on-hold class {value!r} not found on {server} (musiconhold.conf); Asterisk would "
+                   "play 'default' instead",
     "skill_steps": "{value!r}: write SECONDS:LEVEL steps separated by commas, the first at 0 s, waits rising and "
                    "levels 1-10 falling (e.g. 0:8, 30:5, 60:1)",
     "overflow_target_needed": "choose the queue to overflow to",
@@ -181,6 +183,7 @@ class Queue:
     announce_every_s: int | None = None    # None: no announcements (the default)
     announce_position: bool = False
     announce_wait: bool = False
+    announce_min_agents: int = 0           # place and wait announced only in a queue this many agents serve
     press1_callback: bool = False
     press1_sound: str = ""                 # the offer heard while holding ("": DEFAULT_PRESS1_SOUND)
     moh_class: str = "default"
@@ -246,7 +249,8 @@ class Queue:
             "callback_campaign_id": self.callback_campaign_id, "wrapup_s": self.wrapup_s,
             "sl_target_pct": _plain(round(self.sl_target * 100, 2)), "sl_threshold_s": self.sl_threshold_s,
             "announce_every_s": self.announce_every_s, "announce_position": self.announce_position,
-            "announce_wait": self.announce_wait, "press1_callback": self.press1_callback,
+            "announce_wait": self.announce_wait, "announce_min_agents": self.announce_min_agents,
+            "press1_callback": self.press1_callback,
             "press1_sound": self.press1_sound,
             "moh_class": self.moh_class,
             "dispositions": [{"code": d.code, "label": d.label} for d in self.dispositions],
@@ -289,6 +293,7 @@ class Queue:
             announce_every_s=_int(data, "announce_every_s", 15, 600, None),
             announce_position=bool(data.get("announce_position", False)),
             announce_wait=bool(data.get("announce_wait", False)),
+            announce_min_agents=_int(data, "announce_min_agents", 0, 1000, 0),
             press1_callback=bool(data.get("press1_callback", False)),
             press1_sound=_text(data, "press1_sound"),
             moh_class=_text(data, "moh_class", "default") or "default",

@@ -116,9 +116,18 @@ def offer(queue: Queue) -> str:
     return queue.press1_sound.strip() or DEFAULT_OFFER_SOUND
 
 
-def announce_every_s(queue: Queue) -> float | None:
-    """How often a holding caller of ``queue`` is sent to the announcement (None: never): the queue's interval
-    when it announces its place, wait or the offer; the offer alone without an interval, every ``OFFER_EVERY_S``."""
-    if queue.announce_every_s and (queue.announce_position or queue.announce_wait or queue.press1_callback):
+def announces_place(queue: Queue, agents: int) -> bool:
+    """Whether ``queue``, served by ``agents`` agents (those with a skill level in it), announces place or wait: it
+    asks for them, at an interval, and is not smaller than its ``announce_min_agents`` (a small queue's callers
+    are answered before an announcement helps)."""
+    return bool(queue.announce_every_s and (queue.announce_position or queue.announce_wait)
+                and agents >= queue.announce_min_agents)
+
+
+def announce_every_s(queue: Queue, agents: int) -> float | None:
+    """How often a holding caller of ``queue`` (served by ``agents`` agents) is sent to the announcement (None:
+    never): the queue's interval when it announces its place or wait (``announces_place``) or the offer; the offer
+    alone without an interval, every ``OFFER_EVERY_S``."""
+    if queue.announce_every_s and (announces_place(queue, agents) or queue.press1_callback):
         return float(queue.announce_every_s)
     return float(OFFER_EVERY_S) if queue.press1_callback else None

@@ -62,6 +62,8 @@ EXTEN_VOICEMAIL = "voicemail"   # dialer-inbound's VoiceMail(${DIALER_VM_BOX}) (
 VAR_VM_BOX = "DIALER_VM_BOX"
 EXTEN_ANNOUNCE = "announce"     # dialer-inbound's announcement of place and wait (DIALER_ANN_MSG), then hold again
 VAR_ANNOUNCEMENT = "DIALER_ANN_MSG"
+EXTEN_HOLD = "hold"     # dialer-inbound's hold again: the music restarts in the class of DIALER_MOH
+VAR_MOH = "DIALER_MOH"  # the caller's queue's music-on-hold class ("" = Asterisk's default)
 CALLBACK_SOUND = "auth-thankyou"   # a core sound ("thank you") after a callback request, unless the queue has one
 INBOUND_POLICY = CallPolicy(safe_harbor_s=None)   # a caller holds with music: no 2-second rule
 
@@ -106,6 +108,7 @@ class InboundDesk:
         self.wait_errors = WaitErrors()
         self.estimates: dict[int, tuple[float, float]] = {}   # call id -> (estimate s, when made)
         self.callbacks = QueueCallbacks(engine)         # "press 1 to be called back and keep your place"
+        self.music: dict[str, str] = {}     # leg -> the DIALER_MOH set on its channel (absent: unset, "")
 
     # --- queue rules -------------------------------------------------------------------------------
     async def load_rules(self) -> None:
@@ -135,6 +138,8 @@ class InboundDesk:
     # --- callers -----------------------------------------------------------------------------------
     def observe(self, event: PbxEvent) -> bool:
         """Take ``InboundCall``; note a caller that hangs up while being looked up. True when consumed."""
+        if isinstance(event, (LegHungUp, LegFailed)):
+            self.music.pop(event.leg_id, None)    # its channel, and the class set on it, are gone
         if self.callbacks.observe(event):     # a caller pressed 1: it keeps its place, the line is let go
             return True
         if isinstance(event, InboundCall):
@@ -216,9 +221,15 @@ class InboundDesk:
         if queue.press1_callback != (caller.leg_id in self.callbacks.offered):   # its key 1 asks for a callback
             (self.callbacks.offered.add if queue.press1_callback else self.callbacks.offered.discard)(caller.leg_id)
             engine.spawn(self._offer_callback(caller, queue.press1_callback), name=f"inbound-press1-{caller.call_id}")
-        if callback_places.announce_every_s(queue) is not None:
+        if callback_places.announce_every_s(queue, self.serving(queue.id)) is not None:
             engine.spawn(self._announce(caller, queue), name=f"inbound-announce-{caller.call_id}")
         engine.run_effects((SeekAgent(caller.call_id),))
+        routed = engine.calls.get(caller.call_id)     # the router has decided (route() runs at once)
+        music = inbound_policy.music_change(queue, self.music.get(caller.leg_id, ""),
+                                            waiting=routed is not None and routed.state is CallState.WAITING)
+        if music is not None:
+            self.music[caller.leg_id] = music
+            engine.spawn(self._hold_music(caller, music), name=f"inbound-moh-{caller.call_id}")
 
     async def _is_vip(self, caller: Caller, queue: Queue) -> bool:
         """Whether ``caller`` is VIP in ``queue``: its caller id read as E.164 in the campaigns' regions (a trunk
@@ -229,6 +240,11 @@ class InboundDesk:
         regions = await queue_repository.campaign_regions(engine.pool)
         return await queue_repository.caller_is_vip(engine.pool, queue=queue,
                                                     numbers=caller_numbers(caller.number, regions))
+
+    def serving(self, queue_id: int) -> int:
+        """How many agents serve a queue (those with a skill level in it, signed in or not): its size."""
+        rule = self.engine.queue_rules.get(queue_pool(queue_id))
+        return len(rule.levels) if rule is not None else 0
 
     def estimate(self, call: Call, queue_id: int) -> float:
         """The wait ahead of the waiting ``call`` (s; inf when nobody serves its queue now): the wait model's
@@ -262,7 +278,7 @@ class InboundDesk:
         to take it now), its place and estimated wait: a Redirect to ``dialer-inbound,announce``, which plays
         them and holds it again. An agent freeing meanwhile Redirects it at once, cutting the message short."""
         engine = self.engine
-        every = callback_places.announce_every_s(queue) or 0.0
+        every = callback_places.announce_every_s(queue, self.serving(queue.id)) or 0.0
         at = engine.clock.monotonic() + every
         while True:
             await engine.clock.sleep_until(at)
@@ -272,7 +288,8 @@ class InboundDesk:
             view = queue_view(call, [*engine.calls.values(), *self.callbacks.waiting()], engine.agents.values(),
                               engine.queue_rules, engine.clock.monotonic())
             message = "&".join(part for part in (
-                inbound_policy.announcement(queue, ahead=view.ahead, estimate_s=self.estimate(call, queue.id)),
+                inbound_policy.announcement(queue, ahead=view.ahead, estimate_s=self.estimate(call, queue.id),
+                                            agents=self.serving(queue.id)),
                 callback_places.offer(queue)) if part)
             at = engine.clock.monotonic() + every
             if not message:
@@ -285,6 +302,24 @@ class InboundDesk:
             except PbxError as exc:
                 log.info("announcement to inbound caller %s skipped: %s", caller.leg_id, exc)
                 return
+
+    async def _hold_music(self, caller: Caller, music: str) -> None:
+        """``DIALER_MOH`` = the queue's class on the caller's channel, then a Redirect to
+        ``dialer-inbound,hold``, where the music starts again in it (recording r1). Only while the caller
+        still waits: its state is read after the Setvar and the Redirect is written in that same step (the
+        adapter writes an action before it yields), so an agent's Redirect into its conference, decided by
+        the router after that, always reaches Asterisk after this one and wins; a caller taken meanwhile
+        keeps the variable and is not redirected."""
+        engine = self.engine
+        try:
+            await engine.pbx.set_var(caller.leg_id, VAR_MOH, music)
+            call = engine.calls.get(caller.call_id)
+            if call is None or call.state is not CallState.WAITING:
+                return
+            await engine.pbx.redirect(caller.leg_id, context=CTX_INBOUND, exten=EXTEN_HOLD)
+        except PbxError as exc:
+            log.info("inbound caller %s: music on hold %r not started: %s", caller.leg_id, music or "default",
+                     exc)
 
     async def _offer_callback(self, caller: Caller, offered: bool) -> None:
         """``DIALER_PRESS1``: "1" while the caller's queue offers the callback, "" in a queue that does not (a caller
@@ -426,6 +461,10 @@ class InboundDesk:
                 queue = None
         log.warning("adopted inbound caller %s (call %s) holding since %s", caller.number or "-", caller.call_id,
                     first)
+        try:    # the class the dead engine set: the music is restarted only if the queue's class differs
+            self.music[leg_id] = await engine.pbx.get_var(leg_id, VAR_MOH) or ""
+        except PbxError as exc:
+            log.info("inbound caller %s: its music-on-hold class could not be read: %s", leg_id, exc)
         if queue is None:     # its queue was deleted meanwhile
             await self._closed(leg_id, "")
             await self._close_record(caller.call_id, InboundOutcome.NO_QUEUE, caller.arrived_at,

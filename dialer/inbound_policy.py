@@ -124,11 +124,14 @@ def number_sounds(n: int) -> list[str]:
     return out
 
 
-def announcement(queue: Queue, *, ahead: int, estimate_s: float) -> str:
+def announcement(queue: Queue, *, ahead: int, estimate_s: float, agents: int) -> str:
     """What a holding caller hears every ``announce_every_s`` (a Playback list joined with '&'), or "" (nothing
     to say): its place ("you are next", or "there are N calls waiting" ahead of it) and the estimated wait in
-    whole minutes, rounded up ("hold time ... minutes"; unsaid when no estimate can be made)."""
+    whole minutes, rounded up ("hold time ... minutes"; unsaid when no estimate can be made); nothing in a queue
+    served by fewer agents (``agents``) than its ``announce_min_agents``."""
     sounds: list[str] = []
+    if agents < queue.announce_min_agents:
+        return ""
     if queue.announce_position:
         sounds += ["queue-youarenext"] if ahead <= 0 else ["queue-thereare", *number_sounds(ahead),
                                                           "queue-callswaiting"]
@@ -136,3 +139,21 @@ def announcement(queue: Queue, *, ahead: int, estimate_s: float) -> str:
         minutes = max(1, math.ceil(estimate_s / 60.0))
         sounds += ["queue-holdtime", *number_sounds(minutes), "queue-minute" if minutes == 1 else "queue-minutes"]
     return "&".join(sounds)
+
+
+def hold_music(queue: Queue) -> str:
+    """``DIALER_MOH`` for a caller of ``queue``: its music-on-hold class, "" for ``default`` (the dialplan's
+    ``StartMusicOnHold()`` with no class: Asterisk's default, as callers hear before any queue is known)."""
+    moh = queue.moh_class.strip()
+    return "" if moh.lower() == "default" else moh
+
+
+def music_change(queue: Queue, playing: str, *, waiting: bool) -> str | None:
+    """A caller joins ``queue`` while its channel's ``DIALER_MOH`` is ``playing`` ("" unset): the class to set
+    and restart its music in (a Redirect to ``dialer-inbound,hold``), or None: the music already is the
+    queue's (names compared as res_musiconhold does, without case), or the caller is not waiting (the router
+    connected it at once: it never hears this queue's music, and a restart would only delay it)."""
+    wanted = hold_music(queue)
+    if not waiting or wanted.lower() == playing.strip().lower():
+        return None
+    return wanted

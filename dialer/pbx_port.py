@@ -281,6 +281,11 @@ class PbxPort(Protocol):
         """Whether Playback would find sound ``name`` (each part of an ``a&b`` list) on ``server``, or on
         every connected server; ``PbxError`` when that cannot be told (no server connected, no permission)."""
 
+    async def moh_class_exists(self, name: str, server: str | None = None) -> bool:
+        """Whether music-on-hold class ``name`` (names compared without case) is loaded on ``server``, or on
+        every connected server (StartMusicOnHold plays ``default`` instead of a class it lacks); ``PbxError``
+        when that cannot be told."""
+
     def adopt(self, channel: LiveChannel, kind: LegKind) -> None:
         """Follow a leg of ours placed before a restart (crash recovery keeps it): its events flow again."""
 

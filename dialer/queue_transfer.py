@@ -23,10 +23,10 @@ from campaigns import queue_repository
 from campaigns.errors import NotFound
 from campaigns.queue_hours import is_open
 from campaigns.queues import Queue
-from dialer import call_records, calls
+from dialer import call_records, calls, inbound_policy
 from dialer.calls import Call
 from dialer.engine_api import EngineError
-from dialer.inbound import Caller
+from dialer.inbound import VAR_MOH, Caller
 from dialer.pbx_port import CTX_INBOUND, VAR_HOLD_S, PbxError
 
 if TYPE_CHECKING:
@@ -116,6 +116,9 @@ async def _move(engine: Engine, *, leg_id: str, from_call_id: int, number: str, 
         # an outbound customer's leg carries DIALER_HOLD_S=1.8 (its safe harbor): emptied, dialer-inbound holds it
         # as any caller (600 s), rather than playing the closed message after 1.8 s of waiting for the queue
         await engine.pbx.set_var(leg_id, VAR_HOLD_S, "")
+        # the queue's music-on-hold class before the move: its hold starts in it, no Redirect to restart it
+        desk.music[leg_id] = music = inbound_policy.hold_music(queue)
+        await engine.pbx.set_var(leg_id, VAR_MOH, music)
         await engine.pbx.redirect(leg_id, context=CTX_INBOUND, exten=hold_exten(queue.dids))
     except PbxError as exc:
         desk.arriving.discard(leg_id)

@@ -5,7 +5,8 @@ Roles: team leads and admins; agents and compliance officers get 403. A queue's 
 only those that change); its recording setting is ``record_mode`` (all, share, none), ``record_share`` and
 ``recording_retention_days``, refused as 422 ``{"detail", "field", "message"}`` (``message`` in the reader's
 language). A refused setting is 422 with ``{"detail": "field: why", "field", "code", "params"}``; a sound missing on a connected PBX is refused the same way naming its field, and a sound that
-could not be checked (no PBX connected) is saved with a ``warnings`` entry. Unknown queue: 404.
+could not be checked (no PBX connected) is saved with a ``warnings`` entry; so is the music-on-hold class
+(``moh_class``: ``moh show classes`` on each connected PBX; ``default`` is not asked). Unknown queue: 404.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from campaigns.queue_hours import is_open
 from campaigns.queues import Queue, QueueError, parse_numbers
 from dialer import sites
 from dialer.recordings import RecordingPolicy, RecordingPolicyError
-from dialer.sound_check import check_sound
+from dialer.sound_check import MOH_FIELD, check_moh_class, check_sound
 
 router = APIRouter(prefix="/api/queues", tags=["queues"])
 
@@ -62,6 +63,12 @@ async def check_queue_sounds(request: Request, queue: Queue) -> list[str]:
             raise QueueError(field, "sound_missing", value=part, server=server)
         if check.warning:
             warnings.append(check.warning)
+    music = await check_moh_class(pbx, queue.moh_class)    # a class Asterisk lacks plays "default", silently
+    if music.missing:
+        name, server = music.missing[0]
+        raise QueueError(MOH_FIELD, "moh_missing", value=name, server=server)
+    if music.warning:
+        warnings.append(music.warning)
     return warnings
 
 

@@ -39,8 +39,12 @@ CHECKBOXES = ("announce_position", "announce_wait", "press1_callback")
 TEXT_FIELDS = ("name", "timezone", "holiday_calendar", "closed_action", "closed_sound", "strategy", "skill_steps",
                "priority", "vip_priority", "vip_lead_field", "vip_lead_value", "max_waiting", "max_wait_s",
                "overflow_action", "overflow_queue_id", "overflow_sound", "voicemail_box", "callback_campaign_id",
-               "wrapup_s", "sl_target_pct", "sl_threshold_s", "announce_every_s", "press1_sound", "moh_class")
-NEW_QUEUE = Queue(id=0, name="", timezone="Asia/Ho_Chi_Minh")
+               "wrapup_s", "sl_target_pct", "sl_threshold_s", "announce_every_s", "announce_min_agents",
+               "press1_sound", "moh_class")
+# What a team lead starts from: place and wait every minute, but only in a queue 10 or more agents serve (a small
+# queue's callers are answered before an announcement helps; callers hear music, not "you are next" every minute)
+NEW_QUEUE = Queue(id=0, name="", timezone="Asia/Ho_Chi_Minh", announce_every_s=60, announce_position=True,
+                  announce_wait=True, announce_min_agents=10)
 
 
 def form_values(queue: Queue, vip_numbers: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:

@@ -287,14 +287,7 @@ class AmiAdapter:
         index`` and ``Command '...' failed.`` (an Error reply) when not. ``PbxError`` when it cannot tell: no
         server connected, the AMI user lacks ``write = command``, or an answer of another kind.
         """
-        if server is not None:
-            if server not in self._servers:
-                raise PbxError(f"no AMI server named {server!r}")
-            targets = [self._servers[server]]
-        else:
-            targets = [s for s in self._servers.values() if s.ready]
-        if not targets or not all(s.ready and s.connection.is_up for s in targets):
-            raise AmiLinkError(f"cannot check sound {name!r}: {server or 'no PBX server'} is not connected")
+        targets = self._targets(server, f"cannot check sound {name!r}")
         for target in targets:
             for part in sound_parts(name):
                 try:
@@ -310,6 +303,44 @@ class AmiAdapter:
                 raise PbxError(f"cannot check sound {part!r} on {target.config.name}: "
                                f"core show sound answered {first!r}")
         return True
+
+    async def moh_class_exists(self, name: str, server: str | None = None) -> bool:
+        """Whether music-on-hold class ``name`` is loaded on ``server``, or on every connected one.
+
+        Asks ``moh show classes`` (AMI ``Command``): res_musiconhold lists ``Class: NAME`` then indented
+        settings for each class of musiconhold.conf (recording r1); names are compared without case, as its
+        container does. Realtime classes are not listed. ``PbxError`` when it cannot tell: no server
+        connected, no ``write = command``, or res_musiconhold not loaded (the CLI has no such command).
+        """
+        targets = self._targets(server, f"cannot check music-on-hold class {name!r}")
+        for target in targets:
+            try:
+                ok, output = await target.connection.command("moh show classes")
+            except AmiActionError as exc:
+                raise PbxError(f"cannot check music-on-hold class {name!r} on {target.config.name}: "
+                               f"{exc.reply} (the AMI user needs write = command in manager.conf)") from exc
+            if not ok:
+                first = output[0] if output else ""
+                raise PbxError(f"cannot check music-on-hold class {name!r} on {target.config.name}: "
+                               f"moh show classes answered {first!r}")
+            classes = {line.removeprefix("Class: ").strip().lower()
+                       for line in output if line.startswith("Class: ")}
+            if name.strip().lower() not in classes:
+                return False
+        return True
+
+    def _targets(self, server: str | None, cannot: str) -> list[_Server]:
+        """``server``, or every connected server; ``PbxError`` (``cannot`` and why) when one is not
+        connected."""
+        if server is not None:
+            if server not in self._servers:
+                raise PbxError(f"no AMI server named {server!r}")
+            targets = [self._servers[server]]
+        else:
+            targets = [s for s in self._servers.values() if s.ready]
+        if not targets or not all(s.ready and s.connection.is_up for s in targets):
+            raise AmiLinkError(f"{cannot}: {server or 'no PBX server'} is not connected")
+        return targets
 
     async def channels(self, *, every_server: bool = False) -> list[LiveChannel]:
         """Every live channel on every connected server; ``leg_id`` is set on each leg's primary channel.

@@ -43,6 +43,9 @@ class PbxConfig:
     # real one does (the lab Asterisk has no voicemail.conf: no box). A caller in a box leaves a message this long.
     voicemail_boxes: frozenset[str] = frozenset()
     voicemail_message_s: float = 8.0
+    # musiconhold.conf's classes (`moh show classes`); a class asked for that is not among them plays
+    # `default`, as res_musiconhold falls back (recording r1: "Music on Hold class ... not found in memory")
+    moh_classes: frozenset[str] = frozenset({"default"})
     # inbound traffic the PBX generates by itself once started (``simulations.pbx.inbound_traffic``): its
     # streams (DID, rate per hour of the day, patience, talk, press 1), for this many simulated seconds, from
     # this hour of the day, drawn from ``seed``

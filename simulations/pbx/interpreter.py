@@ -333,7 +333,7 @@ class Interpreter:
         args = split_args(data)
         duration = _seconds(args[1]) if len(args) > 1 else 0.0
         ch.moh = True
-        self.sw.emit(ev.channel_event("MusicOnHoldStart", ch, f"Class: {args[0].strip() or 'default'}\r\n"))
+        self.sw.emit(ev.channel_event("MusicOnHoldStart", ch, f"Class: {self.moh_class(args[0])}\r\n"))
         self._hold(ch)
         return self._later(ch, duration if duration > 0 else NEVER, self.dp.stop_moh)
 
@@ -341,8 +341,16 @@ class Interpreter:
         """``StartMusicOnHold([class])``: music starts and the dialplan goes on at once (Asterisk 22, recording m1)."""
         if not ch.moh and not ch.dummy:
             ch.moh = True
-            self.sw.emit(ev.channel_event("MusicOnHoldStart", ch, f"Class: {data.strip() or 'default'}\r\n"))
+            self.sw.emit(ev.channel_event("MusicOnHoldStart", ch, f"Class: {self.moh_class(data)}\r\n"))
         return Next.NEXT
+
+    def moh_class(self, asked: str) -> str:
+        """The class res_musiconhold plays for ``asked`` (Asterisk 22, recording r1): a class of
+        musiconhold.conf (``PbxConfig.moh_classes``, names compared without case, as its container does), else
+        ``default``: an unknown class only logs "Music on Hold class '...' not found in memory"."""
+        wanted = asked.strip().lower()
+        known = sorted(self.sw.config.moh_classes)
+        return next((name for name in known if name.lower() == wanted), "default")
 
     def _stop_music_on_hold(self, ch: Channel, data: str) -> Next:
         self.dp.stop_moh(ch)
@@ -570,6 +578,16 @@ class Interpreter:
             return
         self.set_variable(ch, state.variable, state.digits)
         self.set_variable(ch, "READSTATUS", "OK" if state.digits else "TIMEOUT")
+
+    def abort_wait_digit(self, ch: Channel) -> None:
+        """The channel hangs up during a WaitDigit (the hold in dialer-inbound): ``WAITDIGITSTATUS`` CANCEL,
+        after its music stops and before its own hang-up events (recording r1: ast_waitfordigit_full returns
+        -1)."""
+        leg = ch.leg
+        waiting = ch.application.lower() == "waitdigit"
+        if leg is not None and not leg.done and waiting and "flow" in leg.timers:
+            self.sw.cancel(leg, "flow")
+            self.set_variable(ch, "WAITDIGITSTATUS", "CANCEL")
 
     def abort_read(self, ch: Channel) -> None:
         """The channel hangs up during a Read: the variable empty and ``READSTATUS`` HANGUP (recording n1)."""

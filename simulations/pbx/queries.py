@@ -1,6 +1,6 @@
 """AMI actions that report or configure the session, not calls: Ping, CoreSettings, CoreStatus,
-CoreShowChannels, Status, Events, Filter, UserEvent, Command (``core show sound``, ``core restart now``,
-...), ConfbridgeListRooms, ConfbridgeList, Logoff; replies as Asterisk 22 sends them.
+CoreShowChannels, Status, Events, Filter, UserEvent, Command (``core show sound``, ``moh show classes``,
+``core restart now``, ...), ConfbridgeListRooms, ConfbridgeList, Logoff; replies as Asterisk 22 sends them.
 """
 
 from __future__ import annotations
@@ -210,6 +210,9 @@ def command(pbx: SimulatedPbx, s: AmiSession, req: wire.Request) -> None:
         ]
     elif words[:3] == ["core", "show", "sound"]:
         ok, lines = show_sound(pbx, cmd, words)
+    elif words == ["moh", "show", "classes"]:    # res_musiconhold's listing (recording r1)
+        lines = [line for name in sorted(pbx.config.moh_classes)
+                 for line in (f"Class: {name}", "\tMode: files", "\tDirectory: moh")]
     else:
         first = " ".join(cmd.split()[:2])
         help_hint = f"(type 'core show help {first}' for other possible commands)"

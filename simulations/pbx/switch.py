@@ -438,6 +438,7 @@ class Switch:
             emit(ev.var_set(near, "AMDSTATUS", "HANGUP"), "dialplan")
             emit(ev.var_set(near, "AMDCAUSE", ""), "dialplan")
         self.dialplan.stop_moh(near)
+        self.dialplan.interpreter.abort_wait_digit(near)   # r1: WAITDIGITSTATUS CANCEL, then the hang-up
         self.dialplan.leave(near)
         self._stop_recording_quietly(near)
         emit(ev.hangup_request("SoftHangupRequest", near, 16))
@@ -473,6 +474,7 @@ class Switch:
         self.dialplan.interpreter.spies.stop(near)   # a spy hung up: ChanSpyStop first (recording o1)
         self.dialplan.interpreter.abort_read(near)
         self.dialplan.stop_moh(near)
+        self.dialplan.interpreter.abort_wait_digit(near)
         self.dialplan.leave(near)
         self._stop_recording_quietly(near)
         if not (by_ami and in_basic_bridge):

@@ -60,7 +60,9 @@ async def test_a_team_lead_creates_a_queue_edits_it_and_assigns_agents(browser_c
     assert created.status_code == 303, created.text
     queue = (await repo.list_queues(services.pool))[0]
     assert queue.dids == ("+842873001234", "+842873001235") and queue.weekly[5] == ((480, 720),)
-    assert queue.announce_wait and not queue.announce_position and queue.max_wait_s == 90
+    assert queue.announce_wait and queue.max_wait_s == 90
+    # a new queue starts announcing place and wait every minute, from 10 agents serving it
+    assert queue.announce_position and queue.announce_every_s == 60 and queue.announce_min_agents == 10
     assert await repo.vip_numbers(services.pool, queue_id=queue.id) == ["+84987654321"]
     page = (await browser_client.get(created.headers["location"])).text
     assert "The queue was created." in page and "could not be checked" in page

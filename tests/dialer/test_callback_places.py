@@ -97,7 +97,7 @@ def test_a_dnc_number_or_a_closed_calling_window_refuses_the_callback_and_says_w
 def test_the_offer_is_heard_with_the_announcements_only_when_the_queue_offers_it(
         settings: dict[str, object], every: float | None, offer: str) -> None:
     queue = Queue.from_dict({"name": "Hotline", **settings}, id=1)
-    assert callback_places.announce_every_s(queue) == every
+    assert callback_places.announce_every_s(queue, 1) == every
     assert callback_places.offer(queue) == offer
 
 

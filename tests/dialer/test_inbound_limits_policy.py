@@ -13,6 +13,7 @@ from campaigns.queues import (
     Queue,
     QueueError,
 )
+from dialer import callback_places
 from dialer.inbound_policy import (
     InboundOutcome,
     Limit,
@@ -84,12 +85,25 @@ def test_numbers_are_said_with_the_core_digit_sounds() -> None:
 
 def test_an_announcement_says_the_place_and_the_wait_in_whole_minutes_rounded_up() -> None:
     both = queue(announce_every_s=30, announce_position=True, announce_wait=True)
-    assert announcement(both, ahead=0, estimate_s=50.0) == "queue-youarenext&queue-holdtime&digits/1&queue-minute"
-    assert announcement(both, ahead=3, estimate_s=130.0) == (
+    assert announcement(both, ahead=0, estimate_s=50.0, agents=3) == "queue-youarenext&queue-holdtime&digits/1&queue-minute"
+    assert announcement(both, ahead=3, estimate_s=130.0, agents=3) == (
         "queue-thereare&digits/3&queue-callswaiting&queue-holdtime&digits/3&queue-minutes")
-    assert announcement(both, ahead=3, estimate_s=float("inf")) == "queue-thereare&digits/3&queue-callswaiting"
+    assert announcement(both, ahead=3, estimate_s=float("inf"), agents=3) == "queue-thereare&digits/3&queue-callswaiting"
     wait_only = queue(announce_every_s=30, announce_wait=True)
-    assert announcement(wait_only, ahead=2, estimate_s=0.0) == ""      # nothing worth saying
+    assert announcement(wait_only, ahead=2, estimate_s=0.0, agents=3) == ""      # nothing worth saying
+
+
+def test_a_queue_smaller_than_its_announce_min_agents_announces_neither_place_nor_wait_but_still_the_offer() -> None:
+    """A new queue announces place and wait every minute from 10 agents up: a 4-agent hotline's callers hear
+    music (and the press-1 offer, when there is one), not "you are next" every minute."""
+    big = queue(announce_every_s=60, announce_position=True, announce_wait=True, announce_min_agents=10)
+    assert announcement(big, ahead=3, estimate_s=130.0, agents=10).startswith("queue-thereare&digits/3")
+    assert announcement(big, ahead=3, estimate_s=130.0, agents=4) == ""
+    assert callback_places.announce_every_s(big, 10) == 60.0 and callback_places.announce_every_s(big, 4) is None
+    offering = queue(announce_every_s=60, announce_position=True, announce_min_agents=10, press1_callback=True,
+                     callback_campaign_id=3)
+    assert callback_places.announce_every_s(offering, 4) == 60.0     # the offer keeps its interval
+    assert announcement(offering, ahead=3, estimate_s=130.0, agents=4) == ""
 
 
 # --- the whole matrix: each trigger (closed, max waiting, max wait) with each action it allows ---------------------
