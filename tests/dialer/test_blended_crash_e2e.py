@@ -4,7 +4,9 @@ reserved twice.
 
 The blended team of ``test_blended_e2e.py`` (``blended_team``), smaller to stay near 40 s of wall time: 10 virtual
 agents, one predictive campaign, the VIP line and the hotline, the simulated PBX over TCP at 30x with its inbound
-traffic. The engine runs in its own process (``engine_process.py``, the test's timeline); halfway, with a burst of
+traffic. The issue's full run (20 agents, two simulated hours, the e2e's 20x) is
+``BLEND_CRASH_AGENTS=20 BLEND_CRASH_MINUTES=120 BLEND_CRASH_SPEED=20`` (about 7 minutes; the inbound rates and
+the leads grow with the agents and the hours). The engine runs in its own process (``engine_process.py``, the test's timeline); halfway, with a burst of
 callers holding and agents talking with callers, it is killed with SIGKILL; three more callers arrive while no
 engine runs; a new engine process starts. Callers are patient here (15 simulated minutes), so each one placed is
 answered; a caller who hung up while no engine ran would leave nothing on the PBX to find.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from itertools import pairwise
@@ -35,12 +38,14 @@ from tests.dialer.blended_team import (
 from tests.dialer.engine_process import timeline_env
 from tests.dialer.test_engine_e2e import start_engine_process, stop_engine_process
 
-SPEED = 30.0
-MINUTES = 10.0                       # of inbound traffic (simulated)
+SPEED = float(os.environ.get("BLEND_CRASH_SPEED", "30"))
+MINUTES = float(os.environ.get("BLEND_CRASH_MINUTES", "10"))       # of inbound traffic (simulated)
+AGENTS = int(os.environ.get("BLEND_CRASH_AGENTS", "10"))
 PATIENT = LogNormal(900.0, 0.1)
 STREAMS = (
-    InboundStream(did=VIP_DID, rate_per_hour=[60.0], patience=PATIENT, talk=LogNormal(50.0, 0.5), callers=VIP_NUMBERS),
-    InboundStream(did=MAIN_DID, rate_per_hour=[180.0], patience=PATIENT, talk=LogNormal(50.0, 0.5)),
+    InboundStream(did=VIP_DID, rate_per_hour=[6.0 * AGENTS], patience=PATIENT, talk=LogNormal(50.0, 0.5),
+                  callers=VIP_NUMBERS),
+    InboundStream(did=MAIN_DID, rate_per_hour=[18.0 * AGENTS], patience=PATIENT, talk=LogNormal(50.0, 0.5)),
 )
 BURST = tuple(f"+155500900{i:02d}" for i in range(8))      # callers put on just before the kill
 WHILE_DOWN = tuple(f"+155500901{i:02d}" for i in range(3))  # callers who arrive while no engine runs
@@ -61,7 +66,8 @@ def holding(sim: SimulatedPbx) -> set[str]:
 async def test_an_engine_killed_halfway_leaves_no_holding_caller_unanswered_and_calls_nobody_twice(
         db_pool, database_url, redis_url, tmp_path, build_scenario) -> None:  # type: ignore[no-untyped-def]
     clock = RealClock(speed=SPEED)
-    scenario = await build_scenario(db_pool, leads=800, agents=10, now=clock.now(), seed=21,
+    scenario = await build_scenario(db_pool, leads=int(80 * AGENTS * max(1.0, MINUTES / 10)), agents=AGENTS,
+                                    now=clock.now(), seed=21,
                                     dnc_share=0.0, outside_share=0.0)
     await blended_queues(db_pool, scenario.agent_ids)
     witness = ConferenceWitness()

@@ -59,7 +59,8 @@ async def test_a_blended_team_keeps_both_queues_service_levels_and_the_outbound_
     services.extras["database_url"] = database_url      # the DNC checker's own connection
     services.clock = RealClock(speed=SPEED)
     services.settings.speed = SPEED
-    scenario = await build_scenario(db_pool, leads=3000, agents=20, now=services.clock.now(), seed=15,
+    scenario = await build_scenario(db_pool, leads=int(3000 * max(1.0, MINUTES / 30)), agents=20,
+                                    now=services.clock.now(), seed=15,
                                     dnc_share=0.0, outside_share=0.0, target_abandon=CAMPAIGN_ABANDON)
     vip, main = await blended_queues(db_pool, scenario.agent_ids)
     witness = ConferenceWitness()
