@@ -5,10 +5,11 @@ reserved twice.
 The blended team of ``test_blended_e2e.py`` (``blended_team``), smaller to stay near 40 s of wall time: 10 virtual
 agents, one predictive campaign, the VIP line and the hotline, the simulated PBX over TCP at 30x with its inbound
 traffic. The issue's full run (20 agents, two simulated hours, the e2e's 20x) is
-``BLEND_CRASH_AGENTS=20 BLEND_CRASH_MINUTES=120 BLEND_CRASH_SPEED=20`` (about 7 minutes; the inbound rates and
-the leads grow with the agents and the hours). The engine runs in its own process (``engine_process.py``, the test's timeline); halfway, with a burst of
-callers holding and agents talking with callers, it is killed with SIGKILL; three more callers arrive while no
-engine runs; a new engine process starts. Callers are patient here (15 simulated minutes), so each one placed is
+``BLEND_CRASH_AGENTS=20 BLEND_CRASH_MINUTES=120 BLEND_CRASH_SPEED=20`` with ``--timeout 1400`` (about 7
+minutes; the inbound rates and the leads grow with the agents and the hours). The engine runs in its own
+process (``engine_process.py``, the test's timeline); halfway, with a burst of callers holding and agents talking
+with callers, it is killed with SIGKILL; three more callers arrive while no engine runs; a new engine process
+starts. Callers are patient here (15 simulated minutes), so each one placed is
 answered; a caller who hung up while no engine ran would leave nothing on the PBX to find.
 """
 

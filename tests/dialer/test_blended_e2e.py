@@ -2,7 +2,8 @@
 the simulated PBX over TCP with its own inbound traffic, on accelerated time.
 
 Scaled to keep the run under two minutes of wall time on a loaded 2-core machine: 20x, 30 simulated minutes of
-inbound traffic (the issue asks for two hours; ``BLEND_E2E_MINUTES=120`` runs that), talk times of tens of seconds.
+inbound traffic (the issue asks for two hours; ``BLEND_E2E_MINUTES=120`` runs that, with ``--timeout 1400``:
+about 7 minutes), talk times of tens of seconds.
 Not faster: at 40x the engine's and the virtual agents' own milliseconds became seconds of simulated time (agents
 ready late, so answered calls met nobody: 13/383 and 14/375 abandoned in two of four runs on a quiet machine); at
 30x and at 20x each quiet run abandoned 8 of about 385, but 30x beside another CI worker 12/375.
