@@ -18,8 +18,6 @@ from functools import lru_cache
 
 from campaigns import lunar
 
-CALENDARS = ("FR", "US", "VN", "CN", "RU", "CZ")
-
 
 def easter_sunday(year: int) -> date:
     """Gregorian Easter Sunday (anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
@@ -157,6 +155,7 @@ def czechia(year: int) -> frozenset[date]:
 
 
 _BY_NAME = {"FR": france, "US": united_states, "VN": vietnam, "CN": china, "RU": russia, "CZ": czechia}
+CALENDARS = tuple(_BY_NAME)       # the names a queue or a campaign may choose
 
 
 @lru_cache(maxsize=256)

@@ -37,6 +37,7 @@ from agents_ws.engine_link import engine_method, running_engine
 from campaigns import jobs as list_jobs
 from campaigns import list_admin, repository
 from campaigns.errors import CampaignError, NotFound
+from campaigns.holidays import CALENDARS
 from campaigns.imports import ROLES, build_column_map
 from campaigns.model import TRANSITIONS, Campaign, CampaignState, DialMode
 from campaigns.readers import (
@@ -105,7 +106,7 @@ def _form_page(request: Request, user: CurrentUser, *, values: dict[str, Any], c
                problem: str = "", status_code: int = 200) -> HTMLResponse:
     return render(request, "campaign_form.html", user, status_code=status_code, v=values, campaign=campaign,
                   problem=problem, modes=list(DialMode), profiles=[*PROFILES, "custom"], days=DAY_NAMES,
-                  outcomes=RETRY_OUTCOMES)
+                  outcomes=RETRY_OUTCOMES, calendars=CALENDARS)
 
 
 @router.get("/campaigns/new", response_class=HTMLResponse)

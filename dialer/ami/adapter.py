@@ -290,11 +290,8 @@ class AmiAdapter:
         targets = self._targets(server, f"cannot check sound {name!r}")
         for target in targets:
             for part in sound_parts(name):
-                try:
-                    ok, output = await target.connection.command(f"core show sound {part}")
-                except AmiActionError as exc:
-                    raise PbxError(f"cannot check sound {part!r} on {target.config.name}: {exc.reply}"
-                                   " (the AMI user needs write = command in manager.conf)") from exc
+                ok, output = await self._command(target, f"core show sound {part}",
+                                                 cannot=f"cannot check sound {part!r}")
                 first = output[0] if output else ""
                 if ok and first.startswith(f"Indexed Information for {part}"):
                     continue
@@ -312,22 +309,27 @@ class AmiAdapter:
         container does. Realtime classes are not listed. ``PbxError`` when it cannot tell: no server
         connected, no ``write = command``, or res_musiconhold not loaded (the CLI has no such command).
         """
-        targets = self._targets(server, f"cannot check music-on-hold class {name!r}")
-        for target in targets:
-            try:
-                ok, output = await target.connection.command("moh show classes")
-            except AmiActionError as exc:
-                raise PbxError(f"cannot check music-on-hold class {name!r} on {target.config.name}: "
-                               f"{exc.reply} (the AMI user needs write = command in manager.conf)") from exc
+        cannot = f"cannot check music-on-hold class {name!r}"
+        for target in self._targets(server, cannot):
+            ok, output = await self._command(target, "moh show classes", cannot=cannot)
             if not ok:
                 first = output[0] if output else ""
-                raise PbxError(f"cannot check music-on-hold class {name!r} on {target.config.name}: "
-                               f"moh show classes answered {first!r}")
+                raise PbxError(f"{cannot} on {target.config.name}: moh show classes answered {first!r}")
             classes = {line.removeprefix("Class: ").strip().lower()
                        for line in output if line.startswith("Class: ")}
             if name.strip().lower() not in classes:
                 return False
         return True
+
+    @staticmethod
+    async def _command(target: _Server, command: str, *, cannot: str) -> tuple[bool, tuple[str, ...]]:
+        """CLI ``command`` on ``target`` (AMI ``Command``): (CLI success, output lines); ``PbxError`` (``cannot``
+        on the server, and why) when the AMI user may not run it."""
+        try:
+            return await target.connection.command(command)
+        except AmiActionError as exc:
+            raise PbxError(f"{cannot} on {target.config.name}: {exc.reply}"
+                           " (the AMI user needs write = command in manager.conf)") from exc
 
     def _targets(self, server: str | None, cannot: str) -> list[_Server]:
         """``server``, or every connected server; ``PbxError`` (``cannot`` and why) when one is not

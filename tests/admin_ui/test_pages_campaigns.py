@@ -44,6 +44,8 @@ async def test_a_team_lead_creates_a_campaign_with_a_custom_window_and_retry_pol
         browser_client, make_user, services) -> None:
     lead = await make_user(Role.TEAM_LEAD)
     csrf = await sign_in(browser_client, lead.username)
+    form = (await browser_client.get("/campaigns/new")).text      # every holiday calendar the engine knows
+    assert all(f"<option >{code}</option>" in form for code in ("FR", "US", "VN", "CN", "RU", "CZ"))
     response = await browser_client.post("/campaigns/new", data=campaign_form(
         csrf, name="Tết promotion", dial_mode="predictive", target_abandon_pct="2.5", default_region="VN",
         timezone="Asia/Ho_Chi_Minh", window_profile="custom", custom_mon="08:00-11:30, 13:30-20:00",

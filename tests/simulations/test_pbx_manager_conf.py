@@ -147,6 +147,8 @@ async def test_the_engines_sound_check_says_the_user_lacks_command_instead_of_ca
     try:
         with pytest.raises(PbxError, match="Permission denied.*write = command"):
             await adapter.sound_exists("please-try-call-later")
+        with pytest.raises(PbxError, match="music-on-hold class 'jazz' on pbx1: Permission denied.*write = command"):
+            await adapter.moh_class_exists("jazz")     # the queue's class check says so too
     finally:
         await adapter.close()
         await pbx.stop()
